@@ -1,0 +1,34 @@
+/* Local APIC: x2APIC (MSR access) when the CPU has it, xAPIC (MMIO) else.
+ * The BSP picks the mode once; every AP follows it. */
+#ifndef HV_APIC_H
+#define HV_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Register offsets (xAPIC MMIO; x2APIC MSR = 0x800 + offset / 16). */
+enum {
+    APIC_ID = 0x20,
+    APIC_EOI = 0xb0,
+    APIC_SPURIOUS = 0xf0,
+    APIC_ICR_LOW = 0x300,
+    APIC_ICR_HIGH = 0x310,
+};
+
+#define ICR_INIT        0x00000500u
+#define ICR_STARTUP     0x00000600u
+#define ICR_NMI         0x00000400u
+#define ICR_ASSERT      0x00004000u
+#define ICR_PENDING     0x00001000u
+
+/* Chooses the mode on the BSP. */
+void apic_choose_mode(void);
+bool apic_is_x2apic(void);
+/* Enables the calling CPU's APIC in the chosen mode. */
+void apic_init_local(void);
+uint32_t apic_self_id(void);
+/* Sends an IPI; returns false if delivery did not complete in time. */
+bool apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_low);
+void apic_eoi(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* The hypervisor's command line, from GRUB's `multiboot2` line:
+ *   loglevel=error|warn|info|debug (or 0..3)   console messages shown
+ *   console=com1|vga|com1,vga|none             where messages go
+ *   ctl_mem=<n>[K|M|G]                         RAM for the control domain
+ *   acpi_dump                                  hex dump the MADT at boot
+ * Unknown words are reported, not fatal. Host-testable. */
+#ifndef HV_CMDLINE_H
+#define HV_CMDLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+#define CONSOLE_COM1 (1u << 0)
+#define CONSOLE_VGA  (1u << 1)
+
+#define CTL_MEM_DEFAULT (128ull << 20)
+#define CMDLINE_MAX_UNKNOWN 8
+
+struct hv_options {
+    enum log_level log_level;
+    unsigned consoles;
+    uint64_t ctl_mem;
+    bool acpi_dump;
+    unsigned unknown_count;           /* words not understood */
+    const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */
+};
+
+/* Parses `line` into `out`, starting from the defaults. Returns 0, or
+ * -HV_EINVAL if some value was malformed (the rest is still applied and the
+ * malformed word is listed among the unknown ones). */
+int cmdline_parse(const char *line, struct hv_options *out);
+
+/* Parses "<n>[K|M|G]" up to `end`. Returns false on malformed input or
+ * overflow. */
+bool parse_size(const char *s, const char *end, uint64_t *out);
+
+#endif

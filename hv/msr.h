@@ -1,0 +1,40 @@
+/* Model-specific register numbers and bits (Intel SDM vol. 4, AMD APM vol. 2
+ * appendix A). */
+#ifndef HV_MSR_H
+#define HV_MSR_H
+
+#define MSR_IA32_APIC_BASE          0x0000001b
+#define   APIC_BASE_BSP             (1ull << 8)
+#define   APIC_BASE_X2APIC          (1ull << 10)
+#define   APIC_BASE_ENABLE          (1ull << 11)
+#define MSR_IA32_FEATURE_CONTROL    0x0000003a
+#define   FEATURE_CONTROL_LOCK      (1ull << 0)
+#define   FEATURE_CONTROL_VMXON_SMX (1ull << 1)
+#define   FEATURE_CONTROL_VMXON     (1ull << 2)
+#define MSR_IA32_PAT                0x00000277
+#define MSR_IA32_VMX_BASIC          0x00000480
+#define MSR_IA32_VMX_CR0_FIXED0     0x00000486
+#define MSR_IA32_VMX_CR0_FIXED1     0x00000487
+#define MSR_IA32_VMX_CR4_FIXED0     0x00000488
+#define MSR_IA32_VMX_CR4_FIXED1     0x00000489
+#define MSR_IA32_VMX_PROCBASED_CTLS2 0x0000048b
+#define MSR_IA32_VMX_EPT_VPID_CAP   0x0000048c
+
+#define MSR_X2APIC_BASE             0x00000800
+
+#define MSR_EFER                    0xc0000080
+#define   EFER_SCE                  (1ull << 0)
+#define   EFER_LME                  (1ull << 8)
+#define   EFER_LMA                  (1ull << 10)
+#define   EFER_NXE                  (1ull << 11)
+#define   EFER_SVME                 (1ull << 12)
+#define MSR_FS_BASE                 0xc0000100
+#define MSR_GS_BASE                 0xc0000101
+#define MSR_KERNEL_GS_BASE          0xc0000102
+
+#define MSR_VM_CR                   0xc0010114
+#define   VM_CR_LOCK                (1ull << 3)
+#define   VM_CR_SVMDIS              (1ull << 4)
+#define MSR_VM_HSAVE_PA             0xc0010117
+
+#endif

@@ -1,0 +1,62 @@
+/* Per-CPU state, reached through the GS base so that no CPU ever indexes a
+ * shared array on a hot path. Each struct percpu lives in its own pages,
+ * allocated on the CPU's bring-up, and is written only by its own CPU after
+ * that (except `online`, which the BSP polls). */
+#ifndef HV_PERCPU_H
+#define HV_PERCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/acpi.h"
+
+/* 64-bit TSS: Intel SDM 3A, 8.7. */
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "TSS layout");
+
+/* IST slots (1-based as the IDT gate encodes them). */
+enum { IST_NMI = 1, IST_DOUBLE_FAULT = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 };
+
+struct percpu {
+    struct percpu *self;        /* at GS:0, so this_cpu() is one load */
+    unsigned index;             /* 0 = BSP, in MADT order */
+    uint32_t apic_id;
+    uint64_t stack_top;
+    uint64_t ist_top[IST_COUNT];
+    uint64_t gdt[5];            /* null, code, data, TSS (two slots) */
+    struct tss tss;
+    volatile bool online;       /* set by the CPU when bring-up finished */
+    volatile bool virt_enabled;
+    uint64_t virt_area_phys;    /* SVM host save area or VMXON region */
+} __attribute__((aligned(64)));
+
+extern struct percpu *percpu_of[MAX_CPUS];
+extern unsigned cpu_count;
+extern bool percpu_ready;
+
+static inline struct percpu *this_cpu(void)
+{
+    struct percpu *p;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+    return p;
+}
+
+static inline unsigned this_cpu_index(void)
+{
+    return percpu_ready ? this_cpu()->index : 0;
+}
+
+/* Allocates the per-CPU block and stacks for CPU `index`. NULL on ENOMEM. */
+struct percpu *percpu_create(unsigned index, uint32_t apic_id);
+/* Loads GDT, TSS, IDT and GS base for the calling CPU. */
+void percpu_load(struct percpu *cpu);
+
+#endif

@@ -1,0 +1,45 @@
+#include "hv/time.h"
+
+#include "hv/x86.h"
+
+#define PIT_HZ          1193182u
+#define PIT_CH2_DATA    0x42
+#define PIT_COMMAND     0x43
+#define PORT_B          0x61      /* bit 0: gate of channel 2, bit 5: its output */
+#define CALIBRATE_US    10000u
+
+static uint64_t ticks_per_us = 1000; /* a guess until calibrated */
+static uint64_t boot_tsc;
+
+void time_init(void)
+{
+    boot_tsc = rdtsc();
+    uint16_t count = (uint16_t)(PIT_HZ / (1000000 / CALIBRATE_US));
+
+    /* Channel 2, mode 0 (interrupt on terminal count): its output goes high
+     * when the count runs out, which we can read in port 0x61. */
+    outb(PORT_B, (inb(PORT_B) & ~0x02) & ~0x01);
+    outb(PIT_COMMAND, 0xb0);
+    outb(PIT_CH2_DATA, count & 0xff);
+    outb(PIT_CH2_DATA, count >> 8);
+    outb(PORT_B, inb(PORT_B) | 0x01);
+
+    uint64_t start = rdtsc();
+    for (uint64_t spins = 0; !(inb(PORT_B) & 0x20); spins++)
+        if (spins > 100000000)
+            return; /* no PIT: keep the guess rather than hang */
+    uint64_t elapsed = rdtsc() - start;
+    if (elapsed >= CALIBRATE_US)
+        ticks_per_us = elapsed / CALIBRATE_US;
+}
+
+uint64_t tsc_per_us(void) { return ticks_per_us; }
+
+void udelay(uint64_t us)
+{
+    uint64_t end = rdtsc() + us * ticks_per_us;
+    while (rdtsc() < end)
+        cpu_relax();
+}
+
+uint64_t time_us_since_boot(void) { return (rdtsc() - boot_tsc) / ticks_per_us; }

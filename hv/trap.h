@@ -1,0 +1,33 @@
+/* Interrupt descriptor table and exception reporting. The hypervisor never
+ * expects an exception: any one is a bug in the hypervisor, so it is
+ * reported with registers, error code and a frame-pointer backtrace, and the
+ * CPU halts. Interrupt vectors (>= 32) go to registered handlers. */
+#ifndef HV_TRAP_H
+#define HV_TRAP_H
+
+#include <stdint.h>
+
+/* Layout pushed by boot/isr.S. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+typedef void (*interrupt_handler)(struct trap_frame *frame);
+
+enum {
+    VECTOR_NMI = 2,
+    VECTOR_DOUBLE_FAULT = 8,
+    VECTOR_PAGE_FAULT = 14,
+    VECTOR_MACHINE_CHECK = 18,
+    VECTOR_SPURIOUS = 0xff,
+};
+
+void idt_init(void);
+void idt_load(void);
+void interrupt_register(uint8_t vector, interrupt_handler handler);
+void trap_dispatch(struct trap_frame *frame);
+
+#endif

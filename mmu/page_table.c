@@ -1,0 +1,81 @@
+#include "mmu/page_table.h"
+
+#include "abi/hv_errno.h"
+
+#define ENTRIES 512
+
+int page_table_init(struct page_table *pt)
+{
+    pt->root = pt->alloc_table(pt->ctx);
+    return pt->root ? 0 : -HV_ENOMEM;
+}
+
+static uint64_t *table_at(const struct page_table *pt, uint64_t phys)
+{
+    return pt->to_pointer(phys, pt->ctx);
+}
+
+static int map_level(struct page_table *pt, uint64_t table_phys, int level,
+                     uint64_t va, uint64_t pa, uint64_t size,
+                     uint64_t leaf_flags, enum page_level largest)
+{
+    unsigned shift = 12 + 9 * (unsigned)level;
+    uint64_t span = 1ull << shift;
+    uint64_t *table = table_at(pt, table_phys);
+
+    while (size) {
+        uint64_t *entry = &table[(va >> shift) % ENTRIES];
+        uint64_t entry_end = (va & ~(span - 1)) + span;
+        uint64_t chunk = entry_end - va < size ? entry_end - va : size;
+        bool whole = chunk == span && va % span == 0 && pa % span == 0;
+
+        bool present = *entry & PTE_PRESENT;
+        bool leaf = present && (level == 0 || *entry & PTE_LARGE);
+        if (!present && whole && level <= (int)largest) {
+            *entry = pa | leaf_flags | PTE_PRESENT | (level > 0 ? PTE_LARGE : 0);
+        } else if (!leaf && level > 0) {
+            /* Descend, creating the table if needed, to fill what is not
+             * yet mapped below this entry. */
+            if (!present) {
+                uint64_t next = pt->alloc_table(pt->ctx);
+                if (!next)
+                    return -HV_ENOMEM;
+                *entry = next | pt->table_flags | PTE_PRESENT;
+            }
+            int err = map_level(pt, *entry & PTE_ADDR_MASK, level - 1, va, pa,
+                                chunk, leaf_flags, largest);
+            if (err)
+                return err;
+        }
+        va += chunk;
+        pa += chunk;
+        size -= chunk;
+    }
+    return 0;
+}
+
+int page_table_map(struct page_table *pt, uint64_t va, uint64_t pa,
+                   uint64_t size, uint64_t leaf_flags, enum page_level largest)
+{
+    if ((va | pa | size) & 0xfff || va + size < va)
+        return -HV_EINVAL;
+    return map_level(pt, pt->root, 3, va, pa, size, leaf_flags, largest);
+}
+
+uint64_t page_table_lookup(const struct page_table *pt, uint64_t va,
+                           enum page_level *level)
+{
+    uint64_t table_phys = pt->root;
+    for (int l = 3; l >= 0; l--) {
+        uint64_t entry = table_at(pt, table_phys)[(va >> (12 + 9 * l)) % ENTRIES];
+        if (!(entry & PTE_PRESENT))
+            return 0;
+        if (l == 0 || entry & PTE_LARGE) {
+            if (level)
+                *level = (enum page_level)l;
+            return entry;
+        }
+        table_phys = entry & PTE_ADDR_MASK;
+    }
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* Builder for x86-64 4-level page tables, used for the hypervisor's own map
+ * and (with the U bit and other flags) for AMD's nested page tables, whose
+ * format is the same. Host-testable: table pages come from a callback.
+ *
+ * Mapping never replaces an existing translation: the first mapping of an
+ * address wins. Callers map the specific parts first (the hypervisor image
+ * with 4 KiB pages and exact permissions) and the broad ones after. */
+#ifndef MMU_PAGE_TABLE_H
+#define MMU_PAGE_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Intel SDM 3A, 4.5, tables 4-15..4-20 (AMD APM vol. 2, 5.4 is the same). */
+#define PTE_PRESENT   (1ull << 0)
+#define PTE_WRITE     (1ull << 1)
+#define PTE_USER      (1ull << 2)
+#define PTE_PWT       (1ull << 3)
+#define PTE_PCD       (1ull << 4)
+#define PTE_ACCESSED  (1ull << 5)
+#define PTE_DIRTY     (1ull << 6)
+#define PTE_LARGE     (1ull << 7)
+#define PTE_GLOBAL    (1ull << 8)
+#define PTE_NX        (1ull << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
+
+enum page_level { PAGE_4K = 0, PAGE_2M = 1, PAGE_1G = 2 };
+
+struct page_table {
+    uint64_t root;                 /* physical address of the PML4 */
+    uint64_t table_flags;          /* flags of non-leaf entries */
+    /* Returns a zeroed page's physical address, or 0. */
+    uint64_t (*alloc_table)(void *ctx);
+    void *(*to_pointer)(uint64_t phys, void *ctx);
+    void *ctx;
+};
+
+/* Allocates the root. Returns 0 or -HV_ENOMEM. */
+int page_table_init(struct page_table *pt);
+
+/* Maps [va, va+size) to [pa, pa+size) with `leaf_flags`, using pages no
+ * larger than `largest`. va, pa and size must be 4 KiB aligned. Returns 0,
+ * -HV_EINVAL or -HV_ENOMEM (then part of the range may be mapped). */
+int page_table_map(struct page_table *pt, uint64_t va, uint64_t pa,
+                   uint64_t size, uint64_t leaf_flags, enum page_level largest);
+
+/* Looks up `va`. Returns the leaf entry (with its level in *level) or 0. */
+uint64_t page_table_lookup(const struct page_table *pt, uint64_t va,
+                           enum page_level *level);
+
+#endif

@@ -1,0 +1,83 @@
+/* AMD SVM: detection and per-CPU enabling (AMD APM vol. 2, 15.4). */
+#include "abi/hv_errno.h"
+#include "hv/format.h"
+#include "hv/memory.h"
+#include "hv/msr.h"
+#include "hv/virt.h"
+#include "hv/x86.h"
+#include "svm/svm.h"
+
+struct svm_features svm_features;
+
+static void read_features(void)
+{
+    uint32_t a, b, c, d;
+    cpuid_count(0x8000000a, 0, &a, &b, &c, &d);
+    svm_features.asid_count = b;
+    svm_features.nested_paging = d & SVM_CPUID_NP;
+    svm_features.next_rip = d & SVM_CPUID_NRIPS;
+    svm_features.decode_assists = d & SVM_CPUID_DECODE_ASSISTS;
+    svm_features.vmcb_clean = d & SVM_CPUID_VMCB_CLEAN;
+    svm_features.flush_by_asid = d & SVM_CPUID_FLUSH_BY_ASID;
+}
+
+static int svm_probe(char *why, size_t size)
+{
+    if (cpuid_eax(0x80000000) < 0x8000000a) {
+        format(why, size, "CPUID leaf 0x8000000a (SVM features) is missing");
+        return -HV_ENODEV;
+    }
+    /* VM_CR.SVMDIS with LOCK set means firmware turned SVM off for good;
+     * without LOCK we may clear it ourselves (APM 15.30.1). */
+    uint64_t vm_cr = rdmsr(MSR_VM_CR);
+    if (vm_cr & VM_CR_SVMDIS) {
+        if (vm_cr & VM_CR_LOCK) {
+            format(why, size, "SVM is disabled and locked by the firmware: "
+                              "enable SVM / AMD-V in the BIOS or UEFI setup");
+            return -HV_ENODEV;
+        }
+        wrmsr(MSR_VM_CR, vm_cr & ~VM_CR_SVMDIS);
+    }
+    read_features();
+    if (!svm_features.nested_paging) {
+        format(why, size, "SVM without nested paging (NPT) is not supported: "
+                          "use a CPU with NPT (QEMU: -cpu ...,+svm,+npt)");
+        return -HV_ENOTSUP;
+    }
+    if (svm_features.asid_count < 2) {
+        format(why, size, "SVM reports %u ASIDs; at least 2 are needed",
+               svm_features.asid_count);
+        return -HV_ENOTSUP;
+    }
+    return 0;
+}
+
+static int svm_enable_cpu(struct percpu *cpu, char *why, size_t size)
+{
+    uint64_t host_save = pages_alloc_zeroed(1, 0);
+    if (host_save == FRAME_NONE) {
+        format(why, size, "out of memory for the host save area");
+        return -HV_ENOMEM;
+    }
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, host_save);
+    cpu->virt_area_phys = host_save;
+    return 0;
+}
+
+static void svm_describe(char *buf, size_t size)
+{
+    format(buf, size, "NPT, %u ASIDs, next-RIP %s, decode assists %s, "
+                      "VMCB clean bits %s, flush-by-ASID %s",
+           svm_features.asid_count, svm_features.next_rip ? "yes" : "no",
+           svm_features.decode_assists ? "yes" : "no",
+           svm_features.vmcb_clean ? "yes" : "no",
+           svm_features.flush_by_asid ? "yes" : "no");
+}
+
+const struct virt_backend svm_backend = {
+    .name = "svm",
+    .probe = svm_probe,
+    .enable_cpu = svm_enable_cpu,
+    .describe = svm_describe,
+};
