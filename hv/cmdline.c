@@ -111,8 +111,6 @@ int cmdline_parse(const char *line, struct hv_options *out)
         const char *word = p;
         while (*p && *p != ' ' && *p != '\t')
             p++;
-        if (*word == '/')
-            continue; /* multiboot1 loaders pass the image path first */
         if (!apply_word(word, p, out)) {
             result = -HV_EINVAL;
             if (out->unknown_count < CMDLINE_MAX_UNKNOWN)

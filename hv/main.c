@@ -130,7 +130,14 @@ void boot_main(uint32_t magic, uint64_t info)
     console_early_init();
     time_init();
     parse_loader_info(magic, info);
-    int cmdline_err = cmdline_parse(boot.cmdline, &options);
+    /* Multiboot1 loaders (GRUB legacy, QEMU -kernel) put the image path
+     * first; multiboot2 passes only the arguments. */
+    const char *arguments = boot.cmdline;
+    if (boot.loader_version == 1) {
+        while (*arguments && *arguments != ' ')
+            arguments++;
+    }
+    int cmdline_err = cmdline_parse(arguments, &options);
     console_configure(&options, &boot);
     pr_info("hv: %s %s, loaded by %s (multiboot%u)", HV_NAME, HV_VERSION,
             *boot.loader_name ? boot.loader_name : "a multiboot loader",

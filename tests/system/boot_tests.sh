@@ -1,0 +1,58 @@
+# System tests of the boot foundation: every CPU up with virtualization on,
+# under each firmware and backend, and the clear refusal without it.
+# Sourced by tests/run_all.sh; each test_* function is one test.
+
+source tests/system/machines.sh
+
+ISO=iso/out/hv.iso
+
+test_boot_qemu_svm_smp1() {
+    boot boot-smp1 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-smp1.log 1)
+    expect_cpus_virtualized svm 1
+}
+
+test_boot_qemu_svm_smp2() {
+    boot boot-smp2 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-smp2.log 2)
+    expect_cpus_virtualized svm 2
+}
+
+test_boot_qemu_svm_smp4() {
+    boot boot-smp4 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-smp4.log 4)
+    expect_cpus_virtualized svm 4
+    echo "    wall time from QEMU start to all 4 CPUs up: ${ELAPSED}s"
+}
+
+test_boot_qemu_uefi_smp2() {
+    boot boot-uefi 120 "$END_OF_BOOT" $(qemu_svm_uefi $ISO $SYSTEST_DIR/boot-uefi.log 2)
+    expect_cpus_virtualized svm 2
+}
+
+test_boot_qemu_multiboot1_kernel() {
+    # `qemu -kernel` speaks only multiboot1: the image's a.out-kludge header.
+    boot boot-mb1 60 "$END_OF_BOOT" "${QEMU_BASE[@]}" -cpu EPYC,+svm,+npt -smp 2 -m 512M \
+        -kernel build/hv.elf -append "loglevel=debug" -serial file:$SYSTEST_DIR/boot-mb1.log
+    expect_line "\(multiboot1\)"
+    expect_no_line "ignoring bad or unknown option"
+    expect_cpus_virtualized svm 2
+}
+
+test_boot_bochs_vmx_smp2() {
+    boot boot-bochs 240 "$END_OF_BOOT" $(bochs_vmx "$PWD/$ISO" "$PWD/$SYSTEST_DIR/boot-bochs.log" 2)
+    expect_line "virt: using vmx .*EPT"
+    expect_cpus_virtualized vmx 2
+    echo "    wall time from Bochs start to both CPUs up: ${ELAPSED}s"
+}
+
+test_no_virtualization_gives_clear_message() {
+    boot boot-novirt 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-novirt.log 2 qemu64,-svm)
+    expect_line "has neither AMD SVM nor Intel VMX"
+    expect_line "fix: enable AMD-V \(SVM\) or Intel VT-x in the firmware setup"
+    expect_line "hv: halted\."
+    expect_no_line "enabled on CPU"
+}
+
+test_svm_without_npt_gives_clear_message() {
+    boot boot-nonpt 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-nonpt.log 1 qemu64,+svm,-npt)
+    expect_line "SVM without nested paging \(NPT\) is not supported"
+    expect_line "hv: halted\."
+}

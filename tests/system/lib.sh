@@ -1,0 +1,55 @@
+# Helpers for system tests (sourced by tests/run_all.sh).
+# A test is a shell function that boots an emulator through `boot` and then
+# asserts on the serial log with `expect_*`; any failed expectation fails it.
+
+SYSTEST_DIR=${SYSTEST_DIR:-build/systest}
+# A line that every run ends with, one way or another.
+END_OF_BOOT='hv: no control domain yet|hv: halted\.|CPU halted\.|PANIC'
+
+# boot NAME TIMEOUT STOP_REGEX COMMAND...   (sets LOG and ELAPSED)
+boot() {
+    local name=$1 timeout=$2 stop=$3
+    shift 3
+    LOG=$SYSTEST_DIR/$name.log
+    ELAPSED=$(tests/system/emulate.sh "$LOG" "$timeout" "$stop" -- "$@")
+    local status=$?
+    if [ $status -eq 124 ]; then
+        fail "no end of run within ${timeout}s (see $LOG)"
+    elif [ $status -ne 0 ]; then
+        fail "emulator ended before the expected output (see $LOG.emulator)"
+    fi
+}
+
+fail() {
+    echo "    $*"
+    TEST_FAILED=1
+}
+
+# expect_line REGEX: some line of the log matches
+expect_line() {
+    grep -qaE "$1" "$LOG" || fail "missing in log: $1"
+}
+
+# expect_no_line REGEX
+expect_no_line() {
+    ! grep -qaE "$1" "$LOG" || fail "unexpected in log: $(grep -aE "$1" "$LOG" | head -1)"
+}
+
+# expect_count REGEX N: exactly N lines match
+expect_count() {
+    local n
+    n=$(grep -caE "$1" "$LOG")
+    [ "$n" -eq "$2" ] || fail "expected $2 lines matching '$1', saw $n"
+}
+
+# expect_cpus_virtualized BACKEND N: every one of N CPUs came up with it
+expect_cpus_virtualized() {
+    local backend=$1 n=$2 i
+    expect_count "\] $backend: enabled on CPU" "$n"
+    for ((i = 0; i < n; i++)); do
+        expect_line "^\[cpu$i\] $backend: enabled on CPU $i "
+    done
+    expect_line "smp: $n of $n CPUs up, $backend enabled on $n"
+    expect_line "hv: all CPUs up with virtualization enabled"
+    expect_no_line "PANIC|^\[cpu[0-9]+\] error:"
+}

@@ -1,0 +1,45 @@
+# Emulator command lines shared by the system tests (sourced).
+# Each function takes: ISO LOG [extra emulator arguments...]
+
+QEMU_BASE=(qemu-system-x86_64 -accel tcg -display none -no-reboot
+           -device isa-debug-exit,iobase=0xf4,iosize=4)
+
+# QEMU TCG with SVM+NPT (PLATFORM.md). $1 ISO, $2 serial log, $3 CPUs, $4 cpu model
+qemu_svm() {
+    local iso=$1 log=$2 cpus=$3 model=${4:-EPYC,+svm,+npt}
+    shift 4 2>/dev/null || shift $#
+    echo "${QEMU_BASE[@]}" -machine q35 -cpu "$model" -smp "$cpus" -m 1G \
+        -cdrom "$iso" -serial "file:$log" "$@"
+}
+
+# The same under OVMF (UEFI firmware).
+qemu_svm_uefi() {
+    local iso=$1 log=$2 cpus=$3
+    echo "${QEMU_BASE[@]}" -machine q35 -cpu EPYC,+svm,+npt -smp "$cpus" -m 1G \
+        -bios /usr/share/ovmf/OVMF.fd -cdrom "$iso" -serial "file:$log"
+}
+
+# Bochs with a VMX CPU model. Writes a bochsrc next to the log and prints
+# the command. $1 ISO, $2 serial log, $3 CPUs, $4 cpu model
+bochs_vmx() {
+    local iso=$1 log=$2 cpus=$3 model=${4:-corei7_skylake_x}
+    local dir
+    dir=$(dirname "$log")
+    cat > "$log.bochsrc" <<RC
+megs: 512
+cpu: model=$model, count=$cpus, ips=4000000, reset_on_triple_fault=0
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$log
+display_library: rfb, options="timeout=0"
+speaker: enabled=0
+port_e9_hack: enabled=1
+log: $log.bochs
+panic: action=fatal
+error: action=report
+RC
+    echo c > "$dir/bochs-continue.rc"
+    echo bochs -q -f "$log.bochsrc" -rc "$dir/bochs-continue.rc"
+}
