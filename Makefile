@@ -106,4 +106,6 @@ test: deps-test
 clean:
 	rm -rf $(BUILD) $(ISO_DIR)
 
+include guest-tools/guest-tools.mk
+
 -include $(HV_OBJECTS:.o=.d)

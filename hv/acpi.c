@@ -64,7 +64,8 @@ static uint64_t scan_for_rsdp(uint64_t start, uint64_t length, phys_map_fn map,
     const uint8_t *area = map(start, length, ctx);
     if (!area)
         return 0;
-    for (uint64_t off = 0; off + 36 <= length; off += 16)
+    /* A revision 0 RSDP is 20 bytes; acpi_rsdp_valid bounds longer ones. */
+    for (uint64_t off = 0; off + 20 <= length; off += 16)
         if (acpi_rsdp_valid(area + off, length - off))
             return start + off;
     return 0;

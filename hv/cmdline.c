@@ -16,8 +16,8 @@ static bool word_is(const char *s, const char *end, const char *word)
 bool parse_size(const char *s, const char *end, uint64_t *out)
 {
     uint64_t value = 0;
-    if (s == end)
-        return false;
+    if (s == end || *s < '0' || *s > '9')
+        return false; /* at least one digit: a bare "K" is not a size */
     while (s < end && *s >= '0' && *s <= '9') {
         uint64_t next = value * 10 + (uint64_t)(*s - '0');
         if (next / 10 != value)
@@ -83,12 +83,19 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
         return eq < end && parse_log_level(value, end, &out->log_level);
     if (word_is(word, eq, "console"))
         return eq < end && parse_consoles(value, end, &out->consoles);
-    if (word_is(word, eq, "ctl_mem"))
-        return eq < end && parse_size(value, end, &out->ctl_mem) &&
-               out->ctl_mem >= (4ull << 20);
+    if (word_is(word, eq, "ctl_mem")) {
+        /* Parse aside: a rejected size must not replace the default. */
+        uint64_t size;
+        if (eq == end || !parse_size(value, end, &size) || size < (4ull << 20))
+            return false;
+        out->ctl_mem = size;
+        return true;
+    }
     if (word_is(word, eq, "acpi_dump")) {
+        if (eq != end)
+            return false;
         out->acpi_dump = true;
-        return eq == end;
+        return true;
     }
     return false;
 }

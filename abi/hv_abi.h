@@ -1,0 +1,288 @@
+/*
+ * The hypercall ABI: the only contract between the hypervisor and the
+ * control domain. Every structure has a fixed size and layout (checked
+ * below) so that both sides, compiled separately, agree. abi/README.md
+ * documents each call.
+ *
+ * Calling convention (both backends):
+ *   instruction  VMMCALL (AMD SVM) or VMCALL (Intel VMX); which one is told
+ *                by CPUID leaf HV_CPUID_FEATURES, EBX
+ *   RAX          call number (HV_CALL_*)
+ *   RDI          handle the call acts on
+ *   RSI RDX R10 R8 R9   arguments 1..5
+ *   result       RAX: >= 0 success, < 0 a negated HV_E* code (abi/hv_errno.h)
+ *   preserved    every register but RAX
+ * Pointers are guest-physical addresses in the caller's memory.
+ */
+#ifndef ABI_HV_ABI_H
+#define ABI_HV_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/hv_errno.h"
+
+#define HV_API_VERSION 1
+
+/* CPUID leaves the hypervisor answers in every guest. */
+#define HV_CPUID_SIGNATURE  0x40000000u /* EAX max leaf, EBX:ECX:EDX "MicroVisor!" */
+#define HV_CPUID_FEATURES   0x40000001u /* EAX API version, EBX backend */
+#define HV_SIGNATURE_EBX    0x7263694du /* "Micr" */
+#define HV_SIGNATURE_ECX    0x7369564fu /* "oVis" */
+#define HV_SIGNATURE_EDX    0x0021726fu /* "or!\0" */
+#define HV_BACKEND_SVM      1u
+#define HV_BACKEND_VMX      2u
+
+/* ---- call numbers ---------------------------------------------------- */
+enum hv_call {
+    /* on the system handle */
+    HV_CALL_GET_API_VERSION = 0,
+    HV_CALL_CHECK_EXTENSION = 1,
+    HV_CALL_CREATE_VM = 2,
+    HV_CALL_CONSOLE_WRITE = 3,
+    HV_CALL_GET_STATS = 4,
+    /* on a VM handle */
+    HV_CALL_CREATE_VCPU = 16,
+    HV_CALL_SET_MEMORY_REGION = 17,
+    HV_CALL_GET_DIRTY_LOG = 18,        /* reserved: later issue */
+    /* on a vcpu handle */
+    HV_CALL_RUN = 32,
+    HV_CALL_GET_REGS = 33,
+    HV_CALL_SET_REGS = 34,
+    HV_CALL_GET_SREGS = 35,
+    HV_CALL_SET_SREGS = 36,
+    HV_CALL_GET_MSRS = 37,             /* reserved: later issue */
+    HV_CALL_SET_MSRS = 38,             /* reserved */
+    HV_CALL_TRANSLATE = 39,            /* reserved */
+    HV_CALL_INTERRUPT = 40,            /* reserved */
+    HV_CALL_DEBUG_GUEST = 41,          /* reserved */
+    HV_CALL_KICK = 42,                 /* reserved */
+    /* on any handle */
+    HV_CALL_CLOSE = 64,
+    HV_CALL_DUP = 65,
+};
+
+/* ---- handles and rights ---------------------------------------------- */
+/* A handle is a positive 63-bit value: (generation << 16) | table index.
+ * Its bits mean nothing to the caller; only the hypervisor decodes them. */
+typedef int64_t hv_handle_t;
+
+enum hv_handle_type {
+    HV_HANDLE_NONE = 0,
+    HV_HANDLE_SYSTEM = 1,
+    HV_HANDLE_VM = 2,
+    HV_HANDLE_VCPU = 3,
+};
+
+#define HV_RIGHT_DUP     (1u << 0) /* may be duplicated */
+#define HV_RIGHT_READ    (1u << 1) /* query: GET_* calls, GET_STATS */
+#define HV_RIGHT_WRITE   (1u << 2) /* modify: SET_* calls, CONSOLE_WRITE */
+#define HV_RIGHT_CREATE  (1u << 3) /* CREATE_VM / CREATE_VCPU */
+#define HV_RIGHT_RUN     (1u << 4) /* RUN, KICK */
+#define HV_RIGHTS_ALL    0x1fu
+
+/* ---- extensions (CHECK_EXTENSION) ------------------------------------ */
+enum hv_extension {
+    HV_CAP_MAX_VCPUS = 1,        /* returns the maximum vcpus per VM */
+    HV_CAP_MAX_MEMORY_SLOTS = 2, /* returns the number of memory slots */
+    HV_CAP_READONLY_MEM = 3,     /* 1: HV_MEM_READONLY is supported */
+    HV_CAP_BACKEND = 4,          /* returns HV_BACKEND_SVM or HV_BACKEND_VMX */
+    HV_CAP_MAX_VMS = 5,          /* returns the maximum live VMs */
+};
+
+#define HV_MAX_VCPUS        64
+#define HV_MAX_MEMORY_SLOTS 32
+#define HV_MAX_GUEST_PHYS   (1ull << 40) /* child guest-physical space: 1 TiB */
+
+/* ---- SET_MEMORY_REGION ----------------------------------------------- */
+#define HV_MEM_READONLY  (1u << 0)
+#define HV_MEM_LOG_DIRTY (1u << 1) /* reserved: later issue */
+
+struct hv_memory_region {
+    uint32_t slot;          /* 0 .. HV_MAX_MEMORY_SLOTS-1 */
+    uint32_t flags;         /* HV_MEM_* */
+    uint64_t guest_phys;    /* page aligned */
+    uint64_t size;          /* page multiple; 0 deletes the slot */
+    uint64_t control_addr;  /* page aligned, in the caller's memory */
+};
+_Static_assert(sizeof(struct hv_memory_region) == 32, "hv_memory_region");
+
+/* ---- registers ------------------------------------------------------- */
+struct hv_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+};
+_Static_assert(sizeof(struct hv_regs) == 144, "hv_regs");
+
+struct hv_segment {
+    uint64_t base;
+    uint32_t limit;     /* byte granular: 0xfffff with g=1 is 0xffffffff */
+    uint16_t selector;
+    uint8_t type;       /* descriptor type field, 4 bits */
+    uint8_t present, dpl, db, s, l, g, avl;
+    uint8_t unusable;
+    uint8_t padding;
+};
+_Static_assert(sizeof(struct hv_segment) == 24, "hv_segment");
+
+struct hv_dtable {
+    uint64_t base;
+    uint16_t limit;
+    uint16_t padding[3];
+};
+_Static_assert(sizeof(struct hv_dtable) == 16, "hv_dtable");
+
+struct hv_sregs {
+    struct hv_segment cs, ds, es, fs, gs, ss;
+    struct hv_segment tr, ldt;
+    struct hv_dtable gdt, idt;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
+    uint64_t efer;
+    uint64_t apic_base;
+};
+_Static_assert(sizeof(struct hv_sregs) == 8 * 24 + 2 * 16 + 7 * 8, "hv_sregs");
+
+/* ---- the run page ---------------------------------------------------- */
+/* Exit reasons, numbered as KVM numbers its own. */
+enum hv_exit_reason {
+    HV_EXIT_UNKNOWN = 0,
+    HV_EXIT_EXCEPTION = 1,
+    HV_EXIT_IO = 2,
+    HV_EXIT_HYPERCALL = 3,
+    HV_EXIT_DEBUG = 4,
+    HV_EXIT_HLT = 5,
+    HV_EXIT_MMIO = 6,
+    HV_EXIT_IRQ_WINDOW_OPEN = 7,
+    HV_EXIT_SHUTDOWN = 8,
+    HV_EXIT_FAIL_ENTRY = 9,
+    HV_EXIT_INTR = 10,
+    HV_EXIT_INTERNAL_ERROR = 17,
+};
+
+#define HV_IO_IN  0
+#define HV_IO_OUT 1
+
+#define HV_RUN_PAGE_SIZE     4096u
+#define HV_RUN_IO_DATA_OFFSET 1024u /* I/O data lives here in the run page */
+
+struct hv_run {
+    /* in: set by the VMM before RUN */
+    uint8_t request_interrupt_window; /* reserved: later issue */
+    uint8_t immediate_exit;           /* return HV_EXIT_INTR without entering */
+    uint8_t padding1[6];
+
+    /* out: set by the hypervisor when RUN returns */
+    uint32_t exit_reason;             /* HV_EXIT_* */
+    uint8_t ready_for_interrupt_injection;
+    uint8_t if_flag;
+    uint16_t padding2;
+    uint64_t exit_rip;                /* guest RIP at the exit */
+    uint64_t exit_count;              /* exits of this vcpu so far */
+
+    union {
+        /* HV_EXIT_UNKNOWN, HV_EXIT_EXCEPTION */
+        struct {
+            uint64_t hardware_exit_reason;
+            uint64_t info1, info2;
+        } hw;
+        /* HV_EXIT_FAIL_ENTRY */
+        struct {
+            uint64_t hardware_entry_failure_reason;
+            uint32_t cpu;
+            uint32_t padding;
+        } fail_entry;
+        /* HV_EXIT_IO: for OUT the data is at data_offset when RUN returns;
+         * for IN the VMM stores it there and the next RUN completes the
+         * instruction. String (INS/OUTS) accesses report string = 1 and are
+         * left to the VMM to emulate. */
+        struct {
+            uint8_t direction;        /* HV_IO_IN / HV_IO_OUT */
+            uint8_t size;             /* 1, 2 or 4 */
+            uint16_t port;
+            uint32_t count;           /* repetitions (1 unless rep string) */
+            uint64_t data_offset;     /* from the start of the run page */
+            uint8_t string;
+            uint8_t padding[7];
+        } io;
+        /* HV_EXIT_MMIO: an access to a guest-physical address without
+         * memory (or a write to read-only memory). The instruction is not
+         * completed: the VMM emulates it from insn_bytes and advances RIP
+         * with SET_REGS. */
+        struct {
+            uint64_t phys_addr;
+            uint64_t linear_addr;     /* ~0 when unknown */
+            uint8_t is_write;
+            uint8_t insn_length;      /* bytes valid in insn_bytes */
+            uint8_t insn_bytes[15];
+            uint8_t padding[5];
+        } mmio;
+        /* HV_EXIT_HYPERCALL: the child executed VMMCALL/VMCALL. RIP is
+         * already past it; the VMM sets RAX with SET_REGS if it answers. */
+        struct {
+            uint64_t nr;              /* guest RAX */
+            uint64_t args[5];         /* guest RDI RSI RDX R10 R8 */
+        } hypercall;
+        /* HV_EXIT_DEBUG (later issue) */
+        struct {
+            uint64_t exception;
+            uint64_t pc;
+            uint64_t dr6, dr7;
+        } debug;
+        /* HV_EXIT_SHUTDOWN: triple fault or shutdown; the vcpu cannot
+         * resume until its state is set again. */
+        /* HV_EXIT_INTERNAL_ERROR */
+        struct {
+            uint32_t suberror;
+            uint32_t padding;
+            uint64_t data[4];
+        } internal;
+        uint8_t padding3[256];
+    };
+};
+_Static_assert(offsetof(struct hv_run, exit_reason) == 8, "hv_run.exit_reason");
+_Static_assert(offsetof(struct hv_run, io) == 32, "hv_run union");
+_Static_assert(sizeof(struct hv_run) == 32 + 256, "hv_run");
+
+/* ---- GET_STATS: what a leak test compares before and after ----------- */
+struct hv_stats {
+    uint64_t free_frames;
+    uint64_t vms;             /* live VM objects (the control domain excluded) */
+    uint64_t vcpus;           /* live child vcpu objects */
+    uint64_t handles;         /* open handles in the caller's table */
+    uint64_t objects;         /* all objects in the hypervisor's caches */
+};
+_Static_assert(sizeof(struct hv_stats) == 40, "hv_stats");
+
+/* ---- boot information for the control domain ------------------------- */
+/* The hypervisor starts every control-domain vcpu in 64-bit mode at the
+ * image's entry with RDI = guest-physical address of this structure and
+ * RSI = the vcpu's index (0 .. cpu_count-1; vcpu i runs on physical CPU i).
+ * RSP is 0: the image sets up its own stacks. Paging identity-maps all of
+ * the control domain's memory with 2 MiB pages. */
+#define HV_BOOT_MAGIC 0x48564254534f4f42ull /* "BOOTSTVH" */
+#define HV_BOOT_MAX_MODULES 16
+
+struct hv_boot_module {
+    uint64_t guest_phys;      /* copy of the module in control-domain memory */
+    uint64_t size;
+    char cmdline[112];
+};
+_Static_assert(sizeof(struct hv_boot_module) == 128, "hv_boot_module");
+
+struct hv_boot_info {
+    uint64_t magic;
+    uint32_t api_version;
+    uint32_t cpu_count;
+    hv_handle_t system_handle;
+    uint64_t memory_size;     /* control-domain RAM: [0, memory_size) */
+    uint64_t free_start;      /* first free byte above the image */
+    uint64_t free_end;        /* end of RAM free for the domain's own use */
+    uint32_t module_count;
+    uint32_t backend;         /* HV_BACKEND_* */
+    char cmdline[256];
+    struct hv_boot_module modules[HV_BOOT_MAX_MODULES];
+};
+_Static_assert(sizeof(struct hv_boot_info) == 56 + 256 + 16 * 128, "hv_boot_info");
+
+#endif
