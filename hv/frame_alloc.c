@@ -77,11 +77,18 @@ uint64_t memory_map_find_free(const struct memory_range *map, unsigned count,
         uint64_t end = align_down(map[i].base + map[i].length, FRAME_SIZE);
         if (start == 0)
             start = FRAME_SIZE;
-        /* Candidates: the range start and just past each reserved range. */
-        for (unsigned j = 0; j <= reserved_count; j++) {
-            uint64_t base = j == reserved_count
-                                ? start
-                                : align_up(reserved[j].end, FRAME_SIZE);
+        /* Candidates: the range start and just past each reserved range
+         * or non-usable map entry (either may cover the range's start). */
+        for (unsigned j = 0; j <= reserved_count + count; j++) {
+            uint64_t base = start;
+            if (j < reserved_count)
+                base = align_up(reserved[j].end, FRAME_SIZE);
+            else if (j < reserved_count + count) {
+                const struct memory_range *m = &map[j - reserved_count];
+                if (m->type == MEMORY_USABLE)
+                    continue;
+                base = align_up(m->base + m->length, FRAME_SIZE);
+            }
             if (base < start || base + bytes > end || base + bytes < base)
                 continue;
             if (range_is_clear(base, base + bytes, map, count, reserved,

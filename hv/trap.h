@@ -22,6 +22,8 @@ enum {
     VECTOR_DOUBLE_FAULT = 8,
     VECTOR_PAGE_FAULT = 14,
     VECTOR_MACHINE_CHECK = 18,
+    VECTOR_TIMER = 0xef,      /* local APIC timer: the vcpu time slice */
+    VECTOR_KICK = 0xf0,       /* IPI that pushes a vcpu out of the guest */
     VECTOR_SPURIOUS = 0xff,
 };
 

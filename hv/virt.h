@@ -1,13 +1,16 @@
 /* The hardware virtualization backend behind one ops table: svm/ and vmx/
  * each provide a `struct virt_backend`; common code never tests which one it
- * has. This issue's part of the table turns virtualization on per CPU; the
- * vcpu operations join it with the control domain. */
+ * has (the shape of Linux's kvm_x86_ops). */
 #ifndef HV_VIRT_H
 #define HV_VIRT_H
 
 #include <stddef.h>
 
+#include "abi/hv_abi.h"
+#include "hv/exit.h"
 #include "hv/percpu.h"
+
+struct vcpu;
 
 struct virt_backend {
     const char *name;
@@ -18,6 +21,31 @@ struct virt_backend {
     int (*enable_cpu)(struct percpu *cpu, char *why, size_t why_size);
     /* One line of the features in use, for the boot log. */
     void (*describe)(char *buf, size_t size);
+    uint32_t abi_backend;           /* HV_BACKEND_* */
+
+    /* Allocates the VMCB/VMCS and puts the vcpu in the x86 reset state
+     * (or, for the control domain, the state it boots in). */
+    int (*vcpu_init)(struct vcpu *vcpu);
+    void (*vcpu_free)(struct vcpu *vcpu);
+    /* Enters the guest once on the calling CPU and decodes the exit.
+     * Physical interrupts stay pending for take_pending_interrupt(). */
+    void (*vcpu_run)(struct vcpu *vcpu, struct exit_record *exit);
+    void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
+    void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
+    void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);
+    int (*set_sregs)(struct vcpu *vcpu, const struct hv_sregs *sregs);
+    /* Moves RIP past the instruction that exited. */
+    void (*skip_instruction)(struct vcpu *vcpu, const struct exit_record *exit);
+    /* Injects a hardware exception on the next entry (e.g. #GP). */
+    void (*inject_exception)(struct vcpu *vcpu, uint8_t vector,
+                             bool has_error, uint32_t error_code);
+    /* Sets the vcpu up as a control-domain vcpu starting in 64-bit mode. */
+    void (*setup_control_vcpu)(struct vcpu *vcpu, uint64_t entry,
+                               uint64_t cr3, uint64_t rdi, uint64_t rsi);
+    uint64_t (*read_efer)(struct vcpu *vcpu);
+    void (*write_efer)(struct vcpu *vcpu, uint64_t value);
+    uint64_t (*read_pat)(struct vcpu *vcpu);
+    void (*write_pat)(struct vcpu *vcpu, uint64_t value);
 };
 
 extern const struct virt_backend svm_backend;

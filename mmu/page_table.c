@@ -62,6 +62,61 @@ int page_table_map(struct page_table *pt, uint64_t va, uint64_t pa,
     return map_level(pt, pt->root, 3, va, pa, size, leaf_flags, largest);
 }
 
+static int unmap_level(struct page_table *pt, uint64_t table_phys, int level,
+                       uint64_t va, uint64_t size)
+{
+    unsigned shift = 12 + 9 * (unsigned)level;
+    uint64_t span = 1ull << shift;
+    uint64_t *table = table_at(pt, table_phys);
+    int result = 0;
+
+    while (size) {
+        uint64_t *entry = &table[(va >> shift) % ENTRIES];
+        uint64_t entry_end = (va & ~(span - 1)) + span;
+        uint64_t chunk = entry_end - va < size ? entry_end - va : size;
+        if (*entry & PTE_PRESENT) {
+            bool leaf = level == 0 || *entry & PTE_LARGE;
+            if (leaf && chunk == span)
+                *entry = 0;
+            else if (leaf)
+                result = -HV_EINVAL;
+            else {
+                int err = unmap_level(pt, *entry & PTE_ADDR_MASK, level - 1, va, chunk);
+                if (err)
+                    result = err;
+            }
+        }
+        va += chunk;
+        size -= chunk;
+    }
+    return result;
+}
+
+int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size)
+{
+    if ((va | size) & 0xfff || va + size < va)
+        return -HV_EINVAL;
+    return unmap_level(pt, pt->root, 3, va, size);
+}
+
+static void destroy_level(struct page_table *pt, uint64_t table_phys, int level,
+                          void (*free_table)(uint64_t phys, void *ctx))
+{
+    uint64_t *table = table_at(pt, table_phys);
+    for (unsigned i = 0; level > 0 && i < ENTRIES; i++)
+        if ((table[i] & PTE_PRESENT) && !(table[i] & PTE_LARGE))
+            destroy_level(pt, table[i] & PTE_ADDR_MASK, level - 1, free_table);
+    free_table(table_phys, pt->ctx);
+}
+
+void page_table_destroy(struct page_table *pt,
+                        void (*free_table)(uint64_t phys, void *ctx))
+{
+    if (pt->root)
+        destroy_level(pt, pt->root, 3, free_table);
+    pt->root = 0;
+}
+
 uint64_t page_table_lookup(const struct page_table *pt, uint64_t va,
                            enum page_level *level)
 {

@@ -44,6 +44,16 @@ int page_table_init(struct page_table *pt);
 int page_table_map(struct page_table *pt, uint64_t va, uint64_t pa,
                    uint64_t size, uint64_t leaf_flags, enum page_level largest);
 
+/* Removes every leaf inside [va, va+size). A large page that is only partly
+ * inside is left alone and reported: returns -HV_EINVAL in that case (callers
+ * map and unmap whole regions, so it means a caller bug), else 0. Tables
+ * emptied by the unmap stay allocated until page_table_destroy. */
+int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size);
+
+/* Frees every table page, the root included, through `free_table`. */
+void page_table_destroy(struct page_table *pt,
+                        void (*free_table)(uint64_t phys, void *ctx));
+
 /* Looks up `va`. Returns the leaf entry (with its level in *level) or 0. */
 uint64_t page_table_lookup(const struct page_table *pt, uint64_t va,
                            enum page_level *level);

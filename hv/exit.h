@@ -1,0 +1,50 @@
+/* The common exit record: what a backend's vcpu_run decodes each hardware
+ * exit into, so that hv/ handles exits without knowing SVM from VMX. */
+#ifndef HV_EXIT_H
+#define HV_EXIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum exit_kind {
+    EXIT_NONE = 0,
+    EXIT_INTERRUPT,       /* a physical interrupt is pending for the host */
+    EXIT_NMI,
+    EXIT_CPUID,
+    EXIT_HLT,
+    EXIT_IO,
+    EXIT_MSR_READ,
+    EXIT_MSR_WRITE,
+    EXIT_HYPERCALL,       /* VMMCALL / VMCALL */
+    EXIT_NESTED_FAULT,    /* NPT / EPT violation */
+    EXIT_SHUTDOWN,        /* triple fault */
+    EXIT_FAIL_ENTRY,      /* the CPU refused the guest state */
+    EXIT_EXCEPTION,       /* an intercepted guest exception */
+    EXIT_UNKNOWN,
+};
+
+struct exit_record {
+    enum exit_kind kind;
+    uint32_t instruction_length; /* 0 when the hardware did not say */
+    uint64_t hardware_reason;
+    uint64_t info1, info2;       /* raw hardware qualification */
+    uint64_t rip;
+    union {
+        struct {
+            uint16_t port;
+            uint8_t size;          /* 1, 2, 4 */
+            bool in;
+            bool string;
+            bool rep;
+        } io;
+        struct {
+            uint64_t guest_phys;
+            uint64_t guest_linear; /* ~0 when unknown */
+            bool write;
+            bool fetch;
+        } fault;
+        uint32_t msr;
+    };
+};
+
+#endif

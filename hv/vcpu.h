@@ -1,0 +1,74 @@
+/* A virtual CPU: its registers, its backend state (VMCB or VMCS) and its run
+ * page. Each vcpu is its own cache-line-aligned object.
+ *
+ * Locking: `owner` is the vcpu's lock. A call that reads or changes the
+ * vcpu's state, RUN included, claims it (0 -> this CPU + 1) with one
+ * compare-and-swap and releases it when done; a claim that finds another
+ * owner fails with -HV_EBUSY at once. Nothing else in the vcpu is touched by
+ * a CPU that does not own it, except `kick`. */
+#ifndef HV_VCPU_H
+#define HV_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+#include "hv/exit.h"
+
+struct vm;
+
+/* Guest general registers the entry stubs save and load (RSP, RIP and RFLAGS
+ * live in the VMCB/VMCS). The layout is used by svm/ and vmx/ assembly. */
+struct guest_gprs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+#define GPRS_RAX 0
+#define GPRS_RBX 8
+#define GPRS_RCX 16
+#define GPRS_RDX 24
+#define GPRS_RSI 32
+#define GPRS_RDI 40
+#define GPRS_RBP 48
+#define GPRS_R8  56
+#define GPRS_R15 112
+
+enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
+
+struct vcpu {
+    uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
+    uint32_t state;              /* enum vcpu_state */
+    struct guest_gprs gprs;
+    struct vm *vm;               /* never changes; the VM outlives its vcpus */
+    unsigned slot;
+    struct hv_run *run;          /* in control-domain memory; NULL for the
+                                    control domain's own vcpus */
+    /* backend */
+    void *arch;                  /* VMCB or VMCS, mapped */
+    uint64_t arch_phys;
+    uint32_t asid;               /* tag in use on `asid_cpu` */
+    uint32_t asid_generation;
+    int asid_cpu;                /* -1: none yet */
+    uint64_t tlb_generation;     /* the VM's, when this vcpu last flushed */
+    /* a completed IN waits for the next RUN to load the VMM's data */
+    uint8_t pending_in_size;
+    uint8_t kick;                /* set by another CPU to end RUN early */
+    uint64_t exit_count;
+} __attribute__((aligned(64)));
+
+/* Claims the vcpu for the calling CPU. Returns 0 or -HV_EBUSY. */
+int vcpu_claim(struct vcpu *vcpu);
+void vcpu_release(struct vcpu *vcpu);
+
+/* Runs a child vcpu until an exit its VMM must see; fills its run page.
+ * Called with the vcpu claimed. */
+long vcpu_run(struct vcpu *vcpu);
+
+/* Emulates CPUID for any guest (hypervisor leaves, hidden virtualization
+ * features) and advances RIP. */
+void cpuid_emulate(struct vcpu *vcpu, const struct exit_record *exit);
+
+/* Takes a pending physical interrupt on this CPU (briefly opening IF). */
+void take_pending_interrupt(void);
+
+#endif
