@@ -12,10 +12,15 @@ HOSTCC  ?= gcc
 
 BUILD   := build
 ISO_DIR := iso/out
-ISO     := $(ISO_DIR)/hv.iso
+ISO_NAME ?= hv
+ISO     := $(ISO_DIR)/$(ISO_NAME).iso
 HV_ELF  := $(BUILD)/hv.elf
 
-HV_CMDLINE ?= loglevel=info console=com1,vga
+# What the ISO boots: hypervisor command line, the control domain's command
+# line (which tool it runs) and the guest images given to it as modules.
+HV_CMDLINE  ?= loglevel=info console=com1,vga
+CTL_CMDLINE ?= demo
+GUESTS      ?= hello
 QEMU_SMP   ?= 2
 QEMU_CPU   ?= EPYC,+svm,+npt
 QEMU_MEM   ?= 1G
@@ -28,7 +33,7 @@ HV_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-pic -fno-pie \
 HV_ASFLAGS := -m64 -I. -Wa,--noexecstack
 HV_LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack
 
-HV_SOURCES := $(wildcard boot/*.S hv/*.c svm/*.c vmx/*.c mmu/*.c)
+HV_SOURCES := $(wildcard boot/*.S hv/*.c svm/*.c svm/*.S vmx/*.c vmx/*.S mmu/*.c)
 HV_OBJECTS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SOURCES))
 
 # Debian packages each entry point needs; installed when missing.
@@ -39,6 +44,9 @@ TEST_PACKAGES := $(RUN_PACKAGES) ovmf bochs bochs-term bochsbios vgabios \
 
 .PHONY: all iso run test unit deps-run deps-test clean
 all: $(HV_ELF) $(ISO)
+
+# The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
+include guest-tools/guest-tools.mk
 iso: $(ISO)
 
 define ensure_packages
@@ -72,13 +80,25 @@ $(BUILD)/hv/%.S.o: %.S
 $(HV_ELF): $(HV_OBJECTS) linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJECTS)
 
-$(ISO): $(HV_ELF) iso/grub.cfg
-	@rm -rf $(ISO_DIR)/root && mkdir -p $(ISO_DIR)/root/boot/grub
-	cp $(HV_ELF) $(ISO_DIR)/root/boot/hv.elf
-	sed 's|@HV_CMDLINE@|$(HV_CMDLINE)|' iso/grub.cfg > $(ISO_DIR)/root/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(ISO_DIR)/root 2>$(BUILD)/grub-mkrescue.log || \
+ISO_ROOT := $(ISO_DIR)/$(ISO_NAME).root
+ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)
+ISO_STAMP := $(ISO_DIR)/$(ISO_NAME).config
+ifneq ($(file <$(ISO_STAMP)),$(ISO_CONFIG))
+$(shell mkdir -p $(ISO_DIR) && printf '%s' '$(ISO_CONFIG)' > $(ISO_STAMP))
+endif
+
+$(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
+	@rm -rf $(ISO_ROOT) && mkdir -p $(ISO_ROOT)/boot/grub $(ISO_ROOT)/boot/guests
+	@cp $(HV_ELF) $(ISO_ROOT)/boot/hv.elf
+	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_ROOT)/boot/ctl.elf
+	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/; done
+	@modules=""; for g in $(GUESTS); do \
+	  modules="$$modules    module2 /boot/guests/$$g.elf $$g\n"; done; \
+	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
+	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
-	@echo "built $@"
+	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS))"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
@@ -105,7 +125,5 @@ test: deps-test
 
 clean:
 	rm -rf $(BUILD) $(ISO_DIR)
-
-include guest-tools/guest-tools.mk
 
 -include $(HV_OBJECTS:.o=.d)

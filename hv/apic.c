@@ -2,6 +2,7 @@
 
 #include "hv/msr.h"
 #include "hv/spinlock.h"
+#include "hv/time.h"
 #include "hv/x86.h"
 
 #define SPURIOUS_ENABLE 0x100u
@@ -68,3 +69,36 @@ bool apic_send_ipi(uint32_t dest, uint32_t icr_low)
 }
 
 void apic_eoi(void) { apic_write(APIC_EOI, 0); }
+
+#define TIMER_DIVIDE_BY_16 0x3
+#define LVT_MASKED (1u << 16)
+
+static uint64_t timer_ticks_per_ms;
+
+void apic_timer_calibrate(void)
+{
+    apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    apic_write(APIC_LVT_TIMER, LVT_MASKED);
+    apic_write(APIC_TIMER_INITIAL, 0xffffffffu);
+    udelay(10000);
+    uint32_t elapsed = 0xffffffffu - apic_read(APIC_TIMER_CURRENT);
+    apic_write(APIC_TIMER_INITIAL, 0);
+    timer_ticks_per_ms = elapsed / 10 ? elapsed / 10 : 1000;
+}
+
+void apic_timer_start(uint8_t vector, uint64_t microseconds)
+{
+    uint64_t ticks = timer_ticks_per_ms * microseconds / 1000;
+    if (ticks == 0)
+        ticks = 1;
+    if (ticks > 0xffffffffu)
+        ticks = 0xffffffffu;
+    apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    apic_write(APIC_LVT_TIMER, vector); /* one-shot */
+    apic_write(APIC_TIMER_INITIAL, (uint32_t)ticks);
+}
+
+void apic_timer_stop(void)
+{
+    apic_write(APIC_TIMER_INITIAL, 0);
+}

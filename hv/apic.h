@@ -13,6 +13,10 @@ enum {
     APIC_SPURIOUS = 0xf0,
     APIC_ICR_LOW = 0x300,
     APIC_ICR_HIGH = 0x310,
+    APIC_LVT_TIMER = 0x320,
+    APIC_TIMER_INITIAL = 0x380,
+    APIC_TIMER_CURRENT = 0x390,
+    APIC_TIMER_DIVIDE = 0x3e0,
 };
 
 #define ICR_INIT        0x00000500u
@@ -30,5 +34,11 @@ uint32_t apic_self_id(void);
 /* Sends an IPI; returns false if delivery did not complete in time. */
 bool apic_send_ipi(uint32_t dest_apic_id, uint32_t icr_low);
 void apic_eoi(void);
+
+/* The local APIC timer, used one-shot for vcpu time slices. Calibrated once
+ * on the BSP against the TSC; every CPU's timer runs at the same rate. */
+void apic_timer_calibrate(void);
+void apic_timer_start(uint8_t vector, uint64_t microseconds);
+void apic_timer_stop(void);
 
 #endif

@@ -20,6 +20,8 @@ enum exit_kind {
     EXIT_SHUTDOWN,        /* triple fault */
     EXIT_FAIL_ENTRY,      /* the CPU refused the guest state */
     EXIT_EXCEPTION,       /* an intercepted guest exception */
+    EXIT_UNDEFINED,       /* an instruction the guest may not use (nested
+                             virtualization, MONITOR/MWAIT): gets #UD */
     EXIT_UNKNOWN,
 };
 

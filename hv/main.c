@@ -6,6 +6,7 @@
 #include "hv/boot_info.h"
 #include "hv/cmdline.h"
 #include "hv/console.h"
+#include "hv/control_domain.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
@@ -14,6 +15,7 @@
 #include "hv/trap.h"
 #include "hv/version.h"
 #include "hv/virt.h"
+#include "hv/vm.h"
 #include "hv/x86.h"
 #include "mmu/host_map.h"
 
@@ -48,6 +50,14 @@ static void reserve_string(const char *s)
 {
     uint64_t p = (uint64_t)(uintptr_t)s;
     reserve(p & ~0xfffull, (p & ~0xfffull) + FRAME_SIZE);
+}
+
+/* Timer and kick interrupts only need to end the guest's run: the exit has
+ * already happened by the time they are taken. */
+static void acknowledge_interrupt(struct trap_frame *frame)
+{
+    (void)frame;
+    apic_eoi();
 }
 
 static __attribute__((noreturn)) void stop(const char *why)
@@ -181,6 +191,9 @@ void boot_main(uint32_t magic, uint64_t info)
     apic_init_local();
     bsp->apic_id = apic_self_id();
     bsp->online = true;
+    apic_timer_calibrate();
+    interrupt_register(VECTOR_TIMER, acknowledge_interrupt);
+    interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",
             madt.cpu_count ? madt.cpu_count : 1,
             apic_is_x2apic() ? "x2APIC" : "xAPIC",
@@ -209,6 +222,16 @@ void boot_main(uint32_t magic, uint64_t info)
     else
         pr_error("hv: not every CPU came up with virtualization enabled");
 
-    pr_info("hv: no control domain yet: waiting (halted). See README.md.");
-    halt_forever();
+    if (boot.module_count == 0) {
+        __atomic_store_n(&control_domain_ready, -1, __ATOMIC_RELEASE);
+        pr_info("hv: no control domain module given (add a module2 line to "
+                "GRUB's entry)");
+        pr_info("hv: halted.");
+        halt_forever();
+    }
+    if (vm_subsystem_init() || control_domain_create(&boot, options.ctl_mem)) {
+        __atomic_store_n(&control_domain_ready, -1, __ATOMIC_RELEASE);
+        stop("could not start the control domain; see the message above");
+    }
+    control_domain_run_this_cpu();
 }

@@ -36,6 +36,9 @@ struct percpu {
     volatile bool online;       /* set by the CPU when bring-up finished */
     volatile bool virt_enabled;
     uint64_t virt_area_phys;    /* SVM host save area or VMXON region */
+    uint64_t host_state_phys;   /* SVM: host VMSAVE area */
+    uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
+    uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

@@ -3,6 +3,7 @@
 #include "boot/boot_layout.h"
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/control_domain.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -131,7 +132,12 @@ void ap_main(struct percpu *cpu)
 {
     percpu_load(cpu);
     apic_init_local();
-    virt_enable_this_cpu();
+    int err = virt_enable_this_cpu();
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
-    halt_forever();
+    int ready;
+    while (!(ready = __atomic_load_n(&control_domain_ready, __ATOMIC_ACQUIRE)))
+        cpu_relax();
+    if (ready < 0 || err)
+        halt_forever();
+    control_domain_run_this_cpu();
 }

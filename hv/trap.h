@@ -19,6 +19,7 @@ typedef void (*interrupt_handler)(struct trap_frame *frame);
 
 enum {
     VECTOR_NMI = 2,
+    VECTOR_INVALID_OPCODE = 6,
     VECTOR_DOUBLE_FAULT = 8,
     VECTOR_PAGE_FAULT = 14,
     VECTOR_MACHINE_CHECK = 18,

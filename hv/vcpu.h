@@ -9,6 +9,18 @@
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
+/* Offsets of struct guest_gprs, for the entry stubs (checked below). */
+#define GPRS_RAX 0
+#define GPRS_RBX 8
+#define GPRS_RCX 16
+#define GPRS_RDX 24
+#define GPRS_RSI 32
+#define GPRS_RDI 40
+#define GPRS_RBP 48
+#define GPRS_R8  56
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,15 +35,12 @@ struct guest_gprs {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
-#define GPRS_RAX 0
-#define GPRS_RBX 8
-#define GPRS_RCX 16
-#define GPRS_RDX 24
-#define GPRS_RSI 32
-#define GPRS_RDI 40
-#define GPRS_RBP 48
-#define GPRS_R8  56
-#define GPRS_R15 112
+_Static_assert(offsetof(struct guest_gprs, rbx) == GPRS_RBX, "gprs layout");
+_Static_assert(offsetof(struct guest_gprs, rsi) == GPRS_RSI, "gprs layout");
+_Static_assert(offsetof(struct guest_gprs, rdi) == GPRS_RDI, "gprs layout");
+_Static_assert(offsetof(struct guest_gprs, rbp) == GPRS_RBP, "gprs layout");
+_Static_assert(offsetof(struct guest_gprs, r8) == GPRS_R8, "gprs layout");
+_Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
 enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
 
@@ -71,4 +80,5 @@ void cpuid_emulate(struct vcpu *vcpu, const struct exit_record *exit);
 /* Takes a pending physical interrupt on this CPU (briefly opening IF). */
 void take_pending_interrupt(void);
 
+#endif /* __ASSEMBLER__ */
 #endif

@@ -23,4 +23,37 @@ struct svm_features {
 
 extern struct svm_features svm_features;
 
+/* Permission maps shared by every VMCB (svm_bitmaps.c). */
+extern uint64_t svm_iopm_child;
+extern uint64_t svm_iopm_control;
+extern uint64_t svm_msrpm;
+int svm_bitmaps_init(void);
+
+/* The world switch (svm_entry.S). */
+struct guest_gprs;
+void svm_enter(uint64_t vmcb_phys, struct guest_gprs *gprs,
+               uint64_t host_state_phys);
+
+/* vcpu operations (svm_vcpu.c), wired into svm_backend. */
+struct vcpu;
+struct exit_record;
+struct hv_regs;
+struct hv_sregs;
+int svm_vcpu_init(struct vcpu *vcpu);
+void svm_vcpu_free(struct vcpu *vcpu);
+void svm_vcpu_run(struct vcpu *vcpu, struct exit_record *exit);
+void svm_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
+void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
+void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
+int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);
+void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
+void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
+                          uint32_t error_code);
+void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
+                            uint64_t rdi, uint64_t rsi);
+uint64_t svm_read_efer(struct vcpu *vcpu);
+void svm_write_efer(struct vcpu *vcpu, uint64_t value);
+uint64_t svm_read_pat(struct vcpu *vcpu);
+void svm_write_pat(struct vcpu *vcpu, uint64_t value);
+
 #endif

@@ -55,13 +55,20 @@ static int svm_probe(char *why, size_t size)
 static int svm_enable_cpu(struct percpu *cpu, char *why, size_t size)
 {
     uint64_t host_save = pages_alloc_zeroed(1, 0);
-    if (host_save == FRAME_NONE) {
-        format(why, size, "out of memory for the host save area");
+    uint64_t host_state = pages_alloc_zeroed(1, 0);
+    if (host_save == FRAME_NONE || host_state == FRAME_NONE || svm_bitmaps_init()) {
+        format(why, size, "out of memory for the host save areas");
         return -HV_ENOMEM;
     }
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, host_save);
+    /* The host's FS/GS/TR/LDTR and syscall MSRs, restored by VMLOAD after
+     * every exit: VMRUN does not switch them (APM 15.5.2). */
+    __asm__ volatile("vmsave %0" ::"a"(host_state) : "memory");
     cpu->virt_area_phys = host_save;
+    cpu->host_state_phys = host_state;
+    cpu->asid_next = 1;
+    cpu->asid_generation = 1;
     return 0;
 }
 
@@ -80,4 +87,19 @@ const struct virt_backend svm_backend = {
     .probe = svm_probe,
     .enable_cpu = svm_enable_cpu,
     .describe = svm_describe,
+    .abi_backend = HV_BACKEND_SVM,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_free = svm_vcpu_free,
+    .vcpu_run = svm_vcpu_run,
+    .get_regs = svm_get_regs,
+    .set_regs = svm_set_regs,
+    .get_sregs = svm_get_sregs,
+    .set_sregs = svm_set_sregs,
+    .skip_instruction = svm_skip_instruction,
+    .inject_exception = svm_inject_exception,
+    .setup_control_vcpu = svm_setup_control_vcpu,
+    .read_efer = svm_read_efer,
+    .write_efer = svm_write_efer,
+    .read_pat = svm_read_pat,
+    .write_pat = svm_write_pat,
 };

@@ -9,22 +9,28 @@ ISO=iso/out/hv.iso
 test_boot_qemu_svm_smp1() {
     boot boot-smp1 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-smp1.log 1)
     expect_cpus_virtualized svm 1
+    expect_clean_run
 }
 
 test_boot_qemu_svm_smp2() {
     boot boot-smp2 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-smp2.log 2)
     expect_cpus_virtualized svm 2
+    expect_clean_run
 }
 
 test_boot_qemu_svm_smp4() {
-    boot boot-smp4 60 "$END_OF_BOOT" $(qemu_svm $ISO $SYSTEST_DIR/boot-smp4.log 4)
+    # Stops at the line that says every CPU is up, to time the boot alone.
+    boot boot-smp4 60 "all CPUs up with virtualization enabled|$END_OF_BOOT" \
+        $(qemu_svm $ISO $SYSTEST_DIR/boot-smp4.log 4)
     expect_cpus_virtualized svm 4
+    expect_clean_run
     echo "    wall time from QEMU start to all 4 CPUs up: ${ELAPSED}s"
 }
 
 test_boot_qemu_uefi_smp2() {
     boot boot-uefi 120 "$END_OF_BOOT" $(qemu_svm_uefi $ISO $SYSTEST_DIR/boot-uefi.log 2)
     expect_cpus_virtualized svm 2
+    expect_clean_run
 }
 
 test_boot_qemu_multiboot1_kernel() {
@@ -34,6 +40,8 @@ test_boot_qemu_multiboot1_kernel() {
     expect_line "\(multiboot1\)"
     expect_no_line "ignoring bad or unknown option"
     expect_cpus_virtualized svm 2
+    expect_line "no control domain module given"
+    expect_clean_run
 }
 
 test_boot_bochs_vmx_smp2() {

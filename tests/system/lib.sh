@@ -4,7 +4,7 @@
 
 SYSTEST_DIR=${SYSTEST_DIR:-build/systest}
 # A line that every run ends with, one way or another.
-END_OF_BOOT='hv: no control domain yet|hv: halted\.|CPU halted\.|PANIC'
+END_OF_BOOT='tool [a-z_]+ finished with status|hv: halted\.|CPU halted\.|PANIC|control-domain vcpu [0-9]+ stopped'
 
 # boot NAME TIMEOUT STOP_REGEX COMMAND...   (sets LOG and ELAPSED)
 boot() {
@@ -51,5 +51,9 @@ expect_cpus_virtualized() {
     done
     expect_line "smp: $n of $n CPUs up, $backend enabled on $n"
     expect_line "hv: all CPUs up with virtualization enabled"
+}
+
+# expect_clean_run: no panic and no error from the hypervisor
+expect_clean_run() {
     expect_no_line "PANIC|^\[cpu[0-9]+\] error:"
 }

@@ -1,0 +1,22 @@
+/*
+ * Every tool the control domain can run, by name. "hvtest" (the ABI test
+ * suite) and "bench" (exit-cost benchmarks) plug in here when they exist.
+ */
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/tools/tool.h"
+
+const struct tool ctl_tools[] = {
+    { "demo", "run every guest module and report how each ended", demo_main },
+    /* { "hvtest", "hypercall ABI conformance tests", hvtest_main }, */
+    /* { "bench", "exit and hypercall latency benchmarks", bench_main }, */
+    { NULL, NULL, NULL },
+};
+
+const struct tool *tool_find(const char *name)
+{
+    for (const struct tool *t = ctl_tools; t->name != NULL; t++) {
+        if (strcmp(t->name, name) == 0)
+            return t;
+    }
+    return NULL;
+}

@@ -1,0 +1,77 @@
+/*
+ * COM1 as a polling guest sees it: a 16550 whose transmitter is always
+ * empty. Bytes written to the transmit register are collected per line and
+ * printed on the control-domain console under the guest's prefix. There is
+ * no receiver and no interrupts: every other register reads 0, writes to
+ * them are dropped, except the line control register, whose DLAB bit turns
+ * the first two registers into the baud divisor (so a guest that sets its
+ * baud rate does not print the divisor as text).
+ */
+#include "guest-tools/runtime/console.h"
+#include "guest-tools/vmm/vmm_internal.h"
+
+/* Register offsets from the base port (16550 data sheet). */
+#define UART_THR 0          /* transmit holding (DLAB 0, write) */
+#define UART_LCR 3          /* line control */
+#define UART_LSR 5          /* line status */
+#define UART_REGISTERS 8
+#define UART_LCR_DLAB 0x80
+#define UART_LSR_EMPTY 0x60 /* THR empty and transmitter idle */
+
+int vmm_uart_is_port(uint16_t port)
+{
+    return port >= VMM_PORT_COM1 && port < VMM_PORT_COM1 + UART_REGISTERS;
+}
+
+void vmm_uart_flush(struct vm_instance *vm)
+{
+    struct vmm_uart *uart = &vm->uart;
+
+    if (uart->line_len == 0)
+        return;
+    console_write_line(vm->prefix, uart->line, uart->line_len);
+    uart->line_len = 0;
+}
+
+static void transmit(struct vm_instance *vm, uint8_t c)
+{
+    struct vmm_uart *uart = &vm->uart;
+
+    if (c == '\n') {
+        /* An empty line is still a line the guest meant to print. */
+        if (uart->line_len == 0)
+            console_write_line(vm->prefix, "", 0);
+        vmm_uart_flush(vm);
+        return;
+    }
+    if (c == '\r')
+        return;
+    /* Keep the console readable: control bytes become '.'. */
+    if ((c < 0x20 && c != '\t') || c >= 0x7f)
+        c = '.';
+    uart->line[uart->line_len++] = (char)c;
+    if (uart->line_len == sizeof(uart->line))
+        vmm_uart_flush(vm);
+}
+
+void vmm_uart_access(struct vm_instance *vm, uint16_t port, int is_write,
+                     uint8_t *data)
+{
+    struct vmm_uart *uart = &vm->uart;
+    unsigned reg = port - VMM_PORT_COM1;
+    int dlab = (uart->lcr & UART_LCR_DLAB) != 0;
+
+    if (is_write) {
+        if (reg == UART_THR && !dlab)
+            transmit(vm, *data);
+        else if (reg == UART_LCR)
+            uart->lcr = *data;
+        return;
+    }
+    if (reg == UART_LSR)
+        *data = UART_LSR_EMPTY;
+    else if (reg == UART_LCR)
+        *data = uart->lcr;
+    else
+        *data = 0;
+}

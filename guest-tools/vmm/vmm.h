@@ -1,0 +1,108 @@
+/*
+ * A small VMM on top of libhv: one VM with one vcpu and its RAM at
+ * guest-physical 0, a loader for multiboot1 ELF32 kernels and flat
+ * binaries, and a run loop that emulates the few devices the test guests
+ * use (a COM1 16550 transmitter and QEMU's isa-debug-exit port).
+ *
+ * Memory: vmm_create takes everything it needs (run page, guest RAM,
+ * bookkeeping) from the page allocator and vmm_destroy releases it back to
+ * the mark taken at creation, so VMs must be destroyed in the reverse order
+ * of their creation. A vm_instance belongs to one control-domain vcpu at a
+ * time; nothing in it is locked.
+ *
+ * Every function returns 0 or a negated HV_E* code and prints a one-line
+ * reason on failure, naming the guest.
+ */
+#ifndef GUEST_TOOLS_VMM_VMM_H
+#define GUEST_TOOLS_VMM_VMM_H
+
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+#include "guest-tools/runtime/page_alloc.h"
+
+#define VMM_NAME_MAX       32
+#define VMM_UART_LINE_MAX  160
+#define VMM_MIN_RAM_MIB    2       /* 1 MiB of low memory plus the kernel */
+#define VMM_MAX_RAM_MIB    (1u << 20) /* HV_MAX_GUEST_PHYS: 1 TiB */
+
+/* Emulated guest ports. */
+#define VMM_PORT_DEBUG_EXIT 0xf4   /* QEMU isa-debug-exit: status = value */
+#define VMM_PORT_COM1       0x3f8  /* 16550 UART: 0x3f8 .. 0x3ff */
+
+/* The transmit side of a 16550 at COM1: enough for a polling printer. */
+struct vmm_uart {
+    uint8_t lcr;                       /* line control; bit 7 = DLAB */
+    uint32_t line_len;
+    char line[VMM_UART_LINE_MAX];      /* guest output not yet printed */
+};
+
+struct vm_instance {
+    char name[VMM_NAME_MAX];
+    char prefix[VMM_NAME_MAX + 10];    /* "[guest <name>] " for its output */
+    hv_handle_t sys;                   /* system handle, not owned */
+    hv_handle_t vm;                    /* owned; 0 when not open */
+    hv_handle_t vcpu;                  /* owned; 0 when not open */
+    struct hv_run *run;                /* run page of the vcpu */
+    uint8_t *ram;                      /* where guest-physical 0 lives here */
+    uint64_t ram_size;
+    uint64_t *ports_reported;          /* bitmap of 65536 ports noted once */
+    struct vmm_uart uart;
+    struct page_mark mark;             /* allocator state before creation */
+};
+
+/* Why vmm_run returned. */
+enum vmm_stop {
+    VMM_STOP_EXITED,       /* guest wrote its status to VMM_PORT_DEBUG_EXIT */
+    VMM_STOP_HALTED,       /* HLT; RIP is past it, vmm_run may resume */
+    VMM_STOP_SHUTDOWN,     /* triple fault: needs new state to run again */
+    VMM_STOP_MMIO,         /* access outside the guest's memory */
+    VMM_STOP_HYPERCALL,    /* VMMCALL/VMCALL; RIP is past it */
+    VMM_STOP_FAIL_ENTRY,   /* the CPU refused the guest state */
+    VMM_STOP_INTR_LIMIT,   /* max_intr_exits time slices used up */
+    VMM_STOP_EXIT_LIMIT,   /* max_exits exits seen */
+    VMM_STOP_UNHANDLED,    /* an exit this VMM does not emulate */
+    VMM_STOP_ERROR,        /* RUN itself failed: see error */
+};
+
+struct vmm_result {
+    enum vmm_stop stop;
+    uint32_t exit_reason;   /* HV_EXIT_* of the last exit */
+    uint32_t exit_status;   /* VMM_STOP_EXITED: the value written */
+    long error;             /* VMM_STOP_ERROR: RUN's negated HV_E* code */
+    uint64_t rip;           /* exit_rip of the last exit */
+    uint64_t exits;         /* exits seen by this vmm_run call */
+    uint64_t intr_exits;    /* of which HV_EXIT_INTR */
+};
+
+/* Makes a VM with ram_mib MiB of zeroed RAM at guest-physical 0 (memory
+ * slot 0) and vcpu 0 in the reset state. name labels its output. */
+int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
+               uint64_t ram_mib);
+
+/* Loads an image and sets the vcpu to start it in 32-bit protected mode,
+ * paging off: a multiboot1 ELF32 kernel (EAX = 0x2BADB002, EBX = multiboot
+ * info with memory sizes and cmdline) or else a flat binary at 0x100000
+ * (EAX = EBX = 0). */
+int vmm_load_image(struct vm_instance *vm, const void *image, uint64_t size,
+                   const char *cmdline);
+
+/* vmm_load_image on a boot module, its cmdline passed to the guest. */
+int vmm_load_module(struct vm_instance *vm, const struct hv_boot_module *mod);
+
+/* Runs the vcpu until an exit it does not resume; HV_EXIT_INTR resumes
+ * until max_intr_exits of them, and any exit until max_exits in all (0:
+ * no limit). Prints one line saying why it stopped and fills result.
+ * Returns result->error (0 unless RUN failed). May be called again to
+ * resume after a stop that allows it. */
+int vmm_run(struct vm_instance *vm, uint64_t max_intr_exits,
+            uint64_t max_exits, struct vmm_result *result);
+
+/* Closes the handles and returns the memory to the allocator. Safe on a
+ * partly created or already destroyed instance. */
+void vmm_destroy(struct vm_instance *vm);
+
+/* "exited", "halted", "triple fault", ...: for summaries. */
+const char *vmm_stop_name(enum vmm_stop stop);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Interfaces between the files of the VMM library; not for its users.
+ */
+#ifndef GUEST_TOOLS_VMM_VMM_INTERNAL_H
+#define GUEST_TOOLS_VMM_VMM_INTERNAL_H
+
+#include "guest-tools/vmm/vmm.h"
+
+/* cpu_state.c: start the vcpu at entry in flat 32-bit protected mode. */
+int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
+                           uint32_t eax, uint32_t ebx);
+
+/* load_multiboot.c: 1 if image starts with the ELF magic; then
+ * vmm_load_multiboot loads it as a multiboot1 ELF32 kernel (0 or -HV_E*). */
+int vmm_is_elf(const void *image, uint64_t size);
+int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
+                       uint64_t size, const char *cmdline);
+
+/* uart.c: handles an access to a COM1 register; data is the run page's
+ * I/O data (the byte written, or where to store the byte read). */
+int vmm_uart_is_port(uint16_t port);
+void vmm_uart_access(struct vm_instance *vm, uint16_t port, int is_write,
+                     uint8_t *data);
+/* Prints the guest's unfinished output line, if any. */
+void vmm_uart_flush(struct vm_instance *vm);
+
+/* exit_report.c: the one line saying why vmm_run stopped. */
+void vmm_report_stop(const struct vm_instance *vm,
+                     const struct vmm_result *result);
+
+#endif

@@ -1,0 +1,261 @@
+#include "hv/hypercall.h"
+
+#include "hv/console.h"
+#include "hv/guest_access.h"
+#include "hv/handle.h"
+#include "hv/vcpu.h"
+#include "hv/virt.h"
+#include "hv/vm.h"
+
+#define CONSOLE_WRITE_MAX 4096
+
+/* The object a system handle names; it carries no state. */
+static struct { int unused; } system_object;
+
+typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
+                             const struct hypercall *call);
+
+struct call_spec {
+    call_handler handler;
+    uint8_t handle_type;    /* HV_HANDLE_NONE: any type */
+    uint16_t rights;
+};
+
+
+void *hypercall_system_object(void) { return &system_object; }
+
+void hypercall_release_handle(void *object, enum hv_handle_type type)
+{
+    if (type == HV_HANDLE_VM)
+        vm_put(object);
+    else if (type == HV_HANDLE_VCPU)
+        vm_put(((struct vcpu *)object)->vm);
+}
+
+/* ---- system handle ---- */
+
+static long call_get_api_version(struct vm *cd, struct handle_slot *slot,
+                                 const struct hypercall *call)
+{
+    (void)cd, (void)slot, (void)call;
+    return HV_API_VERSION;
+}
+
+static long call_check_extension(struct vm *cd, struct handle_slot *slot,
+                                 const struct hypercall *call)
+{
+    (void)cd, (void)slot;
+    switch (call->arg[0]) {
+    case HV_CAP_MAX_VCPUS: return HV_MAX_VCPUS;
+    case HV_CAP_MAX_MEMORY_SLOTS: return HV_MAX_MEMORY_SLOTS;
+    case HV_CAP_READONLY_MEM: return 1;
+    case HV_CAP_BACKEND: return virt->abi_backend;
+    case HV_CAP_MAX_VMS: return MAX_CHILD_VMS;
+    default: return 0;
+    }
+}
+
+static long call_create_vm(struct vm *cd, struct handle_slot *slot,
+                           const struct hypercall *call)
+{
+    (void)slot, (void)call;
+    long err;
+    struct vm *vm = vm_create(false, &err);
+    if (!vm)
+        return err;
+    hv_handle_t handle = handle_open(&cd->handles, HV_HANDLE_VM, HV_RIGHTS_ALL, vm);
+    if (handle < 0)
+        vm_put(vm);
+    return handle;
+}
+
+static long call_console_write(struct vm *cd, struct handle_slot *slot,
+                               const struct hypercall *call)
+{
+    (void)slot;
+    uint64_t gpa = call->arg[0], length = call->arg[1];
+    if (length > CONSOLE_WRITE_MAX)
+        return -HV_E2BIG;
+    long err = control_range_check(cd, gpa, length, 1);
+    if (err)
+        return err;
+    console_write(control_pointer(cd, gpa), length);
+    return (long)length;
+}
+
+static long call_get_stats(struct vm *cd, struct handle_slot *slot,
+                           const struct hypercall *call)
+{
+    (void)slot;
+    struct hv_stats stats = { .free_frames = frame_free_count(&frames) };
+    vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
+    stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
+    return copy_to_control(cd, call->arg[0], &stats, sizeof(stats));
+}
+
+/* ---- VM handle ---- */
+
+static long call_create_vcpu(struct vm *cd, struct handle_slot *slot,
+                             const struct hypercall *call)
+{
+    struct vm *vm = slot->object;
+    uint64_t vcpu_slot = call->arg[0], run_gpa = call->arg[1];
+    if (vcpu_slot >= HV_MAX_VCPUS)
+        return -HV_ERANGE;
+    long err = control_range_check(cd, run_gpa, HV_RUN_PAGE_SIZE, HV_RUN_PAGE_SIZE);
+    if (err)
+        return err;
+    struct vcpu *vcpu = vcpu_create(vm, (unsigned)vcpu_slot,
+                                    control_pointer(cd, run_gpa), &err);
+    if (!vcpu)
+        return err;
+    vm_get(vm); /* the vcpu handle's reference on its VM */
+    hv_handle_t handle = handle_open(&cd->handles, HV_HANDLE_VCPU, HV_RIGHTS_ALL, vcpu);
+    if (handle < 0) {
+        vcpu_discard(vcpu);
+        vm_put(vm);
+    }
+    return handle;
+}
+
+static long call_set_memory_region(struct vm *cd, struct handle_slot *slot,
+                                   const struct hypercall *call)
+{
+    struct hv_memory_region region;
+    long err = copy_from_control(cd, &region, call->arg[0], sizeof(region));
+    return err ?: vm_set_memory_region(slot->object, cd, &region);
+}
+
+/* ---- vcpu handle ---- */
+
+static long call_run(struct vm *cd, struct handle_slot *slot,
+                     const struct hypercall *call)
+{
+    (void)cd, (void)call;
+    struct vcpu *vcpu = slot->object;
+    long err = vcpu_claim(vcpu);
+    if (err)
+        return err;
+    err = vcpu_run(vcpu);
+    vcpu_release(vcpu);
+    return err;
+}
+
+static long call_get_regs(struct vm *cd, struct handle_slot *slot,
+                          const struct hypercall *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_regs regs;
+    long err = control_range_check(cd, call->arg[0], sizeof(regs), 8);
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    virt->get_regs(vcpu, &regs);
+    vcpu_release(vcpu);
+    return copy_to_control(cd, call->arg[0], &regs, sizeof(regs));
+}
+
+static long call_set_regs(struct vm *cd, struct handle_slot *slot,
+                          const struct hypercall *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_regs regs;
+    long err = copy_from_control(cd, &regs, call->arg[0], sizeof(regs));
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    virt->set_regs(vcpu, &regs);
+    vcpu_release(vcpu);
+    return 0;
+}
+
+static long call_get_sregs(struct vm *cd, struct handle_slot *slot,
+                           const struct hypercall *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_sregs sregs;
+    long err = control_range_check(cd, call->arg[0], sizeof(sregs), 8);
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    virt->get_sregs(vcpu, &sregs);
+    vcpu_release(vcpu);
+    return copy_to_control(cd, call->arg[0], &sregs, sizeof(sregs));
+}
+
+static long call_set_sregs(struct vm *cd, struct handle_slot *slot,
+                           const struct hypercall *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_sregs sregs;
+    long err = copy_from_control(cd, &sregs, call->arg[0], sizeof(sregs));
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    err = virt->set_sregs(vcpu, &sregs);
+    if (!err)
+        vcpu->state = VCPU_RUNNABLE; /* a new state lifts a shutdown */
+    vcpu_release(vcpu);
+    return err;
+}
+
+/* ---- any handle ---- */
+
+static long call_close(struct vm *cd, struct handle_slot *slot,
+                       const struct hypercall *call)
+{
+    (void)call;
+    return handle_close(&cd->handles, slot);
+}
+
+static long call_dup(struct vm *cd, struct handle_slot *slot,
+                     const struct hypercall *call)
+{
+    uint64_t rights = call->arg[0];
+    if (rights & ~(uint64_t)HV_RIGHTS_ALL)
+        return -HV_EINVAL;
+    if (rights & ~(uint64_t)slot->rights)
+        return -HV_EPERM;
+    enum hv_handle_type type = slot->type;
+    void *object = slot->object;
+    if (type == HV_HANDLE_VM)
+        vm_get(object);
+    else if (type == HV_HANDLE_VCPU)
+        vm_get(((struct vcpu *)object)->vm);
+    hv_handle_t handle = handle_open(&cd->handles, type, (uint16_t)rights, object);
+    if (handle < 0)
+        hypercall_release_handle(object, type);
+    return handle;
+}
+
+static const struct call_spec calls[] = {
+    [HV_CALL_GET_API_VERSION] = { call_get_api_version, HV_HANDLE_SYSTEM, 0 },
+    [HV_CALL_CHECK_EXTENSION] = { call_check_extension, HV_HANDLE_SYSTEM, 0 },
+    [HV_CALL_CREATE_VM] = { call_create_vm, HV_HANDLE_SYSTEM, HV_RIGHT_CREATE },
+    [HV_CALL_CONSOLE_WRITE] = { call_console_write, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE },
+    [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
+    [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
+    [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
+    [HV_CALL_RUN] = { call_run, HV_HANDLE_VCPU, HV_RIGHT_RUN },
+    [HV_CALL_GET_REGS] = { call_get_regs, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_REGS] = { call_set_regs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_SREGS] = { call_get_sregs, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_SREGS] = { call_set_sregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
+    [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
+};
+
+long hypercall_dispatch(struct vm *caller, const struct hypercall *call)
+{
+    if (call->nr >= sizeof(calls) / sizeof(calls[0]) || !calls[call->nr].handler)
+        return -HV_ENOSYS;
+    const struct call_spec *spec = &calls[call->nr];
+    long err;
+    struct handle_slot *slot = handle_get(&caller->handles, call->handle,
+                                          spec->handle_type, spec->rights, &err);
+    if (!slot)
+        return err;
+    long result = spec->handler(caller, slot, call);
+    handle_put(&caller->handles, slot);
+    return result;
+}

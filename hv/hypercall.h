@@ -1,0 +1,28 @@
+/* Hypercall dispatch for the control domain. Every call is decoded and
+ * checked in one place (hypercall_dispatch: call number, handle, type,
+ * rights) before its handler runs; handlers check their own arguments first
+ * and then act. abi/README.md is the specification. */
+#ifndef HV_HYPERCALL_H
+#define HV_HYPERCALL_H
+
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+
+struct vm;
+
+struct hypercall {
+    uint64_t nr;
+    hv_handle_t handle;
+    uint64_t arg[5];
+};
+
+long hypercall_dispatch(struct vm *caller, const struct hypercall *call);
+
+/* The object the control domain's system handle names. */
+void *hypercall_system_object(void);
+
+/* Drops the reference a closed handle held (the handle table's release). */
+void hypercall_release_handle(void *object, enum hv_handle_type type);
+
+#endif

@@ -1,0 +1,151 @@
+/* RUN for a child vcpu: enter the guest on this CPU, handle in the
+ * hypervisor the exits that need no policy (CPUID, MSRs it virtualises,
+ * physical interrupts within the time slice), and return to the VMM with
+ * the others described in the run page. */
+#include "hv/apic.h"
+#include "hv/console.h"
+#include "hv/msr_emulate.h"
+#include "hv/time.h"
+#include "hv/trap.h"
+#include "hv/vcpu.h"
+#include "hv/virt.h"
+#include "hv/x86.h"
+
+#define TIME_SLICE_US 10000
+
+void take_pending_interrupt(void)
+{
+    /* STI's one-instruction shadow: the interrupt is taken at the NOP. */
+    __asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
+static void fill_io(struct vcpu *vcpu, struct hv_run *run,
+                    const struct exit_record *exit)
+{
+    run->io.direction = exit->io.in ? HV_IO_IN : HV_IO_OUT;
+    run->io.size = exit->io.size;
+    run->io.port = exit->io.port;
+    run->io.string = exit->io.string;
+    run->io.count = exit->io.string && exit->io.rep ? (uint32_t)vcpu->gprs.rcx : 1;
+    run->io.data_offset = HV_RUN_IO_DATA_OFFSET;
+    if (exit->io.string)
+        return; /* the VMM emulates INS/OUTS and moves RIP itself */
+    uint8_t *data = (uint8_t *)run + HV_RUN_IO_DATA_OFFSET;
+    if (exit->io.in) {
+        vcpu->pending_in_size = exit->io.size;
+    } else {
+        uint64_t value = vcpu->gprs.rax;
+        for (unsigned i = 0; i < exit->io.size; i++)
+            data[i] = (uint8_t)(value >> (8 * i));
+    }
+    virt->skip_instruction(vcpu, exit);
+}
+
+/* IN writes AL or AX in place and zero-extends EAX, as the CPU does. */
+static void complete_in(struct vcpu *vcpu, const struct hv_run *run)
+{
+    const uint8_t *data = (const uint8_t *)run + HV_RUN_IO_DATA_OFFSET;
+    uint64_t value = 0;
+    for (unsigned i = 0; i < vcpu->pending_in_size; i++)
+        value |= (uint64_t)data[i] << (8 * i);
+    uint64_t *rax = &vcpu->gprs.rax;
+    if (vcpu->pending_in_size == 1)
+        *rax = (*rax & ~0xffull) | value;
+    else if (vcpu->pending_in_size == 2)
+        *rax = (*rax & ~0xffffull) | value;
+    else
+        *rax = value;
+    vcpu->pending_in_size = 0;
+}
+
+static void fill_fault(struct hv_run *run, const struct exit_record *exit)
+{
+    run->mmio.phys_addr = exit->fault.guest_phys;
+    run->mmio.linear_addr = exit->fault.guest_linear;
+    run->mmio.is_write = exit->fault.write;
+    run->mmio.insn_length = 0;
+}
+
+/* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
+ * to the VMM, or -1 to resume the guest. */
+static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
+                       const struct exit_record *exit, uint64_t deadline)
+{
+    switch (exit->kind) {
+    case EXIT_INTERRUPT:
+    case EXIT_NMI:
+        take_pending_interrupt();
+        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL) || rdtsc() >= deadline)
+            return HV_EXIT_INTR;
+        return -1;
+    case EXIT_CPUID:
+        cpuid_emulate(vcpu, exit);
+        return -1;
+    case EXIT_MSR_READ:
+    case EXIT_MSR_WRITE:
+        msr_emulate(vcpu, exit);
+        return -1;
+    case EXIT_UNDEFINED:
+        virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
+        return -1;
+    case EXIT_IO:
+        fill_io(vcpu, run, exit);
+        return HV_EXIT_IO;
+    case EXIT_HLT:
+        virt->skip_instruction(vcpu, exit);
+        return HV_EXIT_HLT;
+    case EXIT_HYPERCALL:
+        virt->skip_instruction(vcpu, exit);
+        run->hypercall.nr = vcpu->gprs.rax;
+        run->hypercall.args[0] = vcpu->gprs.rdi;
+        run->hypercall.args[1] = vcpu->gprs.rsi;
+        run->hypercall.args[2] = vcpu->gprs.rdx;
+        run->hypercall.args[3] = vcpu->gprs.r10;
+        run->hypercall.args[4] = vcpu->gprs.r8;
+        return HV_EXIT_HYPERCALL;
+    case EXIT_NESTED_FAULT:
+        fill_fault(run, exit);
+        return HV_EXIT_MMIO;
+    case EXIT_SHUTDOWN:
+        vcpu->state = VCPU_SHUTDOWN;
+        return HV_EXIT_SHUTDOWN;
+    case EXIT_FAIL_ENTRY:
+        run->fail_entry.hardware_entry_failure_reason = exit->hardware_reason;
+        run->fail_entry.cpu = this_cpu_index();
+        return HV_EXIT_FAIL_ENTRY;
+    case EXIT_EXCEPTION:
+    default:
+        run->hw.hardware_exit_reason = exit->hardware_reason;
+        run->hw.info1 = exit->info1;
+        run->hw.info2 = exit->info2;
+        return exit->kind == EXIT_EXCEPTION ? HV_EXIT_EXCEPTION : HV_EXIT_UNKNOWN;
+    }
+}
+
+long vcpu_run(struct vcpu *vcpu)
+{
+    struct hv_run *run = vcpu->run;
+    if (vcpu->pending_in_size)
+        complete_in(vcpu, run);
+
+    struct exit_record exit = { .rip = 0 };
+    int reason;
+    if (vcpu->state == VCPU_SHUTDOWN) {
+        reason = HV_EXIT_SHUTDOWN;
+    } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED)) {
+        reason = HV_EXIT_INTR;
+    } else {
+        uint64_t deadline = rdtsc() + TIME_SLICE_US * tsc_per_us();
+        apic_timer_start(VECTOR_TIMER, TIME_SLICE_US);
+        do {
+            virt->vcpu_run(vcpu, &exit);
+            vcpu->exit_count++;
+            reason = handle_exit(vcpu, run, &exit, deadline);
+        } while (reason < 0);
+        apic_timer_stop();
+    }
+    run->exit_reason = (uint32_t)reason;
+    run->exit_rip = exit.rip;
+    run->exit_count = vcpu->exit_count;
+    return 0;
+}

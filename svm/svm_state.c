@@ -1,0 +1,209 @@
+/* Guest register state in the VMCB: the ABI's hv_regs / hv_sregs views, the
+ * checks SET_SREGS makes before the CPU sees a state, and the control
+ * domain's boot state. */
+#include "abi/hv_errno.h"
+#include "hv/msr.h"
+#include "hv/vcpu.h"
+#include "hv/x86.h"
+#include "svm/svm.h"
+#include "svm/vmcb_layout.h"
+
+#define CR0_PE (1ull << 0)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define CR4_LA57 (1ull << 12)
+#define CR4_OSXSAVE (1ull << 18)
+/* CR4 bits a guest may set when the CPU has the feature (SDM 3A 2.5):
+ * VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT UMIP FSGSBASE PCIDE
+ * OSXSAVE SMEP SMAP. */
+#define CR4_ALLOWED 0x370fffull
+#define EFER_ALLOWED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
+
+void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
+{
+    const struct guest_gprs *g = &vcpu->gprs;
+    const struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    *r = (struct hv_regs){
+        .rax = g->rax, .rbx = g->rbx, .rcx = g->rcx, .rdx = g->rdx,
+        .rsi = g->rsi, .rdi = g->rdi, .rsp = s->rsp, .rbp = g->rbp,
+        .r8 = g->r8, .r9 = g->r9, .r10 = g->r10, .r11 = g->r11,
+        .r12 = g->r12, .r13 = g->r13, .r14 = g->r14, .r15 = g->r15,
+        .rip = s->rip, .rflags = s->rflags,
+    };
+}
+
+void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
+{
+    struct guest_gprs *g = &vcpu->gprs;
+    struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    *g = (struct guest_gprs){
+        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
+        .rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
+        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+        .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+    };
+    s->rsp = r->rsp;
+    s->rip = r->rip;
+    /* Bit 1 is always set; VM (17) and the reserved bits are not ours to
+     * allow (no virtual-8086 support). */
+    s->rflags = (r->rflags & 0x3d7fd5ull) | 0x2;
+    vcpu->pending_in_size = 0; /* a new RIP abandons an unfinished IN */
+}
+
+static void segment_to_abi(const struct vmcb_segment *v, struct hv_segment *a)
+{
+    uint16_t attr = v->attrib;
+    *a = (struct hv_segment){
+        .base = v->base,
+        .limit = v->limit,
+        .selector = v->selector,
+        .type = attr & 0xf,
+        .s = (attr >> 4) & 1,
+        .dpl = (attr >> 5) & 3,
+        .present = (attr >> 7) & 1,
+        .avl = (attr >> 8) & 1,
+        .l = (attr >> 9) & 1,
+        .db = (attr >> 10) & 1,
+        .g = (attr >> 11) & 1,
+        .unusable = !((attr >> 7) & 1),
+    };
+}
+
+static void segment_from_abi(const struct hv_segment *a, struct vmcb_segment *v)
+{
+    v->base = a->base;
+    v->limit = a->limit;
+    v->selector = a->selector;
+    v->attrib = a->unusable ? 0
+                            : (uint16_t)((a->type & 0xf) | (a->s & 1) << 4 |
+                                         (a->dpl & 3) << 5 | (a->present & 1) << 7 |
+                                         (a->avl & 1) << 8 | (a->l & 1) << 9 |
+                                         (a->db & 1) << 10 | (a->g & 1) << 11);
+}
+
+void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
+{
+    const struct vmcb *vmcb = vmcb_of(vcpu);
+    const struct vmcb_save *s = &vmcb->save;
+    segment_to_abi(&s->cs, &r->cs);
+    segment_to_abi(&s->ds, &r->ds);
+    segment_to_abi(&s->es, &r->es);
+    segment_to_abi(&s->fs, &r->fs);
+    segment_to_abi(&s->gs, &r->gs);
+    segment_to_abi(&s->ss, &r->ss);
+    segment_to_abi(&s->tr, &r->tr);
+    segment_to_abi(&s->ldtr, &r->ldt);
+    r->gdt = (struct hv_dtable){ .base = s->gdtr.base, .limit = (uint16_t)s->gdtr.limit };
+    r->idt = (struct hv_dtable){ .base = s->idtr.base, .limit = (uint16_t)s->idtr.limit };
+    r->cr0 = s->cr0;
+    r->cr2 = s->cr2;
+    r->cr3 = s->cr3;
+    r->cr4 = s->cr4;
+    r->cr8 = vmcb->control.int_control & 0xf;
+    r->efer = s->efer & ~EFER_SVME;
+    r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
+}
+
+/* The checks VMRUN would make (APM 15.5.1) and a few it would not but real
+ * CPUs fault on, so that a bad state is refused here, clearly. */
+static int check_sregs(const struct hv_sregs *r)
+{
+    bool long_mode = (r->efer & EFER_LME) && (r->cr0 & CR0_PG);
+    uint64_t cr4_allowed = CR4_ALLOWED;
+    if (cpuid_ecx(1) & (1u << 26))
+        cr4_allowed |= CR4_OSXSAVE;
+    else
+        cr4_allowed &= ~CR4_OSXSAVE;
+    if (r->efer & ~EFER_ALLOWED)
+        return -HV_EINVAL;
+    if (r->cr0 >> 32 || ((r->cr0 & CR0_PG) && !(r->cr0 & CR0_PE)) ||
+        ((r->cr0 & CR0_NW) && !(r->cr0 & CR0_CD)))
+        return -HV_EINVAL;
+    if (r->cr4 & ~cr4_allowed)
+        return -HV_EINVAL;
+    if (long_mode && !(r->cr4 & CR4_PAE))
+        return -HV_EINVAL;
+    if (long_mode && r->cs.l && r->cs.db)
+        return -HV_EINVAL;
+    if (r->cr8 > 15)
+        return -HV_EINVAL;
+    return 0;
+}
+
+int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
+{
+    int err = check_sregs(r);
+    if (err)
+        return err;
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    struct vmcb_save *s = &vmcb->save;
+    segment_from_abi(&r->cs, &s->cs);
+    segment_from_abi(&r->ds, &s->ds);
+    segment_from_abi(&r->es, &s->es);
+    segment_from_abi(&r->fs, &s->fs);
+    segment_from_abi(&r->gs, &s->gs);
+    segment_from_abi(&r->ss, &s->ss);
+    segment_from_abi(&r->tr, &s->tr);
+    segment_from_abi(&r->ldt, &s->ldtr);
+    s->gdtr.base = r->gdt.base;
+    s->gdtr.limit = r->gdt.limit;
+    s->idtr.base = r->idt.base;
+    s->idtr.limit = r->idt.limit;
+    s->cpl = r->ss.dpl & 3;
+    s->cr0 = r->cr0;
+    s->cr2 = r->cr2;
+    s->cr3 = r->cr3;
+    s->cr4 = r->cr4;
+    /* LMA follows LME and PG, as the CPU would set it; SVME must stay set
+     * in a guest's EFER or VMRUN refuses it. */
+    uint64_t efer = r->efer & ~EFER_LMA;
+    if ((efer & EFER_LME) && (r->cr0 & CR0_PG))
+        efer |= EFER_LMA;
+    s->efer = efer | EFER_SVME;
+    vmcb->control.int_control = (vmcb->control.int_control & ~0xfull) | r->cr8;
+    return 0;
+}
+
+void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
+                            uint64_t rdi, uint64_t rsi)
+{
+    struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    const uint16_t code64 = 0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G;
+    const uint16_t data = 0x3 | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G;
+    s->cs = (struct vmcb_segment){ 0x08, code64, 0xffffffff, 0 };
+    s->ds = s->es = s->ss = (struct vmcb_segment){ 0x10, data, 0xffffffff, 0 };
+    s->fs = s->gs = (struct vmcb_segment){ 0, data, 0xffffffff, 0 };
+    s->tr = (struct vmcb_segment){ 0, 0xb | SEG_ATTR_P, 0x67, 0 };
+    s->gdtr = (struct vmcb_segment){ 0, 0, 0, 0 };
+    s->idtr = (struct vmcb_segment){ 0, 0, 0, 0 };
+    s->cr0 = 0x80010033;           /* PG WP NE ET MP PE */
+    s->cr3 = cr3;
+    s->cr4 = CR4_PAE;
+    s->efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME;
+    s->rip = entry;
+    s->rsp = 0;
+    s->rflags = 0x2;
+    vcpu->gprs.rdi = rdi;
+    vcpu->gprs.rsi = rsi;
+}
+
+uint64_t svm_read_efer(struct vcpu *vcpu)
+{
+    return vmcb_of(vcpu)->save.efer & ~EFER_SVME;
+}
+
+void svm_write_efer(struct vcpu *vcpu, uint64_t value)
+{
+    struct vmcb_save *s = &vmcb_of(vcpu)->save;
+    uint64_t efer = value & ~EFER_LMA;
+    if ((efer & EFER_LME) && (s->cr0 & CR0_PG))
+        efer |= EFER_LMA;
+    s->efer = efer | EFER_SVME;
+}
+
+uint64_t svm_read_pat(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.g_pat; }
+void svm_write_pat(struct vcpu *vcpu, uint64_t value) { vmcb_of(vcpu)->save.g_pat = value; }

@@ -1,0 +1,201 @@
+/* SVM vcpus: VMCB set-up, the run path (ASID choice, world switch, exit
+ * decoding) and event injection. */
+#include "abi/hv_errno.h"
+#include "hv/memory.h"
+#include "hv/msr.h"
+#include "hv/percpu.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "svm/svm.h"
+#include "svm/vmcb_layout.h"
+
+#define DEFAULT_PAT 0x0007040600070406ull
+
+static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
+
+static void set_segment(struct vmcb_segment *s, uint16_t selector,
+                        uint16_t attrib, uint32_t limit, uint64_t base)
+{
+    s->selector = selector;
+    s->attrib = attrib;
+    s->limit = limit;
+    s->base = base;
+}
+
+/* The architectural state after RESET (APM vol. 2, 14.1.3). */
+static void reset_state(struct vmcb_save *save)
+{
+    const uint16_t data = 0x3 | SEG_ATTR_S | SEG_ATTR_P;
+    set_segment(&save->cs, 0xf000, 0xb | SEG_ATTR_S | SEG_ATTR_P, 0xffff, 0xffff0000);
+    set_segment(&save->ds, 0, data, 0xffff, 0);
+    set_segment(&save->es, 0, data, 0xffff, 0);
+    set_segment(&save->ss, 0, data, 0xffff, 0);
+    set_segment(&save->fs, 0, data, 0xffff, 0);
+    set_segment(&save->gs, 0, data, 0xffff, 0);
+    set_segment(&save->gdtr, 0, 0, 0xffff, 0);
+    set_segment(&save->idtr, 0, 0, 0xffff, 0);
+    set_segment(&save->ldtr, 0, 0x2 | SEG_ATTR_P, 0xffff, 0);
+    set_segment(&save->tr, 0, 0xb | SEG_ATTR_P, 0xffff, 0);
+    save->cr0 = 0x60000010;
+    save->cr3 = 0;
+    save->cr4 = 0;
+    save->efer = EFER_SVME;
+    save->rflags = 0x2;
+    save->rip = 0xfff0;
+    save->rsp = 0;
+    save->dr6 = 0xffff0ff0;
+    save->dr7 = 0x400;
+    save->g_pat = DEFAULT_PAT;
+    save->cpl = 0;
+}
+
+int svm_vcpu_init(struct vcpu *vcpu)
+{
+    uint64_t phys = pages_alloc_zeroed(1, 0);
+    if (phys == FRAME_NONE)
+        return -HV_ENOMEM;
+    vcpu->arch_phys = phys;
+    vcpu->arch = phys_to_virt(phys);
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    struct vmcb_control *c = &vmcb->control;
+    c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID |
+                         INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+    c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
+                         INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
+                         INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT;
+    c->iopm_base = vcpu->vm->is_control ? svm_iopm_control : svm_iopm_child;
+    c->msrpm_base = svm_msrpm;
+    /* Physical interrupts exit to the host whatever the guest's IF. */
+    c->int_control = V_INTR_MASKING;
+    c->np_control = NP_ENABLE;
+    c->n_cr3 = vcpu->vm->npt.root;
+    reset_state(&vmcb->save);
+    return 0;
+}
+
+void svm_vcpu_free(struct vcpu *vcpu)
+{
+    if (vcpu->arch_phys)
+        pages_free(vcpu->arch_phys, 1);
+    vcpu->arch = NULL;
+    vcpu->arch_phys = 0;
+}
+
+/* Gives the vcpu a fresh ASID on this CPU when it has none here, when the
+ * CPU's ASIDs wrapped, or when the VM's translations changed: a new ASID
+ * has no stale TLB entries, which also covers CPUs without flush-by-ASID. */
+static void choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
+{
+    struct percpu *cpu = this_cpu();
+    uint64_t tlb_generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);
+    if (vcpu->asid_cpu == (int)cpu->index &&
+        vcpu->asid_generation == cpu->asid_generation &&
+        vcpu->tlb_generation == tlb_generation)
+        return;
+    if (cpu->asid_next >= svm_features.asid_count) {
+        cpu->asid_generation++;
+        cpu->asid_next = 1;
+        c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+    }
+    vcpu->asid = cpu->asid_next++;
+    vcpu->asid_generation = cpu->asid_generation;
+    vcpu->asid_cpu = (int)cpu->index;
+    vcpu->tlb_generation = tlb_generation;
+    c->asid = vcpu->asid;
+}
+
+static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
+{
+    uint64_t info = vmcb->control.exit_info1;
+    exit->kind = EXIT_IO;
+    exit->io.port = (uint16_t)(info >> 16);
+    exit->io.in = info & IOIO_IN;
+    exit->io.string = info & IOIO_STRING;
+    exit->io.rep = info & IOIO_REP;
+    unsigned size_bits = (info >> IOIO_SIZE_SHIFT) & 7;
+    exit->io.size = size_bits & 4 ? 4 : size_bits & 2 ? 2 : 1;
+    /* EXITINFO2 holds the next RIP for IOIO, with or without nRIP save. */
+    exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
+}
+
+static void decode(struct vcpu *vcpu, struct exit_record *exit)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t code = vmcb->control.exit_code;
+    exit->hardware_reason = code;
+    exit->info1 = vmcb->control.exit_info1;
+    exit->info2 = vmcb->control.exit_info2;
+    exit->rip = vmcb->save.rip;
+    exit->instruction_length = 0;
+
+    switch (code) {
+    case VMEXIT_INTR: exit->kind = EXIT_INTERRUPT; break;
+    case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
+    case VMEXIT_CPUID: exit->kind = EXIT_CPUID; exit->instruction_length = 2; break;
+    case VMEXIT_HLT: exit->kind = EXIT_HLT; exit->instruction_length = 1; break;
+    case VMEXIT_VMMCALL: exit->kind = EXIT_HYPERCALL; exit->instruction_length = 3; break;
+    case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
+    case VMEXIT_MSR:
+        exit->kind = exit->info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+        exit->msr = (uint32_t)vcpu->gprs.rcx;
+        exit->instruction_length = 2;
+        break;
+    case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
+    case VMEXIT_NPF:
+        exit->kind = EXIT_NESTED_FAULT;
+        exit->fault.guest_phys = exit->info2;
+        exit->fault.guest_linear = ~0ull;
+        exit->fault.write = exit->info1 & (1u << 1);
+        exit->fault.fetch = exit->info1 & (1u << 4);
+        break;
+    case VMEXIT_VMRUN: case VMEXIT_VMLOAD: case VMEXIT_VMSAVE: case VMEXIT_STGI:
+    case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA:
+    case VMEXIT_MONITOR: case VMEXIT_MWAIT:
+        exit->kind = EXIT_UNDEFINED;
+        break;
+    default:
+        if ((uint32_t)code == VMEXIT_INVALID)
+            exit->kind = EXIT_FAIL_ENTRY;
+        else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32)
+            exit->kind = EXIT_EXCEPTION;
+        else
+            exit->kind = EXIT_UNKNOWN;
+        break;
+    }
+    /* With next-RIP save the CPU tells the length of every instruction. */
+    if (svm_features.next_rip && vmcb->control.next_rip > exit->rip &&
+        exit->kind != EXIT_IO)
+        exit->instruction_length = (uint32_t)(vmcb->control.next_rip - exit->rip);
+}
+
+void svm_vcpu_run(struct vcpu *vcpu, struct exit_record *exit)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    choose_asid(vcpu, &vmcb->control);
+    vmcb->save.rax = vcpu->gprs.rax;
+    vmcb->control.clean = 0;
+    svm_enter(vcpu->arch_phys, &vcpu->gprs, this_cpu()->host_state_phys);
+    vcpu->gprs.rax = vmcb->save.rax;
+    vmcb->control.tlb_control = TLB_CONTROL_NONE;
+    /* An event whose delivery the exit interrupted (ours or the guest's own)
+     * must be delivered again on the next entry (APM 15.7.2). */
+    vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID
+                                     ? vmcb->control.exit_int_info : 0;
+    decode(vcpu, exit);
+}
+
+void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    vmcb->save.rip += exit->instruction_length;
+    vmcb->control.int_state &= ~1ull; /* past the instruction: no STI/MOV SS shadow */
+}
+
+void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
+                          uint32_t error_code)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_EXCEPTION | vector |
+                                 (has_error ? EVENT_ERROR_VALID | (uint64_t)error_code << 32 : 0);
+}
