@@ -42,7 +42,7 @@ RUN_PACKAGES  := gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common \
 TEST_PACKAGES := $(RUN_PACKAGES) ovmf bochs bochs-term bochsbios vgabios \
 	libcmocka-dev pkg-config
 
-.PHONY: all iso run test unit deps-run deps-test clean
+.PHONY: all iso run test unit bench deps-run deps-test clean
 all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
@@ -122,6 +122,11 @@ unit: deps-test $(UNIT_TESTS)
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@tests/run_all.sh
+
+# Cost of the hot paths in instructions (QEMU -icount), as the issue asks.
+bench: deps-run
+	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS=bench_guest
+	@tests/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(ISO_DIR)

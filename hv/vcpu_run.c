@@ -4,6 +4,7 @@
  * the others described in the run page. */
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/guest_memory.h"
 #include "hv/msr_emulate.h"
 #include "hv/time.h"
 #include "hv/trap.h"
@@ -58,12 +59,17 @@ static void complete_in(struct vcpu *vcpu, const struct hv_run *run)
     vcpu->pending_in_size = 0;
 }
 
-static void fill_fault(struct hv_run *run, const struct exit_record *exit)
+/* An MMIO exit carries the faulting instruction's bytes, fetched through
+ * the guest's paging, so that the VMM can emulate it without more calls. */
+static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
+                       const struct exit_record *exit)
 {
+    uint64_t rip_linear;
     run->mmio.phys_addr = exit->fault.guest_phys;
     run->mmio.linear_addr = exit->fault.guest_linear;
     run->mmio.is_write = exit->fault.write;
-    run->mmio.insn_length = 0;
+    run->mmio.insn_length =
+        (uint8_t)vcpu_fetch_instruction(vcpu, run->mmio.insn_bytes, &rip_linear);
 }
 
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
@@ -104,7 +110,7 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         run->hypercall.args[4] = vcpu->gprs.r8;
         return HV_EXIT_HYPERCALL;
     case EXIT_NESTED_FAULT:
-        fill_fault(run, exit);
+        fill_fault(vcpu, run, exit);
         return HV_EXIT_MMIO;
     case EXIT_SHUTDOWN:
         vcpu->state = VCPU_SHUTDOWN;

@@ -1,0 +1,70 @@
+#include "hv/guest_memory.h"
+
+#include "hv/memory.h"
+#include "hv/vcpu.h"
+#include "hv/virt.h"
+#include "hv/vm.h"
+#include "mmu/guest_walk.h"
+#include "mmu/page_table.h"
+
+static bool guest_to_host(struct vm *vm, uint64_t gpa, uint64_t *hpa)
+{
+    enum page_level level;
+    uint64_t entry = page_table_lookup(&vm->npt, gpa, &level);
+    if (!entry)
+        return false;
+    uint64_t page_mask = (1ull << (12 + 9 * level)) - 1;
+    *hpa = (entry & PTE_ADDR_MASK & ~page_mask) | (gpa & page_mask);
+    return true;
+}
+
+bool vm_read_guest(struct vm *vm, uint64_t gpa, void *buffer, uint64_t size)
+{
+    uint8_t *out = buffer;
+    while (size) {
+        uint64_t hpa;
+        if (!guest_to_host(vm, gpa, &hpa))
+            return false;
+        uint64_t chunk = FRAME_SIZE - (gpa & (FRAME_SIZE - 1));
+        if (chunk > size)
+            chunk = size;
+        memory_copy(out, phys_to_virt(hpa), chunk);
+        out += chunk;
+        gpa += chunk;
+        size -= chunk;
+    }
+    return true;
+}
+
+static bool read_for_walk(uint64_t gpa, unsigned size, uint64_t *value, void *ctx)
+{
+    *value = 0;
+    return vm_read_guest(ctx, gpa, value, size);
+}
+
+unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
+                                uint64_t *linear)
+{
+    struct hv_sregs sregs;
+    struct hv_regs regs;
+    virt->get_sregs(vcpu, &sregs);
+    virt->get_regs(vcpu, &regs);
+    struct guest_paging paging = { sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
+    bool long_mode = sregs.efer & (1ull << 10);
+    uint64_t address = (long_mode && sregs.cs.l) ? regs.rip
+                                                 : (sregs.cs.base + regs.rip) & 0xffffffffull;
+    *linear = address;
+    unsigned fetched = 0;
+    /* Byte by byte through the walk: the instruction may cross a page. */
+    while (fetched < 15) {
+        struct guest_translation t;
+        if (guest_walk(&paging, address + fetched, read_for_walk, vcpu->vm, &t))
+            break;
+        uint64_t in_page = FRAME_SIZE - (t.guest_phys & (FRAME_SIZE - 1));
+        uint64_t want = 15 - fetched < in_page ? 15 - fetched : in_page;
+        if (!vm_read_guest(vcpu->vm, t.guest_phys, bytes + fetched, want))
+            break;
+        fetched += (unsigned)want;
+    }
+    return fetched;
+}
