@@ -10,6 +10,24 @@
 static bool use_x2apic;
 static volatile uint32_t *xapic_mmio;
 
+/* The 8259 PICs that firmware leaves running would deliver the PIT's IRQ 0
+ * at vector 8 (#DF's) as soon as IF opens: move them to 0x20-0x2f, where a
+ * stray spurious IRQ 7/15 cannot pose as an exception, and mask every line.
+ * The local APIC is the only interrupt source the hypervisor uses. */
+void legacy_pic_disable(void)
+{
+    outb(0x20, 0x11);   /* ICW1: init, ICW4 follows */
+    outb(0xa0, 0x11);
+    outb(0x21, 0x20);   /* ICW2: vector base */
+    outb(0xa1, 0x28);
+    outb(0x21, 0x04);   /* ICW3: slave on IRQ 2 */
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);   /* ICW4: 8086 mode */
+    outb(0xa1, 0x01);
+    outb(0x21, 0xff);   /* mask all */
+    outb(0xa1, 0xff);
+}
+
 void apic_choose_mode(void)
 {
     use_x2apic = cpuid_ecx(1) & (1u << 21);

@@ -25,6 +25,9 @@ enum {
 #define ICR_ASSERT      0x00004000u
 #define ICR_PENDING     0x00001000u
 
+/* Remaps and masks the legacy 8259 PICs (once, on the BSP). */
+void legacy_pic_disable(void);
+
 /* Chooses the mode on the BSP. */
 void apic_choose_mode(void);
 bool apic_is_x2apic(void);

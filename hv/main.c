@@ -52,11 +52,18 @@ static void reserve_string(const char *s)
     reserve(p & ~0xfffull, (p & ~0xfffull) + FRAME_SIZE);
 }
 
-/* Timer and kick interrupts only need to end the guest's run: the exit has
- * already happened by the time they are taken. */
+/* The kick interrupt only needs to end the guest's run: the exit has already
+ * happened by the time it is taken. The timer also marks the slice over. */
 static void acknowledge_interrupt(struct trap_frame *frame)
 {
     (void)frame;
+    apic_eoi();
+}
+
+static void time_slice_over(struct trap_frame *frame)
+{
+    (void)frame;
+    this_cpu()->slice_over = true;
     apic_eoi();
 }
 
@@ -176,6 +183,7 @@ void boot_main(uint32_t magic, uint64_t info)
             (unsigned long long)frame_free_count(&frames), boot.module_count);
 
     idt_init();
+    legacy_pic_disable();
     apic_choose_mode();
     uint32_t bsp_apic_id = cpuid_ebx_initial_apic_id();
     if (apic_is_x2apic()) {
@@ -192,7 +200,7 @@ void boot_main(uint32_t magic, uint64_t info)
     bsp->apic_id = apic_self_id();
     bsp->online = true;
     apic_timer_calibrate();
-    interrupt_register(VECTOR_TIMER, acknowledge_interrupt);
+    interrupt_register(VECTOR_TIMER, time_slice_over);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",
             madt.cpu_count ? madt.cpu_count : 1,

@@ -39,6 +39,7 @@ struct percpu {
     uint64_t host_state_phys;   /* SVM: host VMSAVE area */
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
+    volatile bool slice_over;   /* set by the time-slice timer interrupt */
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

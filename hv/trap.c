@@ -125,7 +125,7 @@ void trap_dispatch(struct trap_frame *frame)
         handler(frame);
         return;
     }
-    if (frame->vector == VECTOR_SPURIOUS)
-        return;
+    if (frame->vector == VECTOR_SPURIOUS || (frame->vector >= 0x20 && frame->vector < 0x30))
+        return; /* APIC spurious, or a masked 8259 line's spurious IRQ */
     report_exception(frame);
 }

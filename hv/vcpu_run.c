@@ -6,7 +6,6 @@
 #include "hv/console.h"
 #include "hv/guest_memory.h"
 #include "hv/msr_emulate.h"
-#include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
@@ -75,13 +74,13 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
  * to the VMM, or -1 to resume the guest. */
 static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
-                       const struct exit_record *exit, uint64_t deadline)
+                       const struct exit_record *exit)
 {
     switch (exit->kind) {
     case EXIT_INTERRUPT:
     case EXIT_NMI:
         take_pending_interrupt();
-        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL) || rdtsc() >= deadline)
+        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL) || this_cpu()->slice_over)
             return HV_EXIT_INTR;
         return -1;
     case EXIT_CPUID:
@@ -141,12 +140,12 @@ long vcpu_run(struct vcpu *vcpu)
     } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED)) {
         reason = HV_EXIT_INTR;
     } else {
-        uint64_t deadline = rdtsc() + TIME_SLICE_US * tsc_per_us();
+        this_cpu()->slice_over = false;
         apic_timer_start(VECTOR_TIMER, TIME_SLICE_US);
         do {
             virt->vcpu_run(vcpu, &exit);
             vcpu->exit_count++;
-            reason = handle_exit(vcpu, run, &exit, deadline);
+            reason = handle_exit(vcpu, run, &exit);
         } while (reason < 0);
         apic_timer_stop();
     }

@@ -5,7 +5,8 @@
  * One world switch: load the guest's VMLOAD state and general registers,
  * VMRUN, and on #VMEXIT save them back and restore the host's. GIF is clear
  * from before VMLOAD of the guest until the host's state is back, so that
- * no NMI runs on a half-switched CPU (APM 15.17).
+ * no interrupt or NMI runs on a half-switched CPU (APM 15.17); IF is open
+ * only inside that window, where GIF holds interrupts pending.
  *
  * RAX holds the VMCB address for VMLOAD/VMRUN/VMSAVE; VMRUN restores the
  * host RAX (still that address) on #VMEXIT. The guest's own RAX, RSP, RIP
@@ -29,6 +30,9 @@ svm_enter:
     mov %rdi, %rax
 
     clgi
+    /* With V_INTR_MASKING the host's IF at VMRUN decides whether physical
+     * interrupts end the guest's run (APM 15.21.1): open it under GIF=0. */
+    sti
     vmload %rax
     mov GPRS_RBX(%rsi), %rbx
     mov GPRS_RCX(%rsi), %rcx
@@ -46,6 +50,7 @@ svm_enter:
     mov GPRS_RSI(%rsi), %rsi
     vmrun %rax
     vmsave %rax
+    cli
 
     push %rsi                           /* the guest's RSI, to free a register */
     mov 8(%rsp), %rsi
