@@ -197,54 +197,54 @@ static void control_port_io(struct vcpu *vcpu, const struct exit_record *exit)
     virt->skip_instruction(vcpu, exit);
 }
 
+/* Handles one exit of a control-domain vcpu (its hypercalls and CPUIDs the
+ * backend has already taken care of). Never stops the vcpu. */
+static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit)
+{
+    switch (exit->kind) {
+    case EXIT_HYPERCALL:
+        virt->skip_instruction(vcpu, exit);
+        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
+        return 0;
+    case EXIT_CPUID:
+        cpuid_emulate(vcpu);
+        virt->skip_instruction(vcpu, exit);
+        return 0;
+    case EXIT_MSR_READ:
+    case EXIT_MSR_WRITE:
+        msr_emulate(vcpu, exit);
+        return 0;
+    case EXIT_INTERRUPT:
+    case EXIT_NMI:
+        take_pending_interrupt();
+        return 0;
+    case EXIT_HLT:
+        /* Nothing to do until an interrupt: sleep with IF open. */
+        virt->skip_instruction(vcpu, exit);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        return 0;
+    case EXIT_IO:
+        control_port_io(vcpu, exit);
+        return 0;
+    case EXIT_UNDEFINED:
+        virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
+        return 0;
+    case EXIT_SHUTDOWN:
+        control_vcpu_failed(vcpu, "triple fault", exit);
+    case EXIT_NESTED_FAULT:
+        control_vcpu_failed(vcpu, "access outside its memory", exit);
+    case EXIT_FAIL_ENTRY:
+        control_vcpu_failed(vcpu, "the CPU refused its state", exit);
+    default:
+        control_vcpu_failed(vcpu, "unexpected exit", exit);
+    }
+}
+
 void control_domain_run_this_cpu(void)
 {
-    struct vm *cd = control_domain;
-    struct vcpu *vcpu = cd->vcpus[this_cpu_index()];
+    struct vcpu *vcpu = control_domain->vcpus[this_cpu_index()];
     if (!vcpu || vcpu_claim(vcpu))
         halt_forever();
-    struct exit_record exit;
-    for (;;) {
-        virt->vcpu_run(vcpu, &exit);
-        switch (exit.kind) {
-        case EXIT_HYPERCALL: {
-            const struct guest_gprs *g = &vcpu->gprs;
-            struct hypercall call = { g->rax, (hv_handle_t)g->rdi,
-                                      { g->rsi, g->rdx, g->r10, g->r8, g->r9 } };
-            virt->skip_instruction(vcpu, &exit);
-            vcpu->gprs.rax = (uint64_t)hypercall_dispatch(cd, &call);
-            break;
-        }
-        case EXIT_CPUID:
-            cpuid_emulate(vcpu, &exit);
-            break;
-        case EXIT_MSR_READ:
-        case EXIT_MSR_WRITE:
-            msr_emulate(vcpu, &exit);
-            break;
-        case EXIT_INTERRUPT:
-        case EXIT_NMI:
-            take_pending_interrupt();
-            break;
-        case EXIT_HLT:
-            /* Nothing to do until an interrupt: sleep with IF open. */
-            virt->skip_instruction(vcpu, &exit);
-            __asm__ volatile("sti; hlt; cli" ::: "memory");
-            break;
-        case EXIT_IO:
-            control_port_io(vcpu, &exit);
-            break;
-        case EXIT_UNDEFINED:
-            virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
-            break;
-        case EXIT_SHUTDOWN:
-            control_vcpu_failed(vcpu, "triple fault", &exit);
-        case EXIT_NESTED_FAULT:
-            control_vcpu_failed(vcpu, "access outside its memory", &exit);
-        case EXIT_FAIL_ENTRY:
-            control_vcpu_failed(vcpu, "the CPU refused its state", &exit);
-        default:
-            control_vcpu_failed(vcpu, "unexpected exit", &exit);
-        }
-    }
+    virt->run_loop(vcpu, control_domain_exit);
+    halt_forever(); /* control_domain_exit never stops the loop */
 }

@@ -6,9 +6,12 @@
 #ifndef HV_CONTROL_DOMAIN_H
 #define HV_CONTROL_DOMAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/boot_info.h"
+#include "hv/hypercall.h"
+#include "hv/vcpu.h"
 
 /* Builds the control domain. Returns 0 or a negative error after saying
  * what went wrong. */
@@ -18,5 +21,15 @@ int control_domain_create(const struct boot_info *boot, uint64_t memory_size);
 extern volatile int control_domain_ready;
 
 __attribute__((noreturn)) void control_domain_run_this_cpu(void);
+
+struct vcpu;
+
+/* The hypercall fast path: a backend that recognises a hypercall exit
+ * cheaply calls this directly (RIP already past the instruction, call number
+ * from the guest's RAX) and puts the result in the guest's RAX. */
+static inline long control_domain_hypercall(struct vcpu *vcpu, uint64_t nr)
+{
+    return hypercall_dispatch(vcpu->vm, nr, &vcpu->gprs);
+}
 
 #endif

@@ -10,7 +10,7 @@
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_EXT1_ECX_SVM     (1u << 2)
 
-void cpuid_emulate(struct vcpu *vcpu, const struct exit_record *exit)
+void cpuid_emulate(struct vcpu *vcpu)
 {
     struct guest_gprs *g = &vcpu->gprs;
     uint32_t leaf = (uint32_t)g->rax, subleaf = (uint32_t)g->rcx;
@@ -40,5 +40,4 @@ void cpuid_emulate(struct vcpu *vcpu, const struct exit_record *exit)
     g->rbx = b;
     g->rcx = c;
     g->rdx = d;
-    virt->skip_instruction(vcpu, exit);
 }

@@ -1,3 +1,5 @@
+#include <stdbool.h>
+
 #include "hv/handle.h"
 
 static uint32_t slot_index(const struct handle_table *table,
@@ -15,11 +17,8 @@ void handle_table_init(struct handle_table *table, struct handle_slot *slots,
     table->open_count = 0;
     for (uint32_t i = 0; i < HANDLE_TABLE_SIZE; i++) {
         struct handle_slot *s = &slots[i];
-        s->lock = (struct spinlock)SPINLOCK_INIT;
-        s->generation = 0;
-        s->users = 0;
+        s->state = 0;
         s->type = HV_HANDLE_NONE;
-        s->open = 0;
         s->rights = 0;
         s->object = NULL;
         s->next_free = i + 1;
@@ -41,71 +40,41 @@ hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
     table->open_count++;
     spin_unlock(&table->lock);
 
-    spin_lock(&slot->lock);
-    /* Generations wrap within 31 bits, skipping 0 so a handle is never 0. */
-    slot->generation = (slot->generation + 1) & 0x7fffffff;
-    if (slot->generation == 0)
-        slot->generation = 1;
     slot->type = (uint8_t)type;
     slot->rights = rights;
     slot->object = object;
-    slot->open = 1;
-    slot->users = 1;
-    hv_handle_t handle = (hv_handle_t)slot->generation << HANDLE_INDEX_BITS | index;
-    spin_unlock(&slot->lock);
-    return handle;
+    /* Generations wrap within 31 bits, skipping 0 so a handle is never 0. */
+    uint64_t generation = ((slot->state >> 32) + 1) & 0x7fffffff;
+    if (generation == 0)
+        generation = 1;
+    /* Publishing the state makes the fields above visible to handle_get. */
+    __atomic_store_n(&slot->state, generation << 32 | HANDLE_STATE_OPEN | 1,
+                     __ATOMIC_RELEASE);
+    return (hv_handle_t)(generation << HANDLE_INDEX_BITS | index);
 }
 
-struct handle_slot *handle_get(struct handle_table *table, hv_handle_t handle,
-                               enum hv_handle_type type, uint16_t rights,
-                               long *error)
+long handle_get_error(const struct handle_slot *slot, uint64_t generation,
+                      uint64_t state, enum hv_handle_type type)
 {
-    uint64_t index = (uint64_t)handle & ((1u << HANDLE_INDEX_BITS) - 1);
-    uint64_t generation = (uint64_t)handle >> HANDLE_INDEX_BITS;
-    if (handle <= 0 || index >= HANDLE_TABLE_SIZE || generation == 0 ||
-        generation > 0x7fffffff) {
-        *error = -HV_EBADF;
-        return NULL;
-    }
-    struct handle_slot *slot = &table->slots[index];
-    spin_lock(&slot->lock);
-    long err = 0;
-    if (generation > slot->generation)
-        err = -HV_EBADF;                    /* never issued */
-    else if (!slot->open)
-        err = -HV_ECLOSED;
-    else if (generation < slot->generation)
-        err = -HV_ESTALE;
-    else if (type != HV_HANDLE_NONE && slot->type != type)
-        err = -HV_EBADTYPE;
-    else if ((slot->rights & rights) != rights)
-        err = -HV_EPERM;
-    if (err) {
-        spin_unlock(&slot->lock);
-        *error = err;
-        return NULL;
-    }
-    slot->users++;
-    spin_unlock(&slot->lock);
-    return slot;
+    uint64_t current = state >> 32;
+    if (!slot || generation > current)
+        return -HV_EBADF;               /* never issued */
+    if (!(state & HANDLE_STATE_OPEN))
+        return -HV_ECLOSED;
+    if (generation < current)
+        return -HV_ESTALE;
+    if (type != HV_HANDLE_NONE && slot->type != type)
+        return -HV_EBADTYPE;
+    return -HV_EPERM;
 }
 
-void handle_put(struct handle_table *table, struct handle_slot *slot)
+void handle_release(struct handle_table *table, struct handle_slot *slot)
 {
-    spin_lock(&slot->lock);
-    uint32_t users = --slot->users;
-    void *object = slot->object;
-    enum hv_handle_type type = slot->type;
-    if (users == 0) {
-        slot->object = NULL;
-        slot->type = HV_HANDLE_NONE;
-        slot->rights = 0;
-    }
-    spin_unlock(&slot->lock);
-    if (users)
-        return;
-
-    table->release(object, type);
+    /* Last user of a closed handle: nobody else can reach the slot now. */
+    table->release(slot->object, (enum hv_handle_type)slot->type);
+    slot->object = NULL;
+    slot->type = HV_HANDLE_NONE;
+    slot->rights = 0;
     spin_lock(&table->lock);
     slot->next_free = table->free_head;
     table->free_head = slot_index(table, slot);
@@ -116,13 +85,14 @@ void handle_put(struct handle_table *table, struct handle_slot *slot)
 long handle_close(struct handle_table *table, struct handle_slot *slot)
 {
     (void)table;
-    spin_lock(&slot->lock);
-    if (!slot->open) {
-        spin_unlock(&slot->lock);
-        return -HV_ECLOSED;
-    }
-    slot->open = 0;
-    slot->users--; /* the open handle's own count; the caller's pin remains */
-    spin_unlock(&slot->lock);
+    uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+    do {
+        if (!(state & HANDLE_STATE_OPEN))
+            return -HV_ECLOSED;
+        /* Clear the open bit and drop the open handle's own count; the
+         * caller's pin keeps users above zero. */
+    } while (!__atomic_compare_exchange_n(&slot->state, &state,
+                                          (state & ~HANDLE_STATE_OPEN) - 1, false,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
     return 0;
 }

@@ -12,8 +12,12 @@
 /* The object a system handle names; it carries no state. */
 static struct { int unused; } system_object;
 
+/* Arguments 1-5 of a call, in the registers the ABI names. */
+#define ARG1(r) ((r)->rsi)
+#define ARG2(r) ((r)->rdx)
+
 typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
-                             const struct hypercall *call);
+                             const struct guest_gprs *call);
 
 struct call_spec {
     call_handler handler;
@@ -35,17 +39,17 @@ void hypercall_release_handle(void *object, enum hv_handle_type type)
 /* ---- system handle ---- */
 
 static long call_get_api_version(struct vm *cd, struct handle_slot *slot,
-                                 const struct hypercall *call)
+                                 const struct guest_gprs *call)
 {
     (void)cd, (void)slot, (void)call;
     return HV_API_VERSION;
 }
 
 static long call_check_extension(struct vm *cd, struct handle_slot *slot,
-                                 const struct hypercall *call)
+                                 const struct guest_gprs *call)
 {
     (void)cd, (void)slot;
-    switch (call->arg[0]) {
+    switch (ARG1(call)) {
     case HV_CAP_MAX_VCPUS: return HV_MAX_VCPUS;
     case HV_CAP_MAX_MEMORY_SLOTS: return HV_MAX_MEMORY_SLOTS;
     case HV_CAP_READONLY_MEM: return 1;
@@ -56,7 +60,7 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
 }
 
 static long call_create_vm(struct vm *cd, struct handle_slot *slot,
-                           const struct hypercall *call)
+                           const struct guest_gprs *call)
 {
     (void)slot, (void)call;
     long err;
@@ -70,10 +74,10 @@ static long call_create_vm(struct vm *cd, struct handle_slot *slot,
 }
 
 static long call_console_write(struct vm *cd, struct handle_slot *slot,
-                               const struct hypercall *call)
+                               const struct guest_gprs *call)
 {
     (void)slot;
-    uint64_t gpa = call->arg[0], length = call->arg[1];
+    uint64_t gpa = ARG1(call), length = ARG2(call);
     if (length > CONSOLE_WRITE_MAX)
         return -HV_E2BIG;
     long err = control_range_check(cd, gpa, length, 1);
@@ -84,22 +88,22 @@ static long call_console_write(struct vm *cd, struct handle_slot *slot,
 }
 
 static long call_get_stats(struct vm *cd, struct handle_slot *slot,
-                           const struct hypercall *call)
+                           const struct guest_gprs *call)
 {
     (void)slot;
     struct hv_stats stats = { .free_frames = frame_free_count(&frames) };
     vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
-    return copy_to_control(cd, call->arg[0], &stats, sizeof(stats));
+    return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }
 
 /* ---- VM handle ---- */
 
 static long call_create_vcpu(struct vm *cd, struct handle_slot *slot,
-                             const struct hypercall *call)
+                             const struct guest_gprs *call)
 {
     struct vm *vm = slot->object;
-    uint64_t vcpu_slot = call->arg[0], run_gpa = call->arg[1];
+    uint64_t vcpu_slot = ARG1(call), run_gpa = ARG2(call);
     if (vcpu_slot >= HV_MAX_VCPUS)
         return -HV_ERANGE;
     long err = control_range_check(cd, run_gpa, HV_RUN_PAGE_SIZE, HV_RUN_PAGE_SIZE);
@@ -119,17 +123,17 @@ static long call_create_vcpu(struct vm *cd, struct handle_slot *slot,
 }
 
 static long call_set_memory_region(struct vm *cd, struct handle_slot *slot,
-                                   const struct hypercall *call)
+                                   const struct guest_gprs *call)
 {
     struct hv_memory_region region;
-    long err = copy_from_control(cd, &region, call->arg[0], sizeof(region));
+    long err = copy_from_control(cd, &region, ARG1(call), sizeof(region));
     return err ?: vm_set_memory_region(slot->object, cd, &region);
 }
 
 /* ---- vcpu handle ---- */
 
 static long call_run(struct vm *cd, struct handle_slot *slot,
-                     const struct hypercall *call)
+                     const struct guest_gprs *call)
 {
     (void)cd, (void)call;
     struct vcpu *vcpu = slot->object;
@@ -141,26 +145,27 @@ static long call_run(struct vm *cd, struct handle_slot *slot,
     return err;
 }
 
+/* Output structures are written straight into the caller's memory: nothing
+ * is read back from it, so there is nothing a concurrent writer could spoil. */
 static long call_get_regs(struct vm *cd, struct handle_slot *slot,
-                          const struct hypercall *call)
+                          const struct guest_gprs *call)
 {
     struct vcpu *vcpu = slot->object;
-    struct hv_regs regs;
-    long err = control_range_check(cd, call->arg[0], sizeof(regs), 8);
+    long err = control_range_check(cd, ARG1(call), sizeof(struct hv_regs), 8);
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
-    virt->get_regs(vcpu, &regs);
+    virt->get_regs(vcpu, control_pointer(cd, ARG1(call)));
     vcpu_release(vcpu);
-    return copy_to_control(cd, call->arg[0], &regs, sizeof(regs));
+    return 0;
 }
 
 static long call_set_regs(struct vm *cd, struct handle_slot *slot,
-                          const struct hypercall *call)
+                          const struct guest_gprs *call)
 {
     struct vcpu *vcpu = slot->object;
     struct hv_regs regs;
-    long err = copy_from_control(cd, &regs, call->arg[0], sizeof(regs));
+    long err = copy_from_control(cd, &regs, ARG1(call), sizeof(regs));
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
@@ -170,25 +175,24 @@ static long call_set_regs(struct vm *cd, struct handle_slot *slot,
 }
 
 static long call_get_sregs(struct vm *cd, struct handle_slot *slot,
-                           const struct hypercall *call)
+                           const struct guest_gprs *call)
 {
     struct vcpu *vcpu = slot->object;
-    struct hv_sregs sregs;
-    long err = control_range_check(cd, call->arg[0], sizeof(sregs), 8);
+    long err = control_range_check(cd, ARG1(call), sizeof(struct hv_sregs), 8);
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
-    virt->get_sregs(vcpu, &sregs);
+    virt->get_sregs(vcpu, control_pointer(cd, ARG1(call)));
     vcpu_release(vcpu);
-    return copy_to_control(cd, call->arg[0], &sregs, sizeof(sregs));
+    return 0;
 }
 
 static long call_set_sregs(struct vm *cd, struct handle_slot *slot,
-                           const struct hypercall *call)
+                           const struct guest_gprs *call)
 {
     struct vcpu *vcpu = slot->object;
     struct hv_sregs sregs;
-    long err = copy_from_control(cd, &sregs, call->arg[0], sizeof(sregs));
+    long err = copy_from_control(cd, &sregs, ARG1(call), sizeof(sregs));
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
@@ -202,16 +206,16 @@ static long call_set_sregs(struct vm *cd, struct handle_slot *slot,
 /* ---- any handle ---- */
 
 static long call_close(struct vm *cd, struct handle_slot *slot,
-                       const struct hypercall *call)
+                       const struct guest_gprs *call)
 {
     (void)call;
     return handle_close(&cd->handles, slot);
 }
 
 static long call_dup(struct vm *cd, struct handle_slot *slot,
-                     const struct hypercall *call)
+                     const struct guest_gprs *call)
 {
-    uint64_t rights = call->arg[0];
+    uint64_t rights = ARG1(call);
     if (rights & ~(uint64_t)HV_RIGHTS_ALL)
         return -HV_EINVAL;
     if (rights & ~(uint64_t)slot->rights)
@@ -245,13 +249,13 @@ static const struct call_spec calls[] = {
     [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
 };
 
-long hypercall_dispatch(struct vm *caller, const struct hypercall *call)
+long hypercall_dispatch(struct vm *caller, uint64_t nr, const struct guest_gprs *call)
 {
-    if (call->nr >= sizeof(calls) / sizeof(calls[0]) || !calls[call->nr].handler)
+    if (nr >= sizeof(calls) / sizeof(calls[0]) || !calls[nr].handler)
         return -HV_ENOSYS;
-    const struct call_spec *spec = &calls[call->nr];
+    const struct call_spec *spec = &calls[nr];
     long err;
-    struct handle_slot *slot = handle_get(&caller->handles, call->handle,
+    struct handle_slot *slot = handle_get(&caller->handles, (hv_handle_t)call->rdi,
                                           spec->handle_type, spec->rights, &err);
     if (!slot)
         return err;

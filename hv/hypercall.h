@@ -10,14 +10,11 @@
 #include "abi/hv_abi.h"
 
 struct vm;
+struct guest_gprs;
 
-struct hypercall {
-    uint64_t nr;
-    hv_handle_t handle;
-    uint64_t arg[5];
-};
-
-long hypercall_dispatch(struct vm *caller, const struct hypercall *call);
+/* Performs call `nr` with the handle and arguments in the caller's saved
+ * registers (RDI; RSI RDX R10 R8 R9). Returns the result for RAX. */
+long hypercall_dispatch(struct vm *caller, uint64_t nr, const struct guest_gprs *call);
 
 /* The object the control domain's system handle names. */
 void *hypercall_system_object(void);

@@ -9,7 +9,9 @@
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
-/* Offsets of struct guest_gprs, for the entry stubs (checked below). */
+/* Offsets of struct guest_gprs, and of it in struct vcpu, for the entry
+ * stubs (checked below). */
+#define VCPU_GPRS 8
 #define GPRS_RAX 0
 #define GPRS_RBX 8
 #define GPRS_RCX 16
@@ -18,6 +20,10 @@
 #define GPRS_RDI 40
 #define GPRS_RBP 48
 #define GPRS_R8  56
+#define GPRS_R12 88
+#define GPRS_R13 96
+#define GPRS_R14 104
+#define GPRS_R15 112
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -44,6 +50,7 @@ _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
 enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
 
+
 struct vcpu {
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
     uint32_t state;              /* enum vcpu_state */
@@ -62,8 +69,11 @@ struct vcpu {
     /* a completed IN waits for the next RUN to load the VMM's data */
     uint8_t pending_in_size;
     uint8_t kick;                /* set by another CPU to end RUN early */
+    int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
+    int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
 } __attribute__((aligned(64)));
+_Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 
 /* Claims the vcpu for the calling CPU. Returns 0 or -HV_EBUSY. */
 int vcpu_claim(struct vcpu *vcpu);
@@ -74,8 +84,8 @@ void vcpu_release(struct vcpu *vcpu);
 long vcpu_run(struct vcpu *vcpu);
 
 /* Emulates CPUID for any guest (hypervisor leaves, hidden virtualization
- * features) and advances RIP. */
-void cpuid_emulate(struct vcpu *vcpu, const struct exit_record *exit);
+ * features) on the registers in vcpu->gprs; the caller advances RIP. */
+void cpuid_emulate(struct vcpu *vcpu);
 
 /* Takes a pending physical interrupt on this CPU (briefly opening IF). */
 void take_pending_interrupt(void);

@@ -84,7 +84,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
             return HV_EXIT_INTR;
         return -1;
     case EXIT_CPUID:
-        cpuid_emulate(vcpu, exit);
+        cpuid_emulate(vcpu);
+        virt->skip_instruction(vcpu, exit);
         return -1;
     case EXIT_MSR_READ:
     case EXIT_MSR_WRITE:
@@ -127,13 +128,23 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     }
 }
 
+static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
+{
+    vcpu->exit_count++;
+    int reason = handle_exit(vcpu, vcpu->run, exit);
+    if (reason < 0)
+        return 0;
+    vcpu->stop_reason = reason;
+    __atomic_store_n(&vcpu->run->exit_rip, exit->rip, __ATOMIC_RELAXED);
+    return 1;
+}
+
 long vcpu_run(struct vcpu *vcpu)
 {
     struct hv_run *run = vcpu->run;
     if (vcpu->pending_in_size)
         complete_in(vcpu, run);
 
-    struct exit_record exit = { .rip = 0 };
     int reason;
     if (vcpu->state == VCPU_SHUTDOWN) {
         reason = HV_EXIT_SHUTDOWN;
@@ -142,15 +153,11 @@ long vcpu_run(struct vcpu *vcpu)
     } else {
         this_cpu()->slice_over = false;
         apic_timer_start(VECTOR_TIMER, TIME_SLICE_US);
-        do {
-            virt->vcpu_run(vcpu, &exit);
-            vcpu->exit_count++;
-            reason = handle_exit(vcpu, run, &exit);
-        } while (reason < 0);
+        virt->run_loop(vcpu, child_exit);
         apic_timer_stop();
+        reason = vcpu->stop_reason;
     }
     run->exit_reason = (uint32_t)reason;
-    run->exit_rip = exit.rip;
     run->exit_count = vcpu->exit_count;
     return 0;
 }

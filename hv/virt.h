@@ -12,6 +12,9 @@
 
 struct vcpu;
 
+/* Handles one exit: 0 to resume the guest, anything else to stop. */
+typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
+
 struct virt_backend {
     const char *name;
     /* Checks the calling CPU. On failure returns a negative error and writes
@@ -27,9 +30,13 @@ struct virt_backend {
      * (or, for the control domain, the state it boots in). */
     int (*vcpu_init)(struct vcpu *vcpu);
     void (*vcpu_free)(struct vcpu *vcpu);
-    /* Enters the guest once on the calling CPU and decodes the exit.
-     * Physical interrupts stay pending for take_pending_interrupt(). */
-    void (*vcpu_run)(struct vcpu *vcpu, struct exit_record *exit);
+    /* Enters the guest on the calling CPU and, after each exit, decodes it
+     * and calls on_exit; re-enters while on_exit returns 0 and returns its
+     * value otherwise. Physical interrupts stay pending for
+     * take_pending_interrupt(). The backend handles a control domain's
+     * hypercalls (control_domain_hypercall) and every guest's CPUID
+     * (cpuid_emulate) itself, before decoding, as the hottest exits. */
+    int (*run_loop)(struct vcpu *vcpu, exit_handler on_exit);
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);

@@ -29,10 +29,6 @@ extern uint64_t svm_iopm_control;
 extern uint64_t svm_msrpm;
 int svm_bitmaps_init(void);
 
-/* The world switch (svm_entry.S). */
-struct guest_gprs;
-void svm_enter(uint64_t vmcb_phys, struct guest_gprs *gprs,
-               uint64_t host_state_phys);
 
 /* vcpu operations (svm_vcpu.c), wired into svm_backend. */
 struct vcpu;
@@ -41,7 +37,8 @@ struct hv_regs;
 struct hv_sregs;
 int svm_vcpu_init(struct vcpu *vcpu);
 void svm_vcpu_free(struct vcpu *vcpu);
-void svm_vcpu_run(struct vcpu *vcpu, struct exit_record *exit);
+typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
+int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit);
 void svm_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);

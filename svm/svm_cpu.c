@@ -44,8 +44,8 @@ static int svm_probe(char *why, size_t size)
                           "use a CPU with NPT (QEMU: -cpu ...,+svm,+npt)");
         return -HV_ENOTSUP;
     }
-    if (svm_features.asid_count < 2) {
-        format(why, size, "SVM reports %u ASIDs; at least 2 are needed",
+    if (svm_features.asid_count < 3) {
+        format(why, size, "SVM reports %u ASIDs; at least 3 are needed",
                svm_features.asid_count);
         return -HV_ENOTSUP;
     }
@@ -67,7 +67,7 @@ static int svm_enable_cpu(struct percpu *cpu, char *why, size_t size)
     __asm__ volatile("vmsave %0" ::"a"(host_state) : "memory");
     cpu->virt_area_phys = host_save;
     cpu->host_state_phys = host_state;
-    cpu->asid_next = 1;
+    cpu->asid_next = 2; /* ASID 1: the control domain's vcpu (svm_vcpu.c) */
     cpu->asid_generation = 1;
     return 0;
 }
@@ -90,7 +90,7 @@ const struct virt_backend svm_backend = {
     .abi_backend = HV_BACKEND_SVM,
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
-    .vcpu_run = svm_vcpu_run,
+    .run_loop = svm_run_loop,
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
     .get_sregs = svm_get_sregs,

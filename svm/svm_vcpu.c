@@ -1,6 +1,7 @@
 /* SVM vcpus: VMCB set-up, the run path (ASID choice, world switch, exit
  * decoding) and event injection. */
 #include "abi/hv_errno.h"
+#include "hv/control_domain.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -10,6 +11,10 @@
 #include "svm/vmcb_layout.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull
+
+/* Control-domain vcpus keep ASID 1 on their own CPU for good; children
+ * take 2 and up (choose_asid). */
+#define CONTROL_ASID 1
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
@@ -95,7 +100,7 @@ static void choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
         return;
     if (cpu->asid_next >= svm_features.asid_count) {
         cpu->asid_generation++;
-        cpu->asid_next = 1;
+        cpu->asid_next = CONTROL_ASID + 1;
         c->tlb_control = TLB_CONTROL_FLUSH_ALL;
     }
     vcpu->asid = cpu->asid_next++;
@@ -169,20 +174,60 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->instruction_length = (uint32_t)(vmcb->control.next_rip - exit->rip);
 }
 
-void svm_vcpu_run(struct vcpu *vcpu, struct exit_record *exit)
+int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_phys,
+                   int (*on_exit)(struct vcpu *vcpu));
+
+/* Called by svm_guest_loop.S after each exit. The two hottest exits are
+ * handled before any decoding: a control domain's hypercall (VMMCALL is 3
+ * bytes, and no event can have been in delivery) and any guest's CPUID. */
+static int svm_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
-    choose_asid(vcpu, &vmcb->control);
+    uint64_t code = vmcb->control.exit_code;
+    int stop = 0;
+    vmcb->control.tlb_control = TLB_CONTROL_NONE;
+    if (code == VMEXIT_VMMCALL && vcpu->vm->is_control) {
+        vmcb->save.rip += 3;
+        vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
+    } else if (code == VMEXIT_CPUID) {
+        vcpu->gprs.rax = vmcb->save.rax;
+        cpuid_emulate(vcpu);
+        vmcb->save.rax = vcpu->gprs.rax;
+        vmcb->save.rip += 2;
+        vmcb->control.int_state &= ~1ull;
+    } else {
+        struct exit_record exit;
+        vcpu->gprs.rax = vmcb->save.rax;
+        /* An event whose delivery the exit interrupted (ours or the guest's
+         * own) must be delivered again on the next entry (APM 15.7.2). */
+        vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID
+                                         ? vmcb->control.exit_int_info : 0;
+        decode(vcpu, &exit);
+        stop = vcpu->exit_handler(vcpu, &exit);
+        vmcb->save.rax = vcpu->gprs.rax;
+    }
+    if (!stop && !vcpu->vm->is_control)
+        choose_asid(vcpu, &vmcb->control); /* the VM's translations may have changed */
+    return stop;
+}
+
+int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    vcpu->exit_handler = on_exit;
+    if (vcpu->vm->is_control) {
+        /* Control-domain vcpus keep CONTROL_ASID on their own CPU. */
+        vmcb->control.asid = CONTROL_ASID;
+        vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
+    } else {
+        choose_asid(vcpu, &vmcb->control);
+    }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
-    svm_enter(vcpu->arch_phys, &vcpu->gprs, this_cpu()->host_state_phys);
+    int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
+                                svm_exit);
     vcpu->gprs.rax = vmcb->save.rax;
-    vmcb->control.tlb_control = TLB_CONTROL_NONE;
-    /* An event whose delivery the exit interrupted (ours or the guest's own)
-     * must be delivered again on the next entry (APM 15.7.2). */
-    vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID
-                                     ? vmcb->control.exit_int_info : 0;
-    decode(vcpu, exit);
+    return result;
 }
 
 void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)

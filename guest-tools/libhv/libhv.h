@@ -26,34 +26,78 @@ uint32_t hv_backend(void);            /* HV_BACKEND_SVM or HV_BACKEND_VMX */
 uint32_t hv_cpuid_api_version(void);
 const char *hv_backend_name(uint32_t backend);
 
+/* The backend hv_init found; the calls below pick their instruction by it. */
+extern uint32_t hv_backend_in_use;
+
 /* A raw hypercall: RAX = nr, RDI = handle, RSI RDX R10 R8 R9 = a1..a5.
  * For tests that pass values the typed wrappers would not. Returns
  * -HV_ENODEV if hv_init has not succeeded. */
-long hv_call(uint64_t nr, uint64_t handle, uint64_t a1, uint64_t a2,
-             uint64_t a3, uint64_t a4, uint64_t a5);
+static inline long hv_call(uint64_t nr, uint64_t handle, uint64_t a1, uint64_t a2,
+                           uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    /* Arguments 3..5 travel in R10, R8, R9, which have no constraint
+     * letters: bind them with register variables. */
+    register uint64_t r10 __asm__("r10") = a3;
+    register uint64_t r8 __asm__("r8") = a4;
+    register uint64_t r9 __asm__("r9") = a5;
+    uint64_t rax = nr;
+    /* The two instructions differ only in their encoding; a VMX CPU raises
+     * #UD on VMMCALL and an SVM CPU on VMCALL, hence the choice. The
+     * hypervisor preserves every register but RAX; "memory" because it
+     * reads and writes the structures the arguments point at. */
+    if (hv_backend_in_use == HV_BACKEND_SVM)
+        __asm__ volatile("vmmcall"
+                         : "+a"(rax)
+                         : "D"(handle), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                         : "memory");
+    else if (hv_backend_in_use == HV_BACKEND_VMX)
+        __asm__ volatile("vmcall"
+                         : "+a"(rax)
+                         : "D"(handle), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                         : "memory");
+    else
+        return -HV_ENODEV;
+    return (long)rax;
+}
+
+/* Pointers become guest-physical addresses as they are (identity map). */
+static inline uint64_t hv_gpa(const volatile void *p) { return (uint64_t)(uintptr_t)p; }
 
 /* On the system handle. */
-long hv_get_api_version(hv_handle_t sys);
-long hv_check_extension(hv_handle_t sys, uint64_t extension);
-long hv_create_vm(hv_handle_t sys);
-long hv_console_write(hv_handle_t sys, uint64_t gpa, uint64_t len);
-long hv_get_stats(hv_handle_t sys, struct hv_stats *stats);
+static inline long hv_get_api_version(hv_handle_t sys)
+{ return hv_call(HV_CALL_GET_API_VERSION, (uint64_t)sys, 0, 0, 0, 0, 0); }
+static inline long hv_check_extension(hv_handle_t sys, uint64_t extension)
+{ return hv_call(HV_CALL_CHECK_EXTENSION, (uint64_t)sys, extension, 0, 0, 0, 0); }
+static inline long hv_create_vm(hv_handle_t sys)
+{ return hv_call(HV_CALL_CREATE_VM, (uint64_t)sys, 0, 0, 0, 0, 0); }
+static inline long hv_console_write(hv_handle_t sys, uint64_t gpa, uint64_t len)
+{ return hv_call(HV_CALL_CONSOLE_WRITE, (uint64_t)sys, gpa, len, 0, 0, 0); }
+static inline long hv_get_stats(hv_handle_t sys, struct hv_stats *stats)
+{ return hv_call(HV_CALL_GET_STATS, (uint64_t)sys, hv_gpa(stats), 0, 0, 0, 0); }
 
 /* On a VM handle. */
-long hv_create_vcpu(hv_handle_t vm, uint32_t slot, struct hv_run *run_page);
-long hv_set_memory_region(hv_handle_t vm,
-                          const struct hv_memory_region *region);
+static inline long hv_create_vcpu(hv_handle_t vm, uint32_t slot, struct hv_run *run_page)
+{ return hv_call(HV_CALL_CREATE_VCPU, (uint64_t)vm, slot, hv_gpa(run_page), 0, 0, 0); }
+static inline long hv_set_memory_region(hv_handle_t vm, const struct hv_memory_region *region)
+{ return hv_call(HV_CALL_SET_MEMORY_REGION, (uint64_t)vm, hv_gpa(region), 0, 0, 0, 0); }
 
 /* On a vcpu handle. */
-long hv_run(hv_handle_t vcpu);
-long hv_get_regs(hv_handle_t vcpu, struct hv_regs *regs);
-long hv_set_regs(hv_handle_t vcpu, const struct hv_regs *regs);
-long hv_get_sregs(hv_handle_t vcpu, struct hv_sregs *sregs);
-long hv_set_sregs(hv_handle_t vcpu, const struct hv_sregs *sregs);
+static inline long hv_run(hv_handle_t vcpu)
+{ return hv_call(HV_CALL_RUN, (uint64_t)vcpu, 0, 0, 0, 0, 0); }
+static inline long hv_get_regs(hv_handle_t vcpu, struct hv_regs *regs)
+{ return hv_call(HV_CALL_GET_REGS, (uint64_t)vcpu, hv_gpa(regs), 0, 0, 0, 0); }
+static inline long hv_set_regs(hv_handle_t vcpu, const struct hv_regs *regs)
+{ return hv_call(HV_CALL_SET_REGS, (uint64_t)vcpu, hv_gpa(regs), 0, 0, 0, 0); }
+static inline long hv_get_sregs(hv_handle_t vcpu, struct hv_sregs *sregs)
+{ return hv_call(HV_CALL_GET_SREGS, (uint64_t)vcpu, hv_gpa(sregs), 0, 0, 0, 0); }
+static inline long hv_set_sregs(hv_handle_t vcpu, const struct hv_sregs *sregs)
+{ return hv_call(HV_CALL_SET_SREGS, (uint64_t)vcpu, hv_gpa(sregs), 0, 0, 0, 0); }
 
 /* On any handle. */
-long hv_close(hv_handle_t handle);
-long hv_dup(hv_handle_t handle, uint32_t rights);
+static inline long hv_close(hv_handle_t handle)
+{ return hv_call(HV_CALL_CLOSE, (uint64_t)handle, 0, 0, 0, 0, 0); }
+static inline long hv_dup(hv_handle_t handle, uint32_t rights)
+{ return hv_call(HV_CALL_DUP, (uint64_t)handle, rights, 0, 0, 0, 0); }
 
 /* The name of an error code, given negated as calls return it or plain:
  * "HV_EINVAL" for -HV_EINVAL; "success" for 0; "HV_E?" if unknown. */

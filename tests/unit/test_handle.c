@@ -53,9 +53,9 @@ static void test_open_and_get(void **state)
     struct handle_slot *s = handle_get(&table, h, HV_HANDLE_VM, HV_RIGHT_CREATE, &err);
     assert_non_null(s);
     assert_ptr_equal(s->object, &object_a);
-    assert_int_equal(s->users, 2);
+    assert_int_equal(handle_slot_users(s), 2);
     handle_put(&table, s);
-    assert_int_equal(s->users, 1);
+    assert_int_equal(handle_slot_users(s), 1);
     assert_int_equal(table.open_count, 1);
 }
 

@@ -1,0 +1,107 @@
+/*
+ * int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys,
+ *                    uint64_t host_state_phys, int (*on_exit)(struct vcpu *))
+ *
+ * Enters the guest, and after each #VMEXIT calls on_exit(vcpu); re-enters
+ * while it returns 0, and returns what it returned otherwise.
+ *
+ * The hot paths of the product (a hypercall, a CPUID, an I/O exit) are this
+ * loop plus a little C, so the loop moves as few registers as it can: the
+ * guest's R12-R15 stay live in the CPU across on_exit -- the C calling
+ * convention preserves them -- and reach vcpu->gprs only when the loop
+ * ends. Every other guest register goes through vcpu->gprs on each exit,
+ * where the exit handlers read and write them. RBP is zero in the host, so
+ * that a backtrace never follows a guest's frame pointer.
+ *
+ * GIF is clear from before VMLOAD of the guest's state until the host's is
+ * back, so no interrupt or NMI runs on a half-switched CPU (APM 15.17); IF
+ * is opened inside that window because, with V_INTR_MASKING, the host's IF
+ * at VMRUN decides whether physical interrupts end the guest's run (APM
+ * 15.21.1). RAX holds the VMCB address for VMLOAD/VMRUN/VMSAVE, and is the
+ * host's again after #VMEXIT; the guest's RAX, RSP, RIP and RFLAGS live in
+ * the VMCB.
+ *
+ * Frame, from RSP: 8 vcpu, 16 VMCB, 24 host state area, 32 on_exit, then
+ * the host's callee-saved registers (RSP is 16-byte aligned at the call).
+ */
+#include "hv/vcpu.h"
+
+#define G(reg) VCPU_GPRS + GPRS_##reg
+
+    .section .text
+    .code64
+    .global svm_guest_loop
+svm_guest_loop:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    sub $8, %rsp
+    mov G(R12)(%rdi), %r12
+    mov G(R13)(%rdi), %r13
+    mov G(R14)(%rdi), %r14
+    mov G(R15)(%rdi), %r15
+
+enter_guest:
+    mov 16(%rsp), %rax
+    mov 8(%rsp), %rsi
+    clgi
+    sti
+    vmload %rax
+    mov G(RBX)(%rsi), %rbx
+    mov G(RCX)(%rsi), %rcx
+    mov G(RDX)(%rsi), %rdx
+    mov G(RDI)(%rsi), %rdi
+    mov G(RBP)(%rsi), %rbp
+    mov G(R8)+0(%rsi), %r8
+    mov G(R8)+8(%rsi), %r9
+    mov G(R8)+16(%rsi), %r10
+    mov G(R8)+24(%rsi), %r11
+    mov G(RSI)(%rsi), %rsi
+    vmrun %rax
+    vmsave %rax
+    cli
+
+    push %rsi                           /* the guest's RSI frees a register */
+    mov 16(%rsp), %rsi
+    mov %rbx, G(RBX)(%rsi)
+    mov %rcx, G(RCX)(%rsi)
+    mov %rdx, G(RDX)(%rsi)
+    mov %rdi, G(RDI)(%rsi)
+    mov %rbp, G(RBP)(%rsi)
+    mov %r8, G(R8)+0(%rsi)
+    mov %r9, G(R8)+8(%rsi)
+    mov %r10, G(R8)+16(%rsi)
+    mov %r11, G(R8)+24(%rsi)
+    popq G(RSI)(%rsi)
+    xor %ebp, %ebp
+    mov 24(%rsp), %rax
+    vmload %rax
+    stgi
+
+    mov 8(%rsp), %rdi
+    call *32(%rsp)
+    test %eax, %eax
+    jz enter_guest
+
+    mov 8(%rsp), %rsi
+    mov %r12, G(R12)(%rsi)
+    mov %r13, G(R13)(%rsi)
+    mov %r14, G(R14)(%rsi)
+    mov %r15, G(R15)(%rsi)
+    add $40, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+
+    .section .note.GNU-stack, "", @progbits
