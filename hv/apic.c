@@ -104,16 +104,24 @@ void apic_timer_calibrate(void)
     timer_ticks_per_ms = elapsed / 10 ? elapsed / 10 : 1000;
 }
 
-void apic_timer_start(uint8_t vector, uint64_t microseconds)
+uint32_t apic_timer_ticks(uint64_t microseconds)
 {
     uint64_t ticks = timer_ticks_per_ms * microseconds / 1000;
     if (ticks == 0)
         ticks = 1;
-    if (ticks > 0xffffffffu)
-        ticks = 0xffffffffu;
+    return ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)ticks;
+}
+
+void apic_timer_setup(uint8_t vector)
+{
     apic_write(APIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
     apic_write(APIC_LVT_TIMER, vector); /* one-shot */
-    apic_write(APIC_TIMER_INITIAL, (uint32_t)ticks);
+    apic_write(APIC_TIMER_INITIAL, 0);
+}
+
+void apic_timer_start(uint32_t ticks)
+{
+    apic_write(APIC_TIMER_INITIAL, ticks);
 }
 
 void apic_timer_stop(void)

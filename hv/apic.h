@@ -41,7 +41,11 @@ void apic_eoi(void);
 /* The local APIC timer, used one-shot for vcpu time slices. Calibrated once
  * on the BSP against the TSC; every CPU's timer runs at the same rate. */
 void apic_timer_calibrate(void);
-void apic_timer_start(uint8_t vector, uint64_t microseconds);
+/* Programs the calling CPU's timer: one-shot, `vector`, stopped. */
+void apic_timer_setup(uint8_t vector);
+uint32_t apic_timer_ticks(uint64_t microseconds);
+/* Arms the one-shot timer (a single register write: RUN's hot path). */
+void apic_timer_start(uint32_t ticks);
 void apic_timer_stop(void);
 
 #endif

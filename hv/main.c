@@ -200,6 +200,8 @@ void boot_main(uint32_t magic, uint64_t info)
     bsp->apic_id = apic_self_id();
     bsp->online = true;
     apic_timer_calibrate();
+    apic_timer_setup(VECTOR_TIMER);
+    bsp->slice_ticks = apic_timer_ticks(TIME_SLICE_US);
     interrupt_register(VECTOR_TIMER, time_slice_over);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",

@@ -25,6 +25,9 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 /* IST slots (1-based as the IDT gate encodes them). */
 enum { IST_NMI = 1, IST_DOUBLE_FAULT = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 };
 
+/* How long a child vcpu may keep a CPU before RUN returns HV_EXIT_INTR. */
+#define TIME_SLICE_US 10000
+
 struct percpu {
     struct percpu *self;        /* at GS:0, so this_cpu() is one load */
     unsigned index;             /* 0 = BSP, in MADT order */
@@ -40,6 +43,7 @@ struct percpu {
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
     volatile bool slice_over;   /* set by the time-slice timer interrupt */
+    uint32_t slice_ticks;       /* APIC timer count of one time slice */
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

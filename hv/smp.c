@@ -132,6 +132,8 @@ void ap_main(struct percpu *cpu)
 {
     percpu_load(cpu);
     apic_init_local();
+    apic_timer_setup(VECTOR_TIMER);
+    cpu->slice_ticks = apic_timer_ticks(TIME_SLICE_US);
     int err = virt_enable_this_cpu();
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
     int ready;

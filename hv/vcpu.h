@@ -32,6 +32,7 @@
 
 #include "abi/hv_abi.h"
 #include "hv/exit.h"
+#include "hv/percpu.h"
 
 struct vm;
 
@@ -76,8 +77,19 @@ struct vcpu {
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 
 /* Claims the vcpu for the calling CPU. Returns 0 or -HV_EBUSY. */
-int vcpu_claim(struct vcpu *vcpu);
-void vcpu_release(struct vcpu *vcpu);
+static inline int vcpu_claim(struct vcpu *vcpu)
+{
+    uint32_t expected = 0;
+    if (__atomic_compare_exchange_n(&vcpu->owner, &expected, this_cpu_index() + 1,
+                                    false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return 0;
+    return -HV_EBUSY;
+}
+
+static inline void vcpu_release(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->owner, 0, __ATOMIC_RELEASE);
+}
 
 /* Runs a child vcpu until an exit its VMM must see; fills its run page.
  * Called with the vcpu claimed. */

@@ -11,8 +11,6 @@
 #include "hv/virt.h"
 #include "hv/x86.h"
 
-#define TIME_SLICE_US 10000
-
 void take_pending_interrupt(void)
 {
     /* STI's one-instruction shadow: the interrupt is taken at the NOP. */
@@ -30,13 +28,12 @@ static void fill_io(struct vcpu *vcpu, struct hv_run *run,
     run->io.data_offset = HV_RUN_IO_DATA_OFFSET;
     if (exit->io.string)
         return; /* the VMM emulates INS/OUTS and moves RIP itself */
-    uint8_t *data = (uint8_t *)run + HV_RUN_IO_DATA_OFFSET;
     if (exit->io.in) {
         vcpu->pending_in_size = exit->io.size;
     } else {
-        uint64_t value = vcpu->gprs.rax;
-        for (unsigned i = 0; i < exit->io.size; i++)
-            data[i] = (uint8_t)(value >> (8 * i));
+        /* Little endian: the low `size` bytes of EAX, and the VMM reads
+         * only `size` of the four. */
+        *(uint32_t *)((uint8_t *)run + HV_RUN_IO_DATA_OFFSET) = (uint32_t)vcpu->gprs.rax;
     }
     virt->skip_instruction(vcpu, exit);
 }
@@ -151,8 +148,9 @@ long vcpu_run(struct vcpu *vcpu)
     } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED)) {
         reason = HV_EXIT_INTR;
     } else {
-        this_cpu()->slice_over = false;
-        apic_timer_start(VECTOR_TIMER, TIME_SLICE_US);
+        struct percpu *cpu = this_cpu();
+        cpu->slice_over = false;
+        apic_timer_start(cpu->slice_ticks);
         virt->run_loop(vcpu, child_exit);
         apic_timer_stop();
         reason = vcpu->stop_reason;

@@ -245,18 +245,3 @@ void vm_stats(uint64_t *vms, uint64_t *vcpus, uint64_t *objects)
     *vcpus = __atomic_load_n(&live_child_vcpus, __ATOMIC_RELAXED);
     *objects = vm_cache.objects_in_use + vcpu_cache.objects_in_use;
 }
-
-int vcpu_claim(struct vcpu *vcpu)
-{
-    uint32_t expected = 0;
-    uint32_t me = this_cpu_index() + 1;
-    if (__atomic_compare_exchange_n(&vcpu->owner, &expected, me, false,
-                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-        return 0;
-    return -HV_EBUSY;
-}
-
-void vcpu_release(struct vcpu *vcpu)
-{
-    __atomic_store_n(&vcpu->owner, 0, __ATOMIC_RELEASE);
-}

@@ -23,17 +23,30 @@
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
+/* Field by field: the output is control-domain memory, and a compound
+ * literal would be built on the stack and copied. */
 void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
 {
     const struct guest_gprs *g = &vcpu->gprs;
     const struct vmcb_save *s = &vmcb_of(vcpu)->save;
-    *r = (struct hv_regs){
-        .rax = g->rax, .rbx = g->rbx, .rcx = g->rcx, .rdx = g->rdx,
-        .rsi = g->rsi, .rdi = g->rdi, .rsp = s->rsp, .rbp = g->rbp,
-        .r8 = g->r8, .r9 = g->r9, .r10 = g->r10, .r11 = g->r11,
-        .r12 = g->r12, .r13 = g->r13, .r14 = g->r14, .r15 = g->r15,
-        .rip = s->rip, .rflags = s->rflags,
-    };
+    r->rax = g->rax;
+    r->rbx = g->rbx;
+    r->rcx = g->rcx;
+    r->rdx = g->rdx;
+    r->rsi = g->rsi;
+    r->rdi = g->rdi;
+    r->rsp = s->rsp;
+    r->rbp = g->rbp;
+    r->r8 = g->r8;
+    r->r9 = g->r9;
+    r->r10 = g->r10;
+    r->r11 = g->r11;
+    r->r12 = g->r12;
+    r->r13 = g->r13;
+    r->r14 = g->r14;
+    r->r15 = g->r15;
+    r->rip = s->rip;
+    r->rflags = s->rflags;
 }
 
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)

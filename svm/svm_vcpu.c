@@ -118,8 +118,9 @@ static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
     exit->io.in = info & IOIO_IN;
     exit->io.string = info & IOIO_STRING;
     exit->io.rep = info & IOIO_REP;
-    unsigned size_bits = (info >> IOIO_SIZE_SHIFT) & 7;
-    exit->io.size = size_bits & 4 ? 4 : size_bits & 2 ? 2 : 1;
+    /* SZ8, SZ16 and SZ32 are bits 4, 5 and 6: one of them is set, so the
+     * field shifted down is the size in bytes. */
+    exit->io.size = (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7);
     /* EXITINFO2 holds the next RIP for IOIO, with or without nRIP save. */
     exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
 }
