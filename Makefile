@@ -42,7 +42,7 @@ RUN_PACKAGES  := gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common \
 TEST_PACKAGES := $(RUN_PACKAGES) ovmf bochs bochs-term bochsbios vgabios \
 	libcmocka-dev pkg-config
 
-.PHONY: all iso run test unit bench deps-run deps-test clean
+.PHONY: all iso run test test-isos unit bench deps-run deps-test clean
 all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
@@ -126,8 +126,15 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h)
 unit: deps-test $(UNIT_TESTS)
 	@tests/run_unit.sh $(UNIT_TESTS)
 
+# The ISOs the system tests boot, besides the default demo one.
+HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin
+test-isos:
+	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
+
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory test-isos
 	@tests/run_all.sh
 
 # Cost of the hot paths in instructions (QEMU -icount), as the issue asks.

@@ -80,6 +80,8 @@ static long call_console_write(struct vm *cd, struct handle_slot *slot,
     uint64_t gpa = ARG1(call), length = ARG2(call);
     if (length > CONSOLE_WRITE_MAX)
         return -HV_E2BIG;
+    if (length == 0)
+        return 0;
     long err = control_range_check(cd, gpa, length, 1);
     if (err)
         return err;

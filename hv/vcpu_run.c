@@ -155,6 +155,12 @@ long vcpu_run(struct vcpu *vcpu)
         apic_timer_stop();
         reason = vcpu->stop_reason;
     }
+    if (reason == HV_EXIT_SHUTDOWN || reason == HV_EXIT_INTR) {
+        /* Also when the guest did not run at all: say where it stands. */
+        struct hv_regs regs;
+        virt->get_regs(vcpu, &regs);
+        run->exit_rip = regs.rip;
+    }
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;
     return 0;

@@ -3,23 +3,12 @@
  * domain's boot state. */
 #include "abi/hv_errno.h"
 #include "hv/msr.h"
+#include "hv/sregs_check.h"
 #include "hv/vcpu.h"
 #include "hv/x86.h"
 #include "svm/svm.h"
 #include "svm/vmcb_layout.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_LA57 (1ull << 12)
-#define CR4_OSXSAVE (1ull << 18)
-/* CR4 bits a guest may set when the CPU has the feature (SDM 3A 2.5):
- * VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT UMIP FSGSBASE PCIDE
- * OSXSAVE SMEP SMAP. */
-#define CR4_ALLOWED 0x370fffull
-#define EFER_ALLOWED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
@@ -121,35 +110,9 @@ void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
 }
 
-/* The checks VMRUN would make (APM 15.5.1) and a few it would not but real
- * CPUs fault on, so that a bad state is refused here, clearly. */
-static int check_sregs(const struct hv_sregs *r)
-{
-    bool long_mode = (r->efer & EFER_LME) && (r->cr0 & CR0_PG);
-    uint64_t cr4_allowed = CR4_ALLOWED;
-    if (cpuid_ecx(1) & (1u << 26))
-        cr4_allowed |= CR4_OSXSAVE;
-    else
-        cr4_allowed &= ~CR4_OSXSAVE;
-    if (r->efer & ~EFER_ALLOWED)
-        return -HV_EINVAL;
-    if (r->cr0 >> 32 || ((r->cr0 & CR0_PG) && !(r->cr0 & CR0_PE)) ||
-        ((r->cr0 & CR0_NW) && !(r->cr0 & CR0_CD)))
-        return -HV_EINVAL;
-    if (r->cr4 & ~cr4_allowed)
-        return -HV_EINVAL;
-    if (long_mode && !(r->cr4 & CR4_PAE))
-        return -HV_EINVAL;
-    if (long_mode && r->cs.l && r->cs.db)
-        return -HV_EINVAL;
-    if (r->cr8 > 15)
-        return -HV_EINVAL;
-    return 0;
-}
-
 int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
 {
-    int err = check_sregs(r);
+    int err = sregs_check(r, cpu_limits());
     if (err)
         return err;
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -178,6 +141,9 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
         efer |= EFER_LMA;
     s->efer = efer | EFER_SVME;
     vmcb->control.int_control = (vmcb->control.int_control & ~0xfull) | r->cr8;
+    /* A new state abandons any event that was being delivered (the one
+     * that shut the vcpu down, say). */
+    vmcb->control.event_inject = 0;
     return 0;
 }
 

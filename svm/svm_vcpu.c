@@ -201,7 +201,8 @@ static int svm_exit(struct vcpu *vcpu)
         vcpu->gprs.rax = vmcb->save.rax;
         /* An event whose delivery the exit interrupted (ours or the guest's
          * own) must be delivered again on the next entry (APM 15.7.2). */
-        vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID
+        vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID &&
+                                             code != VMEXIT_SHUTDOWN
                                          ? vmcb->control.exit_int_info : 0;
         decode(vcpu, &exit);
         stop = vcpu->exit_handler(vcpu, &exit);

@@ -1,0 +1,157 @@
+/*
+ * hvtest: the hypercall ABI conformance suite, run inside the control
+ * domain. Each test checks one documented behaviour of abi/README.md by
+ * its effect or its exact error code and prints one line:
+ *   [ctl] hvtest: PASS <name>
+ *   [ctl] hvtest: FAIL <name>: <what was expected and what came back>
+ *
+ * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
+ * assembler for 32-bit guest code, run loops), then one file per area:
+ * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
+ * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
+ * hvtest_hostile.c.
+ *
+ * Resources: the runner takes a page-allocator mark before each test and
+ * releases it after, and closes every handle a test passed to hvt_keep, so
+ * a test that stops at its first failed check leaks nothing. It then
+ * compares GET_STATS with the figures from before the test: a difference
+ * fails the test (a leak in the hypervisor or in the test).
+ *
+ * Everything runs on control-domain vcpu 0; nothing here is locked.
+ */
+#ifndef GUEST_TOOLS_TOOLS_HVTEST_H
+#define GUEST_TOOLS_TOOLS_HVTEST_H
+
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+#include "guest-tools/vmm/vmm.h"
+
+struct hvtest_case {
+    const char *name;          /* stable snake_case identifier */
+    void (*run)(void);
+};
+
+/* Each area's tests, each table ending with a NULL name. */
+extern const struct hvtest_case hvtest_calls_cases[];
+extern const struct hvtest_case hvtest_state_cases[];
+extern const struct hvtest_case hvtest_run_cases[];
+extern const struct hvtest_case hvtest_exits_cases[];
+extern const struct hvtest_case hvtest_handles_cases[];
+extern const struct hvtest_case hvtest_args_cases[];
+extern const struct hvtest_case hvtest_memory_cases[];
+extern const struct hvtest_case hvtest_lifecycle_cases[];
+extern const struct hvtest_case hvtest_hostile_cases[];
+
+/* ---- the running test (hvtest.c) ------------------------------------ */
+
+const struct hv_boot_info *hvt_info(void);
+hv_handle_t hvt_sys(void);
+
+/* Records why the current test failed; only the first reason is kept.
+ * Every check returns 1 when it holds and 0 (after hvt_fail) when not. */
+void hvt_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int hvt_failed(void);
+
+/* rc >= 0 (a call that must succeed). */
+int hvt_ok(long rc, const char *what);
+/* rc == want exactly, for a negated HV_E* code or 0; then checks that the
+ * hypervisor still answers (GET_API_VERSION). Names come from hv_strerror. */
+int hvt_err(long rc, long want, const char *what);
+int hvt_eq(uint64_t got, uint64_t want, const char *what);
+int hvt_true(int cond, const char *what);
+
+/* Closes handle at the end of the test (errors ignored: the test may have
+ * closed it already, and a stale value never closes the slot's new owner).
+ * Returns handle unchanged, errors included. */
+long hvt_keep(long handle);
+
+/* GET_STATS into *stats (fails the test if the call fails). */
+int hvt_stats(struct hv_stats *stats);
+/* Every GET_STATS field equals *before; names the first that differs. */
+int hvt_stats_unchanged(const struct hv_stats *before, const char *when);
+
+/* A result as text for messages: "success (5)", "HV_EBADF". buf >= 40. */
+const char *hvt_result_name(long rc, char *buf, unsigned size);
+
+/* ---- guests (hvtest_guest.c) ---------------------------------------- */
+
+/* Guest-physical layout of the suite's own tiny guests (2 MiB of RAM). */
+#define HVT_GUEST_RAM_MIB 2
+#define HVT_GDT_GPA    0x1000u   /* null, code 0x08, data 0x10 */
+#define HVT_IDT_GPA    0x2000u   /* 256 gates, limit 0 unless installed */
+#define HVT_STACK_TOP  0x8000u
+#define HVT_CODE_GPA   0x10000u
+#define HVT_DATA_GPA   0x20000u
+#define HVT_HANDLER_GPA 0x18000u /* exception handlers */
+#define HVT_SELECTOR_CODE 0x08
+#define HVT_SELECTOR_DATA 0x10
+
+/* Ports the tiny guests report on. */
+#define HVT_PORT_VALUE   0xe0    /* OUT of a value the VMM checks */
+#define HVT_PORT_INPUT   0xe1    /* IN the VMM answers */
+#define HVT_PORT_ECHO    0xe2    /* OUT of what an IN returned */
+#define HVT_PORT_VECTOR  0xe6    /* OUT of an exception vector */
+
+/* A VM of HVT_GUEST_RAM_MIB at guest-physical 0 with vcpu 0 (vmm_create),
+ * both handles kept for closing. 0 or the failed call's code. */
+int hvt_guest_create(struct vm_instance *vm, const char *name);
+
+/* Puts the vcpu in flat 32-bit protected mode (paging off, the suite's
+ * GDT written into guest RAM, IDT limit 0) at entry with ESP at
+ * HVT_STACK_TOP and the other registers 0. */
+int hvt_guest_flat32(struct vm_instance *vm, uint32_t entry);
+
+/* The flat 32-bit state hvt_guest_flat32 sets, for round-trip tests. */
+void hvt_sregs_flat32(struct hv_sregs *sregs);
+
+/* Makes gate `vector` of the IDT a 32-bit interrupt gate to a handler
+ * that OUTs the vector to HVT_PORT_VECTOR and halts; sets the IDT limit
+ * to cover all 256 gates (the vcpu must be in hvt_guest_flat32 state). */
+int hvt_guest_catch_vector(struct vm_instance *vm, unsigned vector);
+
+/* A byte assembler for 32-bit guest code written into guest RAM. Each
+ * emitter returns the guest-physical address of its instruction. */
+struct hvt_code {
+    uint8_t *ram;      /* guest-physical 0 */
+    uint32_t at;       /* next instruction's guest-physical address */
+};
+void hvt_code_start(struct hvt_code *code, struct vm_instance *vm, uint32_t at);
+uint32_t hvt_bytes(struct hvt_code *code, const uint8_t *bytes, unsigned n);
+uint32_t hvt_mov_eax_imm(struct hvt_code *code, uint32_t value);
+uint32_t hvt_mov_dx_imm(struct hvt_code *code, uint16_t value);
+uint32_t hvt_load_eax(struct hvt_code *code, uint32_t address);   /* mov eax, [a] */
+uint32_t hvt_store_eax(struct hvt_code *code, uint32_t address);  /* mov [a], eax */
+uint32_t hvt_out_imm(struct hvt_code *code, uint8_t port, unsigned size);
+uint32_t hvt_in_imm(struct hvt_code *code, uint8_t port, unsigned size);
+uint32_t hvt_out_dx(struct hvt_code *code, unsigned size);         /* out dx, al/ax/eax */
+uint32_t hvt_hlt(struct hvt_code *code);
+uint32_t hvt_vmmcall(struct hvt_code *code);
+uint32_t hvt_jmp_self(struct hvt_code *code);
+
+/* RUN once; fails the test if RUN itself fails. */
+int hvt_run(struct vm_instance *vm);
+/* The run page says exit `reason`; otherwise names what it says. */
+int hvt_exit_is(const struct vm_instance *vm, uint32_t reason, const char *what);
+/* RUN, then an HV_EXIT_IO exit OUT of `size` bytes to `port` at guest
+ * address insn (exit_rip) carrying `value`. */
+int hvt_run_expect_out(struct vm_instance *vm, uint16_t port, unsigned size,
+                       uint32_t value, uint32_t insn, const char *what);
+/* The name of an exit reason, for messages. */
+const char *hvt_exit_name(uint32_t reason);
+
+/* Services COM1 (collecting output) and returns at the first other exit:
+ * 0 with the exit in the run page, or RUN's error. HV_EXIT_INTR is
+ * resumed up to max_intr times before it is returned. */
+long hvt_run_serviced(struct vm_instance *vm, char *out, unsigned out_size,
+                      unsigned max_intr);
+
+/* Creates a VM and loads the guest module `name` into it (vmm). Fails the
+ * test, naming the module, when the control domain was not given it. */
+int hvt_module_guest(struct vm_instance *vm, const char *name);
+
+/* A second VM running the `hello` module next to whatever the test left:
+ * it must print its greeting and exit with status 0x10. */
+int hvt_hello_still_runs(const char *after);
+
+#endif

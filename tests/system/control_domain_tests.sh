@@ -1,0 +1,57 @@
+# System tests of the control domain: the demo VMM runs guests by handle,
+# hostile guests end in clear exits, and the ABI conformance suite passes.
+# Sourced by tests/run_all.sh.
+
+source tests/system/machines.sh
+
+END_OF_TOOL='tool [a-z_]+ finished with status|PANIC|hv: halted\.|control-domain vcpu [0-9]+ stopped'
+
+test_demo_runs_guest_through_emulated_uart() {
+    boot demo 120 "$END_OF_TOOL" $(qemu_svm iso/out/hv.iso $SYSTEST_DIR/demo.log 2)
+    expect_line "ctl: control domain \"demo\": 128 MiB"
+    expect_line "^\[guest hello\] Hello from the test guest"
+    expect_line "guest hello exited with status 16"
+    expect_line "tool demo finished with status 0"
+    expect_clean_run
+}
+
+test_guest_output_matches_plain_qemu() {
+    # The same image straight under QEMU, its COM1 on a file: the lines it
+    # prints must be the lines the VMM relays, in order.
+    local plain=$SYSTEST_DIR/hello-plain.log relayed=$SYSTEST_DIR/demo.log
+    [ -f "$relayed" ] || test_demo_runs_guest_through_emulated_uart
+    timeout 30 qemu-system-x86_64 -accel tcg -cpu EPYC -m 128M -display none \
+        -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 \
+        -kernel build/guest-tools/guests/hello.elf -serial file:$plain </dev/null >/dev/null 2>&1
+    local status=$?
+    [ $status -eq 33 ] || fail "plain QEMU exit status $status, expected 33 ((0x10 << 1) | 1)"
+    diff <(tr -d '\r' < "$plain" | grep -v '^$') \
+         <(tr -d '\r' < "$relayed" | sed -n 's/^\[guest hello\] //p') >$SYSTEST_DIR/hello.diff \
+        || fail "output differs from plain QEMU (see $SYSTEST_DIR/hello.diff)"
+    [ -s "$plain" ] || fail "plain QEMU printed nothing"
+}
+
+test_hostile_guests_end_in_clear_exits() {
+    boot hostile 180 "$END_OF_TOOL" $(qemu_svm iso/out/hostile.iso $SYSTEST_DIR/hostile.log 2)
+    expect_line "guest triple_fault: triple fault \(shutdown\) at rip"
+    expect_line "guest vmmcall: hypercall nr 0x1234"
+    expect_line "guest outside_memory: access to unmapped guest-physical 0x40000000 \(read\)"
+    expect_line "guest spin: time slice expired \(interrupted\) 20 times"
+    expect_line "guest hello exited with status 16"
+    expect_line "demo: 5 guests run, 0 failed to run"
+    expect_line "tool demo finished with status 0"
+    expect_clean_run
+}
+
+# run_hvtest NAME CPUS
+run_hvtest() {
+    boot "$1" 600 "$END_OF_TOOL" $(qemu_svm iso/out/hvtest.iso $SYSTEST_DIR/$1.log "$2")
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "tool hvtest finished with status 0"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+    echo "    $(grep -aoE 'hvtest: [0-9]+ passed, [0-9]+ failed' "$LOG") (-smp $2, ${ELAPSED}s)"
+}
+
+test_conformance_suite_smp1() { run_hvtest hvtest-smp1 1; }
+test_conformance_suite_smp4() { run_hvtest hvtest-smp4 4; }
