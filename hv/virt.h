@@ -25,6 +25,11 @@ struct virt_backend {
     /* One line of the features in use, for the boot log. */
     void (*describe)(char *buf, size_t size);
     uint32_t abi_backend;           /* HV_BACKEND_* */
+    /* Second-level page tables (NPT or EPT): one page-table builder, two
+     * entry formats (mmu/page_table.h). Entry bit 0 must mean present. */
+    uint64_t nested_table_flags;    /* every non-leaf entry */
+    uint64_t nested_leaf_read;      /* leaf of read-only guest memory */
+    uint64_t nested_leaf_write;     /* added for writable memory */
 
     /* Allocates the VMCB/VMCS and puts the vcpu in the x86 reset state
      * (or, for the control domain, the state it boots in). */

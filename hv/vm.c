@@ -15,8 +15,6 @@ static uint32_t next_vm_id;
 static uint32_t live_child_vms;
 static uint32_t live_child_vcpus;
 
-#define NPT_LEAF_FLAGS (PTE_USER)   /* NPT entries need U (APM 15.25.5) */
-
 int vm_subsystem_init(void)
 {
     int err = object_cache_init(&vm_cache, "vm", sizeof(struct vm), &hv_pages);
@@ -54,7 +52,7 @@ struct vm *vm_create(bool is_control, long *error)
     struct vm *vm = object_alloc(&vm_cache);
     if (vm) {
         vm->npt = (struct page_table){
-            .table_flags = PTE_WRITE | PTE_USER,
+            .table_flags = virt->nested_table_flags,
             .alloc_table = npt_alloc_table,
             .to_pointer = npt_pointer,
         };
@@ -110,7 +108,8 @@ int vm_map_host(struct vm *vm, uint64_t guest_phys, uint64_t host_phys,
                 uint64_t size, bool writable)
 {
     return page_table_map(&vm->npt, guest_phys, host_phys, size,
-                          NPT_LEAF_FLAGS | (writable ? PTE_WRITE : 0), PAGE_1G);
+                          virt->nested_leaf_read | (writable ? virt->nested_leaf_write : 0),
+                          PAGE_1G);
 }
 
 /* Makes every vcpu of the VM drop its cached translations before it next

@@ -5,6 +5,7 @@
 #include "hv/msr.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
+#include "mmu/page_table.h"
 #include "svm/svm.h"
 
 struct svm_features svm_features;
@@ -88,6 +89,11 @@ const struct virt_backend svm_backend = {
     .enable_cpu = svm_enable_cpu,
     .describe = svm_describe,
     .abi_backend = HV_BACKEND_SVM,
+    /* NPT entries are long-mode page-table entries; the U bit is needed at
+     * every level (APM 15.25.5). */
+    .nested_table_flags = PTE_PRESENT | PTE_WRITE | PTE_USER,
+    .nested_leaf_read = PTE_PRESENT | PTE_USER,
+    .nested_leaf_write = PTE_WRITE,
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
     .run_loop = svm_run_loop,

@@ -5,6 +5,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
@@ -13,8 +14,8 @@
 #define DEFAULT_PAT 0x0007040600070406ull
 
 /* Control-domain vcpus keep ASID 1 on their own CPU for good; children
- * take 2 and up (choose_asid). */
-#define CONTROL_ASID 1
+ * take 2 and up (hv/tlb_tag.h). */
+#define CONTROL_ASID CONTROL_TLB_TAG
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
@@ -87,27 +88,14 @@ void svm_vcpu_free(struct vcpu *vcpu)
     vcpu->arch_phys = 0;
 }
 
-/* Gives the vcpu a fresh ASID on this CPU when it has none here, when the
- * CPU's ASIDs wrapped, or when the VM's translations changed: a new ASID
- * has no stale TLB entries, which also covers CPUs without flush-by-ASID. */
 static void choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
 {
-    struct percpu *cpu = this_cpu();
-    uint64_t tlb_generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);
-    if (vcpu->asid_cpu == (int)cpu->index &&
-        vcpu->asid_generation == cpu->asid_generation &&
-        vcpu->tlb_generation == tlb_generation)
+    enum tlb_tag_change change = tlb_tag_refresh(vcpu, svm_features.asid_count);
+    if (change == TAG_KEPT)
         return;
-    if (cpu->asid_next >= svm_features.asid_count) {
-        cpu->asid_generation++;
-        cpu->asid_next = CONTROL_ASID + 1;
-        c->tlb_control = TLB_CONTROL_FLUSH_ALL;
-    }
-    vcpu->asid = cpu->asid_next++;
-    vcpu->asid_generation = cpu->asid_generation;
-    vcpu->asid_cpu = (int)cpu->index;
-    vcpu->tlb_generation = tlb_generation;
     c->asid = vcpu->asid;
+    if (change == TAG_NEW_AFTER_WRAP)
+        c->tlb_control = TLB_CONTROL_FLUSH_ALL;
 }
 
 static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
