@@ -12,6 +12,8 @@
 /* Offsets of struct guest_gprs, and of it in struct vcpu, for the entry
  * stubs (checked below). */
 #define VCPU_GPRS 8
+#define VCPU_LAUNCHED 128       /* backend flags, right after the registers */
+#define VCPU_ENTRY_FAILED 129
 #define GPRS_RAX 0
 #define GPRS_RBX 8
 #define GPRS_RCX 16
@@ -56,6 +58,8 @@ struct vcpu {
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
     uint32_t state;              /* enum vcpu_state */
     struct guest_gprs gprs;
+    uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
+    uint8_t entry_failed;        /* VMX: the last VM entry failed */
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;
     struct hv_run *run;          /* in control-domain memory; NULL for the
@@ -73,8 +77,11 @@ struct vcpu {
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
+    uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, entry_failed) == VCPU_ENTRY_FAILED, "vcpu layout");
 
 /* Claims the vcpu for the calling CPU. Returns 0 or -HV_EBUSY. */
 static inline int vcpu_claim(struct vcpu *vcpu)

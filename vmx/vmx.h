@@ -15,4 +15,51 @@ struct vmx_features {
 
 extern struct vmx_features vmx_features;
 
+/* The control fields every VMCS gets, computed once from the capability
+ * MSRs by vmx_probe (vmx_controls.h). */
+struct vmx_controls {
+    uint32_t pin, proc, proc2, exit, entry;
+};
+extern struct vmx_controls vmx_controls;
+
+/* I/O bitmaps (A and B, two pages each set) and the MSR bitmap. */
+extern uint64_t vmx_io_bitmap_child;
+extern uint64_t vmx_io_bitmap_control;
+extern uint64_t vmx_msr_bitmap;
+int vmx_bitmaps_init(void);
+
+struct vcpu;
+struct exit_record;
+struct hv_regs;
+struct hv_sregs;
+typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
+
+/* Makes the vcpu's VMCS current if it is not; returns whether it did, to
+ * pass to vmcs_release, which then clears it and restores this CPU's
+ * control-domain VMCS. */
+bool vmcs_acquire(struct vcpu *vcpu);
+void vmcs_release(struct vcpu *vcpu, bool acquired);
+
+uint64_t vmx_cr0_forced(void);
+uint64_t vmx_cr4_forced(void);
+void vmx_reset_state(struct vcpu *vcpu);
+bool vmx_cr_access(struct vcpu *vcpu);
+
+int vmx_vcpu_init(struct vcpu *vcpu);
+void vmx_vcpu_free(struct vcpu *vcpu);
+int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit);
+void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
+void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
+void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
+int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);
+void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
+void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
+                          uint32_t error_code);
+void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
+                            uint64_t rdi, uint64_t rsi);
+uint64_t vmx_read_efer(struct vcpu *vcpu);
+void vmx_write_efer(struct vcpu *vcpu, uint64_t value);
+uint64_t vmx_read_pat(struct vcpu *vcpu);
+void vmx_write_pat(struct vcpu *vcpu, uint64_t value);
+
 #endif

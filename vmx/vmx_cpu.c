@@ -5,9 +5,13 @@
 #include "hv/msr.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
+#include "mmu/page_table.h"
+#include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
+#include "vmx/vmx_controls.h"
 
 struct vmx_features vmx_features;
+struct vmx_controls vmx_controls;
 
 #define MSR_IA32_VMX_PROCBASED_CTLS      0x482
 #define PROCBASED_ACTIVATE_SECONDARY     (1ull << 31)
@@ -29,6 +33,48 @@ static void read_features(void)
     vmx_features.ept = secondary & SECONDARY_EPT;
     vmx_features.vpid = secondary & SECONDARY_VPID;
     vmx_features.unrestricted_guest = secondary & SECONDARY_UNRESTRICTED_GUEST;
+}
+
+/* Each control field from its capability MSR: the "true" one where the CPU
+ * has them (they allow clearing more default-on bits, SDM 3D A.2). */
+static int compute_controls(char *why, size_t size)
+{
+    bool t = vmx_features.true_controls;
+    struct vmx_controls *c = &vmx_controls;
+    uint32_t missing[5];
+    c->pin = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS),
+                               PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, 0, &missing[0]);
+    uint64_t proc_cap = rdmsr(t ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS);
+    c->proc = vmx_control_value(proc_cap,
+                                PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
+                                    PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS,
+                                PROC_MWAIT_EXITING | PROC_MONITOR_EXITING, &missing[1]);
+    c->proc2 = vmx_control_value(rdmsr(MSR_VMX_PROCBASED_CTLS2), PROC2_ENABLE_EPT,
+                                 PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST, &missing[2]);
+    c->exit = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS),
+                                EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER |
+                                    EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
+                                0, &missing[3]);
+    c->entry = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS),
+                                 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &missing[4]);
+    static const char *const names[5] = { "pin-based", "processor-based",
+                                          "secondary", "VM-exit", "VM-entry" };
+    for (int i = 0; i < 5; i++) {
+        if (missing[i]) {
+            format(why, size, "the CPU lacks %s VMX controls 0x%x that the "
+                              "hypervisor needs", names[i], missing[i]);
+            return -HV_ENOTSUP;
+        }
+    }
+    /* CR3 accesses must not exit: the guest owns CR3 under EPT. */
+    if (c->proc & (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING)) {
+        format(why, size, "the CPU cannot turn off CR3-access exiting "
+                          "(no true VMX controls)");
+        return -HV_ENOTSUP;
+    }
+    vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
+    vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
+    return 0;
 }
 
 static int vmx_probe(char *why, size_t size)
@@ -54,7 +100,7 @@ static int vmx_probe(char *why, size_t size)
                           "EPT (Bochs: cpu model corei7_skylake_x)");
         return -HV_ENOTSUP;
     }
-    return 0;
+    return compute_controls(why, size);
 }
 
 static int vmx_enable_cpu(struct percpu *cpu, char *why, size_t size)
@@ -87,7 +133,13 @@ static int vmx_enable_cpu(struct percpu *cpu, char *why, size_t size)
                (unsigned long long)read_cr0(), (unsigned long long)read_cr4());
         return -HV_EIO;
     }
+    if (vmx_bitmaps_init()) {
+        format(why, size, "out of memory for the VMX bitmaps");
+        return -HV_ENOMEM;
+    }
     cpu->virt_area_phys = region;
+    cpu->asid_next = 2; /* VPID 1: the control domain's vcpu (hv/tlb_tag.h) */
+    cpu->asid_generation = 1;
     return 0;
 }
 
@@ -105,4 +157,24 @@ const struct virt_backend vmx_backend = {
     .probe = vmx_probe,
     .enable_cpu = vmx_enable_cpu,
     .describe = vmx_describe,
+    .abi_backend = HV_BACKEND_VMX,
+    /* EPT entries (SDM 3C 28.2.2): read is bit 0, so "present" tests hold;
+     * leaves are write-back. */
+    .nested_table_flags = EPT_READ | EPT_WRITE | EPT_EXECUTE,
+    .nested_leaf_read = EPT_READ | EPT_EXECUTE | EPT_MEMORY_TYPE_WB,
+    .nested_leaf_write = EPT_WRITE,
+    .vcpu_init = vmx_vcpu_init,
+    .vcpu_free = vmx_vcpu_free,
+    .run_loop = vmx_run_loop,
+    .get_regs = vmx_get_regs,
+    .set_regs = vmx_set_regs,
+    .get_sregs = vmx_get_sregs,
+    .set_sregs = vmx_set_sregs,
+    .skip_instruction = vmx_skip_instruction,
+    .inject_exception = vmx_inject_exception,
+    .setup_control_vcpu = vmx_setup_control_vcpu,
+    .read_efer = vmx_read_efer,
+    .write_efer = vmx_write_efer,
+    .read_pat = vmx_read_pat,
+    .write_pat = vmx_write_pat,
 };

@@ -1,0 +1,62 @@
+/* The I/O and MSR bitmaps (SDM 3C 24.6.4, 24.6.9), shared by all VMCSs: one
+ * I/O pair for children (every port exits, for their VMM), one for the
+ * control domain (ports pass through, except the hypervisor's console), and
+ * one MSR bitmap: every MSR exits except the FS/GS bases and the SYSENTER
+ * MSRs, which the VMCS switches, and reads of the TSC. */
+#include "abi/hv_errno.h"
+#include "hv/memory.h"
+#include "hv/msr.h"
+#include "hv/serial.h"
+#include "vmx/vmx.h"
+
+uint64_t vmx_io_bitmap_child;
+uint64_t vmx_io_bitmap_control;
+uint64_t vmx_msr_bitmap;
+
+static void fill(uint64_t phys, uint64_t pages, uint8_t value)
+{
+    uint8_t *p = phys_to_virt(phys);
+    for (uint64_t i = 0; i < pages * FRAME_SIZE; i++)
+        p[i] = value;
+}
+
+/* MSR bitmap: read-low, read-high, write-low, write-high, 1 KiB each. */
+static void msr_pass(uint32_t msr, bool reads, bool writes)
+{
+    uint32_t offset;
+    if (msr < 0x2000)
+        offset = 0;
+    else if (msr >= 0xc0000000 && msr < 0xc0002000)
+        offset = 1024, msr -= 0xc0000000;
+    else
+        return;
+    uint8_t *bits = phys_to_virt(vmx_msr_bitmap);
+    if (reads)
+        bits[offset + msr / 8] &= (uint8_t)~(1u << (msr % 8));
+    if (writes)
+        bits[2048 + offset + msr / 8] &= (uint8_t)~(1u << (msr % 8));
+}
+
+int vmx_bitmaps_init(void)
+{
+    if (vmx_msr_bitmap)
+        return 0;
+    vmx_io_bitmap_child = pages_alloc_zeroed(2, 0);
+    vmx_io_bitmap_control = pages_alloc_zeroed(2, 0);
+    vmx_msr_bitmap = pages_alloc_zeroed(1, 0);
+    if (vmx_io_bitmap_child == FRAME_NONE || vmx_io_bitmap_control == FRAME_NONE ||
+        vmx_msr_bitmap == FRAME_NONE)
+        return -HV_ENOMEM;
+    fill(vmx_io_bitmap_child, 2, 0xff);
+    uint8_t *control = phys_to_virt(vmx_io_bitmap_control);
+    for (uint16_t port = COM1_PORT; port < COM1_PORT + 8; port++)
+        control[port / 8] |= (uint8_t)(1u << (port % 8));
+    fill(vmx_msr_bitmap, 1, 0xff);
+    msr_pass(MSR_FS_BASE, true, true);
+    msr_pass(MSR_GS_BASE, true, true);
+    msr_pass(0x174, true, true);
+    msr_pass(0x175, true, true);
+    msr_pass(0x176, true, true);
+    msr_pass(0x10 /* TSC */, true, false);
+    return 0;
+}

@@ -1,0 +1,308 @@
+/* Guest register state in the VMCS: the ABI's hv_regs / hv_sregs views,
+ * the reset and control-domain boot states, EFER and PAT, and the CR0/CR4
+ * bits the CPU forces on in VMX operation, which the guest must not see. */
+#include "abi/hv_errno.h"
+#include "hv/msr.h"
+#include "hv/sregs_check.h"
+#include "hv/vcpu.h"
+#include "hv/x86.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_instructions.h"
+
+#define DEFAULT_PAT 0x0007040600070406ull
+#define CR4_VMXE (1ull << 13)
+
+/* Bits IA32_VMX_CR0/CR4_FIXED0 force on; with unrestricted guest, PE and PG
+ * are the guest's own (SDM 3C 26.3.1.1). */
+uint64_t vmx_cr0_forced(void)
+{
+    uint64_t forced = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+    if (vmx_features.unrestricted_guest)
+        forced &= ~(CR0_PE | CR0_PG);
+    return forced;
+}
+
+uint64_t vmx_cr4_forced(void) { return rdmsr(MSR_IA32_VMX_CR4_FIXED0); }
+
+static void guest_write_cr0(uint64_t value)
+{
+    vmwrite(VMCS_CR0_SHADOW, value);
+    vmwrite(VMCS_GUEST_CR0, value | vmx_cr0_forced());
+}
+
+static void guest_write_cr4(uint64_t value)
+{
+    vmwrite(VMCS_CR4_SHADOW, value);
+    vmwrite(VMCS_GUEST_CR4, value | vmx_cr4_forced());
+}
+
+/* EFER and the IA-32e-mode entry control must agree (SDM 3C 26.2.4). */
+static void write_efer(uint64_t efer, uint64_t cr0)
+{
+    efer &= ~EFER_LMA;
+    if ((efer & EFER_LME) && (cr0 & CR0_PG))
+        efer |= EFER_LMA;
+    vmwrite(VMCS_GUEST_EFER, efer);
+    uint64_t entry = vmread(VMCS_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+    vmwrite(VMCS_ENTRY_CONTROLS, entry | (efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
+}
+
+/* VMX access rights: the descriptor's bits 40-47 and 52-55 at 0-7 and
+ * 12-15, and "unusable" at bit 16 (SDM 3C 24.4.1). */
+static uint32_t access_rights(const struct hv_segment *s)
+{
+    if (s->unusable)
+        return AR_UNUSABLE;
+    return (s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 | (s->present & 1) << 7 |
+           (s->avl & 1) << 12 | (s->l & 1) << 13 | (s->db & 1) << 14 | (s->g & 1) << 15;
+}
+
+static void write_segment(enum vmx_segment seg, const struct hv_segment *s)
+{
+    vmwrite(VMCS_GUEST_ES_SELECTOR + 2 * seg, s->selector);
+    vmwrite(VMCS_GUEST_ES_LIMIT + 2 * seg, s->limit);
+    vmwrite(VMCS_GUEST_ES_ACCESS + 2 * seg, access_rights(s));
+    vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, s->base);
+}
+
+static void read_segment(enum vmx_segment seg, struct hv_segment *s)
+{
+    uint32_t ar = (uint32_t)vmread(VMCS_GUEST_ES_ACCESS + 2 * seg);
+    *s = (struct hv_segment){
+        .base = vmread(VMCS_GUEST_ES_BASE + 2 * seg),
+        .limit = (uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * seg),
+        .selector = (uint16_t)vmread(VMCS_GUEST_ES_SELECTOR + 2 * seg),
+        .type = ar & 0xf, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3,
+        .present = (ar >> 7) & 1, .avl = (ar >> 12) & 1, .l = (ar >> 13) & 1,
+        .db = (ar >> 14) & 1, .g = (ar >> 15) & 1, .unusable = (ar >> 16) & 1,
+    };
+}
+
+static void set_segment(enum vmx_segment seg, uint16_t selector, uint32_t ar,
+                        uint32_t limit, uint64_t base)
+{
+    vmwrite(VMCS_GUEST_ES_SELECTOR + 2 * seg, selector);
+    vmwrite(VMCS_GUEST_ES_LIMIT + 2 * seg, limit);
+    vmwrite(VMCS_GUEST_ES_ACCESS + 2 * seg, ar);
+    vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, base);
+}
+
+static void common_guest_state(void)
+{
+    vmwrite(VMCS_GUEST_DR7, 0x400);
+    vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+    vmwrite(VMCS_GUEST_PAT, DEFAULT_PAT);
+    vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmwrite(VMCS_GUEST_ACTIVITY, 0);
+    vmwrite(VMCS_GUEST_PENDING_DEBUG, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+}
+
+/* The architectural state after RESET (SDM 3A 9.1.1), on the current VMCS. */
+void vmx_reset_state(struct vcpu *vcpu)
+{
+    (void)vcpu;
+    for (enum vmx_segment seg = SEG_ES; seg <= SEG_GS; seg++)
+        set_segment(seg, 0, 0x93, 0xffff, 0);
+    set_segment(SEG_CS, 0xf000, 0x9b, 0xffff, 0xffff0000);
+    set_segment(SEG_LDTR, 0, 0x82, 0xffff, 0);
+    set_segment(SEG_TR, 0, 0x8b, 0xffff, 0);
+    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+    guest_write_cr0(0x60000010);
+    guest_write_cr4(0);
+    vmwrite(VMCS_GUEST_CR3, 0);
+    write_efer(0, 0);
+    vmwrite(VMCS_GUEST_RIP, 0xfff0);
+    vmwrite(VMCS_GUEST_RSP, 0);
+    common_guest_state();
+}
+
+void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
+                            uint64_t rdi, uint64_t rsi)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    const uint32_t code64 = 0xa09b, data = 0xc093;
+    set_segment(SEG_CS, 0x08, code64, 0xffffffff, 0);
+    set_segment(SEG_DS, 0x10, data, 0xffffffff, 0);
+    set_segment(SEG_ES, 0x10, data, 0xffffffff, 0);
+    set_segment(SEG_SS, 0x10, data, 0xffffffff, 0);
+    set_segment(SEG_FS, 0, data, 0xffffffff, 0);
+    set_segment(SEG_GS, 0, data, 0xffffffff, 0);
+    set_segment(SEG_LDTR, 0, AR_UNUSABLE, 0, 0);
+    set_segment(SEG_TR, 0, 0x8b, 0x67, 0);
+    vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
+    vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
+    guest_write_cr0(0x80010033);
+    guest_write_cr4(CR4_PAE);
+    vmwrite(VMCS_GUEST_CR3, cr3);
+    write_efer(EFER_LME | EFER_NXE, 0x80010033);
+    vmwrite(VMCS_GUEST_RIP, entry);
+    vmwrite(VMCS_GUEST_RSP, 0);
+    common_guest_state();
+    vmcs_release(vcpu, acquired);
+    vcpu->gprs.rdi = rdi;
+    vcpu->gprs.rsi = rsi;
+}
+
+void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *r)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    const struct guest_gprs *g = &vcpu->gprs;
+    r->rax = g->rax;
+    r->rbx = g->rbx;
+    r->rcx = g->rcx;
+    r->rdx = g->rdx;
+    r->rsi = g->rsi;
+    r->rdi = g->rdi;
+    r->rsp = vmread(VMCS_GUEST_RSP);
+    r->rbp = g->rbp;
+    r->r8 = g->r8;
+    r->r9 = g->r9;
+    r->r10 = g->r10;
+    r->r11 = g->r11;
+    r->r12 = g->r12;
+    r->r13 = g->r13;
+    r->r14 = g->r14;
+    r->r15 = g->r15;
+    r->rip = vmread(VMCS_GUEST_RIP);
+    r->rflags = vmread(VMCS_GUEST_RFLAGS);
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    vcpu->gprs = (struct guest_gprs){
+        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
+        .rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
+        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+        .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+    };
+    vmwrite(VMCS_GUEST_RSP, r->rsp);
+    vmwrite(VMCS_GUEST_RIP, r->rip);
+    vmwrite(VMCS_GUEST_RFLAGS, (r->rflags & 0x3d7fd5ull) | 0x2);
+    vcpu->pending_in_size = 0;
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    read_segment(SEG_CS, &r->cs);
+    read_segment(SEG_DS, &r->ds);
+    read_segment(SEG_ES, &r->es);
+    read_segment(SEG_FS, &r->fs);
+    read_segment(SEG_GS, &r->gs);
+    read_segment(SEG_SS, &r->ss);
+    read_segment(SEG_TR, &r->tr);
+    read_segment(SEG_LDTR, &r->ldt);
+    r->gdt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_GDTR_BASE),
+                                 .limit = (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT) };
+    r->idt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_IDTR_BASE),
+                                 .limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT) };
+    r->cr0 = vmread(VMCS_CR0_SHADOW);
+    r->cr2 = vcpu->cr2;
+    r->cr3 = vmread(VMCS_GUEST_CR3);
+    r->cr4 = vmread(VMCS_CR4_SHADOW);
+    r->cr8 = 0;
+    r->efer = vmread(VMCS_GUEST_EFER);
+    r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
+    vmcs_release(vcpu, acquired);
+}
+
+int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
+{
+    int err = sregs_check(r, cpu_limits());
+    if (err)
+        return err;
+    if (!vmx_features.unrestricted_guest && (!(r->cr0 & CR0_PE) || !(r->cr0 & CR0_PG)))
+        return -HV_ENOTSUP; /* real mode or no paging needs unrestricted guest */
+    bool acquired = vmcs_acquire(vcpu);
+    write_segment(SEG_CS, &r->cs);
+    write_segment(SEG_DS, &r->ds);
+    write_segment(SEG_ES, &r->es);
+    write_segment(SEG_FS, &r->fs);
+    write_segment(SEG_GS, &r->gs);
+    write_segment(SEG_SS, &r->ss);
+    write_segment(SEG_TR, &r->tr);
+    write_segment(SEG_LDTR, &r->ldt);
+    vmwrite(VMCS_GUEST_GDTR_BASE, r->gdt.base);
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, r->gdt.limit);
+    vmwrite(VMCS_GUEST_IDTR_BASE, r->idt.base);
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, r->idt.limit);
+    guest_write_cr0(r->cr0);
+    guest_write_cr4(r->cr4);
+    vmwrite(VMCS_GUEST_CR3, r->cr3);
+    vcpu->cr2 = r->cr2;
+    write_efer(r->efer, r->cr0);
+    /* A new state abandons any event that was being delivered. */
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vmwrite(VMCS_GUEST_ACTIVITY, 0);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmcs_release(vcpu, acquired);
+    return 0;
+}
+
+/* MOV to CR0/CR4 that touched a bit we own: keep the guest's value in the
+ * shadow, the forced bits in the real register. Returns false for any
+ * other control-register access (reported as an unknown exit). */
+bool vmx_cr_access(struct vcpu *vcpu)
+{
+    uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+    unsigned cr = q & 0xf, type = (q >> 4) & 3, gpr = (q >> 8) & 0xf;
+    if (type != 0 || (cr != 0 && cr != 4))
+        return false;
+    /* The exit names registers in instruction-encoding order (SDM 3C
+     * table 28-3); guest_gprs keeps them in another. */
+    static const uint8_t slot_of[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5,
+                                         7, 8, 9, 10, 11, 12, 13, 14 };
+    uint64_t value = gpr == 4 ? vmread(VMCS_GUEST_RSP)
+                              : (&vcpu->gprs.rax)[slot_of[gpr]];
+    if (cr == 0) {
+        guest_write_cr0(value);
+        write_efer(vmread(VMCS_GUEST_EFER), value);
+    } else {
+        guest_write_cr4(value);
+    }
+    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    return true;
+}
+
+uint64_t vmx_read_efer(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t efer = vmread(VMCS_GUEST_EFER);
+    vmcs_release(vcpu, acquired);
+    return efer;
+}
+
+void vmx_write_efer(struct vcpu *vcpu, uint64_t value)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    write_efer(value, vmread(VMCS_CR0_SHADOW));
+    vmcs_release(vcpu, acquired);
+}
+
+uint64_t vmx_read_pat(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t pat = vmread(VMCS_GUEST_PAT);
+    vmcs_release(vcpu, acquired);
+    return pat;
+}
+
+void vmx_write_pat(struct vcpu *vcpu, uint64_t value)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    vmwrite(VMCS_GUEST_PAT, value);
+    vmcs_release(vcpu, acquired);
+}
