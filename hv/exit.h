@@ -10,6 +10,7 @@ enum exit_kind {
     EXIT_NONE = 0,
     EXIT_INTERRUPT,       /* a physical interrupt is pending for the host */
     EXIT_NMI,
+    EXIT_SLICE_OVER,      /* the backend's own slice timer ran out */
     EXIT_CPUID,
     EXIT_HLT,
     EXIT_IO,

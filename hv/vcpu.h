@@ -78,6 +78,7 @@ struct vcpu {
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
     uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
+    uint64_t cr8;                /* VMX: the guest's task priority */
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");

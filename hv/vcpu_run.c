@@ -80,6 +80,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL) || this_cpu()->slice_over)
             return HV_EXIT_INTR;
         return -1;
+    case EXIT_SLICE_OVER:
+        return HV_EXIT_INTR;
     case EXIT_CPUID:
         cpuid_emulate(vcpu);
         virt->skip_instruction(vcpu, exit);

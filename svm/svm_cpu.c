@@ -5,7 +5,7 @@
 #include "hv/msr.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
-#include "mmu/page_table.h"
+#include "mmu/nested_formats.h"
 #include "svm/svm.h"
 
 struct svm_features svm_features;
@@ -91,9 +91,9 @@ const struct virt_backend svm_backend = {
     .abi_backend = HV_BACKEND_SVM,
     /* NPT entries are long-mode page-table entries; the U bit is needed at
      * every level (APM 15.25.5). */
-    .nested_table_flags = PTE_PRESENT | PTE_WRITE | PTE_USER,
-    .nested_leaf_read = PTE_PRESENT | PTE_USER,
-    .nested_leaf_write = PTE_WRITE,
+    .nested_table_flags = NPT_TABLE_FLAGS,
+    .nested_leaf_read = NPT_LEAF_READ,
+    .nested_leaf_write = NPT_LEAF_WRITE,
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
     .run_loop = svm_run_loop,

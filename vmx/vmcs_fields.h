@@ -58,6 +58,7 @@
 #define VMCS_GUEST_INTERRUPTIBILITY    0x4824
 #define VMCS_GUEST_ACTIVITY            0x4826
 #define VMCS_GUEST_SYSENTER_CS         0x482a
+#define VMCS_PREEMPTION_TIMER_VALUE    0x482e
 #define VMCS_HOST_SYSENTER_CS          0x4c00
 
 /* natural-width fields */
@@ -99,11 +100,14 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 /* Pin-based controls (24.6.1) */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
 #define PIN_NMI_EXITING                (1u << 3)
+#define PIN_PREEMPTION_TIMER           (1u << 6)
 /* Primary processor-based controls (24.6.2) */
 #define PROC_HLT_EXITING               (1u << 7)
 #define PROC_MWAIT_EXITING             (1u << 10)
 #define PROC_CR3_LOAD_EXITING          (1u << 15)
 #define PROC_CR3_STORE_EXITING         (1u << 16)
+#define PROC_CR8_LOAD_EXITING          (1u << 19)
+#define PROC_CR8_STORE_EXITING         (1u << 20)
 #define PROC_USE_IO_BITMAPS            (1u << 25)
 #define PROC_USE_MSR_BITMAPS           (1u << 28)
 #define PROC_MONITOR_EXITING           (1u << 29)
@@ -118,6 +122,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_LOAD_PAT                  (1u << 19)
 #define EXIT_SAVE_EFER                 (1u << 20)
 #define EXIT_LOAD_EFER                 (1u << 21)
+#define EXIT_SAVE_PREEMPTION_TIMER     (1u << 22)
 /* VM-entry controls (24.8.1) */
 #define ENTRY_IA32E_MODE_GUEST         (1u << 9)
 #define ENTRY_LOAD_PAT                 (1u << 14)
@@ -128,6 +133,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define MSR_VMX_PROCBASED_CTLS         0x482
 #define MSR_VMX_EXIT_CTLS              0x483
 #define MSR_VMX_ENTRY_CTLS             0x484
+#define MSR_VMX_MISC                   0x485
 #define MSR_VMX_PROCBASED_CTLS2        0x48b
 #define MSR_VMX_EPT_VPID_CAP           0x48c
 #define MSR_VMX_TRUE_PINBASED_CTLS     0x48d
@@ -155,6 +161,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_EPT_VIOLATION      48
 #define EXIT_REASON_EPT_MISCONFIG      49
 #define EXIT_REASON_INVEPT             50
+#define EXIT_REASON_PREEMPTION_TIMER   52
 #define EXIT_REASON_INVVPID            53
 #define EXIT_REASON_ENTRY_FAILED       (1u << 31)
 
@@ -166,11 +173,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define INTR_INFO_DELIVER_ERROR        (1u << 11)
 #define INTR_TYPE_HARDWARE_EXCEPTION   (3u << 8)
 
-/* EPT entries (28.2.2) and pointer (24.6.11) */
-#define EPT_READ                       (1ull << 0)
-#define EPT_WRITE                      (1ull << 1)
-#define EPT_EXECUTE                    (1ull << 2)
-#define EPT_MEMORY_TYPE_WB             (6ull << 3)
+/* EPT pointer (24.6.11); the entries are in mmu/nested_formats.h */
 #define EPTP_WB                        6ull
 #define EPTP_WALK_LENGTH_4             (3ull << 3)
 

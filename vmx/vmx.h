@@ -11,6 +11,7 @@ struct vmx_features {
     bool vpid;
     bool unrestricted_guest;
     bool true_controls;
+    uint8_t preemption_timer_shift; /* the timer ticks every 2^shift TSC ticks */
 };
 
 extern struct vmx_features vmx_features;

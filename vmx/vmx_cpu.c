@@ -5,7 +5,7 @@
 #include "hv/msr.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
-#include "mmu/page_table.h"
+#include "mmu/nested_formats.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_controls.h"
@@ -42,19 +42,24 @@ static int compute_controls(char *why, size_t size)
     bool t = vmx_features.true_controls;
     struct vmx_controls *c = &vmx_controls;
     uint32_t missing[5];
+    /* The preemption timer bounds a child's time slice on its own, whatever
+     * the guest does with interrupts (SDM 3C 25.5.1). */
     c->pin = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS),
-                               PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, 0, &missing[0]);
+                               PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
+                               PIN_PREEMPTION_TIMER, &missing[0]);
     uint64_t proc_cap = rdmsr(t ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS);
     c->proc = vmx_control_value(proc_cap,
                                 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
-                                    PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS,
+                                    PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS |
+                                    /* CR8 would reach the host's APIC TPR */
+                                    PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
                                 PROC_MWAIT_EXITING | PROC_MONITOR_EXITING, &missing[1]);
     c->proc2 = vmx_control_value(rdmsr(MSR_VMX_PROCBASED_CTLS2), PROC2_ENABLE_EPT,
                                  PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST, &missing[2]);
     c->exit = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS),
                                 EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER |
                                     EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
-                                0, &missing[3]);
+                                EXIT_SAVE_PREEMPTION_TIMER, &missing[3]);
     c->entry = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS),
                                  ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &missing[4]);
     static const char *const names[5] = { "pin-based", "processor-based",
@@ -72,6 +77,7 @@ static int compute_controls(char *why, size_t size)
                           "(no true VMX controls)");
         return -HV_ENOTSUP;
     }
+    vmx_features.preemption_timer_shift = (uint8_t)(rdmsr(MSR_VMX_MISC) & 0x1f);
     vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
     vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
     return 0;
@@ -160,9 +166,9 @@ const struct virt_backend vmx_backend = {
     .abi_backend = HV_BACKEND_VMX,
     /* EPT entries (SDM 3C 28.2.2): read is bit 0, so "present" tests hold;
      * leaves are write-back. */
-    .nested_table_flags = EPT_READ | EPT_WRITE | EPT_EXECUTE,
-    .nested_leaf_read = EPT_READ | EPT_EXECUTE | EPT_MEMORY_TYPE_WB,
-    .nested_leaf_write = EPT_WRITE,
+    .nested_table_flags = EPT_TABLE_FLAGS,
+    .nested_leaf_read = EPT_LEAF_READ,
+    .nested_leaf_write = EPT_LEAF_WRITE,
     .vcpu_init = vmx_vcpu_init,
     .vcpu_free = vmx_vcpu_free,
     .run_loop = vmx_run_loop,

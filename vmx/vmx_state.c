@@ -213,7 +213,7 @@ void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->cr2 = vcpu->cr2;
     r->cr3 = vmread(VMCS_GUEST_CR3);
     r->cr4 = vmread(VMCS_CR4_SHADOW);
-    r->cr8 = 0;
+    r->cr8 = vcpu->cr8;
     r->efer = vmread(VMCS_GUEST_EFER);
     r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
     vmcs_release(vcpu, acquired);
@@ -243,6 +243,7 @@ int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     guest_write_cr4(r->cr4);
     vmwrite(VMCS_GUEST_CR3, r->cr3);
     vcpu->cr2 = r->cr2;
+    vcpu->cr8 = r->cr8;
     write_efer(r->efer, r->cr0);
     /* A new state abandons any event that was being delivered. */
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
@@ -253,21 +254,32 @@ int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
 }
 
 /* MOV to CR0/CR4 that touched a bit we own: keep the guest's value in the
- * shadow, the forced bits in the real register. Returns false for any
- * other control-register access (reported as an unknown exit). */
+ * shadow, the forced bits in the real register. MOV to or from CR8: the
+ * task priority, kept per vcpu (there is no virtual APIC yet). Returns
+ * false for any other control-register access (an unknown exit). */
 bool vmx_cr_access(struct vcpu *vcpu)
 {
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
     unsigned cr = q & 0xf, type = (q >> 4) & 3, gpr = (q >> 8) & 0xf;
-    if (type != 0 || (cr != 0 && cr != 4))
+    if (type > 1 || (cr != 0 && cr != 4 && cr != 8) || (type == 1 && cr != 8))
         return false;
     /* The exit names registers in instruction-encoding order (SDM 3C
      * table 28-3); guest_gprs keeps them in another. */
     static const uint8_t slot_of[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5,
                                          7, 8, 9, 10, 11, 12, 13, 14 };
+    if (type == 1) { /* MOV from CR8 */
+        if (gpr == 4)
+            vmwrite(VMCS_GUEST_RSP, vcpu->cr8);
+        else
+            (&vcpu->gprs.rax)[slot_of[gpr]] = vcpu->cr8;
+    }
     uint64_t value = gpr == 4 ? vmread(VMCS_GUEST_RSP)
                               : (&vcpu->gprs.rax)[slot_of[gpr]];
-    if (cr == 0) {
+    if (type == 1) {
+        /* done above */
+    } else if (cr == 8) {
+        vcpu->cr8 = value & 0xf;
+    } else if (cr == 0) {
         guest_write_cr0(value);
         write_efer(vmread(VMCS_GUEST_EFER), value);
     } else {

@@ -8,6 +8,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/time.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -82,10 +83,12 @@ static void write_controls(struct vcpu *vcpu)
 {
     const struct vmx_controls *c = &vmx_controls;
     bool control = vcpu->vm->is_control;
-    vmwrite(VMCS_PIN_CONTROLS, c->pin);
+    /* Control-domain vcpus are never preempted: only children get the
+     * preemption timer. */
+    vmwrite(VMCS_PIN_CONTROLS, control ? c->pin & ~PIN_PREEMPTION_TIMER : c->pin);
     vmwrite(VMCS_PROC_CONTROLS, c->proc);
     vmwrite(VMCS_PROC_CONTROLS2, c->proc2);
-    vmwrite(VMCS_EXIT_CONTROLS, c->exit);
+    vmwrite(VMCS_EXIT_CONTROLS, control ? c->exit & ~EXIT_SAVE_PREEMPTION_TIMER : c->exit);
     vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
     vmwrite(VMCS_EXCEPTION_BITMAP, 0);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
@@ -160,6 +163,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
         exit->kind = (exit->info2 & 0x700) == 0x200 ? EXIT_NMI : EXIT_EXCEPTION;
         break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
+    case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
     case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
     case EXIT_REASON_VMCALL: exit->kind = EXIT_HYPERCALL; break;
@@ -263,6 +267,10 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         invept(INVEPT_ALL_CONTEXTS, 0);
     } else {
         choose_vpid(vcpu);
+        if (vmx_controls.pin & PIN_PREEMPTION_TIMER) {
+            uint64_t ticks = (TIME_SLICE_US * tsc_per_us()) >> vmx_features.preemption_timer_shift;
+            vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffu ? 0xffffffffu : ticks);
+        }
     }
     write_host_state();
     vcpu->exit_handler = on_exit;

@@ -1,0 +1,35 @@
+# System tests of the VMX backend under Bochs (the only VMX here): the same
+# demo and conformance suite as under QEMU/SVM, with identical pass/fail
+# lines. Sourced by tests/run_all.sh.
+
+source tests/system/machines.sh
+
+test_vmx_demo_runs_guest() {
+    boot vmx-demo 300 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hostile.iso" "$PWD/$SYSTEST_DIR/vmx-demo.log" 2)
+    expect_line "virt: using vmx"
+    expect_line "^\[guest hello\] Hello from the test guest"
+    expect_line "guest hello exited with status 16"
+    expect_line "guest triple_fault: triple fault \(shutdown\) at rip"
+    expect_line "guest vmmcall: hypercall nr 0x1234"
+    expect_line "guest outside_memory: access to unmapped guest-physical 0x40000000 \(read\)"
+    expect_line "guest spin: time slice expired \(interrupted\) 20 times"
+    expect_line "tool demo finished with status 0"
+    expect_clean_run
+}
+
+test_vmx_conformance_suite_bochs_smp2() {
+    boot vmx-hvtest 900 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hvtest.iso" "$PWD/$SYSTEST_DIR/vmx-hvtest.log" 2)
+    expect_line "virt: using vmx"
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "tool hvtest finished with status 0"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+    echo "    $(grep -aoE 'hvtest: [0-9]+ passed, [0-9]+ failed' "$LOG") (Bochs, 2 CPUs, ${ELAPSED}s)"
+    # The same lines as under SVM, if that run is there to compare with.
+    local svm=$SYSTEST_DIR/hvtest-smp1.log
+    if [ -f "$svm" ]; then
+        diff <(grep -aoE 'hvtest: (PASS|FAIL) [a-z0-9_]+' "$svm") \
+             <(grep -aoE 'hvtest: (PASS|FAIL) [a-z0-9_]+' "$LOG") >$SYSTEST_DIR/vmx-svm.diff \
+            || fail "pass/fail lines differ between SVM and VMX (see $SYSTEST_DIR/vmx-svm.diff)"
+    fi
+}
