@@ -47,6 +47,7 @@ all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
 include guest-tools/guest-tools.mk
+include iso/install.mk
 iso: $(ISO)
 
 define ensure_packages

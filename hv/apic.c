@@ -7,8 +7,10 @@
 
 #define SPURIOUS_ENABLE 0x100u
 
-static bool use_x2apic;
-static volatile uint32_t *xapic_mmio;
+bool apic_x2apic_mode;
+volatile uint32_t *apic_xapic_mmio;
+#define use_x2apic apic_x2apic_mode
+#define xapic_mmio apic_xapic_mmio
 
 /* The 8259 PICs that firmware leaves running would deliver the PIT's IRQ 0
  * at vector 8 (#DF's) as soon as IF opens: move them to 0x20-0x2f, where a
@@ -119,12 +121,4 @@ void apic_timer_setup(uint8_t vector)
     apic_write(APIC_TIMER_INITIAL, 0);
 }
 
-void apic_timer_start(uint32_t ticks)
-{
-    apic_write(APIC_TIMER_INITIAL, ticks);
-}
 
-void apic_timer_stop(void)
-{
-    apic_write(APIC_TIMER_INITIAL, 0);
-}

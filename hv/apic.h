@@ -44,8 +44,21 @@ void apic_timer_calibrate(void);
 /* Programs the calling CPU's timer: one-shot, `vector`, stopped. */
 void apic_timer_setup(uint8_t vector);
 uint32_t apic_timer_ticks(uint64_t microseconds);
-/* Arms the one-shot timer (a single register write: RUN's hot path). */
-void apic_timer_start(uint32_t ticks);
-void apic_timer_stop(void);
+/* The mode chosen and the xAPIC registers, for the inline writes below. */
+extern bool apic_x2apic_mode;
+extern volatile uint32_t *apic_xapic_mmio;
+
+/* Arms the one-shot timer: a single register write, inline because it is
+ * on RUN's path. */
+static inline void apic_timer_start(uint32_t ticks)
+{
+    if (apic_x2apic_mode)
+        __asm__ volatile("wrmsr" ::"c"(0x800 + APIC_TIMER_INITIAL / 16), "a"(ticks), "d"(0)
+                         : "memory");
+    else
+        apic_xapic_mmio[APIC_TIMER_INITIAL / 4] = ticks;
+}
+
+static inline void apic_timer_stop(void) { apic_timer_start(0); }
 
 #endif

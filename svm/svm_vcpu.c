@@ -188,10 +188,12 @@ static int svm_exit(struct vcpu *vcpu)
         struct exit_record exit;
         vcpu->gprs.rax = vmcb->save.rax;
         /* An event whose delivery the exit interrupted (ours or the guest's
-         * own) must be delivered again on the next entry (APM 15.7.2). */
-        vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID &&
-                                             code != VMEXIT_SHUTDOWN
-                                         ? vmcb->control.exit_int_info : 0;
+         * own) must be delivered again on the next entry (APM 15.7.2). Only
+         * exits that can happen during delivery carry one: faults,
+         * interrupts, nested page faults. */
+        if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
+            vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID
+                                             ? vmcb->control.exit_int_info : 0;
         decode(vcpu, &exit);
         stop = vcpu->exit_handler(vcpu, &exit);
         vmcb->save.rax = vcpu->gprs.rax;
