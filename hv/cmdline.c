@@ -97,6 +97,12 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
         out->acpi_dump = true;
         return true;
     }
+    if (word_is(word, eq, "fault_test")) {
+        if (eq != end)
+            return false;
+        out->fault_test = true;
+        return true;
+    }
     return false;
 }
 
@@ -106,6 +112,7 @@ int cmdline_parse(const char *line, struct hv_options *out)
     out->consoles = CONSOLE_COM1 | CONSOLE_VGA;
     out->ctl_mem = CTL_MEM_DEFAULT;
     out->acpi_dump = false;
+    out->fault_test = false;
     out->unknown_count = 0;
 
     int result = 0;

@@ -3,6 +3,8 @@
  *   console=com1|vga|com1,vga|none             where messages go
  *   ctl_mem=<n>[K|M|G]                         RAM for the control domain
  *   acpi_dump                                  hex dump the MADT at boot
+ *   fault_test                                 raise #UD after boot, to show
+ *                                              the exception report
  * Unknown words are reported, not fatal. Host-testable. */
 #ifndef HV_CMDLINE_H
 #define HV_CMDLINE_H
@@ -23,6 +25,7 @@ struct hv_options {
     unsigned consoles;
     uint64_t ctl_mem;
     bool acpi_dump;
+    bool fault_test;
     unsigned unknown_count;           /* words not understood */
     const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */
 };

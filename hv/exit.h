@@ -45,6 +45,8 @@ struct exit_record {
             uint64_t guest_linear; /* ~0 when unknown */
             bool write;
             bool fetch;
+            uint8_t insn_length;   /* bytes the CPU supplied (decode assists) */
+            uint8_t insn_bytes[15];
         } fault;
         uint32_t msr;
     };

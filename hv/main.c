@@ -232,6 +232,10 @@ void boot_main(uint32_t magic, uint64_t info)
     else
         pr_error("hv: not every CPU came up with virtualization enabled");
 
+    if (options.fault_test) {
+        pr_info("hv: fault_test: raising #UD to show the exception report");
+        __asm__ volatile("ud2");
+    }
     if (boot.module_count == 0) {
         __atomic_store_n(&control_domain_ready, -1, __ATOMIC_RELEASE);
         pr_info("hv: no control domain module given (add a module2 line to "

@@ -64,6 +64,12 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
     run->mmio.phys_addr = exit->fault.guest_phys;
     run->mmio.linear_addr = exit->fault.guest_linear;
     run->mmio.is_write = exit->fault.write;
+    if (exit->fault.insn_length) {
+        run->mmio.insn_length = exit->fault.insn_length;
+        for (unsigned i = 0; i < exit->fault.insn_length; i++)
+            run->mmio.insn_bytes[i] = exit->fault.insn_bytes[i];
+        return;
+    }
     run->mmio.insn_length =
         (uint8_t)vcpu_fetch_instruction(vcpu, run->mmio.insn_bytes, &rip_linear);
 }

@@ -142,6 +142,14 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->fault.guest_linear = ~0ull;
         exit->fault.write = exit->info1 & (1u << 1);
         exit->fault.fetch = exit->info1 & (1u << 4);
+        /* With decode assists the CPU fetched the instruction for us
+         * (APM 15.35.3); without, hv/ walks the guest's tables. */
+        exit->fault.insn_length = 0;
+        if (svm_features.decode_assists && vmcb->control.insn_length <= 15) {
+            exit->fault.insn_length = vmcb->control.insn_length;
+            for (unsigned i = 0; i < vmcb->control.insn_length; i++)
+                exit->fault.insn_bytes[i] = vmcb->control.insn_bytes[i];
+        }
         break;
     case VMEXIT_VMRUN: case VMEXIT_VMLOAD: case VMEXIT_VMSAVE: case VMEXIT_STGI:
     case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA:

@@ -187,6 +187,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
                                        ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull;
         exit->fault.write = qualification & (1u << 1);
         exit->fault.fetch = qualification & (1u << 2);
+        exit->fault.insn_length = 0; /* VMX has no decode assist: hv/ fetches */
         break;
     case EXIT_REASON_INVALID_GUEST:
     case EXIT_REASON_MSR_LOADING:

@@ -64,3 +64,21 @@ test_svm_without_npt_gives_clear_message() {
     expect_line "SVM without nested paging \(NPT\) is not supported"
     expect_line "hv: halted\."
 }
+
+test_exception_report_shows_registers_and_backtrace() {
+    # fault_test makes the hypervisor execute UD2 after boot.
+    boot boot-fault 60 "$END_OF_BOOT" "${QEMU_BASE[@]}" -cpu EPYC,+svm,+npt -smp 2 -m 512M \
+        -kernel build/hv.elf -append "fault_test" -serial file:$SYSTEST_DIR/boot-fault.log
+    expect_line "PANIC: exception 6 \(invalid opcode\), error code 0x0"
+    expect_line "  rip [0-9a-f]{16} cs 0008 rflags"
+    expect_line "  rax [0-9a-f]{16} rbx [0-9a-f]{16} rcx"
+    expect_line "  r13 [0-9a-f]{16} r14"
+    expect_line "backtrace \(addr2line -e build/hv.elf\):"
+    expect_line "  #0 0x0000000000[0-9a-f]{6}"
+    expect_line "CPU halted\."
+    # The reported RIP is the UD2 in boot_main.
+    local rip
+    rip=$(grep -aoE 'rip [0-9a-f]{16}' "$LOG" | head -1 | cut -d' ' -f2)
+    addr2line -f -e build/hv.elf "0x$rip" 2>/dev/null | head -1 | grep -q boot_main \
+        || fail "reported rip 0x$rip is not in boot_main"
+}
