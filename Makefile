@@ -40,7 +40,7 @@ HV_OBJECTS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SOURCES))
 RUN_PACKAGES  := gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common \
 	xorriso mtools qemu-system-x86
 TEST_PACKAGES := $(RUN_PACKAGES) ovmf bochs bochs-term bochsbios vgabios \
-	libcmocka-dev pkg-config
+	libcmocka-dev pkg-config fdisk
 
 .PHONY: all iso run test test-isos unit bench deps-run deps-test clean
 all: $(HV_ELF) $(ISO)

@@ -22,8 +22,6 @@ INSTALL_GUEST_ELFS  := $(filter-out $(INSTALL_CTL_ELF),$(GUEST_TOOLS_OUTPUTS))
 
 # What the install tests need beyond the boot tests: sfdisk (package fdisk)
 # writes the GPT of the test disks.
-INSTALL_TEST_PACKAGES := fdisk
-TEST_PACKAGES += $(INSTALL_TEST_PACKAGES)
 
 .PHONY: install uninstall
 
