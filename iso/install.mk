@@ -20,9 +20,6 @@ INSTALL_GRUB_SCRIPT := $(SYSCONFDIR)/grub.d/25_microhypervisor
 INSTALL_CTL_ELF     := $(BUILD)/guest-tools/ctl.elf
 INSTALL_GUEST_ELFS  := $(filter-out $(INSTALL_CTL_ELF),$(GUEST_TOOLS_OUTPUTS))
 
-# What the install tests need beyond the boot tests: sfdisk (package fdisk)
-# writes the GPT of the test disks.
-
 .PHONY: install uninstall
 
 install: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.d/25_microhypervisor.in \
