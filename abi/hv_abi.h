@@ -51,12 +51,12 @@ enum hv_call {
     HV_CALL_SET_REGS = 34,
     HV_CALL_GET_SREGS = 35,
     HV_CALL_SET_SREGS = 36,
-    HV_CALL_GET_MSRS = 37,             /* reserved: later issue */
-    HV_CALL_SET_MSRS = 38,             /* reserved */
-    HV_CALL_TRANSLATE = 39,            /* reserved */
-    HV_CALL_INTERRUPT = 40,            /* reserved */
-    HV_CALL_DEBUG_GUEST = 41,          /* reserved */
-    HV_CALL_KICK = 42,                 /* reserved */
+    HV_CALL_GET_MSRS = 37,
+    HV_CALL_SET_MSRS = 38,
+    HV_CALL_TRANSLATE = 39,
+    HV_CALL_INTERRUPT = 40,            /* reserved: later issue */
+    HV_CALL_DEBUG_GUEST = 41,          /* reserved: later issue */
+    HV_CALL_KICK = 42,
     /* on any handle */
     HV_CALL_CLOSE = 64,
     HV_CALL_DUP = 65,
@@ -75,7 +75,7 @@ enum hv_handle_type {
 };
 
 #define HV_RIGHT_DUP     (1u << 0) /* may be duplicated */
-#define HV_RIGHT_READ    (1u << 1) /* query: GET_* calls, GET_STATS */
+#define HV_RIGHT_READ    (1u << 1) /* query: GET_* calls, GET_STATS, TRANSLATE */
 #define HV_RIGHT_WRITE   (1u << 2) /* modify: SET_* calls, CONSOLE_WRITE */
 #define HV_RIGHT_CREATE  (1u << 3) /* CREATE_VM / CREATE_VCPU */
 #define HV_RIGHT_RUN     (1u << 4) /* RUN, KICK */
@@ -142,6 +142,58 @@ struct hv_sregs {
     uint64_t apic_base;
 };
 _Static_assert(sizeof(struct hv_sregs) == 8 * 24 + 2 * 16 + 7 * 8, "hv_sregs");
+
+/* ---- GET_MSRS / SET_MSRS --------------------------------------------- */
+/* A header and `count` entries, contiguous in the caller's memory. The
+ * calls process entries in order and stop at the first MSR that is not
+ * virtualised (or, for SET, at a value it refuses); they return how many
+ * were processed, as KVM_GET_MSRS/KVM_SET_MSRS do. */
+#define HV_MAX_MSRS 64            /* larger counts get -HV_E2BIG */
+
+struct hv_msr_entry {
+    uint32_t index;               /* the MSR's architectural number */
+    uint32_t reserved;            /* ignored */
+    uint64_t data;
+};
+_Static_assert(sizeof(struct hv_msr_entry) == 16, "hv_msr_entry");
+
+struct hv_msrs {
+    uint32_t count;               /* 0 .. HV_MAX_MSRS */
+    uint32_t padding;             /* ignored */
+    struct hv_msr_entry entries[];
+};
+_Static_assert(sizeof(struct hv_msrs) == 8, "hv_msrs");
+_Static_assert(offsetof(struct hv_msrs, entries) == 8, "hv_msrs.entries");
+
+/* The MSRs the calls virtualise (Intel SDM vol. 4 numbering). */
+#define HV_MSR_TSC              0x00000010u
+#define HV_MSR_SYSENTER_CS      0x00000174u
+#define HV_MSR_SYSENTER_ESP     0x00000175u
+#define HV_MSR_SYSENTER_EIP     0x00000176u
+#define HV_MSR_PAT              0x00000277u
+#define HV_MSR_EFER             0xc0000080u
+#define HV_MSR_STAR             0xc0000081u
+#define HV_MSR_LSTAR            0xc0000082u
+#define HV_MSR_CSTAR            0xc0000083u
+#define HV_MSR_SFMASK           0xc0000084u
+#define HV_MSR_FS_BASE          0xc0000100u
+#define HV_MSR_GS_BASE          0xc0000101u
+#define HV_MSR_KERNEL_GS_BASE   0xc0000102u
+#define HV_MSR_TSC_AUX          0xc0000103u
+
+/* ---- TRANSLATE ------------------------------------------------------- */
+/* The shape of KVM's kvm_translation. */
+struct hv_translation {
+    uint64_t linear_address;      /* in */
+    uint64_t physical_address;    /* out: all ones when not valid */
+    uint8_t valid;                /* out: 1 if the address is mapped */
+    uint8_t writeable;            /* out: every level allows writes */
+    uint8_t usermode;             /* out: every level allows user access */
+    uint8_t executable;           /* out: no level forbids execution (NX) */
+    uint8_t padding[4];
+};
+_Static_assert(sizeof(struct hv_translation) == 24, "hv_translation");
+_Static_assert(offsetof(struct hv_translation, valid) == 16, "hv_translation.valid");
 
 /* ---- the run page ---------------------------------------------------- */
 /* Exit reasons, numbered as KVM numbers its own. */

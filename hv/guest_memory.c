@@ -42,14 +42,29 @@ static bool read_for_walk(uint64_t gpa, unsigned size, uint64_t *value, void *ct
     return vm_read_guest(ctx, gpa, value, size);
 }
 
+static void paging_of(const struct hv_sregs *sregs, struct guest_paging *paging)
+{
+    *paging = (struct guest_paging){ sregs->cr0, sregs->cr3, sregs->cr4, sregs->efer };
+}
+
+int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation *out)
+{
+    struct hv_sregs sregs;
+    struct guest_paging paging;
+    virt->get_sregs(vcpu, &sregs);
+    paging_of(&sregs, &paging);
+    return guest_walk(&paging, linear, read_for_walk, vcpu->vm, out);
+}
+
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear)
 {
     struct hv_sregs sregs;
     struct hv_regs regs;
+    struct guest_paging paging;
     virt->get_sregs(vcpu, &sregs);
     virt->get_regs(vcpu, &regs);
-    struct guest_paging paging = { sregs.cr0, sregs.cr3, sregs.cr4, sregs.efer };
+    paging_of(&sregs, &paging);
     bool long_mode = sregs.efer & (1ull << 10);
     uint64_t address = (long_mode && sregs.cs.l) ? regs.rip
                                                  : (sregs.cs.base + regs.rip) & 0xffffffffull;

@@ -1,7 +1,7 @@
 /* Reading a child VM's memory from the hypervisor, through its nested page
  * tables (the memory is the control domain's, so a slot deleted meanwhile
- * only makes the read see nothing). Used for instruction fetch on MMIO exits
- * and for guest page-table walks. */
+ * only makes the read see nothing). Used for instruction fetch on MMIO exits,
+ * for guest page-table walks and for TRANSLATE. */
 #ifndef HV_GUEST_MEMORY_H
 #define HV_GUEST_MEMORY_H
 
@@ -10,10 +10,16 @@
 
 struct vm;
 struct vcpu;
+struct guest_translation;
 
 /* Copies `size` bytes at guest-physical `gpa`; false if any byte has no
  * memory behind it. */
 bool vm_read_guest(struct vm *vm, uint64_t gpa, void *buffer, uint64_t size);
+
+/* Translates a guest-linear address through the vcpu's current paging mode
+ * (TRANSLATE). Returns guest_walk's result: 0, or -HV_ENOENT, -HV_EFAULT,
+ * -HV_EINVAL when there is no translation. */
+int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation *out);
 
 /* Fetches up to 15 instruction bytes at the vcpu's CS:RIP through its own
  * paging. Returns how many could be read (0 if none). */

@@ -2,10 +2,13 @@
 
 #include "hv/console.h"
 #include "hv/guest_access.h"
+#include "hv/guest_memory.h"
 #include "hv/handle.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_msrs.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
+#include "mmu/guest_walk.h"
 
 #define CONSOLE_WRITE_MAX 4096
 
@@ -205,6 +208,89 @@ static long call_set_sregs(struct vm *cd, struct handle_slot *slot,
     return err;
 }
 
+/* GET_MSRS and SET_MSRS. The header is copied in first and its count
+ * bounded, which fixes the array's extent; the whole array is then checked
+ * and each entry copied in before it is used. Returns the number of
+ * entries processed: it stops at the first MSR not virtualised or (SET) a
+ * value refused. */
+static long msrs_call(struct vm *cd, struct handle_slot *slot,
+                      const struct guest_gprs *call, bool set)
+{
+    struct vcpu *vcpu = slot->object;
+    uint64_t gpa = ARG1(call);
+    struct hv_msrs header;
+    long err = copy_from_control(cd, &header, gpa, sizeof(header));
+    if (err)
+        return err;
+    if (header.count > HV_MAX_MSRS)
+        return -HV_E2BIG;
+    err = control_range_check(cd, gpa, sizeof(header) +
+                              (uint64_t)header.count * sizeof(struct hv_msr_entry), 8);
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    struct hv_msr_entry *entries = control_pointer(cd, gpa + sizeof(header));
+    uint32_t done;
+    for (done = 0; done < header.count; done++) {
+        struct hv_msr_entry entry;
+        memory_copy(&entry, &entries[done], sizeof(entry));
+        if (set ? !vcpu_set_msr(vcpu, entry.index, entry.data)
+                : !vcpu_get_msr(vcpu, entry.index, &entry.data))
+            break;
+        if (!set)
+            entries[done].data = entry.data;
+    }
+    vcpu_release(vcpu);
+    return done;
+}
+
+static long call_get_msrs(struct vm *cd, struct handle_slot *slot,
+                          const struct guest_gprs *call)
+{
+    return msrs_call(cd, slot, call, false);
+}
+
+static long call_set_msrs(struct vm *cd, struct handle_slot *slot,
+                          const struct guest_gprs *call)
+{
+    return msrs_call(cd, slot, call, true);
+}
+
+/* No translation (not present, a table outside guest memory, a
+ * non-canonical address) is a valid answer, not an error: valid = 0. */
+static long call_translate(struct vm *cd, struct handle_slot *slot,
+                           const struct guest_gprs *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_translation tr;
+    long err = copy_from_control(cd, &tr, ARG1(call), sizeof(tr));
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    struct guest_translation t;
+    bool valid = vcpu_translate(vcpu, tr.linear_address, &t) == 0;
+    vcpu_release(vcpu);
+    tr = (struct hv_translation){
+        .linear_address = tr.linear_address,
+        .physical_address = valid ? t.guest_phys : ~0ull,
+        .valid = valid,
+        .writeable = valid && t.writable,
+        .usermode = valid && t.user,
+        .executable = valid && t.executable,
+    };
+    memory_copy(control_pointer(cd, ARG1(call)), &tr, sizeof(tr));
+    return 0;
+}
+
+/* No claim: a kick is meant for a vcpu that is running elsewhere. */
+static long call_kick(struct vm *cd, struct handle_slot *slot,
+                      const struct guest_gprs *call)
+{
+    (void)cd, (void)call;
+    vcpu_kick(slot->object);
+    return 0;
+}
+
 /* ---- any handle ---- */
 
 static long call_close(struct vm *cd, struct handle_slot *slot,
@@ -247,6 +333,10 @@ static const struct call_spec calls[] = {
     [HV_CALL_SET_REGS] = { call_set_regs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_GET_SREGS] = { call_get_sregs, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_SREGS] = { call_set_sregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_MSRS] = { call_get_msrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_MSRS] = { call_set_msrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_TRANSLATE] = { call_translate, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_KICK] = { call_kick, HV_HANDLE_VCPU, HV_RIGHT_RUN },
     [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
     [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
 };

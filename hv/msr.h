@@ -3,6 +3,7 @@
 #ifndef HV_MSR_H
 #define HV_MSR_H
 
+#define MSR_IA32_TSC                0x00000010
 #define MSR_IA32_APIC_BASE          0x0000001b
 #define   APIC_BASE_BSP             (1ull << 8)
 #define   APIC_BASE_X2APIC          (1ull << 10)
@@ -11,6 +12,9 @@
 #define   FEATURE_CONTROL_LOCK      (1ull << 0)
 #define   FEATURE_CONTROL_VMXON_SMX (1ull << 1)
 #define   FEATURE_CONTROL_VMXON     (1ull << 2)
+#define MSR_IA32_SYSENTER_CS        0x00000174
+#define MSR_IA32_SYSENTER_ESP       0x00000175
+#define MSR_IA32_SYSENTER_EIP       0x00000176
 #define MSR_IA32_PAT                0x00000277
 #define MSR_IA32_VMX_BASIC          0x00000480
 #define MSR_IA32_VMX_CR0_FIXED0     0x00000486
@@ -28,9 +32,14 @@
 #define   EFER_LMA                  (1ull << 10)
 #define   EFER_NXE                  (1ull << 11)
 #define   EFER_SVME                 (1ull << 12)
+#define MSR_STAR                    0xc0000081
+#define MSR_LSTAR                   0xc0000082
+#define MSR_CSTAR                   0xc0000083
+#define MSR_SFMASK                  0xc0000084
 #define MSR_FS_BASE                 0xc0000100
 #define MSR_GS_BASE                 0xc0000101
 #define MSR_KERNEL_GS_BASE          0xc0000102
+#define MSR_TSC_AUX                 0xc0000103
 
 #define MSR_VM_CR                   0xc0010114
 #define   VM_CR_LOCK                (1ull << 3)

@@ -2,6 +2,7 @@
 
 #include "hv/msr.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_msrs.h"
 #include "hv/virt.h"
 
 #define MSR_MTRR_CAP       0x000000fe
@@ -9,28 +10,11 @@
 #define MSR_MTRR_DEF_TYPE  0x000002ff
 #define VECTOR_GP          13
 
-/* EFER bits a guest may set: SCE, LME, LMA (ignored on write), NXE. */
-#define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-
-static bool pat_valid(uint64_t pat)
-{
-    for (int i = 0; i < 8; i++) {
-        uint8_t type = (uint8_t)(pat >> (8 * i));
-        if (type == 2 || type == 3 || type > 7)
-            return false;
-    }
-    return true;
-}
-
+/* A few MSRs a guest's boot code probes are answered here; every other one
+ * is a vcpu MSR (hv/vcpu_msrs.c), the same one GET_MSRS reads. */
 static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 {
     switch (msr) {
-    case MSR_EFER:
-        *value = virt->read_efer(vcpu);
-        return true;
-    case MSR_IA32_PAT:
-        *value = virt->read_pat(vcpu);
-        return true;
     case MSR_IA32_APIC_BASE:
         *value = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
         return true;
@@ -40,28 +24,18 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
         *value = 0;
         return true;
     default:
-        return false;
+        return vcpu_get_msr(vcpu, msr, value);
     }
 }
 
 static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     switch (msr) {
-    case MSR_EFER:
-        if (value & ~EFER_GUEST_BITS)
-            return false;
-        virt->write_efer(vcpu, value);
-        return true;
-    case MSR_IA32_PAT:
-        if (!pat_valid(value))
-            return false;
-        virt->write_pat(vcpu, value);
-        return true;
     case MSR_IA32_APIC_BASE:
     case MSR_MTRR_DEF_TYPE:
         return true; /* accepted and ignored: no APIC or MTRRs to move */
     default:
-        return false;
+        return vcpu_set_msr(vcpu, msr, value);
     }
 }
 

@@ -1,7 +1,9 @@
 /* RDMSR/WRMSR from a guest for the MSRs the hypervisor intercepts. MSRs that
- * the hardware switches itself (FS/GS bases, SYSCALL and SYSENTER MSRs,
- * KERNEL_GS_BASE, TSC) are not intercepted at all; the ones here are kept per
- * vcpu; any other raises #GP in the guest, as on a CPU without it. */
+ * the hardware switches itself (FS/GS bases, SYSENTER MSRs and, on SVM, the
+ * SYSCALL MSRs and KERNEL_GS_BASE; reads of the TSC) are not intercepted at
+ * all; the others reach the vcpu's MSRs (hv/vcpu_msrs.h), so the guest sees
+ * what SET_MSRS set; any other raises #GP in the guest, as on a CPU without
+ * it. */
 #ifndef HV_MSR_EMULATE_H
 #define HV_MSR_EMULATE_H
 

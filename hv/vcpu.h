@@ -53,6 +53,15 @@ _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
 enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
 
+/* MSRs that the backend's hardware does not switch for the guest, kept here
+ * for GET_MSRS/SET_MSRS and the guest's own RDMSR/WRMSR (which exit for
+ * them). The guest's SYSCALL and RDTSCP do not see these copies: VMX uses
+ * all six until it switches MSRs on entry; SVM, whose VMCB holds the
+ * others, only tsc_aux. */
+struct vcpu_kept_msrs {
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+};
+
 
 struct vcpu {
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
@@ -73,12 +82,14 @@ struct vcpu {
     uint64_t tlb_generation;     /* the VM's, when this vcpu last flushed */
     /* a completed IN waits for the next RUN to load the VMM's data */
     uint8_t pending_in_size;
-    uint8_t kick;                /* set by another CPU to end RUN early */
+    uint8_t kick;                /* set by KICK from any CPU; consumed by
+                                    the RUN that returns HV_EXIT_INTR */
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
     uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
     uint64_t cr8;                /* VMX: the guest's task priority */
+    struct vcpu_kept_msrs kept_msrs;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
@@ -102,6 +113,11 @@ static inline void vcpu_release(struct vcpu *vcpu)
 /* Runs a child vcpu until an exit its VMM must see; fills its run page.
  * Called with the vcpu claimed. */
 long vcpu_run(struct vcpu *vcpu);
+
+/* KICK: makes a RUN of the vcpu in progress on another CPU return
+ * HV_EXIT_INTR soon, or else the next RUN return it at once. Needs no claim:
+ * it touches only `kick` and reads `owner`. */
+void vcpu_kick(struct vcpu *vcpu);
 
 /* Emulates CPUID for any guest (hypervisor leaves, hidden virtualization
  * features) on the registers in vcpu->gprs; the caller advances RIP. */

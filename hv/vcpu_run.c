@@ -144,6 +144,18 @@ static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
     return 1;
 }
 
+/* The flag is set before the owner is read, and RUN claims the vcpu (a
+ * locked compare-and-swap) before it tests the flag: either RUN sees the
+ * flag, or this sees RUN's claim and interrupts that CPU, whose interrupt
+ * exit then finds the flag. */
+void vcpu_kick(struct vcpu *vcpu)
+{
+    __atomic_store_n(&vcpu->kick, 1, __ATOMIC_SEQ_CST);
+    uint32_t owner = __atomic_load_n(&vcpu->owner, __ATOMIC_SEQ_CST);
+    if (owner && owner - 1 != this_cpu_index() && percpu_of[owner - 1])
+        apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
+}
+
 long vcpu_run(struct vcpu *vcpu)
 {
     struct hv_run *run = vcpu->run;
@@ -153,8 +165,9 @@ long vcpu_run(struct vcpu *vcpu)
     int reason;
     if (vcpu->state == VCPU_SHUTDOWN) {
         reason = HV_EXIT_SHUTDOWN;
-    } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED)) {
-        reason = HV_EXIT_INTR;
+    } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
+               __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST)) {
+        reason = HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
     } else {
         struct percpu *cpu = this_cpu();
         cpu->slice_over = false;
@@ -163,6 +176,10 @@ long vcpu_run(struct vcpu *vcpu)
         apic_timer_stop();
         reason = vcpu->stop_reason;
     }
+    /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
+     * answers every kick made so far. */
+    if (reason == HV_EXIT_INTR)
+        __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
     if (reason == HV_EXIT_SHUTDOWN || reason == HV_EXIT_INTR) {
         /* Also when the guest did not run at all: say where it stands. */
         struct hv_regs regs;

@@ -54,10 +54,12 @@ struct virt_backend {
     /* Sets the vcpu up as a control-domain vcpu starting in 64-bit mode. */
     void (*setup_control_vcpu)(struct vcpu *vcpu, uint64_t entry,
                                uint64_t cr3, uint64_t rdi, uint64_t rsi);
-    uint64_t (*read_efer)(struct vcpu *vcpu);
-    void (*write_efer)(struct vcpu *vcpu, uint64_t value);
-    uint64_t (*read_pat)(struct vcpu *vcpu);
-    void (*write_pat)(struct vcpu *vcpu, uint64_t value);
+    /* One MSR of the vcpu, for GET/SET_MSRS and the guest's RDMSR/WRMSR
+     * (hv/vcpu_msrs.c lists the MSRs and checks each value first). false:
+     * the backend does not hold that MSR, or (set) the vcpu's state refuses
+     * the value, as EFER.LME changed while paging is on. */
+    bool (*get_msr)(struct vcpu *vcpu, uint32_t index, uint64_t *value);
+    bool (*set_msr)(struct vcpu *vcpu, uint32_t index, uint64_t value);
 };
 
 extern const struct virt_backend svm_backend;

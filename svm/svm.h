@@ -48,9 +48,9 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
-uint64_t svm_read_efer(struct vcpu *vcpu);
 void svm_write_efer(struct vcpu *vcpu, uint64_t value);
-uint64_t svm_read_pat(struct vcpu *vcpu);
-void svm_write_pat(struct vcpu *vcpu, uint64_t value);
+/* The vcpu's MSRs (svm_msrs.c). */
+bool svm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
+bool svm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
 
 #endif

@@ -104,8 +104,6 @@ const struct virt_backend svm_backend = {
     .skip_instruction = svm_skip_instruction,
     .inject_exception = svm_inject_exception,
     .setup_control_vcpu = svm_setup_control_vcpu,
-    .read_efer = svm_read_efer,
-    .write_efer = svm_write_efer,
-    .read_pat = svm_read_pat,
-    .write_pat = svm_write_pat,
+    .get_msr = svm_get_msr,
+    .set_msr = svm_set_msr,
 };

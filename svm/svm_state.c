@@ -134,12 +134,7 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     s->cr2 = r->cr2;
     s->cr3 = r->cr3;
     s->cr4 = r->cr4;
-    /* LMA follows LME and PG, as the CPU would set it; SVME must stay set
-     * in a guest's EFER or VMRUN refuses it. */
-    uint64_t efer = r->efer & ~EFER_LMA;
-    if ((efer & EFER_LME) && (r->cr0 & CR0_PG))
-        efer |= EFER_LMA;
-    s->efer = efer | EFER_SVME;
+    svm_write_efer(vcpu, r->efer);
     vmcb->control.int_control = (vmcb->control.int_control & ~0xfull) | r->cr8;
     /* A new state abandons any event that was being delivered (the one
      * that shut the vcpu down, say). */
@@ -170,11 +165,8 @@ void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
     vcpu->gprs.rsi = rsi;
 }
 
-uint64_t svm_read_efer(struct vcpu *vcpu)
-{
-    return vmcb_of(vcpu)->save.efer & ~EFER_SVME;
-}
-
+/* LMA follows LME and CR0.PG, as the CPU would set it; SVME must stay set
+ * in a guest's EFER or VMRUN refuses it. */
 void svm_write_efer(struct vcpu *vcpu, uint64_t value)
 {
     struct vmcb_save *s = &vmcb_of(vcpu)->save;
@@ -183,6 +175,3 @@ void svm_write_efer(struct vcpu *vcpu, uint64_t value)
         efer |= EFER_LMA;
     s->efer = efer | EFER_SVME;
 }
-
-uint64_t svm_read_pat(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.g_pat; }
-void svm_write_pat(struct vcpu *vcpu, uint64_t value) { vmcb_of(vcpu)->save.g_pat = value; }

@@ -102,6 +102,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PIN_NMI_EXITING                (1u << 3)
 #define PIN_PREEMPTION_TIMER           (1u << 6)
 /* Primary processor-based controls (24.6.2) */
+#define PROC_USE_TSC_OFFSETTING        (1u << 3)
 #define PROC_HLT_EXITING               (1u << 7)
 #define PROC_MWAIT_EXITING             (1u << 10)
 #define PROC_CR3_LOAD_EXITING          (1u << 15)

@@ -58,9 +58,10 @@ void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
 void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
-uint64_t vmx_read_efer(struct vcpu *vcpu);
+/* EFER with LMA and the IA-32e-mode entry control made to agree. */
 void vmx_write_efer(struct vcpu *vcpu, uint64_t value);
-uint64_t vmx_read_pat(struct vcpu *vcpu);
-void vmx_write_pat(struct vcpu *vcpu, uint64_t value);
+/* The vcpu's MSRs (vmx_msrs.c). */
+bool vmx_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
+bool vmx_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
 
 #endif

@@ -51,6 +51,8 @@ static int compute_controls(char *why, size_t size)
     c->proc = vmx_control_value(proc_cap,
                                 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
                                     PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS |
+                                    /* SET_MSRS of the TSC moves the offset */
+                                    PROC_USE_TSC_OFFSETTING |
                                     /* CR8 would reach the host's APIC TPR */
                                     PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
                                 PROC_MWAIT_EXITING | PROC_MONITOR_EXITING, &missing[1]);
@@ -179,8 +181,6 @@ const struct virt_backend vmx_backend = {
     .skip_instruction = vmx_skip_instruction,
     .inject_exception = vmx_inject_exception,
     .setup_control_vcpu = vmx_setup_control_vcpu,
-    .read_efer = vmx_read_efer,
-    .write_efer = vmx_write_efer,
-    .read_pat = vmx_read_pat,
-    .write_pat = vmx_write_pat,
+    .get_msr = vmx_get_msr,
+    .set_msr = vmx_set_msr,
 };

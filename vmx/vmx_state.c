@@ -1,5 +1,5 @@
 /* Guest register state in the VMCS: the ABI's hv_regs / hv_sregs views,
- * the reset and control-domain boot states, EFER and PAT, and the CR0/CR4
+ * the reset and control-domain boot states, EFER, and the CR0/CR4
  * bits the CPU forces on in VMX operation, which the guest must not see. */
 #include "abi/hv_errno.h"
 #include "hv/msr.h"
@@ -289,32 +289,9 @@ bool vmx_cr_access(struct vcpu *vcpu)
     return true;
 }
 
-uint64_t vmx_read_efer(struct vcpu *vcpu)
-{
-    bool acquired = vmcs_acquire(vcpu);
-    uint64_t efer = vmread(VMCS_GUEST_EFER);
-    vmcs_release(vcpu, acquired);
-    return efer;
-}
-
 void vmx_write_efer(struct vcpu *vcpu, uint64_t value)
 {
     bool acquired = vmcs_acquire(vcpu);
     write_efer(value, vmread(VMCS_CR0_SHADOW));
-    vmcs_release(vcpu, acquired);
-}
-
-uint64_t vmx_read_pat(struct vcpu *vcpu)
-{
-    bool acquired = vmcs_acquire(vcpu);
-    uint64_t pat = vmread(VMCS_GUEST_PAT);
-    vmcs_release(vcpu, acquired);
-    return pat;
-}
-
-void vmx_write_pat(struct vcpu *vcpu, uint64_t value)
-{
-    bool acquired = vmcs_acquire(vcpu);
-    vmwrite(VMCS_GUEST_PAT, value);
     vmcs_release(vcpu, acquired);
 }

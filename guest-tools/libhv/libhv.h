@@ -92,6 +92,15 @@ static inline long hv_get_sregs(hv_handle_t vcpu, struct hv_sregs *sregs)
 { return hv_call(HV_CALL_GET_SREGS, (uint64_t)vcpu, hv_gpa(sregs), 0, 0, 0, 0); }
 static inline long hv_set_sregs(hv_handle_t vcpu, const struct hv_sregs *sregs)
 { return hv_call(HV_CALL_SET_SREGS, (uint64_t)vcpu, hv_gpa(sregs), 0, 0, 0, 0); }
+/* GET/SET_MSRS return the number of entries processed (see abi/README.md). */
+static inline long hv_get_msrs(hv_handle_t vcpu, struct hv_msrs *msrs)
+{ return hv_call(HV_CALL_GET_MSRS, (uint64_t)vcpu, hv_gpa(msrs), 0, 0, 0, 0); }
+static inline long hv_set_msrs(hv_handle_t vcpu, const struct hv_msrs *msrs)
+{ return hv_call(HV_CALL_SET_MSRS, (uint64_t)vcpu, hv_gpa(msrs), 0, 0, 0, 0); }
+static inline long hv_translate(hv_handle_t vcpu, struct hv_translation *translation)
+{ return hv_call(HV_CALL_TRANSLATE, (uint64_t)vcpu, hv_gpa(translation), 0, 0, 0, 0); }
+static inline long hv_kick(hv_handle_t vcpu)
+{ return hv_call(HV_CALL_KICK, (uint64_t)vcpu, 0, 0, 0, 0, 0); }
 
 /* On any handle. */
 static inline long hv_close(hv_handle_t handle)

@@ -30,6 +30,10 @@ static const struct hvtest_case *const areas[] = {
     hvtest_memory_cases,
     hvtest_lifecycle_cases,
     hvtest_hostile_cases,
+    hvtest_msrs_cases,
+    hvtest_msrs_refused_cases,
+    hvtest_translate_cases,
+    hvtest_kick_cases,
 };
 
 /* State of the running test. */

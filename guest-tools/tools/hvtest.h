@@ -9,7 +9,8 @@
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
  * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
- * hvtest_hostile.c.
+ * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
+ * hvtest_translate.c, hvtest_kick.c.
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -42,6 +43,10 @@ extern const struct hvtest_case hvtest_args_cases[];
 extern const struct hvtest_case hvtest_memory_cases[];
 extern const struct hvtest_case hvtest_lifecycle_cases[];
 extern const struct hvtest_case hvtest_hostile_cases[];
+extern const struct hvtest_case hvtest_msrs_cases[];
+extern const struct hvtest_case hvtest_msrs_refused_cases[];
+extern const struct hvtest_case hvtest_translate_cases[];
+extern const struct hvtest_case hvtest_kick_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 
@@ -153,5 +158,20 @@ int hvt_module_guest(struct vm_instance *vm, const char *name);
 /* A second VM running the `hello` module next to whatever the test left:
  * it must print its greeting and exit with status 0x10. */
 int hvt_hello_still_runs(const char *after);
+
+/* ---- MSR lists (hvtest_msrs.c) ------------------------------------- */
+
+/* The argument of GET_MSRS and SET_MSRS, with room for one entry more than
+ * HV_MAX_MSRS. */
+struct hvt_msr_list {
+    struct hv_msrs header;
+    struct hv_msr_entry entries[HV_MAX_MSRS + 1];
+};
+
+/* An empty list in page-allocated (control-domain) memory. */
+struct hvt_msr_list *hvt_msr_list(void);
+void hvt_msr_add(struct hvt_msr_list *list, uint32_t index, uint64_t data);
+/* GET_MSRS of one MSR into *value; fails the test unless it is read. */
+int hvt_get_msr(long vcpu, uint32_t index, uint64_t *value, const char *what);
 
 #endif

@@ -27,6 +27,7 @@ static const struct struct_call struct_calls[] = {
     { HV_CALL_SET_REGS, "SET_REGS", sizeof(struct hv_regs), 1 },
     { HV_CALL_GET_SREGS, "GET_SREGS", sizeof(struct hv_sregs), 1 },
     { HV_CALL_SET_SREGS, "SET_SREGS", sizeof(struct hv_sregs), 1 },
+    { HV_CALL_TRANSLATE, "TRANSLATE", sizeof(struct hv_translation), 1 },
 };
 
 /* Calls `nr` on handle with a1 (and a2) and expects `want`, then checks
@@ -188,8 +189,7 @@ static void unknown_calls_give_enosys(void)
      * the hypervisor cut the number to 32 or 8 bits. */
     static const uint64_t unknown[] = {
         5, 6, 15, 19, 31, 43, 63, 66, 67, 255, 1000, 0xffffffffull,
-        HV_CALL_GET_DIRTY_LOG, HV_CALL_GET_MSRS, HV_CALL_SET_MSRS,
-        HV_CALL_TRANSLATE, HV_CALL_INTERRUPT, HV_CALL_DEBUG_GUEST, HV_CALL_KICK,
+        HV_CALL_GET_DIRTY_LOG, HV_CALL_INTERRUPT, HV_CALL_DEBUG_GUEST,
         1ull << 32, (1ull << 32) | HV_CALL_CREATE_VM, 0x100 | HV_CALL_CREATE_VM,
         1ull << 63, ~0ull,
     };

@@ -11,6 +11,8 @@
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
 
+#define ALL_WRITE_BACK 0x0606060606060606ull  /* PAT: every entry WB */
+
 enum call_class { ON_SYSTEM, ON_VM, ON_VCPU, ON_ANY };
 
 struct call_desc {
@@ -32,6 +34,10 @@ static const struct call_desc calls[] = {
     { HV_CALL_SET_REGS, "SET_REGS", ON_VCPU },
     { HV_CALL_GET_SREGS, "GET_SREGS", ON_VCPU },
     { HV_CALL_SET_SREGS, "SET_SREGS", ON_VCPU },
+    { HV_CALL_GET_MSRS, "GET_MSRS", ON_VCPU },
+    { HV_CALL_SET_MSRS, "SET_MSRS", ON_VCPU },
+    { HV_CALL_TRANSLATE, "TRANSLATE", ON_VCPU },
+    { HV_CALL_KICK, "KICK", ON_VCPU },
     { HV_CALL_CLOSE, "CLOSE", ON_ANY },
     { HV_CALL_DUP, "DUP", ON_ANY },
 };
@@ -44,6 +50,8 @@ struct call_args {
     struct hv_memory_region region;
     struct hv_regs regs;
     struct hv_sregs sregs;
+    struct hv_msrs msrs;                   /* count 0 */
+    struct hv_translation translation;
     char text[16];
 };
 static struct call_args *args;
@@ -76,6 +84,8 @@ static long call_with(const struct call_desc *c, long handle)
     case HV_CALL_SET_MEMORY_REGION: a1 = gpa(&args->region); break;
     case HV_CALL_GET_REGS: case HV_CALL_SET_REGS: a1 = gpa(&args->regs); break;
     case HV_CALL_GET_SREGS: case HV_CALL_SET_SREGS: a1 = gpa(&args->sregs); break;
+    case HV_CALL_GET_MSRS: case HV_CALL_SET_MSRS: a1 = gpa(&args->msrs); break;
+    case HV_CALL_TRANSLATE: a1 = gpa(&args->translation); break;
     case HV_CALL_DUP: a1 = HV_RIGHTS_ALL; break;
     default: break;
     }
@@ -301,6 +311,8 @@ static void missing_rights_on_vcpu_handle_give_eperm(void)
     struct vm_instance vm;
     struct hv_regs *regs = page_alloc(sizeof(*regs)), before;
     struct hv_sregs *sregs = page_alloc(sizeof(*sregs));
+    struct hv_msrs *msrs = page_alloc(sizeof(*msrs) + sizeof(struct hv_msr_entry));
+    struct hv_translation *translation = page_alloc(sizeof(*translation));
     long h;
 
     if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
@@ -313,8 +325,13 @@ static void missing_rights_on_vcpu_handle_give_eperm(void)
         return;
     h = without(vm.vcpu, HV_RIGHT_READ);
     memset(regs, 0xa5, sizeof(*regs));
+    msrs->count = 1;
+    msrs->entries[0] = (struct hv_msr_entry){ HV_MSR_PAT, 0, 0xa5 };
     if (h < 0 || !hvt_err(hv_get_regs(h, regs), -HV_EPERM, "GET_REGS without READ") ||
         !hvt_err(hv_get_sregs(h, sregs), -HV_EPERM, "GET_SREGS without READ") ||
+        !hvt_err(hv_get_msrs(h, msrs), -HV_EPERM, "GET_MSRS without READ") ||
+        !hvt_eq(msrs->entries[0].data, 0xa5, "MSR data after refused GET_MSRS") ||
+        !hvt_err(hv_translate(h, translation), -HV_EPERM, "TRANSLATE without READ") ||
         !hvt_eq(regs->rip, 0xa5a5a5a5a5a5a5a5ull, "regs buffer after refused GET_REGS") ||
         !hvt_err(hv_run(h), 0, "RUN with the handle lacking only READ"))
         return;
@@ -324,8 +341,13 @@ static void missing_rights_on_vcpu_handle_give_eperm(void)
     *regs = before;
     regs->rip = 0x1234;
     hvt_sregs_flat32(sregs);
+    msrs->entries[0].data = ALL_WRITE_BACK;       /* a valid PAT */
     if (!hvt_err(hv_set_regs(h, regs), -HV_EPERM, "SET_REGS without WRITE") ||
         !hvt_err(hv_set_sregs(h, sregs), -HV_EPERM, "SET_SREGS without WRITE") ||
+        !hvt_err(hv_set_msrs(h, msrs), -HV_EPERM, "SET_MSRS without WRITE") ||
+        !hvt_err(hv_get_msrs(h, msrs), 1, "GET_MSRS with the handle lacking WRITE") ||
+        !hvt_true(msrs->entries[0].data != ALL_WRITE_BACK,
+                  "PAT after the refused SET_MSRS: set all the same") ||
         !hvt_err(hv_get_regs(h, regs), 0, "GET_REGS with the handle lacking WRITE"))
         return;
     hvt_eq(regs->rip, before.rip, "RIP after the refused SET_REGS");

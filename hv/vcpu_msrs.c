@@ -1,0 +1,86 @@
+#include "hv/vcpu_msrs.h"
+
+#include "hv/msr.h"
+#include "hv/vcpu.h"
+#include "hv/virt.h"
+
+/* EFER bits a guest may set: SCE, LME, LMA (recomputed on write), NXE. */
+#define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+static bool virtualised(uint32_t index)
+{
+    switch (index) {
+    case MSR_IA32_TSC:
+    case MSR_IA32_SYSENTER_CS:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+    case MSR_IA32_PAT:
+    case MSR_EFER:
+    case MSR_STAR:
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+    case MSR_SFMASK:
+    case MSR_FS_BASE:
+    case MSR_GS_BASE:
+    case MSR_KERNEL_GS_BASE:
+    case MSR_TSC_AUX:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Memory types 2, 3 and above 7 are reserved (SDM 3A 11.12.2). */
+static bool pat_valid(uint64_t pat)
+{
+    for (int i = 0; i < 8; i++) {
+        uint8_t type = (uint8_t)(pat >> (8 * i));
+        if (type == 2 || type == 3 || type > 7)
+            return false;
+    }
+    return true;
+}
+
+/* 48-bit canonical: VM entry refuses other FS/GS and SYSENTER bases, and
+ * WRMSR raises #GP for them (SDM 3C 26.3.1.1). */
+static bool canonical(uint64_t address)
+{
+    return (uint64_t)((int64_t)(address << 16) >> 16) == address;
+}
+
+/* What WRMSR would accept; checks that need the vcpu's state (EFER.LME
+ * against paging) are the backend's. */
+static bool value_valid(uint32_t index, uint64_t value)
+{
+    switch (index) {
+    case MSR_EFER:
+        return !(value & ~EFER_GUEST_BITS);
+    case MSR_IA32_PAT:
+        return pat_valid(value);
+    case MSR_FS_BASE:
+    case MSR_GS_BASE:
+    case MSR_KERNEL_GS_BASE:
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+        return canonical(value);
+    case MSR_IA32_SYSENTER_CS:  /* a 32-bit VMCS field: keep both backends equal */
+    case MSR_SFMASK:            /* bits 63:32 reserved */
+    case MSR_TSC_AUX:           /* bits 63:32 reserved */
+        return value >> 32 == 0;
+    default:                    /* STAR, TSC: any value */
+        return true;
+    }
+}
+
+bool vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
+{
+    return virtualised(index) && virt->get_msr(vcpu, index, value);
+}
+
+bool vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
+{
+    return virtualised(index) && value_valid(index, value) &&
+           virt->set_msr(vcpu, index, value);
+}
