@@ -44,7 +44,7 @@ enum hv_call {
     /* on a VM handle */
     HV_CALL_CREATE_VCPU = 16,
     HV_CALL_SET_MEMORY_REGION = 17,
-    HV_CALL_GET_DIRTY_LOG = 18,        /* reserved: later issue */
+    HV_CALL_GET_DIRTY_LOG = 18,
     /* on a vcpu handle */
     HV_CALL_RUN = 32,
     HV_CALL_GET_REGS = 33,
@@ -54,8 +54,8 @@ enum hv_call {
     HV_CALL_GET_MSRS = 37,
     HV_CALL_SET_MSRS = 38,
     HV_CALL_TRANSLATE = 39,
-    HV_CALL_INTERRUPT = 40,            /* reserved: later issue */
-    HV_CALL_DEBUG_GUEST = 41,          /* reserved: later issue */
+    HV_CALL_INTERRUPT = 40,
+    HV_CALL_DEBUG_GUEST = 41,
     HV_CALL_KICK = 42,
     /* on any handle */
     HV_CALL_CLOSE = 64,
@@ -88,6 +88,7 @@ enum hv_extension {
     HV_CAP_READONLY_MEM = 3,     /* 1: HV_MEM_READONLY is supported */
     HV_CAP_BACKEND = 4,          /* returns HV_BACKEND_SVM or HV_BACKEND_VMX */
     HV_CAP_MAX_VMS = 5,          /* returns the maximum live VMs */
+    HV_CAP_DIRTY_LOG = 6,        /* 1: HV_MEM_LOG_DIRTY and GET_DIRTY_LOG */
 };
 
 #define HV_MAX_VCPUS        64
@@ -96,7 +97,8 @@ enum hv_extension {
 
 /* ---- SET_MEMORY_REGION ----------------------------------------------- */
 #define HV_MEM_READONLY  (1u << 0)
-#define HV_MEM_LOG_DIRTY (1u << 1) /* reserved: later issue */
+/* Log writes for GET_DIRTY_LOG; not together with HV_MEM_READONLY. */
+#define HV_MEM_LOG_DIRTY (1u << 1)
 
 struct hv_memory_region {
     uint32_t slot;          /* 0 .. HV_MAX_MEMORY_SLOTS-1 */
@@ -106,6 +108,14 @@ struct hv_memory_region {
     uint64_t control_addr;  /* page aligned, in the caller's memory */
 };
 _Static_assert(sizeof(struct hv_memory_region) == 32, "hv_memory_region");
+
+/* ---- GET_DIRTY_LOG --------------------------------------------------- */
+/* Argument 1 the slot, argument 2 the guest-physical address of a bitmap
+ * in the caller's memory, 8-byte aligned, of HV_DIRTY_LOG_BYTES(slot size)
+ * bytes: bit (n % 64) of 64-bit word n / 64 stands for the slot's page n
+ * (4 KiB pages from its guest_phys), set if the guest wrote to the page
+ * since the previous GET_DIRTY_LOG of the slot (or since its creation). */
+#define HV_DIRTY_LOG_BYTES(size) (((size) / 4096 + 63) / 64 * 8)
 
 /* ---- registers ------------------------------------------------------- */
 struct hv_regs {
@@ -195,6 +205,24 @@ struct hv_translation {
 _Static_assert(sizeof(struct hv_translation) == 24, "hv_translation");
 _Static_assert(offsetof(struct hv_translation, valid) == 16, "hv_translation.valid");
 
+/* ---- INTERRUPT ------------------------------------------------------- */
+#define HV_MAX_INTERRUPT_VECTOR 255   /* larger vectors get -HV_EINVAL */
+
+/* ---- DEBUG_GUEST ----------------------------------------------------- */
+/* The shape of KVM's kvm_guest_debug (x86). */
+#define HV_GUESTDBG_ENABLE      (1u << 0)
+#define HV_GUESTDBG_SINGLESTEP  (1u << 1)
+#define HV_GUESTDBG_USE_HW_BP   (1u << 2)
+#define HV_GUESTDBG_VALID       0x7u      /* other bits get -HV_EINVAL */
+
+struct hv_guest_debug {
+    uint32_t control;             /* HV_GUESTDBG_* */
+    uint32_t pad;                 /* ignored */
+    uint64_t debugreg[8];         /* 0-3: breakpoint addresses; 7: DR7 */
+};
+_Static_assert(sizeof(struct hv_guest_debug) == 72, "hv_guest_debug");
+_Static_assert(offsetof(struct hv_guest_debug, debugreg) == 8, "hv_guest_debug.debugreg");
+
 /* ---- the run page ---------------------------------------------------- */
 /* Exit reasons, numbered as KVM numbers its own. */
 enum hv_exit_reason {
@@ -220,7 +248,8 @@ enum hv_exit_reason {
 
 struct hv_run {
     /* in: set by the VMM before RUN */
-    uint8_t request_interrupt_window; /* reserved: later issue */
+    uint8_t request_interrupt_window; /* exit HV_EXIT_IRQ_WINDOW_OPEN when
+                                         the guest can take an interrupt */
     uint8_t immediate_exit;           /* return HV_EXIT_INTR without entering */
     uint8_t padding1[6];
 
@@ -275,7 +304,8 @@ struct hv_run {
             uint64_t nr;              /* guest RAX */
             uint64_t args[5];         /* guest RDI RSI RDX R10 R8 */
         } hypercall;
-        /* HV_EXIT_DEBUG (later issue) */
+        /* HV_EXIT_DEBUG: a single step or a hardware breakpoint of
+         * DEBUG_GUEST; pc is the guest RIP, dr6 says which (BS, B0-B3) */
         struct {
             uint64_t exception;
             uint64_t pc;

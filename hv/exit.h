@@ -21,6 +21,8 @@ enum exit_kind {
     EXIT_SHUTDOWN,        /* triple fault */
     EXIT_FAIL_ENTRY,      /* the CPU refused the guest state */
     EXIT_EXCEPTION,       /* an intercepted guest exception */
+    EXIT_INTERRUPT_WINDOW,/* the guest can take an interrupt now */
+    EXIT_DEBUG,           /* #DB while DEBUG_GUEST is on; info1 = DR6 bits */
     EXIT_UNDEFINED,       /* an instruction the guest may not use (nested
                              virtualization, MONITOR/MWAIT): gets #UD */
     EXIT_UNKNOWN,

@@ -56,6 +56,7 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_MAX_VCPUS: return HV_MAX_VCPUS;
     case HV_CAP_MAX_MEMORY_SLOTS: return HV_MAX_MEMORY_SLOTS;
     case HV_CAP_READONLY_MEM: return 1;
+    case HV_CAP_DIRTY_LOG: return 1;
     case HV_CAP_BACKEND: return virt->abi_backend;
     case HV_CAP_MAX_VMS: return MAX_CHILD_VMS;
     default: return 0;
@@ -133,6 +134,12 @@ static long call_set_memory_region(struct vm *cd, struct handle_slot *slot,
     struct hv_memory_region region;
     long err = copy_from_control(cd, &region, ARG1(call), sizeof(region));
     return err ?: vm_set_memory_region(slot->object, cd, &region);
+}
+
+static long call_get_dirty_log(struct vm *cd, struct handle_slot *slot,
+                               const struct guest_gprs *call)
+{
+    return vm_get_dirty_log(slot->object, cd, ARG1(call), ARG2(call));
 }
 
 /* ---- vcpu handle ---- */
@@ -282,6 +289,40 @@ static long call_translate(struct vm *cd, struct handle_slot *slot,
     return 0;
 }
 
+static long call_interrupt(struct vm *cd, struct handle_slot *slot,
+                           const struct guest_gprs *call)
+{
+    (void)cd;
+    struct vcpu *vcpu = slot->object;
+    uint64_t vector = ARG1(call);
+    if (vector > HV_MAX_INTERRUPT_VECTOR)
+        return -HV_EINVAL;
+    long err = vcpu_claim(vcpu);
+    if (err)
+        return err;
+    err = vcpu_queue_interrupt(vcpu, (uint8_t)vector);
+    vcpu_release(vcpu);
+    return err;
+}
+
+static long call_debug_guest(struct vm *cd, struct handle_slot *slot,
+                             const struct guest_gprs *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_guest_debug debug;
+    long err = copy_from_control(cd, &debug, ARG1(call), sizeof(debug));
+    if (err)
+        return err;
+    if (debug.control & ~HV_GUESTDBG_VALID)
+        return -HV_EINVAL;
+    err = vcpu_claim(vcpu);
+    if (err)
+        return err;
+    err = vcpu_set_guest_debug(vcpu, &debug);
+    vcpu_release(vcpu);
+    return err;
+}
+
 /* No claim: a kick is meant for a vcpu that is running elsewhere. */
 static long call_kick(struct vm *cd, struct handle_slot *slot,
                       const struct guest_gprs *call)
@@ -328,6 +369,7 @@ static const struct call_spec calls[] = {
     [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
     [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
     [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
+    [HV_CALL_GET_DIRTY_LOG] = { call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ },
     [HV_CALL_RUN] = { call_run, HV_HANDLE_VCPU, HV_RIGHT_RUN },
     [HV_CALL_GET_REGS] = { call_get_regs, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_REGS] = { call_set_regs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
@@ -336,6 +378,8 @@ static const struct call_spec calls[] = {
     [HV_CALL_GET_MSRS] = { call_get_msrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_MSRS] = { call_set_msrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_TRANSLATE] = { call_translate, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_INTERRUPT] = { call_interrupt, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_DEBUG_GUEST] = { call_debug_guest, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_KICK] = { call_kick, HV_HANDLE_VCPU, HV_RIGHT_RUN },
     [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
     [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },

@@ -27,6 +27,76 @@
 #define GPRS_R14 104
 #define GPRS_R15 112
 
+#ifdef __ASSEMBLER__
+/* Shared by svm/svm_guest_loop.S and vmx/vmx_guest_loop.S: moving the guest
+ * registers that travel through vcpu->gprs on every exit (RBX RCX RDX RSI
+ * RDI RBP R8-R11) and the ones that travel only when a loop starts or ends
+ * (R12-R15). \vcpu is a register holding the struct vcpu pointer. */
+#define GUEST_REG(reg) VCPU_GPRS + GPRS_##reg
+
+/* Loads them from \vcpu, which must be %rsi: RSI itself goes last. */
+.macro load_guest_registers
+    mov GUEST_REG(RBX)(%rsi), %rbx
+    mov GUEST_REG(RCX)(%rsi), %rcx
+    mov GUEST_REG(RDX)(%rsi), %rdx
+    mov GUEST_REG(RDI)(%rsi), %rdi
+    mov GUEST_REG(RBP)(%rsi), %rbp
+    mov GUEST_REG(R8)+0(%rsi), %r8
+    mov GUEST_REG(R8)+8(%rsi), %r9
+    mov GUEST_REG(R8)+16(%rsi), %r10
+    mov GUEST_REG(R8)+24(%rsi), %r11
+    mov GUEST_REG(RSI)(%rsi), %rsi
+.endm
+
+/* Stores them to the vcpu in %rsi; the guest's RSI is on the stack top and
+ * is popped into place. Leaves RBP zero for the host's backtraces. */
+.macro save_guest_registers
+    mov %rbx, GUEST_REG(RBX)(%rsi)
+    mov %rcx, GUEST_REG(RCX)(%rsi)
+    mov %rdx, GUEST_REG(RDX)(%rsi)
+    mov %rdi, GUEST_REG(RDI)(%rsi)
+    mov %rbp, GUEST_REG(RBP)(%rsi)
+    mov %r8, GUEST_REG(R8)+0(%rsi)
+    mov %r9, GUEST_REG(R8)+8(%rsi)
+    mov %r10, GUEST_REG(R8)+16(%rsi)
+    mov %r11, GUEST_REG(R8)+24(%rsi)
+    popq GUEST_REG(RSI)(%rsi)
+    xor %ebp, %ebp
+.endm
+
+.macro load_guest_r12_r15 vcpu
+    mov GUEST_REG(R12)(\vcpu), %r12
+    mov GUEST_REG(R13)(\vcpu), %r13
+    mov GUEST_REG(R14)(\vcpu), %r14
+    mov GUEST_REG(R15)(\vcpu), %r15
+.endm
+
+.macro save_guest_r12_r15 vcpu
+    mov %r12, GUEST_REG(R12)(\vcpu)
+    mov %r13, GUEST_REG(R13)(\vcpu)
+    mov %r14, GUEST_REG(R14)(\vcpu)
+    mov %r15, GUEST_REG(R15)(\vcpu)
+.endm
+
+.macro push_host_callee_saved
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+.endm
+
+.macro pop_host_callee_saved
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+.endm
+#endif
+
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdbool.h>
@@ -63,6 +133,16 @@ struct vcpu_kept_msrs {
 };
 
 
+/* DEBUG_GUEST's state: what the VMM asked for and what of the guest's own
+ * it displaced, restored when debugging is turned off. */
+struct vcpu_debug {
+    uint32_t control;            /* HV_GUESTDBG_*; 0 when not ENABLE */
+    uint8_t guest_tf;            /* the guest's RFLAGS.TF under SINGLESTEP */
+    uint64_t addr[4];            /* DR0-DR3 under USE_HW_BP */
+    uint64_t dr7;                /* DR7 under USE_HW_BP */
+    uint64_t guest_dr7;          /* the guest's DR7 while ours is loaded */
+};
+
 struct vcpu {
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
     uint32_t state;              /* enum vcpu_state */
@@ -90,6 +170,12 @@ struct vcpu {
     uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
     uint64_t cr8;                /* VMX: the guest's task priority */
     struct vcpu_kept_msrs kept_msrs;
+    /* INTERRUPT: one external interrupt waiting for the guest to take it
+     * (an injection interrupted by an exit comes back here). */
+    uint8_t irq_pending;
+    uint8_t irq_vector;
+    uint8_t irq_window;          /* window exiting is on in the VMCB/VMCS */
+    struct vcpu_debug debug;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
@@ -122,6 +208,42 @@ void vcpu_kick(struct vcpu *vcpu);
 /* Emulates CPUID for any guest (hypervisor leaves, hidden virtualization
  * features) on the registers in vcpu->gprs; the caller advances RIP. */
 void cpuid_emulate(struct vcpu *vcpu);
+
+/* INTERRUPT and DEBUG_GUEST (hv/vcpu_events.c); called with the vcpu
+ * claimed. vcpu_queue_interrupt: 0 or -HV_EBUSY if one is pending. */
+long vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector);
+long vcpu_set_guest_debug(struct vcpu *vcpu, const struct hv_guest_debug *debug);
+/* Before each entry: injects the pending interrupt if the guest can take
+ * it, and asks for a window exit when one is still wanted. */
+void vcpu_prepare_events(struct vcpu *vcpu);
+/* Fills ready_for_interrupt_injection and if_flag of the run page. */
+void vcpu_fill_interrupt_flags(struct vcpu *vcpu);
+/* The interrupt-window exit: HV_EXIT_IRQ_WINDOW_OPEN or -1 to resume. */
+int vcpu_interrupt_window_exit(struct vcpu *vcpu);
+/* Loads DR0-DR3 for DEBUG_GUEST's breakpoints (entry does not switch
+ * them); the backends call it before entering when USE_HW_BP is on. */
+void vcpu_load_debug_addresses(const struct vcpu *vcpu);
+/* For the backends' set_guest_debug: the RFLAGS and DR7 to enter with
+ * after DEBUG_GUEST changed the control from `old`. */
+uint64_t vcpu_debug_rflags(struct vcpu *vcpu, uint32_t old, uint64_t rflags);
+uint64_t vcpu_debug_dr7(struct vcpu *vcpu, uint32_t old, uint64_t dr7);
+
+/* GET_REGS and SET_REGS see the guest's own TF while single-stepping sets
+ * ours (RFLAGS bit 8). */
+static inline uint64_t vcpu_rflags_to_abi(const struct vcpu *vcpu, uint64_t rflags)
+{
+    if (!(vcpu->debug.control & HV_GUESTDBG_SINGLESTEP))
+        return rflags;
+    return (rflags & ~(1ull << 8)) | (vcpu->debug.guest_tf ? 1ull << 8 : 0);
+}
+
+static inline uint64_t vcpu_rflags_from_abi(struct vcpu *vcpu, uint64_t rflags)
+{
+    if (!(vcpu->debug.control & HV_GUESTDBG_SINGLESTEP))
+        return rflags;
+    vcpu->debug.guest_tf = (rflags >> 8) & 1;
+    return rflags | 1ull << 8;
+}
 
 /* Takes a pending physical interrupt on this CPU (briefly opening IF). */
 void take_pending_interrupt(void);

@@ -6,9 +6,11 @@
 #include "hv/console.h"
 #include "hv/guest_memory.h"
 #include "hv/msr_emulate.h"
+#include "hv/rflags.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
+#include "hv/vm.h"
 #include "hv/x86.h"
 
 void take_pending_interrupt(void)
@@ -115,11 +117,23 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         run->hypercall.args[4] = vcpu->gprs.r8;
         return HV_EXIT_HYPERCALL;
     case EXIT_NESTED_FAULT:
+        /* The first write to a page of a dirty-logged slot: recorded and
+         * retried, the VMM never sees it. */
+        if (vm_resolve_dirty_fault(vcpu->vm, exit->fault.guest_phys, exit->fault.write))
+            return -1;
         fill_fault(vcpu, run, exit);
         return HV_EXIT_MMIO;
     case EXIT_SHUTDOWN:
         vcpu->state = VCPU_SHUTDOWN;
         return HV_EXIT_SHUTDOWN;
+    case EXIT_INTERRUPT_WINDOW:
+        return vcpu_interrupt_window_exit(vcpu);
+    case EXIT_DEBUG:
+        run->debug.exception = VECTOR_DEBUG;
+        run->debug.pc = exit->rip;
+        run->debug.dr6 = exit->info1;
+        run->debug.dr7 = exit->info2;
+        return HV_EXIT_DEBUG;
     case EXIT_FAIL_ENTRY:
         run->fail_entry.hardware_entry_failure_reason = exit->hardware_reason;
         run->fail_entry.cpu = this_cpu_index();
@@ -137,9 +151,12 @@ static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     vcpu->exit_count++;
     int reason = handle_exit(vcpu, vcpu->run, exit);
-    if (reason < 0)
+    if (reason < 0) {
+        vcpu_prepare_events(vcpu);
         return 0;
+    }
     vcpu->stop_reason = reason;
+    vcpu_fill_interrupt_flags(vcpu); /* the VMCS is still current here */
     __atomic_store_n(&vcpu->run->exit_rip, exit->rip, __ATOMIC_RELAXED);
     return 1;
 }
@@ -172,6 +189,7 @@ long vcpu_run(struct vcpu *vcpu)
         struct percpu *cpu = this_cpu();
         cpu->slice_over = false;
         apic_timer_start(cpu->slice_ticks);
+        vcpu_prepare_events(vcpu);
         virt->run_loop(vcpu, child_exit);
         apic_timer_stop();
         reason = vcpu->stop_reason;
@@ -185,6 +203,7 @@ long vcpu_run(struct vcpu *vcpu)
         struct hv_regs regs;
         virt->get_regs(vcpu, &regs);
         run->exit_rip = regs.rip;
+        vcpu_fill_interrupt_flags(vcpu);
     }
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;

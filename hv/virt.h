@@ -51,6 +51,18 @@ struct virt_backend {
     /* Injects a hardware exception on the next entry (e.g. #GP). */
     void (*inject_exception)(struct vcpu *vcpu, uint8_t vector,
                              bool has_error, uint32_t error_code);
+    /* External interrupts (hv/vcpu_events.c decides, these act). Whether
+     * an interrupt injected now would be taken at entry: RFLAGS.IF set, no
+     * STI/MOV SS shadow, no event already being injected; *if_flag gets
+     * RFLAGS.IF. */
+    bool (*interrupt_allowed)(struct vcpu *vcpu, bool *if_flag);
+    /* Injects external interrupt `vector` on the next entry. */
+    void (*inject_interrupt)(struct vcpu *vcpu, uint8_t vector);
+    /* Exit (EXIT_INTERRUPT_WINDOW) as soon as the guest can take one. */
+    void (*set_interrupt_window)(struct vcpu *vcpu, bool on);
+    /* Applies vcpu->debug (DEBUG_GUEST): #DB intercept, RFLAGS.TF for a
+     * single step, DR7 (the guest's own kept in vcpu->debug.guest_dr7). */
+    void (*set_guest_debug)(struct vcpu *vcpu, uint32_t old_control);
     /* Sets the vcpu up as a control-domain vcpu starting in 64-bit mode. */
     void (*setup_control_vcpu)(struct vcpu *vcpu, uint64_t entry,
                                uint64_t cr3, uint64_t rdi, uint64_t rsi);

@@ -2,12 +2,14 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/guest_access.h"
 #include "hv/memory.h"
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
 #include "hv/trap.h"
 #include "hv/x86.h"
+#include "mmu/dirty_log.h"
 
 static struct object_cache vm_cache;
 static struct object_cache vcpu_cache;
@@ -79,6 +81,19 @@ void vm_get(struct vm *vm)
     __atomic_add_fetch(&vm->refs, 1, __ATOMIC_RELAXED);
 }
 
+static uint64_t dirty_bitmap_frames(uint64_t slot_size)
+{
+    return (dirty_log_bytes(slot_size) + FRAME_SIZE - 1) / FRAME_SIZE;
+}
+
+/* Frees a slot's dirty bitmap, if it has one. */
+static void slot_free_bitmap(struct memory_slot *slot)
+{
+    if (slot->dirty_bitmap)
+        pages_free(virt_to_phys(slot->dirty_bitmap), dirty_bitmap_frames(slot->size));
+    slot->dirty_bitmap = NULL;
+}
+
 static void vm_destroy(struct vm *vm)
 {
     /* No handle names the VM any more, so no call can reach it or its
@@ -92,6 +107,8 @@ static void vm_destroy(struct vm *vm)
         if (!vm->is_control)
             __atomic_sub_fetch(&live_child_vcpus, 1, __ATOMIC_RELAXED);
     }
+    for (unsigned i = 0; i < HV_MAX_MEMORY_SLOTS; i++)
+        slot_free_bitmap(&vm->slots[i]);
     page_table_destroy(&vm->npt, npt_free_table);
     if (!vm->is_control)
         __atomic_sub_fetch(&live_child_vms, 1, __ATOMIC_RELAXED);
@@ -137,7 +154,10 @@ static long check_region(struct vm *vm, struct vm *owner,
 {
     if (r->slot >= HV_MAX_MEMORY_SLOTS)
         return -HV_ERANGE;
-    if (r->flags & ~(uint32_t)HV_MEM_READONLY)
+    if (r->flags & ~(uint32_t)(HV_MEM_READONLY | HV_MEM_LOG_DIRTY))
+        return -HV_EINVAL;
+    /* A read-only slot is never written: there would be nothing to log. */
+    if ((r->flags & HV_MEM_READONLY) && (r->flags & HV_MEM_LOG_DIRTY))
         return -HV_EINVAL;
     if (r->size == 0)
         return vm->slots[r->slot].size ? 0 : -HV_ENOENT;
@@ -159,6 +179,39 @@ static long check_region(struct vm *vm, struct vm *owner,
     return 0;
 }
 
+/* A dirty-logged slot is mapped with 4 KiB pages and without write
+ * permission, so that the first write to each page faults and can be
+ * recorded (vm_resolve_dirty_fault); the others with the largest pages. */
+static int slot_map(struct vm *vm, const struct hv_memory_region *r, uint64_t host)
+{
+    if (r->flags & HV_MEM_LOG_DIRTY)
+        return page_table_map(&vm->npt, r->guest_phys, host, r->size,
+                              virt->nested_leaf_read, PAGE_4K);
+    return vm_map_host(vm, r->guest_phys, host, r->size, !(r->flags & HV_MEM_READONLY));
+}
+
+static long slot_create(struct vm *vm, struct memory_slot *slot,
+                        const struct hv_memory_region *r, uint64_t host)
+{
+    uint64_t *bitmap = NULL;
+    if (r->flags & HV_MEM_LOG_DIRTY) {
+        uint64_t phys = pages_alloc_zeroed(dirty_bitmap_frames(r->size), 0);
+        if (phys == FRAME_NONE)
+            return -HV_ENOMEM;
+        bitmap = phys_to_virt(phys);
+    }
+    int err = slot_map(vm, r, host);
+    if (err) {
+        /* Leave no half-made slot behind. */
+        page_table_unmap(&vm->npt, r->guest_phys, r->size);
+        if (bitmap)
+            pages_free(virt_to_phys(bitmap), dirty_bitmap_frames(r->size));
+        return err;
+    }
+    *slot = (struct memory_slot){ r->guest_phys, r->size, host, r->flags, bitmap };
+    return 0;
+}
+
 long vm_set_memory_region(struct vm *vm, struct vm *owner,
                           const struct hv_memory_region *region)
 {
@@ -169,23 +222,77 @@ long vm_set_memory_region(struct vm *vm, struct vm *owner,
     struct memory_slot *slot = &vm->slots[region->slot];
     if (region->size == 0) {
         err = page_table_unmap(&vm->npt, slot->guest_phys, slot->size);
+        slot_free_bitmap(slot);
         *slot = (struct memory_slot){ 0 };
     } else {
-        uint64_t host = owner->memory_base + region->control_addr;
-        err = vm_map_host(vm, region->guest_phys, host, region->size,
-                          !(region->flags & HV_MEM_READONLY));
-        if (err) {
-            /* Leave no half-made slot behind. */
-            page_table_unmap(&vm->npt, region->guest_phys, region->size);
-        } else {
-            *slot = (struct memory_slot){ region->guest_phys, region->size, host,
-                                          region->flags };
-        }
+        err = slot_create(vm, slot, region, owner->memory_base + region->control_addr);
     }
     vm_flush_translations(vm);
 out:
     spin_unlock(&vm->lock);
     return err;
+}
+
+long vm_get_dirty_log(struct vm *vm, struct vm *caller, uint64_t slot_index,
+                      uint64_t bitmap_gpa)
+{
+    if (slot_index >= HV_MAX_MEMORY_SLOTS)
+        return -HV_ERANGE;
+    spin_lock(&vm->lock);
+    struct memory_slot *slot = &vm->slots[slot_index];
+    uint64_t bytes = dirty_log_bytes(slot->size);
+    long err = slot->dirty_bitmap ? control_range_check(caller, bitmap_gpa, bytes, 8)
+                                  : -HV_ENOENT;
+    if (err)
+        goto out;
+    uint64_t *out = control_pointer(caller, bitmap_gpa);
+    bool protected = false;
+    for (uint64_t word = 0; word < bytes / 8; word++) {
+        uint64_t dirty = dirty_log_take_word(slot->dirty_bitmap, word);
+        __atomic_store_n(&out[word], dirty, __ATOMIC_RELAXED);
+        for (unsigned bit = 0; dirty; bit++, dirty >>= 1) {
+            if (!(dirty & 1))
+                continue;
+            uint64_t gpa = slot->guest_phys + (word * 64 + bit) * FRAME_SIZE;
+            page_table_update_leaf(&vm->npt, gpa, 0, virt->nested_leaf_write);
+            protected = true;
+        }
+    }
+    /* Until every vcpu has dropped the writable translations, a write
+     * could land unrecorded; RUN takes a fresh TLB tag after this. */
+    if (protected)
+        vm_flush_translations(vm);
+out:
+    spin_unlock(&vm->lock);
+    return err;
+}
+
+/* Runs on the faulting vcpu's CPU. The VM lock keeps the slot and its
+ * bitmap from being deleted meanwhile; it is taken once per page and log
+ * round, not on the hot path. No TLB flush: a nested fault, like a #PF,
+ * drops the translation that faulted (SDM 3C, "Operations that Invalidate
+ * Cached Mappings"; KVM relies on the same on AMD), so the retried write
+ * walks the tables again and finds the write bit. */
+bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
+{
+    if (!write || vm->is_control)
+        return false;
+    bool resolved = false;
+    spin_lock(&vm->lock);
+    for (unsigned i = 0; i < HV_MAX_MEMORY_SLOTS; i++) {
+        struct memory_slot *slot = &vm->slots[i];
+        if (!slot->dirty_bitmap || guest_phys < slot->guest_phys ||
+            guest_phys - slot->guest_phys >= slot->size)
+            continue;
+        uint64_t page = (guest_phys - slot->guest_phys) / FRAME_SIZE;
+        resolved = page_table_update_leaf(&vm->npt, guest_phys & ~(FRAME_SIZE - 1),
+                                          virt->nested_leaf_write, 0) == 0;
+        if (resolved)
+            dirty_log_mark(slot->dirty_bitmap, page);
+        break;
+    }
+    spin_unlock(&vm->lock);
+    return resolved;
 }
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,

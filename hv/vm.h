@@ -6,8 +6,12 @@
  * alike; the VM and its vcpus are destroyed when it drops to zero.
  *
  * Locking: `lock` guards slots, vcpus[] and the nested page tables. It is
- * taken by VM-wide calls (CREATE_VCPU, SET_MEMORY_REGION) and never by a
- * per-vcpu call, which only reads `npt.root` and `tlb_generation`. */
+ * taken by VM-wide calls (CREATE_VCPU, SET_MEMORY_REGION, GET_DIRTY_LOG)
+ * and never by a per-vcpu call, which only reads `npt.root` and
+ * `tlb_generation`. One exception, off the hot path: a guest's first write
+ * to a page of a dirty-logged slot since the last GET_DIRTY_LOG takes it on
+ * the vcpu's CPU (vm_resolve_dirty_fault), so that the slot cannot be
+ * deleted under it. */
 #ifndef HV_VM_H
 #define HV_VM_H
 
@@ -26,6 +30,9 @@ struct memory_slot {
     uint64_t size;          /* 0 = slot unused */
     uint64_t host_phys;
     uint32_t flags;
+    /* HV_MEM_LOG_DIRTY only: one bit a page (mmu/dirty_log.h), in
+     * hypervisor pages allocated with the slot and freed with it. */
+    uint64_t *dirty_bitmap;
 };
 
 struct vm {
@@ -56,6 +63,17 @@ void vm_put(struct vm *vm);
  * control_addr in the control domain `owner`. */
 long vm_set_memory_region(struct vm *vm, struct vm *owner,
                           const struct hv_memory_region *region);
+
+/* GET_DIRTY_LOG: copies the dirty bitmap of slot `slot` to `bitmap_gpa` in
+ * the control domain `caller`, clears it, write-protects the pages it named
+ * again and flushes the VM's translations. 0 or a negated HV_E* code. */
+long vm_get_dirty_log(struct vm *vm, struct vm *caller, uint64_t slot,
+                      uint64_t bitmap_gpa);
+
+/* A nested fault at `guest_phys` on a vcpu of `vm`: if it is a write to a
+ * dirty-logged slot, records the page as dirty, makes it writable and
+ * returns true (the guest resumes and retries the write); else false. */
+bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write);
 
 /* Maps [guest_phys, +size) of `vm` to host-physical memory directly; used to
  * build the control domain. */

@@ -1,5 +1,7 @@
 #include "mmu/page_table.h"
 
+#include <stddef.h>
+
 #include "abi/hv_errno.h"
 
 #define ENTRIES 512
@@ -132,5 +134,35 @@ uint64_t page_table_lookup(const struct page_table *pt, uint64_t va,
         }
         table_phys = entry & PTE_ADDR_MASK;
     }
+    return 0;
+}
+
+/* The 4 KiB leaf entry mapping `va`, or NULL (not mapped, or by a large
+ * page: dirty logging maps its slots with 4 KiB pages only). */
+static uint64_t *leaf_4k(const struct page_table *pt, uint64_t va)
+{
+    uint64_t table_phys = pt->root;
+    for (int l = 3; l > 0; l--) {
+        uint64_t entry = table_at(pt, table_phys)[(va >> (12 + 9 * l)) % ENTRIES];
+        if (!(entry & PTE_PRESENT) || entry & PTE_LARGE)
+            return NULL;
+        table_phys = entry & PTE_ADDR_MASK;
+    }
+    uint64_t *leaf = &table_at(pt, table_phys)[(va >> 12) % ENTRIES];
+    return *leaf & PTE_PRESENT ? leaf : NULL;
+}
+
+int page_table_update_leaf(struct page_table *pt, uint64_t va,
+                           uint64_t set, uint64_t clear)
+{
+    uint64_t *leaf = leaf_4k(pt, va);
+    if (!leaf)
+        return -HV_ENOENT;
+    /* Locked operations: another CPU's page walker may be setting the
+     * accessed or dirty bit of this entry at the same time. */
+    if (set)
+        __atomic_or_fetch(leaf, set, __ATOMIC_SEQ_CST);
+    if (clear)
+        __atomic_and_fetch(leaf, ~clear, __ATOMIC_SEQ_CST);
     return 0;
 }

@@ -54,6 +54,13 @@ int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size);
 void page_table_destroy(struct page_table *pt,
                         void (*free_table)(uint64_t phys, void *ctx));
 
+/* Sets then clears flags of the 4 KiB leaf mapping `va` (one locked
+ * read-modify-write, so that bits the hardware sets concurrently, such as
+ * accessed and dirty, are kept). Returns 0, or -HV_ENOENT when `va` is not
+ * mapped by a 4 KiB leaf. The caller flushes the TLBs. */
+int page_table_update_leaf(struct page_table *pt, uint64_t va,
+                           uint64_t set, uint64_t clear);
+
 /* Looks up `va`. Returns the leaf entry (with its level in *level) or 0. */
 uint64_t page_table_lookup(const struct page_table *pt, uint64_t va,
                            enum page_level *level);

@@ -49,6 +49,14 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
 void svm_write_efer(struct vcpu *vcpu, uint64_t value);
+/* Interrupt injection and guest debugging (svm_events.c). */
+bool svm_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
+void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
+void svm_set_interrupt_window(struct vcpu *vcpu, bool on);
+void svm_set_guest_debug(struct vcpu *vcpu, uint32_t old_control);
+void svm_decode_debug(struct vcpu *vcpu, struct exit_record *exit);
+bool svm_arm_breakpoints(const struct vcpu *vcpu);
+void svm_disarm_breakpoints(void);
 /* The vcpu's MSRs (svm_msrs.c). */
 bool svm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 bool svm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);

@@ -26,27 +26,17 @@
  */
 #include "hv/vcpu.h"
 
-#define G(reg) VCPU_GPRS + GPRS_##reg
-
     .section .text
     .code64
     .global svm_guest_loop
 svm_guest_loop:
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    push_host_callee_saved
     push %rcx
     push %rdx
     push %rsi
     push %rdi
     sub $8, %rsp
-    mov G(R12)(%rdi), %r12
-    mov G(R13)(%rdi), %r13
-    mov G(R14)(%rdi), %r14
-    mov G(R15)(%rdi), %r15
+    load_guest_r12_r15 %rdi
 
 enter_guest:
     mov 16(%rsp), %rax
@@ -54,33 +44,14 @@ enter_guest:
     clgi
     sti
     vmload %rax
-    mov G(RBX)(%rsi), %rbx
-    mov G(RCX)(%rsi), %rcx
-    mov G(RDX)(%rsi), %rdx
-    mov G(RDI)(%rsi), %rdi
-    mov G(RBP)(%rsi), %rbp
-    mov G(R8)+0(%rsi), %r8
-    mov G(R8)+8(%rsi), %r9
-    mov G(R8)+16(%rsi), %r10
-    mov G(R8)+24(%rsi), %r11
-    mov G(RSI)(%rsi), %rsi
+    load_guest_registers
     vmrun %rax
     vmsave %rax
     cli
 
     push %rsi                           /* the guest's RSI frees a register */
     mov 16(%rsp), %rsi
-    mov %rbx, G(RBX)(%rsi)
-    mov %rcx, G(RCX)(%rsi)
-    mov %rdx, G(RDX)(%rsi)
-    mov %rdi, G(RDI)(%rsi)
-    mov %rbp, G(RBP)(%rsi)
-    mov %r8, G(R8)+0(%rsi)
-    mov %r9, G(R8)+8(%rsi)
-    mov %r10, G(R8)+16(%rsi)
-    mov %r11, G(R8)+24(%rsi)
-    popq G(RSI)(%rsi)
-    xor %ebp, %ebp
+    save_guest_registers
     mov 24(%rsp), %rax
     vmload %rax
     stgi
@@ -91,17 +62,9 @@ enter_guest:
     jz enter_guest
 
     mov 8(%rsp), %rsi
-    mov %r12, G(R12)(%rsi)
-    mov %r13, G(R13)(%rsi)
-    mov %r14, G(R14)(%rsi)
-    mov %r15, G(R15)(%rsi)
+    save_guest_r12_r15 %rsi
     add $40, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbx
-    pop %rbp
+    pop_host_callee_saved
     ret
 
     .section .note.GNU-stack, "", @progbits

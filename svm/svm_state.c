@@ -35,7 +35,7 @@ void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
     r->r14 = g->r14;
     r->r15 = g->r15;
     r->rip = s->rip;
-    r->rflags = s->rflags;
+    r->rflags = vcpu_rflags_to_abi(vcpu, s->rflags);
 }
 
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
@@ -52,7 +52,7 @@ void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     s->rip = r->rip;
     /* Bit 1 is always set; VM (17) and the reserved bits are not ours to
      * allow (no virtual-8086 support). */
-    s->rflags = (r->rflags & 0x3d7fd5ull) | 0x2;
+    s->rflags = vcpu_rflags_from_abi(vcpu, (r->rflags & 0x3d7fd5ull) | 0x2);
     vcpu->pending_in_size = 0; /* a new RIP abandons an unfinished IN */
 }
 

@@ -126,6 +126,8 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     switch (code) {
     case VMEXIT_INTR: exit->kind = EXIT_INTERRUPT; break;
     case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
+    case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
+    case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
     case VMEXIT_CPUID: exit->kind = EXIT_CPUID; exit->instruction_length = 2; break;
     case VMEXIT_HLT: exit->kind = EXIT_HLT; exit->instruction_length = 1; break;
     case VMEXIT_VMMCALL: exit->kind = EXIT_HYPERCALL; exit->instruction_length = 3; break;
@@ -171,6 +173,21 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->instruction_length = (uint32_t)(vmcb->control.next_rip - exit->rip);
 }
 
+/* What EXITINTINFO leaves to inject again. An external interrupt can only
+ * be INTERRUPT's (physical ones exit before they reach a guest): it goes
+ * back to the vcpu's pending one, to be injected when the guest can take
+ * it, and survives a RUN that returns and a state set in between. */
+static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info)
+{
+    if (!(info & EVENT_VALID))
+        return 0;
+    if ((info & EVENT_TYPE_MASK) != EVENT_TYPE_INTR)
+        return info;
+    vcpu->irq_pending = 1;
+    vcpu->irq_vector = (uint8_t)info;
+    return 0;
+}
+
 int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_phys,
                    int (*on_exit)(struct vcpu *vcpu));
 
@@ -200,8 +217,7 @@ static int svm_exit(struct vcpu *vcpu)
          * exits that can happen during delivery carry one: faults,
          * interrupts, nested page faults. */
         if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
-            vmcb->control.event_inject = vmcb->control.exit_int_info & EVENT_VALID
-                                             ? vmcb->control.exit_int_info : 0;
+            vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
         decode(vcpu, &exit);
         stop = vcpu->exit_handler(vcpu, &exit);
         vmcb->save.rax = vcpu->gprs.rax;
@@ -224,8 +240,15 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
+    bool armed = false;
+    if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP) {
+        vcpu_load_debug_addresses(vcpu); /* VMRUN does not switch DR0-DR3 */
+        armed = svm_arm_breakpoints(vcpu);
+    }
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
                                 svm_exit);
+    if (armed)
+        svm_disarm_breakpoints();
     vcpu->gprs.rax = vmcb->save.rax;
     return result;
 }

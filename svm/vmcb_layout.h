@@ -104,6 +104,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 /* intercept_misc1 (vector 3, APM B-1) */
 #define INTERCEPT_INTR       (1u << 0)
 #define INTERCEPT_NMI        (1u << 1)
+#define INTERCEPT_VINTR      (1u << 4)
 #define INTERCEPT_CPUID      (1u << 18)
 #define INTERCEPT_HLT        (1u << 24)
 #define INTERCEPT_INVLPGA    (1u << 26)
@@ -121,7 +122,14 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT2_MONITOR   (1u << 10)
 #define INTERCEPT2_MWAIT     (1u << 11)
 
+/* int_control (15.21.1): a virtual interrupt the guest takes at its
+ * priority, whatever V_TPR says; with INTERCEPT_VINTR it only makes an
+ * exit when the guest could take it (the interrupt window). */
+#define V_IRQ                (1ull << 8)
+#define V_INTR_PRIO_MAX      (0xfull << 16)
+#define V_IGN_TPR            (1ull << 20)
 #define V_INTR_MASKING       (1ull << 24)
+#define INT_STATE_SHADOW     1ull
 #define NP_ENABLE            1ull
 #define TLB_CONTROL_NONE     0
 #define TLB_CONTROL_FLUSH_ALL 1
@@ -129,12 +137,16 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 /* EVENTINJ (15.20) */
 #define EVENT_VALID          (1ull << 31)
 #define EVENT_ERROR_VALID    (1ull << 11)
+#define EVENT_TYPE_MASK      (7ull << 8)
+#define EVENT_TYPE_INTR      (0ull << 8)
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
 
 /* Exit codes (appendix C) */
 #define VMEXIT_EXCEPTION_BASE 0x40
+#define VMEXIT_EXCEPTION_DB  0x41
 #define VMEXIT_INTR          0x60
 #define VMEXIT_NMI           0x61
+#define VMEXIT_VINTR         0x64
 #define VMEXIT_CPUID         0x72
 #define VMEXIT_HLT           0x78
 #define VMEXIT_INVLPGA       0x7a

@@ -102,6 +102,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PIN_NMI_EXITING                (1u << 3)
 #define PIN_PREEMPTION_TIMER           (1u << 6)
 /* Primary processor-based controls (24.6.2) */
+#define PROC_INTERRUPT_WINDOW_EXITING  (1u << 2)
 #define PROC_USE_TSC_OFFSETTING        (1u << 3)
 #define PROC_HLT_EXITING               (1u << 7)
 #define PROC_MWAIT_EXITING             (1u << 10)
@@ -118,6 +119,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC2_ENABLE_VPID              (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
 /* VM-exit controls (24.7.1) */
+#define EXIT_SAVE_DEBUG_CONTROLS       (1u << 2)
 #define EXIT_HOST_ADDRESS_SPACE_SIZE   (1u << 9)
 #define EXIT_SAVE_PAT                  (1u << 18)
 #define EXIT_LOAD_PAT                  (1u << 19)
@@ -125,6 +127,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_LOAD_EFER                 (1u << 21)
 #define EXIT_SAVE_PREEMPTION_TIMER     (1u << 22)
 /* VM-entry controls (24.8.1) */
+#define ENTRY_LOAD_DEBUG_CONTROLS      (1u << 2)
 #define ENTRY_IA32E_MODE_GUEST         (1u << 9)
 #define ENTRY_LOAD_PAT                 (1u << 14)
 #define ENTRY_LOAD_EFER                (1u << 15)
@@ -146,6 +149,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_EXCEPTION_NMI      0
 #define EXIT_REASON_EXTERNAL_INTERRUPT 1
 #define EXIT_REASON_TRIPLE_FAULT       2
+#define EXIT_REASON_INTERRUPT_WINDOW   7
 #define EXIT_REASON_CPUID              10
 #define EXIT_REASON_HLT                12
 #define EXIT_REASON_VMCALL             18
@@ -172,7 +176,11 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 /* Event injection (24.8.3) */
 #define INTR_INFO_VALID                (1u << 31)
 #define INTR_INFO_DELIVER_ERROR        (1u << 11)
+#define INTR_TYPE_MASK                 (7u << 8)
+#define INTR_TYPE_EXTERNAL             (0u << 8)
 #define INTR_TYPE_HARDWARE_EXCEPTION   (3u << 8)
+/* Guest interruptibility state (24.4.2): blocking by STI, by MOV SS */
+#define INTERRUPTIBILITY_STI_MOV_SS    3u
 
 /* EPT pointer (24.6.11); the entries are in mmu/nested_formats.h */
 #define EPTP_WB                        6ull

@@ -60,6 +60,12 @@ void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
 /* EFER with LMA and the IA-32e-mode entry control made to agree. */
 void vmx_write_efer(struct vcpu *vcpu, uint64_t value);
+/* Interrupt injection and guest debugging (vmx_events.c). */
+bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
+void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
+void vmx_set_interrupt_window(struct vcpu *vcpu, bool on);
+void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old_control);
+void vmx_decode_debug(struct exit_record *exit);
 /* The vcpu's MSRs (vmx_msrs.c). */
 bool vmx_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 bool vmx_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);

@@ -59,11 +59,14 @@ static int compute_controls(char *why, size_t size)
     c->proc2 = vmx_control_value(rdmsr(MSR_VMX_PROCBASED_CTLS2), PROC2_ENABLE_EPT,
                                  PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST, &missing[2]);
     c->exit = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS),
-                                EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER |
+                                /* DR7 is the guest's own (DEBUG_GUEST) */
+                                EXIT_SAVE_DEBUG_CONTROLS |
+                                    EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_EFER |
                                     EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
                                 EXIT_SAVE_PREEMPTION_TIMER, &missing[3]);
     c->entry = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_ENTRY_CTLS : MSR_VMX_ENTRY_CTLS),
-                                 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &missing[4]);
+                                 ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_EFER |
+                                     ENTRY_LOAD_PAT, 0, &missing[4]);
     static const char *const names[5] = { "pin-based", "processor-based",
                                           "secondary", "VM-exit", "VM-entry" };
     for (int i = 0; i < 5; i++) {
@@ -72,6 +75,12 @@ static int compute_controls(char *why, size_t size)
                               "hypervisor needs", names[i], missing[i]);
             return -HV_ENOTSUP;
         }
+    }
+    /* Interrupt-window exiting is switched on per vcpu while INTERRUPT
+     * waits for the guest (vmx_events.c), never on in vmx_controls. */
+    if (!(proc_cap >> 32 & PROC_INTERRUPT_WINDOW_EXITING)) {
+        format(why, size, "the CPU lacks VMX interrupt-window exiting");
+        return -HV_ENOTSUP;
     }
     /* CR3 accesses must not exit: the guest owns CR3 under EPT. */
     if (c->proc & (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING)) {
@@ -180,6 +189,10 @@ const struct virt_backend vmx_backend = {
     .set_sregs = vmx_set_sregs,
     .skip_instruction = vmx_skip_instruction,
     .inject_exception = vmx_inject_exception,
+    .interrupt_allowed = vmx_interrupt_allowed,
+    .inject_interrupt = vmx_inject_interrupt,
+    .set_interrupt_window = vmx_set_interrupt_window,
+    .set_guest_debug = vmx_set_guest_debug,
     .setup_control_vcpu = vmx_setup_control_vcpu,
     .get_msr = vmx_get_msr,
     .set_msr = vmx_set_msr,

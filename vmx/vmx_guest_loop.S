@@ -18,43 +18,25 @@
  */
 #include "hv/vcpu.h"
 
-#define G(reg) VCPU_GPRS + GPRS_##reg
 #define VMCS_HOST_RSP 0x6c14
 
     .section .text
     .code64
     .global vmx_guest_loop
 vmx_guest_loop:
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    push_host_callee_saved
     push %rsi
     push %rdi
     sub $8, %rsp
     mov $VMCS_HOST_RSP, %rax
     vmwrite %rsp, %rax
-    mov G(R12)(%rdi), %r12
-    mov G(R13)(%rdi), %r13
-    mov G(R14)(%rdi), %r14
-    mov G(R15)(%rdi), %r15
+    load_guest_r12_r15 %rdi
 
 enter_guest:
     mov 8(%rsp), %rsi
     cmpb $0, VCPU_LAUNCHED(%rsi)        /* flags survive the MOVs below */
-    mov G(RAX)(%rsi), %rax
-    mov G(RBX)(%rsi), %rbx
-    mov G(RCX)(%rsi), %rcx
-    mov G(RDX)(%rsi), %rdx
-    mov G(RDI)(%rsi), %rdi
-    mov G(RBP)(%rsi), %rbp
-    mov G(R8)+0(%rsi), %r8
-    mov G(R8)+8(%rsi), %r9
-    mov G(R8)+16(%rsi), %r10
-    mov G(R8)+24(%rsi), %r11
-    mov G(RSI)(%rsi), %rsi
+    mov GUEST_REG(RAX)(%rsi), %rax
+    load_guest_registers
     jne 1f
     vmlaunch
     jmp entry_failed
@@ -69,19 +51,9 @@ entry_failed:
 vmx_exit_entry:
     push %rsi
     mov 16(%rsp), %rsi
-    mov %rax, G(RAX)(%rsi)
-    mov %rbx, G(RBX)(%rsi)
-    mov %rcx, G(RCX)(%rsi)
-    mov %rdx, G(RDX)(%rsi)
-    mov %rdi, G(RDI)(%rsi)
-    mov %rbp, G(RBP)(%rsi)
-    mov %r8, G(R8)+0(%rsi)
-    mov %r9, G(R8)+8(%rsi)
-    mov %r10, G(R8)+16(%rsi)
-    mov %r11, G(R8)+24(%rsi)
-    popq G(RSI)(%rsi)
+    mov %rax, GUEST_REG(RAX)(%rsi)
+    save_guest_registers
     movb $1, VCPU_LAUNCHED(%rsi)
-    xor %ebp, %ebp
 
     mov 8(%rsp), %rdi
     call *16(%rsp)
@@ -89,17 +61,9 @@ vmx_exit_entry:
     jz enter_guest
 
     mov 8(%rsp), %rsi
-    mov %r12, G(R12)(%rsi)
-    mov %r13, G(R13)(%rsi)
-    mov %r14, G(R14)(%rsi)
-    mov %r15, G(R15)(%rsi)
+    save_guest_r12_r15 %rsi
     add $24, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbx
-    pop %rbp
+    pop_host_callee_saved
     ret
 
     .section .note.GNU-stack, "", @progbits

@@ -174,7 +174,7 @@ void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *r)
     r->r14 = g->r14;
     r->r15 = g->r15;
     r->rip = vmread(VMCS_GUEST_RIP);
-    r->rflags = vmread(VMCS_GUEST_RFLAGS);
+    r->rflags = vcpu_rflags_to_abi(vcpu, vmread(VMCS_GUEST_RFLAGS));
     vmcs_release(vcpu, acquired);
 }
 
@@ -189,7 +189,7 @@ void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     };
     vmwrite(VMCS_GUEST_RSP, r->rsp);
     vmwrite(VMCS_GUEST_RIP, r->rip);
-    vmwrite(VMCS_GUEST_RFLAGS, (r->rflags & 0x3d7fd5ull) | 0x2);
+    vmwrite(VMCS_GUEST_RFLAGS, vcpu_rflags_from_abi(vcpu, (r->rflags & 0x3d7fd5ull) | 0x2));
     vcpu->pending_in_size = 0;
     vmcs_release(vcpu, acquired);
 }

@@ -8,6 +8,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/rflags.h"
 #include "hv/time.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
@@ -161,7 +162,11 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
         exit->kind = (exit->info2 & 0x700) == 0x200 ? EXIT_NMI : EXIT_EXCEPTION;
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG &&
+            vcpu->debug.control)
+            vmx_decode_debug(exit);
         break;
+    case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
@@ -241,7 +246,12 @@ static int vmx_exit(struct vcpu *vcpu)
     /* An event whose delivery the exit interrupted must be delivered again
      * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
     uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-    if ((vectoring & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
+    if ((vectoring & INTR_INFO_VALID) && (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
+        /* Only INTERRUPT's can be (physical ones exit before they reach a
+         * guest): back to pending, injected when the guest can take it. */
+        vcpu->irq_pending = 1;
+        vcpu->irq_vector = (uint8_t)vectoring;
+    } else if ((vectoring & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, vectoring & ~0x1000u);
         if (vectoring & INTR_INFO_DELIVER_ERROR)
             vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
@@ -274,6 +284,8 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         }
     }
     write_host_state();
+    if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
+        vcpu_load_debug_addresses(vcpu); /* VM entry does not load DR0-DR3 */
     vcpu->exit_handler = on_exit;
     int result = vmx_guest_loop(vcpu, vmx_exit);
     vmcs_release(vcpu, acquired);

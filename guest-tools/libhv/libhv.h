@@ -80,6 +80,9 @@ static inline long hv_create_vcpu(hv_handle_t vm, uint32_t slot, struct hv_run *
 { return hv_call(HV_CALL_CREATE_VCPU, (uint64_t)vm, slot, hv_gpa(run_page), 0, 0, 0); }
 static inline long hv_set_memory_region(hv_handle_t vm, const struct hv_memory_region *region)
 { return hv_call(HV_CALL_SET_MEMORY_REGION, (uint64_t)vm, hv_gpa(region), 0, 0, 0, 0); }
+/* bitmap: HV_DIRTY_LOG_BYTES(slot size) bytes, 8-byte aligned. */
+static inline long hv_get_dirty_log(hv_handle_t vm, uint32_t slot, uint64_t *bitmap)
+{ return hv_call(HV_CALL_GET_DIRTY_LOG, (uint64_t)vm, slot, hv_gpa(bitmap), 0, 0, 0); }
 
 /* On a vcpu handle. */
 static inline long hv_run(hv_handle_t vcpu)
@@ -99,6 +102,11 @@ static inline long hv_set_msrs(hv_handle_t vcpu, const struct hv_msrs *msrs)
 { return hv_call(HV_CALL_SET_MSRS, (uint64_t)vcpu, hv_gpa(msrs), 0, 0, 0, 0); }
 static inline long hv_translate(hv_handle_t vcpu, struct hv_translation *translation)
 { return hv_call(HV_CALL_TRANSLATE, (uint64_t)vcpu, hv_gpa(translation), 0, 0, 0, 0); }
+/* INTERRUPT: vector 0..255; -HV_EBUSY while an earlier one is pending. */
+static inline long hv_interrupt(hv_handle_t vcpu, uint32_t vector)
+{ return hv_call(HV_CALL_INTERRUPT, (uint64_t)vcpu, vector, 0, 0, 0, 0); }
+static inline long hv_debug_guest(hv_handle_t vcpu, const struct hv_guest_debug *debug)
+{ return hv_call(HV_CALL_DEBUG_GUEST, (uint64_t)vcpu, hv_gpa(debug), 0, 0, 0, 0); }
 static inline long hv_kick(hv_handle_t vcpu)
 { return hv_call(HV_CALL_KICK, (uint64_t)vcpu, 0, 0, 0, 0, 0); }
 

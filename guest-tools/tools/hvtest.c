@@ -34,6 +34,9 @@ static const struct hvtest_case *const areas[] = {
     hvtest_msrs_refused_cases,
     hvtest_translate_cases,
     hvtest_kick_cases,
+    hvtest_dirty_cases,
+    hvtest_interrupt_cases,
+    hvtest_debug_cases,
 };
 
 /* State of the running test. */

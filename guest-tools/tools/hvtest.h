@@ -10,7 +10,8 @@
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
  * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
- * hvtest_translate.c, hvtest_kick.c.
+ * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
+ * hvtest_debug.c.
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -47,6 +48,9 @@ extern const struct hvtest_case hvtest_msrs_cases[];
 extern const struct hvtest_case hvtest_msrs_refused_cases[];
 extern const struct hvtest_case hvtest_translate_cases[];
 extern const struct hvtest_case hvtest_kick_cases[];
+extern const struct hvtest_case hvtest_dirty_cases[];
+extern const struct hvtest_case hvtest_interrupt_cases[];
+extern const struct hvtest_case hvtest_debug_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

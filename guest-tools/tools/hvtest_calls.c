@@ -78,7 +78,7 @@ static void check_extension_unknown_returns_0(void)
     /* 1 << 32 | 1 would read as HV_CAP_MAX_VCPUS if the hypervisor cut the
      * argument to 32 bits. */
     static const uint64_t unknown[] = {
-        0, 6, 7, 100, 1000, 0xffffffffull, (1ull << 32) | HV_CAP_MAX_VCPUS,
+        0, 63, 100, 1000, 0xffffffffull, (1ull << 32) | HV_CAP_MAX_VCPUS,
         ~0ull,
     };
 

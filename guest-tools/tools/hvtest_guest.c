@@ -248,6 +248,7 @@ const char *hvt_exit_name(uint32_t reason)
     case HV_EXIT_DEBUG:          return "HV_EXIT_DEBUG";
     case HV_EXIT_HLT:            return "HV_EXIT_HLT";
     case HV_EXIT_MMIO:           return "HV_EXIT_MMIO";
+    case HV_EXIT_IRQ_WINDOW_OPEN: return "HV_EXIT_IRQ_WINDOW_OPEN";
     case HV_EXIT_SHUTDOWN:       return "HV_EXIT_SHUTDOWN";
     case HV_EXIT_FAIL_ENTRY:     return "HV_EXIT_FAIL_ENTRY";
     case HV_EXIT_INTR:           return "HV_EXIT_INTR";

@@ -29,6 +29,7 @@ static const struct call_desc calls[] = {
     { HV_CALL_GET_STATS, "GET_STATS", ON_SYSTEM },
     { HV_CALL_CREATE_VCPU, "CREATE_VCPU", ON_VM },
     { HV_CALL_SET_MEMORY_REGION, "SET_MEMORY_REGION", ON_VM },
+    { HV_CALL_GET_DIRTY_LOG, "GET_DIRTY_LOG", ON_VM },
     { HV_CALL_RUN, "RUN", ON_VCPU },
     { HV_CALL_GET_REGS, "GET_REGS", ON_VCPU },
     { HV_CALL_SET_REGS, "SET_REGS", ON_VCPU },
@@ -37,6 +38,8 @@ static const struct call_desc calls[] = {
     { HV_CALL_GET_MSRS, "GET_MSRS", ON_VCPU },
     { HV_CALL_SET_MSRS, "SET_MSRS", ON_VCPU },
     { HV_CALL_TRANSLATE, "TRANSLATE", ON_VCPU },
+    { HV_CALL_INTERRUPT, "INTERRUPT", ON_VCPU },
+    { HV_CALL_DEBUG_GUEST, "DEBUG_GUEST", ON_VCPU },
     { HV_CALL_KICK, "KICK", ON_VCPU },
     { HV_CALL_CLOSE, "CLOSE", ON_ANY },
     { HV_CALL_DUP, "DUP", ON_ANY },
@@ -52,6 +55,8 @@ struct call_args {
     struct hv_sregs sregs;
     struct hv_msrs msrs;                   /* count 0 */
     struct hv_translation translation;
+    struct hv_guest_debug debug;           /* control 0: debugging off */
+    uint64_t dirty_bitmap[1];
     char text[16];
 };
 static struct call_args *args;
@@ -82,10 +87,13 @@ static long call_with(const struct call_desc *c, long handle)
     case HV_CALL_GET_STATS: a1 = gpa(&args->stats); break;
     case HV_CALL_CREATE_VCPU: a1 = 5; a2 = gpa(spare_run); break;
     case HV_CALL_SET_MEMORY_REGION: a1 = gpa(&args->region); break;
+    case HV_CALL_GET_DIRTY_LOG: a1 = 7; a2 = gpa(args->dirty_bitmap); break;
     case HV_CALL_GET_REGS: case HV_CALL_SET_REGS: a1 = gpa(&args->regs); break;
     case HV_CALL_GET_SREGS: case HV_CALL_SET_SREGS: a1 = gpa(&args->sregs); break;
     case HV_CALL_GET_MSRS: case HV_CALL_SET_MSRS: a1 = gpa(&args->msrs); break;
     case HV_CALL_TRANSLATE: a1 = gpa(&args->translation); break;
+    case HV_CALL_INTERRUPT: a1 = 0x30; break;
+    case HV_CALL_DEBUG_GUEST: a1 = gpa(&args->debug); break;
     case HV_CALL_DUP: a1 = HV_RIGHTS_ALL; break;
     default: break;
     }
@@ -293,6 +301,10 @@ static void missing_rights_on_vm_handle_give_eperm(void)
     if (h < 0 || !hvt_stats(&before) || !hvt_err(hv_create_vcpu(h, 0, page_alloc(HV_RUN_PAGE_SIZE)), -HV_EPERM,
                           "CREATE_VCPU without CREATE") ||
         !hvt_stats_unchanged(&before, "after the refused CREATE_VCPU"))
+        return;
+    h = without(vm, HV_RIGHT_READ);
+    if (h < 0 || !hvt_err(hv_get_dirty_log(h, 0, (uint64_t *)mem), -HV_EPERM,
+                          "GET_DIRTY_LOG without READ"))
         return;
     h = without(vm, HV_RIGHT_WRITE);
     region->slot = 0;

@@ -1,0 +1,167 @@
+/*
+ * DEBUG_GUEST (abi/README.md section 7) by its effect: single-stepping
+ * stops after each instruction with HV_EXIT_DEBUG, the new RIP and DR6.BS,
+ * and hides its TF from GET_REGS; a hardware execute breakpoint (slot 0 or
+ * 3) stops at its address with that slot's DR6 bit, the next RUN executes
+ * the instruction, and turning debugging off gives the guest back the DR7
+ * it wrote itself. Malformed arguments and missing rights are refused.
+ */
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/format.h"
+#include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/tools/hvtest.h"
+
+#define DR6_BS (1ull << 14)
+#define RFLAGS_TF (1ull << 8)
+#define GUEST_DR7 0x700u           /* LE and GE: harmless, and visible */
+
+/* RUN gives HV_EXIT_DEBUG at pc with the DR6 bit `dr6_bit`. */
+static int run_expect_debug(struct vm_instance *vm, uint32_t pc, uint64_t dr6_bit,
+                            const char *what)
+{
+    const struct hv_run *run = vm->run;
+    char label[96];
+
+    if (!hvt_run(vm) || !hvt_exit_is(vm, HV_EXIT_DEBUG, what))
+        return 0;
+    snprintf(label, sizeof(label), "%s: debug.pc", what);
+    if (!hvt_eq(run->debug.pc, pc, label))
+        return 0;
+    snprintf(label, sizeof(label), "%s: exit_rip", what);
+    if (!hvt_eq(run->exit_rip, pc, label))
+        return 0;
+    snprintf(label, sizeof(label), "%s: debug.exception", what);
+    if (!hvt_eq(run->debug.exception, 1, label))
+        return 0;
+    snprintf(label, sizeof(label), "%s: DR6 0x%lx has bit 0x%lx", what,
+             run->debug.dr6, dr6_bit);
+    return hvt_true((run->debug.dr6 & dr6_bit) != 0, label);
+}
+
+static long set_debug(struct vm_instance *vm, uint32_t control, unsigned slot,
+                      uint64_t address, uint64_t dr7)
+{
+    struct hv_guest_debug *debug = page_alloc(sizeof(*debug));
+
+    memset(debug, 0, sizeof(*debug));
+    debug->control = control;
+    debug->debugreg[slot] = address;
+    debug->debugreg[7] = dr7;
+    return hv_debug_guest(vm->vcpu, debug);
+}
+
+static void single_step_reports_each_pc(void)
+{
+    static const uint8_t inc_eax_nop[] = { 0x40, 0x90 };
+    struct vm_instance vm;
+    struct hvt_code code;
+    struct hv_regs regs;
+    uint32_t inc, nop, out;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_mov_eax_imm(&code, 1);
+    inc = hvt_bytes(&code, inc_eax_nop, sizeof(inc_eax_nop));
+    nop = inc + 1;
+    out = hvt_out_imm(&code, HVT_PORT_VALUE, 1);
+    hvt_hlt(&code);
+    if (!hvt_err(set_debug(&vm, HV_GUESTDBG_ENABLE | HV_GUESTDBG_SINGLESTEP, 0, 0, 0), 0,
+                 "DEBUG_GUEST single-step") ||
+        !run_expect_debug(&vm, inc, DR6_BS, "step over MOV") ||
+        !run_expect_debug(&vm, nop, DR6_BS, "step over INC") ||
+        !run_expect_debug(&vm, out, DR6_BS, "step over NOP") ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS while stepping") ||
+        !hvt_eq(regs.rax, 2, "EAX after three steps") ||
+        !hvt_eq(regs.rflags & RFLAGS_TF, 0, "RFLAGS.TF seen by GET_REGS while stepping") ||
+        !hvt_err(set_debug(&vm, 0, 0, 0, 0), 0, "DEBUG_GUEST off") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 1, 2, out, "RUN after stepping is off"))
+        return;
+    if (hvt_run(&vm) && hvt_exit_is(&vm, HV_EXIT_HLT, "RUN after the OUT") &&
+        hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS"))
+        hvt_eq(regs.rflags & RFLAGS_TF, 0, "RFLAGS.TF after stepping is off");
+}
+
+/* The guest writes its own DR7, then loops: mov eax, 5 (the breakpoint);
+ * mov eax, dr7; out eax; jmp back. */
+static void breakpoint_in_slot(unsigned slot)
+{
+    static const uint8_t mov_dr7_eax[] = { 0x0f, 0x23, 0xf8 },
+                         mov_eax_dr7[] = { 0x0f, 0x21, 0xf8 };
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t first, target, out;
+    uint8_t jmp[2] = { 0xeb, 0 };
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_mov_eax_imm(&code, GUEST_DR7);
+    hvt_bytes(&code, mov_dr7_eax, sizeof(mov_dr7_eax));
+    first = hvt_out_imm(&code, HVT_PORT_VALUE, 1);
+    target = hvt_mov_eax_imm(&code, 5);
+    hvt_bytes(&code, mov_eax_dr7, sizeof(mov_eax_dr7));
+    out = hvt_out_imm(&code, HVT_PORT_ECHO, 4);
+    jmp[1] = (uint8_t)(target - (code.at + 2));
+    hvt_bytes(&code, jmp, sizeof(jmp));
+    /* DR7: L<slot>, execute (R/W 00), length 1 (LEN 00). */
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 1, GUEST_DR7 & 0xff, first,
+                            "the OUT after the guest's MOV to DR7") ||
+        !hvt_err(set_debug(&vm, HV_GUESTDBG_ENABLE | HV_GUESTDBG_USE_HW_BP, slot, target,
+                           1ull << (2 * slot)), 0, "DEBUG_GUEST breakpoint") ||
+        !run_expect_debug(&vm, target, 1ull << slot, "RUN to the breakpoint"))
+        return;
+    /* The next RUN executes the instruction at the breakpoint... */
+    if (!hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, "RUN on from the breakpoint") ||
+        !hvt_eq(vm.run->exit_rip, out, "exit_rip after the breakpoint") ||
+        !run_expect_debug(&vm, target, 1ull << slot, "RUN round the loop to the breakpoint"))
+        return;
+    /* ... and off, the guest reads its own DR7 again. */
+    if (hvt_err(set_debug(&vm, 0, 0, 0, 0), 0, "DEBUG_GUEST off"))
+        hvt_run_expect_out(&vm, HVT_PORT_ECHO, 4, GUEST_DR7, out,
+                           "DR7 the guest reads with debugging off");
+}
+
+static void breakpoint_slot0_stops_at_address(void) { breakpoint_in_slot(0); }
+static void breakpoint_slot3_stops_at_address(void) { breakpoint_in_slot(3); }
+
+static void debug_guest_arguments_and_rights(void)
+{
+    struct vm_instance vm;
+    struct hv_guest_debug *debug = page_alloc(2 * sizeof(*debug));
+    uint64_t outside = 1ull << 40;
+    long no_write;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0)
+        return;
+    memset(debug, 0, 2 * sizeof(*debug));
+    debug->control = HV_GUESTDBG_ENABLE | 8;
+    if (!hvt_err(hv_debug_guest(vm.vcpu, debug), -HV_EINVAL, "DEBUG_GUEST control bit 3"))
+        return;
+    debug->control = 1u << 31;
+    if (!hvt_err(hv_debug_guest(vm.vcpu, debug), -HV_EINVAL, "DEBUG_GUEST control bit 31") ||
+        !hvt_err(hv_call(HV_CALL_DEBUG_GUEST, (uint64_t)vm.vcpu, hv_gpa(debug) + 4, 0, 0, 0, 0),
+                 -HV_EINVAL, "DEBUG_GUEST misaligned") ||
+        !hvt_err(hv_call(HV_CALL_DEBUG_GUEST, (uint64_t)vm.vcpu, outside, 0, 0, 0, 0),
+                 -HV_EFAULT, "DEBUG_GUEST outside the caller's memory"))
+        return;
+    debug->control = HV_GUESTDBG_ENABLE;
+    no_write = hvt_keep(hv_dup(vm.vcpu, HV_RIGHTS_ALL & ~HV_RIGHT_WRITE));
+    if (!hvt_ok(no_write, "DUP without WRITE") ||
+        !hvt_err(hv_debug_guest(no_write, debug), -HV_EPERM, "DEBUG_GUEST without WRITE") ||
+        !hvt_err(hv_debug_guest(vm.vm, debug), -HV_EBADTYPE, "DEBUG_GUEST on the VM handle"))
+        return;
+    /* Control without ENABLE is debugging off, whatever else it says. */
+    debug->control = HV_GUESTDBG_SINGLESTEP | HV_GUESTDBG_USE_HW_BP;
+    if (hvt_err(hv_debug_guest(vm.vcpu, debug), 0, "DEBUG_GUEST without ENABLE"))
+        hvt_err(hv_debug_guest(vm.vcpu, debug + 1), 0, "DEBUG_GUEST control 0");
+}
+
+const struct hvtest_case hvtest_debug_cases[] = {
+    { "debug_single_step_reports_each_pc", single_step_reports_each_pc },
+    { "debug_breakpoint_slot0_stops_at_address", breakpoint_slot0_stops_at_address },
+    { "debug_breakpoint_slot3_stops_at_address", breakpoint_slot3_stops_at_address },
+    { "debug_guest_arguments_and_rights", debug_guest_arguments_and_rights },
+    { NULL, NULL },
+};

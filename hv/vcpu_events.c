@@ -1,0 +1,115 @@
+/* Events a VMM puts into a vcpu: one queued external interrupt (INTERRUPT)
+ * with the interrupt window of the run page, and guest debugging
+ * (DEBUG_GUEST). The policy lives here, the mechanism in the backends'
+ * ops. Everything is called with the vcpu claimed. */
+#include "abi/hv_errno.h"
+#include "hv/rflags.h"
+#include "hv/vcpu.h"
+#include "hv/virt.h"
+
+/* At most one interrupt waits, as with KVM_INTERRUPT (no PIC, no APIC):
+ * a second one before the guest took the first is refused, not merged. */
+long vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+    if (vcpu->irq_pending)
+        return -HV_EBUSY;
+    vcpu->irq_vector = vector;
+    vcpu->irq_pending = 1;
+    return 0;
+}
+
+/* Injection is decided just before entry, on the state the guest will
+ * enter with: an interrupt injected while IF=0 would be taken anyway
+ * (event injection ignores IF), so it waits for the window instead. */
+void vcpu_prepare_events(struct vcpu *vcpu)
+{
+    bool requested = __atomic_load_n(&vcpu->run->request_interrupt_window,
+                                     __ATOMIC_RELAXED);
+    if (!vcpu->irq_pending && !requested && !vcpu->irq_window)
+        return; /* the common case costs no VMCS access */
+    bool if_flag;
+    bool allowed = virt->interrupt_allowed(vcpu, &if_flag);
+    if (vcpu->irq_pending && allowed) {
+        virt->inject_interrupt(vcpu, vcpu->irq_vector);
+        vcpu->irq_pending = 0;
+    }
+    vcpu->irq_window = vcpu->irq_pending || requested;
+    virt->set_interrupt_window(vcpu, vcpu->irq_window);
+}
+
+/* The window opened: the next entry injects a pending interrupt, or RUN
+ * tells the VMM that asked for the window. */
+int vcpu_interrupt_window_exit(struct vcpu *vcpu)
+{
+    bool if_flag;
+    vcpu->irq_window = 0;
+    virt->set_interrupt_window(vcpu, false);
+    if (vcpu->irq_pending)
+        return -1;
+    if (__atomic_load_n(&vcpu->run->request_interrupt_window, __ATOMIC_RELAXED) &&
+        virt->interrupt_allowed(vcpu, &if_flag))
+        return HV_EXIT_IRQ_WINDOW_OPEN;
+    return -1;
+}
+
+void vcpu_fill_interrupt_flags(struct vcpu *vcpu)
+{
+    bool if_flag;
+    bool allowed = virt->interrupt_allowed(vcpu, &if_flag);
+    vcpu->run->ready_for_interrupt_injection = !vcpu->irq_pending && allowed;
+    vcpu->run->if_flag = if_flag;
+}
+
+/* Control bits other than ENABLE mean nothing without it: debugging off
+ * is control 0, whatever else was passed. */
+long vcpu_set_guest_debug(struct vcpu *vcpu, const struct hv_guest_debug *debug)
+{
+    uint32_t control = debug->control; /* bits checked by the caller */
+    if (!(control & HV_GUESTDBG_ENABLE))
+        control = 0;
+    uint32_t old = vcpu->debug.control;
+    for (int i = 0; i < 4; i++)
+        vcpu->debug.addr[i] = debug->debugreg[i];
+    /* Enables and conditions only: bit 10 is fixed to 1, bits 11-15
+     * (general detect among them) are not a breakpoint's, and bits 63:32
+     * must be 0 (VM entry checks it). */
+    vcpu->debug.dr7 = (debug->debugreg[7] & 0xffff03ffull) | DR7_RESET;
+    vcpu->debug.control = control;
+    virt->set_guest_debug(vcpu, old);
+    return 0;
+}
+
+/* The guest's RFLAGS with our TF added or taken away as single-stepping
+ * starts or stops (the guest's own TF is kept meanwhile). */
+uint64_t vcpu_debug_rflags(struct vcpu *vcpu, uint32_t old, uint64_t rflags)
+{
+    bool was = old & HV_GUESTDBG_SINGLESTEP;
+    bool is = vcpu->debug.control & HV_GUESTDBG_SINGLESTEP;
+    if (is && !was) {
+        vcpu->debug.guest_tf = (rflags & RFLAGS_TF) != 0;
+        return rflags | RFLAGS_TF;
+    }
+    if (was && !is)
+        return (rflags & ~RFLAGS_TF) | (vcpu->debug.guest_tf ? RFLAGS_TF : 0);
+    return rflags;
+}
+
+/* The DR7 to load: ours while breakpoints are on, the guest's own (kept
+ * when ours went in) once they are off. */
+uint64_t vcpu_debug_dr7(struct vcpu *vcpu, uint32_t old, uint64_t dr7)
+{
+    bool was = old & HV_GUESTDBG_USE_HW_BP;
+    bool is = vcpu->debug.control & HV_GUESTDBG_USE_HW_BP;
+    if (is && !was)
+        vcpu->debug.guest_dr7 = dr7;
+    if (is)
+        return vcpu->debug.dr7;
+    return was ? vcpu->debug.guest_dr7 : dr7;
+}
+
+void vcpu_load_debug_addresses(const struct vcpu *vcpu)
+{
+    const uint64_t *a = vcpu->debug.addr;
+    __asm__ volatile("mov %0, %%dr0\n\tmov %1, %%dr1\n\tmov %2, %%dr2\n\tmov %3, %%dr3"
+                     :: "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]));
+}

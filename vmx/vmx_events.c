@@ -1,0 +1,74 @@
+/* VMX mechanism for INTERRUPT and DEBUG_GUEST (policy in hv/vcpu_events.c):
+ * external interrupts through the VM-entry interruption information, the
+ * interrupt window through interrupt-window exiting (SDM 3C 25.2), guest
+ * debugging through the #DB exception-bitmap bit, RFLAGS.TF and the
+ * VMCS's DR7. Each op makes the VMCS current if it is not (a state call
+ * between RUNs), and is cheap inside the run loop, where it is. */
+#include "hv/rflags.h"
+#include "hv/vcpu.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_instructions.h"
+
+bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    *if_flag = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    bool allowed = *if_flag &&
+                   !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS) &&
+                   !(vmread(VMCS_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID);
+    vmcs_release(vcpu, acquired);
+    return allowed;
+}
+
+void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | vector);
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t proc = vmread(VMCS_PROC_CONTROLS);
+    if (on)
+        proc |= PROC_INTERRUPT_WINDOW_EXITING;
+    else
+        proc &= ~(uint64_t)PROC_INTERRUPT_WINDOW_EXITING;
+    vmwrite(VMCS_PROC_CONTROLS, proc);
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t bitmap = vmread(VMCS_EXCEPTION_BITMAP);
+    if (vcpu->debug.control)
+        bitmap |= 1u << VECTOR_DEBUG;
+    else
+        bitmap &= ~(1ull << VECTOR_DEBUG);
+    vmwrite(VMCS_EXCEPTION_BITMAP, bitmap);
+    vmwrite(VMCS_GUEST_RFLAGS, vcpu_debug_rflags(vcpu, old, vmread(VMCS_GUEST_RFLAGS)));
+    vmwrite(VMCS_GUEST_DR7, vcpu_debug_dr7(vcpu, old, vmread(VMCS_GUEST_DR7)));
+    vmcs_release(vcpu, acquired);
+}
+
+/* A #DB exit: the exit qualification holds DR6's B0-B3, BD and BS (SDM 3C
+ * 27.2.1); the guest's DR6 is not written. After a breakpoint, RF lets the
+ * next RUN execute the instruction instead of stopping at it again. */
+void vmx_decode_debug(struct exit_record *exit)
+{
+    exit->kind = EXIT_DEBUG;
+    exit->info1 = DR6_RESET | (exit->info1 & 0x600f);
+    exit->info2 = vmread(VMCS_GUEST_DR7);
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    if (exit->info1 & DR6_B0_B3)
+        vmwrite(VMCS_GUEST_RFLAGS, rflags | RFLAGS_RF);
+    /* A step onto the instruction after STI or MOV SS: entry refuses TF
+     * with that blocking unless the single-step trap is left pending (SDM
+     * 3C 26.3.1.5), and then delivers it after that instruction. */
+    if ((rflags & RFLAGS_TF) &&
+        (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS))
+        vmwrite(VMCS_GUEST_PENDING_DEBUG, DR6_BS);
+}
