@@ -41,6 +41,7 @@ enum hv_call {
     HV_CALL_CREATE_VM = 2,
     HV_CALL_CONSOLE_WRITE = 3,
     HV_CALL_GET_STATS = 4,
+    HV_CALL_WAKE_CPU = 5,
     /* on a VM handle */
     HV_CALL_CREATE_VCPU = 16,
     HV_CALL_SET_MEMORY_REGION = 17,

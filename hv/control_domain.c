@@ -219,9 +219,13 @@ static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit
         take_pending_interrupt();
         return 0;
     case EXIT_HLT:
-        /* Nothing to do until an interrupt: sleep with IF open. */
+        /* Nothing to do until an interrupt or a WAKE_CPU: sleep with IF
+         * open. A wake that came before the HLT is not lost: its flag is
+         * checked with IF closed, and STI's shadow makes STI; HLT one step. */
         virt->skip_instruction(vcpu, exit);
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        if (!__atomic_exchange_n(&this_cpu()->wake_pending, false, __ATOMIC_ACQ_REL))
+            __asm__ volatile("sti; hlt; cli" ::: "memory");
+        __atomic_store_n(&this_cpu()->wake_pending, false, __ATOMIC_RELEASE);
         return 0;
     case EXIT_IO:
         control_port_io(vcpu, exit);

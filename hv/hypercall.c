@@ -1,9 +1,11 @@
 #include "hv/hypercall.h"
 
+#include "hv/apic.h"
 #include "hv/console.h"
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
 #include "hv/handle.h"
+#include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
 #include "hv/virt.h"
@@ -101,6 +103,23 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
+}
+
+/* Ends a HLT of the control domain's vcpu on `cpu` (or the next one it
+ * executes): the control domain's own cross-CPU wake-up, as it has no
+ * interrupt controller of its own. */
+static long call_wake_cpu(struct vm *cd, struct handle_slot *slot,
+                          const struct guest_gprs *call)
+{
+    (void)cd, (void)slot;
+    uint64_t cpu = ARG1(call);
+    if (cpu >= cpu_count || !percpu_of[cpu])
+        return -HV_ERANGE;
+    struct percpu *target = percpu_of[cpu];
+    __atomic_store_n(&target->wake_pending, true, __ATOMIC_RELEASE);
+    if (target != this_cpu())
+        apic_send_ipi(target->apic_id, VECTOR_KICK);
+    return 0;
 }
 
 /* ---- VM handle ---- */
@@ -367,6 +386,7 @@ static const struct call_spec calls[] = {
     [HV_CALL_CREATE_VM] = { call_create_vm, HV_HANDLE_SYSTEM, HV_RIGHT_CREATE },
     [HV_CALL_CONSOLE_WRITE] = { call_console_write, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE },
     [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
+    [HV_CALL_WAKE_CPU] = { call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
     [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
     [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
     [HV_CALL_GET_DIRTY_LOG] = { call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ },

@@ -72,6 +72,8 @@ static inline long hv_create_vm(hv_handle_t sys)
 { return hv_call(HV_CALL_CREATE_VM, (uint64_t)sys, 0, 0, 0, 0, 0); }
 static inline long hv_console_write(hv_handle_t sys, uint64_t gpa, uint64_t len)
 { return hv_call(HV_CALL_CONSOLE_WRITE, (uint64_t)sys, gpa, len, 0, 0, 0); }
+static inline long hv_wake_cpu(hv_handle_t sys, uint32_t cpu)
+{ return hv_call(HV_CALL_WAKE_CPU, (uint64_t)sys, cpu, 0, 0, 0, 0); }
 static inline long hv_get_stats(hv_handle_t sys, struct hv_stats *stats)
 { return hv_call(HV_CALL_GET_STATS, (uint64_t)sys, hv_gpa(stats), 0, 0, 0, 0); }
 

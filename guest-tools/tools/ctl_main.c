@@ -7,6 +7,7 @@
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/cmdline.h"
 #include "guest-tools/runtime/console.h"
+#include "guest-tools/runtime/smp.h"
 #include "guest-tools/runtime/page_alloc.h"
 #include "guest-tools/runtime/power.h"
 #include "guest-tools/tools/tool.h"
@@ -38,6 +39,7 @@ static int set_up(const struct hv_boot_info *info)
     if (hv_init() < 0)
         return -HV_ENODEV;
     console_init(info->system_handle);
+    smp_init(info->system_handle, info->cpu_count);
 
     version = hv_get_api_version(info->system_handle);
     ctl_printf("control domain: %u CPUs, %lu MiB RAM, %u modules, %s backend, "
@@ -60,7 +62,7 @@ void ctl_main(const struct hv_boot_info *info, unsigned cpu)
     int argc, status;
 
     if (cpu != 0)
-        halt_forever();          /* no per-CPU work yet */
+        smp_idle_loop(cpu);      /* waits for vcpu 0 to hand it work */
     if (set_up(info) < 0) {
         console_flush();
         power_off(1);

@@ -51,6 +51,7 @@ extern const struct hvtest_case hvtest_kick_cases[];
 extern const struct hvtest_case hvtest_dirty_cases[];
 extern const struct hvtest_case hvtest_interrupt_cases[];
 extern const struct hvtest_case hvtest_debug_cases[];
+extern const struct hvtest_case hvtest_smp_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

@@ -27,6 +27,7 @@ static const struct call_desc calls[] = {
     { HV_CALL_CREATE_VM, "CREATE_VM", ON_SYSTEM },
     { HV_CALL_CONSOLE_WRITE, "CONSOLE_WRITE", ON_SYSTEM },
     { HV_CALL_GET_STATS, "GET_STATS", ON_SYSTEM },
+    { HV_CALL_WAKE_CPU, "WAKE_CPU", ON_SYSTEM },
     { HV_CALL_CREATE_VCPU, "CREATE_VCPU", ON_VM },
     { HV_CALL_SET_MEMORY_REGION, "SET_MEMORY_REGION", ON_VM },
     { HV_CALL_GET_DIRTY_LOG, "GET_DIRTY_LOG", ON_VM },
@@ -85,6 +86,7 @@ static long call_with(const struct call_desc *c, long handle)
     case HV_CALL_CHECK_EXTENSION: a1 = HV_CAP_MAX_VCPUS; break;
     case HV_CALL_CONSOLE_WRITE: a1 = gpa(args->text); a2 = 2; break;
     case HV_CALL_GET_STATS: a1 = gpa(&args->stats); break;
+    case HV_CALL_WAKE_CPU: a1 = 0; break;
     case HV_CALL_CREATE_VCPU: a1 = 5; a2 = gpa(spare_run); break;
     case HV_CALL_SET_MEMORY_REGION: a1 = gpa(&args->region); break;
     case HV_CALL_GET_DIRTY_LOG: a1 = 7; a2 = gpa(args->dirty_bitmap); break;
