@@ -181,6 +181,43 @@ _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, entry_failed) == VCPU_ENTRY_FAILED, "vcpu layout");
 
+/* The general registers of the ABI's hv_regs from the saved ones and back;
+ * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by
+ * field: the output may be control-domain memory, and a compound literal
+ * would be built on the stack and copied. */
+static inline void vcpu_gprs_to_regs(const struct guest_gprs *g, struct hv_regs *r)
+{
+    r->rax = g->rax;
+    r->rbx = g->rbx;
+    r->rcx = g->rcx;
+    r->rdx = g->rdx;
+    r->rsi = g->rsi;
+    r->rdi = g->rdi;
+    r->rbp = g->rbp;
+    r->r8 = g->r8;
+    r->r9 = g->r9;
+    r->r10 = g->r10;
+    r->r11 = g->r11;
+    r->r12 = g->r12;
+    r->r13 = g->r13;
+    r->r14 = g->r14;
+    r->r15 = g->r15;
+}
+
+static inline void vcpu_regs_to_gprs(const struct hv_regs *r, struct guest_gprs *g)
+{
+    *g = (struct guest_gprs){
+        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
+        .rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
+        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+        .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+    };
+}
+
+/* RFLAGS a set may give: bit 1 always set; VM (17) and the reserved bits
+ * are not the guest's to set (no virtual-8086 support). */
+#define RFLAGS_SETTABLE 0x3d7fd5ull
+
 /* Claims the vcpu for the calling CPU. Returns 0 or -HV_EBUSY. */
 static inline int vcpu_claim(struct vcpu *vcpu)
 {

@@ -12,47 +12,22 @@
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
-/* Field by field: the output is control-domain memory, and a compound
- * literal would be built on the stack and copied. */
 void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
 {
-    const struct guest_gprs *g = &vcpu->gprs;
     const struct vmcb_save *s = &vmcb_of(vcpu)->save;
-    r->rax = g->rax;
-    r->rbx = g->rbx;
-    r->rcx = g->rcx;
-    r->rdx = g->rdx;
-    r->rsi = g->rsi;
-    r->rdi = g->rdi;
+    vcpu_gprs_to_regs(&vcpu->gprs, r);
     r->rsp = s->rsp;
-    r->rbp = g->rbp;
-    r->r8 = g->r8;
-    r->r9 = g->r9;
-    r->r10 = g->r10;
-    r->r11 = g->r11;
-    r->r12 = g->r12;
-    r->r13 = g->r13;
-    r->r14 = g->r14;
-    r->r15 = g->r15;
     r->rip = s->rip;
     r->rflags = vcpu_rflags_to_abi(vcpu, s->rflags);
 }
 
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
 {
-    struct guest_gprs *g = &vcpu->gprs;
     struct vmcb_save *s = &vmcb_of(vcpu)->save;
-    *g = (struct guest_gprs){
-        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
-        .rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
-        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
-        .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
-    };
+    vcpu_regs_to_gprs(r, &vcpu->gprs);
     s->rsp = r->rsp;
     s->rip = r->rip;
-    /* Bit 1 is always set; VM (17) and the reserved bits are not ours to
-     * allow (no virtual-8086 support). */
-    s->rflags = vcpu_rflags_from_abi(vcpu, (r->rflags & 0x3d7fd5ull) | 0x2);
+    s->rflags = vcpu_rflags_from_abi(vcpu, (r->rflags & RFLAGS_SETTABLE) | 0x2);
     vcpu->pending_in_size = 0; /* a new RIP abandons an unfinished IN */
 }
 

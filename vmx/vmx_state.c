@@ -156,23 +156,8 @@ void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
 void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *r)
 {
     bool acquired = vmcs_acquire(vcpu);
-    const struct guest_gprs *g = &vcpu->gprs;
-    r->rax = g->rax;
-    r->rbx = g->rbx;
-    r->rcx = g->rcx;
-    r->rdx = g->rdx;
-    r->rsi = g->rsi;
-    r->rdi = g->rdi;
+    vcpu_gprs_to_regs(&vcpu->gprs, r);
     r->rsp = vmread(VMCS_GUEST_RSP);
-    r->rbp = g->rbp;
-    r->r8 = g->r8;
-    r->r9 = g->r9;
-    r->r10 = g->r10;
-    r->r11 = g->r11;
-    r->r12 = g->r12;
-    r->r13 = g->r13;
-    r->r14 = g->r14;
-    r->r15 = g->r15;
     r->rip = vmread(VMCS_GUEST_RIP);
     r->rflags = vcpu_rflags_to_abi(vcpu, vmread(VMCS_GUEST_RFLAGS));
     vmcs_release(vcpu, acquired);
@@ -181,15 +166,10 @@ void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *r)
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
 {
     bool acquired = vmcs_acquire(vcpu);
-    vcpu->gprs = (struct guest_gprs){
-        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
-        .rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
-        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
-        .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
-    };
+    vcpu_regs_to_gprs(r, &vcpu->gprs);
     vmwrite(VMCS_GUEST_RSP, r->rsp);
     vmwrite(VMCS_GUEST_RIP, r->rip);
-    vmwrite(VMCS_GUEST_RFLAGS, vcpu_rflags_from_abi(vcpu, (r->rflags & 0x3d7fd5ull) | 0x2));
+    vmwrite(VMCS_GUEST_RFLAGS, vcpu_rflags_from_abi(vcpu, (r->rflags & RFLAGS_SETTABLE) | 0x2));
     vcpu->pending_in_size = 0;
     vmcs_release(vcpu, acquired);
 }
