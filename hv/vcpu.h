@@ -252,7 +252,16 @@ long vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector);
 long vcpu_set_guest_debug(struct vcpu *vcpu, const struct hv_guest_debug *debug);
 /* Before each entry: injects the pending interrupt if the guest can take
  * it, and asks for a window exit when one is still wanted. */
-void vcpu_prepare_events(struct vcpu *vcpu);
+void vcpu_prepare_events_slow(struct vcpu *vcpu);
+
+/* Inline: RUN calls it before every entry, and the common case (nothing
+ * queued, no window asked for) must cost a few loads. */
+static inline void vcpu_prepare_events(struct vcpu *vcpu)
+{
+    if (vcpu->irq_pending || vcpu->irq_window ||
+        __atomic_load_n(&vcpu->run->request_interrupt_window, __ATOMIC_RELAXED))
+        vcpu_prepare_events_slow(vcpu);
+}
 /* Fills ready_for_interrupt_injection and if_flag of the run page. */
 void vcpu_fill_interrupt_flags(struct vcpu *vcpu);
 /* The interrupt-window exit: HV_EXIT_IRQ_WINDOW_OPEN or -1 to resume. */

@@ -21,12 +21,10 @@ long vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector)
 /* Injection is decided just before entry, on the state the guest will
  * enter with: an interrupt injected while IF=0 would be taken anyway
  * (event injection ignores IF), so it waits for the window instead. */
-void vcpu_prepare_events(struct vcpu *vcpu)
+void vcpu_prepare_events_slow(struct vcpu *vcpu)
 {
     bool requested = __atomic_load_n(&vcpu->run->request_interrupt_window,
                                      __ATOMIC_RELAXED);
-    if (!vcpu->irq_pending && !requested && !vcpu->irq_window)
-        return; /* the common case costs no VMCS access */
     bool if_flag;
     bool allowed = virt->interrupt_allowed(vcpu, &if_flag);
     if (vcpu->irq_pending && allowed) {
