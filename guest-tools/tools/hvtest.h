@@ -11,7 +11,8 @@
  * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
- * hvtest_debug.c.
+ * hvtest_debug.c, hvtest_smp.c, hvtest_concurrency.c and
+ * hvtest_concurrency_close.c (calls racing from several CPUs).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -19,7 +20,8 @@
  * compares GET_STATS with the figures from before the test: a difference
  * fails the test (a leak in the hypervisor or in the test).
  *
- * Everything runs on control-domain vcpu 0; nothing here is locked.
+ * Everything runs on control-domain vcpu 0 and nothing here is locked,
+ * except the concurrency tests' jobs, which keep their own records.
  */
 #ifndef GUEST_TOOLS_TOOLS_HVTEST_H
 #define GUEST_TOOLS_TOOLS_HVTEST_H
@@ -52,6 +54,8 @@ extern const struct hvtest_case hvtest_dirty_cases[];
 extern const struct hvtest_case hvtest_interrupt_cases[];
 extern const struct hvtest_case hvtest_debug_cases[];
 extern const struct hvtest_case hvtest_smp_cases[];
+extern const struct hvtest_case hvtest_concurrency_cases[];
+extern const struct hvtest_case hvtest_concurrency_close_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 
