@@ -128,7 +128,7 @@ unit: deps-test $(UNIT_TESTS)
 	@tests/run_unit.sh $(UNIT_TESTS)
 
 # The ISOs the system tests boot, besides the default demo one.
-HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin
+HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"

@@ -35,7 +35,8 @@ $(GT_CTL_ELF): $(GT_CTL_OBJECTS) $(GT_CTL_LDS)
 	$(LD) $(GT_CTL_LDFLAGS) -o $@ $(GT_CTL_OBJECTS)
 
 # ---- test guests (32-bit multiboot1 kernels) -----------------------------
-GT_GUEST_NAMES := hello triple_fault vmmcall outside_memory spin bench_guest
+GT_GUEST_NAMES := hello triple_fault vmmcall outside_memory spin bench_guest \
+	smp_hello
 GT_GUEST_LDS := $(GT_DIR)/guests/lib/guest.ld
 GT_GUEST_CFLAGS := -std=gnu11 -m32 -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -nostdlib -mgeneral-regs-only \

@@ -12,11 +12,13 @@
  *   guest CPUID      timed by the guest itself; handled in the hypervisor
  *
  * The KVM column is Linux 6.1 KVM on the same emulated CPU, measured the
- * same way (PLATFORM.md).
+ * same way (PLATFORM.md). A second table (bench_smp.c) compares GET_REGS
+ * from several CPUs on their own vcpus with all of them on one vcpu.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/cmdline.h"
 #include "guest-tools/runtime/console.h"
+#include "guest-tools/tools/bench.h"
 #include "guest-tools/tools/tool.h"
 #include "guest-tools/vmm/vmm.h"
 
@@ -29,15 +31,8 @@
 
 static uint64_t samples[BENCH_SAMPLES];
 
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
-
 /* Median by insertion sort: 1000 values, run once per figure. */
-static uint64_t median(uint64_t *values, unsigned count)
+uint64_t bench_median(uint64_t *values, unsigned count)
 {
     for (unsigned i = 1; i < count; i++) {
         uint64_t v = values[i];
@@ -79,7 +74,7 @@ static uint64_t time_null_hypercall(hv_handle_t sys)
         if (i >= BENCH_WARMUP)
             samples[i - BENCH_WARMUP] = end - start;
     }
-    return median(samples, BENCH_SAMPLES);
+    return bench_median(samples, BENCH_SAMPLES);
 }
 
 /* The floor under every hypercall: a call number the hypervisor rejects
@@ -93,7 +88,7 @@ static uint64_t time_unknown_call(void)
         if (i >= BENCH_WARMUP)
             samples[i - BENCH_WARMUP] = end - start;
     }
-    return median(samples, BENCH_SAMPLES);
+    return bench_median(samples, BENCH_SAMPLES);
 }
 
 static uint64_t time_get_regs(hv_handle_t vcpu)
@@ -106,7 +101,7 @@ static uint64_t time_get_regs(hv_handle_t vcpu)
         if (i >= BENCH_WARMUP)
             samples[i - BENCH_WARMUP] = end - start;
     }
-    return median(samples, BENCH_SAMPLES);
+    return bench_median(samples, BENCH_SAMPLES);
 }
 
 /* Times RUN until the guest has done BENCH_SAMPLES OUTs to the loop port;
@@ -128,7 +123,7 @@ static uint64_t time_out_round_trip(struct vm_instance *vm)
         if (runs > BENCH_WARMUP / 2)
             samples[done++] = end - start;
     }
-    return done == BENCH_SAMPLES ? median(samples, BENCH_SAMPLES) : 0;
+    return done == BENCH_SAMPLES ? bench_median(samples, BENCH_SAMPLES) : 0;
 }
 
 /* Lets the guest finish its CPUID phase and reads what it measured. */
@@ -148,7 +143,7 @@ static uint64_t guest_cpuid_figure(struct vm_instance *vm)
     /* The guest's first rounds warm up; use its last BENCH_SAMPLES. */
     for (unsigned i = 0; i < BENCH_SAMPLES; i++)
         samples[i] = results[i + 100];
-    return median(samples, BENCH_SAMPLES);
+    return bench_median(samples, BENCH_SAMPLES);
 }
 
 int bench_main(const struct hv_boot_info *info, int argc, char **argv)
@@ -184,6 +179,8 @@ int bench_main(const struct hv_boot_info *info, int argc, char **argv)
     ctl_printf("bench: floor: a hypercall with an unknown number costs %lu\n",
                time_unknown_call());
     print_table(figures, sizeof(figures) / sizeof(figures[0]));
+    if (bench_smp_table(info->system_handle) != 0)
+        return 1;
     for (unsigned i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
         if (figures[i].measured == 0) {
             ctl_printf("bench: %s could not be measured\n", figures[i].name);

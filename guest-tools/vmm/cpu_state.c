@@ -3,6 +3,8 @@
  * protected mode with paging off, flat 4 GiB code and data segments, and
  * nothing else the kernel may rely on. The kernel loads its own GDT and
  * IDT before it reloads a segment register or takes an exception.
+ * The other vcpus of an SMP VM start in the same mode at the same entry,
+ * told apart by the registers of smp_entry.h.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -45,8 +47,13 @@ static void system_segment(struct hv_segment *seg, uint8_t type)
     seg->present = 1;
 }
 
-int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
-                           uint32_t eax, uint32_t ebx)
+/* The general registers one vcpu starts with. */
+struct entry_regs {
+    uint32_t eax, ebx, ecx, esi, edi, esp;
+};
+
+static int start_vcpu(const struct vmm_vcpu *vcpu, uint32_t entry,
+                      const struct entry_regs *start)
 {
     struct hv_sregs sregs;
     struct hv_regs regs;
@@ -54,8 +61,8 @@ int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
 
     /* Start from the hypervisor's view so fields this code does not
      * decide (apic_base) keep their values. */
-    if ((rc = hv_get_sregs(vm->vcpu, &sregs)) < 0) {
-        ctl_printf("guest %s: GET_SREGS failed: %s\n", vm->name, hv_strerror(rc));
+    if ((rc = hv_get_sregs(vcpu->handle, &sregs)) < 0) {
+        ctl_printf("guest %s: GET_SREGS failed: %s\n", vcpu->label, hv_strerror(rc));
         return (int)rc;
     }
     flat_segment(&sregs.cs, SELECTOR_CODE, TYPE_CODE_EXEC_READ_ACCESSED);
@@ -77,19 +84,55 @@ int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
     sregs.cr4 = 0;
     sregs.cr8 = 0;
     sregs.efer = 0;
-    if ((rc = hv_set_sregs(vm->vcpu, &sregs)) < 0) {
-        ctl_printf("guest %s: SET_SREGS failed: %s\n", vm->name, hv_strerror(rc));
+    if ((rc = hv_set_sregs(vcpu->handle, &sregs)) < 0) {
+        ctl_printf("guest %s: SET_SREGS failed: %s\n", vcpu->label, hv_strerror(rc));
         return (int)rc;
     }
 
     memset(&regs, 0, sizeof(regs));
-    regs.rax = eax;
-    regs.rbx = ebx;
+    regs.rax = start->eax;
+    regs.rbx = start->ebx;
+    regs.rcx = start->ecx;
+    regs.rsi = start->esi;
+    regs.rdi = start->edi;
+    regs.rsp = start->esp;
     regs.rip = entry;
     regs.rflags = RFLAGS_FIXED;             /* interrupts off */
-    if ((rc = hv_set_regs(vm->vcpu, &regs)) < 0) {
-        ctl_printf("guest %s: SET_REGS failed: %s\n", vm->name, hv_strerror(rc));
+    if ((rc = hv_set_regs(vcpu->handle, &regs)) < 0) {
+        ctl_printf("guest %s: SET_REGS failed: %s\n", vcpu->label, hv_strerror(rc));
         return (int)rc;
+    }
+    return 0;
+}
+
+int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
+                           uint32_t eax, uint32_t ebx)
+{
+    unsigned n = vm->vcpu_count;
+    uint64_t stacks = (uint64_t)(n - 1) * VMM_AP_STACK_SIZE;
+    /* ESP is 32 bits: above 4 GiB the stacks stay under the 4 GiB line. */
+    uint64_t top = vm->ram_size < (1ull << 32) ? vm->ram_size : 0xfffff000u;
+    struct entry_regs start = {
+        .eax = eax, .ebx = ebx, .esi = VMM_SMP_MARKER, .edi = n,
+    };
+    int rc;
+
+    /* The non-boot vcpus' stacks sit at the top of RAM, far above the
+     * kernel and its multiboot information in any RAM the demo gives. */
+    if (stacks > vm->ram_size / 2) {
+        ctl_printf("guest %s: no room for %u vcpu stacks in %lu MiB\n",
+                   vm->name, n, vm->ram_size >> 20);
+        return -HV_ENOMEM;
+    }
+    if ((rc = start_vcpu(&vm->vcpus[0], entry, &start)) < 0)
+        return rc;
+    for (unsigned k = 1; k < n; k++) {
+        start = (struct entry_regs){
+            .eax = VMM_SMP_MARKER, .ebx = k, .ecx = n,
+            .esp = (uint32_t)(top - (k - 1) * VMM_AP_STACK_SIZE),
+        };
+        if ((rc = start_vcpu(&vm->vcpus[k], entry, &start)) < 0)
+            return rc;
     }
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * COM1 as a polling guest sees it: a 16550 whose transmitter is always
  * empty. Bytes written to the transmit register are collected per line and
- * printed on the control-domain console under the guest's prefix. There is
+ * printed on the control-domain console under the vcpu's prefix, one line
+ * buffer per vcpu so that vcpus printing at once do not mix their text. There is
  * no receiver and no interrupts: every other register reads 0, writes to
  * them are dropped, except the line control register, whose DLAB bit turns
  * the first two registers into the baud divisor (so a guest that sets its
@@ -23,25 +24,25 @@ int vmm_uart_is_port(uint16_t port)
     return port >= VMM_PORT_COM1 && port < VMM_PORT_COM1 + UART_REGISTERS;
 }
 
-void vmm_uart_flush(struct vm_instance *vm)
+void vmm_uart_flush(struct vmm_vcpu *vcpu)
 {
-    struct vmm_uart *uart = &vm->uart;
+    struct vmm_uart *uart = &vcpu->uart;
 
     if (uart->line_len == 0)
         return;
-    console_write_line(vm->prefix, uart->line, uart->line_len);
+    console_write_line(vcpu->prefix, uart->line, uart->line_len);
     uart->line_len = 0;
 }
 
-static void transmit(struct vm_instance *vm, uint8_t c)
+static void transmit(struct vmm_vcpu *vcpu, uint8_t c)
 {
-    struct vmm_uart *uart = &vm->uart;
+    struct vmm_uart *uart = &vcpu->uart;
 
     if (c == '\n') {
         /* An empty line is still a line the guest meant to print. */
         if (uart->line_len == 0)
-            console_write_line(vm->prefix, "", 0);
-        vmm_uart_flush(vm);
+            console_write_line(vcpu->prefix, "", 0);
+        vmm_uart_flush(vcpu);
         return;
     }
     if (c == '\r')
@@ -51,19 +52,19 @@ static void transmit(struct vm_instance *vm, uint8_t c)
         c = '.';
     uart->line[uart->line_len++] = (char)c;
     if (uart->line_len == sizeof(uart->line))
-        vmm_uart_flush(vm);
+        vmm_uart_flush(vcpu);
 }
 
-void vmm_uart_access(struct vm_instance *vm, uint16_t port, int is_write,
+void vmm_uart_access(struct vmm_vcpu *vcpu, uint16_t port, int is_write,
                      uint8_t *data)
 {
-    struct vmm_uart *uart = &vm->uart;
+    struct vmm_uart *uart = &vcpu->uart;
     unsigned reg = port - VMM_PORT_COM1;
     int dlab = (uart->lcr & UART_LCR_DLAB) != 0;
 
     if (is_write) {
         if (reg == UART_THR && !dlab)
-            transmit(vm, *data);
+            transmit(vcpu, *data);
         else if (reg == UART_LCR)
             uart->lcr = *data;
         return;

@@ -1,6 +1,6 @@
 /*
  * Creating and destroying a VM instance: memory first (so a failure leaves
- * no handles behind), then the VM, its RAM slot and its vcpu. Destruction
+ * no handles behind), then the VM, its RAM slot and its vcpus. Destruction
  * closes in the reverse order and hands the memory back to the allocator.
  */
 #include "guest-tools/libhv/libhv.h"
@@ -14,14 +14,34 @@
 
 static int allocate_memory(struct vm_instance *vm)
 {
-    vm->run = page_alloc(HV_RUN_PAGE_SIZE);
+    int ok;
+
+    vm->vcpus = page_alloc(vm->vcpu_count * sizeof(struct vmm_vcpu));
     vm->ports_reported = page_alloc(PORT_BITMAP_BYTES);
     vm->ram = page_alloc_aligned(vm->ram_size, RAM_ALIGN);
-    if (vm->run == NULL || vm->ports_reported == NULL || vm->ram == NULL) {
+    ok = vm->vcpus != NULL && vm->ports_reported != NULL && vm->ram != NULL;
+    for (unsigned k = 0; ok && k < vm->vcpu_count; k++) {
+        struct vmm_vcpu *vcpu = &vm->vcpus[k];
+
+        memset(vcpu, 0, sizeof(*vcpu));
+        vcpu->vm = vm;
+        vcpu->index = k;
+        vcpu->run = page_alloc(HV_RUN_PAGE_SIZE);
+        ok = vcpu->run != NULL;
+        if (vm->vcpu_count == 1)
+            strlcpy(vcpu->label, vm->name, sizeof(vcpu->label));
+        else
+            snprintf(vcpu->label, sizeof(vcpu->label), "%s/%u", vm->name, k);
+        snprintf(vcpu->prefix, sizeof(vcpu->prefix), "[guest %s] ",
+                 vcpu->label);
+    }
+    if (!ok) {
         ctl_printf("guest %s: out of control-domain memory for %lu MiB of "
                    "RAM\n", vm->name, vm->ram_size >> 20);
+        vm->vcpu_count = 0;     /* no vcpu entry is known to be initialised */
         return -HV_ENOMEM;
     }
+    vm->run = vm->vcpus[0].run;
     return 0;
 }
 
@@ -50,24 +70,32 @@ static int create_handles(struct vm_instance *vm)
         return (int)rc;
     }
 
-    rc = hv_create_vcpu(vm->vm, 0, vm->run);
-    if (rc < 0) {
-        ctl_printf("guest %s: CREATE_VCPU failed: %s\n", vm->name,
-                   hv_strerror(rc));
-        return (int)rc;
+    for (unsigned k = 0; k < vm->vcpu_count; k++) {
+        rc = hv_create_vcpu(vm->vm, k, vm->vcpus[k].run);
+        if (rc < 0) {
+            ctl_printf("guest %s: CREATE_VCPU %u failed: %s\n", vm->name, k,
+                       hv_strerror(rc));
+            return (int)rc;
+        }
+        vm->vcpus[k].handle = rc;
     }
-    vm->vcpu = rc;
+    vm->vcpu = vm->vcpus[0].handle;
     return 0;
 }
 
 int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
                uint64_t ram_mib)
 {
+    return vmm_create_smp(vm, sys, name, ram_mib, 1);
+}
+
+int vmm_create_smp(struct vm_instance *vm, hv_handle_t sys, const char *name,
+                   uint64_t ram_mib, unsigned vcpus)
+{
     int rc;
 
     memset(vm, 0, sizeof(*vm));
     strlcpy(vm->name, name, sizeof(vm->name));
-    snprintf(vm->prefix, sizeof(vm->prefix), "[guest %s] ", vm->name);
     vm->sys = sys;
     vm->mark = page_alloc_mark();
     if (ram_mib < VMM_MIN_RAM_MIB || ram_mib > VMM_MAX_RAM_MIB) {
@@ -75,6 +103,12 @@ int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
                    vm->name, ram_mib, VMM_MIN_RAM_MIB, VMM_MAX_RAM_MIB);
         return -HV_EINVAL;
     }
+    if (vcpus == 0 || vcpus > VMM_MAX_VCPUS) {
+        ctl_printf("guest %s: %u vcpus is outside 1..%u\n", vm->name, vcpus,
+                   VMM_MAX_VCPUS);
+        return -HV_EINVAL;
+    }
+    vm->vcpu_count = vcpus;
     vm->ram_size = ram_mib << 20;
 
     rc = allocate_memory(vm);
@@ -89,18 +123,25 @@ void vmm_destroy(struct vm_instance *vm)
 {
     long rc;
 
-    /* The vcpu first: each vcpu handle holds a reference on the VM, so the
-     * VM's memory is surely unmapped once both are closed. */
-    if (vm->vcpu != 0 && (rc = hv_close(vm->vcpu)) < 0)
-        ctl_printf("guest %s: CLOSE of the vcpu failed: %s\n", vm->name,
-                   hv_strerror(rc));
+    /* The vcpus first: each vcpu handle holds a reference on the VM, so
+     * the VM's memory is surely unmapped once all are closed. */
+    for (unsigned k = 0; k < vm->vcpu_count; k++) {
+        struct vmm_vcpu *vcpu = &vm->vcpus[k];
+
+        if (vcpu->handle != 0 && (rc = hv_close(vcpu->handle)) < 0)
+            ctl_printf("guest %s: CLOSE of vcpu %u failed: %s\n", vm->name,
+                       k, hv_strerror(rc));
+        vcpu->handle = 0;
+    }
     if (vm->vm != 0 && (rc = hv_close(vm->vm)) < 0)
         ctl_printf("guest %s: CLOSE of the VM failed: %s\n", vm->name,
                    hv_strerror(rc));
     vm->vcpu = 0;
     vm->vm = 0;
-    if (vm->run != NULL || vm->ram != NULL || vm->ports_reported != NULL)
+    if (vm->vcpus != NULL || vm->ram != NULL || vm->ports_reported != NULL)
         page_alloc_release(vm->mark);
+    vm->vcpu_count = 0;
+    vm->vcpus = NULL;
     vm->run = NULL;
     vm->ram = NULL;
     vm->ports_reported = NULL;

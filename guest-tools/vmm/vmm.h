@@ -1,14 +1,21 @@
 /*
- * A small VMM on top of libhv: one VM with one vcpu and its RAM at
- * guest-physical 0, a loader for multiboot1 ELF32 kernels and flat
+ * A small VMM on top of libhv: one VM with one or more vcpus and its RAM
+ * at guest-physical 0, a loader for multiboot1 ELF32 kernels and flat
  * binaries, and a run loop that emulates the few devices the test guests
  * use (a COM1 16550 transmitter and QEMU's isa-debug-exit port).
  *
  * Memory: vmm_create takes everything it needs (run page, guest RAM,
  * bookkeeping) from the page allocator and vmm_destroy releases it back to
  * the mark taken at creation, so VMs must be destroyed in the reverse order
- * of their creation. A vm_instance belongs to one control-domain vcpu at a
- * time; nothing in it is locked.
+ * of their creation.
+ *
+ * Concurrency: vcpu k of an SMP VM is run by control-domain CPU k
+ * (vmm_run_smp), and each vmm_vcpu (handle, run page, UART line, result)
+ * is touched only by the CPU running it. What the vcpus share is written
+ * only with atomics (the bitmap of ports already reported); the debug-exit
+ * port is per vcpu (each vcpu's result holds the status it wrote). Creating,
+ * loading and destroying belong to one control-domain CPU with no vcpu
+ * running.
  *
  * Every function returns 0 or a negated HV_E* code and prints a one-line
  * reason on failure, naming the guest.
@@ -20,11 +27,13 @@
 
 #include "abi/hv_abi.h"
 #include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/vmm/smp_entry.h"
 
 #define VMM_NAME_MAX       32
 #define VMM_UART_LINE_MAX  160
 #define VMM_MIN_RAM_MIB    2       /* 1 MiB of low memory plus the kernel */
 #define VMM_MAX_RAM_MIB    (1u << 20) /* HV_MAX_GUEST_PHYS: 1 TiB */
+#define VMM_MAX_VCPUS      HV_MAX_VCPUS
 
 /* Emulated guest ports. */
 #define VMM_PORT_DEBUG_EXIT 0xf4   /* QEMU isa-debug-exit: status = value */
@@ -35,20 +44,6 @@ struct vmm_uart {
     uint8_t lcr;                       /* line control; bit 7 = DLAB */
     uint32_t line_len;
     char line[VMM_UART_LINE_MAX];      /* guest output not yet printed */
-};
-
-struct vm_instance {
-    char name[VMM_NAME_MAX];
-    char prefix[VMM_NAME_MAX + 10];    /* "[guest <name>] " for its output */
-    hv_handle_t sys;                   /* system handle, not owned */
-    hv_handle_t vm;                    /* owned; 0 when not open */
-    hv_handle_t vcpu;                  /* owned; 0 when not open */
-    struct hv_run *run;                /* run page of the vcpu */
-    uint8_t *ram;                      /* where guest-physical 0 lives here */
-    uint64_t ram_size;
-    uint64_t *ports_reported;          /* bitmap of 65536 ports noted once */
-    struct vmm_uart uart;
-    struct page_mark mark;             /* allocator state before creation */
 };
 
 /* Why vmm_run returned. */
@@ -75,15 +70,51 @@ struct vmm_result {
     uint64_t intr_exits;    /* of which HV_EXIT_INTR */
 };
 
+struct vm_instance;
+
+/* One vcpu of a VM; cache-line aligned so that CPUs running neighbouring
+ * vcpus do not share lines. */
+struct vmm_vcpu {
+    struct vm_instance *vm;
+    unsigned index;
+    hv_handle_t handle;                /* owned; 0 when not open */
+    struct hv_run *run;                /* its run page */
+    char label[VMM_NAME_MAX + 8];      /* "<name>" or, SMP, "<name>/<k>" */
+    char prefix[VMM_NAME_MAX + 18];    /* "[guest <label>] " for its output */
+    struct vmm_uart uart;              /* its own line: no mixed output */
+    struct vmm_result result;          /* of its last run */
+    uint64_t max_intr_exits, max_exits; /* limits for vmm_run_smp's job */
+} __attribute__((aligned(64)));
+
+struct vm_instance {
+    char name[VMM_NAME_MAX];
+    hv_handle_t sys;                   /* system handle, not owned */
+    hv_handle_t vm;                    /* owned; 0 when not open */
+    hv_handle_t vcpu;                  /* vcpu 0's handle, for 1-vcpu users */
+    struct hv_run *run;                /* vcpu 0's run page, likewise */
+    unsigned vcpu_count;
+    struct vmm_vcpu *vcpus;            /* vcpu_count of them */
+    uint8_t *ram;                      /* where guest-physical 0 lives here */
+    uint64_t ram_size;
+    uint64_t *ports_reported;          /* bitmap of 65536 ports noted once */
+    struct page_mark mark;             /* allocator state before creation */
+};
+
 /* Makes a VM with ram_mib MiB of zeroed RAM at guest-physical 0 (memory
  * slot 0) and vcpu 0 in the reset state. name labels its output. */
 int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
                uint64_t ram_mib);
 
-/* Loads an image and sets the vcpu to start it in 32-bit protected mode,
+/* The same with vcpus vcpus (1..VMM_MAX_VCPUS), each with its own handle,
+ * run page and output line; labels are "<name>/<k>" when vcpus > 1. */
+int vmm_create_smp(struct vm_instance *vm, hv_handle_t sys, const char *name,
+                   uint64_t ram_mib, unsigned vcpus);
+
+/* Loads an image and sets the vcpus to start it in 32-bit protected mode,
  * paging off: a multiboot1 ELF32 kernel (EAX = 0x2BADB002, EBX = multiboot
  * info with memory sizes and cmdline) or else a flat binary at 0x100000
- * (EAX = EBX = 0). */
+ * (EAX = EBX = 0). Vcpus other than 0 start at the same entry point with
+ * the registers of smp_entry.h. */
 int vmm_load_image(struct vm_instance *vm, const void *image, uint64_t size,
                    const char *cmdline);
 
@@ -97,6 +128,18 @@ int vmm_load_module(struct vm_instance *vm, const struct hv_boot_module *mod);
  * resume after a stop that allows it. */
 int vmm_run(struct vm_instance *vm, uint64_t max_intr_exits,
             uint64_t max_exits, struct vmm_result *result);
+
+/* vmm_run on vcpu `index`, from whichever control-domain CPU calls it;
+ * the result is also kept in vm->vcpus[index].result. */
+int vmm_run_vcpu(struct vm_instance *vm, unsigned index,
+                 uint64_t max_intr_exits, uint64_t max_exits,
+                 struct vmm_result *result);
+
+/* Runs vcpu k on control-domain CPU k, all at once, until each stops (the
+ * limits apply to each vcpu); results in vm->vcpus[k].result. Needs
+ * vcpu_count <= smp_cpu_count(). Returns 0 or the first vcpu's error. */
+int vmm_run_smp(struct vm_instance *vm, uint64_t max_intr_exits,
+                uint64_t max_exits);
 
 /* Closes the handles and returns the memory to the allocator. Safe on a
  * partly created or already destroyed instance. */

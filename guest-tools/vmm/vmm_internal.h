@@ -6,7 +6,8 @@
 
 #include "guest-tools/vmm/vmm.h"
 
-/* cpu_state.c: start the vcpu at entry in flat 32-bit protected mode. */
+/* cpu_state.c: start every vcpu at entry in flat 32-bit protected mode,
+ * vcpu 0 with eax and ebx, the others as smp_entry.h says. */
 int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
                            uint32_t eax, uint32_t ebx);
 
@@ -19,13 +20,13 @@ int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
 /* uart.c: handles an access to a COM1 register; data is the run page's
  * I/O data (the byte written, or where to store the byte read). */
 int vmm_uart_is_port(uint16_t port);
-void vmm_uart_access(struct vm_instance *vm, uint16_t port, int is_write,
+void vmm_uart_access(struct vmm_vcpu *vcpu, uint16_t port, int is_write,
                      uint8_t *data);
-/* Prints the guest's unfinished output line, if any. */
-void vmm_uart_flush(struct vm_instance *vm);
+/* Prints the vcpu's unfinished output line, if any. */
+void vmm_uart_flush(struct vmm_vcpu *vcpu);
 
 /* exit_report.c: the one line saying why vmm_run stopped. */
-void vmm_report_stop(const struct vm_instance *vm,
+void vmm_report_stop(const struct vmm_vcpu *vcpu,
                      const struct vmm_result *result);
 
 #endif

@@ -38,9 +38,32 @@ test_hostile_guests_end_in_clear_exits() {
     expect_line "guest outside_memory: access to unmapped guest-physical 0x40000000 \(read\)"
     expect_line "guest spin: time slice expired \(interrupted\) 20 times"
     expect_line "guest hello exited with status 16"
-    expect_line "demo: 5 guests run, 0 failed to run"
+    expect_smp_hello 2
+    expect_line "demo: 6 guests run, 0 failed to run"
     expect_line "tool demo finished with status 0"
     expect_clean_run
+}
+
+# expect_smp_hello N: the demo ran smp_hello with N vcpus, each printed its
+# line from its own CPU, and vcpu 0 exited with 0x13 once all checked in.
+expect_smp_hello() {
+    local n=$1 k
+    for ((k = 0; k < n; k++)); do
+        expect_line "^\[guest smp_hello/$k\] hello from vcpu $k of $n, APIC ID [0-9]+"
+    done
+    expect_line "^\[guest smp_hello/0\] all $n vcpus checked in"
+    expect_line "guest smp_hello/0 exited with status 19"
+}
+
+test_smp_guest_vcpus_print_from_distinct_cpus() {
+    boot smp-hello 180 "$END_OF_TOOL" $(qemu_svm iso/out/hostile.iso $SYSTEST_DIR/smp-hello.log 4)
+    expect_smp_hello 4
+    expect_line "tool demo finished with status 0"
+    expect_clean_run
+    local ids
+    ids=$(grep -aoE '^\[guest smp_hello/[0-9]+\] hello from vcpu [0-9]+ of 4, APIC ID [0-9]+' "$LOG" \
+          | sed 's/.*APIC ID //' | sort -u | wc -l)
+    [ "$ids" -eq 4 ] || fail "4 vcpus printed from $ids distinct APIC IDs, expected 4"
 }
 
 # run_hvtest NAME CPUS

@@ -13,6 +13,8 @@ test_vmx_demo_runs_guest() {
     expect_line "guest vmmcall: hypercall nr 0x1234"
     expect_line "guest outside_memory: access to unmapped guest-physical 0x40000000 \(read\)"
     expect_line "guest spin: time slice expired \(interrupted\) 20 times"
+    # smp_hello with a vcpu on each of the 2 CPUs (control_domain_tests.sh).
+    expect_smp_hello 2
     expect_line "tool demo finished with status 0"
     expect_clean_run
 }

@@ -6,8 +6,16 @@
  *   EBX  address of the multiboot information
  *   ESP  undefined: set here before anything is pushed.
  * If guest_main returns, its result is the exit status.
+ *
+ * The VMM also starts the other vcpus of an SMP guest here (smp_entry.h):
+ * EAX = VMM_SMP_MARKER, EBX = the vcpu's index, ECX = the vcpu count and
+ * ESP = a stack of its own, which such a vcpu keeps (the one stack below
+ * belongs to the boot vcpu). guest_main then gets (marker, index). The
+ * count lands in guest_vcpu_count: from EDI on the boot vcpu if ESI holds
+ * the marker, else 1 (a plain multiboot loader starts one CPU).
  */
 #include "guest-tools/vmm/multiboot.h"
+#include "guest-tools/vmm/smp_entry.h"
 
 #define HEADER_FLAGS MULTIBOOT_HEADER_MEMORY   /* ask for mem_lower/upper */
 
@@ -25,13 +33,28 @@ multiboot_header:
 _start:
     cli
     cld
-    movl $stack_top, %esp
-    xorl %ebp, %ebp                 /* end of the frame-pointer chain */
+    cmpl $VMM_SMP_MARKER, %eax
+    je 2f
+    movl $stack_top, %esp           /* boot vcpu */
+    movl $1, %ecx
+    cmpl $VMM_SMP_MARKER, %esi
+    jne 1f
+    movl %edi, %ecx                 /* started by the VMM: EDI is the count */
+1:  movl %ecx, guest_vcpu_count
+    jmp 3f
+2:  movl %ecx, guest_vcpu_count     /* non-boot vcpu: ESP is its own already */
+3:  xorl %ebp, %ebp                 /* end of the frame-pointer chain */
     pushl %ebx                      /* guest_main(magic, info) */
     pushl %eax
     call guest_main
     pushl %eax
     call guest_exit                 /* does not return */
+
+    .data
+    .balign 4
+    .globl guest_vcpu_count
+guest_vcpu_count:
+    .long 1
 
     .section .bss
     .balign 16

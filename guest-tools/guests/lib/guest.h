@@ -13,14 +13,21 @@
 #define GUEST_STATUS_HELLO          0x10
 #define GUEST_STATUS_VMMCALL        0x11
 #define GUEST_STATUS_OUTSIDE_MEMORY 0x12
+#define GUEST_STATUS_SMP_HELLO      0x13
 #define GUEST_STATUS_UNEXPECTED     0x7e  /* reached code that should not run */
 
-/* Each guest's C entry; its return value becomes the exit status. */
+/* Each guest's C entry; its return value becomes the exit status. A vcpu
+ * other than the boot one gets (VMM_SMP_MARKER, its index) instead and
+ * must not return (guest/lib/entry.S). */
 int guest_main(uint32_t magic, uint32_t multiboot_info);
+
+/* How many vcpus the VMM started (1 under a plain multiboot loader). */
+extern volatile uint32_t guest_vcpu_count;
 
 void serial_putc(char c);
 void serial_puts(const char *s);          /* '\n' is sent as "\r\n" */
 void serial_put_hex(uint32_t value);      /* "0x" and 8 digits */
+void serial_put_dec(uint32_t value);
 
 /* Writes status to port 0xf4; halts forever if nothing exits there. */
 __attribute__((noreturn)) void guest_exit(uint32_t status);

@@ -32,3 +32,16 @@ void serial_put_hex(uint32_t value)
     for (int shift = 28; shift >= 0; shift -= 4)
         serial_putc("0123456789abcdef"[(value >> shift) & 0xf]);
 }
+
+void serial_put_dec(uint32_t value)
+{
+    char digits[10];
+    int n = 0;
+
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    while (n > 0)
+        serial_putc(digits[--n]);
+}

@@ -1,0 +1,27 @@
+/*
+ * What the two files of the bench tool share: bench.c (single-CPU hot
+ * paths) and bench_smp.c (per-vcpu versus shared-vcpu calls on several
+ * control-domain CPUs).
+ */
+#ifndef GUEST_TOOLS_TOOLS_BENCH_H
+#define GUEST_TOOLS_TOOLS_BENCH_H
+
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* Sorts values in place and returns the middle one. */
+uint64_t bench_median(uint64_t *values, unsigned count);
+
+/* Prints the SMP table (1, 2 and 4 CPUs, as many as exist); 0 when every
+ * row could be measured. */
+int bench_smp_table(hv_handle_t sys);
+
+#endif
