@@ -7,6 +7,7 @@
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
+#include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/x86.h"
 #include "mmu/dirty_log.h"
@@ -131,17 +132,48 @@ int vm_map_host(struct vm *vm, uint64_t guest_phys, uint64_t host_phys,
 
 /* Makes every vcpu of the VM drop its cached translations before it next
  * enters the guest, and pushes the ones running now out of the guest. */
+/* Waits until a vcpu that was in its guest on another CPU has left it
+ * (an exit), given up its claim, or entered again with the new translations
+ * (its TLB tag was renewed for `generation`). Bounded: a CPU that does not
+ * answer in a few slices is reported, not waited for forever. */
+static void wait_for_vcpu(struct vcpu *vcpu, uint32_t owner, uint64_t exits,
+                          uint64_t generation)
+{
+    uint64_t deadline = rdtsc() + 4 * TIME_SLICE_US * tsc_per_us();
+    while (__atomic_load_n(&vcpu->owner, __ATOMIC_ACQUIRE) == owner &&
+           __atomic_load_n(&vcpu->exit_count, __ATOMIC_ACQUIRE) == exits &&
+           __atomic_load_n(&vcpu->tlb_generation, __ATOMIC_ACQUIRE) < generation) {
+        if (rdtsc() > deadline) {
+            pr_warn("vm: CPU %u did not leave vcpu %u for a translation flush",
+                    owner - 1, vcpu->slot);
+            return;
+        }
+        cpu_relax();
+    }
+}
+
+/* Makes every vcpu of the VM drop its cached translations before it next
+ * enters the guest (a new TLB tag, hv/tlb_tag.h), and pushes the ones in
+ * their guest on other CPUs out of it before returning, so that no guest
+ * uses a translation the caller has just removed. */
 static void vm_flush_translations(struct vm *vm)
 {
-    __atomic_add_fetch(&vm->tlb_generation, 1, __ATOMIC_RELEASE);
+    uint64_t generation = __atomic_add_fetch(&vm->tlb_generation, 1, __ATOMIC_ACQ_REL);
+    uint32_t owners[HV_MAX_VCPUS];
+    uint64_t exits[HV_MAX_VCPUS];
     for (unsigned i = 0; i < HV_MAX_VCPUS; i++) {
         struct vcpu *vcpu = vm->vcpus[i];
-        if (!vcpu)
+        owners[i] = vcpu ? __atomic_load_n(&vcpu->owner, __ATOMIC_ACQUIRE) : 0;
+        if (!owners[i] || owners[i] - 1 == this_cpu_index() || !percpu_of[owners[i] - 1]) {
+            owners[i] = 0;
             continue;
-        uint32_t owner = __atomic_load_n(&vcpu->owner, __ATOMIC_ACQUIRE);
-        if (owner && owner - 1 != this_cpu_index() && percpu_of[owner - 1])
-            apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
+        }
+        exits[i] = __atomic_load_n(&vcpu->exit_count, __ATOMIC_ACQUIRE);
+        apic_send_ipi(percpu_of[owners[i] - 1]->apic_id, VECTOR_KICK);
     }
+    for (unsigned i = 0; i < HV_MAX_VCPUS; i++)
+        if (owners[i])
+            wait_for_vcpu(vm->vcpus[i], owners[i], exits[i], generation);
 }
 
 static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)

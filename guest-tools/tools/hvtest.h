@@ -54,6 +54,7 @@ extern const struct hvtest_case hvtest_dirty_cases[];
 extern const struct hvtest_case hvtest_interrupt_cases[];
 extern const struct hvtest_case hvtest_debug_cases[];
 extern const struct hvtest_case hvtest_smp_cases[];
+extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];
 

@@ -1,0 +1,96 @@
+/*
+ * A memory-region change reaches every CPU before SET_MEMORY_REGION
+ * returns: a guest on another CPU that keeps writing a page of a region
+ * (with no exit of its own: `inc dword [page]; jmp back`) writes nothing
+ * more once the deletion of that region has returned, because the
+ * hypervisor pushed its vcpu out of the guest and renewed its TLB tag
+ * before returning. With one CPU the test has nothing to check and passes.
+ */
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/runtime/smp.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/tools/hvtest_concurrency.h"
+
+#define REGION_SLOT  1
+#define REGION_GPA   0x400000u
+#define WRITES_FIRST 1000u          /* the guest is seen writing before the cut */
+#define SETTLE_TICKS 2000000ull     /* far beyond an IPI's way under TCG */
+
+static struct spin_run writer;
+
+static int writer_guest(struct vm_instance *vm, volatile uint32_t **counter)
+{
+    struct hvt_code code;
+    struct hv_memory_region region;
+    uint32_t *page = page_alloc(4096);
+
+    memset(page, 0, 4096);
+    *counter = page;
+    if (hvt_guest_create(vm, "hvtest") < 0)
+        return 0;
+    region = (struct hv_memory_region){ .slot = REGION_SLOT, .guest_phys = REGION_GPA,
+                                        .size = 4096, .control_addr = hv_gpa(page) };
+    if (!hvt_err(hv_set_memory_region(vm->vm, &region), 0, "SET_MEMORY_REGION of the page"))
+        return 0;
+    hvt_code_start(&code, vm, HVT_CODE_GPA);
+    const uint8_t loop[] = { 0xff, 0x05, REGION_GPA & 0xff, (REGION_GPA >> 8) & 0xff,
+                             (REGION_GPA >> 16) & 0xff, REGION_GPA >> 24, /* inc [page] */
+                             0xeb, 0xf8 };                                /* jmp back */
+    hvt_bytes(&code, loop, sizeof(loop));
+    return hvt_guest_flat32(vm, HVT_CODE_GPA) == 0;
+}
+
+static void region_delete_stops_writes_on_other_cpu(void)
+{
+    struct hv_stats before;
+    struct vm_instance vm;
+    volatile uint32_t *counter;
+
+    if (conc_cpus() < 2)
+        return;
+    if (!hvt_stats(&before) || !writer_guest(&vm, &counter))
+        return;
+    conc_spin_init(&writer, &vm);
+    smp_call(1, conc_spin_job, &writer);
+    if (!conc_wait_running(&writer, "the writing guest"))
+        return;
+    while (*counter < WRITES_FIRST)
+        __asm__ volatile("pause");
+
+    struct hv_memory_region gone = { .slot = REGION_SLOT, .guest_phys = REGION_GPA };
+    long rc = hv_set_memory_region(vm.vm, &gone);
+    uint32_t at_return = *counter;
+    uint64_t until = conc_tsc() + SETTLE_TICKS;
+    while (conc_tsc() < until)
+        __asm__ volatile("pause");
+    uint32_t later = *counter;
+
+    __atomic_store_n(&writer.stop, 1, __ATOMIC_RELEASE);
+    hv_kick(writer.vcpu);
+    smp_wait(1);
+    if (!hvt_err(rc, 0, "SET_MEMORY_REGION deleting the page") ||
+        !hvt_eq(later, at_return, "guest writes to the page after its deletion returned"))
+        return;
+    /* The guest is stuck at its write, now to guest-physical memory with
+     * none behind it: the VMM sees that (after the HV_EXIT_INTR that answers
+     * a kick which found the RUN already over, if it did). */
+    if (!hvt_run(&vm))
+        return;
+    if (vm.run->exit_reason == HV_EXIT_INTR && !hvt_run(&vm))
+        return;
+    /* (INC reads before it writes: whether the fault reports the read or
+     * the write is the CPU's choice, so is_write is not checked.) */
+    if (!hvt_exit_is(&vm, HV_EXIT_MMIO, "the access after the deletion") ||
+        !hvt_eq(vm.run->mmio.phys_addr, REGION_GPA, "MMIO address"))
+        return;
+    if (!hvt_err(hv_close(vm.vcpu), 0, "CLOSE of the vcpu") ||
+        !hvt_err(hv_close(vm.vm), 0, "CLOSE of the VM"))
+        return;
+    hvt_stats_unchanged(&before, "after closing the VM");
+}
+
+const struct hvtest_case hvtest_concurrency_flush_cases[] = {
+    { "region_delete_stops_writes_on_other_cpu", region_delete_stops_writes_on_other_cpu },
+    { NULL, NULL },
+};
