@@ -57,7 +57,7 @@ long handle_get_error(const struct handle_slot *slot, uint64_t generation,
                       uint64_t state, enum hv_handle_type type)
 {
     uint64_t current = state >> 32;
-    if (!slot || generation > current)
+    if (!slot || generation == 0 || generation > current)
         return -HV_EBADF;               /* never issued */
     if (!(state & HANDLE_STATE_OPEN))
         return -HV_ECLOSED;

@@ -87,8 +87,10 @@ static inline struct handle_slot *handle_get(struct handle_table *table,
 {
     uint64_t index = (uint64_t)handle & ((1u << HANDLE_INDEX_BITS) - 1);
     uint64_t generation = (uint64_t)handle >> HANDLE_INDEX_BITS;
-    if (handle <= 0 || index >= HANDLE_TABLE_SIZE || generation == 0 ||
-        generation > 0x7fffffff) {
+    /* Negative values and generations beyond 31 bits in one test; a zero
+     * generation never matches an open slot, so the loop below refuses it
+     * and handle_get_error names it. */
+    if ((uint64_t)handle >> (HANDLE_INDEX_BITS + 31) || index >= HANDLE_TABLE_SIZE) {
         *error = handle_get_error(NULL, 0, 0, type);
         return NULL;
     }

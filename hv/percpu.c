@@ -32,6 +32,7 @@ struct percpu *percpu_create(unsigned index, uint32_t apic_id)
     struct percpu *cpu = phys_to_virt(block);
     cpu->self = cpu;
     cpu->index = index;
+    cpu->owner_id = index + 1;
     cpu->apic_id = apic_id;
     cpu->stack_top = stack + CPU_STACK_SIZE;
     for (unsigned i = 0; i < IST_COUNT; i++) {

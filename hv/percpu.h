@@ -31,6 +31,7 @@ enum { IST_NMI = 1, IST_DOUBLE_FAULT = 2, IST_MACHINE_CHECK = 3, IST_COUNT = 3 }
 struct percpu {
     struct percpu *self;        /* at GS:0, so this_cpu() is one load */
     unsigned index;             /* 0 = BSP, in MADT order */
+    uint32_t owner_id;          /* index + 1: what a vcpu claim stores */
     uint32_t apic_id;
     uint64_t stack_top;
     uint64_t ist_top[IST_COUNT];
@@ -58,6 +59,14 @@ static inline struct percpu *this_cpu(void)
     struct percpu *p;
     __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
     return p;
+}
+
+/* index + 1 in one GS-relative load: the vcpu claim on every per-vcpu call. */
+static inline uint32_t this_cpu_owner_id(void)
+{
+    uint32_t id;
+    __asm__ volatile("movl %%gs:%c1, %0" : "=r"(id) : "i"(__builtin_offsetof(struct percpu, owner_id)));
+    return id;
 }
 
 static inline unsigned this_cpu_index(void)

@@ -222,7 +222,9 @@ static inline void vcpu_regs_to_gprs(const struct hv_regs *r, struct guest_gprs 
 static inline int vcpu_claim(struct vcpu *vcpu)
 {
     uint32_t expected = 0;
-    if (__atomic_compare_exchange_n(&vcpu->owner, &expected, this_cpu_index() + 1,
+    /* GS is set up long before any hypercall: no need for this_cpu_index's
+     * early-boot check on this path. */
+    if (__atomic_compare_exchange_n(&vcpu->owner, &expected, this_cpu_owner_id(),
                                     false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return 0;
     return -HV_EBUSY;

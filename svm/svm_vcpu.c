@@ -194,6 +194,25 @@ int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_ph
 /* Called by svm_guest_loop.S after each exit. The two hottest exits are
  * handled before any decoding: a control domain's hypercall (VMMCALL is 3
  * bytes, and no event can have been in delivery) and any guest's CPUID. */
+/* Every exit but the two hottest: decoded and handed to the exit handler.
+ * Out of line so that the fast paths in svm_exit carry no exit record. */
+static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct vmcb *vmcb,
+                                                      uint64_t code)
+{
+    struct exit_record exit;
+    vcpu->gprs.rax = vmcb->save.rax;
+    /* An event whose delivery the exit interrupted (ours or the guest's
+     * own) must be delivered again on the next entry (APM 15.7.2). Only
+     * exits that can happen during delivery carry one: faults, interrupts,
+     * nested page faults. */
+    if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
+        vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
+    decode(vcpu, &exit);
+    int stop = vcpu->exit_handler(vcpu, &exit);
+    vmcb->save.rax = vcpu->gprs.rax;
+    return stop;
+}
+
 static int svm_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -203,24 +222,16 @@ static int svm_exit(struct vcpu *vcpu)
     if (code == VMEXIT_VMMCALL && vcpu->vm->is_control) {
         vmcb->save.rip += 3;
         vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
-    } else if (code == VMEXIT_CPUID) {
+        return 0;
+    }
+    if (code == VMEXIT_CPUID) {
         vcpu->gprs.rax = vmcb->save.rax;
         cpuid_emulate(vcpu);
         vmcb->save.rax = vcpu->gprs.rax;
         vmcb->save.rip += 2;
         vmcb->control.int_state &= ~1ull;
     } else {
-        struct exit_record exit;
-        vcpu->gprs.rax = vmcb->save.rax;
-        /* An event whose delivery the exit interrupted (ours or the guest's
-         * own) must be delivered again on the next entry (APM 15.7.2). Only
-         * exits that can happen during delivery carry one: faults,
-         * interrupts, nested page faults. */
-        if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
-            vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
-        decode(vcpu, &exit);
-        stop = vcpu->exit_handler(vcpu, &exit);
-        vmcb->save.rax = vcpu->gprs.rax;
+        stop = svm_exit_decoded(vcpu, vmcb, code);
     }
     if (!stop && !vcpu->vm->is_control)
         choose_asid(vcpu, &vmcb->control); /* the VM's translations may have changed */
