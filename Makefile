@@ -111,9 +111,16 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 run: deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "make run: booting $(ISO) under QEMU (TCG, -cpu $(QEMU_CPU), $(QEMU_SMP) CPUs); quit with Ctrl-a x"
-	qemu-system-x86_64 -machine q35 -accel tcg -cpu $(QEMU_CPU) -smp $(QEMU_SMP) \
+	@# The control domain powers QEMU off through isa-debug-exit, which exits
+	@# with (status << 1) | 1: 1 is the tool's success, 3 its failure.
+	@qemu-system-x86_64 -machine q35 -accel tcg -cpu $(QEMU_CPU) -smp $(QEMU_SMP) \
 	  -m $(QEMU_MEM) -cdrom $(ISO) -serial mon:stdio -display none -no-reboot \
-	  -device isa-debug-exit,iobase=0xf4,iosize=4
+	  -device isa-debug-exit,iobase=0xf4,iosize=4; status=$$?; \
+	case $$status in \
+	  0|1) echo "make run: the control domain's tool finished with status 0" ;; \
+	  3) echo "make run: the control domain's tool reported a failure"; exit 1 ;; \
+	  *) echo "make run: QEMU exited with status $$status"; exit $$status ;; \
+	esac
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -I. -Wall -Wextra -Werror -fsanitize=address,undefined
