@@ -192,8 +192,10 @@ static __attribute__((noreturn)) void control_vcpu_failed(struct vcpu *vcpu,
  * hypervisor's console UART: writes there are dropped, reads see no data. */
 static void control_port_io(struct vcpu *vcpu, const struct exit_record *exit)
 {
+    /* All ones, as from a port nobody answers; a 32-bit IN zero-extends. */
     if (exit->io.in && !exit->io.string)
-        vcpu->gprs.rax |= exit->io.size == 4 ? 0xffffffffull : (1ull << (8 * exit->io.size)) - 1;
+        vcpu->gprs.rax = exit->io.size == 4 ? 0xffffffffull
+                                            : vcpu->gprs.rax | ((1ull << (8 * exit->io.size)) - 1);
     virt->skip_instruction(vcpu, exit);
 }
 

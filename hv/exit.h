@@ -50,7 +50,6 @@ struct exit_record {
             uint8_t insn_length;   /* bytes the CPU supplied (decode assists) */
             uint8_t insn_bytes[15];
         } fault;
-        uint32_t msr;
     };
 };
 

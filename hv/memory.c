@@ -47,6 +47,8 @@ void memory_zero(void *p, size_t n)
 
 void memory_copy(void *dst, const void *src, size_t n) { memcpy(dst, src, n); }
 
+void memory_fill(void *p, uint8_t value, size_t n) { memset(p, value, n); }
+
 int memory_init(const struct boot_info *boot, const struct phys_range *reserved,
                 unsigned reserved_count)
 {

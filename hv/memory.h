@@ -28,6 +28,7 @@ static inline void *phys_to_virt(uint64_t phys) { return (void *)(uintptr_t)phys
 static inline uint64_t virt_to_phys(const void *p) { return (uint64_t)(uintptr_t)p; }
 
 void memory_zero(void *p, size_t n);
+void memory_fill(void *p, uint8_t value, size_t n);
 void memory_copy(void *dst, const void *src, size_t n);
 
 #endif

@@ -180,12 +180,14 @@ long vcpu_run(struct vcpu *vcpu)
         complete_in(vcpu, run);
 
     int reason;
+    bool entered = false;
     if (vcpu->state == VCPU_SHUTDOWN) {
         reason = HV_EXIT_SHUTDOWN;
     } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
                __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST)) {
         reason = HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
     } else {
+        entered = true;
         struct percpu *cpu = this_cpu();
         cpu->slice_over = false;
         apic_timer_start(cpu->slice_ticks);
@@ -198,8 +200,9 @@ long vcpu_run(struct vcpu *vcpu)
      * answers every kick made so far. */
     if (reason == HV_EXIT_INTR)
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
-    if (reason == HV_EXIT_SHUTDOWN || reason == HV_EXIT_INTR) {
-        /* Also when the guest did not run at all: say where it stands. */
+    if (!entered) {
+        /* The guest did not run (child_exit reports when it did): say
+         * where it stands all the same. */
         struct hv_regs regs;
         virt->get_regs(vcpu, &regs);
         run->exit_rip = regs.rip;

@@ -130,8 +130,6 @@ int vm_map_host(struct vm *vm, uint64_t guest_phys, uint64_t host_phys,
                           PAGE_1G);
 }
 
-/* Makes every vcpu of the VM drop its cached translations before it next
- * enters the guest, and pushes the ones running now out of the guest. */
 /* Waits until a vcpu that was in its guest on another CPU has left it
  * (an exit), given up its claim, or entered again with the new translations
  * (its TLB tag was renewed for `generation`). Bounded: a CPU that does not

@@ -16,13 +16,6 @@ uint64_t svm_iopm_child;
 uint64_t svm_iopm_control;
 uint64_t svm_msrpm;
 
-static void fill(uint64_t phys, uint64_t pages, uint8_t value)
-{
-    uint8_t *p = phys_to_virt(phys);
-    for (uint64_t i = 0; i < pages * FRAME_SIZE; i++)
-        p[i] = value;
-}
-
 static void iopm_intercept(uint64_t iopm, uint16_t port, bool on)
 {
     uint8_t *bits = phys_to_virt(iopm);
@@ -62,11 +55,11 @@ int svm_bitmaps_init(void)
     if (svm_iopm_child == FRAME_NONE || svm_iopm_control == FRAME_NONE ||
         svm_msrpm == FRAME_NONE)
         return -HV_ENOMEM;
-    fill(svm_iopm_child, IOPM_PAGES, 0xff);
+    memory_fill(phys_to_virt(svm_iopm_child), 0xff, IOPM_PAGES * FRAME_SIZE);
     for (uint16_t port = COM1_PORT; port < COM1_PORT + 8; port++)
         iopm_intercept(svm_iopm_control, port, true);
 
-    fill(svm_msrpm, MSRPM_PAGES, 0xff);
+    memory_fill(phys_to_virt(svm_msrpm), 0xff, MSRPM_PAGES * FRAME_SIZE);
     static const uint32_t switched_by_vmload[] = {
         MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
         0xc0000081 /* STAR */, 0xc0000082 /* LSTAR */, 0xc0000083 /* CSTAR */,

@@ -134,7 +134,6 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
     case VMEXIT_MSR:
         exit->kind = exit->info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
-        exit->msr = (uint32_t)vcpu->gprs.rcx;
         exit->instruction_length = 2;
         break;
     case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;

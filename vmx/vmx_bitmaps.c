@@ -13,13 +13,6 @@ uint64_t vmx_io_bitmap_child;
 uint64_t vmx_io_bitmap_control;
 uint64_t vmx_msr_bitmap;
 
-static void fill(uint64_t phys, uint64_t pages, uint8_t value)
-{
-    uint8_t *p = phys_to_virt(phys);
-    for (uint64_t i = 0; i < pages * FRAME_SIZE; i++)
-        p[i] = value;
-}
-
 /* MSR bitmap: read-low, read-high, write-low, write-high, 1 KiB each. */
 static void msr_pass(uint32_t msr, bool reads, bool writes)
 {
@@ -47,11 +40,11 @@ int vmx_bitmaps_init(void)
     if (vmx_io_bitmap_child == FRAME_NONE || vmx_io_bitmap_control == FRAME_NONE ||
         vmx_msr_bitmap == FRAME_NONE)
         return -HV_ENOMEM;
-    fill(vmx_io_bitmap_child, 2, 0xff);
+    memory_fill(phys_to_virt(vmx_io_bitmap_child), 0xff, 2 * FRAME_SIZE);
     uint8_t *control = phys_to_virt(vmx_io_bitmap_control);
     for (uint16_t port = COM1_PORT; port < COM1_PORT + 8; port++)
         control[port / 8] |= (uint8_t)(1u << (port % 8));
-    fill(vmx_msr_bitmap, 1, 0xff);
+    memory_fill(phys_to_virt(vmx_msr_bitmap), 0xff, 1 * FRAME_SIZE);
     msr_pass(MSR_FS_BASE, true, true);
     msr_pass(MSR_GS_BASE, true, true);
     msr_pass(0x174, true, true);

@@ -175,7 +175,6 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_RDMSR:
     case EXIT_REASON_WRMSR:
         exit->kind = (reason & 0xffff) == EXIT_REASON_WRMSR ? EXIT_MSR_WRITE : EXIT_MSR_READ;
-        exit->msr = (uint32_t)vcpu->gprs.rcx;
         break;
     case EXIT_REASON_IO:
         exit->kind = EXIT_IO;
