@@ -42,6 +42,8 @@ enum hv_call {
     HV_CALL_CONSOLE_WRITE = 3,
     HV_CALL_GET_STATS = 4,
     HV_CALL_WAKE_CPU = 5,
+    HV_CALL_GET_SUPPORTED_CPUID = 6,
+    HV_CALL_SEND_NMI = 7,
     /* on a VM handle */
     HV_CALL_CREATE_VCPU = 16,
     HV_CALL_SET_MEMORY_REGION = 17,
@@ -58,6 +60,16 @@ enum hv_call {
     HV_CALL_INTERRUPT = 40,
     HV_CALL_DEBUG_GUEST = 41,
     HV_CALL_KICK = 42,
+    HV_CALL_GET_FPU = 43,
+    HV_CALL_SET_FPU = 44,
+    HV_CALL_GET_XSAVE = 45,
+    HV_CALL_SET_XSAVE = 46,
+    HV_CALL_GET_XCRS = 47,
+    HV_CALL_SET_XCRS = 48,
+    HV_CALL_GET_DEBUGREGS = 49,
+    HV_CALL_SET_DEBUGREGS = 50,
+    HV_CALL_GET_CPUID = 51,
+    HV_CALL_SET_CPUID = 52,
     /* on any handle */
     HV_CALL_CLOSE = 64,
     HV_CALL_DUP = 65,
@@ -90,6 +102,10 @@ enum hv_extension {
     HV_CAP_BACKEND = 4,          /* returns HV_BACKEND_SVM or HV_BACKEND_VMX */
     HV_CAP_MAX_VMS = 5,          /* returns the maximum live VMs */
     HV_CAP_DIRTY_LOG = 6,        /* 1: HV_MEM_LOG_DIRTY and GET_DIRTY_LOG */
+    HV_CAP_XSAVE_SIZE = 7,       /* returns the bytes GET/SET_XSAVE move */
+    HV_CAP_SUPPORTED_XCR0 = 8,   /* returns the XCR0 bits a guest may set */
+    HV_CAP_DEBUGREGS = 9,        /* 1: GET/SET_DEBUGREGS */
+    HV_CAP_MAX_CPUID = 10,       /* returns the most entries SET_CPUID takes */
 };
 
 #define HV_MAX_VCPUS        64
@@ -191,6 +207,9 @@ _Static_assert(offsetof(struct hv_msrs, entries) == 8, "hv_msrs.entries");
 #define HV_MSR_GS_BASE          0xc0000101u
 #define HV_MSR_KERNEL_GS_BASE   0xc0000102u
 #define HV_MSR_TSC_AUX          0xc0000103u
+#define HV_MSR_SPEC_CTRL        0x00000048u
+#define HV_MSR_PRED_CMD         0x00000049u /* write-only: IBPB */
+#define HV_MSR_ARCH_CAPABILITIES 0x0000010au /* read-only */
 
 /* ---- TRANSLATE ------------------------------------------------------- */
 /* The shape of KVM's kvm_translation. */
@@ -223,6 +242,87 @@ struct hv_guest_debug {
 };
 _Static_assert(sizeof(struct hv_guest_debug) == 72, "hv_guest_debug");
 _Static_assert(offsetof(struct hv_guest_debug, debugreg) == 8, "hv_guest_debug.debugreg");
+
+/* ---- GET_FPU / SET_FPU ------------------------------------------------ */
+/* The shape of KVM's kvm_fpu: the x87 and SSE state in FXSAVE's terms. */
+struct hv_fpu {
+    uint8_t fpr[8][16];           /* ST0-ST7 (80 bits each, in 16 bytes) */
+    uint16_t fcw, fsw;
+    uint8_t ftwx;                 /* abridged tag word, as FXSAVE stores it */
+    uint8_t pad1;
+    uint16_t last_opcode;
+    uint64_t last_ip, last_dp;
+    uint8_t xmm[16][16];
+    uint32_t mxcsr;
+    uint32_t pad2;
+};
+_Static_assert(sizeof(struct hv_fpu) == 416, "hv_fpu");
+_Static_assert(offsetof(struct hv_fpu, xmm) == 152, "hv_fpu.xmm");
+
+/* ---- GET_XSAVE / SET_XSAVE ------------------------------------------- */
+/* The vcpu's extended state in the standard (non-compacted) XSAVE format
+ * of the SDM, vol. 1, 13.4: legacy region, XSAVE header at 512 (XSTATE_BV
+ * at 512, XCOMP_BV at 520), components at the offsets CPUID 0xD gives.
+ * Argument 2 is the buffer's size: at least CHECK_EXTENSION(
+ * HV_CAP_XSAVE_SIZE) and at most HV_MAX_XSAVE_SIZE. */
+#define HV_XSAVE_HEADER_OFFSET 512u
+#define HV_MAX_XSAVE_SIZE      65536u
+#define HV_XCR0_X87      (1ull << 0)
+#define HV_XCR0_SSE      (1ull << 1)
+#define HV_XCR0_AVX      (1ull << 2)
+#define HV_XCR0_OPMASK   (1ull << 5)
+#define HV_XCR0_ZMM_HI256 (1ull << 6)
+#define HV_XCR0_HI16_ZMM (1ull << 7)
+#define HV_XCR0_PKRU     (1ull << 9)
+
+/* ---- GET_XCRS / SET_XCRS --------------------------------------------- */
+/* The shape of KVM's kvm_xcrs. Only XCR0 exists. */
+#define HV_MAX_XCRS 16
+struct hv_xcr {
+    uint32_t xcr;                 /* 0 */
+    uint32_t reserved;            /* ignored */
+    uint64_t value;
+};
+struct hv_xcrs {
+    uint32_t nr_xcrs;             /* GET: filled in; SET: 0 .. HV_MAX_XCRS */
+    uint32_t flags;               /* must be 0 */
+    struct hv_xcr xcrs[HV_MAX_XCRS];
+    uint64_t padding[16];
+};
+_Static_assert(sizeof(struct hv_xcrs) == 8 + 16 * 16 + 128, "hv_xcrs");
+
+/* ---- GET_DEBUGREGS / SET_DEBUGREGS ----------------------------------- */
+/* The shape of KVM's kvm_debugregs: the guest's own DR0-DR3, DR6, DR7. */
+struct hv_debugregs {
+    uint64_t db[4];
+    uint64_t dr6;
+    uint64_t dr7;
+    uint64_t flags;               /* must be 0 */
+    uint64_t reserved[9];         /* ignored */
+};
+_Static_assert(sizeof(struct hv_debugregs) == 128, "hv_debugregs");
+
+/* ---- GET/SET_CPUID, GET_SUPPORTED_CPUID ------------------------------ */
+/* The shape of KVM's kvm_cpuid2 / kvm_cpuid_entry2: a header and `count`
+ * entries, contiguous in the caller's memory. */
+#define HV_MAX_CPUID_ENTRIES 128      /* larger counts get -HV_E2BIG */
+#define HV_CPUID_FLAG_SIGNIFICANT_INDEX (1u << 0) /* `index` selects */
+
+struct hv_cpuid_entry {
+    uint32_t function;
+    uint32_t index;
+    uint32_t flags;               /* HV_CPUID_FLAG_* */
+    uint32_t eax, ebx, ecx, edx;
+    uint32_t padding[3];          /* ignored */
+};
+_Static_assert(sizeof(struct hv_cpuid_entry) == 40, "hv_cpuid_entry");
+
+struct hv_cpuid {
+    uint32_t count;               /* in: room (GET) or entries (SET); out: entries */
+    uint32_t padding;             /* ignored */
+    struct hv_cpuid_entry entries[];
+};
+_Static_assert(sizeof(struct hv_cpuid) == 8, "hv_cpuid");
 
 /* ---- the run page ---------------------------------------------------- */
 /* Exit reasons, numbered as KVM numbers its own. */
@@ -334,8 +434,12 @@ struct hv_stats {
     uint64_t vcpus;           /* live child vcpu objects */
     uint64_t handles;         /* open handles in the caller's table */
     uint64_t objects;         /* all objects in the hypervisor's caches */
+    uint64_t nmis;            /* NMIs the hypervisor took, all CPUs */
+    uint64_t machine_checks;  /* machine checks the hypervisor took */
+    uint64_t nested_table_pages; /* NPT/EPT table pages of all child VMs */
+    uint64_t reserved[8];     /* zero; room for later counters */
 };
-_Static_assert(sizeof(struct hv_stats) == 40, "hv_stats");
+_Static_assert(sizeof(struct hv_stats) == 128, "hv_stats");
 
 /* ---- boot information for the control domain ------------------------- */
 /* The hypervisor starts every control-domain vcpu in 64-bit mode at the

@@ -76,6 +76,11 @@ static inline long hv_wake_cpu(hv_handle_t sys, uint32_t cpu)
 { return hv_call(HV_CALL_WAKE_CPU, (uint64_t)sys, cpu, 0, 0, 0, 0); }
 static inline long hv_get_stats(hv_handle_t sys, struct hv_stats *stats)
 { return hv_call(HV_CALL_GET_STATS, (uint64_t)sys, hv_gpa(stats), 0, 0, 0, 0); }
+/* cpuid->count in: room for entries; out: entries written. */
+static inline long hv_get_supported_cpuid(hv_handle_t sys, struct hv_cpuid *cpuid)
+{ return hv_call(HV_CALL_GET_SUPPORTED_CPUID, (uint64_t)sys, hv_gpa(cpuid), 0, 0, 0, 0); }
+static inline long hv_send_nmi(hv_handle_t sys, uint32_t cpu)
+{ return hv_call(HV_CALL_SEND_NMI, (uint64_t)sys, cpu, 0, 0, 0, 0); }
 
 /* On a VM handle. */
 static inline long hv_create_vcpu(hv_handle_t vm, uint32_t slot, struct hv_run *run_page)
@@ -111,6 +116,28 @@ static inline long hv_debug_guest(hv_handle_t vcpu, const struct hv_guest_debug 
 { return hv_call(HV_CALL_DEBUG_GUEST, (uint64_t)vcpu, hv_gpa(debug), 0, 0, 0, 0); }
 static inline long hv_kick(hv_handle_t vcpu)
 { return hv_call(HV_CALL_KICK, (uint64_t)vcpu, 0, 0, 0, 0, 0); }
+static inline long hv_get_fpu(hv_handle_t vcpu, struct hv_fpu *fpu)
+{ return hv_call(HV_CALL_GET_FPU, (uint64_t)vcpu, hv_gpa(fpu), 0, 0, 0, 0); }
+static inline long hv_set_fpu(hv_handle_t vcpu, const struct hv_fpu *fpu)
+{ return hv_call(HV_CALL_SET_FPU, (uint64_t)vcpu, hv_gpa(fpu), 0, 0, 0, 0); }
+/* size: the buffer's, at least CHECK_EXTENSION(HV_CAP_XSAVE_SIZE). */
+static inline long hv_get_xsave(hv_handle_t vcpu, void *area, uint64_t size)
+{ return hv_call(HV_CALL_GET_XSAVE, (uint64_t)vcpu, hv_gpa(area), size, 0, 0, 0); }
+static inline long hv_set_xsave(hv_handle_t vcpu, const void *area, uint64_t size)
+{ return hv_call(HV_CALL_SET_XSAVE, (uint64_t)vcpu, hv_gpa(area), size, 0, 0, 0); }
+static inline long hv_get_xcrs(hv_handle_t vcpu, struct hv_xcrs *xcrs)
+{ return hv_call(HV_CALL_GET_XCRS, (uint64_t)vcpu, hv_gpa(xcrs), 0, 0, 0, 0); }
+static inline long hv_set_xcrs(hv_handle_t vcpu, const struct hv_xcrs *xcrs)
+{ return hv_call(HV_CALL_SET_XCRS, (uint64_t)vcpu, hv_gpa(xcrs), 0, 0, 0, 0); }
+static inline long hv_get_debugregs(hv_handle_t vcpu, struct hv_debugregs *regs)
+{ return hv_call(HV_CALL_GET_DEBUGREGS, (uint64_t)vcpu, hv_gpa(regs), 0, 0, 0, 0); }
+static inline long hv_set_debugregs(hv_handle_t vcpu, const struct hv_debugregs *regs)
+{ return hv_call(HV_CALL_SET_DEBUGREGS, (uint64_t)vcpu, hv_gpa(regs), 0, 0, 0, 0); }
+/* GET_CPUID: cpuid->count in: room; out: entries. SET_CPUID: count entries. */
+static inline long hv_get_cpuid(hv_handle_t vcpu, struct hv_cpuid *cpuid)
+{ return hv_call(HV_CALL_GET_CPUID, (uint64_t)vcpu, hv_gpa(cpuid), 0, 0, 0, 0); }
+static inline long hv_set_cpuid(hv_handle_t vcpu, const struct hv_cpuid *cpuid)
+{ return hv_call(HV_CALL_SET_CPUID, (uint64_t)vcpu, hv_gpa(cpuid), 0, 0, 0, 0); }
 
 /* On any handle. */
 static inline long hv_close(hv_handle_t handle)
