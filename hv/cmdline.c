@@ -97,6 +97,15 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
         out->acpi_dump = true;
         return true;
     }
+    if (word_is(word, eq, "xsave")) {
+        if (word_is(value, end, "on"))
+            out->no_xsave = false;
+        else if (word_is(value, end, "off"))
+            out->no_xsave = true;
+        else
+            return false;
+        return eq < end;
+    }
     if (word_is(word, eq, "fault_test")) {
         if (eq != end)
             return false;
@@ -113,6 +122,7 @@ int cmdline_parse(const char *line, struct hv_options *out)
     out->ctl_mem = CTL_MEM_DEFAULT;
     out->acpi_dump = false;
     out->fault_test = false;
+    out->no_xsave = false;
     out->unknown_count = 0;
 
     int result = 0;

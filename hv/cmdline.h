@@ -5,6 +5,9 @@
  *   acpi_dump                                  hex dump the MADT at boot
  *   fault_test                                 raise #UD after boot, to show
  *                                              the exception report
+ *   xsave=on|off                               off: switch guests' extended
+ *                                              state with FXSAVE, as on a
+ *                                              CPU without XSAVE
  * Unknown words are reported, not fatal. Host-testable. */
 #ifndef HV_CMDLINE_H
 #define HV_CMDLINE_H
@@ -26,6 +29,7 @@ struct hv_options {
     uint64_t ctl_mem;
     bool acpi_dump;
     bool fault_test;
+    bool no_xsave;
     unsigned unknown_count;           /* words not understood */
     const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */
 };

@@ -3,6 +3,7 @@
 #include "abi/hv_abi.h"
 #include "hv/console.h"
 #include "hv/elf.h"
+#include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/hypercall.h"
 #include "hv/memory.h"
@@ -232,6 +233,9 @@ static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit
     case EXIT_IO:
         control_port_io(vcpu, exit);
         return 0;
+    case EXIT_XSETBV:
+        xsetbv_emulate(vcpu, exit);
+        return 0;
     case EXIT_UNDEFINED:
         virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
         return 0;
@@ -251,6 +255,8 @@ void control_domain_run_this_cpu(void)
     struct vcpu *vcpu = control_domain->vcpus[this_cpu_index()];
     if (!vcpu || vcpu_claim(vcpu))
         halt_forever();
+    this_cpu()->control_vcpu = vcpu;
+    fpu_switch(NULL, vcpu); /* its reset state, not what firmware left */
     virt->run_loop(vcpu, control_domain_exit);
     halt_forever(); /* control_domain_exit never stops the loop */
 }

@@ -25,6 +25,7 @@ enum exit_kind {
     EXIT_DEBUG,           /* #DB while DEBUG_GUEST is on; info1 = DR6 bits */
     EXIT_UNDEFINED,       /* an instruction the guest may not use (nested
                              virtualization, MONITOR/MWAIT): gets #UD */
+    EXIT_XSETBV,          /* ECX the register, EDX:EAX the value */
     EXIT_UNKNOWN,
 };
 

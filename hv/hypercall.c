@@ -2,9 +2,11 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
 #include "hv/handle.h"
+#include "hv/hypercall_calls.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -21,8 +23,6 @@ static struct { int unused; } system_object;
 #define ARG1(r) ((r)->rsi)
 #define ARG2(r) ((r)->rdx)
 
-typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
-                             const struct guest_gprs *call);
 
 struct call_spec {
     call_handler handler;
@@ -61,6 +61,8 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_DIRTY_LOG: return 1;
     case HV_CAP_BACKEND: return virt->abi_backend;
     case HV_CAP_MAX_VMS: return MAX_CHILD_VMS;
+    case HV_CAP_XSAVE_SIZE: return fpu_xsave_size();
+    case HV_CAP_SUPPORTED_XCR0: return (long)fpu_supported_xcr0();
     default: return 0;
     }
 }
@@ -401,6 +403,12 @@ static const struct call_spec calls[] = {
     [HV_CALL_INTERRUPT] = { call_interrupt, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_DEBUG_GUEST] = { call_debug_guest, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_KICK] = { call_kick, HV_HANDLE_VCPU, HV_RIGHT_RUN },
+    [HV_CALL_GET_FPU] = { call_get_fpu, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_FPU] = { call_set_fpu, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_XSAVE] = { call_get_xsave, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_XSAVE] = { call_set_xsave, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_XCRS] = { call_get_xcrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_XCRS] = { call_set_xcrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
     [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
 };

@@ -7,6 +7,7 @@
 #include "hv/cmdline.h"
 #include "hv/console.h"
 #include "hv/control_domain.h"
+#include "hv/fpu.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
@@ -208,6 +209,12 @@ void boot_main(uint32_t magic, uint64_t info)
             madt.cpu_count ? madt.cpu_count : 1,
             apic_is_x2apic() ? "x2APIC" : "xAPIC",
             (unsigned long long)tsc_per_us());
+
+    fpu_probe(!options.no_xsave);
+    fpu_enable_cpu();
+    char fpu_line[96];
+    fpu_describe(fpu_line, sizeof(fpu_line));
+    pr_info("fpu: guests' extended state switched with %s", fpu_line);
 
     if (virt_select())
         stop("no usable hardware virtualization; see the message above");

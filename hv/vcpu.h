@@ -176,6 +176,10 @@ struct vcpu {
     uint8_t irq_vector;
     uint8_t irq_window;          /* window exiting is on in the VMCB/VMCS */
     struct vcpu_debug debug;
+    /* Extended state (hv/fpu.h): the XSAVE image while the registers are
+     * not live, and the guest's XCR0. */
+    uint8_t *fpu_area;
+    uint64_t xcr0;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");

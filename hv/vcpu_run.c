@@ -4,6 +4,7 @@
  * the others described in the run page. */
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/fpu.h"
 #include "hv/guest_memory.h"
 #include "hv/msr_emulate.h"
 #include "hv/rflags.h"
@@ -107,6 +108,9 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     case EXIT_HLT:
         virt->skip_instruction(vcpu, exit);
         return HV_EXIT_HLT;
+    case EXIT_XSETBV:
+        xsetbv_emulate(vcpu, exit);
+        return -1;
     case EXIT_HYPERCALL:
         virt->skip_instruction(vcpu, exit);
         run->hypercall.nr = vcpu->gprs.rax;
@@ -192,7 +196,9 @@ long vcpu_run(struct vcpu *vcpu)
         cpu->slice_over = false;
         apic_timer_start(cpu->slice_ticks);
         vcpu_prepare_events(vcpu);
+        fpu_switch(cpu->control_vcpu, vcpu);
         virt->run_loop(vcpu, child_exit);
+        fpu_switch(vcpu, cpu->control_vcpu);
         apic_timer_stop();
         reason = vcpu->stop_reason;
     }

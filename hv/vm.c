@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
 #include "hv/percpu.h"
@@ -95,6 +96,13 @@ static void slot_free_bitmap(struct memory_slot *slot)
     slot->dirty_bitmap = NULL;
 }
 
+/* The backend's VMCB/VMCS and the extended-state image. */
+static void vcpu_free_state(struct vcpu *vcpu)
+{
+    virt->vcpu_free(vcpu);
+    fpu_vcpu_free(vcpu);
+}
+
 static void vm_destroy(struct vm *vm)
 {
     /* No handle names the VM any more, so no call can reach it or its
@@ -103,7 +111,7 @@ static void vm_destroy(struct vm *vm)
         struct vcpu *vcpu = vm->vcpus[i];
         if (!vcpu)
             continue;
-        virt->vcpu_free(vcpu);
+        vcpu_free_state(vcpu);
         object_free(&vcpu_cache, vcpu);
         if (!vm->is_control)
             __atomic_sub_fetch(&live_child_vcpus, 1, __ATOMIC_RELAXED);
@@ -342,6 +350,11 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     vcpu->run = run;
     vcpu->asid_cpu = -1;
     int err = virt->vcpu_init(vcpu);
+    if (!err) {
+        err = fpu_vcpu_init(vcpu, vm->is_control);
+        if (err)
+            virt->vcpu_free(vcpu);
+    }
     if (err) {
         object_free(&vcpu_cache, vcpu);
         *error = err;
@@ -353,7 +366,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
         vm->vcpus[slot] = vcpu;
     spin_unlock(&vm->lock);
     if (taken) {
-        virt->vcpu_free(vcpu);
+        vcpu_free_state(vcpu);
         object_free(&vcpu_cache, vcpu);
         *error = -HV_EEXIST;
         return NULL;
@@ -369,7 +382,7 @@ void vcpu_discard(struct vcpu *vcpu)
     spin_lock(&vm->lock);
     vm->vcpus[vcpu->slot] = NULL;
     spin_unlock(&vm->lock);
-    virt->vcpu_free(vcpu);
+    vcpu_free_state(vcpu);
     object_free(&vcpu_cache, vcpu);
     if (!vm->is_control)
         __atomic_sub_fetch(&live_child_vcpus, 1, __ATOMIC_RELAXED);

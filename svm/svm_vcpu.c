@@ -69,7 +69,8 @@ int svm_vcpu_init(struct vcpu *vcpu)
                          INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
     c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
                          INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
-                         INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT;
+                         INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT |
+                         INTERCEPT2_XSETBV;
     c->iopm_base = vcpu->vm->is_control ? svm_iopm_control : svm_iopm_child;
     c->msrpm_base = svm_msrpm;
     /* Physical interrupts exit to the host whatever the guest's IF. */
@@ -130,6 +131,7 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
     case VMEXIT_CPUID: exit->kind = EXIT_CPUID; exit->instruction_length = 2; break;
     case VMEXIT_HLT: exit->kind = EXIT_HLT; exit->instruction_length = 1; break;
+    case VMEXIT_XSETBV: exit->kind = EXIT_XSETBV; exit->instruction_length = 3; break;
     case VMEXIT_VMMCALL: exit->kind = EXIT_HYPERCALL; exit->instruction_length = 3; break;
     case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
     case VMEXIT_MSR:

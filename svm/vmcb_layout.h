@@ -121,6 +121,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT2_SKINIT    (1u << 6)
 #define INTERCEPT2_MONITOR   (1u << 10)
 #define INTERCEPT2_MWAIT     (1u << 11)
+#define INTERCEPT2_XSETBV    (1u << 13)
 
 /* int_control (15.21.1): a virtual interrupt the guest takes at its
  * priority, whatever V_TPR says; with INTERCEPT_VINTR it only makes an
@@ -162,6 +163,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define VMEXIT_SKINIT        0x86
 #define VMEXIT_MONITOR       0x8a
 #define VMEXIT_MWAIT         0x8b
+#define VMEXIT_XSETBV        0x8d
 #define VMEXIT_NPF           0x400
 #define VMEXIT_INVALID       0xffffffffu /* compare the low 32 bits */
 

@@ -168,6 +168,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_INVEPT             50
 #define EXIT_REASON_PREEMPTION_TIMER   52
 #define EXIT_REASON_INVVPID            53
+#define EXIT_REASON_XSETBV             55
 #define EXIT_REASON_ENTRY_FAILED       (1u << 31)
 
 /* Access rights (24.4.1) */

@@ -2,6 +2,7 @@
  * the reset and control-domain boot states, EFER, and the CR0/CR4
  * bits the CPU forces on in VMX operation, which the guest must not see. */
 #include "abi/hv_errno.h"
+#include "hv/fpu.h"
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
@@ -142,7 +143,7 @@ void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
     vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
     guest_write_cr0(0x80010033);
-    guest_write_cr4(CR4_PAE);
+    guest_write_cr4(CR4_PAE | fpu_control_cr4());
     vmwrite(VMCS_GUEST_CR3, cr3);
     write_efer(EFER_LME | EFER_NXE, 0x80010033);
     vmwrite(VMCS_GUEST_RIP, entry);

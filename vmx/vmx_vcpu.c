@@ -171,6 +171,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
     case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
+    case EXIT_REASON_XSETBV: exit->kind = EXIT_XSETBV; break;
     case EXIT_REASON_VMCALL: exit->kind = EXIT_HYPERCALL; break;
     case EXIT_REASON_RDMSR:
     case EXIT_REASON_WRMSR:

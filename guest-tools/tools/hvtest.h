@@ -12,7 +12,8 @@
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_smp.c, hvtest_concurrency.c and
- * hvtest_concurrency_close.c (calls racing from several CPUs).
+ * hvtest_concurrency_close.c (calls racing from several CPUs),
+ * hvtest_fpu.c (extended state).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -57,6 +58,7 @@ extern const struct hvtest_case hvtest_smp_cases[];
 extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];
+extern const struct hvtest_case hvtest_fpu_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 
@@ -99,6 +101,7 @@ const char *hvt_result_name(long rc, char *buf, unsigned size);
 #define HVT_CODE_GPA   0x10000u
 #define HVT_DATA_GPA   0x20000u
 #define HVT_HANDLER_GPA 0x18000u /* exception handlers */
+#define HVT_PML4_GPA   0x3000u   /* hvt_guest_long64's tables: 3 pages */
 #define HVT_SELECTOR_CODE 0x08
 #define HVT_SELECTOR_DATA 0x10
 
@@ -116,6 +119,10 @@ int hvt_guest_create(struct vm_instance *vm, const char *name);
  * GDT written into guest RAM, IDT limit 0) at entry with ESP at
  * HVT_STACK_TOP and the other registers 0. */
 int hvt_guest_flat32(struct vm_instance *vm, uint32_t entry);
+
+/* As hvt_guest_flat32, then 64-bit long mode: the guest's RAM identity
+ * mapped with one 2 MiB page, CS.L set, CR4.PAE plus cr4_extra. */
+int hvt_guest_long64(struct vm_instance *vm, uint32_t entry, uint64_t cr4_extra);
 
 /* The flat 32-bit state hvt_guest_flat32 sets, for round-trip tests. */
 void hvt_sregs_flat32(struct hv_sregs *sregs);

@@ -1,0 +1,232 @@
+/* Per-vcpu extended state. Each vcpu owns a standard-format XSAVE image;
+ * RUN of a child saves the control domain's registers into its vcpu's
+ * image and loads the child's, and the reverse when RUN returns (eager:
+ * two saves and two loads per RUN, measured by `make bench`; lazy
+ * switching would need #NM traps on the control domain, which costs more
+ * and is the kind of lazy state that leaked across contexts on real CPUs).
+ *
+ * Every switch runs with XCR0 set to every component the hypervisor
+ * manages, whatever the guests enabled, so that the images always hold
+ * all of a vcpu's state: a guest that enables AVX later, or writes PKRU
+ * (which needs only CR4.PKE), then finds its own values, never the last
+ * VM's. The guest's own XCR0 is set just before it runs.
+ *
+ * XSAVEOPT is used where offered: the images are in the standard format,
+ * which is what GET/SET_XSAVE exchange, so XSAVES and its compacted
+ * format would buy nothing while guests get no supervisor components. */
+#include "hv/fpu.h"
+
+#include "abi/hv_errno.h"
+#include "hv/format.h"
+#include "hv/memory.h"
+#include "hv/percpu.h"
+#include "hv/vcpu.h"
+#include "hv/x86.h"
+#include "hv/xstate_check.h"
+
+#define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_OSXSAVE    (1ull << 18)
+#define CPUID_1_ECX_XSAVE (1u << 26)
+
+static struct {
+    bool xsave, xsaveopt;
+    uint64_t xcr0;          /* every component switched (guests' maximum) */
+    uint32_t size;          /* bytes of an image */
+    uint32_t mxcsr_mask;
+} fpu;
+
+static inline void xsetbv(uint32_t index, uint64_t value)
+{
+    __asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)value),
+                     "d"((uint32_t)(value >> 32)) : "memory");
+}
+
+static inline uint64_t xgetbv(uint32_t index)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static inline void save_state(uint8_t *area)
+{
+    uint32_t lo = (uint32_t)fpu.xcr0, hi = (uint32_t)(fpu.xcr0 >> 32);
+    if (fpu.xsaveopt)
+        __asm__ volatile("xsaveopt64 %0" : "+m"(*(uint8_t(*)[FXSAVE_SIZE])area) : "a"(lo), "d"(hi) : "memory");
+    else if (fpu.xsave)
+        __asm__ volatile("xsave64 %0" : "+m"(*(uint8_t(*)[FXSAVE_SIZE])area) : "a"(lo), "d"(hi) : "memory");
+    else
+        __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[FXSAVE_SIZE])area) :: "memory");
+}
+
+static inline void load_state(const uint8_t *area)
+{
+    uint32_t lo = (uint32_t)fpu.xcr0, hi = (uint32_t)(fpu.xcr0 >> 32);
+    if (fpu.xsave)
+        __asm__ volatile("xrstor64 %0" ::"m"(*(const uint8_t(*)[FXSAVE_SIZE])area), "a"(lo), "d"(hi) : "memory");
+    else
+        __asm__ volatile("fxrstor64 %0" ::"m"(*(const uint8_t(*)[FXSAVE_SIZE])area) : "memory");
+}
+
+static uint32_t image_size(uint64_t xcr0)
+{
+    uint32_t size = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
+    for (unsigned i = 2; i < 64; i++) {
+        if (!(xcr0 & (1ull << i)))
+            continue;
+        uint32_t a, b, c, d;
+        cpuid_count(0xd, i, &a, &b, &c, &d);
+        if (a + b > size)
+            size = a + b;
+    }
+    return size;
+}
+
+void fpu_probe(bool allow_xsave)
+{
+    fpu.xsave = allow_xsave && (cpuid_ecx(1) & CPUID_1_ECX_XSAVE);
+    if (fpu.xsave) {
+        uint32_t a, b, c, d;
+        cpuid_count(0xd, 0, &a, &b, &c, &d);
+        fpu.xcr0 = ((uint64_t)d << 32 | a) & XCR0_SWITCHABLE;
+        if (!xcr0_valid(fpu.xcr0, fpu.xcr0))
+            fpu.xcr0 &= ~XCR0_AVX512; /* a partial AVX-512 set is not usable */
+        if (!xcr0_valid(fpu.xcr0, fpu.xcr0))
+            fpu.xcr0 = XCR0_X87 | XCR0_SSE;
+        cpuid_count(0xd, 1, &a, &b, &c, &d);
+        fpu.xsaveopt = a & 1;
+        fpu.size = image_size(fpu.xcr0);
+    } else {
+        fpu.xcr0 = XCR0_X87;
+        fpu.size = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
+    }
+    fpu.mxcsr_mask = MXCSR_MASK_DEFAULT;
+}
+
+void fpu_enable_cpu(void)
+{
+    write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
+    uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    write_cr4(fpu.xsave ? cr4 | CR4_OSXSAVE : cr4);
+    if (fpu.xsave)
+        xsetbv(0, fpu.xcr0);
+    /* FXSAVE tells which MXCSR bits this CPU implements (0: the default). */
+    uint8_t probe[FXSAVE_SIZE] __attribute__((aligned(16)));
+    __asm__ volatile("fxsave64 %0" : "=m"(probe) :: "memory");
+    uint32_t mask = (uint32_t)probe[FXSAVE_MXCSR_MASK] | (uint32_t)probe[FXSAVE_MXCSR_MASK + 1] << 8 |
+                    (uint32_t)probe[FXSAVE_MXCSR_MASK + 2] << 16 |
+                    (uint32_t)probe[FXSAVE_MXCSR_MASK + 3] << 24;
+    if (mask && this_cpu_index() == 0)
+        fpu.mxcsr_mask = mask;
+}
+
+uint64_t fpu_supported_xcr0(void) { return fpu.xcr0; }
+uint32_t fpu_xsave_size(void) { return fpu.size; }
+
+uint64_t fpu_control_cr4(void)
+{
+    return CR4_OSFXSR | CR4_OSXMMEXCPT | (fpu.xsave ? CR4_OSXSAVE : 0);
+}
+bool fpu_has_xsave(void) { return fpu.xsave; }
+
+void fpu_describe(char *buf, size_t size)
+{
+    format(buf, size, "%s, XCR0 0x%llx, %u-byte images",
+             fpu.xsaveopt ? "XSAVEOPT" : fpu.xsave ? "XSAVE" : "FXSAVE (no XSAVE)",
+             (unsigned long long)fpu.xcr0, fpu.size);
+}
+
+int fpu_vcpu_init(struct vcpu *vcpu, bool control)
+{
+    uint64_t pages = (fpu.size + FRAME_SIZE - 1) / FRAME_SIZE;
+    uint64_t phys = pages_alloc_zeroed(pages, 0);
+    if (phys == FRAME_NONE)
+        return -HV_ENOMEM;
+    vcpu->fpu_area = phys_to_virt(phys);
+    xsave_image_reset(vcpu->fpu_area, fpu.size);
+    if (!fpu.xsave) /* FXSAVE images always hold x87 and SSE state */
+        vcpu->fpu_area[XSAVE_XSTATE_BV] = (uint8_t)(XCR0_X87 | XCR0_SSE);
+    /* The control domain's tools may use every component; a child starts
+     * as a CPU does after RESET, with x87 only. */
+    vcpu->xcr0 = control ? fpu.xcr0 : XCR0_X87;
+    return 0;
+}
+
+void fpu_vcpu_free(struct vcpu *vcpu)
+{
+    if (!vcpu->fpu_area)
+        return;
+    pages_free(virt_to_phys(vcpu->fpu_area), (fpu.size + FRAME_SIZE - 1) / FRAME_SIZE);
+    vcpu->fpu_area = NULL;
+}
+
+void fpu_switch(struct vcpu *from, struct vcpu *to)
+{
+    if (from && fpu.xsave) {
+        /* An emulator that ignores the XSETBV intercept (QEMU's TCG does)
+         * lets a guest set XCR0 itself, checked against the emulated CPU:
+         * what is live is the guest's, within what is switched. */
+        uint64_t live = xgetbv(0);
+        from->xcr0 = (live & fpu.xcr0) | XCR0_X87;
+        if (live != fpu.xcr0)
+            xsetbv(0, fpu.xcr0);
+    }
+    if (from)
+        save_state(from->fpu_area);
+    load_state(to->fpu_area);
+    if (fpu.xsave && to->xcr0 != fpu.xcr0)
+        xsetbv(0, to->xcr0);
+}
+
+bool fpu_guest_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value)
+{
+    if (!fpu.xsave || index != 0 || !xcr0_valid(value, fpu.xcr0))
+        return false;
+    /* The vcpu's registers are live: its full state is in the CPU (loaded
+     * with every component), so enabling a component exposes its own. */
+    vcpu->xcr0 = value;
+    xsetbv(0, value);
+    return true;
+}
+
+void fpu_get(struct vcpu *vcpu, struct hv_fpu *out)
+{
+    xsave_to_fpu(vcpu->fpu_area, out);
+}
+
+long fpu_set(struct vcpu *vcpu, const struct hv_fpu *in)
+{
+    return fpu_to_xsave(in, vcpu->fpu_area, fpu.mxcsr_mask) ? 0 : -HV_EINVAL;
+}
+
+void fpu_get_xsave(struct vcpu *vcpu, void *area)
+{
+    memory_copy(area, vcpu->fpu_area, fpu.size);
+}
+
+long fpu_set_xsave(struct vcpu *vcpu, const uint8_t *head, const uint8_t *rest)
+{
+    const uint32_t head_size = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
+    uint64_t supported = fpu.xsave ? fpu.xcr0 : XCR0_X87 | XCR0_SSE;
+    if (!xsave_image_valid(head, supported, fpu.mxcsr_mask))
+        return -HV_EINVAL;
+    memory_copy(vcpu->fpu_area, head, head_size);
+    memory_copy(vcpu->fpu_area + head_size, rest, fpu.size - head_size);
+    if (!fpu.xsave) /* FXRSTOR ignores the header: both parts are state */
+        vcpu->fpu_area[XSAVE_XSTATE_BV] = (uint8_t)(XCR0_X87 | XCR0_SSE);
+    return 0;
+}
+
+uint64_t fpu_get_xcr0(const struct vcpu *vcpu) { return vcpu->xcr0; }
+
+long fpu_set_xcr0(struct vcpu *vcpu, uint64_t value)
+{
+    if (!xcr0_valid(value, fpu.xcr0))
+        return -HV_EINVAL;
+    vcpu->xcr0 = value;
+    return 0;
+}

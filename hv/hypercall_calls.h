@@ -1,0 +1,23 @@
+/* Call handlers that live outside hv/hypercall.c, for its dispatch table.
+ * Each receives the calling domain, the handle slot already checked for
+ * type and rights, and the caller's registers (arguments 1 and 2 in RSI
+ * and RDX). */
+#ifndef HV_HYPERCALL_CALLS_H
+#define HV_HYPERCALL_CALLS_H
+
+#include "hv/vcpu.h"
+
+struct vm;
+struct handle_slot;
+
+typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
+                             const struct guest_gprs *call);
+
+long call_get_fpu(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_set_fpu(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_get_xsave(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_set_xsave(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_get_xcrs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_set_xcrs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+
+#endif
