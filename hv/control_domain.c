@@ -256,7 +256,7 @@ void control_domain_run_this_cpu(void)
     if (!vcpu || vcpu_claim(vcpu))
         halt_forever();
     this_cpu()->control_vcpu = vcpu;
-    fpu_switch(NULL, vcpu); /* its reset state, not what firmware left */
+    fpu_load(vcpu); /* its reset state, not what firmware left */
     virt->run_loop(vcpu, control_domain_exit);
     halt_forever(); /* control_domain_exit never stops the loop */
 }

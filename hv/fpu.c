@@ -52,24 +52,32 @@ static inline uint64_t xgetbv(uint32_t index)
     return (uint64_t)hi << 32 | lo;
 }
 
-static inline void save_state(uint8_t *area)
+/* The images are bigger than the operand says; "memory" tells the
+ * compiler that all of them may be read or written. */
+static inline void save_state(uint8_t *area, uint64_t mask)
 {
-    uint32_t lo = (uint32_t)fpu.xcr0, hi = (uint32_t)(fpu.xcr0 >> 32);
     if (fpu.xsaveopt)
-        __asm__ volatile("xsaveopt64 %0" : "+m"(*(uint8_t(*)[FXSAVE_SIZE])area) : "a"(lo), "d"(hi) : "memory");
-    else if (fpu.xsave)
-        __asm__ volatile("xsave64 %0" : "+m"(*(uint8_t(*)[FXSAVE_SIZE])area) : "a"(lo), "d"(hi) : "memory");
+        __asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+                         "d"((uint32_t)(mask >> 32)) : "memory");
     else
-        __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[FXSAVE_SIZE])area) :: "memory");
+        __asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+                         "d"((uint32_t)(mask >> 32)) : "memory");
 }
 
-static inline void load_state(const uint8_t *area)
+static inline void load_state(const uint8_t *area, uint64_t mask)
 {
-    uint32_t lo = (uint32_t)fpu.xcr0, hi = (uint32_t)(fpu.xcr0 >> 32);
-    if (fpu.xsave)
-        __asm__ volatile("xrstor64 %0" ::"m"(*(const uint8_t(*)[FXSAVE_SIZE])area), "a"(lo), "d"(hi) : "memory");
-    else
-        __asm__ volatile("fxrstor64 %0" ::"m"(*(const uint8_t(*)[FXSAVE_SIZE])area) : "memory");
+    __asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+                     "d"((uint32_t)(mask >> 32)) : "memory");
+}
+
+static inline void fxsave(uint8_t *area)
+{
+    __asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+
+static inline void fxrstor(const uint8_t *area)
+{
+    __asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
 }
 
 static uint32_t image_size(uint64_t xcr0)
@@ -164,22 +172,55 @@ void fpu_vcpu_free(struct vcpu *vcpu)
     vcpu->fpu_area = NULL;
 }
 
-void fpu_switch(struct vcpu *from, struct vcpu *to)
+/* The RUN path: XSAVEOPT and XRSTOR with every switched component, the
+ * guest's XCR0 set only when it differs. The control domain's XCR0 is
+ * every component unless it set another. */
+void fpu_enter_child(struct vcpu *control, struct vcpu *child)
 {
-    if (from && fpu.xsave) {
+    uint64_t all = fpu.xcr0;
+    if (fpu.xsave) {
+        if (control->xcr0 != all)
+            xsetbv(0, all);
+        save_state(control->fpu_area, all);
+        load_state(child->fpu_area, all);
+        if (child->xcr0 != all)
+            xsetbv(0, child->xcr0);
+    } else {
+        fxsave(control->fpu_area);
+        fxrstor(child->fpu_area);
+    }
+}
+
+void fpu_leave_child(struct vcpu *child, struct vcpu *control)
+{
+    uint64_t all = fpu.xcr0;
+    if (fpu.xsave) {
         /* An emulator that ignores the XSETBV intercept (QEMU's TCG does)
          * lets a guest set XCR0 itself, checked against the emulated CPU:
          * what is live is the guest's, within what is switched. */
         uint64_t live = xgetbv(0);
-        from->xcr0 = (live & fpu.xcr0) | XCR0_X87;
-        if (live != fpu.xcr0)
-            xsetbv(0, fpu.xcr0);
+        child->xcr0 = (live & all) | XCR0_X87;
+        if (live != all)
+            xsetbv(0, all);
+        save_state(child->fpu_area, all);
+        load_state(control->fpu_area, all);
+        if (control->xcr0 != all)
+            xsetbv(0, control->xcr0);
+    } else {
+        fxsave(child->fpu_area);
+        fxrstor(control->fpu_area);
     }
-    if (from)
-        save_state(from->fpu_area);
-    load_state(to->fpu_area);
-    if (fpu.xsave && to->xcr0 != fpu.xcr0)
-        xsetbv(0, to->xcr0);
+}
+
+void fpu_load(struct vcpu *vcpu)
+{
+    if (fpu.xsave) {
+        load_state(vcpu->fpu_area, fpu.xcr0);
+        if (vcpu->xcr0 != fpu.xcr0)
+            xsetbv(0, vcpu->xcr0);
+    } else {
+        fxrstor(vcpu->fpu_area);
+    }
 }
 
 bool fpu_guest_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value)

@@ -43,8 +43,12 @@ bool fpu_has_xsave(void);
 int fpu_vcpu_init(struct vcpu *vcpu, bool control);
 void fpu_vcpu_free(struct vcpu *vcpu);
 
-/* Saves the extended state of `from` (live in the CPU) and loads `to`'s. */
-void fpu_switch(struct vcpu *from, struct vcpu *to);
+/* Around a child's run in a RUN of the control domain's vcpu on this
+ * CPU: save one's live state and load the other's. */
+void fpu_enter_child(struct vcpu *control, struct vcpu *child);
+void fpu_leave_child(struct vcpu *child, struct vcpu *control);
+/* Loads a vcpu's state into a CPU whose live state belongs to nobody. */
+void fpu_load(struct vcpu *vcpu);
 
 /* The guest's XSETBV, emulated: false (the caller injects #GP) for a value
  * the CPU or the hypervisor refuses. */

@@ -196,9 +196,9 @@ long vcpu_run(struct vcpu *vcpu)
         cpu->slice_over = false;
         apic_timer_start(cpu->slice_ticks);
         vcpu_prepare_events(vcpu);
-        fpu_switch(cpu->control_vcpu, vcpu);
+        fpu_enter_child(cpu->control_vcpu, vcpu);
         virt->run_loop(vcpu, child_exit);
-        fpu_switch(vcpu, cpu->control_vcpu);
+        fpu_leave_child(vcpu, cpu->control_vcpu);
         apic_timer_stop();
         reason = vcpu->stop_reason;
     }

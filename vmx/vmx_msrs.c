@@ -65,7 +65,7 @@ bool vmx_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
  * guest's back (#GP on a CPU). */
 static bool set_efer(struct vcpu *vcpu, uint64_t value)
 {
-    bool paging = vmread(VMCS_CR0_SHADOW) & CR0_PG;
+    bool paging = vmx_guest_cr0() & CR0_PG;
     if (paging && ((value ^ vmread(VMCS_GUEST_EFER)) & EFER_LME))
         return false;
     vmx_write_efer(vcpu, value);

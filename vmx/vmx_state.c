@@ -38,6 +38,21 @@ static void guest_write_cr4(uint64_t value)
     vmwrite(VMCS_GUEST_CR4, value | vmx_cr4_forced());
 }
 
+/* The guest's view: the bits we own (the mask) from the read shadow, the
+ * rest from the register itself, which the guest writes without an exit
+ * (SDM 3C 25.6.6), so the shadow alone goes stale. */
+uint64_t vmx_guest_cr0(void)
+{
+    uint64_t mask = vmread(VMCS_CR0_MASK);
+    return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_SHADOW) & mask);
+}
+
+uint64_t vmx_guest_cr4(void)
+{
+    uint64_t mask = vmread(VMCS_CR4_MASK);
+    return (vmread(VMCS_GUEST_CR4) & ~mask) | (vmread(VMCS_CR4_SHADOW) & mask);
+}
+
 /* EFER and the IA-32e-mode entry control must agree (SDM 3C 26.2.4). */
 static void write_efer(uint64_t efer, uint64_t cr0)
 {
@@ -190,10 +205,10 @@ void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
                                  .limit = (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT) };
     r->idt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_IDTR_BASE),
                                  .limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT) };
-    r->cr0 = vmread(VMCS_CR0_SHADOW);
+    r->cr0 = vmx_guest_cr0();
     r->cr2 = vcpu->cr2;
     r->cr3 = vmread(VMCS_GUEST_CR3);
-    r->cr4 = vmread(VMCS_CR4_SHADOW);
+    r->cr4 = vmx_guest_cr4();
     r->cr8 = vcpu->cr8;
     r->efer = vmread(VMCS_GUEST_EFER);
     r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
@@ -273,6 +288,6 @@ bool vmx_cr_access(struct vcpu *vcpu)
 void vmx_write_efer(struct vcpu *vcpu, uint64_t value)
 {
     bool acquired = vmcs_acquire(vcpu);
-    write_efer(value, vmread(VMCS_CR0_SHADOW));
+    write_efer(value, vmx_guest_cr0());
     vmcs_release(vcpu, acquired);
 }

@@ -342,6 +342,39 @@ static void xsetbv_checks_give_exceptions(void)
     }
 }
 
+/* A guest that turns CR4.OSXSAVE on itself (no exit on either backend)
+ * may use XSETBV at once, and GET_SREGS shows the CR4 it wrote. */
+static void guest_cr4_write_enables_xsetbv(void)
+{
+    struct xstate_info x;
+    struct vm_instance vm;
+    struct hvt_code code;
+    if (xstate_info(&x) || !has_xsave(&x) || hvt_guest_create(&vm, "cr4_xsave") ||
+        hvt_guest_flat32(&vm, HVT_CODE_GPA))
+        return;
+    static const uint8_t set_cr4[] = {
+        0x0f, 0x20, 0xe0,                         /* mov eax, cr4 */
+        0x0d, 0x00, 0x06, 0x04, 0x00,             /* or eax, OSXSAVE|OSXMMEXCPT|OSFXSR */
+        0x0f, 0x22, 0xe0,                         /* mov cr4, eax */
+        0x31, 0xc9, 0x31, 0xd2,                   /* xor ecx, ecx; xor edx, edx */
+        0xb8, 0x03, 0x00, 0x00, 0x00,             /* mov eax, 3 */
+        0x0f, 0x01, 0xd1,                         /* xsetbv */
+    };
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_bytes(&code, set_cr4, sizeof(set_cr4));
+    uint32_t out = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 3, out, "OUT after the guest's XSETBV"))
+        return;
+    struct hv_sregs sregs;
+    struct hv_xcrs *xcrs = page_alloc(sizeof(*xcrs));
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS") ||
+        !hvt_eq(sregs.cr4 & (CR4_OSXSAVE | CR4_OSXMMEXCPT | CR4_OSFXSR),
+                CR4_OSXSAVE | CR4_OSXMMEXCPT | CR4_OSFXSR, "GET_SREGS CR4 after the guest's MOV to CR4") ||
+        !hvt_ok(hv_get_xcrs(vm.vcpu, xcrs), "GET_XCRS"))
+        return;
+    hvt_eq(xcrs->xcrs[0].value, 3, "XCR0 after the guest's XSETBV");
+}
+
 /* One VM's accepted XCR0 is its own: another VM on the CPU reads its own
  * with XGETBV, and GET_XCRS reports each. */
 static void xcr0_is_per_vcpu(void)
@@ -497,12 +530,13 @@ static void extended_state_calls_refuse_bad_input(void)
 }
 
 const struct hvtest_case hvtest_fpu_cases[] = {
-    { "two_vms_on_one_cpu_keep_their_own_extended_state",
+    { "xstate_two_vms_on_one_cpu_keep_their_own_extended_state",
       two_vms_on_one_cpu_keep_their_own_extended_state },
-    { "newly_enabled_component_holds_own_state", newly_enabled_component_holds_own_state },
-    { "xsetbv_checks_give_exceptions", xsetbv_checks_give_exceptions },
-    { "xcr0_is_per_vcpu", xcr0_is_per_vcpu },
-    { "get_set_xsave_and_fpu_move_guest_state", get_set_xsave_and_fpu_move_guest_state },
-    { "extended_state_calls_refuse_bad_input", extended_state_calls_refuse_bad_input },
+    { "xstate_newly_enabled_component_holds_own_state", newly_enabled_component_holds_own_state },
+    { "xstate_xsetbv_checks_give_exceptions", xsetbv_checks_give_exceptions },
+    { "xstate_xcr0_is_per_vcpu", xcr0_is_per_vcpu },
+    { "xstate_guest_cr4_write_enables_xsetbv", guest_cr4_write_enables_xsetbv },
+    { "xstate_get_set_xsave_and_fpu_move_guest_state", get_set_xsave_and_fpu_move_guest_state },
+    { "xstate_extended_state_calls_refuse_bad_input", extended_state_calls_refuse_bad_input },
     { NULL, NULL },
 };

@@ -77,4 +77,15 @@ run_hvtest() {
 }
 
 test_conformance_suite_smp1() { run_hvtest hvtest-smp1 1; }
+
+# The extended-state tests with the hypervisor switching by FXSAVE, as on
+# a CPU without XSAVE (the xsave=off option).
+test_extended_state_switched_with_fxsave() {
+    boot hvtest-fxsave 300 "$END_OF_TOOL" $(qemu_svm iso/out/hvtest-fxsave.iso $SYSTEST_DIR/hvtest-fxsave.log 1)
+    expect_line "fpu: guests' extended state switched with FXSAVE"
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "PASS xstate_two_vms_on_one_cpu_keep_their_own_extended_state"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+}
 test_conformance_suite_smp4() { run_hvtest hvtest-smp4 4; }
