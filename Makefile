@@ -125,9 +125,10 @@ run: deps-run
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -I. -Wall -Wextra -Werror -fsanitize=address,undefined
 
-# Each unit test links the hypervisor sources it names in its first line:
+# Each unit test links the sources (hypervisor, or device models of the
+# VMM) it names in its first line:
 #   // sources: hv/frame_alloc.c hv/format.c
-$(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch])
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch] guest-tools/vmm/devices/*.[ch])
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $$(sed -n '1s|^// sources: ||p' $<) -lcmocka
 
