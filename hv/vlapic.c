@@ -1,0 +1,543 @@
+#include "hv/vlapic.h"
+
+/* Version 0x14 (an integrated APIC), six LVT entries (max LVT 5). */
+#define LAPIC_VERSION_VALUE 0x00050014u
+/* Writable bits of each LVT entry (SDM vol. 3A, figure 11-8). */
+#define LVT_TIMER_BITS   0x000700ffu
+#define LVT_LINT_BITS    0x0001a7ffu
+#define LVT_THERMAL_BITS 0x000107ffu
+#define LVT_ERROR_BITS   0x000100ffu
+#define SVR_BITS         0x000003ffu
+#define ESR_SEND_ILLEGAL    (1u << 5)
+#define ESR_RECEIVE_ILLEGAL (1u << 6)
+#define ESR_ILLEGAL_REGISTER (1u << 7)
+
+static inline uint32_t reg(const struct vlapic *l, uint32_t offset) { return l->page[offset / 4]; }
+static inline void set_reg(struct vlapic *l, uint32_t offset, uint32_t v) { l->page[offset / 4] = v; }
+
+/* The vector bitmaps (ISR, TMR, IRR): 256 bits in eight registers, one
+ * every 16 bytes. */
+static inline uint32_t *bitmap_word(struct vlapic *l, uint32_t base, uint8_t vector)
+{
+    return &l->page[(base + (vector / 32) * 16) / 4];
+}
+
+static bool bitmap_test(const struct vlapic *l, uint32_t base, uint8_t vector)
+{
+    return reg(l, base + (vector / 32) * 16) & (1u << (vector % 32));
+}
+
+static void bitmap_clear(struct vlapic *l, uint32_t base, uint8_t vector)
+{
+    __atomic_and_fetch(bitmap_word(l, base, vector), ~(1u << (vector % 32)), __ATOMIC_RELAXED);
+}
+
+static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
+{
+    __atomic_or_fetch(bitmap_word(l, base, vector), 1u << (vector % 32), __ATOMIC_RELEASE);
+}
+
+/* Highest set vector of a bitmap, or -1. */
+static int bitmap_highest(const struct vlapic *l, uint32_t base)
+{
+    for (int word = 7; word >= 0; word--) {
+        uint32_t bits = __atomic_load_n(&l->page[(base + (uint32_t)word * 16) / 4], __ATOMIC_ACQUIRE);
+        if (bits)
+            return word * 32 + 31 - __builtin_clz(bits);
+    }
+    return -1;
+}
+
+bool vlapic_x2apic(const struct vlapic *l)
+{
+    return (l->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) ==
+           (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD);
+}
+
+bool vlapic_enabled(const struct vlapic *l)
+{
+    return (l->apic_base & APIC_BASE_MSR_EN) && (reg(l, LAPIC_SVR) & LAPIC_SVR_ENABLE);
+}
+
+uint32_t vlapic_id(const struct vlapic *l)
+{
+    return vlapic_x2apic(l) ? reg(l, LAPIC_ID) : reg(l, LAPIC_ID) >> 24;
+}
+
+/* PPR from TPR and the highest in-service vector (SDM 10.8.3.1). */
+static void update_ppr(struct vlapic *l)
+{
+    uint32_t tpr = reg(l, LAPIC_TPR) & 0xff;
+    int isr = bitmap_highest(l, LAPIC_ISR);
+    uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
+    set_reg(l, LAPIC_PPR, (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : isrv & 0xf0);
+}
+
+uint32_t vlapic_ppr(const struct vlapic *l) { return reg(l, LAPIC_PPR); }
+
+static void reset_registers(struct vlapic *l)
+{
+    uint32_t id = reg(l, LAPIC_ID);
+    for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
+        l->page[i] = 0;
+    set_reg(l, LAPIC_ID, id);
+    set_reg(l, LAPIC_VERSION, LAPIC_VERSION_VALUE);
+    set_reg(l, LAPIC_DFR, 0xffffffffu);
+    set_reg(l, LAPIC_SVR, 0xff);
+    static const uint32_t lvts[] = { LAPIC_LVT_TIMER, LAPIC_LVT_THERMAL, LAPIC_LVT_PERF,
+                                     LAPIC_LVT_LINT0, LAPIC_LVT_LINT1, LAPIC_LVT_ERROR };
+    for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
+        set_reg(l, lvts[i], LAPIC_LVT_MASKED);
+    l->tsc_deadline = 0;
+    l->timer_start = 0;
+    l->timer_fire = 0;
+    l->divide = 2;
+    l->esr_pending = 0;
+    l->last_eoi = 0;
+}
+
+void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_per_us)
+{
+    l->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
+    l->apic_base = APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | (bsp ? APIC_BASE_MSR_BSP : 0);
+    set_reg(l, LAPIC_ID, id << 24);
+    reset_registers(l);
+}
+
+void vlapic_init_signal(struct vlapic *l)
+{
+    reset_registers(l);
+}
+
+/* Bus ticks (ns) to TSC ticks, and back. */
+static uint64_t bus_to_tsc(const struct vlapic *l, uint64_t ns)
+{
+    return ns * l->tsc_per_us / 1000;
+}
+
+static uint64_t tsc_to_bus(const struct vlapic *l, uint64_t tsc)
+{
+    return tsc / l->tsc_per_us * 1000 + tsc % l->tsc_per_us * 1000 / l->tsc_per_us;
+}
+
+static uint64_t period_tsc(const struct vlapic *l)
+{
+    return bus_to_tsc(l, (uint64_t)reg(l, LAPIC_TIMER_INITIAL) * l->divide);
+}
+
+static uint32_t timer_mode(const struct vlapic *l)
+{
+    return LAPIC_TIMER_MODE(reg(l, LAPIC_LVT_TIMER));
+}
+
+static void timer_arm(struct vlapic *l, uint64_t now)
+{
+    l->timer_start = now;
+    uint64_t period = period_tsc(l);
+    l->timer_fire = reg(l, LAPIC_TIMER_INITIAL) ? now + (period ? period : 1) : 0;
+}
+
+static uint32_t timer_current(const struct vlapic *l, uint64_t now)
+{
+    uint32_t initial = reg(l, LAPIC_TIMER_INITIAL);
+    if (!initial || timer_mode(l) == LAPIC_TIMER_DEADLINE || now < l->timer_start)
+        return 0;
+    uint64_t elapsed = tsc_to_bus(l, now - l->timer_start) / l->divide;
+    if (timer_mode(l) == LAPIC_TIMER_PERIODIC)
+        return initial - (uint32_t)(elapsed % initial);
+    if (!l->timer_fire || elapsed >= initial)
+        return 0;
+    return initial - (uint32_t)elapsed;
+}
+
+uint64_t vlapic_timer_next(const struct vlapic *l) { return l->timer_fire; }
+
+static void raise_error(struct vlapic *l, uint32_t bits)
+{
+    l->esr_pending |= bits;
+    uint32_t lvt = reg(l, LAPIC_LVT_ERROR);
+    if (!(lvt & LAPIC_LVT_MASKED))
+        vlapic_accept(l, (uint8_t)lvt, false);
+}
+
+void vlapic_timer_expire(struct vlapic *l, uint64_t now)
+{
+    if (!l->timer_fire || now < l->timer_fire)
+        return;
+    uint32_t lvt = reg(l, LAPIC_LVT_TIMER);
+    if (!(lvt & LAPIC_LVT_MASKED))
+        vlapic_accept(l, (uint8_t)lvt, false);
+    if (timer_mode(l) == LAPIC_TIMER_PERIODIC && reg(l, LAPIC_TIMER_INITIAL)) {
+        /* One interrupt for any periods missed, as a CPU that had the
+         * vector pending in IRR would take only one; the phase is kept. */
+        uint64_t period = period_tsc(l);
+        if (!period)
+            period = 1;
+        uint64_t missed = (now - l->timer_fire) / period + 1;
+        l->timer_fire += missed * period;
+        l->timer_start = l->timer_fire - period;
+    } else {
+        l->timer_fire = 0;
+        if (timer_mode(l) == LAPIC_TIMER_DEADLINE)
+            l->tsc_deadline = 0;
+    }
+}
+
+void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t value)
+{
+    if (timer_mode(l) != LAPIC_TIMER_DEADLINE)
+        return; /* ignored outside TSC-deadline mode (SDM 10.5.4.1) */
+    l->tsc_deadline = value;
+    l->timer_fire = value;
+}
+
+uint64_t vlapic_get_tsc_deadline(const struct vlapic *l)
+{
+    return timer_mode(l) == LAPIC_TIMER_DEADLINE ? l->tsc_deadline : 0;
+}
+
+bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level)
+{
+    if (!vlapic_enabled(l))
+        return false;
+    if (vector < 16) {
+        l->esr_pending |= ESR_RECEIVE_ILLEGAL;
+        return false;
+    }
+    if (level)
+        bitmap_set(l, LAPIC_TMR, vector);
+    else
+        bitmap_clear(l, LAPIC_TMR, vector);
+    bitmap_set(l, LAPIC_IRR, vector);
+    return true;
+}
+
+int vlapic_pending(const struct vlapic *l)
+{
+    if (!vlapic_enabled(l))
+        return -1;
+    int irr = bitmap_highest(l, LAPIC_IRR);
+    if (irr < 0 || ((uint32_t)irr & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0))
+        return -1;
+    return irr;
+}
+
+void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
+{
+    bitmap_clear(l, LAPIC_IRR, vector);
+    bitmap_set(l, LAPIC_ISR, vector);
+    update_ppr(l);
+}
+
+uint8_t vlapic_last_eoi_vector(const struct vlapic *l) { return l->last_eoi; }
+
+static enum vlapic_action eoi(struct vlapic *l)
+{
+    int isr = bitmap_highest(l, LAPIC_ISR);
+    if (isr < 0)
+        return VLAPIC_DONE;
+    bitmap_clear(l, LAPIC_ISR, (uint8_t)isr);
+    update_ppr(l);
+    l->last_eoi = (uint8_t)isr;
+    return bitmap_test(l, LAPIC_TMR, (uint8_t)isr) ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
+}
+
+static uint32_t lvt_bits(uint32_t offset)
+{
+    switch (offset) {
+    case LAPIC_LVT_TIMER: return LVT_TIMER_BITS;
+    case LAPIC_LVT_LINT0:
+    case LAPIC_LVT_LINT1: return LVT_LINT_BITS;
+    case LAPIC_LVT_THERMAL:
+    case LAPIC_LVT_PERF: return LVT_THERMAL_BITS;
+    case LAPIC_LVT_ERROR: return LVT_ERROR_BITS;
+    default: return 0;
+    }
+}
+
+static enum vlapic_action write_lvt(struct vlapic *l, uint32_t offset, uint32_t value, uint64_t now)
+{
+    uint32_t old = reg(l, offset);
+    value &= lvt_bits(offset);
+    if (!(reg(l, LAPIC_SVR) & LAPIC_SVR_ENABLE))
+        value |= LAPIC_LVT_MASKED; /* software-disabled: masks stay set */
+    if (offset == LAPIC_LVT_LINT0 || offset == LAPIC_LVT_LINT1)
+        value = (value & ~LAPIC_LVT_REMOTE_IRR) | (old & LAPIC_LVT_REMOTE_IRR);
+    set_reg(l, offset, value);
+    if (offset != LAPIC_LVT_TIMER || LAPIC_TIMER_MODE(old) == LAPIC_TIMER_MODE(value))
+        return VLAPIC_DONE;
+    /* A mode change disarms the timer (SDM 10.5.4.1). */
+    l->timer_fire = 0;
+    l->tsc_deadline = 0;
+    set_reg(l, LAPIC_TIMER_INITIAL, 0);
+    (void)now;
+    return VLAPIC_TIMER_CHANGED;
+}
+
+static uint32_t divide_of(uint32_t config)
+{
+    uint32_t code = (config & 3) | ((config >> 1) & 4);
+    return code == 7 ? 1 : 2u << code;
+}
+
+/* Writes common to both modes; offset is the xAPIC offset. */
+static enum vlapic_action write_register(struct vlapic *l, uint32_t offset, uint32_t value,
+                                         uint64_t now)
+{
+    switch (offset) {
+    case LAPIC_TPR:
+        set_reg(l, LAPIC_TPR, value & 0xff);
+        update_ppr(l);
+        return VLAPIC_DONE;
+    case LAPIC_EOI:
+        return eoi(l);
+    case LAPIC_SVR: {
+        set_reg(l, LAPIC_SVR, value & SVR_BITS);
+        if (!(value & LAPIC_SVR_ENABLE)) {
+            static const uint32_t lvts[] = { LAPIC_LVT_TIMER, LAPIC_LVT_THERMAL, LAPIC_LVT_PERF,
+                                             LAPIC_LVT_LINT0, LAPIC_LVT_LINT1, LAPIC_LVT_ERROR };
+            for (unsigned i = 0; i < sizeof(lvts) / sizeof(lvts[0]); i++)
+                set_reg(l, lvts[i], reg(l, lvts[i]) | LAPIC_LVT_MASKED);
+        }
+        return VLAPIC_DONE;
+    }
+    case LAPIC_ESR:
+        /* A write latches the errors seen since the last one (10.5.3). */
+        set_reg(l, LAPIC_ESR, l->esr_pending);
+        l->esr_pending = 0;
+        return VLAPIC_DONE;
+    case LAPIC_ICR_LOW:
+        set_reg(l, LAPIC_ICR_LOW, value & ~ICR_PENDING & 0x000cdfffu);
+        if (ICR_DELIVERY(value) == DELIVERY_FIXED && ICR_VECTOR(value) < 16) {
+            raise_error(l, ESR_SEND_ILLEGAL);
+            return VLAPIC_DONE;
+        }
+        return VLAPIC_SEND_IPI;
+    case LAPIC_LVT_TIMER:
+    case LAPIC_LVT_THERMAL:
+    case LAPIC_LVT_PERF:
+    case LAPIC_LVT_LINT0:
+    case LAPIC_LVT_LINT1:
+    case LAPIC_LVT_ERROR:
+        return write_lvt(l, offset, value, now);
+    case LAPIC_TIMER_INITIAL:
+        if (timer_mode(l) == LAPIC_TIMER_DEADLINE)
+            return VLAPIC_DONE;
+        set_reg(l, LAPIC_TIMER_INITIAL, value);
+        timer_arm(l, now);
+        return VLAPIC_TIMER_CHANGED;
+    case LAPIC_TIMER_DIVIDE: {
+        uint32_t current = timer_current(l, now);
+        set_reg(l, LAPIC_TIMER_DIVIDE, value & 0xb);
+        l->divide = divide_of(value);
+        if (l->timer_fire && timer_mode(l) != LAPIC_TIMER_DEADLINE) {
+            /* Keep the count where it is, at the new rate. */
+            l->timer_fire = now + bus_to_tsc(l, (uint64_t)current * l->divide);
+            l->timer_start = l->timer_fire - period_tsc(l);
+        }
+        return VLAPIC_TIMER_CHANGED;
+    }
+    default:
+        raise_error(l, ESR_ILLEGAL_REGISTER);
+        return VLAPIC_DONE;
+    }
+}
+
+static uint32_t read_register(struct vlapic *l, uint32_t offset, uint64_t now)
+{
+    if (offset == LAPIC_TIMER_CURRENT)
+        return timer_current(l, now);
+    if (offset >= LAPIC_PAGE_BYTES)
+        return 0;
+    return __atomic_load_n(&l->page[offset / 4], __ATOMIC_ACQUIRE);
+}
+
+uint32_t vlapic_mmio_read(struct vlapic *l, uint32_t offset, uint64_t now)
+{
+    offset &= 0xff0;
+    if (vlapic_x2apic(l) || offset == LAPIC_EOI || offset == LAPIC_SELF_IPI)
+        return 0;
+    return read_register(l, offset, now);
+}
+
+enum vlapic_action vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t value,
+                                     uint64_t now)
+{
+    offset &= 0xff0;
+    if (vlapic_x2apic(l))
+        return VLAPIC_MODE_ERROR;
+    switch (offset) {
+    case LAPIC_ID:
+        set_reg(l, LAPIC_ID, value & 0xff000000u);
+        return VLAPIC_DONE;
+    case LAPIC_LDR:
+        set_reg(l, LAPIC_LDR, value & 0xff000000u);
+        return VLAPIC_DONE;
+    case LAPIC_DFR:
+        set_reg(l, LAPIC_DFR, value | 0x0fffffffu);
+        return VLAPIC_DONE;
+    case LAPIC_ICR_HIGH:
+        set_reg(l, LAPIC_ICR_HIGH, value & 0xff000000u);
+        return VLAPIC_DONE;
+    case LAPIC_VERSION: case LAPIC_APR: case LAPIC_PPR: case LAPIC_RRD:
+    case LAPIC_TIMER_CURRENT: case LAPIC_SELF_IPI: case LAPIC_LVT_CMCI:
+        return VLAPIC_DONE; /* read-only or absent: writes are dropped */
+    default:
+        if (offset >= LAPIC_ISR && offset < LAPIC_ESR)
+            return VLAPIC_DONE;
+        return write_register(l, offset, value, now);
+    }
+}
+
+bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *value, uint64_t now)
+{
+    uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
+    if (!vlapic_x2apic(l) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+        return false;
+    switch (offset) {
+    case LAPIC_ICR_LOW:
+        *value = (uint64_t)reg(l, LAPIC_ICR_HIGH) << 32 | reg(l, LAPIC_ICR_LOW);
+        return true;
+    case LAPIC_ID: case LAPIC_VERSION: case LAPIC_TPR: case LAPIC_PPR: case LAPIC_LDR:
+    case LAPIC_SVR: case LAPIC_ESR: case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
+    case LAPIC_LVT_PERF: case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1: case LAPIC_LVT_ERROR:
+    case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_CURRENT: case LAPIC_TIMER_DIVIDE:
+        *value = read_register(l, offset, now);
+        return true;
+    default:
+        if (offset >= LAPIC_ISR && offset < LAPIC_ESR) {
+            *value = read_register(l, offset, now);
+            return true;
+        }
+        return false; /* EOI, SELF_IPI are write-only; DFR, APR, ICR high absent */
+    }
+}
+
+bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t now,
+                      enum vlapic_action *action)
+{
+    uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
+    *action = VLAPIC_DONE;
+    if (!vlapic_x2apic(l) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+        return false;
+    if (offset == LAPIC_ICR_LOW) {
+        set_reg(l, LAPIC_ICR_HIGH, (uint32_t)(value >> 32));
+        *action = write_register(l, LAPIC_ICR_LOW, (uint32_t)value, now);
+        return true;
+    }
+    if (value >> 32)
+        return false;
+    switch (offset) {
+    case LAPIC_EOI:
+        if (value)
+            return false;
+        *action = eoi(l);
+        return true;
+    case LAPIC_SELF_IPI:
+        if (value & ~0xffull)
+            return false;
+        vlapic_accept(l, (uint8_t)value, false);
+        return true;
+    case LAPIC_TPR: case LAPIC_SVR: case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
+    case LAPIC_LVT_PERF: case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1: case LAPIC_LVT_ERROR:
+    case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_DIVIDE:
+        *action = write_register(l, offset, (uint32_t)value, now);
+        return true;
+    case LAPIC_ESR:
+        if (value)
+            return false;
+        *action = write_register(l, offset, 0, now);
+        return true;
+    default:
+        return false; /* read-only (ID, LDR, PPR...) or absent */
+    }
+}
+
+/* x2APIC's logical ID follows from the APIC ID (SDM 10.12.10.2). */
+static uint32_t x2apic_ldr(uint32_t id)
+{
+    return (id >> 4) << 16 | 1u << (id & 0xf);
+}
+
+bool vlapic_set_base(struct vlapic *l, uint64_t value)
+{
+    const uint64_t defined = 0x000ffffffffff000ull | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD |
+                             APIC_BASE_MSR_BSP;
+    if (value & ~defined)
+        return false;
+    bool en = value & APIC_BASE_MSR_EN, extd = value & APIC_BASE_MSR_EXTD;
+    bool was_x2 = vlapic_x2apic(l), was_en = l->apic_base & APIC_BASE_MSR_EN;
+    if (extd && !en)
+        return false;                          /* invalid state */
+    if (was_x2 && en && !extd)
+        return false;                          /* x2APIC to xAPIC directly */
+    if (!was_en && en && extd)
+        return false;                          /* disabled straight to x2APIC */
+    uint32_t id = vlapic_id(l);
+    l->apic_base = value;
+    if (!en) {
+        set_reg(l, LAPIC_ID, id << 24);
+        reset_registers(l);                    /* as power-up, keeping the ID */
+    } else if (extd && !was_x2) {
+        set_reg(l, LAPIC_ID, id);
+        set_reg(l, LAPIC_LDR, x2apic_ldr(id));
+    }
+    return true;
+}
+
+bool vlapic_matches(const struct vlapic *l, uint32_t dest, bool logical)
+{
+    if (vlapic_x2apic(l)) {
+        if (dest == 0xffffffffu)
+            return true;
+        if (!logical)
+            return dest == reg(l, LAPIC_ID);
+        uint32_t ldr = reg(l, LAPIC_LDR);
+        return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+    }
+    dest &= 0xff;
+    if (dest == 0xff)
+        return true;
+    if (!logical)
+        return dest == reg(l, LAPIC_ID) >> 24;
+    uint32_t ldr = reg(l, LAPIC_LDR) >> 24;
+    if ((reg(l, LAPIC_DFR) >> 28) == 0xf)     /* flat model */
+        return dest & ldr;
+    return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf); /* cluster model */
+}
+
+void vlapic_get_page(const struct vlapic *l, uint8_t *out, uint64_t now)
+{
+    for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++) {
+        uint32_t v = i * 4 == LAPIC_TIMER_CURRENT ? timer_current(l, now) : l->page[i];
+        for (unsigned b = 0; b < 4; b++)
+            out[i * 4 + b] = (uint8_t)(v >> (8 * b));
+    }
+}
+
+bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
+{
+    uint32_t page[LAPIC_PAGE_BYTES / 4];
+    for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
+        page[i] = (uint32_t)in[i * 4] | (uint32_t)in[i * 4 + 1] << 8 |
+                  (uint32_t)in[i * 4 + 2] << 16 | (uint32_t)in[i * 4 + 3] << 24;
+    uint32_t current = page[LAPIC_TIMER_CURRENT / 4];
+    for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
+        l->page[i] = page[i];
+    /* What the CPU computes is recomputed, whatever the image said. */
+    set_reg(l, LAPIC_VERSION, LAPIC_VERSION_VALUE);
+    set_reg(l, LAPIC_TIMER_CURRENT, 0);
+    set_reg(l, LAPIC_TIMER_DIVIDE, reg(l, LAPIC_TIMER_DIVIDE) & 0xb);
+    l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
+    if (vlapic_x2apic(l))
+        set_reg(l, LAPIC_LDR, x2apic_ldr(reg(l, LAPIC_ID)));
+    update_ppr(l);
+    l->timer_fire = 0;
+    if (timer_mode(l) != LAPIC_TIMER_DEADLINE && reg(l, LAPIC_TIMER_INITIAL) && current) {
+        if (current > reg(l, LAPIC_TIMER_INITIAL))
+            current = reg(l, LAPIC_TIMER_INITIAL);
+        l->timer_fire = now + bus_to_tsc(l, (uint64_t)current * l->divide);
+        l->timer_start = l->timer_fire - period_tsc(l);
+    }
+    return true;
+}

@@ -1,0 +1,157 @@
+/* A guest's local APIC: the register page, interrupt acceptance and
+ * priority, EOI and the timer, in xAPIC (MMIO page) and x2APIC (MSR) form.
+ * Pure logic on one vcpu's state, with time passed in as TSC values, so
+ * that tests/ can run it natively; hv/vcpu_lapic.c connects it to vcpus.
+ *
+ * The register page is kept as hardware lays it out (Intel SDM vol. 3A,
+ * table 11-1): a 32-bit register at each 16-byte offset below 0x400. It is
+ * what GET/SET_LAPIC move, and what APICv or AVIC would later back.
+ *
+ * Locking: the vcpu's claim covers all of it, except that another CPU's
+ * IPI sets bits in IRR/TMR with atomic ORs (vlapic_accept) and then kicks
+ * the vcpu. */
+#ifndef HV_VLAPIC_H
+#define HV_VLAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Register offsets (SDM vol. 3A, table 11-1). */
+#define LAPIC_ID        0x020
+#define LAPIC_VERSION   0x030
+#define LAPIC_TPR       0x080
+#define LAPIC_APR       0x090
+#define LAPIC_PPR       0x0a0
+#define LAPIC_EOI       0x0b0
+#define LAPIC_RRD       0x0c0
+#define LAPIC_LDR       0x0d0
+#define LAPIC_DFR       0x0e0
+#define LAPIC_SVR       0x0f0
+#define LAPIC_ISR       0x100
+#define LAPIC_TMR       0x180
+#define LAPIC_IRR       0x200
+#define LAPIC_ESR       0x280
+#define LAPIC_LVT_CMCI  0x2f0
+#define LAPIC_ICR_LOW   0x300
+#define LAPIC_ICR_HIGH  0x310
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_LVT_THERMAL 0x330
+#define LAPIC_LVT_PERF  0x340
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE  0x3e0
+#define LAPIC_SELF_IPI  0x3f0       /* x2APIC only */
+#define LAPIC_PAGE_BYTES 0x400
+
+#define LAPIC_SVR_ENABLE      (1u << 8)
+#define LAPIC_LVT_MASKED      (1u << 16)
+#define LAPIC_LVT_LEVEL       (1u << 15)
+#define LAPIC_LVT_REMOTE_IRR  (1u << 14)
+#define LAPIC_LVT_PENDING     (1u << 12)
+#define LAPIC_LVT_DELIVERY(v) (((v) >> 8) & 7)
+#define LAPIC_TIMER_MODE(v)   (((v) >> 17) & 3)
+#define LAPIC_TIMER_ONESHOT   0
+#define LAPIC_TIMER_PERIODIC  1
+#define LAPIC_TIMER_DEADLINE  2
+
+/* ICR fields (SDM vol. 3A, 11.6.1). */
+#define ICR_VECTOR(v)     ((v) & 0xff)
+#define ICR_DELIVERY(v)   (((v) >> 8) & 7)
+#define ICR_LOGICAL       (1u << 11)
+#define ICR_PENDING       (1u << 12)
+#define ICR_ASSERT        (1u << 14)
+#define ICR_LEVEL         (1u << 15)
+#define ICR_SHORTHAND(v)  (((v) >> 18) & 3)
+enum { DELIVERY_FIXED = 0, DELIVERY_LOWEST = 1, DELIVERY_SMI = 2, DELIVERY_NMI = 4,
+       DELIVERY_INIT = 5, DELIVERY_STARTUP = 6, DELIVERY_EXTINT = 7 };
+enum { SHORTHAND_NONE = 0, SHORTHAND_SELF = 1, SHORTHAND_ALL = 2, SHORTHAND_OTHERS = 3 };
+
+/* IA32_APIC_BASE bits and the x2APIC MSR range. */
+#define APIC_BASE_MSR_BSP    (1ull << 8)
+#define APIC_BASE_MSR_EXTD   (1ull << 10)
+#define APIC_BASE_MSR_EN     (1ull << 11)
+#define APIC_BASE_DEFAULT    0xfee00000ull
+#define X2APIC_MSR_FIRST     0x800u
+#define X2APIC_MSR_LAST      0x8ffu
+#define MSR_TSC_DEADLINE     0x6e0u
+
+/* Virtual bus clock of the timer: 1 GHz, one tick a nanosecond (what KVM
+ * gives its guests too), so guests that calibrate it get round figures. */
+#define VLAPIC_BUS_KHZ 1000000u
+
+struct vlapic {
+    uint32_t page[LAPIC_PAGE_BYTES / 4]; /* register at offset o: page[o / 4] */
+    uint64_t apic_base;         /* IA32_APIC_BASE */
+    uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE; 0 disarmed */
+    uint64_t timer_start;       /* TSC the one-shot/periodic count started */
+    uint64_t timer_fire;        /* TSC of the next expiry; 0 not armed */
+    uint32_t tsc_per_us;        /* host TSC rate, for the timer */
+    uint32_t divide;            /* 1..128, from the divide register */
+    uint32_t esr_pending;       /* errors since the last ESR write */
+    uint8_t last_eoi;           /* vector the last EOI retired */
+};
+
+/* What a register write asks of the caller, beyond the page change. */
+enum vlapic_action {
+    VLAPIC_DONE = 0,
+    VLAPIC_SEND_IPI,          /* the ICR was written: read it, deliver */
+    VLAPIC_EOI_LEVEL,         /* EOI of a level-triggered vector: broadcast */
+    VLAPIC_TIMER_CHANGED,     /* the timer's next expiry moved */
+    VLAPIC_MODE_ERROR,        /* the access is wrong for the mode: #GP */
+};
+
+/* The state after RESET (SDM 10.4.7.1), with APIC ID `id`. */
+void vlapic_reset(struct vlapic *lapic, uint32_t id, bool bsp, uint32_t tsc_per_us);
+/* INIT keeps the APIC ID and base, resets the rest (SDM 10.4.7.3). */
+void vlapic_init_signal(struct vlapic *lapic);
+
+bool vlapic_enabled(const struct vlapic *lapic);  /* hardware and software */
+bool vlapic_x2apic(const struct vlapic *lapic);
+uint32_t vlapic_id(const struct vlapic *lapic);
+
+/* xAPIC MMIO access at `offset` in the page (4-byte aligned, 4 bytes). */
+uint32_t vlapic_mmio_read(struct vlapic *lapic, uint32_t offset, uint64_t now);
+enum vlapic_action vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value,
+                                     uint64_t now);
+/* x2APIC MSR access (0x800-0x8ff); false: #GP, as hardware. */
+bool vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t *value, uint64_t now);
+bool vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
+                      enum vlapic_action *action);
+/* IA32_APIC_BASE writes, with the mode transitions hardware allows
+ * (SDM 10.12.5); false: #GP. */
+bool vlapic_set_base(struct vlapic *lapic, uint64_t value);
+/* TSC_DEADLINE MSR: armed in TSC-deadline mode only, reads 0 outside it. */
+void vlapic_set_tsc_deadline(struct vlapic *lapic, uint64_t value);
+uint64_t vlapic_get_tsc_deadline(const struct vlapic *lapic);
+
+/* Interrupt acceptance: sets IRR (and TMR for level). Safe against a
+ * concurrent owner: only atomic ORs. false if the APIC is disabled (hardware
+ * drops the interrupt). */
+bool vlapic_accept(struct vlapic *lapic, uint8_t vector, bool level);
+/* The highest vector the guest should take now (IRR above PPR), or -1. */
+int vlapic_pending(const struct vlapic *lapic);
+/* The CPU took `vector`: IRR to ISR, PPR up. */
+void vlapic_acknowledge(struct vlapic *lapic, uint8_t vector);
+uint32_t vlapic_ppr(const struct vlapic *lapic);
+
+/* The LVT timer: TSC of the next expiry (0: none), and its expiry at
+ * `now` (raises the vector, re-arms a periodic timer). */
+uint64_t vlapic_timer_next(const struct vlapic *lapic);
+void vlapic_timer_expire(struct vlapic *lapic, uint64_t now);
+
+/* For VLAPIC_EOI_LEVEL: the vector the last EOI retired. */
+uint8_t vlapic_last_eoi_vector(const struct vlapic *lapic);
+
+/* Destination matching of an IPI or MSI (SDM 10.6.2): physical ID or
+ * logical (flat/cluster by DFR; x2APIC cluster), with 0xff (xAPIC) or
+ * 0xffffffff (x2APIC) broadcast. */
+bool vlapic_matches(const struct vlapic *lapic, uint32_t dest, bool logical);
+
+/* GET/SET_LAPIC: the page as the ABI gives it; set recomputes the timer. */
+void vlapic_get_page(const struct vlapic *lapic, uint8_t *out, uint64_t now);
+bool vlapic_set_page(struct vlapic *lapic, const uint8_t *in, uint64_t now);
+
+#endif

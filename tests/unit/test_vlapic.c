@@ -1,0 +1,297 @@
+// sources: hv/vlapic.c
+/* Unit tests for hv/vlapic.c: a guest's local APIC register by register,
+ * priority and EOI order, the timer in its three modes against a TSC of
+ * 1000 ticks a microsecond, x2APIC's MSR rules and destination matching. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hv/vlapic.h"
+
+#define TSC_PER_US 1000u
+#define US(n) ((uint64_t)(n) * TSC_PER_US)
+
+static struct vlapic fresh(uint32_t id)
+{
+    struct vlapic l;
+    memset(&l, 0x5a, sizeof(l));
+    vlapic_reset(&l, id, id == 0, TSC_PER_US);
+    return l;
+}
+
+static void software_enable(struct vlapic *l)
+{
+    vlapic_mmio_write(l, LAPIC_SVR, LAPIC_SVR_ENABLE | 0xff, 0);
+}
+
+static void test_reset_state(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(3);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_ID, 0), 3u << 24);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_VERSION, 0) & 0xff, 0x14);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_SVR, 0), 0xff);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_DFR, 0), 0xffffffffu);
+    assert_true(vlapic_mmio_read(&l, LAPIC_LVT_LINT0, 0) & LAPIC_LVT_MASKED);
+    assert_false(vlapic_enabled(&l));             /* software-disabled */
+    assert_int_equal(l.apic_base, 0xfee00000ull | APIC_BASE_MSR_EN);
+    assert_false(vlapic_accept(&l, 0x40, false)); /* dropped while disabled */
+}
+
+static void test_priority_and_eoi_order(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    assert_true(vlapic_accept(&l, 0x31, false));
+    assert_true(vlapic_accept(&l, 0x52, false));
+    assert_int_equal(vlapic_pending(&l), 0x52);
+    vlapic_acknowledge(&l, 0x52);
+    assert_int_equal(vlapic_ppr(&l), 0x50);
+    assert_int_equal(vlapic_pending(&l), -1);    /* 0x31 is below PPR */
+    assert_true(vlapic_accept(&l, 0x61, false));
+    assert_int_equal(vlapic_pending(&l), 0x61);  /* nests above 0x52 */
+    vlapic_acknowledge(&l, 0x61);
+    assert_int_equal(vlapic_mmio_write(&l, LAPIC_EOI, 0, 0), VLAPIC_DONE);
+    assert_int_equal(vlapic_ppr(&l), 0x50);      /* EOI retires the highest: 0x61 */
+    vlapic_mmio_write(&l, LAPIC_EOI, 0, 0);
+    assert_int_equal(vlapic_pending(&l), 0x31);
+    /* TPR masks a priority class and below. */
+    vlapic_mmio_write(&l, LAPIC_TPR, 0x30, 0);
+    assert_int_equal(vlapic_pending(&l), -1);
+    vlapic_mmio_write(&l, LAPIC_TPR, 0x2f, 0);
+    assert_int_equal(vlapic_pending(&l), 0x31);
+}
+
+static void test_level_eoi_asks_for_broadcast(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    vlapic_accept(&l, 0x70, true);
+    vlapic_acknowledge(&l, 0x70);
+    assert_int_equal(vlapic_mmio_write(&l, LAPIC_EOI, 0, 0), VLAPIC_EOI_LEVEL);
+    assert_int_equal(vlapic_last_eoi_vector(&l), 0x70);
+    vlapic_accept(&l, 0x70, false);
+    vlapic_acknowledge(&l, 0x70);
+    assert_int_equal(vlapic_mmio_write(&l, LAPIC_EOI, 0, 0), VLAPIC_DONE);
+}
+
+static void test_illegal_vectors_set_esr(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    assert_false(vlapic_accept(&l, 5, false));
+    vlapic_mmio_write(&l, LAPIC_ICR_LOW, 0x4003, 0);  /* fixed, vector 3 */
+    vlapic_mmio_write(&l, LAPIC_ESR, 0, 0);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_ESR, 0), (1u << 5) | (1u << 6));
+    vlapic_mmio_write(&l, LAPIC_ESR, 0, 0);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_ESR, 0), 0);
+}
+
+static void test_oneshot_timer(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    vlapic_mmio_write(&l, LAPIC_TIMER_DIVIDE, 0xb, 0);       /* divide by 1 */
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, 0x40, 0);         /* one-shot, 0x40 */
+    assert_int_equal(vlapic_mmio_write(&l, LAPIC_TIMER_INITIAL, 100000, US(10)),
+                     VLAPIC_TIMER_CHANGED);
+    assert_int_equal(vlapic_timer_next(&l), US(10) + US(100)); /* 100000 ns */
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_TIMER_CURRENT, US(60)), 50000);
+    vlapic_timer_expire(&l, US(109));
+    assert_int_equal(vlapic_pending(&l), -1);
+    vlapic_timer_expire(&l, US(110));
+    assert_int_equal(vlapic_pending(&l), 0x40);
+    assert_int_equal(vlapic_timer_next(&l), 0);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_TIMER_CURRENT, US(200)), 0);
+}
+
+static void test_periodic_timer_with_divider(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    vlapic_mmio_write(&l, LAPIC_TIMER_DIVIDE, 0x3, 0);       /* divide by 16 */
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, (1u << 17) | 0x41, 0);
+    vlapic_mmio_write(&l, LAPIC_TIMER_INITIAL, 62500, 0);    /* 1 ms */
+    unsigned fired = 0;
+    for (uint64_t t = 0; t <= US(1000000); t += US(50)) {
+        uint64_t next = vlapic_timer_next(&l);
+        if (next && t >= next) {
+            vlapic_timer_expire(&l, t);
+            if (vlapic_pending(&l) == 0x41) {
+                vlapic_acknowledge(&l, 0x41);
+                vlapic_mmio_write(&l, LAPIC_EOI, 0, t);
+                fired++;
+            }
+        }
+    }
+    assert_int_equal(fired, 1000);
+    /* Current count runs down within a period. */
+    uint64_t start = l.timer_start;
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_TIMER_CURRENT, start + US(500)), 31250);
+}
+
+static void test_masked_timer_raises_nothing(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | 0x40, 0);
+    vlapic_mmio_write(&l, LAPIC_TIMER_INITIAL, 10, 0);
+    vlapic_timer_expire(&l, US(1000));
+    assert_int_equal(vlapic_pending(&l), -1);
+}
+
+static void test_tsc_deadline_mode(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    vlapic_set_tsc_deadline(&l, 12345);                      /* ignored: one-shot mode */
+    assert_int_equal(vlapic_timer_next(&l), 0);
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, (2u << 17) | 0x42, 0);
+    vlapic_mmio_write(&l, LAPIC_TIMER_INITIAL, 1000, 0);     /* ignored in this mode */
+    assert_int_equal(vlapic_timer_next(&l), 0);
+    vlapic_set_tsc_deadline(&l, US(500));
+    assert_int_equal(vlapic_get_tsc_deadline(&l), US(500));
+    assert_int_equal(vlapic_timer_next(&l), US(500));
+    vlapic_timer_expire(&l, US(499));
+    assert_int_equal(vlapic_pending(&l), -1);
+    vlapic_timer_expire(&l, US(501));
+    assert_int_equal(vlapic_pending(&l), 0x42);
+    assert_int_equal(vlapic_get_tsc_deadline(&l), 0);        /* disarmed after firing */
+    /* Leaving the mode disarms it. */
+    vlapic_set_tsc_deadline(&l, US(900));
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, 0x42, 0);
+    assert_int_equal(vlapic_timer_next(&l), 0);
+}
+
+static void test_x2apic_transitions_and_msrs(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(5);
+    uint64_t v;
+    enum vlapic_action action;
+    assert_false(vlapic_msr_read(&l, 0x802, &v, 0));          /* not in x2APIC mode */
+    assert_false(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EXTD)); /* EXTD without EN */
+    assert_true(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD));
+    assert_true(vlapic_x2apic(&l));
+    assert_true(vlapic_msr_read(&l, 0x802, &v, 0));
+    assert_int_equal(v, 5);                                   /* the full 32-bit ID */
+    assert_true(vlapic_msr_read(&l, 0x80d, &v, 0));
+    assert_int_equal(v, 1u << 5);                             /* cluster 0, bit 5 */
+    assert_false(vlapic_msr_write(&l, 0x80d, 1, 0, &action)); /* LDR read-only */
+    assert_false(vlapic_msr_read(&l, 0x80e, &v, 0));          /* no DFR */
+    assert_false(vlapic_msr_read(&l, 0x80b, &v, 0));          /* EOI write-only */
+    assert_false(vlapic_msr_write(&l, 0x80b, 1, 0, &action)); /* EOI of a non-zero value */
+    assert_false(vlapic_msr_write(&l, 0x808, 1ull << 32, 0, &action)); /* reserved half */
+    assert_true(vlapic_msr_write(&l, 0x80f, 0x1ff, 0, &action));
+    assert_true(vlapic_msr_write(&l, 0x83f, 0x55, 0, &action)); /* self IPI */
+    assert_int_equal(vlapic_pending(&l), 0x55);
+    assert_true(vlapic_msr_write(&l, 0x830, (7ull << 32) | 0x4060, 0, &action));
+    assert_int_equal(action, VLAPIC_SEND_IPI);
+    assert_true(vlapic_msr_read(&l, 0x830, &v, 0));
+    assert_int_equal(v, (7ull << 32) | 0x4060);
+    assert_int_equal(vlapic_mmio_write(&l, LAPIC_TPR, 0, 0), VLAPIC_MODE_ERROR);
+    /* x2APIC cannot go back to xAPIC, only to disabled. */
+    assert_false(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN));
+    assert_true(vlapic_set_base(&l, APIC_BASE_DEFAULT));
+    assert_false(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD));
+    assert_true(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN));
+    assert_int_equal(vlapic_id(&l), 5);
+    assert_false(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1));  /* reserved */
+}
+
+static void test_destination_matching(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(2);
+    assert_true(vlapic_matches(&l, 2, false));
+    assert_false(vlapic_matches(&l, 3, false));
+    assert_true(vlapic_matches(&l, 0xff, false));
+    vlapic_mmio_write(&l, LAPIC_LDR, 0x04000000, 0);          /* flat: bit 2 */
+    assert_true(vlapic_matches(&l, 0x06, true));
+    assert_false(vlapic_matches(&l, 0x01, true));
+    vlapic_mmio_write(&l, LAPIC_DFR, 0x0fffffff, 0);          /* cluster model */
+    vlapic_mmio_write(&l, LAPIC_LDR, 0x31000000, 0);          /* cluster 3, bit 0 */
+    assert_true(vlapic_matches(&l, 0x31, true));
+    assert_true(vlapic_matches(&l, 0x33, true));
+    assert_false(vlapic_matches(&l, 0x21, true));
+    vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD);
+    assert_true(vlapic_matches(&l, 2, false));
+    assert_true(vlapic_matches(&l, 0xffffffffu, false));
+    assert_false(vlapic_matches(&l, 0xff, false));            /* not a broadcast here */
+    assert_true(vlapic_matches(&l, 0x00000004, true));        /* cluster 0, bit 2 */
+    assert_false(vlapic_matches(&l, 0x00010004, true));
+}
+
+static void test_page_round_trip_keeps_timer(void **state)
+{
+    (void)state;
+    struct vlapic a = fresh(1), b = fresh(9);
+    uint8_t page[LAPIC_PAGE_BYTES];
+    software_enable(&a);
+    vlapic_mmio_write(&a, LAPIC_TIMER_DIVIDE, 0xb, 0);
+    vlapic_mmio_write(&a, LAPIC_LVT_TIMER, 0x44, 0);
+    vlapic_mmio_write(&a, LAPIC_TIMER_INITIAL, 1000000, 0);
+    vlapic_accept(&a, 0x80, false);
+    vlapic_get_page(&a, page, US(400));
+    assert_true(vlapic_set_page(&b, page, US(5000)));
+    assert_int_equal(vlapic_id(&b), 1);
+    assert_int_equal(vlapic_pending(&b), 0x80);
+    assert_int_equal(vlapic_mmio_read(&b, LAPIC_TIMER_CURRENT, US(5000)), 600000);
+    assert_int_equal(vlapic_timer_next(&b), US(5600));
+}
+
+static void test_garbage_writes_keep_invariants(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    uint64_t seed = 12345;
+    for (unsigned i = 0; i < 200000; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t offset = (uint32_t)(seed >> 33) & 0x3f0;
+        uint32_t value = (uint32_t)(seed >> 7);
+        uint64_t now = i * 10ull;
+        enum vlapic_action action;
+        if (seed & (1ull << 62))
+            vlapic_msr_write(&l, X2APIC_MSR_FIRST + (offset >> 4), value, now, &action);
+        else
+            vlapic_mmio_write(&l, offset, value, now);
+        vlapic_timer_expire(&l, now);
+        int v = vlapic_pending(&l);
+        if (v >= 0)
+            vlapic_acknowledge(&l, (uint8_t)v);
+        if (seed & (1ull << 61))
+            vlapic_set_base(&l, value & 1 ? 0xfee00000ull | APIC_BASE_MSR_EN : (uint64_t)value << 20);
+        assert_true(l.divide >= 1 && l.divide <= 128);
+        assert_true(vlapic_ppr(&l) <= 0xff);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reset_state),
+        cmocka_unit_test(test_priority_and_eoi_order),
+        cmocka_unit_test(test_level_eoi_asks_for_broadcast),
+        cmocka_unit_test(test_illegal_vectors_set_esr),
+        cmocka_unit_test(test_oneshot_timer),
+        cmocka_unit_test(test_periodic_timer_with_divider),
+        cmocka_unit_test(test_masked_timer_raises_nothing),
+        cmocka_unit_test(test_tsc_deadline_mode),
+        cmocka_unit_test(test_x2apic_transitions_and_msrs),
+        cmocka_unit_test(test_destination_matching),
+        cmocka_unit_test(test_page_round_trip_keeps_timer),
+        cmocka_unit_test(test_garbage_writes_keep_invariants),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
