@@ -70,6 +70,13 @@ enum hv_call {
     HV_CALL_SET_DEBUGREGS = 50,
     HV_CALL_GET_CPUID = 51,
     HV_CALL_SET_CPUID = 52,
+    HV_CALL_SIGNAL_MSI = 53,
+    HV_CALL_GET_LAPIC = 54,
+    HV_CALL_SET_LAPIC = 55,
+    HV_CALL_GET_VCPU_EVENTS = 56,
+    HV_CALL_SET_VCPU_EVENTS = 57,
+    HV_CALL_GET_MP_STATE = 58,
+    HV_CALL_SET_MP_STATE = 59,
     /* on any handle */
     HV_CALL_CLOSE = 64,
     HV_CALL_DUP = 65,
@@ -106,6 +113,8 @@ enum hv_extension {
     HV_CAP_SUPPORTED_XCR0 = 8,   /* returns the XCR0 bits a guest may set */
     HV_CAP_DEBUGREGS = 9,        /* 1: GET/SET_DEBUGREGS */
     HV_CAP_MAX_CPUID = 10,       /* returns the most entries SET_CPUID takes */
+    HV_CAP_LAPIC = 11,           /* 1: a local APIC per vcpu in the hypervisor */
+    HV_CAP_TSC_KHZ = 12,         /* returns the TSC frequency guests see, kHz */
 };
 
 #define HV_MAX_VCPUS        64
@@ -324,6 +333,69 @@ struct hv_cpuid {
 };
 _Static_assert(sizeof(struct hv_cpuid) == 8, "hv_cpuid");
 
+/* ---- GET_LAPIC / SET_LAPIC ------------------------------------------- */
+/* The shape of KVM's kvm_lapic_state: the xAPIC register page's first 1 KiB,
+ * a 32-bit register at each 16-byte offset (Intel SDM vol. 3A, table 11-1).
+ * In x2APIC mode the ID register holds the full 32-bit ID. */
+#define HV_LAPIC_REGS_SIZE 1024
+struct hv_lapic_state {
+    uint8_t regs[HV_LAPIC_REGS_SIZE];
+};
+_Static_assert(sizeof(struct hv_lapic_state) == 1024, "hv_lapic_state");
+
+/* ---- SIGNAL_MSI ------------------------------------------------------ */
+/* Argument 1 the MSI address, argument 2 the data, as the x86 platform
+ * lays them out (SDM vol. 3A, 11.11): address 0xfeeXXXXX, destination ID in
+ * bits 19:12 (bits 63:32 hold bits 31:8 of an x2APIC ID), bit 2 logical
+ * destination; data: vector 7:0, delivery mode 10:8, level 14, trigger 15. */
+#define HV_MSI_ADDRESS_BASE 0xfee00000ull
+
+/* ---- GET/SET_VCPU_EVENTS --------------------------------------------- */
+/* The shape of KVM's kvm_vcpu_events: events waiting to be delivered and
+ * the guest's interrupt shadow and NMI masking. */
+#define HV_VCPUEVENT_VALID_NMI_PENDING (1u << 0)
+#define HV_VCPUEVENT_VALID_SIPI_VECTOR (1u << 1)
+#define HV_VCPUEVENT_VALID_SHADOW      (1u << 2)
+#define HV_VCPUEVENT_VALID_ALL         0x7u
+
+struct hv_vcpu_events {
+    struct {
+        uint8_t injected;         /* an exception is to be delivered */
+        uint8_t nr;               /* its vector, 0-31 */
+        uint8_t has_error_code;
+        uint8_t pending;          /* unused: always 0 (KVM's pending) */
+        uint32_t error_code;
+    } exception;
+    struct {
+        uint8_t injected;         /* an external interrupt is to be delivered */
+        uint8_t nr;
+        uint8_t soft;             /* unused: 0 */
+        uint8_t shadow;           /* STI/MOV SS shadow: 1 STI, 2 MOV SS */
+    } interrupt;
+    struct {
+        uint8_t injected;         /* an NMI is to be delivered */
+        uint8_t pending;          /* an NMI waits for the window */
+        uint8_t masked;           /* NMIs blocked (inside an NMI handler) */
+        uint8_t pad;
+    } nmi;
+    uint32_t sipi_vector;
+    uint32_t flags;               /* HV_VCPUEVENT_VALID_* (SET: what to apply) */
+    uint8_t reserved[40];         /* zero */
+};
+_Static_assert(sizeof(struct hv_vcpu_events) == 64, "hv_vcpu_events");
+
+/* ---- GET/SET_MP_STATE ------------------------------------------------ */
+/* KVM's numbers. An AP vcpu starts in UNINITIALIZED when the VM's vcpu 0
+ * (the BSP) has a local APIC; INIT takes it to INIT_RECEIVED, SIPI starts
+ * it in real mode at the vector's page. */
+enum hv_mp_state {
+    HV_MP_STATE_RUNNABLE = 0,
+    HV_MP_STATE_UNINITIALIZED = 1,
+    HV_MP_STATE_INIT_RECEIVED = 2,
+    HV_MP_STATE_HALTED = 3,
+    HV_MP_STATE_SIPI_RECEIVED = 4,
+};
+
 /* ---- the run page ---------------------------------------------------- */
 /* Exit reasons, numbered as KVM numbers its own. */
 enum hv_exit_reason {
@@ -339,6 +411,10 @@ enum hv_exit_reason {
     HV_EXIT_FAIL_ENTRY = 9,
     HV_EXIT_INTR = 10,
     HV_EXIT_INTERNAL_ERROR = 17,
+    HV_EXIT_IOAPIC_EOI = 26,      /* EOI of a level-triggered vector */
+    HV_EXIT_X86_RDMSR = 29,       /* an MSR the hypervisor does not know */
+    HV_EXIT_X86_WRMSR = 30,
+    HV_EXIT_DEADLINE = 32,        /* the run page's deadline passed */
 };
 
 #define HV_IO_IN  0
@@ -397,8 +473,24 @@ struct hv_run {
             uint8_t is_write;
             uint8_t insn_length;      /* bytes valid in insn_bytes */
             uint8_t insn_bytes[15];
-            uint8_t padding[5];
+            uint8_t decoded;          /* 1: len and data below hold the access */
+            uint8_t len;              /* bytes accessed: 1, 2, 4 or 8 */
+            uint8_t padding[3];
+            uint64_t data;            /* write: the value; read: the VMM's answer */
         } mmio;
+        /* HV_EXIT_IOAPIC_EOI */
+        struct {
+            uint8_t vector;
+            uint8_t padding[7];
+        } eoi;
+        /* HV_EXIT_X86_RDMSR / HV_EXIT_X86_WRMSR: the VMM sets error = 1 to
+         * give the guest #GP, or (RDMSR) data; the next RUN completes it. */
+        struct {
+            uint8_t error;
+            uint8_t padding[3];
+            uint32_t index;
+            uint64_t data;
+        } msr;
         /* HV_EXIT_HYPERCALL: the child executed VMMCALL/VMCALL. RIP is
          * already past it; the VMM sets RAX with SET_REGS if it answers. */
         struct {
@@ -422,10 +514,15 @@ struct hv_run {
         } internal;
         uint8_t padding3[256];
     };
+    /* in: a TSC value at which RUN returns HV_EXIT_DEADLINE (0: none), so
+     * that the VMM's timed devices need no polling */
+    uint64_t deadline_tsc;
 };
 _Static_assert(offsetof(struct hv_run, exit_reason) == 8, "hv_run.exit_reason");
 _Static_assert(offsetof(struct hv_run, io) == 32, "hv_run union");
-_Static_assert(sizeof(struct hv_run) == 32 + 256, "hv_run");
+_Static_assert(offsetof(struct hv_run, mmio.data) == 32 + 40, "hv_run.mmio.data");
+_Static_assert(offsetof(struct hv_run, deadline_tsc) == 32 + 256, "hv_run.deadline_tsc");
+_Static_assert(sizeof(struct hv_run) == 32 + 256 + 8, "hv_run");
 
 /* ---- GET_STATS: what a leak test compares before and after ----------- */
 struct hv_stats {
