@@ -127,7 +127,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -I. -Wall -Wextra -Werror -fsanitize=address,un
 
 # Each unit test links the hypervisor sources it names in its first line:
 #   // sources: hv/frame_alloc.c hv/format.c
-$(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch])
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch] tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $$(sed -n '1s|^// sources: ||p' $<) -lcmocka
 
