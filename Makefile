@@ -128,7 +128,8 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -I. -Wall -Wextra -Werror -fsanitize=address,un
 # Each unit test links the sources (hypervisor, or device models of the
 # VMM) it names in its first line:
 #   // sources: hv/frame_alloc.c hv/format.c
-$(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch] guest-tools/vmm/devices/*.[ch])
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch] \
+		guest-tools/vmm/devices/*.[ch] tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $$(sed -n '1s|^// sources: ||p' $<) -lcmocka
 
@@ -142,6 +143,7 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)

@@ -1,6 +1,7 @@
 #include "hv/guest_memory.h"
 
 #include "hv/memory.h"
+#include "hv/nested_tables.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
@@ -53,7 +54,10 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
     struct guest_paging paging;
     virt->get_sregs(vcpu, &sregs);
     paging_of(&sregs, &paging);
-    return guest_walk(&paging, linear, read_for_walk, vcpu->vm, out);
+    nested_walk_begin(vcpu);
+    int err = guest_walk(&paging, linear, read_for_walk, vcpu->vm, out);
+    nested_walk_end(vcpu);
+    return err;
 }
 
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
@@ -70,6 +74,7 @@ unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                                  : (sregs.cs.base + regs.rip) & 0xffffffffull;
     *linear = address;
     unsigned fetched = 0;
+    nested_walk_begin(vcpu);
     /* Byte by byte through the walk: the instruction may cross a page. */
     while (fetched < 15) {
         struct guest_translation t;
@@ -81,5 +86,6 @@ unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
             break;
         fetched += (unsigned)want;
     }
+    nested_walk_end(vcpu);
     return fetched;
 }

@@ -1,7 +1,11 @@
 /* Reading a child VM's memory from the hypervisor, through its nested page
  * tables (the memory is the control domain's, so a slot deleted meanwhile
  * only makes the read see nothing). Used for instruction fetch on MMIO exits,
- * for guest page-table walks and for TRANSLATE. */
+ * for guest page-table walks and for TRANSLATE.
+ *
+ * A slot deletion on another CPU may free the table pages a lookup is
+ * reading: every lookup runs inside nested_walk_begin/end of a vcpu of the
+ * VM that the caller holds (hv/nested_tables.h), or under vm->lock. */
 #ifndef HV_GUEST_MEMORY_H
 #define HV_GUEST_MEMORY_H
 

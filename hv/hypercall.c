@@ -7,6 +7,7 @@
 #include "hv/guest_memory.h"
 #include "hv/handle.h"
 #include "hv/hypercall_calls.h"
+#include "hv/nested_tables.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -103,6 +104,7 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     (void)slot;
     struct hv_stats stats = { .free_frames = frame_free_count(&frames) };
     vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
+    stats.nested_table_pages = nested_table_pages();
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }

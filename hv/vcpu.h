@@ -5,7 +5,8 @@
  * vcpu's state, RUN included, claims it (0 -> this CPU + 1) with one
  * compare-and-swap and releases it when done; a claim that finds another
  * owner fails with -HV_EBUSY at once. Nothing else in the vcpu is touched by
- * a CPU that does not own it, except `kick`. */
+ * a CPU that does not own it, except `kick` (written) and `nested_walk`
+ * (read). */
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
@@ -167,6 +168,10 @@ struct vcpu {
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
+    /* Odd while this vcpu's CPU looks a guest-physical address up in the
+     * VM's nested tables in software (hv/nested_tables.h); read by the CPU
+     * that frees emptied tables. */
+    uint32_t nested_walk;
     uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
     uint64_t cr8;                /* VMX: the guest's task priority */
     struct vcpu_kept_msrs kept_msrs;

@@ -5,6 +5,7 @@
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
+#include "hv/nested_tables.h"
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
@@ -26,25 +27,6 @@ int vm_subsystem_init(void)
                                     &hv_pages);
 }
 
-static uint64_t npt_alloc_table(void *ctx)
-{
-    (void)ctx;
-    uint64_t phys = pages_alloc_zeroed(1, 0);
-    return phys == FRAME_NONE ? 0 : phys;
-}
-
-static void npt_free_table(uint64_t phys, void *ctx)
-{
-    (void)ctx;
-    pages_free(phys, 1);
-}
-
-static void *npt_pointer(uint64_t phys, void *ctx)
-{
-    (void)ctx;
-    return phys_to_virt(phys);
-}
-
 struct vm *vm_create(bool is_control, long *error)
 {
     if (!is_control &&
@@ -55,11 +37,8 @@ struct vm *vm_create(bool is_control, long *error)
     }
     struct vm *vm = object_alloc(&vm_cache);
     if (vm) {
-        vm->npt = (struct page_table){
-            .table_flags = virt->nested_table_flags,
-            .alloc_table = npt_alloc_table,
-            .to_pointer = npt_pointer,
-        };
+        vm->is_control = is_control; /* before the root: it is counted by it */
+        nested_tables_setup(vm, virt->nested_table_flags);
         if (page_table_init(&vm->npt)) {
             object_free(&vm_cache, vm);
             vm = NULL;
@@ -73,7 +52,6 @@ struct vm *vm_create(bool is_control, long *error)
     }
     vm->lock = (struct spinlock)SPINLOCK_INIT;
     vm->refs = 1;
-    vm->is_control = is_control;
     vm->id = __atomic_fetch_add(&next_vm_id, 1, __ATOMIC_RELAXED);
     return vm;
 }
@@ -118,7 +96,7 @@ static void vm_destroy(struct vm *vm)
     }
     for (unsigned i = 0; i < HV_MAX_MEMORY_SLOTS; i++)
         slot_free_bitmap(&vm->slots[i]);
-    page_table_destroy(&vm->npt, npt_free_table);
+    nested_tables_destroy(vm);
     if (!vm->is_control)
         __atomic_sub_fetch(&live_child_vms, 1, __ATOMIC_RELAXED);
     object_free(&vm_cache, vm);
@@ -141,8 +119,9 @@ int vm_map_host(struct vm *vm, uint64_t guest_phys, uint64_t host_phys,
 /* Waits until a vcpu that was in its guest on another CPU has left it
  * (an exit), given up its claim, or entered again with the new translations
  * (its TLB tag was renewed for `generation`). Bounded: a CPU that does not
- * answer in a few slices is reported, not waited for forever. */
-static void wait_for_vcpu(struct vcpu *vcpu, uint32_t owner, uint64_t exits,
+ * answer in a few slices is reported, not waited for forever; then it
+ * returns false. */
+static bool wait_for_vcpu(struct vcpu *vcpu, uint32_t owner, uint64_t exits,
                           uint64_t generation)
 {
     uint64_t deadline = rdtsc() + 4 * TIME_SLICE_US * tsc_per_us();
@@ -152,17 +131,19 @@ static void wait_for_vcpu(struct vcpu *vcpu, uint32_t owner, uint64_t exits,
         if (rdtsc() > deadline) {
             pr_warn("vm: CPU %u did not leave vcpu %u for a translation flush",
                     owner - 1, vcpu->slot);
-            return;
+            return false;
         }
         cpu_relax();
     }
+    return true;
 }
 
 /* Makes every vcpu of the VM drop its cached translations before it next
  * enters the guest (a new TLB tag, hv/tlb_tag.h), and pushes the ones in
  * their guest on other CPUs out of it before returning, so that no guest
- * uses a translation the caller has just removed. */
-static void vm_flush_translations(struct vm *vm)
+ * uses a translation the caller has just removed, nor walks a table page
+ * the caller unlinked. Returns false if some CPU did not answer. */
+static bool vm_flush_translations(struct vm *vm)
 {
     uint64_t generation = __atomic_add_fetch(&vm->tlb_generation, 1, __ATOMIC_ACQ_REL);
     uint32_t owners[HV_MAX_VCPUS];
@@ -177,9 +158,11 @@ static void vm_flush_translations(struct vm *vm)
         exits[i] = __atomic_load_n(&vcpu->exit_count, __ATOMIC_ACQUIRE);
         apic_send_ipi(percpu_of[owners[i] - 1]->apic_id, VECTOR_KICK);
     }
+    bool all_answered = true;
     for (unsigned i = 0; i < HV_MAX_VCPUS; i++)
-        if (owners[i])
-            wait_for_vcpu(vm->vcpus[i], owners[i], exits[i], generation);
+        if (owners[i] && !wait_for_vcpu(vm->vcpus[i], owners[i], exits[i], generation))
+            all_answered = false;
+    return all_answered;
 }
 
 static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
@@ -240,8 +223,8 @@ static long slot_create(struct vm *vm, struct memory_slot *slot,
     }
     int err = slot_map(vm, r, host);
     if (err) {
-        /* Leave no half-made slot behind. */
-        page_table_unmap(&vm->npt, r->guest_phys, r->size);
+        /* Leave no half-made slot behind, nor the tables made for it. */
+        page_table_unmap(&vm->npt, r->guest_phys, r->size, &vm->retired_tables);
         if (bitmap)
             pages_free(virt_to_phys(bitmap), dirty_bitmap_frames(r->size));
         return err;
@@ -259,13 +242,16 @@ long vm_set_memory_region(struct vm *vm, struct vm *owner,
         goto out;
     struct memory_slot *slot = &vm->slots[region->slot];
     if (region->size == 0) {
-        err = page_table_unmap(&vm->npt, slot->guest_phys, slot->size);
+        err = page_table_unmap(&vm->npt, slot->guest_phys, slot->size,
+                               &vm->retired_tables);
         slot_free_bitmap(slot);
         *slot = (struct memory_slot){ 0 };
     } else {
         err = slot_create(vm, slot, region, owner->memory_base + region->control_addr);
     }
-    vm_flush_translations(vm);
+    /* The tables the deletion (or a failed creation) emptied are freed
+     * only once no CPU can be walking them any more. */
+    nested_tables_free_retired(vm, vm_flush_translations(vm));
 out:
     spin_unlock(&vm->lock);
     return err;

@@ -5,13 +5,14 @@
  * Lifetime: `refs` counts the handles naming the VM, VM and vcpu handles
  * alike; the VM and its vcpus are destroyed when it drops to zero.
  *
- * Locking: `lock` guards slots, vcpus[] and the nested page tables. It is
- * taken by VM-wide calls (CREATE_VCPU, SET_MEMORY_REGION, GET_DIRTY_LOG)
- * and never by a per-vcpu call, which only reads `npt.root` and
- * `tlb_generation`. One exception, off the hot path: a guest's first write
- * to a page of a dirty-logged slot since the last GET_DIRTY_LOG takes it on
- * the vcpu's CPU (vm_resolve_dirty_fault), so that the slot cannot be
- * deleted under it. */
+ * Locking: `lock` guards slots, vcpus[], the nested page tables and their
+ * retired pages. It is taken by VM-wide calls (CREATE_VCPU,
+ * SET_MEMORY_REGION, GET_DIRTY_LOG) and never by a per-vcpu call, which
+ * only reads `npt.root` and `tlb_generation`, and the tables themselves
+ * inside a walk bracket (hv/nested_tables.h). One exception, off the hot
+ * path: a guest's first write to a page of a dirty-logged slot since the
+ * last GET_DIRTY_LOG takes it on the vcpu's CPU (vm_resolve_dirty_fault),
+ * so that the slot cannot be deleted under it. */
 #ifndef HV_VM_H
 #define HV_VM_H
 
@@ -42,6 +43,9 @@ struct vm {
     bool is_control;
     uint64_t tlb_generation;
     struct page_table npt;
+    /* Table pages emptied by slot deletions, waiting for the flush that
+     * lets them be freed (hv/nested_tables.h). */
+    struct table_list retired_tables;
     struct memory_slot slots[HV_MAX_MEMORY_SLOTS];
     struct vcpu *vcpus[HV_MAX_VCPUS];
     /* control domain only */

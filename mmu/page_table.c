@@ -64,8 +64,28 @@ int page_table_map(struct page_table *pt, uint64_t va, uint64_t pa,
     return map_level(pt, pt->root, 3, va, pa, size, leaf_flags, largest);
 }
 
+static bool table_is_empty(const uint64_t *table)
+{
+    for (unsigned i = 0; i < ENTRIES; i++)
+        if (table[i])
+            return false;
+    return true;
+}
+
+/* Unlinks an empty table from its parent entry, then links it into `list`.
+ * In that order: a walker that still reaches the page finds it empty. */
+static void retire_table(struct page_table *pt, uint64_t *parent_entry,
+                         struct table_list *list)
+{
+    uint64_t phys = *parent_entry & PTE_ADDR_MASK;
+    __atomic_store_n(parent_entry, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&table_at(pt, phys)[0], list->first, __ATOMIC_RELEASE);
+    list->first = phys;
+    list->count++;
+}
+
 static int unmap_level(struct page_table *pt, uint64_t table_phys, int level,
-                       uint64_t va, uint64_t size)
+                       uint64_t va, uint64_t size, struct table_list *emptied)
 {
     unsigned shift = 12 + 9 * (unsigned)level;
     uint64_t span = 1ull << shift;
@@ -78,14 +98,19 @@ static int unmap_level(struct page_table *pt, uint64_t table_phys, int level,
         uint64_t chunk = entry_end - va < size ? entry_end - va : size;
         if (*entry & PTE_PRESENT) {
             bool leaf = level == 0 || *entry & PTE_LARGE;
-            if (leaf && chunk == span)
-                *entry = 0;
-            else if (leaf)
+            if (leaf && chunk == span) {
+                __atomic_store_n(entry, 0, __ATOMIC_RELEASE);
+            } else if (leaf) {
                 result = -HV_EINVAL;
-            else {
-                int err = unmap_level(pt, *entry & PTE_ADDR_MASK, level - 1, va, chunk);
+            } else {
+                uint64_t child = *entry & PTE_ADDR_MASK;
+                int err = unmap_level(pt, child, level - 1, va, chunk, emptied);
                 if (err)
                     result = err;
+                /* Checked whatever was unmapped: a map that failed for
+                 * want of memory may have left an empty table here. */
+                if (table_is_empty(table_at(pt, child)))
+                    retire_table(pt, entry, emptied);
             }
         }
         va += chunk;
@@ -94,11 +119,23 @@ static int unmap_level(struct page_table *pt, uint64_t table_phys, int level,
     return result;
 }
 
-int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size)
+int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size,
+                     struct table_list *emptied)
 {
     if ((va | size) & 0xfff || va + size < va)
         return -HV_EINVAL;
-    return unmap_level(pt, pt->root, 3, va, size);
+    return unmap_level(pt, pt->root, 3, va, size, emptied);
+}
+
+void page_table_free_list(struct page_table *pt, struct table_list *list,
+                          void (*free_table)(uint64_t phys, void *ctx))
+{
+    while (list->first) {
+        uint64_t phys = list->first;
+        list->first = table_at(pt, phys)[0];
+        free_table(phys, pt->ctx);
+    }
+    list->count = 0;
 }
 
 static void destroy_level(struct page_table *pt, uint64_t table_phys, int level,

@@ -44,11 +44,32 @@ int page_table_init(struct page_table *pt);
 int page_table_map(struct page_table *pt, uint64_t va, uint64_t pa,
                    uint64_t size, uint64_t leaf_flags, enum page_level largest);
 
+/* Table pages an unmap took out of the tree, waiting for the caller to free
+ * them (page_table_free_list) once no CPU can still be walking them: a
+ * hardware walker that read the parent entry before it was cleared, or a
+ * software lookup on another CPU. They are linked through their entry 0;
+ * every other entry is 0, and the link is a page-aligned address (bits 0-2
+ * clear), so such a late walker finds "not present" everywhere in the page,
+ * in both second-level formats. */
+struct table_list {
+    uint64_t first;     /* physical address of the first page; 0: empty */
+    uint64_t count;
+};
+
 /* Removes every leaf inside [va, va+size). A large page that is only partly
  * inside is left alone and reported: returns -HV_EINVAL in that case (callers
- * map and unmap whole regions, so it means a caller bug), else 0. Tables
- * emptied by the unmap stay allocated until page_table_destroy. */
-int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size);
+ * map and unmap whole regions, so it means a caller bug), else 0.
+ * Every table below the root that is empty afterwards (this unmap emptied
+ * it, or a failed map left it so) is unlinked from its parent and added to
+ * `emptied`; tables still holding an entry stay, and the root always
+ * stays. So the tables of a tree are bounded by what is mapped in it,
+ * whatever the history of maps and unmaps. */
+int page_table_unmap(struct page_table *pt, uint64_t va, uint64_t size,
+                     struct table_list *emptied);
+
+/* Frees every page of `list` through `free_table` and empties the list. */
+void page_table_free_list(struct page_table *pt, struct table_list *list,
+                          void (*free_table)(uint64_t phys, void *ctx));
 
 /* Frees every table page, the root included, through `free_table`. */
 void page_table_destroy(struct page_table *pt,

@@ -8,7 +8,8 @@
  * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
- * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
+ * hvtest_handles.c, hvtest_args.c, hvtest_memory.c,
+ * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_smp.c, hvtest_concurrency.c and
@@ -45,6 +46,7 @@ extern const struct hvtest_case hvtest_exits_cases[];
 extern const struct hvtest_case hvtest_handles_cases[];
 extern const struct hvtest_case hvtest_args_cases[];
 extern const struct hvtest_case hvtest_memory_cases[];
+extern const struct hvtest_case hvtest_region_churn_cases[];
 extern const struct hvtest_case hvtest_lifecycle_cases[];
 extern const struct hvtest_case hvtest_hostile_cases[];
 extern const struct hvtest_case hvtest_msrs_cases[];

@@ -9,6 +9,8 @@ const struct tool ctl_tools[] = {
     { "demo", "run every guest module and report how each ended", demo_main },
     { "hvtest", "hypercall ABI conformance tests", hvtest_main },
     { "bench", "exit and hypercall latency benchmarks", bench_main },
+    { "region_churn", "memory-slot add/delete cycles across the guest-physical "
+      "space [cycles]", region_churn_main },
     { NULL, NULL, NULL },
 };
 

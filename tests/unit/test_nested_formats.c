@@ -124,7 +124,8 @@ static void test_unmap_works_for_both_formats(void **state)
     for (int f = 0; f < 2; f++) {
         struct page_table pt = make(tables[f]);
         assert_int_equal(page_table_map(&pt, 0, 0x10000000, 0x400000, leaves[f], PAGE_1G), 0);
-        assert_int_equal(page_table_unmap(&pt, 0, 0x400000), 0);
+        struct table_list emptied = { 0 };
+        assert_int_equal(page_table_unmap(&pt, 0, 0x400000, &emptied), 0);
         assert_int_equal(page_table_lookup(&pt, 0, NULL), 0);
         assert_int_equal(page_table_lookup(&pt, 0x3ff000, NULL), 0);
     }

@@ -1,9 +1,12 @@
 // sources: mmu/page_table.c
-/* Unit tests for mmu/page_table.c. Table pages come from a pool of host
- * pages; their "physical" addresses are POOL_BASE + index * 4096, so a
- * table address the code gets wrong cannot be dereferenced by accident
- * (to_pointer refuses anything outside the pool). */
+/* Unit tests for mmu/page_table.c: mappings of each page size, the
+ * first-mapping-wins rule, refusals, running out of table pages, and what
+ * an unmap hands back: every table it empties, none that still holds an
+ * entry, never the root. Table pages come from tests/unit/page_table_pool.h.
+ * The random churn across the whole space, in both second-level formats,
+ * is in test_page_table_churn.c. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -12,92 +15,14 @@
 #include <cmocka.h>
 
 #include "abi/hv_errno.h"
+#include "mmu/nested_formats.h"
 #include "mmu/page_table.h"
-
-#define POOL_PAGES 64
-#define POOL_BASE  0x7000000000ull
-#define KiB4 0x1000ull
-#define MiB2 0x200000ull
-#define GiB1 0x40000000ull
-
-struct pool {
-    uint8_t *pages;
-    unsigned used;
-    unsigned limit; /* allocations allowed before failing */
-};
-
-static uint64_t pool_alloc(void *ctx)
-{
-    struct pool *p = ctx;
-    if (p->used >= p->limit)
-        return 0;
-    /* The contract: a zeroed page (the pool starts out as garbage). */
-    memset(p->pages + p->used * KiB4, 0, KiB4);
-    return POOL_BASE + KiB4 * p->used++;
-}
-
-static void *pool_pointer(uint64_t phys, void *ctx)
-{
-    struct pool *p = ctx;
-    assert_true(phys >= POOL_BASE && phys < POOL_BASE + KiB4 * p->used);
-    assert_int_equal(phys % KiB4, 0);
-    return p->pages + (phys - POOL_BASE);
-}
-
-struct fixture {
-    struct pool pool;
-    struct page_table pt;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    f->pool.pages = aligned_alloc(KiB4, POOL_PAGES * KiB4);
-    assert_non_null(f->pool.pages);
-    /* Garbage until handed out: only pool_alloc may make it a table. */
-    memset(f->pool.pages, 0xcc, POOL_PAGES * KiB4);
-    f->pool.limit = POOL_PAGES;
-    f->pt = (struct page_table){
-        .table_flags = PTE_WRITE | PTE_USER,
-        .alloc_table = pool_alloc,
-        .to_pointer = pool_pointer,
-        .ctx = &f->pool,
-    };
-    assert_int_equal(page_table_init(&f->pt), 0);
-    assert_int_equal(f->pt.root, POOL_BASE);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    free(f->pool.pages);
-    free(f);
-    return 0;
-}
-
-/* Checks that `va` translates to `pa` with a leaf of `level` and exactly
- * `flags` (plus PRESENT, and LARGE above 4 KiB). */
-static void expect_leaf(const struct page_table *pt, uint64_t va, uint64_t pa,
-                        enum page_level level, uint64_t flags)
-{
-    enum page_level got = (enum page_level)-1;
-    uint64_t e = page_table_lookup(pt, va, &got);
-    if (!e)
-        fail_msg("va 0x%llx not mapped", (unsigned long long)va);
-    assert_int_equal(got, level);
-    uint64_t span = 1ull << (12 + 9 * level);
-    assert_int_equal(e & PTE_ADDR_MASK & ~(span - 1), pa & ~(span - 1));
-    uint64_t want = flags | PTE_PRESENT | (level > PAGE_4K ? PTE_LARGE : 0);
-    assert_int_equal(e & ~PTE_ADDR_MASK, want);
-}
+#include "tests/unit/page_table_pool.h"
 
 static void test_init_failure(void **state)
 {
     (void)state;
-    struct pool pool = { .pages = NULL, .used = 0, .limit = 0 };
+    struct pool pool = { .pages = NULL, .limit = 0 };
     struct page_table pt = { .alloc_table = pool_alloc, .to_pointer = pool_pointer,
                              .ctx = &pool };
     assert_int_equal(page_table_init(&pt), -HV_ENOMEM);
@@ -266,6 +191,80 @@ static void test_out_of_tables(void **state)
     assert_int_equal(page_table_lookup(&f->pt, MiB2, NULL), 0);
 }
 
+
+/* ---- unmap and the tables it hands back ------------------------------ */
+
+static void test_unmap_frees_emptied_tables(void **state)
+{
+    struct fixture *f = *state;
+    /* The last page below 1 TiB: PML4 1, PDPT 511, PD 511, PT 511. */
+    const uint64_t va = TiB1 - KiB4;
+    assert_int_equal(page_table_map(&f->pt, va, 0x5000, KiB4, PTE_WRITE, PAGE_1G), 0);
+    assert_int_equal(f->pool.used, 4);
+    assert_int_equal(unmap_and_free(f, va, KiB4), 3);
+    assert_int_equal(f->pool.used, 1);
+    assert_int_equal(page_table_lookup(&f->pt, va, NULL), 0);
+    assert_true(table_is_empty(pool_pointer(f->pt.root, &f->pool)));
+    /* Mapping again builds afresh from the root. */
+    assert_int_equal(page_table_map(&f->pt, va, 0x6000, KiB4, PTE_WRITE, PAGE_1G), 0);
+    expect_leaf(&f->pt, va, 0x6000, PAGE_4K, PTE_WRITE);
+    assert_int_equal(f->pool.used, 4);
+}
+
+static void test_unmap_keeps_tables_in_use(void **state)
+{
+    struct fixture *f = *state;
+    const uint64_t a = 3 * GiB1 + 5 * MiB2, b = a + 7 * KiB4;
+    const uint64_t c = a + MiB2, d = a + GiB1;
+    assert_int_equal(page_table_map(&f->pt, a, 0xa000, KiB4, 0, PAGE_4K), 0);
+    assert_int_equal(page_table_map(&f->pt, b, 0xb000, KiB4, 0, PAGE_4K), 0);
+    assert_int_equal(page_table_map(&f->pt, c, 0xc000, KiB4, 0, PAGE_4K), 0);
+    assert_int_equal(page_table_map(&f->pt, d, 0xd000, KiB4, 0, PAGE_4K), 0);
+    /* Root, PDPT, two PDs, three PTs. */
+    assert_int_equal(f->pool.used, 7);
+    /* b shares its PT with a: nothing comes back. */
+    assert_int_equal(unmap_and_free(f, b, KiB4), 0);
+    expect_leaf(&f->pt, a, 0xa000, PAGE_4K, 0);
+    /* a's PT empties; its PD still holds c's PT. */
+    assert_int_equal(unmap_and_free(f, a, KiB4), 1);
+    expect_leaf(&f->pt, c, 0xc000, PAGE_4K, 0);
+    /* c's PT and PD; the PDPT still holds d's PD. */
+    assert_int_equal(unmap_and_free(f, c, KiB4), 2);
+    expect_leaf(&f->pt, d, 0xd000, PAGE_4K, 0);
+    assert_int_equal(unmap_and_free(f, d, KiB4), 3);
+    assert_int_equal(f->pool.used, 1);
+}
+
+static void test_unmap_of_unmapped_range_frees_nothing(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(page_table_map(&f->pt, GiB1, 0, MiB2, 0, PAGE_2M), 0);
+    assert_int_equal(unmap_and_free(f, GiB1 + MiB2, 8 * MiB2), 0);
+    assert_int_equal(unmap_and_free(f, 5 * GiB512, GiB1), 0);
+    expect_leaf(&f->pt, GiB1, 0, PAGE_2M, 0);
+    /* A 4 KiB unmap inside a 2 MiB leaf is refused and changes nothing. */
+    struct table_list emptied = { 0 };
+    assert_int_equal(page_table_unmap(&f->pt, GiB1 + KiB4, KiB4, &emptied), -HV_EINVAL);
+    assert_int_equal(emptied.count, 0);
+    expect_leaf(&f->pt, GiB1, 0, PAGE_2M, 0);
+    assert_int_equal(unmap_and_free(f, GiB1, MiB2), 2);
+}
+
+static void test_failed_map_leaves_tables_unmap_reclaims(void **state)
+{
+    struct fixture *f = *state;
+    /* Room for the PDPT and the PD but no PT: the map fails having built
+     * two tables with nothing below them. */
+    f->pool.limit = 3;
+    assert_int_equal(page_table_map(&f->pt, 7 * GiB512, 0, KiB4, 0, PAGE_4K),
+                     -HV_ENOMEM);
+    assert_int_equal(f->pool.used, 3);
+    f->pool.limit = POOL_PAGES;
+    assert_int_equal(unmap_and_free(f, 7 * GiB512, KiB4), 2);
+    assert_int_equal(f->pool.used, 1);
+}
+
+/* A small deterministic generator (xorshift64). */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +276,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_first_mapping_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmap_frees_emptied_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmap_keeps_tables_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmap_of_unmapped_range_frees_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_map_leaves_tables_unmap_reclaims, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
