@@ -63,9 +63,8 @@ static void send(struct ioapic *ioapic, unsigned pin)
     unsigned mode = entry_delivery_mode(entry);
     if (mode == RESERVED_DELIVERY_MODE_3 || mode == RESERVED_DELIVERY_MODE_6)
         return;
-    /* Remote IRR is set before the message leaves so that an EOI arriving
-     * from inside the sink would find it (the sink must not re-enter, but
-     * the order is the chip's either way). */
+    /* Remote IRR goes up before the message leaves: the EOI that clears it
+     * can only follow the message, never precede it. */
     if (entry_is_level(entry))
         ioapic->redirection[pin] |= IOAPIC_RTE_REMOTE_IRR;
     uint64_t address;
