@@ -107,6 +107,7 @@
 #include "hv/percpu.h"
 
 struct vm;
+struct cpuid_table;
 
 /* Guest general registers the entry stubs save and load (RSP, RIP and RFLAGS
  * live in the VMCB/VMCS). The layout is used by svm/ and vmx/ assembly. */
@@ -176,6 +177,8 @@ struct vcpu {
     uint8_t irq_vector;
     uint8_t irq_window;          /* window exiting is on in the VMCB/VMCS */
     struct vcpu_debug debug;
+    /* SET_CPUID's table (one page, hv/cpuid.h); NULL: the default one. */
+    const struct cpuid_table *cpuid;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");

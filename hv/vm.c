@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/cpuid.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
 #include "hv/percpu.h"
@@ -104,6 +105,7 @@ static void vm_destroy(struct vm *vm)
         if (!vcpu)
             continue;
         virt->vcpu_free(vcpu);
+        vcpu_free_cpuid(vcpu);
         object_free(&vcpu_cache, vcpu);
         if (!vm->is_control)
             __atomic_sub_fetch(&live_child_vcpus, 1, __ATOMIC_RELAXED);

@@ -45,6 +45,7 @@ uint64_t vmx_cr0_forced(void);
 uint64_t vmx_cr4_forced(void);
 void vmx_reset_state(struct vcpu *vcpu);
 bool vmx_cr_access(struct vcpu *vcpu);
+uint64_t vmx_guest_cr4(struct vcpu *vcpu);
 
 int vmx_vcpu_init(struct vcpu *vcpu);
 void vmx_vcpu_free(struct vcpu *vcpu);

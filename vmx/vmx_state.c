@@ -37,6 +37,17 @@ static void guest_write_cr4(uint64_t value)
     vmwrite(VMCS_GUEST_CR4, value | vmx_cr4_forced());
 }
 
+/* The CR4 the guest sees: bits it owns from GUEST_CR4 (it writes them
+ * without an exit), the ones we own from the read shadow. */
+uint64_t vmx_guest_cr4(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t ours = vmread(VMCS_CR4_MASK);
+    uint64_t cr4 = (vmread(VMCS_GUEST_CR4) & ~ours) | (vmread(VMCS_CR4_SHADOW) & ours);
+    vmcs_release(vcpu, acquired);
+    return cr4;
+}
+
 /* EFER and the IA-32e-mode entry control must agree (SDM 3C 26.2.4). */
 static void write_efer(uint64_t efer, uint64_t cr0)
 {
