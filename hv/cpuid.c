@@ -42,6 +42,12 @@ int cpuid_init(void)
     offers_xsave = cpuid_table_find(&cpuid_supported, CPUID_LEAF_XSAVE, 0) != NULL;
     pr_info("cpuid: %u entries offered to guests, XCR0 0x%llx", cpuid_supported.count,
             (unsigned long long)host.supported_xcr0);
+    for (unsigned i = 0; i < cpuid_supported.count; i++) {
+        const struct cpuid_entry *e = &cpuid_supported.entries[i];
+        pr_debug("cpuid: %08x.%u: %08x %08x %08x %08x", e->function, e->index,
+                 e->regs[CPUID_EAX], e->regs[CPUID_EBX], e->regs[CPUID_ECX],
+                 e->regs[CPUID_EDX]);
+    }
     return 0;
 }
 

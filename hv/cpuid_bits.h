@@ -30,6 +30,10 @@
 #define CPUID_LEAF_AMD_TOPOLOGY    0x8000001eu
 #define CPUID_LEAF_AMD_EXT_FEAT2   0x80000021u
 
+/* Leaf 0 EBX: the first four bytes of the vendor string. */
+#define CPUID_VENDOR_AMD_EBX       0x68747541u /* "Auth"enticAMD */
+#define CPUID_VENDOR_HYGON_EBX     0x6f677948u /* "Hygo"nGenuine */
+
 /* Leaf 1 ECX. */
 #define CPUID_1_ECX_SSE3           BIT32(0)
 #define CPUID_1_ECX_PCLMULQDQ      BIT32(1)

@@ -31,6 +31,7 @@ _Static_assert(HV_MAX_VCPUS <= (1 << CORE_ID_BITS), "every slot is a core ID");
 /* What the host and the hypervisor together allow, decided once. */
 struct offer {
     const struct cpuid_host *host;
+    bool amd;    /* AMD's (and Hygon's) meaning of the extended leaves */
     bool xsave, avx, avx512, pkru, invpcid, rdtscp, topoext;
 };
 
@@ -97,8 +98,9 @@ static int add_leaf1(struct cpuid_table *t, const struct offer *o, const uint32_
 }
 
 /* Leaf 4 and AMD's 0x8000001D: one subleaf per cache, up to the first of
- * type 0 (kept as the end marker). L1 and L2 are per core, the others
- * shared by the package, in the virtual topology. */
+ * type 0 (kept as the end marker, unless there is no cache at all: AMD's
+ * leaf 4). L1 and L2 are per core, the others shared by the package, in
+ * the virtual topology. */
 static int add_caches(struct cpuid_table *t, const struct offer *o, uint32_t leaf,
                       bool core_count_field)
 {
@@ -112,8 +114,11 @@ static int add_caches(struct cpuid_table *t, const struct offer *o, uint32_t lea
         if (core_count_field)
             eax = (eax & ~CPUID_4_EAX_CORES_MASK) |
                   ((1u << CORE_ID_BITS) - 1) << CPUID_4_EAX_CORES_SHIFT;
-        if ((eax & CPUID_4_EAX_TYPE_MASK) == 0)
+        if ((eax & CPUID_4_EAX_TYPE_MASK) == 0) {
+            if (i == 0)
+                return 0;
             eax = regs[CPUID_EBX] = regs[CPUID_ECX] = regs[CPUID_EDX] = 0;
+        }
         regs[CPUID_EAX] = eax;
         int err = add(t, leaf, i, true, regs);
         if (err || eax == 0)
@@ -209,6 +214,7 @@ static int add_basic(struct cpuid_table *t, struct offer *o, uint32_t max)
 {
     uint32_t regs[4];
     host_leaf(o, CPUID_LEAF_VENDOR, 0, regs);
+    o->amd = regs[CPUID_EBX] == CPUID_VENDOR_AMD_EBX || regs[CPUID_EBX] == CPUID_VENDOR_HYGON_EBX;
     regs[CPUID_EAX] = max;
     int err = add(t, CPUID_LEAF_VENDOR, 0, false, regs);
     host_leaf(o, CPUID_LEAF_FEATURES, 0, regs);
@@ -291,10 +297,10 @@ static int add_extended(struct cpuid_table *t, struct offer *o, uint32_t max)
                            CPUID_X8_EBX_IBPB | CPUID_X8_EBX_IBRS | CPUID_X8_EBX_STIBP |
                            CPUID_X8_EBX_SSBD;
         /* AMD's core count (NC) and APIC ID width, as the virtual
-         * topology has them; Intel leaves ECX zero. */
-        if (regs[CPUID_ECX])
-            regs[CPUID_ECX] = ((1u << CORE_ID_BITS) - 1) |
-                              CORE_ID_BITS << CPUID_X8_ECX_APIC_ID_SIZE_SHIFT;
+         * topology has them; reserved (zero) on Intel. */
+        regs[CPUID_ECX] = o->amd ? ((1u << CORE_ID_BITS) - 1) |
+                                       CORE_ID_BITS << CPUID_X8_ECX_APIC_ID_SIZE_SHIFT
+                                 : 0;
         regs[CPUID_EDX] = 0;
         err = err ?: add(t, CPUID_LEAF_ADDRESS_SIZES, 0, false, regs);
     }

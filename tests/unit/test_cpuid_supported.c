@@ -154,6 +154,7 @@ static void test_amd_topology_is_virtual(void **state)
     assert_int_equal(reg(0xb, 2, CPUID_ECX), 2);
     assert_int_equal(reg(0xb, 0, CPUID_EDX), 0);
     assert_int_equal(reg(0x80000008, 0, CPUID_ECX), 63 | 6 << 12);
+    assert_false(present(4, 0)); /* AMD has no leaf 4 caches: no end marker either */
     assert_true(reg(0x80000001, 0, CPUID_ECX) & CPUID_X1_ECX_TOPOEXT);
     assert_true(present(0x8000001e, 0));
     assert_int_equal(reg(0x8000001e, 0, CPUID_EAX), 0);
