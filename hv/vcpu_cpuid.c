@@ -93,6 +93,10 @@ long vcpu_set_cpuid(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
     err = control_range_check(cd, gpa, HEADER_BYTES + (uint64_t)header.count * ENTRY_BYTES, 8);
     if (err)
         return err;
+    /* A vcpu running elsewhere gets -HV_EBUSY at once, not after the
+     * table is built; the claim below still decides. */
+    if (__atomic_load_n(&vcpu->owner, __ATOMIC_RELAXED))
+        return -HV_EBUSY;
     uint64_t page = pages_alloc_zeroed(1, 0);
     if (page == FRAME_NONE)
         return -HV_ENOMEM;
