@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/cpuid.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
@@ -64,6 +65,7 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_MAX_VMS: return MAX_CHILD_VMS;
     case HV_CAP_XSAVE_SIZE: return fpu_xsave_size();
     case HV_CAP_SUPPORTED_XCR0: return (long)fpu_supported_xcr0();
+    case HV_CAP_MAX_CPUID: return HV_MAX_CPUID_ENTRIES;
     default: return 0;
     }
 }
@@ -124,6 +126,13 @@ static long call_wake_cpu(struct vm *cd, struct handle_slot *slot,
     if (target != this_cpu())
         apic_send_ipi(target->apic_id, VECTOR_KICK);
     return 0;
+}
+
+static long call_get_supported_cpuid(struct vm *cd, struct handle_slot *slot,
+                                     const struct guest_gprs *call)
+{
+    (void)slot;
+    return cpuid_get_supported(cd, ARG1(call));
 }
 
 /* ---- VM handle ---- */
@@ -346,6 +355,20 @@ static long call_debug_guest(struct vm *cd, struct handle_slot *slot,
     return err;
 }
 
+/* GET_CPUID and SET_CPUID claim the vcpu themselves (hv/vcpu_cpuid.c):
+ * SET checks the new table before, to hold the vcpu only for the swap. */
+static long call_get_cpuid(struct vm *cd, struct handle_slot *slot,
+                           const struct guest_gprs *call)
+{
+    return vcpu_get_cpuid(cd, slot->object, ARG1(call));
+}
+
+static long call_set_cpuid(struct vm *cd, struct handle_slot *slot,
+                           const struct guest_gprs *call)
+{
+    return vcpu_set_cpuid(cd, slot->object, ARG1(call));
+}
+
 /* No claim: a kick is meant for a vcpu that is running elsewhere. */
 static long call_kick(struct vm *cd, struct handle_slot *slot,
                       const struct guest_gprs *call)
@@ -391,6 +414,7 @@ static const struct call_spec calls[] = {
     [HV_CALL_CONSOLE_WRITE] = { call_console_write, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE },
     [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
     [HV_CALL_WAKE_CPU] = { call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
+    [HV_CALL_GET_SUPPORTED_CPUID] = { call_get_supported_cpuid, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
     [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
     [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
     [HV_CALL_GET_DIRTY_LOG] = { call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ },
@@ -411,6 +435,8 @@ static const struct call_spec calls[] = {
     [HV_CALL_SET_XSAVE] = { call_set_xsave, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_GET_XCRS] = { call_get_xcrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_XCRS] = { call_set_xcrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_CPUID] = { call_get_cpuid, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_CPUID] = { call_set_cpuid, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
     [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
 };

@@ -7,6 +7,7 @@
 #include "hv/cmdline.h"
 #include "hv/console.h"
 #include "hv/control_domain.h"
+#include "hv/cpuid.h"
 #include "hv/fpu.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
@@ -250,7 +251,9 @@ void boot_main(uint32_t magic, uint64_t info)
         pr_info("hv: halted.");
         halt_forever();
     }
-    if (vm_subsystem_init() || control_domain_create(&boot, options.ctl_mem)) {
+    /* The guest CPUID is fixed before the first guest (the control domain)
+     * can execute CPUID. */
+    if (vm_subsystem_init() || cpuid_init() || control_domain_create(&boot, options.ctl_mem)) {
         __atomic_store_n(&control_domain_ready, -1, __ATOMIC_RELEASE);
         stop("could not start the control domain; see the message above");
     }

@@ -108,6 +108,7 @@
 #include "hv/percpu.h"
 
 struct vm;
+struct cpuid_table;
 
 /* Guest general registers the entry stubs save and load (RSP, RIP and RFLAGS
  * live in the VMCB/VMCS). The layout is used by svm/ and vmx/ assembly. */
@@ -185,6 +186,8 @@ struct vcpu {
      * not live, and the guest's XCR0. */
     uint8_t *fpu_area;
     uint64_t xcr0;
+    /* SET_CPUID's table (one page, hv/cpuid.h); NULL: the default one. */
+    const struct cpuid_table *cpuid;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");

@@ -12,6 +12,11 @@
 
 struct vcpu;
 
+/* Instructions a guest can use only where the backend lets it (the
+ * guest_instructions op); CPUID shows them only then (hv/cpuid_supported.c). */
+#define VIRT_GUEST_INVPCID (1u << 0) /* INVPCID executes in the guest */
+#define VIRT_GUEST_RDTSCP  (1u << 1) /* RDTSCP and RDPID read the guest's TSC_AUX */
+
 /* Handles one exit: 0 to resume the guest, anything else to stop. */
 typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
 
@@ -72,6 +77,11 @@ struct virt_backend {
      * the value, as EFER.LME changed while paging is on. */
     bool (*get_msr)(struct vcpu *vcpu, uint32_t index, uint64_t *value);
     bool (*set_msr)(struct vcpu *vcpu, uint32_t index, uint64_t value);
+    /* The guest's CR4 as the guest sees it, for the CPUID bits that follow
+     * it (OSXSAVE, OSPKE). Called on the exit path, VMCS current. */
+    uint64_t (*guest_cr4)(struct vcpu *vcpu);
+    /* VIRT_GUEST_* bits of this CPU and backend; after probe. */
+    uint32_t (*guest_instructions)(void);
 };
 
 extern const struct virt_backend svm_backend;

@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/cpuid.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
@@ -79,6 +80,7 @@ static void vcpu_free_state(struct vcpu *vcpu)
 {
     virt->vcpu_free(vcpu);
     fpu_vcpu_free(vcpu);
+    vcpu_free_cpuid(vcpu);
 }
 
 static void vm_destroy(struct vm *vm)

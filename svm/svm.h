@@ -49,6 +49,7 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
 void svm_write_efer(struct vcpu *vcpu, uint64_t value);
+uint64_t svm_guest_cr4(struct vcpu *vcpu);
 /* Interrupt injection and guest debugging (svm_events.c). */
 bool svm_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector);

@@ -83,6 +83,10 @@ static void svm_describe(char *buf, size_t size)
            svm_features.flush_by_asid ? "yes" : "no");
 }
 
+/* INVPCID is never intercepted: with nested paging it is the guest's own.
+ * RDTSCP/RDPID would read a TSC_AUX that VMRUN does not load yet. */
+static uint32_t svm_guest_instructions(void) { return VIRT_GUEST_INVPCID; }
+
 const struct virt_backend svm_backend = {
     .name = "svm",
     .probe = svm_probe,
@@ -110,4 +114,6 @@ const struct virt_backend svm_backend = {
     .setup_control_vcpu = svm_setup_control_vcpu,
     .get_msr = svm_get_msr,
     .set_msr = svm_set_msr,
+    .guest_cr4 = svm_guest_cr4,
+    .guest_instructions = svm_guest_instructions,
 };

@@ -86,6 +86,9 @@ void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
 }
 
+/* The VMCB holds the guest's CR4 as it is (no bit is the host's). */
+uint64_t svm_guest_cr4(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.cr4; }
+
 int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
 {
     int err = sregs_check(r, cpu_limits());

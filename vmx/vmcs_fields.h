@@ -105,6 +105,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC_INTERRUPT_WINDOW_EXITING  (1u << 2)
 #define PROC_USE_TSC_OFFSETTING        (1u << 3)
 #define PROC_HLT_EXITING               (1u << 7)
+#define PROC_INVLPG_EXITING            (1u << 9)
 #define PROC_MWAIT_EXITING             (1u << 10)
 #define PROC_CR3_LOAD_EXITING          (1u << 15)
 #define PROC_CR3_STORE_EXITING         (1u << 16)
@@ -118,6 +119,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC2_ENABLE_EPT               (1u << 1)
 #define PROC2_ENABLE_VPID              (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
+#define PROC2_ENABLE_INVPCID           (1u << 12)
 /* VM-exit controls (24.7.1) */
 #define EXIT_SAVE_DEBUG_CONTROLS       (1u << 2)
 #define EXIT_HOST_ADDRESS_SPACE_SIZE   (1u << 9)

@@ -56,8 +56,11 @@ static int compute_controls(char *why, size_t size)
                                     /* CR8 would reach the host's APIC TPR */
                                     PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
                                 PROC_MWAIT_EXITING | PROC_MONITOR_EXITING, &missing[1]);
+    /* Without "enable INVPCID" the guest's INVPCID is #UD (SDM 3C 25.3):
+     * wanted, so that CPUID can offer it (vmx_guest_instructions). */
     c->proc2 = vmx_control_value(rdmsr(MSR_VMX_PROCBASED_CTLS2), PROC2_ENABLE_EPT,
-                                 PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST, &missing[2]);
+                                 PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+                                     PROC2_ENABLE_INVPCID, &missing[2]);
     c->exit = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS),
                                 /* DR7 is the guest's own (DEBUG_GUEST) */
                                 EXIT_SAVE_DEBUG_CONTROLS |
@@ -169,6 +172,16 @@ static void vmx_describe(char *buf, size_t size)
            vmx_features.true_controls ? "yes" : "no");
 }
 
+/* INVPCID runs in the guest when enabled and INVLPG does not exit (with
+ * INVLPG exiting it would exit, and no exit handler emulates it).
+ * RDTSCP/RDPID are not enabled: the guest's TSC_AUX is not loaded yet. */
+static uint32_t vmx_guest_instructions(void)
+{
+    bool invpcid = (vmx_controls.proc2 & PROC2_ENABLE_INVPCID) &&
+                   !(vmx_controls.proc & PROC_INVLPG_EXITING);
+    return invpcid ? VIRT_GUEST_INVPCID : 0;
+}
+
 const struct virt_backend vmx_backend = {
     .name = "vmx",
     .probe = vmx_probe,
@@ -196,4 +209,6 @@ const struct virt_backend vmx_backend = {
     .setup_control_vcpu = vmx_setup_control_vcpu,
     .get_msr = vmx_get_msr,
     .set_msr = vmx_set_msr,
+    .guest_cr4 = vmx_guest_cr4,
+    .guest_instructions = vmx_guest_instructions,
 };

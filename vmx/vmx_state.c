@@ -38,19 +38,25 @@ static void guest_write_cr4(uint64_t value)
     vmwrite(VMCS_GUEST_CR4, value | vmx_cr4_forced());
 }
 
-/* The guest's view: the bits we own (the mask) from the read shadow, the
- * rest from the register itself, which the guest writes without an exit
- * (SDM 3C 25.6.6), so the shadow alone goes stale. */
 uint64_t vmx_guest_cr0(void)
 {
     uint64_t mask = vmread(VMCS_CR0_MASK);
     return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_SHADOW) & mask);
 }
 
-uint64_t vmx_guest_cr4(void)
+uint64_t vmx_current_guest_cr4(void)
 {
     uint64_t mask = vmread(VMCS_CR4_MASK);
     return (vmread(VMCS_GUEST_CR4) & ~mask) | (vmread(VMCS_CR4_SHADOW) & mask);
+}
+
+/* The backend op: the same for any vcpu, its VMCS made current. */
+uint64_t vmx_guest_cr4(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t cr4 = vmx_current_guest_cr4();
+    vmcs_release(vcpu, acquired);
+    return cr4;
 }
 
 /* EFER and the IA-32e-mode entry control must agree (SDM 3C 26.2.4). */
@@ -208,7 +214,7 @@ void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->cr0 = vmx_guest_cr0();
     r->cr2 = vcpu->cr2;
     r->cr3 = vmread(VMCS_GUEST_CR3);
-    r->cr4 = vmx_guest_cr4();
+    r->cr4 = vmx_current_guest_cr4();
     r->cr8 = vcpu->cr8;
     r->efer = vmread(VMCS_GUEST_EFER);
     r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);

@@ -12,9 +12,9 @@
  * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
- * hvtest_debug.c, hvtest_smp.c, hvtest_concurrency.c and
- * hvtest_concurrency_close.c (calls racing from several CPUs),
- * hvtest_fpu.c (extended state).
+ * hvtest_debug.c, hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c,
+ * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
+ * several CPUs), hvtest_fpu.c (extended state).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -56,6 +56,8 @@ extern const struct hvtest_case hvtest_kick_cases[];
 extern const struct hvtest_case hvtest_dirty_cases[];
 extern const struct hvtest_case hvtest_interrupt_cases[];
 extern const struct hvtest_case hvtest_debug_cases[];
+extern const struct hvtest_case hvtest_cpuid_cases[];
+extern const struct hvtest_case hvtest_cpuid_calls_cases[];
 extern const struct hvtest_case hvtest_smp_cases[];
 extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
@@ -192,5 +194,19 @@ struct hvt_msr_list *hvt_msr_list(void);
 void hvt_msr_add(struct hvt_msr_list *list, uint32_t index, uint64_t data);
 /* GET_MSRS of one MSR into *value; fails the test unless it is read. */
 int hvt_get_msr(long vcpu, uint32_t index, uint64_t *value, const char *what);
+
+/* ---- CPUID lists (hvtest_cpuid.c) ---------------------------------- */
+
+/* Bytes of a struct hv_cpuid with room for HV_MAX_CPUID_ENTRIES + 1. */
+#define HVT_CPUID_BUFFER_BYTES (sizeof(struct hv_cpuid) + \
+                                (HV_MAX_CPUID_ENTRIES + 1) * sizeof(struct hv_cpuid_entry))
+
+/* A zeroed, page-allocated buffer of HVT_CPUID_BUFFER_BYTES. */
+struct hv_cpuid *hvt_cpuid_buffer(void);
+/* GET_SUPPORTED_CPUID into a new buffer; NULL (the test failed) on error. */
+struct hv_cpuid *hvt_supported_cpuid(void);
+/* The entry of a list answering (function, index), or NULL. */
+struct hv_cpuid_entry *hvt_cpuid_find(struct hv_cpuid *cpuid, uint32_t function,
+                                      uint32_t index);
 
 #endif

@@ -332,6 +332,15 @@ static int busy_at_once(long (*call)(hv_handle_t, void *), void *arg,
 static long call_run(hv_handle_t vcpu, void *arg) { (void)arg; return hv_run(vcpu); }
 static long call_get(hv_handle_t vcpu, void *arg) { return hv_get_regs(vcpu, arg); }
 static long call_set(hv_handle_t vcpu, void *arg) { return hv_set_regs(vcpu, arg); }
+static long call_get_cpuid(hv_handle_t vcpu, void *arg) { return hv_get_cpuid(vcpu, arg); }
+static long call_set_cpuid(hv_handle_t vcpu, void *arg) { return hv_set_cpuid(vcpu, arg); }
+
+/* GET_CPUID's room for a whole table; SET_CPUID of no entries (the spinning
+ * guest executes no CPUID). */
+static struct {
+    struct hv_cpuid header;
+    struct hv_cpuid_entry entries[HV_MAX_CPUID_ENTRIES];
+} cpuid_table_arg, cpuid_empty_arg;
 
 static void run_on_vcpu_running_elsewhere_is_busy(void)
 {
@@ -344,12 +353,15 @@ static void run_on_vcpu_running_elsewhere_is_busy(void)
         (slice = conc_slice_ticks(&vm)) == 0 ||
         !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS before"))
         return;
+    cpuid_table_arg.header.count = HV_MAX_CPUID_ENTRIES;
     conc_spin_init(&spinner, &vm);
     smp_call(1, conc_spin_job, &spinner);
     int ok = conc_wait_running(&spinner, "RUN on CPU 1") &&
              busy_at_once(call_run, NULL, slice, "RUN") &&
              busy_at_once(call_get, &regs, slice, "GET_REGS") &&
-             busy_at_once(call_set, &regs, slice, "SET_REGS");
+             busy_at_once(call_set, &regs, slice, "SET_REGS") &&
+             busy_at_once(call_get_cpuid, &cpuid_table_arg, slice, "GET_CPUID") &&
+             busy_at_once(call_set_cpuid, &cpuid_empty_arg, slice, "SET_CPUID");
     __atomic_store_n(&spinner.stop, 1, __ATOMIC_RELEASE);
     hv_kick(vm.vcpu);
     smp_wait(1);
