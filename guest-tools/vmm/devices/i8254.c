@@ -141,8 +141,8 @@ static uint64_t next_at_position(const struct i8254_counter *counter, uint64_t a
  * to even, once per half-cycle. */
 static uint32_t current_count(const struct i8254_counter *counter, uint64_t tick)
 {
-    if (counter->state != COUNTER_COUNTING)
-        return counter->held_count;
+    if (counter->state != COUNTER_COUNTING || tick < counter->start_tick)
+        return counter->held_count;             /* not loaded before the next clock */
     if (!is_periodic(counter)) {
         uint32_t m = modulus(counter);
         return (counter->start_count + m - (uint32_t)(elapsed(counter, tick) % m)) % m;
@@ -162,8 +162,10 @@ static bool current_out(const struct i8254_counter *counter, uint64_t tick)
         return counter->mode != 0;
     case COUNTER_WAITING_TRIGGER:
         return true;
-    case COUNTER_PAUSED:
-        return counter->mode == 0 ? counter->terminal_reached : true;
+    case COUNTER_PAUSED:                        /* mode 4 may stop inside its strobe */
+        if (counter->mode == 0 || counter->mode == 4)
+            return counter->terminal_reached || (counter->mode == 4 && counter->held_count != 0);
+        return true;
     default:
         break;
     }
@@ -224,6 +226,7 @@ static void apply_reload(struct i8254_counter *counter, uint64_t tick)
 
 static void start_counting(struct i8254_counter *counter, uint64_t tick)
 {
+    counter->held_count = current_count(counter, tick);
     counter->state = COUNTER_COUNTING;
     counter->start_tick = tick + 1;
     counter->start_count = written_count(counter);
@@ -276,7 +279,9 @@ static void set_gate(struct i8254_counter *counter, bool gate, uint64_t tick)
     if (!gate) {
         if (counter->state != COUNTER_COUNTING || counter->mode == 1 || counter->mode == 5)
             return;
-        counter->held_count = current_count(counter, tick);
+        /* A count not loaded yet still is: held at once, as when written with the gate low. */
+        counter->held_count = one_shot_held && tick < counter->start_tick
+                                  ? counter->start_count : current_count(counter, tick);
         if (one_shot_held)
             counter->terminal_reached = counter->terminal_reached ||
                 next_rise(counter, tick) == TICK_NEVER;
