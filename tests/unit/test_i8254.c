@@ -1,4 +1,4 @@
-// sources: guest-tools/vmm/devices/i8254.c
+// sources: guest-tools/vmm/devices/i8254.c guest-tools/vmm/devices/i8254_counter.c
 /* Unit tests for the 8254 PIT and port 0x61 (guest-tools/vmm/devices/
  * i8254.c): IRQ0 rates in modes 2 and 3 over a simulated second, one-shots,
  * counts read with and without latches, read-back, BCD, gates, Linux's TSC

@@ -58,7 +58,7 @@ struct i8254_counter {
     bool status_latched;
     uint16_t latched_count;
     uint8_t latched_status;
-    /* The counting element: see i8254.c for how a count is derived. */
+    /* The counting element: i8254_counter.c says how a count is derived. */
     uint8_t state;
     uint64_t start_tick;
     uint32_t start_count;       /* one-shot modes: the count at start_tick */
