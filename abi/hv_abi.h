@@ -121,6 +121,14 @@ enum hv_extension {
 #define HV_MAX_MEMORY_SLOTS 32
 #define HV_MAX_GUEST_PHYS   (1ull << 40) /* child guest-physical space: 1 TiB */
 
+/* ---- CREATE_VM ------------------------------------------------------- */
+/* Argument 1: flags. With HV_VM_LAPIC each vcpu has a local APIC in the
+ * hypervisor (the split irqchip of KVM_CAP_SPLIT_IRQCHIP): the xAPIC page
+ * and x2APIC MSRs, its timer, IPIs, INIT/SIPI, HLT handled in the
+ * hypervisor, SIGNAL_MSI. Without it a vcpu has no APIC and HLT exits. */
+#define HV_VM_LAPIC (1u << 0)
+#define HV_VM_FLAGS_VALID 0x1u
+
 /* ---- SET_MEMORY_REGION ----------------------------------------------- */
 #define HV_MEM_READONLY  (1u << 0)
 /* Log writes for GET_DIRTY_LOG; not together with HV_MEM_READONLY. */
@@ -534,7 +542,8 @@ struct hv_stats {
     uint64_t nmis;            /* NMIs the hypervisor took, all CPUs */
     uint64_t machine_checks;  /* machine checks the hypervisor took */
     uint64_t nested_table_pages; /* NPT/EPT table pages of all child VMs */
-    uint64_t reserved[8];     /* zero; room for later counters */
+    uint64_t idle_tsc;        /* TSC ticks CPUs slept for halted vcpus */
+    uint64_t reserved[7];     /* zero; room for later counters */
 };
 _Static_assert(sizeof(struct hv_stats) == 128, "hv_stats");
 

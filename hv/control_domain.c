@@ -124,7 +124,7 @@ int control_domain_create(const struct boot_info *boot, uint64_t memory_size)
         return -HV_ENOTSUP;
     }
     memory_size = align_up(memory_size, LARGE_PAGE);
-    struct vm *cd = vm_create(true, &err);
+    struct vm *cd = vm_create(true, 0, &err);
     if (!cd)
         return (int)err;
     uint64_t base = frame_alloc_range(&frames, memory_size / FRAME_SIZE,

@@ -9,6 +9,7 @@
 #include "hv/handle.h"
 #include "hv/hypercall_calls.h"
 #include "hv/nested_tables.h"
+#include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -66,6 +67,8 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_XSAVE_SIZE: return fpu_xsave_size();
     case HV_CAP_SUPPORTED_XCR0: return (long)fpu_supported_xcr0();
     case HV_CAP_MAX_CPUID: return HV_MAX_CPUID_ENTRIES;
+    case HV_CAP_LAPIC: return 1;
+    case HV_CAP_TSC_KHZ: return (long)tsc_per_us() * 1000;
     default: return 0;
     }
 }
@@ -73,9 +76,11 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
 static long call_create_vm(struct vm *cd, struct handle_slot *slot,
                            const struct guest_gprs *call)
 {
-    (void)slot, (void)call;
+    (void)slot;
+    if (ARG1(call) & ~(uint64_t)HV_VM_FLAGS_VALID)
+        return -HV_EINVAL;
     long err;
-    struct vm *vm = vm_create(false, &err);
+    struct vm *vm = vm_create(false, (uint32_t)ARG1(call), &err);
     if (!vm)
         return err;
     hv_handle_t handle = handle_open(&cd->handles, HV_HANDLE_VM, HV_RIGHTS_ALL, vm);
@@ -107,6 +112,9 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     struct hv_stats stats = { .free_frames = frame_free_count(&frames) };
     vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
     stats.nested_table_pages = nested_table_pages();
+    for (unsigned i = 0; i < cpu_count; i++)
+        if (percpu_of[i])
+            stats.idle_tsc += __atomic_load_n(&percpu_of[i]->idle_tsc, __ATOMIC_RELAXED);
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }
@@ -435,6 +443,11 @@ static const struct call_spec calls[] = {
     [HV_CALL_SET_XSAVE] = { call_set_xsave, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_GET_XCRS] = { call_get_xcrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_XCRS] = { call_set_xcrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_SIGNAL_MSI] = { call_signal_msi, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_LAPIC] = { call_get_lapic, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_LAPIC] = { call_set_lapic, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_MP_STATE] = { call_get_mp_state, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_MP_STATE] = { call_set_mp_state, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_GET_CPUID] = { call_get_cpuid, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_CPUID] = { call_set_cpuid, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },

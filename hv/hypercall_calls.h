@@ -19,5 +19,10 @@ long call_get_xsave(struct vm *cd, struct handle_slot *slot, const struct guest_
 long call_set_xsave(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_get_xcrs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_set_xcrs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_signal_msi(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_get_lapic(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_set_lapic(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_get_mp_state(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_set_mp_state(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 
 #endif

@@ -65,7 +65,10 @@ static void acknowledge_interrupt(struct trap_frame *frame)
 static void time_slice_over(struct trap_frame *frame)
 {
     (void)frame;
-    this_cpu()->slice_over = true;
+    /* The timer may have been armed for an earlier event (a guest's APIC
+     * timer, the VMM's deadline): the slice is over only at its end. */
+    struct percpu *cpu = this_cpu();
+    cpu->slice_over = rdtsc() >= cpu->slice_end;
     apic_eoi();
 }
 

@@ -2,8 +2,10 @@
 
 #include "hv/msr.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/vcpu_msrs.h"
 #include "hv/virt.h"
+#include "hv/vm.h"
 
 #define MSR_MTRR_CAP       0x000000fe
 #define MSR_MISC_ENABLE    0x000001a0
@@ -39,23 +41,28 @@ static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
     }
 }
 
-void msr_emulate(struct vcpu *vcpu, const struct exit_record *exit)
+int msr_emulate(struct vcpu *vcpu, const struct exit_record *exit)
 {
     struct guest_gprs *g = &vcpu->gprs;
     uint32_t msr = (uint32_t)g->rcx;
     bool ok;
+    int stop = -1;
     if (exit->kind == EXIT_MSR_READ) {
         uint64_t value = 0;
-        ok = msr_read(vcpu, msr, &value);
+        if (!vcpu->vm->lapic || !vcpu_lapic_msr_read(vcpu, msr, &value, &ok))
+            ok = msr_read(vcpu, msr, &value);
         if (ok) {
             g->rax = (uint32_t)value;
             g->rdx = value >> 32;
         }
     } else {
-        ok = msr_write(vcpu, msr, (g->rdx << 32) | (uint32_t)g->rax);
+        uint64_t value = (g->rdx << 32) | (uint32_t)g->rax;
+        if (!vcpu->vm->lapic || !vcpu_lapic_msr_write(vcpu, msr, value, &ok, &stop))
+            ok = msr_write(vcpu, msr, value);
     }
     if (ok)
         virt->skip_instruction(vcpu, exit);
     else
         virt->inject_exception(vcpu, VECTOR_GP, true, 0);
+    return stop;
 }

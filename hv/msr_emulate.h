@@ -11,6 +11,8 @@
 
 struct vcpu;
 
-void msr_emulate(struct vcpu *vcpu, const struct exit_record *exit);
+/* Returns -1 to resume the guest, or the HV_EXIT_* a RUN must return (the
+ * EOI of a level-triggered vector through the x2APIC). */
+int msr_emulate(struct vcpu *vcpu, const struct exit_record *exit);
 
 #endif

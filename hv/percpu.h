@@ -51,6 +51,8 @@ struct percpu {
     bool wake_pending;          /* WAKE_CPU: the control domain's HLT returns */
     uint32_t slice_ticks;       /* APIC timer count of one time slice */
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
+    uint64_t slice_end;         /* TSC at which the running child's slice ends */
+    uint64_t idle_tsc;          /* TSC ticks spent asleep for halted vcpus */
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

@@ -106,6 +106,7 @@
 #include "abi/hv_abi.h"
 #include "hv/exit.h"
 #include "hv/percpu.h"
+#include "hv/vlapic.h"
 
 struct vm;
 struct cpuid_table;
@@ -188,6 +189,14 @@ struct vcpu {
     uint64_t xcr0;
     /* SET_CPUID's table (one page, hv/cpuid.h); NULL: the default one. */
     const struct cpuid_table *cpuid;
+    /* The local APIC (hv/vcpu_lapic.h), used when the VM has HV_VM_LAPIC. */
+    uint32_t lapic_events;       /* LAPIC_EVENT_*: posted by any CPU */
+    uint8_t sipi_vector;         /* with LAPIC_EVENT_SIPI */
+    uint8_t mp_state;            /* enum hv_mp_state */
+    uint8_t nmi_pending;         /* an NMI waits to be injected */
+    uint8_t lapic_window;        /* a LAPIC vector waits for the window */
+    uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
+    struct vlapic lapic;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
@@ -272,7 +281,8 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu);
  * queued, no window asked for) must cost a few loads. */
 static inline void vcpu_prepare_events(struct vcpu *vcpu)
 {
-    if (vcpu->irq_pending || vcpu->irq_window ||
+    if (vcpu->irq_pending || vcpu->irq_window || vcpu->lapic_window || vcpu->nmi_pending ||
+        __atomic_load_n(&vcpu->lapic_events, __ATOMIC_RELAXED) ||
         __atomic_load_n(&vcpu->run->request_interrupt_window, __ATOMIC_RELAXED))
         vcpu_prepare_events_slow(vcpu);
 }
@@ -304,6 +314,16 @@ static inline uint64_t vcpu_rflags_from_abi(struct vcpu *vcpu, uint64_t rflags)
     vcpu->debug.guest_tf = (rflags >> 8) & 1;
     return rflags | 1ull << 8;
 }
+
+/* Time in a child's RUN (hv/vcpu_wait.c). The host APIC timer armed for
+ * the first of the slice's end, the VMM's deadline, the guest's timer: */
+void vcpu_arm_host_timer(struct vcpu *vcpu, uint64_t now);
+/* After a physical interrupt: HV_EXIT_INTR (kick, slice over),
+ * HV_EXIT_DEADLINE, or -1 to resume. */
+int vcpu_after_interrupt(struct vcpu *vcpu);
+/* Sleeps while the vcpu is halted or waits for SIPI: -1 once it can run,
+ * or the HV_EXIT_* that ends the RUN meanwhile (kick, deadline). */
+int vcpu_wait(struct vcpu *vcpu);
 
 /* Takes a pending physical interrupt on this CPU (briefly opening IF). */
 void take_pending_interrupt(void);

@@ -5,7 +5,9 @@
 #include "abi/hv_errno.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/virt.h"
+#include "hv/vm.h"
 
 /* At most one interrupt waits, as with KVM_INTERRUPT (no PIC, no APIC):
  * a second one before the guest took the first is refused, not merged. */
@@ -23,6 +25,13 @@ long vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector)
  * (event injection ignores IF), so it waits for the window instead. */
 void vcpu_prepare_events_slow(struct vcpu *vcpu)
 {
+    bool lapic = vcpu->vm->lapic;
+    if (lapic)
+        vcpu_lapic_prepare(vcpu);
+    if (vcpu->nmi_pending && virt->nmi_allowed(vcpu)) {
+        virt->inject_nmi(vcpu);
+        vcpu->nmi_pending = 0;
+    }
     bool requested = __atomic_load_n(&vcpu->run->request_interrupt_window,
                                      __ATOMIC_RELAXED);
     bool if_flag;
@@ -30,8 +39,18 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
     if (vcpu->irq_pending && allowed) {
         virt->inject_interrupt(vcpu, vcpu->irq_vector);
         vcpu->irq_pending = 0;
+        allowed = false;
     }
-    vcpu->irq_window = vcpu->irq_pending || requested;
+    /* The local APIC's highest vector above its PPR, once the guest can
+     * take it: acknowledged as the CPU's INTA cycle would (IRR to ISR). */
+    int vector = lapic && vcpu->mp_state == HV_MP_STATE_RUNNABLE ? vlapic_pending(&vcpu->lapic) : -1;
+    if (vector >= 0 && allowed) {
+        virt->inject_interrupt(vcpu, (uint8_t)vector);
+        vlapic_acknowledge(&vcpu->lapic, (uint8_t)vector);
+        vector = -1;
+    }
+    vcpu->lapic_window = vector >= 0;
+    vcpu->irq_window = vcpu->irq_pending || requested || vcpu->lapic_window;
     virt->set_interrupt_window(vcpu, vcpu->irq_window);
 }
 
@@ -42,7 +61,7 @@ int vcpu_interrupt_window_exit(struct vcpu *vcpu)
     bool if_flag;
     vcpu->irq_window = 0;
     virt->set_interrupt_window(vcpu, false);
-    if (vcpu->irq_pending)
+    if (vcpu->irq_pending || vcpu->lapic_window)
         return -1;
     if (__atomic_load_n(&vcpu->run->request_interrupt_window, __ATOMIC_RELAXED) &&
         virt->interrupt_allowed(vcpu, &if_flag))

@@ -6,6 +6,8 @@
 #include "hv/console.h"
 #include "hv/fpu.h"
 #include "hv/guest_memory.h"
+#include "hv/time.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/msr_emulate.h"
 #include "hv/rflags.h"
 #include "hv/trap.h"
@@ -86,9 +88,7 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     case EXIT_INTERRUPT:
     case EXIT_NMI:
         take_pending_interrupt();
-        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL) || this_cpu()->slice_over)
-            return HV_EXIT_INTR;
-        return -1;
+        return vcpu_after_interrupt(vcpu);
     case EXIT_SLICE_OVER:
         return HV_EXIT_INTR;
     case EXIT_CPUID:
@@ -97,8 +97,7 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return -1;
     case EXIT_MSR_READ:
     case EXIT_MSR_WRITE:
-        msr_emulate(vcpu, exit);
-        return -1;
+        return msr_emulate(vcpu, exit);
     case EXIT_UNDEFINED:
         virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
         return -1;
@@ -107,7 +106,10 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return HV_EXIT_IO;
     case EXIT_HLT:
         virt->skip_instruction(vcpu, exit);
-        return HV_EXIT_HLT;
+        if (!vcpu->vm->lapic)
+            return HV_EXIT_HLT;
+        vcpu->mp_state = HV_MP_STATE_HALTED;
+        return vcpu_wait(vcpu);
     case EXIT_XSETBV:
         xsetbv_emulate(vcpu, exit);
         return -1;
@@ -120,13 +122,17 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         run->hypercall.args[3] = vcpu->gprs.r10;
         run->hypercall.args[4] = vcpu->gprs.r8;
         return HV_EXIT_HYPERCALL;
-    case EXIT_NESTED_FAULT:
+    case EXIT_NESTED_FAULT: {
         /* The first write to a page of a dirty-logged slot: recorded and
          * retried, the VMM never sees it. */
         if (vm_resolve_dirty_fault(vcpu->vm, exit->fault.guest_phys, exit->fault.write))
             return -1;
+        int stop;
+        if (vcpu->vm->lapic && vcpu_lapic_mmio(vcpu, exit, &stop))
+            return stop;
         fill_fault(vcpu, run, exit);
         return HV_EXIT_MMIO;
+    }
     case EXIT_SHUTDOWN:
         vcpu->state = VCPU_SHUTDOWN;
         return HV_EXIT_SHUTDOWN;
@@ -157,6 +163,8 @@ static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
     int reason = handle_exit(vcpu, vcpu->run, exit);
     if (reason < 0) {
         vcpu_prepare_events(vcpu);
+        if (vcpu->vm->lapic && vcpu->timer_armed != vcpu_lapic_next_timer(vcpu))
+            vcpu_arm_host_timer(vcpu, rdtsc());
         return 0;
     }
     vcpu->stop_reason = reason;
@@ -190,11 +198,18 @@ long vcpu_run(struct vcpu *vcpu)
     } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
                __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST)) {
         reason = HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
+    } else if (run->deadline_tsc && rdtsc() >= run->deadline_tsc) {
+        reason = HV_EXIT_DEADLINE;
+    } else if (vcpu->vm->lapic && vcpu->mp_state != HV_MP_STATE_RUNNABLE &&
+               (reason = vcpu_wait(vcpu)) >= 0) {
+        /* still halted or waiting for SIPI: a kick or the deadline */
     } else {
         entered = true;
         struct percpu *cpu = this_cpu();
+        uint64_t now = rdtsc();
         cpu->slice_over = false;
-        apic_timer_start(cpu->slice_ticks);
+        cpu->slice_end = now + TIME_SLICE_US * tsc_per_us();
+        vcpu_arm_host_timer(vcpu, now);
         vcpu_prepare_events(vcpu);
         fpu_enter_child(cpu->control_vcpu, vcpu);
         virt->run_loop(vcpu, child_exit);

@@ -63,6 +63,13 @@ struct virt_backend {
     bool (*interrupt_allowed)(struct vcpu *vcpu, bool *if_flag);
     /* Injects external interrupt `vector` on the next entry. */
     void (*inject_interrupt)(struct vcpu *vcpu, uint8_t vector);
+    /* NMIs: whether one may be injected now (the guest is not inside an
+     * NMI handler, no event being injected), and the injection. */
+    bool (*nmi_allowed)(struct vcpu *vcpu);
+    void (*inject_nmi)(struct vcpu *vcpu);
+    /* Puts the vcpu in the state INIT gives (SDM 9.1.1): as RESET except
+     * that the caller keeps the extended state and MSRs it switches. */
+    void (*reset_vcpu)(struct vcpu *vcpu);
     /* Exit (EXIT_INTERRUPT_WINDOW) as soon as the guest can take one. */
     void (*set_interrupt_window)(struct vcpu *vcpu, bool on);
     /* Applies vcpu->debug (DEBUG_GUEST): #DB intercept, RFLAGS.TF for a

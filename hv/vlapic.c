@@ -307,8 +307,8 @@ static enum vlapic_action write_register(struct vlapic *l, uint32_t offset, uint
         l->esr_pending = 0;
         return VLAPIC_DONE;
     case LAPIC_ICR_LOW:
-        set_reg(l, LAPIC_ICR_LOW, value & ~ICR_PENDING & 0x000cdfffu);
-        if (ICR_DELIVERY(value) == DELIVERY_FIXED && ICR_VECTOR(value) < 16) {
+        set_reg(l, LAPIC_ICR_LOW, value & ~LAPIC_ICR_PENDING & 0x000cdfffu);
+        if (LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && LAPIC_ICR_VECTOR(value) < 16) {
             raise_error(l, ESR_SEND_ILLEGAL);
             return VLAPIC_DONE;
         }

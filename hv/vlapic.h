@@ -58,13 +58,13 @@
 #define LAPIC_TIMER_DEADLINE  2
 
 /* ICR fields (SDM vol. 3A, 11.6.1). */
-#define ICR_VECTOR(v)     ((v) & 0xff)
-#define ICR_DELIVERY(v)   (((v) >> 8) & 7)
-#define ICR_LOGICAL       (1u << 11)
-#define ICR_PENDING       (1u << 12)
-#define ICR_ASSERT        (1u << 14)
-#define ICR_LEVEL         (1u << 15)
-#define ICR_SHORTHAND(v)  (((v) >> 18) & 3)
+#define LAPIC_ICR_VECTOR(v)     ((v) & 0xff)
+#define LAPIC_ICR_DELIVERY(v)   (((v) >> 8) & 7)
+#define LAPIC_ICR_LOGICAL       (1u << 11)
+#define LAPIC_ICR_PENDING       (1u << 12)
+#define LAPIC_ICR_ASSERT        (1u << 14)
+#define LAPIC_ICR_LEVEL         (1u << 15)
+#define LAPIC_ICR_SHORTHAND(v)  (((v) >> 18) & 3)
 enum { DELIVERY_FIXED = 0, DELIVERY_LOWEST = 1, DELIVERY_SMI = 2, DELIVERY_NMI = 4,
        DELIVERY_INIT = 5, DELIVERY_STARTUP = 6, DELIVERY_EXTINT = 7 };
 enum { SHORTHAND_NONE = 0, SHORTHAND_SELF = 1, SHORTHAND_ALL = 2, SHORTHAND_OTHERS = 3 };

@@ -9,6 +9,7 @@
 #include "hv/nested_tables.h"
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/virt.h"
 #include "hv/time.h"
 #include "hv/trap.h"
@@ -28,7 +29,7 @@ int vm_subsystem_init(void)
                                     &hv_pages);
 }
 
-struct vm *vm_create(bool is_control, long *error)
+struct vm *vm_create(bool is_control, uint32_t flags, long *error)
 {
     if (!is_control &&
         __atomic_add_fetch(&live_child_vms, 1, __ATOMIC_RELAXED) > MAX_CHILD_VMS) {
@@ -39,6 +40,7 @@ struct vm *vm_create(bool is_control, long *error)
     struct vm *vm = object_alloc(&vm_cache);
     if (vm) {
         vm->is_control = is_control; /* before the root: it is counted by it */
+        vm->lapic = flags & HV_VM_LAPIC;
         nested_tables_setup(vm, virt->nested_table_flags);
         if (page_table_init(&vm->npt)) {
             object_free(&vm_cache, vm);
@@ -337,6 +339,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     vcpu->slot = slot;
     vcpu->run = run;
     vcpu->asid_cpu = -1;
+    vcpu_lapic_reset(vcpu);
     int err = virt->vcpu_init(vcpu);
     if (!err) {
         err = fpu_vcpu_init(vcpu, vm->is_control);

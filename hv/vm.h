@@ -41,6 +41,7 @@ struct vm {
     uint32_t refs;
     uint32_t id;
     bool is_control;
+    bool lapic;             /* HV_VM_LAPIC: a local APIC per vcpu here */
     uint64_t tlb_generation;
     struct page_table npt;
     /* Table pages emptied by slot deletions, waiting for the flush that
@@ -59,7 +60,7 @@ struct vm {
 int vm_subsystem_init(void);
 
 /* A new VM with one reference (for the handle the caller will open). */
-struct vm *vm_create(bool is_control, long *error);
+struct vm *vm_create(bool is_control, uint32_t flags, long *error);
 void vm_get(struct vm *vm);
 void vm_put(struct vm *vm);
 

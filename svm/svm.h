@@ -53,6 +53,9 @@ uint64_t svm_guest_cr4(struct vcpu *vcpu);
 /* Interrupt injection and guest debugging (svm_events.c). */
 bool svm_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
+bool svm_nmi_allowed(struct vcpu *vcpu);
+void svm_inject_nmi(struct vcpu *vcpu);
+void svm_reset_vcpu(struct vcpu *vcpu);
 void svm_set_interrupt_window(struct vcpu *vcpu, bool on);
 void svm_set_guest_debug(struct vcpu *vcpu, uint32_t old_control);
 void svm_decode_debug(struct vcpu *vcpu, struct exit_record *exit);

@@ -22,6 +22,21 @@ void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
     vmcb_of(vcpu)->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | vector;
 }
 
+/* SVM keeps no readable record of the guest's NMI blocking: an NMI is
+ * injected when no other event is, so one that arrives while the guest is
+ * still in its NMI handler nests (KVM intercepts IRET to avoid that). */
+bool svm_nmi_allowed(struct vcpu *vcpu)
+{
+    const struct vmcb *vmcb = vmcb_of(vcpu);
+    return !(vmcb->control.event_inject & EVENT_VALID) &&
+           !(vmcb->control.int_state & INT_STATE_SHADOW);
+}
+
+void svm_inject_nmi(struct vcpu *vcpu)
+{
+    vmcb_of(vcpu)->control.event_inject = EVENT_VALID | EVENT_TYPE_NMI | 2;
+}
+
 /* The virtual interrupt is never delivered: its intercept exits first,
  * and the exit takes it away again (as KVM's svm_set_vintr does). */
 void svm_set_interrupt_window(struct vcpu *vcpu, bool on)

@@ -81,6 +81,15 @@ int svm_vcpu_init(struct vcpu *vcpu)
     return 0;
 }
 
+void svm_reset_vcpu(struct vcpu *vcpu)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    reset_state(&vmcb->save);
+    vmcb->control.event_inject = 0;
+    vmcb->control.int_state = 0;
+    vmcb->control.clean = 0;
+}
+
 void svm_vcpu_free(struct vcpu *vcpu)
 {
     if (vcpu->arch_phys)

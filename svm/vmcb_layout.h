@@ -140,6 +140,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define EVENT_ERROR_VALID    (1ull << 11)
 #define EVENT_TYPE_MASK      (7ull << 8)
 #define EVENT_TYPE_INTR      (0ull << 8)
+#define EVENT_TYPE_NMI       (2ull << 8)
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
 
 /* Exit codes (appendix C) */

@@ -181,9 +181,11 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define INTR_INFO_DELIVER_ERROR        (1u << 11)
 #define INTR_TYPE_MASK                 (7u << 8)
 #define INTR_TYPE_EXTERNAL             (0u << 8)
+#define INTR_TYPE_NMI                  (2u << 8)
 #define INTR_TYPE_HARDWARE_EXCEPTION   (3u << 8)
 /* Guest interruptibility state (24.4.2): blocking by STI, by MOV SS */
 #define INTERRUPTIBILITY_STI_MOV_SS    3u
+#define INTERRUPTIBILITY_NMI           (1u << 3)
 
 /* EPT pointer (24.6.11); the entries are in mmu/nested_formats.h */
 #define EPTP_WB                        6ull

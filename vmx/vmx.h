@@ -67,6 +67,9 @@ void vmx_write_efer(struct vcpu *vcpu, uint64_t value);
 /* Interrupt injection and guest debugging (vmx_events.c). */
 bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
+bool vmx_nmi_allowed(struct vcpu *vcpu);
+void vmx_inject_nmi(struct vcpu *vcpu);
+void vmx_reset_vcpu(struct vcpu *vcpu);
 void vmx_set_interrupt_window(struct vcpu *vcpu, bool on);
 void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old_control);
 void vmx_decode_debug(struct exit_record *exit);

@@ -21,6 +21,34 @@ bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag)
     return allowed;
 }
 
+/* Blocking by NMI is the guest's own (until its IRET); entry also refuses
+ * an NMI under STI or MOV SS blocking on some CPUs (SDM 3C 26.3.1.5). */
+bool vmx_nmi_allowed(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    bool allowed = !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+                     (INTERRUPTIBILITY_STI_MOV_SS | INTERRUPTIBILITY_NMI)) &&
+                   !(vmread(VMCS_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID);
+    vmcs_release(vcpu, acquired);
+    return allowed;
+}
+
+void vmx_inject_nmi(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_reset_vcpu(struct vcpu *vcpu)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    vmx_reset_state(vcpu);
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmcs_release(vcpu, acquired);
+}
+
 void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
 {
     bool acquired = vmcs_acquire(vcpu);

@@ -1,0 +1,323 @@
+#include "hv/vcpu_lapic.h"
+
+#include "abi/hv_errno.h"
+#include "hv/apic.h"
+#include "hv/guest_memory.h"
+#include "hv/mmio_decode.h"
+#include "hv/msr.h"
+#include "hv/percpu.h"
+#include "hv/time.h"
+#include "hv/trap.h"
+#include "hv/vcpu.h"
+#include "hv/virt.h"
+#include "hv/vm.h"
+#include "hv/x86.h"
+
+#define VECTOR_GP 13
+
+void vcpu_lapic_reset(struct vcpu *vcpu)
+{
+    vlapic_reset(&vcpu->lapic, vcpu->slot, vcpu->slot == 0, (uint32_t)tsc_per_us());
+    vcpu->lapic_events = 0;
+    vcpu->mp_state = HV_MP_STATE_RUNNABLE;
+}
+
+/* Makes the vcpu look at what was posted: the CPU running it (in its guest
+ * or asleep in HLT) takes an IPI and re-checks before it enters again; a
+ * vcpu no CPU runs finds it at its next RUN. */
+static void post(struct vcpu *target, uint32_t event)
+{
+    __atomic_or_fetch(&target->lapic_events, event, __ATOMIC_SEQ_CST);
+    uint32_t owner = __atomic_load_n(&target->owner, __ATOMIC_SEQ_CST);
+    if (owner && owner - 1 != this_cpu_index() && percpu_of[owner - 1])
+        apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
+}
+
+/* One target's share of a message. */
+static bool deliver_one(struct vcpu *target, const struct lapic_message *m)
+{
+    switch (m->delivery) {
+    case DELIVERY_FIXED:
+    case DELIVERY_LOWEST:
+        if (!vlapic_accept(&target->lapic, m->vector, m->level))
+            return false;
+        post(target, LAPIC_EVENT_IRR);
+        return true;
+    case DELIVERY_NMI:
+        post(target, LAPIC_EVENT_NMI);
+        return true;
+    case DELIVERY_INIT:
+        /* INIT level de-assert (level trigger, assert clear) only
+         * synchronised arbitration IDs on old CPUs: nothing to do. */
+        if (m->level && !m->assert_level)
+            return true;
+        post(target, LAPIC_EVENT_INIT);
+        return true;
+    case DELIVERY_STARTUP:
+        __atomic_store_n(&target->sipi_vector, m->vector, __ATOMIC_RELAXED);
+        post(target, LAPIC_EVENT_SIPI);
+        return true;
+    default:
+        return false; /* SMI, ExtINT and reserved modes are not modelled */
+    }
+}
+
+static bool shorthand_includes(const struct vcpu *target, const struct vcpu *source,
+                               const struct lapic_message *m)
+{
+    switch (m->shorthand) {
+    case SHORTHAND_SELF: return target == source;
+    case SHORTHAND_ALL: return true;
+    case SHORTHAND_OTHERS: return target != source;
+    default: return vlapic_matches(&target->lapic, m->dest, m->logical);
+    }
+}
+
+unsigned vcpu_lapic_deliver(struct vm *vm, struct vcpu *source, const struct lapic_message *m)
+{
+    unsigned accepted = 0;
+    struct vcpu *lowest = NULL;
+    for (unsigned i = 0; i < HV_MAX_VCPUS; i++) {
+        struct vcpu *target = __atomic_load_n(&vm->vcpus[i], __ATOMIC_ACQUIRE);
+        if (!target || !shorthand_includes(target, source, m))
+            continue;
+        if (m->delivery == DELIVERY_LOWEST && m->shorthand == SHORTHAND_NONE) {
+            /* Lowest priority: the enabled APIC with the lowest TPR. */
+            if (!vlapic_enabled(&target->lapic))
+                continue;
+            if (!lowest || (vlapic_ppr(&target->lapic) & 0xf0) < (vlapic_ppr(&lowest->lapic) & 0xf0))
+                lowest = target;
+            continue;
+        }
+        accepted += deliver_one(target, m);
+    }
+    if (lowest)
+        accepted += deliver_one(lowest, m);
+    return accepted;
+}
+
+long vcpu_lapic_signal_msi(struct vm *vm, uint64_t address, uint32_t data)
+{
+    if ((address & 0xfff00000ull) != HV_MSI_ADDRESS_BASE || (address >> 32) & ~0xffffffull ||
+        (data & ~0xc7ffu))
+        return -HV_EINVAL;
+    struct lapic_message m = {
+        .dest = (uint32_t)((address >> 12) & 0xff) | (uint32_t)(address >> 32) << 8,
+        .logical = address & (1u << 2),
+        .shorthand = SHORTHAND_NONE,
+        .delivery = (uint8_t)((data >> 8) & 7),
+        .vector = (uint8_t)data,
+        .level = data & (1u << 15),
+        .assert_level = true,
+    };
+    if (m.delivery == DELIVERY_SMI || m.delivery == 3 || m.delivery == DELIVERY_EXTINT ||
+        ((m.delivery == DELIVERY_FIXED || m.delivery == DELIVERY_LOWEST) && m.vector < 16))
+        return -HV_EINVAL;
+    return vcpu_lapic_deliver(vm, NULL, &m);
+}
+
+/* The ICR the guest just wrote, sent. */
+static void send_ipi(struct vcpu *vcpu)
+{
+    struct vlapic *l = &vcpu->lapic;
+    uint32_t low = l->page[LAPIC_ICR_LOW / 4], high = l->page[LAPIC_ICR_HIGH / 4];
+    struct lapic_message m = {
+        .dest = vlapic_x2apic(l) ? high : high >> 24,
+        .logical = low & LAPIC_ICR_LOGICAL,
+        .shorthand = (uint8_t)LAPIC_ICR_SHORTHAND(low),
+        .delivery = (uint8_t)LAPIC_ICR_DELIVERY(low),
+        .vector = (uint8_t)LAPIC_ICR_VECTOR(low),
+        .level = low & LAPIC_ICR_LEVEL,
+        .assert_level = low & LAPIC_ICR_ASSERT,
+    };
+    vcpu_lapic_deliver(vcpu->vm, vcpu, &m);
+}
+
+/* What a register write asks for beyond the register: returns the exit the
+ * RUN must make, or -1. */
+static int after_write(struct vcpu *vcpu, enum vlapic_action action)
+{
+    switch (action) {
+    case VLAPIC_SEND_IPI:
+        send_ipi(vcpu);
+        return -1;
+    case VLAPIC_EOI_LEVEL:
+        /* The IOAPIC's remote IRR lives in the VMM: tell it. */
+        vcpu->run->eoi.vector = vlapic_last_eoi_vector(&vcpu->lapic);
+        return HV_EXIT_IOAPIC_EOI;
+    default:
+        return -1;
+    }
+}
+
+static enum mmio_mode code_mode(const struct hv_sregs *s)
+{
+    if ((s->efer & (1u << 10)) && s->cs.l)
+        return MMIO_MODE_64;
+    return (s->cr0 & 1) && s->cs.db ? MMIO_MODE_32 : MMIO_MODE_16;
+}
+
+static uint64_t *gpr(struct vcpu *vcpu, unsigned reg)
+{
+    uint64_t *regs = &vcpu->gprs.rax;
+    /* struct guest_gprs runs RAX RBX RCX RDX RSI RDI RBP R8..R15; the
+     * encoding's order is RAX RCX RDX RBX RSP RBP RSI RDI R8..R15. */
+    static const int8_t slot[16] = { 0, 2, 3, 1, -1, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
+    return slot[reg] < 0 ? NULL : &regs[slot[reg]];
+}
+
+bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *stop)
+{
+    struct vlapic *l = &vcpu->lapic;
+    uint64_t base = l->apic_base & ~0xfffull;
+    *stop = -1;
+    if (!(l->apic_base & APIC_BASE_MSR_EN) || vlapic_x2apic(l) ||
+        (exit->fault.guest_phys & ~0xfffull) != base)
+        return false;
+    uint8_t bytes[15];
+    unsigned n = exit->fault.insn_length;
+    uint64_t rip_linear;
+    if (n)
+        for (unsigned i = 0; i < n; i++)
+            bytes[i] = exit->fault.insn_bytes[i];
+    else
+        n = vcpu_fetch_instruction(vcpu, bytes, &rip_linear);
+    struct hv_sregs sregs;
+    virt->get_sregs(vcpu, &sregs);
+    struct mmio_access access;
+    uint32_t offset = (uint32_t)(exit->fault.guest_phys & 0xfff);
+    if (!mmio_decode(bytes, n, code_mode(&sregs), &access) || (offset & 3) ||
+        access.size > 4 || (access.size < 4 && offset & 0xf)) {
+        /* Not an access the APIC answers: the guest gets #GP rather than
+         * a VMM that knows nothing of the APIC. */
+        virt->inject_exception(vcpu, VECTOR_GP, true, 0);
+        return true;
+    }
+    uint64_t *reg = gpr(vcpu, access.reg);
+    uint64_t now = rdtsc();
+    if (access.write) {
+        uint64_t source = reg ? *reg : 0;
+        if (!access.from_immediate && access.reg == 4) {
+            struct hv_regs regs;
+            virt->get_regs(vcpu, &regs);
+            source = regs.rsp;
+        }
+        *stop = after_write(vcpu, vlapic_mmio_write(l, offset, (uint32_t)mmio_write_value(&access, source), now));
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+    } else {
+        uint32_t value = vlapic_mmio_read(l, offset, now);
+        if (reg)
+            *reg = mmio_register_after_read(&access, *reg, value);
+    }
+    struct exit_record skip = *exit;
+    skip.instruction_length = access.length;
+    virt->skip_instruction(vcpu, &skip);
+    return true;
+}
+
+bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *ok)
+{
+    struct vlapic *l = &vcpu->lapic;
+    if (msr == MSR_IA32_APIC_BASE) {
+        *value = l->apic_base;
+        *ok = true;
+        return true;
+    }
+    if (msr == MSR_TSC_DEADLINE) {
+        *value = vlapic_get_tsc_deadline(l);
+        *ok = true;
+        return true;
+    }
+    if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+        return false;
+    *ok = vlapic_msr_read(l, msr, value, rdtsc());
+    return true;
+}
+
+bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop)
+{
+    struct vlapic *l = &vcpu->lapic;
+    *stop = -1;
+    if (msr == MSR_IA32_APIC_BASE) {
+        *ok = vlapic_set_base(l, value);
+        return true;
+    }
+    if (msr == MSR_TSC_DEADLINE) {
+        vlapic_set_tsc_deadline(l, value);
+        *ok = true;
+        return true;
+    }
+    if (msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
+        return false;
+    enum vlapic_action action;
+    *ok = vlapic_msr_write(l, msr, value, rdtsc(), &action);
+    if (*ok) {
+        *stop = after_write(vcpu, action);
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+    }
+    return true;
+}
+
+/* INIT: the APIC keeps its ID and base, the CPU goes to its INIT state and
+ * waits for a SIPI (SDM 10.4.7.3, 9.1.1). */
+static void take_init(struct vcpu *vcpu)
+{
+    vlapic_init_signal(&vcpu->lapic);
+    virt->reset_vcpu(vcpu);
+    vcpu->gprs = (struct guest_gprs){ .rdx = cpuid_eax(1) }; /* EDX: the signature */
+    vcpu->irq_pending = 0;
+    vcpu->nmi_pending = 0;
+    vcpu->mp_state = HV_MP_STATE_INIT_RECEIVED;
+}
+
+/* SIPI: real mode at vector * 4096 (CS = vector << 8, IP 0). */
+static void take_sipi(struct vcpu *vcpu)
+{
+    /* Ignored unless waiting for one: after INIT, or an AP not yet
+     * started (whose power-on INIT put it in that state). */
+    if (vcpu->mp_state != HV_MP_STATE_INIT_RECEIVED &&
+        vcpu->mp_state != HV_MP_STATE_UNINITIALIZED)
+        return;
+    uint8_t vector = __atomic_load_n(&vcpu->sipi_vector, __ATOMIC_RELAXED);
+    struct hv_sregs sregs;
+    struct hv_regs regs;
+    virt->get_sregs(vcpu, &sregs);
+    sregs.cs.selector = (uint16_t)(vector << 8);
+    sregs.cs.base = (uint64_t)vector << 12;
+    virt->set_sregs(vcpu, &sregs);
+    virt->get_regs(vcpu, &regs);
+    regs.rip = 0;
+    virt->set_regs(vcpu, &regs);
+    vcpu->mp_state = HV_MP_STATE_RUNNABLE;
+}
+
+void vcpu_lapic_prepare(struct vcpu *vcpu)
+{
+    uint32_t events = __atomic_exchange_n(&vcpu->lapic_events, 0, __ATOMIC_ACQ_REL);
+    if (events & LAPIC_EVENT_INIT)
+        take_init(vcpu);
+    if (events & LAPIC_EVENT_SIPI)
+        take_sipi(vcpu);
+    if (events & LAPIC_EVENT_NMI)
+        vcpu->nmi_pending = 1;
+    uint64_t fire = vlapic_timer_next(&vcpu->lapic);
+    if (fire && rdtsc() >= fire)
+        vlapic_timer_expire(&vcpu->lapic, rdtsc());
+}
+
+uint64_t vcpu_lapic_next_timer(const struct vcpu *vcpu)
+{
+    return vlapic_timer_next(&vcpu->lapic);
+}
+
+bool vcpu_lapic_can_sleep(struct vcpu *vcpu)
+{
+    if (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & ~LAPIC_EVENT_IRR)
+        return false;
+    if (vcpu->nmi_pending || vcpu->irq_pending)
+        return false;
+    uint64_t fire = vlapic_timer_next(&vcpu->lapic);
+    if (fire && rdtsc() >= fire)
+        return false;
+    return vlapic_pending(&vcpu->lapic) < 0;
+}

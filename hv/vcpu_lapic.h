@@ -1,0 +1,72 @@
+/* Each vcpu's local APIC (hv/vlapic.c) connected to the rest: messages
+ * between the vcpus of a VM (IPIs from the ICR, MSIs from the VMM), the
+ * guest's accesses (the xAPIC page through nested-page faults, the x2APIC
+ * and APIC_BASE MSRs), its timer, INIT and SIPI, and what the entry path
+ * must inject.
+ *
+ * Locking: a vcpu's APIC belongs to the CPU that has claimed the vcpu.
+ * Another vcpu's IPI or a VMM's MSI only sets bits in its IRR/TMR (atomic
+ * ORs) or its `lapic_events` word, then makes it look: an IPI to the CPU
+ * that runs it, or nothing if none does (its next RUN looks anyway). */
+#ifndef HV_VCPU_LAPIC_H
+#define HV_VCPU_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/exit.h"
+#include "hv/vlapic.h"
+
+struct vcpu;
+struct vm;
+
+/* lapic_events bits: what other CPUs post for the owner to act on. */
+#define LAPIC_EVENT_NMI   (1u << 0)
+#define LAPIC_EVENT_INIT  (1u << 1)
+#define LAPIC_EVENT_SIPI  (1u << 2)   /* vector in sipi_vector */
+#define LAPIC_EVENT_IRR   (1u << 3)   /* IRR changed: look again */
+
+/* One interrupt message, from an ICR or an MSI. */
+struct lapic_message {
+    uint32_t dest;
+    bool logical;
+    uint8_t shorthand;        /* SHORTHAND_* (MSIs: none) */
+    uint8_t delivery;         /* DELIVERY_* */
+    uint8_t vector;
+    bool level;               /* trigger mode level */
+    bool assert_level;        /* level asserted (INIT de-assert has it clear) */
+};
+
+/* RESET: ID = the vcpu's slot, vcpu 0 is the BSP. */
+void vcpu_lapic_reset(struct vcpu *vcpu);
+
+/* Delivers `m` to every vcpu of `vm` it names; `source` (may be NULL) is
+ * the sender, for the shorthands. Returns how many APICs accepted it. */
+unsigned vcpu_lapic_deliver(struct vm *vm, struct vcpu *source, const struct lapic_message *m);
+
+/* SIGNAL_MSI: an MSI from a VMM device. >= 0 accepted count, or -HV_EINVAL
+ * for an address or data the platform does not define. */
+long vcpu_lapic_signal_msi(struct vm *vm, uint64_t address, uint32_t data);
+
+/* A nested-page fault on the xAPIC page: the access is decoded and done.
+ * true if it was the APIC's; *stop gets an HV_EXIT_* the RUN must return
+ * (the EOI of a level-triggered vector) or -1. */
+bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *stop);
+
+/* RDMSR/WRMSR of IA32_APIC_BASE, the x2APIC range and TSC_DEADLINE.
+ * Returns false if `msr` is not the APIC's; else *ok says whether the
+ * access succeeded (false: #GP) and *stop as above. */
+bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *ok);
+bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop);
+
+/* Before an entry: timer expiry, posted events (INIT, SIPI, NMI), and the
+ * highest pending vector injected or an interrupt window asked for. */
+void vcpu_lapic_prepare(struct vcpu *vcpu);
+
+/* The TSC of the vcpu's next timer expiry, 0 for none. */
+uint64_t vcpu_lapic_next_timer(const struct vcpu *vcpu);
+
+/* Whether a HLT should wait: nothing the guest could take now. */
+bool vcpu_lapic_can_sleep(struct vcpu *vcpu);
+
+#endif

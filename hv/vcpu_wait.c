@@ -1,0 +1,101 @@
+/* Time in a child's RUN: the host APIC timer that ends a run at the first
+ * of its slice's end, the VMM's deadline and the guest's own APIC timer;
+ * what a physical interrupt during the run means; and the sleep of a vcpu
+ * that has nothing to do (HLT, or an AP waiting for SIPI), which halts the
+ * CPU instead of spinning or returning to the VMM just to wait. */
+#include "hv/apic.h"
+#include "hv/percpu.h"
+#include "hv/time.h"
+#include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
+#include "hv/virt.h"
+#include "hv/vm.h"
+#include "hv/x86.h"
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    if (!a)
+        return b;
+    return b && b < a ? b : a;
+}
+
+/* end 0: no timer. One microsecond is added so that the timer fires after
+ * the event, not a rounding error before it. */
+static void arm_until(uint64_t end, uint64_t now)
+{
+    if (!end) {
+        apic_timer_stop();
+        return;
+    }
+    uint32_t ticks = end > now ? apic_timer_ticks((end - now) / tsc_per_us() + 1) : 1;
+    apic_timer_start(ticks ? ticks : 1);
+}
+
+void vcpu_arm_host_timer(struct vcpu *vcpu, uint64_t now)
+{
+    uint64_t lapic = vcpu->vm->lapic ? vcpu_lapic_next_timer(vcpu) : 0;
+    vcpu->timer_armed = lapic;
+    uint64_t end = earliest(this_cpu()->slice_end, vcpu->run->deadline_tsc);
+    arm_until(earliest(end, lapic), now);
+}
+
+int vcpu_after_interrupt(struct vcpu *vcpu)
+{
+    if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL))
+        return HV_EXIT_INTR;
+    uint64_t now = rdtsc();
+    if (now >= this_cpu()->slice_end)
+        return HV_EXIT_INTR;
+    uint64_t deadline = vcpu->run->deadline_tsc;
+    if (deadline && now >= deadline)
+        return HV_EXIT_DEADLINE;
+    if (vcpu->vm->lapic) {
+        uint64_t fire = vcpu_lapic_next_timer(vcpu);
+        if (fire && now >= fire) /* makes the entry path expire it */
+            __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+    }
+    vcpu_arm_host_timer(vcpu, now);
+    return -1;
+}
+
+/* A halted vcpu wakes for an NMI, or an interrupt it can take (IF set:
+ * with IF clear only NMI, INIT and SIPI end a HLT, as on hardware). */
+static bool halt_ends(struct vcpu *vcpu)
+{
+    if (vcpu->nmi_pending)
+        return true;
+    if (!vcpu->irq_pending && vlapic_pending(&vcpu->lapic) < 0)
+        return false;
+    bool if_flag;
+    virt->interrupt_allowed(vcpu, &if_flag);
+    return if_flag;
+}
+
+int vcpu_wait(struct vcpu *vcpu)
+{
+    struct percpu *cpu = this_cpu();
+    for (;;) {
+        vcpu_lapic_prepare(vcpu);
+        if (vcpu->mp_state == HV_MP_STATE_HALTED && halt_ends(vcpu))
+            vcpu->mp_state = HV_MP_STATE_RUNNABLE;
+        if (vcpu->mp_state == HV_MP_STATE_RUNNABLE)
+            return -1;
+        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL))
+            return HV_EXIT_INTR;
+        uint64_t now = rdtsc();
+        uint64_t deadline = vcpu->run->deadline_tsc;
+        if (deadline && now >= deadline)
+            return HV_EXIT_DEADLINE;
+        uint64_t fire = vcpu_lapic_next_timer(vcpu);
+        if (fire && now >= fire)
+            continue;
+        arm_until(earliest(deadline, fire), now);
+        /* Posting sets lapic_events before it interrupts this CPU: either
+         * the check sees the event, or the interrupt ends the HLT (STI's
+         * shadow covers the HLT, so none slips in between). */
+        if (!__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) &&
+            !__atomic_load_n(&vcpu->kick, __ATOMIC_ACQUIRE))
+            __asm__ volatile("sti; hlt; cli" ::: "memory");
+        cpu->idle_tsc += rdtsc() - now;
+    }
+}
