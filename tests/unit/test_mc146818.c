@@ -1,6 +1,6 @@
 // sources: guest-tools/vmm/devices/mc146818.c guest-tools/vmm/devices/calendar.c guest-tools/vmm/devices/pc_cmos.c
 /* Unit tests for the RTC/CMOS model (guest-tools/vmm/devices/mc146818.c)
- * and its calendar arithmetic (calendar.c): the register sequences of
+ * and the PC's CMOS bytes (pc_cmos.c): the register sequences of
  * Linux's mc146818_get_time and mc146818_set_time, BCD/binary and 12-hour
  * formats, date roll-overs across leap days, years and centuries, the
  * periodic, alarm and update-ended interrupts, the CMOS bytes the VMM
@@ -107,83 +107,6 @@ static struct rtc_reading linux_get_time(struct harness *h)
     }
     fail_msg("UIP never fell");
     return r;
-}
-
-static void test_calendar_known_dates(void **state)
-{
-    (void)state;
-    struct calendar_time t;
-
-    assert_int_equal(calendar_days_from_date(1970, 1, 1), 0);
-    assert_int_equal(calendar_days_from_date(2024, 2, 29), 19782);
-    assert_int_equal(calendar_days_from_date(2000, 3, 1), 11017);
-    assert_int_equal(calendar_days_from_date(1900, 3, 1), -25508);
-    assert_int_equal(calendar_days_from_date(2100, 3, 1), 47541);
-    assert_int_equal(calendar_days_from_date(1, 1, 1), -719162);
-    assert_true(calendar_is_leap_year(2000));
-    assert_true(calendar_is_leap_year(2024));
-    assert_false(calendar_is_leap_year(1900));
-    assert_false(calendar_is_leap_year(2100));
-    assert_false(calendar_is_leap_year(2023));
-    assert_int_equal(calendar_days_in_month(2024, 2), 29);
-    assert_int_equal(calendar_days_in_month(2100, 2), 28);
-    assert_int_equal(calendar_days_in_month(2023, 4), 30);
-    assert_int_equal(calendar_days_in_month(2023, 13), 0);
-    assert_int_equal(calendar_weekday(0), 4);     /* Thursday */
-    assert_int_equal(calendar_weekday(19782), 4); /* 2024-02-29, Thursday */
-    assert_int_equal(calendar_weekday(-1), 3);
-
-    calendar_time_from_seconds((int64_t)T_2099_12_31_235959, &t);
-    assert_true(t.year == 2099 && t.month == 12 && t.day == 31);
-    assert_true(t.hour == 23 && t.minute == 59 && t.second == 59);
-    assert_int_equal(calendar_seconds_from_time(&t), T_2099_12_31_235959);
-}
-
-/* Every day from 1600 to 2400 converts to a date and back, and each day's
- * date follows the previous one by the month-length rules. */
-static void test_calendar_every_day(void **state)
-{
-    (void)state;
-    struct calendar_time prev, next;
-    int64_t first = calendar_days_from_date(1600, 1, 1), last = calendar_days_from_date(2400, 12, 31);
-
-    calendar_date_from_days(first, &prev);
-    assert_true(prev.year == 1600 && prev.month == 1 && prev.day == 1);
-    for (int64_t day = first + 1; day <= last; day++) {
-        calendar_date_from_days(day, &next);
-        assert_int_equal(calendar_days_from_date(next.year, next.month, next.day), day);
-        if (prev.day < calendar_days_in_month(prev.year, prev.month)) {
-            assert_true(next.year == prev.year && next.month == prev.month &&
-                        next.day == prev.day + 1);
-        } else if (prev.month < 12) {
-            assert_true(next.year == prev.year && next.month == prev.month + 1 && next.day == 1);
-        } else {
-            assert_true(next.year == prev.year + 1 && next.month == 1 && next.day == 1);
-        }
-        assert_int_equal(calendar_weekday(day), (calendar_weekday(day - 1) + 1) % 7);
-        prev = next;
-    }
-    assert_true(prev.year == 2400 && prev.month == 12 && prev.day == 31);
-}
-
-/* Out-of-range fields carry into the next unit instead of failing. */
-static void test_calendar_carries_out_of_range_fields(void **state)
-{
-    (void)state;
-    struct calendar_time t = { .year = 2023, .month = 13, .day = 1 };
-    struct calendar_time u;
-
-    calendar_time_from_seconds(calendar_seconds_from_time(&t), &u);
-    assert_true(u.year == 2024 && u.month == 1 && u.day == 1);
-    t = (struct calendar_time){ .year = 2024, .month = 3, .day = 0 };
-    calendar_time_from_seconds(calendar_seconds_from_time(&t), &u);
-    assert_true(u.year == 2024 && u.month == 2 && u.day == 29);
-    t = (struct calendar_time){ .year = 2024, .month = 0, .day = 31, .hour = 24, .minute = 75 };
-    calendar_time_from_seconds(calendar_seconds_from_time(&t), &u);
-    assert_true(u.year == 2024 && u.month == 1 && u.day == 1 && u.hour == 1 && u.minute == 15);
-    t = (struct calendar_time){ .year = 0, .month = 0, .day = 0 };
-    calendar_time_from_seconds(calendar_seconds_from_time(&t), &u);
-    assert_true(u.year == -1 && u.month == 11 && u.day == 30);
 }
 
 /* The first read lands in the UIP window before the update at 1 s: the
@@ -593,9 +516,6 @@ static void test_fuzz(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_calendar_known_dates),
-        cmocka_unit_test(test_calendar_every_day),
-        cmocka_unit_test(test_calendar_carries_out_of_range_fields),
         cmocka_unit_test(test_linux_get_time_bcd),
         cmocka_unit_test(test_get_time_binary_and_12_hour),
         cmocka_unit_test(test_linux_set_time),

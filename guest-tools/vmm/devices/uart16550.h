@@ -9,10 +9,15 @@
  *                         guest sends (not called in loopback mode).
  *   uart16550_read/write  `offset` 0-7 from the base port, `size` 1, 2 or 4
  *                         (wider accesses reach consecutive registers).
- *   uart16550_receive     bytes arriving on the serial input (the console).
+ *   uart16550_receive     bytes arriving on the serial input (the console)
+ *                         at `now_ns`; returns how many the receive FIFO (16
+ *                         bytes, or the 1-byte RBR with FIFOs off) queued.
+ *                         The rest overran: lost, with LSR OE set. In
+ *                         loopback the input is cut off and nothing queues.
  *   uart16550_receive_room how many bytes the receiver takes without
  *                         overrun; a VMM that offers no more than that never
- *                         loses input (flow control the real wire lacks).
+ *                         loses input (flow control the real wire lacks) and
+ *                         offers the rest after the guest reads RBR.
  *   uart16550_advance     brings the model to `now_ns`; call it at
  *                         uart16550_next_event_ns (the receiver's character
  *                         timeout), which may change after any other call.
