@@ -159,6 +159,22 @@ static void test_linux_thre_probe(void **state)
     free(h);
 }
 
+/* SeaBIOS's detect_serial: IER reads back THRI alone, and IIR (bits 5:0)
+ * shows the THRE interrupt it raised; no IRQ without OUT2. */
+static void test_seabios_detect(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+
+    out(h, UART_IER, UART_IER_THRI);
+    assert_int_equal(in(h, UART_IER), UART_IER_THRI);
+    assert_int_equal(in(h, UART_IIR) & 0x3f, UART_IIR_THRI);
+    out(h, UART_IER, 0);
+    assert_false(h->irq);
+    assert_int_equal(h->irq_raised, 0);
+    free(h);
+}
+
 /* Interrupt-driven transmit: the THRE interrupt raises the line, the
  * handler fills the THR, and the line stays up until THRI is turned off. */
 static void test_transmit_with_thre_interrupts(void **state)
@@ -490,6 +506,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linux_autoconfig),
         cmocka_unit_test(test_linux_thre_probe),
+        cmocka_unit_test(test_seabios_detect),
         cmocka_unit_test(test_transmit_with_thre_interrupts),
         cmocka_unit_test(test_out2_gates_irq),
         cmocka_unit_test(test_receive_trigger_level),
