@@ -234,7 +234,10 @@ static long call_get_sregs(struct vm *cd, struct handle_slot *slot,
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
-    virt->get_sregs(vcpu, control_pointer(cd, ARG1(call)));
+    struct hv_sregs *out = control_pointer(cd, ARG1(call));
+    virt->get_sregs(vcpu, out);
+    if (vcpu->vm->lapic)
+        out->apic_base = vcpu->lapic.apic_base;
     vcpu_release(vcpu);
     return 0;
 }
@@ -248,7 +251,19 @@ static long call_set_sregs(struct vm *cd, struct handle_slot *slot,
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
-    err = virt->set_sregs(vcpu, &sregs);
+    /* With an APIC, apic_base is checked as the guest's WRMSR would be,
+     * before anything changes; 0 (a state built from scratch) keeps it,
+     * and without an APIC it is ignored. */
+    bool new_base = vcpu->vm->lapic && sregs.apic_base &&
+                    sregs.apic_base != vcpu->lapic.apic_base;
+    if (new_base) {
+        struct vlapic trial = vcpu->lapic;
+        if (!vlapic_set_base(&trial, sregs.apic_base))
+            err = -HV_EINVAL;
+    }
+    err = err ?: virt->set_sregs(vcpu, &sregs);
+    if (!err && new_base)
+        vlapic_set_base(&vcpu->lapic, sregs.apic_base);
     if (!err)
         vcpu->state = VCPU_RUNNABLE; /* a new state lifts a shutdown */
     vcpu_release(vcpu);

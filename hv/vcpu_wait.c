@@ -78,8 +78,12 @@ int vcpu_wait(struct vcpu *vcpu)
         vcpu_lapic_prepare(vcpu);
         if (vcpu->mp_state == HV_MP_STATE_HALTED && halt_ends(vcpu))
             vcpu->mp_state = HV_MP_STATE_RUNNABLE;
-        if (vcpu->mp_state == HV_MP_STATE_RUNNABLE)
+        if (vcpu->mp_state == HV_MP_STATE_RUNNABLE) {
+            /* What woke it was taken from lapic_events: make the entry
+             * path look at the APIC again. */
+            __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
             return -1;
+        }
         if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL))
             return HV_EXIT_INTR;
         uint64_t now = rdtsc();

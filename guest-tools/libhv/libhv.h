@@ -70,6 +70,9 @@ static inline long hv_check_extension(hv_handle_t sys, uint64_t extension)
 { return hv_call(HV_CALL_CHECK_EXTENSION, (uint64_t)sys, extension, 0, 0, 0, 0); }
 static inline long hv_create_vm(hv_handle_t sys)
 { return hv_call(HV_CALL_CREATE_VM, (uint64_t)sys, 0, 0, 0, 0, 0); }
+/* flags: HV_VM_LAPIC */
+static inline long hv_create_vm_flags(hv_handle_t sys, uint32_t flags)
+{ return hv_call(HV_CALL_CREATE_VM, (uint64_t)sys, flags, 0, 0, 0, 0); }
 static inline long hv_console_write(hv_handle_t sys, uint64_t gpa, uint64_t len)
 { return hv_call(HV_CALL_CONSOLE_WRITE, (uint64_t)sys, gpa, len, 0, 0, 0); }
 static inline long hv_wake_cpu(hv_handle_t sys, uint32_t cpu)
@@ -138,6 +141,17 @@ static inline long hv_get_cpuid(hv_handle_t vcpu, struct hv_cpuid *cpuid)
 { return hv_call(HV_CALL_GET_CPUID, (uint64_t)vcpu, hv_gpa(cpuid), 0, 0, 0, 0); }
 static inline long hv_set_cpuid(hv_handle_t vcpu, const struct hv_cpuid *cpuid)
 { return hv_call(HV_CALL_SET_CPUID, (uint64_t)vcpu, hv_gpa(cpuid), 0, 0, 0, 0); }
+/* SIGNAL_MSI: >= 0 the APICs that accepted it. */
+static inline long hv_signal_msi(hv_handle_t vcpu, uint64_t address, uint32_t data)
+{ return hv_call(HV_CALL_SIGNAL_MSI, (uint64_t)vcpu, address, data, 0, 0, 0); }
+static inline long hv_get_lapic(hv_handle_t vcpu, struct hv_lapic_state *state)
+{ return hv_call(HV_CALL_GET_LAPIC, (uint64_t)vcpu, hv_gpa(state), 0, 0, 0, 0); }
+static inline long hv_set_lapic(hv_handle_t vcpu, const struct hv_lapic_state *state)
+{ return hv_call(HV_CALL_SET_LAPIC, (uint64_t)vcpu, hv_gpa(state), 0, 0, 0, 0); }
+static inline long hv_get_mp_state(hv_handle_t vcpu, uint32_t *state)
+{ return hv_call(HV_CALL_GET_MP_STATE, (uint64_t)vcpu, hv_gpa(state), 0, 0, 0, 0); }
+static inline long hv_set_mp_state(hv_handle_t vcpu, uint32_t state)
+{ return hv_call(HV_CALL_SET_MP_STATE, (uint64_t)vcpu, state, 0, 0, 0, 0); }
 
 /* On any handle. */
 static inline long hv_close(hv_handle_t handle)

@@ -46,6 +46,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_concurrency_cases,
     hvtest_concurrency_close_cases,
     hvtest_fpu_cases,
+    hvtest_lapic_cases,
 };
 
 /* State of the running test. */

@@ -14,7 +14,8 @@
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c,
  * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
- * several CPUs), hvtest_fpu.c (extended state).
+ * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
+ * APICs of HV_VM_LAPIC VMs).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -63,6 +64,7 @@ extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];
 extern const struct hvtest_case hvtest_fpu_cases[];
+extern const struct hvtest_case hvtest_lapic_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

@@ -284,6 +284,10 @@ const char *hvt_exit_name(uint32_t reason)
     case HV_EXIT_FAIL_ENTRY:     return "HV_EXIT_FAIL_ENTRY";
     case HV_EXIT_INTR:           return "HV_EXIT_INTR";
     case HV_EXIT_INTERNAL_ERROR: return "HV_EXIT_INTERNAL_ERROR";
+    case HV_EXIT_IOAPIC_EOI:     return "HV_EXIT_IOAPIC_EOI";
+    case HV_EXIT_X86_RDMSR:      return "HV_EXIT_X86_RDMSR";
+    case HV_EXIT_X86_WRMSR:      return "HV_EXIT_X86_WRMSR";
+    case HV_EXIT_DEADLINE:       return "HV_EXIT_DEADLINE";
     default:                     return "an unknown exit reason";
     }
 }

@@ -50,7 +50,7 @@ static int create_handles(struct vm_instance *vm)
     struct hv_memory_region region;
     long rc;
 
-    rc = hv_create_vm(vm->sys);
+    rc = hv_create_vm_flags(vm->sys, vm->flags);
     if (rc < 0) {
         ctl_printf("guest %s: CREATE_VM failed: %s\n", vm->name, hv_strerror(rc));
         return (int)rc;
@@ -92,9 +92,16 @@ int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
 int vmm_create_smp(struct vm_instance *vm, hv_handle_t sys, const char *name,
                    uint64_t ram_mib, unsigned vcpus)
 {
+    return vmm_create_with(vm, sys, name, ram_mib, vcpus, 0);
+}
+
+int vmm_create_with(struct vm_instance *vm, hv_handle_t sys, const char *name,
+                    uint64_t ram_mib, unsigned vcpus, uint32_t vm_flags)
+{
     int rc;
 
     memset(vm, 0, sizeof(*vm));
+    vm->flags = vm_flags;
     strlcpy(vm->name, name, sizeof(vm->name));
     vm->sys = sys;
     vm->mark = page_alloc_mark();

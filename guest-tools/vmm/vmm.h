@@ -96,6 +96,7 @@ struct vm_instance {
     struct vmm_vcpu *vcpus;            /* vcpu_count of them */
     uint8_t *ram;                      /* where guest-physical 0 lives here */
     uint64_t ram_size;
+    uint32_t flags;                    /* CREATE_VM's: HV_VM_LAPIC */
     uint64_t *ports_reported;          /* bitmap of 65536 ports noted once */
     struct page_mark mark;             /* allocator state before creation */
 };
@@ -109,6 +110,11 @@ int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
  * run page and output line; labels are "<name>/<k>" when vcpus > 1. */
 int vmm_create_smp(struct vm_instance *vm, hv_handle_t sys, const char *name,
                    uint64_t ram_mib, unsigned vcpus);
+
+/* The same with CREATE_VM flags (HV_VM_LAPIC: local APICs in the
+ * hypervisor, HLT handled there). */
+int vmm_create_with(struct vm_instance *vm, hv_handle_t sys, const char *name,
+                    uint64_t ram_mib, unsigned vcpus, uint32_t vm_flags);
 
 /* Loads an image and sets the vcpus to start it in 32-bit protected mode,
  * paging off: a multiboot1 ELF32 kernel (EAX = 0x2BADB002, EBX = multiboot

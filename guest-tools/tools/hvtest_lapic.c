@@ -1,0 +1,362 @@
+/*
+ * The local APIC of VMs created with HV_VM_LAPIC: its timer wakes a HLT
+ * that slept in the hypervisor (the CPU idle meanwhile), x2APIC self-IPIs
+ * held back by TPR, INIT-SIPI starting an AP in real mode, fixed IPIs
+ * between vcpus, MSIs from the VMM, the RUN deadline, and the calls'
+ * errors. The guests are 32-bit flat (paging off), so the xAPIC page is
+ * at its physical address.
+ */
+#include <stdbool.h>
+
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/format.h"
+#include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/tools/hvtest.h"
+
+#define APIC 0xfee00000u
+#define AP_PAGE 0x8000u
+#define GATE_INTERRUPT_32 0x8e
+#define MARK_AFTER 0xe1
+#define MARK_AGAIN 0xe2
+#define MS 1000000u              /* APIC timer ticks (1 ns each) in 1 ms */
+
+static uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static uint64_t tsc_per_ms(void)
+{
+    return (uint64_t)hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ);
+}
+
+static void emit(struct hvt_code *c, const uint8_t *bytes, unsigned n) { hvt_bytes(c, bytes, n); }
+
+static void emit_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* mov dword [address], value */
+static void mmio_write(struct hvt_code *c, uint32_t address, uint32_t value)
+{
+    uint8_t insn[10] = { 0xc7, 0x05 };
+    emit_u32(insn + 2, address);
+    emit_u32(insn + 6, value);
+    emit(c, insn, sizeof(insn));
+}
+
+/* mov ecx, msr; mov eax, low; xor edx, edx; wrmsr */
+static void wrmsr(struct hvt_code *c, uint32_t msr, uint32_t low)
+{
+    uint8_t insn[14] = { 0xb9, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x31, 0xd2, 0x0f, 0x30 };
+    emit_u32(insn + 1, msr);
+    emit_u32(insn + 6, low);
+    emit(c, insn, sizeof(insn));
+}
+
+static void out_mark(struct hvt_code *c, uint8_t port)
+{
+    const uint8_t insn[] = { 0xe6, port };  /* out port, al */
+    emit(c, insn, sizeof(insn));
+}
+
+/* An interrupt handler at HVT_HANDLER_GPA + vector * 16 ... that OUTs its
+ * vector to HVT_PORT_VECTOR, EOIs (xAPIC page or x2APIC MSR) and IRETs. */
+static void install_handler(struct vm_instance *vm, unsigned vector, bool x2apic)
+{
+    struct hvt_code c;
+    uint32_t at = HVT_HANDLER_GPA + vector * 40;
+    hvt_code_start(&c, vm, at);
+    hvt_mov_eax_imm(&c, vector);
+    hvt_out_imm(&c, HVT_PORT_VECTOR, 4);
+    if (x2apic)
+        wrmsr(&c, 0x80b, 0);
+    else
+        mmio_write(&c, APIC + 0xb0, 0);
+    const uint8_t iret = 0xcf;
+    emit(&c, &iret, 1);
+    uint8_t *gate = vm->ram + HVT_IDT_GPA + vector * 8;
+    gate[0] = (uint8_t)at;
+    gate[1] = (uint8_t)(at >> 8);
+    gate[2] = HVT_SELECTOR_CODE;
+    gate[3] = 0;
+    gate[4] = 0;
+    gate[5] = GATE_INTERRUPT_32;
+    gate[6] = (uint8_t)(at >> 16);
+    gate[7] = (uint8_t)(at >> 24);
+}
+
+/* A LAPIC VM of `vcpus` vcpus, vcpu 0 flat 32-bit with a full IDT. */
+static int lapic_vm(struct vm_instance *vm, const char *name, unsigned vcpus)
+{
+    if (!hvt_ok(vmm_create_with(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB, vcpus, HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return -1;
+    for (unsigned k = 0; k < vcpus; k++)
+        hvt_keep(vm->vcpus[k].handle);
+    hvt_keep(vm->vm);
+    /* Catching #GP also gives the IDT its full limit. */
+    if (hvt_guest_flat32(vm, HVT_CODE_GPA) || hvt_guest_catch_vector(vm, 13))
+        return -1;
+    return 0;
+}
+
+/* RUN, resuming time-slice ends, until another exit. */
+static int run_past_slices(struct vm_instance *vm, unsigned k)
+{
+    for (unsigned i = 0; i < 1000; i++) {
+        if (!hvt_ok(hv_run(vm->vcpus[k].handle), "RUN"))
+            return 0;
+        if (vm->vcpus[k].run->exit_reason != HV_EXIT_INTR)
+            return 1;
+    }
+    return hvt_true(0, "RUN kept returning HV_EXIT_INTR");
+}
+
+static int hvt_exit_is_vcpu(const struct vm_instance *vm, unsigned k, uint32_t reason,
+                            const char *what)
+{
+    uint32_t got = vm->vcpus[k].run->exit_reason;
+    if (got == reason)
+        return 1;
+    hvt_fail("%s: expected exit %s, got %s (rip 0x%lx)", what, hvt_exit_name(reason),
+             hvt_exit_name(got), vm->vcpus[k].run->exit_rip);
+    return 0;
+}
+
+static int expect_out(struct vm_instance *vm, unsigned k, uint16_t port, uint32_t value,
+                      const char *what)
+{
+    if (!run_past_slices(vm, k) || !hvt_exit_is_vcpu(vm, k, HV_EXIT_IO, what))
+        return 0;
+    struct hv_run *run = vm->vcpus[k].run;
+    uint32_t got = 0;
+    memcpy(&got, (uint8_t *)run + run->io.data_offset, run->io.size);
+    return hvt_eq(run->io.port, port, what) &&
+           (value == ~0u || hvt_eq(got & (run->io.size == 1 ? 0xff : ~0u), value, what));
+}
+
+static void timer_oneshot_wakes_hlt_while_cpu_sleeps(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_timer", 1))
+        return;
+    install_handler(&vm, 0x40, false);
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    mmio_write(&c, APIC + 0x3e0, 0xb);
+    mmio_write(&c, APIC + 0x320, 0x40);
+    mmio_write(&c, APIC + 0x380, 30 * MS);
+    const uint8_t sti_hlt[] = { 0xfb, 0xf4 };
+    emit(&c, sti_hlt, sizeof(sti_hlt));
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    struct hv_stats before, after;
+    if (!hvt_stats(&before))
+        return;
+    uint64_t start = rdtsc();
+    if (!expect_out(&vm, 0, HVT_PORT_VECTOR, 0x40, "the timer's handler"))
+        return;
+    uint64_t took = rdtsc() - start;
+    if (!hvt_stats(&after) ||
+        !hvt_true(took >= tsc_per_ms() * 27, "the timer fired no earlier than its 30 ms") ||
+        !hvt_true(after.idle_tsc - before.idle_tsc >= tsc_per_ms() * 15,
+                  "the CPU slept (GET_STATS idle_tsc) while the guest was halted"))
+        return;
+    expect_out(&vm, 0, MARK_AFTER, ~0u, "the guest resumed after its HLT");
+    struct hv_lapic_state *state = page_alloc(sizeof(*state));
+    if (hvt_ok(hv_get_lapic(vm.vcpu, state), "GET_LAPIC")) {
+        uint32_t isr = 0, svr;
+        for (unsigned w = 0; w < 8; w++)
+            isr |= *(uint32_t *)(state->regs + 0x100 + w * 16);
+        memcpy(&svr, state->regs + 0xf0, 4);
+        hvt_eq(isr, 0, "ISR after the handler's EOI");
+        hvt_eq(svr, 0x1ff, "SVR as the guest wrote it");
+    }
+}
+
+static void x2apic_self_ipi_waits_for_tpr(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_x2apic", 1))
+        return;
+    install_handler(&vm, 0x45, true);
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    wrmsr(&c, 0x1b, 0xfee00c00);          /* APIC_BASE: EN | EXTD */
+    wrmsr(&c, 0x80f, 0x1ff);              /* SVR */
+    wrmsr(&c, 0x808, 0x50);               /* TPR: class 5 */
+    const uint8_t sti = 0xfb;
+    emit(&c, &sti, 1);
+    wrmsr(&c, 0x83f, 0x45);               /* SELF_IPI: class 4, held back */
+    out_mark(&c, MARK_AFTER);
+    wrmsr(&c, 0x808, 0);                  /* TPR 0: now it is taken */
+    out_mark(&c, MARK_AGAIN);
+    hvt_jmp_self(&c);
+    if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "OUT before TPR is lowered") ||
+        !expect_out(&vm, 0, HVT_PORT_VECTOR, 0x45, "the self-IPI once TPR is lowered") ||
+        !expect_out(&vm, 0, MARK_AGAIN, ~0u, "the guest after the handler"))
+        return;
+    struct hv_sregs sregs;
+    if (hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS"))
+        hvt_eq(sregs.apic_base, 0xfee00c00ull, "GET_SREGS apic_base in x2APIC mode");
+}
+
+static void init_sipi_start_an_ap_in_real_mode(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_sipi", 2))
+        return;
+    long ap = vm.vcpus[1].handle;
+    uint32_t *state = page_alloc(sizeof(*state));
+    if (!hvt_ok(hv_set_mp_state(ap, HV_MP_STATE_UNINITIALIZED), "SET_MP_STATE") ||
+        !hvt_ok(hv_get_mp_state(ap, state), "GET_MP_STATE") ||
+        !hvt_eq(*state, HV_MP_STATE_UNINITIALIZED, "the AP's MP state"))
+        return;
+    /* Before any SIPI the AP does not run: RUN waits until its deadline. */
+    vm.vcpus[1].run->deadline_tsc = rdtsc() + tsc_per_ms() * 5;
+    if (!run_past_slices(&vm, 1) || !hvt_exit_is_vcpu(&vm, 1, HV_EXIT_DEADLINE, "RUN of an AP before SIPI"))
+        return;
+    vm.vcpus[1].run->deadline_tsc = 0;
+    const uint8_t ap_code[] = { 0xb0, 0x55, 0xe6, HVT_PORT_VALUE, 0xf4 }; /* mov al; out; hlt */
+    memcpy(vm.ram + AP_PAGE, ap_code, sizeof(ap_code));
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    mmio_write(&c, APIC + 0x310, 1u << 24);
+    mmio_write(&c, APIC + 0x300, 0x4500);                 /* INIT */
+    mmio_write(&c, APIC + 0x300, 0x4600 | (AP_PAGE >> 12)); /* SIPI */
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "the BSP after INIT-SIPI") ||
+        !expect_out(&vm, 1, HVT_PORT_VALUE, 0x55, "the AP's first instructions"))
+        return;
+    struct hv_sregs sregs;
+    if (hvt_ok(hv_get_sregs(ap, &sregs), "GET_SREGS of the AP")) {
+        hvt_eq(sregs.cs.selector, AP_PAGE >> 4, "the AP's CS selector");
+        hvt_eq(sregs.cs.base, AP_PAGE, "the AP's CS base");
+        hvt_eq(sregs.cr0 & 1, 0, "the AP in real mode");
+    }
+}
+
+static void fixed_ipi_wakes_another_vcpu(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_ipi", 2))
+        return;
+    install_handler(&vm, 0x60, false);
+    /* vcpu 1: the same flat state, its own code: enable, sti; hlt. */
+    struct hv_sregs sregs;
+    struct hv_regs regs;
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS") ||
+        !hvt_ok(hv_set_sregs(vm.vcpus[1].handle, &sregs), "SET_SREGS of vcpu 1"))
+        return;
+    memset(&regs, 0, sizeof(regs));
+    regs.rip = HVT_CODE_GPA + 0x800;
+    regs.rsp = HVT_STACK_TOP - 0x1000;
+    regs.rflags = 2;
+    if (!hvt_ok(hv_set_regs(vm.vcpus[1].handle, &regs), "SET_REGS of vcpu 1"))
+        return;
+    hvt_code_start(&c, &vm, HVT_CODE_GPA + 0x800);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    const uint8_t sti_hlt[] = { 0xfb, 0xf4 };
+    emit(&c, sti_hlt, sizeof(sti_hlt));
+    out_mark(&c, MARK_AGAIN);
+    hvt_jmp_self(&c);
+    vm.vcpus[1].run->deadline_tsc = rdtsc() + tsc_per_ms() * 5;
+    if (!run_past_slices(&vm, 1) || !hvt_exit_is_vcpu(&vm, 1, HV_EXIT_DEADLINE, "vcpu 1 halted"))
+        return;
+    vm.vcpus[1].run->deadline_tsc = 0;
+    uint32_t *mp = page_alloc(sizeof(*mp));
+    if (!hvt_ok(hv_get_mp_state(vm.vcpus[1].handle, mp), "GET_MP_STATE") ||
+        !hvt_eq(*mp, HV_MP_STATE_HALTED, "a vcpu in HLT"))
+        return;
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    mmio_write(&c, APIC + 0x310, 1u << 24);
+    mmio_write(&c, APIC + 0x300, 0x4060);                 /* fixed, vector 0x60 */
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "the sender after its IPI") ||
+        !expect_out(&vm, 1, HVT_PORT_VECTOR, 0x60, "the IPI's handler on vcpu 1") ||
+        !expect_out(&vm, 1, MARK_AGAIN, ~0u, "vcpu 1 after its HLT"))
+        return;
+}
+
+static void msi_from_the_vmm_reaches_a_halted_guest(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_msi", 1))
+        return;
+    install_handler(&vm, 0x51, false);
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    const uint8_t sti_hlt[] = { 0xfb, 0xf4 };
+    emit(&c, sti_hlt, sizeof(sti_hlt));
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    vm.run->deadline_tsc = rdtsc() + tsc_per_ms() * 5;
+    if (!run_past_slices(&vm, 0) || !hvt_exit_is_vcpu(&vm, 0, HV_EXIT_DEADLINE, "a halted guest's RUN"))
+        return;
+    vm.run->deadline_tsc = 0;
+    if (!hvt_eq((uint64_t)hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x51), 1,
+                "SIGNAL_MSI to APIC ID 0 (accepted by one APIC)") ||
+        !expect_out(&vm, 0, HVT_PORT_VECTOR, 0x51, "the MSI's handler"))
+        return;
+    expect_out(&vm, 0, MARK_AFTER, ~0u, "the guest after its HLT");
+    hvt_eq((uint64_t)hv_signal_msi(vm.vcpu, 0xfee07000ull, 0x52), 0,
+           "SIGNAL_MSI to an APIC ID no vcpu has");
+}
+
+static void lapic_calls_refuse_bad_input(void)
+{
+    struct vm_instance plain, vm;
+    hvt_err(hv_create_vm_flags(hvt_sys(), 2), -HV_EINVAL, "CREATE_VM with an unknown flag");
+    if (hvt_guest_create(&plain, "no_lapic") || lapic_vm(&vm, "lapic_args", 1))
+        return;
+    struct hv_lapic_state *state = page_alloc(sizeof(*state));
+    uint32_t *mp = page_alloc(sizeof(*mp));
+    hvt_err(hv_get_lapic(plain.vcpu, state), -HV_ENODEV, "GET_LAPIC without HV_VM_LAPIC");
+    hvt_err(hv_signal_msi(plain.vcpu, 0xfee00000ull, 0x40), -HV_ENODEV,
+            "SIGNAL_MSI without HV_VM_LAPIC");
+    hvt_err(hv_get_mp_state(plain.vcpu, mp), -HV_ENODEV, "GET_MP_STATE without HV_VM_LAPIC");
+    hvt_err(hv_get_lapic(vm.vcpu, (void *)((uint8_t *)state + 4)), -HV_EINVAL, "GET_LAPIC misaligned");
+    hvt_err(hv_get_lapic(vm.vcpu, (void *)(uintptr_t)(hvt_info()->memory_size - 8)), -HV_EFAULT,
+            "GET_LAPIC past the end of memory");
+    hvt_err(hv_set_mp_state(vm.vcpu, HV_MP_STATE_SIPI_RECEIVED), -HV_EINVAL,
+            "SET_MP_STATE SIPI_RECEIVED");
+    hvt_err(hv_set_mp_state(vm.vcpu, 99), -HV_EINVAL, "SET_MP_STATE 99");
+    hvt_err(hv_signal_msi(vm.vcpu, 0xfed00000ull, 0x40), -HV_EINVAL, "SIGNAL_MSI outside 0xfee00000");
+    hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x10040), -HV_EINVAL, "SIGNAL_MSI reserved data bits");
+    hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x05), -HV_EINVAL, "SIGNAL_MSI of vector 5");
+    hvt_err(hv_call(HV_CALL_SIGNAL_MSI, (uint64_t)vm.vcpu, 0xfee00000ull, 1ull << 32 | 0x40, 0, 0, 0),
+            -HV_EINVAL, "SIGNAL_MSI data above 32 bits");
+    hvt_err(hv_call(HV_CALL_GET_LAPIC, (uint64_t)vm.vm, hv_gpa(state), 0, 0, 0, 0), -HV_EBADTYPE,
+            "GET_LAPIC on a VM handle");
+    long ro = hvt_keep(hv_dup(vm.vcpu, HV_RIGHT_READ));
+    hvt_err(hv_set_lapic(ro, state), -HV_EPERM, "SET_LAPIC without the WRITE right");
+    /* A page round trip keeps what the guest would read. */
+    if (hvt_ok(hv_get_lapic(vm.vcpu, state), "GET_LAPIC")) {
+        uint32_t tpr = 0x30;
+        memcpy(state->regs + 0x80, &tpr, 4);
+        if (hvt_ok(hv_set_lapic(vm.vcpu, state), "SET_LAPIC") &&
+            hvt_ok(hv_get_lapic(vm.vcpu, state), "GET_LAPIC")) {
+            memcpy(&tpr, state->regs + 0x80, 4);
+            hvt_eq(tpr, 0x30, "TPR after SET_LAPIC");
+        }
+    }
+}
+
+const struct hvtest_case hvtest_lapic_cases[] = {
+    { "lapic_timer_oneshot_wakes_hlt_while_cpu_sleeps", timer_oneshot_wakes_hlt_while_cpu_sleeps },
+    { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
+    { "lapic_init_sipi_start_an_ap_in_real_mode", init_sipi_start_an_ap_in_real_mode },
+    { "lapic_fixed_ipi_wakes_another_vcpu", fixed_ipi_wakes_another_vcpu },
+    { "lapic_msi_from_the_vmm_reaches_a_halted_guest", msi_from_the_vmm_reaches_a_halted_guest },
+    { "lapic_calls_refuse_bad_input", lapic_calls_refuse_bad_input },
+    { NULL, NULL },
+};
