@@ -4,6 +4,7 @@
  * the others described in the run page. */
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/debugregs.h"
 #include "hv/guest_memory.h"
 #include "hv/msr_emulate.h"
 #include "hv/rflags.h"
@@ -128,6 +129,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return HV_EXIT_SHUTDOWN;
     case EXIT_INTERRUPT_WINDOW:
         return vcpu_interrupt_window_exit(vcpu);
+    case EXIT_DEBUGREG_ACCESS:
+        return debugregs_access_exit(vcpu, exit);
     case EXIT_DEBUG:
         run->debug.exception = VECTOR_DEBUG;
         run->debug.pc = exit->rip;
@@ -173,6 +176,28 @@ void vcpu_kick(struct vcpu *vcpu)
         apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
 }
 
+/* Runs the guest loop until an exit the VMM must see and returns it.
+ * Stopping to emulate a MOV DR under DEBUG_GUEST (hv/debugregs_emulate.c)
+ * is none: the loop starts again after it, unless the slice ran out
+ * meanwhile or the step it made ends the RUN. *reported: child_exit
+ * described where the guest stopped (not so for a stop decided here). */
+static int run_guest(struct vcpu *vcpu, bool *reported)
+{
+    for (;;) {
+        virt->run_loop(vcpu, child_exit);
+        if (vcpu->stop_reason != RUN_STOP_EMULATE_DEBUGREG) {
+            *reported = true;
+            return vcpu->stop_reason;
+        }
+        int reason = debugregs_emulate(vcpu);
+        if (reason < 0 && this_cpu()->slice_over)
+            reason = HV_EXIT_INTR;
+        if (reason >= 0)
+            return reason;
+        vcpu_prepare_events(vcpu);
+    }
+}
+
 long vcpu_run(struct vcpu *vcpu)
 {
     struct hv_run *run = vcpu->run;
@@ -180,29 +205,27 @@ long vcpu_run(struct vcpu *vcpu)
         complete_in(vcpu, run);
 
     int reason;
-    bool entered = false;
+    bool reported = false; /* exit_rip and the interrupt flags filled in */
     if (vcpu->state == VCPU_SHUTDOWN) {
         reason = HV_EXIT_SHUTDOWN;
     } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
                __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST)) {
         reason = HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
     } else {
-        entered = true;
         struct percpu *cpu = this_cpu();
         cpu->slice_over = false;
         apic_timer_start(cpu->slice_ticks);
         vcpu_prepare_events(vcpu);
-        virt->run_loop(vcpu, child_exit);
+        reason = run_guest(vcpu, &reported);
         apic_timer_stop();
-        reason = vcpu->stop_reason;
     }
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
      * answers every kick made so far. */
     if (reason == HV_EXIT_INTR)
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
-    if (!entered) {
-        /* The guest did not run (child_exit reports when it did): say
-         * where it stands all the same. */
+    if (!reported) {
+        /* The guest did not run, or its RUN ended outside the guest loop:
+         * say where it stands all the same. */
         struct hv_regs regs;
         virt->get_regs(vcpu, &regs);
         run->exit_rip = regs.rip;

@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/debugregs.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
 #include "hv/percpu.h"
@@ -341,6 +342,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     vcpu->slot = slot;
     vcpu->run = run;
     vcpu->asid_cpu = -1;
+    debugregs_init(vcpu);
     int err = virt->vcpu_init(vcpu);
     if (err) {
         object_free(&vcpu_cache, vcpu);

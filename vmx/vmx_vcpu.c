@@ -5,6 +5,7 @@
  * every use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
 #include "hv/control_domain.h"
+#include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -87,11 +88,15 @@ static void write_controls(struct vcpu *vcpu)
     /* Control-domain vcpus are never preempted: only children get the
      * preemption timer. */
     vmwrite(VMCS_PIN_CONTROLS, control ? c->pin & ~PIN_PREEMPTION_TIMER : c->pin);
-    vmwrite(VMCS_PROC_CONTROLS, c->proc);
+    /* The control domain's MOV DR and #DB never exit: its debug registers
+     * stay in the CPU. A child's are kept until it touches them
+     * (hv/debugregs.h), and its #DBs exit meanwhile (they would write the
+     * CPU's DR6, the control domain's). */
+    vmwrite(VMCS_PROC_CONTROLS, control ? c->proc & ~PROC_MOV_DR_EXITING : c->proc);
     vmwrite(VMCS_PROC_CONTROLS2, c->proc2);
     vmwrite(VMCS_EXIT_CONTROLS, control ? c->exit & ~EXIT_SAVE_PREEMPTION_TIMER : c->exit);
     vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
-    vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+    vmwrite(VMCS_EXCEPTION_BITMAP, control ? 0 : 1u << VECTOR_DEBUG);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -171,6 +176,12 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
     case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
+    case EXIT_REASON_DR_ACCESS: /* qualification: SDM 3C table 28-4 */
+        exit->kind = EXIT_DEBUGREG_ACCESS;
+        exit->dr.number = qualification & 7;
+        exit->dr.write = !(qualification & (1u << 4));
+        exit->dr.gpr = (qualification >> 8) & 0xf;
+        break;
     case EXIT_REASON_VMCALL: exit->kind = EXIT_HYPERCALL; break;
     case EXIT_REASON_RDMSR:
     case EXIT_REASON_WRMSR:
@@ -258,6 +269,8 @@ static int vmx_exit(struct vcpu *vcpu)
     }
     if (reason & EXIT_REASON_ENTRY_FAILED)
         vcpu->launched = 0;
+    if (reason == EXIT_REASON_EXCEPTION_NMI && vmx_reflect_debug(vcpu))
+        return 0;
     decode(vcpu, reason, &exit);
     stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
@@ -283,10 +296,10 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         }
     }
     write_host_state();
-    if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
-        vcpu_load_debug_addresses(vcpu); /* VM entry does not load DR0-DR3 */
+    debugregs_enter(vcpu); /* VM entry does not load DR0-DR3 */
     vcpu->exit_handler = on_exit;
     int result = vmx_guest_loop(vcpu, vmx_exit);
+    debugregs_leave(vcpu);
     vmcs_release(vcpu, acquired);
     return result;
 }

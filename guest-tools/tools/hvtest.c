@@ -37,6 +37,8 @@ static const struct hvtest_case *const areas[] = {
     hvtest_dirty_cases,
     hvtest_interrupt_cases,
     hvtest_debug_cases,
+    hvtest_debugregs_cases,
+    hvtest_debugregs_guest_cases,
     hvtest_smp_cases,
     hvtest_concurrency_flush_cases,
     hvtest_concurrency_cases,
