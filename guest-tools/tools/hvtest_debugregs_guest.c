@@ -1,6 +1,7 @@
 /*
  * A guest's own debug registers at work (abi/README.md section 7): its
- * own hardware breakpoint fires in the guest, through its own #DB handler;
+ * own hardware breakpoint fires in the guest, through its own #DB handler,
+ * and so does its own single step, with BS in the DR6 it reads;
  * while DEBUG_GUEST holds the CPU's debug registers, the guest's MOV from
  * DR reads its own values and its MOV to DR changes only its own, which
  * GET/SET_DEBUGREGS see and which are in force again once debugging is
@@ -107,6 +108,37 @@ static void guest_breakpoint_fires_in_guest(void)
         !hvt_err(hv_get_debugregs(vm.vcpu, regs), 0, "GET_DEBUGREGS"))
         return;
     hvt_debugregs_eq(regs, db, DR6_B0, 0x400, "GET_DEBUGREGS after the breakpoint");
+}
+
+/* The guest single-steps itself (POPF sets TF, the NOP after it traps)
+ * before it ever touched a debug register: its handler reads BS in DR6
+ * (on VMX the hypervisor delivers that #DB, as the CPU's DR6 is then the
+ * control domain's). */
+static void guest_single_step_sets_its_dr6(void)
+{
+    static const uint8_t set_tf[] = { 0x9c,                                   /* pushfd */
+                                      0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* or [esp], TF */
+                                      0x9d },                                 /* popfd */
+                         nop = 0x90, eip_from_stack[] = { 0x8b, 0x04, 0x24 };
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t after, dr6_out, eip_out;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 ||
+        hvt_guest_catch_vector(&vm, 1) < 0)
+        return;
+    set_gate(&vm, 1, HANDLER_GPA);
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_bytes(&code, set_tf, sizeof(set_tf));
+    after = hvt_bytes(&code, &nop, 1) + 1;
+    hvt_hlt(&code);
+    hvt_code_start(&code, &vm, HANDLER_GPA);
+    dr6_out = hvt_report_dr(&code, 6);
+    hvt_bytes(&code, eip_from_stack, sizeof(eip_from_stack));
+    eip_out = hvt_out_imm(&code, HVT_PORT_ECHO, 4);
+    hvt_hlt(&code);
+    if (hvt_run_expect_dr(&vm, dr6_out, 0xffff4ff0, "DR6 the guest's handler read after its step"))
+        hvt_run_expect_dr(&vm, eip_out, after, "EIP the single-step #DB pushed");
 }
 
 static long debug_guest(struct vm_instance *vm, uint32_t control, unsigned slot,
@@ -216,6 +248,7 @@ static void single_step_over_mov_from_dr(void)
 
 const struct hvtest_case hvtest_debugregs_guest_cases[] = {
     { "debugregs_guest_breakpoint_fires_in_guest", guest_breakpoint_fires_in_guest },
+    { "debugregs_guest_single_step_sets_its_dr6", guest_single_step_sets_its_dr6 },
     { "debugregs_guest_registers_kept_apart_under_debug_guest",
       guest_registers_kept_apart_under_debug_guest },
     { "debugregs_single_step_over_mov_from_dr", single_step_over_mov_from_dr },
