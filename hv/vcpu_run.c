@@ -176,25 +176,35 @@ void vcpu_kick(struct vcpu *vcpu)
         apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
 }
 
-/* Runs the guest loop until an exit the VMM must see and returns it.
- * Stopping to emulate a MOV DR under DEBUG_GUEST (hv/debugregs_emulate.c)
- * is none: the loop starts again after it, unless the slice ran out
- * meanwhile or the step it made ends the RUN. *reported: child_exit
- * described where the guest stopped (not so for a stop decided here). */
-static int run_guest(struct vcpu *vcpu, bool *reported)
+/* Where the guest stands, for a RUN whose end child_exit did not report
+ * (the guest did not run, or its RUN ended outside the guest loop). */
+static void report_position(struct vcpu *vcpu)
+{
+    struct hv_regs regs;
+    virt->get_regs(vcpu, &regs);
+    vcpu->run->exit_rip = regs.rip;
+    vcpu_fill_interrupt_flags(vcpu);
+}
+
+/* The guest loop stopped to emulate a MOV DR under DEBUG_GUEST
+ * (hv/debugregs_emulate.c), which is no exit for the VMM: the loop starts
+ * again after it, unless the slice ran out meanwhile or the step it made
+ * ends the RUN. Returns the RUN's exit reason. Out of line: only a guest
+ * being debugged comes here. */
+static __attribute__((noinline)) int run_after_emulation(struct vcpu *vcpu)
 {
     for (;;) {
-        virt->run_loop(vcpu, child_exit);
-        if (vcpu->stop_reason != RUN_STOP_EMULATE_DEBUGREG) {
-            *reported = true;
-            return vcpu->stop_reason;
-        }
         int reason = debugregs_emulate(vcpu);
         if (reason < 0 && this_cpu()->slice_over)
             reason = HV_EXIT_INTR;
-        if (reason >= 0)
+        if (reason >= 0) {
+            report_position(vcpu);
             return reason;
+        }
         vcpu_prepare_events(vcpu);
+        virt->run_loop(vcpu, child_exit);
+        if (vcpu->stop_reason != RUN_STOP_EMULATE_DEBUGREG)
+            return vcpu->stop_reason;
     }
 }
 
@@ -205,32 +215,30 @@ long vcpu_run(struct vcpu *vcpu)
         complete_in(vcpu, run);
 
     int reason;
-    bool reported = false; /* exit_rip and the interrupt flags filled in */
+    bool entered = false;
     if (vcpu->state == VCPU_SHUTDOWN) {
         reason = HV_EXIT_SHUTDOWN;
     } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
                __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST)) {
         reason = HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
     } else {
+        entered = true;
         struct percpu *cpu = this_cpu();
         cpu->slice_over = false;
         apic_timer_start(cpu->slice_ticks);
         vcpu_prepare_events(vcpu);
-        reason = run_guest(vcpu, &reported);
+        virt->run_loop(vcpu, child_exit);
+        reason = vcpu->stop_reason;
+        if (reason == RUN_STOP_EMULATE_DEBUGREG)
+            reason = run_after_emulation(vcpu);
         apic_timer_stop();
     }
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
      * answers every kick made so far. */
     if (reason == HV_EXIT_INTR)
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
-    if (!reported) {
-        /* The guest did not run, or its RUN ended outside the guest loop:
-         * say where it stands all the same. */
-        struct hv_regs regs;
-        virt->get_regs(vcpu, &regs);
-        run->exit_rip = regs.rip;
-        vcpu_fill_interrupt_flags(vcpu);
-    }
+    if (!entered)
+        report_position(vcpu); /* child_exit reports when the guest ran */
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;
     return 0;

@@ -104,22 +104,23 @@ void svm_decode_debug(struct vcpu *vcpu, struct exit_record *exit)
  * alone never fires. Nothing but a MOV to DR7 with the breakpoints
  * enabled arms them, and the guest's MOVs are the guest's: so the host
  * writes them into its own DR7 before VMRUN (svm_run_loop) and back to
- * none after the loop. On hardware #VMEXIT disables host breakpoints
+ * none after the loop (which on hardware, and with nothing armed, changes
+ * nothing). On hardware #VMEXIT disables host breakpoints
  * anyway, and the few instructions up to VMRUN are the hypervisor's.
  * Kept narrow: only execute breakpoints outside the hypervisor's text, so
  * the host cannot hit one, and only for a guest whose CS base is 0,
  * because QEMU compares a breakpoint with EIP rather than CS.base + EIP
  * and crashes on a hit anywhere else (so under QEMU a VMM's breakpoint
  * does not fire in code with a CS base, e.g. real mode). The guest's own
- * breakpoints are never copied here. Returns whether it armed. */
-bool svm_arm_breakpoints(const struct vcpu *vcpu)
+ * breakpoints are never copied here. */
+void svm_arm_breakpoints(const struct vcpu *vcpu)
 {
     extern char __text_start[], __text_end[];
     uint64_t text_start = (uint64_t)(uintptr_t)__text_start;
     uint64_t text_end = (uint64_t)(uintptr_t)__text_end;
     uint64_t dr7 = vcpu->debug.dr7, host = DR7_RESET;
     if (((const struct vmcb *)vcpu->arch)->save.cs.base != 0)
-        return false;
+        return;
     for (int i = 0; i < 4; i++) {
         uint64_t enables = 3ull << (2 * i), condition = 0xfull << (16 + 4 * i);
         uint64_t addr = vcpu->debug.addr[i];
@@ -127,10 +128,8 @@ bool svm_arm_breakpoints(const struct vcpu *vcpu)
             (addr + 1 <= text_start || addr >= text_end))
             host |= (dr7 & enables) | (dr7 & condition);
     }
-    if (host == DR7_RESET)
-        return false;
-    __asm__ volatile("mov %0, %%dr7" ::"r"(host));
-    return true;
+    if (host != DR7_RESET)
+        __asm__ volatile("mov %0, %%dr7" ::"r"(host));
 }
 
 void svm_disarm_breakpoints(void)

@@ -263,17 +263,18 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
-    bool armed = false;
     if (vcpu->dr.entry_work) {
         debugregs_enter_slow(vcpu); /* VMRUN does not switch DR0-DR3 */
         if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
-            armed = svm_arm_breakpoints(vcpu);
+            svm_arm_breakpoints(vcpu);
     }
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
                                 svm_exit);
-    if (armed)
+    /* Armed breakpoints imply the CPU was loaded: one test for both. */
+    if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();
-    debugregs_leave(vcpu);
+        debugregs_leave_slow(vcpu);
+    }
     vcpu->gprs.rax = vmcb->save.rax;
     return result;
 }
