@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 enum exit_kind {
-    EXIT_NONE = 0,
+    EXIT_NONE = 0,        /* the backend dealt with it (VMX's reflected
+                             #DB): resume the guest */
     EXIT_INTERRUPT,       /* a physical interrupt is pending for the host */
     EXIT_NMI,
     EXIT_SLICE_OVER,      /* the backend's own slice timer ran out */

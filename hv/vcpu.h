@@ -144,7 +144,8 @@ struct vcpu_debug {
 };
 
 /* A guest MOV to or from a debug register that waits to be emulated
- * (hv/debugregs.c): the exit's decoding, so far as the hardware gave it. */
+ * (hv/debugregs_emulate.c): the exit's decoding, so far as the hardware
+ * gave it. */
 struct debugreg_access {
     uint8_t number;              /* DR0-DR7 as encoded (4, 5 alias 6, 7) */
     uint8_t write;               /* MOV to DRn */

@@ -104,8 +104,7 @@ void svm_decode_debug(struct vcpu *vcpu, struct exit_record *exit)
  * alone never fires. Nothing but a MOV to DR7 with the breakpoints
  * enabled arms them, and the guest's MOVs are the guest's: so the host
  * writes them into its own DR7 before VMRUN (svm_run_loop) and back to
- * none after the loop (which on hardware, and with nothing armed, changes
- * nothing). On hardware #VMEXIT disables host breakpoints
+ * none after the loop. On hardware #VMEXIT disables host breakpoints
  * anyway, and the few instructions up to VMRUN are the hypervisor's.
  * Kept narrow: only execute breakpoints outside the hypervisor's text, so
  * the host cannot hit one, and only for a guest whose CS base is 0,

@@ -147,7 +147,7 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->kind = EXIT_DEBUGREG_ACCESS;
         exit->dr.number = code & 7;
         exit->dr.write = code >= VMEXIT_DR_WRITE_BASE;
-        /* Decode assists name the general register (APM 15.35.5). */
+        /* Decode assists name the general register (APM 15.35). */
         exit->dr.gpr = svm_features.decode_assists ? (uint8_t)(exit->info1 & 0xf) : 0xff;
         break;
     case VMEXIT_NPF:

@@ -89,19 +89,20 @@ void vmx_set_entry_dr67(struct vcpu *vcpu, uint64_t dr6, uint64_t dr7)
  * reports no cause and is a trap: RIP moves past it first. An event whose
  * delivery the #DB interrupted is re-injected instead (vmx_exit), and the
  * #DB is then lost with its causes kept: a data breakpoint on an IDT or
- * stack access, rare enough. Called inside the run loop (VMCS current). */
-bool vmx_reflect_debug(struct vcpu *vcpu)
+ * stack access, rare enough. Called while decoding an exit (VMCS
+ * current). */
+bool vmx_reflect_debug(struct vcpu *vcpu, const struct exit_record *exit)
 {
-    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
-    if ((info & 0x7ff) != (INTR_TYPE_HARDWARE_EXCEPTION | VECTOR_DEBUG) &&
-        (info & 0x7ff) != (INTR_TYPE_PRIVILEGED_SOFTWARE | VECTOR_DEBUG))
+    uint32_t info = (uint32_t)exit->info2;
+    if ((info & INTR_TYPE_MASK) != INTR_TYPE_HARDWARE_EXCEPTION &&
+        (info & INTR_TYPE_MASK) != INTR_TYPE_PRIVILEGED_SOFTWARE)
         return false;
-    if (vcpu->debug.control || vcpu->dr.live)
-        return false; /* DEBUG_GUEST's (vmx_decode_debug) */
+    if (vcpu->dr.live)
+        return false; /* no #DB exits then: not the guest's own */
     if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIVILEGED_SOFTWARE)
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+        vmwrite(VMCS_GUEST_RIP, exit->rip + exit->instruction_length);
     else
-        debugregs_guest_debug_exception(vcpu, vmread(VMCS_EXIT_QUALIFICATION));
+        debugregs_guest_debug_exception(vcpu, exit->info1);
     if (vmread(VMCS_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID)
         return true;
     /* Delivered at entry, before any instruction: an STI or MOV SS shadow

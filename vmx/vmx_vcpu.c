@@ -167,9 +167,12 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
         exit->kind = (exit->info2 & 0x700) == 0x200 ? EXIT_NMI : EXIT_EXCEPTION;
-        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG &&
-            vcpu->debug.control)
-            vmx_decode_debug(exit);
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG) {
+            if (vcpu->debug.control)
+                vmx_decode_debug(exit);
+            else if (vmx_reflect_debug(vcpu, exit))
+                exit->kind = EXIT_NONE; /* the guest's own, delivered to it */
+        }
         break;
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
@@ -269,8 +272,6 @@ static int vmx_exit(struct vcpu *vcpu)
     }
     if (reason & EXIT_REASON_ENTRY_FAILED)
         vcpu->launched = 0;
-    if (reason == EXIT_REASON_EXCEPTION_NMI && vmx_reflect_debug(vcpu))
-        return 0;
     decode(vcpu, reason, &exit);
     stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
