@@ -37,16 +37,17 @@ enum { DEBUGREG_EXITS_KEPT, DEBUGREG_EXITS_LIVE, DEBUGREG_EXITS_DEBUG };
 #define DR7_ENABLES 0xffull
 
 /* What a MOV can change (SDM 3B 18.2.3-4): DR6's B0-B3, BD, BS, BT, the
- * rest reading as fixed; DR7's enables, LE, GE, GD and the conditions,
- * bit 10 reading 1 and 11, 12, 14, 15 reading 0. The values the guest
- * reads back after writing `value`. */
+ * rest reading as fixed; DR7's enables, LE, GE, bit 11 (RTM where the
+ * CPU has it), GD and the conditions, bit 10 reading 1 and 12, 14, 15
+ * reading 0 (as KVM and Bochs keep them). The values the guest reads back
+ * after writing `value`. */
 static inline uint64_t debugregs_dr6_normal(uint64_t value)
 {
     return (value & 0xe00full) | 0xffff0ff0ull;
 }
 static inline uint64_t debugregs_dr7_normal(uint64_t value)
 {
-    return (value & 0xffff23ffull) | 0x400ull;
+    return (value & 0xffff2bffull) | 0x400ull;
 }
 
 /* A stop of the guest loop that is no exit for the VMM: a MOV DR under
