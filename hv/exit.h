@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 enum exit_kind {
-    EXIT_NONE = 0,
+    EXIT_NONE = 0,        /* the backend dealt with it (VMX's reflected
+                             #DB): resume the guest */
     EXIT_INTERRUPT,       /* a physical interrupt is pending for the host */
     EXIT_NMI,
     EXIT_SLICE_OVER,      /* the backend's own slice timer ran out */
@@ -23,6 +24,7 @@ enum exit_kind {
     EXIT_EXCEPTION,       /* an intercepted guest exception */
     EXIT_INTERRUPT_WINDOW,/* the guest can take an interrupt now */
     EXIT_DEBUG,           /* #DB while DEBUG_GUEST is on; info1 = DR6 bits */
+    EXIT_DEBUGREG_ACCESS, /* MOV to or from DR0-DR7 that exited: `dr` */
     EXIT_UNDEFINED,       /* an instruction the guest may not use (nested
                              virtualization, MONITOR/MWAIT): gets #UD */
     EXIT_XSETBV,          /* ECX the register, EDX:EAX the value */
@@ -51,6 +53,11 @@ struct exit_record {
             uint8_t insn_length;   /* bytes the CPU supplied (decode assists) */
             uint8_t insn_bytes[15];
         } fault;
+        struct {
+            uint8_t number;        /* DR0-DR7 as the instruction names it */
+            bool write;            /* MOV to DRn */
+            uint8_t gpr;           /* encoding order; 0xff when not known */
+        } dr;
     };
 };
 

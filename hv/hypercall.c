@@ -4,6 +4,7 @@
 #include "hv/console.h"
 #include "hv/cpuid.h"
 #include "hv/fpu.h"
+#include "hv/debugregs.h"
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
 #include "hv/handle.h"
@@ -62,6 +63,7 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_MAX_MEMORY_SLOTS: return HV_MAX_MEMORY_SLOTS;
     case HV_CAP_READONLY_MEM: return 1;
     case HV_CAP_DIRTY_LOG: return 1;
+    case HV_CAP_DEBUGREGS: return 1;
     case HV_CAP_BACKEND: return virt->abi_backend;
     case HV_CAP_MAX_VMS: return MAX_CHILD_VMS;
     case HV_CAP_XSAVE_SIZE: return fpu_xsave_size();
@@ -392,6 +394,34 @@ static long call_set_cpuid(struct vm *cd, struct handle_slot *slot,
     return vcpu_set_cpuid(cd, slot->object, ARG1(call));
 }
 
+static long call_get_debugregs(struct vm *cd, struct handle_slot *slot,
+                               const struct guest_gprs *call)
+{
+    struct vcpu *vcpu = slot->object;
+    long err = control_range_check(cd, ARG1(call), sizeof(struct hv_debugregs), 8);
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    debugregs_get(vcpu, control_pointer(cd, ARG1(call)));
+    vcpu_release(vcpu);
+    return 0;
+}
+
+static long call_set_debugregs(struct vm *cd, struct handle_slot *slot,
+                               const struct guest_gprs *call)
+{
+    struct vcpu *vcpu = slot->object;
+    struct hv_debugregs regs;
+    long err = copy_from_control(cd, &regs, ARG1(call), sizeof(regs));
+    err = err ?: debugregs_check(&regs);
+    err = err ?: vcpu_claim(vcpu);
+    if (err)
+        return err;
+    debugregs_set(vcpu, &regs);
+    vcpu_release(vcpu);
+    return 0;
+}
+
 /* No claim: a kick is meant for a vcpu that is running elsewhere. */
 static long call_kick(struct vm *cd, struct handle_slot *slot,
                       const struct guest_gprs *call)
@@ -465,6 +495,8 @@ static const struct call_spec calls[] = {
     [HV_CALL_SET_MP_STATE] = { call_set_mp_state, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_GET_CPUID] = { call_get_cpuid, HV_HANDLE_VCPU, HV_RIGHT_READ },
     [HV_CALL_SET_CPUID] = { call_set_cpuid, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
+    [HV_CALL_GET_DEBUGREGS] = { call_get_debugregs, HV_HANDLE_VCPU, HV_RIGHT_READ },
+    [HV_CALL_SET_DEBUGREGS] = { call_set_debugregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
     [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
     [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
 };

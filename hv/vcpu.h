@@ -136,14 +136,43 @@ struct vcpu_kept_msrs {
 };
 
 
-/* DEBUG_GUEST's state: what the VMM asked for and what of the guest's own
- * it displaced, restored when debugging is turned off. */
+/* DEBUG_GUEST's state: what the VMM asked for. The guest's own TF is kept
+ * here while the VMM's is in force; its own debug registers are kept in
+ * struct vcpu_debugregs. */
 struct vcpu_debug {
     uint32_t control;            /* HV_GUESTDBG_*; 0 when not ENABLE */
     uint8_t guest_tf;            /* the guest's RFLAGS.TF under SINGLESTEP */
     uint64_t addr[4];            /* DR0-DR3 under USE_HW_BP */
     uint64_t dr7;                /* DR7 under USE_HW_BP */
-    uint64_t guest_dr7;          /* the guest's DR7 while ours is loaded */
+};
+
+/* A guest MOV to or from a debug register that waits to be emulated
+ * (hv/debugregs_emulate.c): the exit's decoding, so far as the hardware
+ * gave it. */
+struct debugreg_access {
+    uint8_t number;              /* DR0-DR7 as encoded (4, 5 alias 6, 7) */
+    uint8_t write;               /* MOV to DRn */
+    uint8_t gpr;                 /* encoding order; 0xff: not known */
+    uint8_t length;              /* instruction bytes; 0: not known */
+};
+
+/* The guest's own debug registers (hv/debugregs.h says where each lives
+ * when). Between RUNs: DR0-DR3 here; DR6 and DR7 in the VMCB/VMCS, or
+ * here while DEBUG_GUEST is on (and DR6 always here on VMX, whose entry
+ * does not load it). Inside a RUN, `live` says DR0-DR3 (and VMX's DR6)
+ * are in the CPU instead. */
+struct vcpu_debugregs {
+    uint64_t db[4];
+    uint64_t dr6, dr7;
+    uint8_t entry_work;          /* RUN must load DR0-DR3 before entering:
+                                    the DR7 in force enables a breakpoint */
+    uint8_t live;                /* in RUN: the guest's own are in the CPU
+                                    and its MOV DR do not exit */
+    uint8_t cpu_loaded;          /* in RUN: this CPU's control-domain DR0-3
+                                    are set aside, to restore at the end */
+    struct debugreg_access pending; /* under DEBUG_GUEST, emulated after
+                                       the guest loop (R12-R15 are live in
+                                       the CPU inside it) */
 };
 
 struct vcpu {
@@ -197,6 +226,7 @@ struct vcpu {
     uint8_t lapic_window;        /* a LAPIC vector waits for the window */
     uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
     struct vlapic lapic;
+    struct vcpu_debugregs dr;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
@@ -290,13 +320,9 @@ static inline void vcpu_prepare_events(struct vcpu *vcpu)
 void vcpu_fill_interrupt_flags(struct vcpu *vcpu);
 /* The interrupt-window exit: HV_EXIT_IRQ_WINDOW_OPEN or -1 to resume. */
 int vcpu_interrupt_window_exit(struct vcpu *vcpu);
-/* Loads DR0-DR3 for DEBUG_GUEST's breakpoints (entry does not switch
- * them); the backends call it before entering when USE_HW_BP is on. */
-void vcpu_load_debug_addresses(const struct vcpu *vcpu);
-/* For the backends' set_guest_debug: the RFLAGS and DR7 to enter with
- * after DEBUG_GUEST changed the control from `old`. */
+/* For the backends' set_guest_debug: the RFLAGS to enter with after
+ * DEBUG_GUEST changed the control from `old`. */
 uint64_t vcpu_debug_rflags(struct vcpu *vcpu, uint32_t old, uint64_t rflags);
-uint64_t vcpu_debug_dr7(struct vcpu *vcpu, uint32_t old, uint64_t dr7);
 
 /* GET_REGS and SET_REGS see the guest's own TF while single-stepping sets
  * ours (RFLAGS bit 8). */

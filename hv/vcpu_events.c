@@ -3,6 +3,7 @@
  * (DEBUG_GUEST). The policy lives here, the mechanism in the backends'
  * ops. Everything is called with the vcpu claimed. */
 #include "abi/hv_errno.h"
+#include "hv/debugregs.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_lapic.h"
@@ -93,6 +94,7 @@ long vcpu_set_guest_debug(struct vcpu *vcpu, const struct hv_guest_debug *debug)
     vcpu->debug.dr7 = (debug->debugreg[7] & 0xffff03ffull) | DR7_RESET;
     vcpu->debug.control = control;
     virt->set_guest_debug(vcpu, old);
+    debugregs_debug_changed(vcpu, old); /* the guest's own DRs aside or back */
     return 0;
 }
 
@@ -109,24 +111,4 @@ uint64_t vcpu_debug_rflags(struct vcpu *vcpu, uint32_t old, uint64_t rflags)
     if (was && !is)
         return (rflags & ~RFLAGS_TF) | (vcpu->debug.guest_tf ? RFLAGS_TF : 0);
     return rflags;
-}
-
-/* The DR7 to load: ours while breakpoints are on, the guest's own (kept
- * when ours went in) once they are off. */
-uint64_t vcpu_debug_dr7(struct vcpu *vcpu, uint32_t old, uint64_t dr7)
-{
-    bool was = old & HV_GUESTDBG_USE_HW_BP;
-    bool is = vcpu->debug.control & HV_GUESTDBG_USE_HW_BP;
-    if (is && !was)
-        vcpu->debug.guest_dr7 = dr7;
-    if (is)
-        return vcpu->debug.dr7;
-    return was ? vcpu->debug.guest_dr7 : dr7;
-}
-
-void vcpu_load_debug_addresses(const struct vcpu *vcpu)
-{
-    const uint64_t *a = vcpu->debug.addr;
-    __asm__ volatile("mov %0, %%dr0\n\tmov %1, %%dr1\n\tmov %2, %%dr2\n\tmov %3, %%dr3"
-                     :: "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]));
 }

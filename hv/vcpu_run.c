@@ -4,6 +4,7 @@
  * the others described in the run page. */
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/debugregs.h"
 #include "hv/fpu.h"
 #include "hv/guest_memory.h"
 #include "hv/time.h"
@@ -138,6 +139,10 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return HV_EXIT_SHUTDOWN;
     case EXIT_INTERRUPT_WINDOW:
         return vcpu_interrupt_window_exit(vcpu);
+    case EXIT_NONE:
+        return -1;
+    case EXIT_DEBUGREG_ACCESS:
+        return debugregs_access_exit(vcpu, exit);
     case EXIT_DEBUG:
         run->debug.exception = VECTOR_DEBUG;
         run->debug.pc = exit->rip;
@@ -185,6 +190,38 @@ void vcpu_kick(struct vcpu *vcpu)
         apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
 }
 
+/* Where the guest stands, for a RUN whose end child_exit did not report
+ * (the guest did not run, or its RUN ended outside the guest loop). */
+static void report_position(struct vcpu *vcpu)
+{
+    struct hv_regs regs;
+    virt->get_regs(vcpu, &regs);
+    vcpu->run->exit_rip = regs.rip;
+    vcpu_fill_interrupt_flags(vcpu);
+}
+
+/* The guest loop stopped to emulate a MOV DR under DEBUG_GUEST
+ * (hv/debugregs_emulate.c), which is no exit for the VMM: the loop starts
+ * again after it, unless the slice ran out meanwhile or the step it made
+ * ends the RUN. Returns the RUN's exit reason. Out of line: only a guest
+ * being debugged comes here. */
+static __attribute__((noinline)) int run_after_emulation(struct vcpu *vcpu)
+{
+    for (;;) {
+        int reason = debugregs_emulate(vcpu);
+        if (reason < 0 && this_cpu()->slice_over)
+            reason = HV_EXIT_INTR;
+        if (reason >= 0) {
+            report_position(vcpu);
+            return reason;
+        }
+        vcpu_prepare_events(vcpu);
+        virt->run_loop(vcpu, child_exit);
+        if (vcpu->stop_reason != RUN_STOP_EMULATE_DEBUGREG)
+            return vcpu->stop_reason;
+    }
+}
+
 long vcpu_run(struct vcpu *vcpu)
 {
     struct hv_run *run = vcpu->run;
@@ -213,22 +250,18 @@ long vcpu_run(struct vcpu *vcpu)
         vcpu_prepare_events(vcpu);
         fpu_enter_child(cpu->control_vcpu, vcpu);
         virt->run_loop(vcpu, child_exit);
+        reason = vcpu->stop_reason;
+        if (reason == RUN_STOP_EMULATE_DEBUGREG)
+            reason = run_after_emulation(vcpu);
         fpu_leave_child(vcpu, cpu->control_vcpu);
         apic_timer_stop();
-        reason = vcpu->stop_reason;
     }
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
      * answers every kick made so far. */
     if (reason == HV_EXIT_INTR)
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
-    if (!entered) {
-        /* The guest did not run (child_exit reports when it did): say
-         * where it stands all the same. */
-        struct hv_regs regs;
-        virt->get_regs(vcpu, &regs);
-        run->exit_rip = regs.rip;
-        vcpu_fill_interrupt_flags(vcpu);
-    }
+    if (!entered)
+        report_position(vcpu); /* child_exit reports when the guest ran */
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;
     return 0;

@@ -72,9 +72,21 @@ struct virt_backend {
     void (*reset_vcpu)(struct vcpu *vcpu);
     /* Exit (EXIT_INTERRUPT_WINDOW) as soon as the guest can take one. */
     void (*set_interrupt_window)(struct vcpu *vcpu, bool on);
-    /* Applies vcpu->debug (DEBUG_GUEST): #DB intercept, RFLAGS.TF for a
-     * single step, DR7 (the guest's own kept in vcpu->debug.guest_dr7). */
+    /* Applies DEBUG_GUEST's RFLAGS.TF for a single step (the guest's own
+     * TF kept in vcpu->debug.guest_tf) after the control changed from
+     * old_control. */
     void (*set_guest_debug)(struct vcpu *vcpu, uint32_t old_control);
+    /* Debug registers (hv/debugregs.c decides, these act). Which guest
+     * accesses exit: DEBUGREG_EXITS_KEPT (MOV DR that would reach DR0-DR3
+     * or change DR7; on VMX also #DB, which would write the CPU's DR6),
+     * DEBUGREG_EXITS_LIVE (none), DEBUGREG_EXITS_DEBUG (every MOV DR, and
+     * #DB for DEBUG_GUEST). */
+    void (*set_debugreg_exits)(struct vcpu *vcpu, int exits);
+    /* The DR6 and DR7 the guest enters with, in the VMCB/VMCS. VMX entry
+     * does not load DR6: there get returns vcpu->dr.dr6 and set leaves it. */
+    void (*get_entry_dr67)(struct vcpu *vcpu, uint64_t *dr6, uint64_t *dr7);
+    void (*set_entry_dr67)(struct vcpu *vcpu, uint64_t dr6, uint64_t dr7);
+    bool entry_switches_dr6;        /* VMRUN/#VMEXIT do (SVM); VMX does not */
     /* Sets the vcpu up as a control-domain vcpu starting in 64-bit mode. */
     void (*setup_control_vcpu)(struct vcpu *vcpu, uint64_t entry,
                                uint64_t cr3, uint64_t rdi, uint64_t rsi);

@@ -3,6 +3,7 @@
 #include "hv/apic.h"
 #include "hv/console.h"
 #include "hv/cpuid.h"
+#include "hv/debugregs.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
@@ -340,6 +341,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     vcpu->run = run;
     vcpu->asid_cpu = -1;
     vcpu_lapic_reset(vcpu);
+    debugregs_init(vcpu);
     int err = virt->vcpu_init(vcpu);
     if (!err) {
         err = fpu_vcpu_init(vcpu, vm->is_control);

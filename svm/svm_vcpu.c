@@ -2,6 +2,7 @@
  * decoding) and event injection. */
 #include "abi/hv_errno.h"
 #include "hv/control_domain.h"
+#include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -73,6 +74,10 @@ int svm_vcpu_init(struct vcpu *vcpu)
                          INTERCEPT2_XSETBV;
     c->iopm_base = vcpu->vm->is_control ? svm_iopm_control : svm_iopm_child;
     c->msrpm_base = svm_msrpm;
+    /* The control domain's MOV DR never exit: its debug registers stay in
+     * the CPU. A child's are kept until it touches them (hv/debugregs.h). */
+    if (!vcpu->vm->is_control)
+        svm_set_debugreg_exits(vcpu, DEBUGREG_EXITS_KEPT);
     /* Physical interrupts exit to the host whatever the guest's IF. */
     c->int_control = V_INTR_MASKING;
     c->np_control = NP_ENABLE;
@@ -148,6 +153,14 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->instruction_length = 2;
         break;
     case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
+    case VMEXIT_DR_READ_BASE ... VMEXIT_DR_READ_BASE + 7:
+    case VMEXIT_DR_WRITE_BASE ... VMEXIT_DR_WRITE_BASE + 7:
+        exit->kind = EXIT_DEBUGREG_ACCESS;
+        exit->dr.number = code & 7;
+        exit->dr.write = code >= VMEXIT_DR_WRITE_BASE;
+        /* Decode assists name the general register (APM 15.35). */
+        exit->dr.gpr = svm_features.decode_assists ? (uint8_t)(exit->info1 & 0xf) : 0xff;
+        break;
     case VMEXIT_NPF:
         exit->kind = EXIT_NESTED_FAULT;
         exit->fault.guest_phys = exit->info2;
@@ -261,15 +274,18 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
-    bool armed = false;
-    if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP) {
-        vcpu_load_debug_addresses(vcpu); /* VMRUN does not switch DR0-DR3 */
-        armed = svm_arm_breakpoints(vcpu);
+    if (vcpu->dr.entry_work) {
+        debugregs_enter_slow(vcpu); /* VMRUN does not switch DR0-DR3 */
+        if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
+            svm_arm_breakpoints(vcpu);
     }
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
                                 svm_exit);
-    if (armed)
+    /* Armed breakpoints imply the CPU was loaded: one test for both. */
+    if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();
+        debugregs_leave_slow(vcpu);
+    }
     vcpu->gprs.rax = vmcb->save.rax;
     return result;
 }

@@ -143,7 +143,13 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define EVENT_TYPE_NMI       (2ull << 8)
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
 
+/* intercept_dr (vector 1, APM B-1): bit n reads of DRn, bit 16 + n writes */
+#define INTERCEPT_DR_READ(n)  (1u << (n))
+#define INTERCEPT_DR_WRITE(n) (1u << (16 + (n)))
+
 /* Exit codes (appendix C) */
+#define VMEXIT_DR_READ_BASE  0x20 /* + n: MOV from DRn */
+#define VMEXIT_DR_WRITE_BASE 0x30 /* + n: MOV to DRn */
 #define VMEXIT_EXCEPTION_BASE 0x40
 #define VMEXIT_EXCEPTION_DB  0x41
 #define VMEXIT_INTR          0x60

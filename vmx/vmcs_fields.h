@@ -111,6 +111,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC_CR3_STORE_EXITING         (1u << 16)
 #define PROC_CR8_LOAD_EXITING          (1u << 19)
 #define PROC_CR8_STORE_EXITING         (1u << 20)
+#define PROC_MOV_DR_EXITING            (1u << 23)
 #define PROC_USE_IO_BITMAPS            (1u << 25)
 #define PROC_USE_MSR_BITMAPS           (1u << 28)
 #define PROC_MONITOR_EXITING           (1u << 29)
@@ -158,6 +159,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_VMCLEAR            19 /* 19-27: VMX instructions */
 #define EXIT_REASON_VMXON              27
 #define EXIT_REASON_CR_ACCESS          28
+#define EXIT_REASON_DR_ACCESS          29
 #define EXIT_REASON_IO                 30
 #define EXIT_REASON_RDMSR              31
 #define EXIT_REASON_WRMSR              32
@@ -183,6 +185,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define INTR_TYPE_EXTERNAL             (0u << 8)
 #define INTR_TYPE_NMI                  (2u << 8)
 #define INTR_TYPE_HARDWARE_EXCEPTION   (3u << 8)
+#define INTR_TYPE_PRIVILEGED_SOFTWARE  (5u << 8) /* INT1 (ICEBP) */
 /* Guest interruptibility state (24.4.2): blocking by STI, by MOV SS */
 #define INTERRUPTIBILITY_STI_MOV_SS    3u
 #define INTERRUPTIBILITY_NMI           (1u << 3)

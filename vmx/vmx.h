@@ -73,6 +73,13 @@ void vmx_reset_vcpu(struct vcpu *vcpu);
 void vmx_set_interrupt_window(struct vcpu *vcpu, bool on);
 void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old_control);
 void vmx_decode_debug(struct exit_record *exit);
+void vmx_set_debugreg_exits(struct vcpu *vcpu, int exits);
+void vmx_get_entry_dr67(struct vcpu *vcpu, uint64_t *dr6, uint64_t *dr7);
+void vmx_set_entry_dr67(struct vcpu *vcpu, uint64_t dr6, uint64_t dr7);
+/* A #DB exit (info1 the qualification, info2 the interruption
+ * information) of the guest's own while its DR6 is kept: delivered to the
+ * guest here. false if it was not that. */
+bool vmx_reflect_debug(struct vcpu *vcpu, const struct exit_record *exit);
 /* The vcpu's MSRs (vmx_msrs.c). */
 bool vmx_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 bool vmx_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);

@@ -54,7 +54,10 @@ static int compute_controls(char *why, size_t size)
                                     /* SET_MSRS of the TSC moves the offset */
                                     PROC_USE_TSC_OFFSETTING |
                                     /* CR8 would reach the host's APIC TPR */
-                                    PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
+                                    PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
+                                    /* a child's debug registers are switched
+                                     * lazily (hv/debugregs.h) */
+                                    PROC_MOV_DR_EXITING,
                                 PROC_MWAIT_EXITING | PROC_MONITOR_EXITING, &missing[1]);
     /* Without "enable INVPCID" the guest's INVPCID is #UD (SDM 3C 25.3):
      * wanted, so that CPUID can offer it (vmx_guest_instructions). */
@@ -209,6 +212,10 @@ const struct virt_backend vmx_backend = {
     .reset_vcpu = vmx_reset_vcpu,
     .set_interrupt_window = vmx_set_interrupt_window,
     .set_guest_debug = vmx_set_guest_debug,
+    .set_debugreg_exits = vmx_set_debugreg_exits,
+    .get_entry_dr67 = vmx_get_entry_dr67,
+    .set_entry_dr67 = vmx_set_entry_dr67,
+    .entry_switches_dr6 = false,
     .setup_control_vcpu = vmx_setup_control_vcpu,
     .get_msr = vmx_get_msr,
     .set_msr = vmx_set_msr,

@@ -2,8 +2,11 @@
  * external interrupts through the VM-entry interruption information, the
  * interrupt window through interrupt-window exiting (SDM 3C 25.2), guest
  * debugging through the #DB exception-bitmap bit, RFLAGS.TF and the
- * VMCS's DR7. Each op makes the VMCS current if it is not (a state call
- * between RUNs), and is cheap inside the run loop, where it is. */
+ * VMCS's DR7, and MOV-DR exiting for the guest's own debug registers,
+ * with the reflection of its #DBs while they are kept. Each op makes the
+ * VMCS current if it is not (a state call between RUNs), and is cheap
+ * inside the run loop, where it is. */
+#include "hv/debugregs.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
 #include "vmx/vmcs_fields.h"
@@ -71,15 +74,72 @@ void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
 void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old)
 {
     bool acquired = vmcs_acquire(vcpu);
-    uint64_t bitmap = vmread(VMCS_EXCEPTION_BITMAP);
-    if (vcpu->debug.control)
-        bitmap |= 1u << VECTOR_DEBUG;
-    else
-        bitmap &= ~(1ull << VECTOR_DEBUG);
-    vmwrite(VMCS_EXCEPTION_BITMAP, bitmap);
     vmwrite(VMCS_GUEST_RFLAGS, vcpu_debug_rflags(vcpu, old, vmread(VMCS_GUEST_RFLAGS)));
-    vmwrite(VMCS_GUEST_DR7, vcpu_debug_dr7(vcpu, old, vmread(VMCS_GUEST_DR7)));
     vmcs_release(vcpu, acquired);
+}
+
+/* MOV-DR exiting is one control for all registers. While the guest's DR6
+ * is kept (not live), its #DBs exit too: delivered in the guest they
+ * would write the CPU's DR6, which is the control domain's then. */
+void vmx_set_debugreg_exits(struct vcpu *vcpu, int exits)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t proc = vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_MOV_DR_EXITING;
+    uint64_t bitmap = vmread(VMCS_EXCEPTION_BITMAP) & ~(1ull << VECTOR_DEBUG);
+    if (exits != DEBUGREG_EXITS_LIVE) {
+        proc |= PROC_MOV_DR_EXITING;
+        bitmap |= 1ull << VECTOR_DEBUG;
+    }
+    vmwrite(VMCS_PROC_CONTROLS, proc);
+    vmwrite(VMCS_EXCEPTION_BITMAP, bitmap);
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_get_entry_dr67(struct vcpu *vcpu, uint64_t *dr6, uint64_t *dr7)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    *dr6 = vcpu->dr.dr6; /* VM entry does not load DR6 */
+    *dr7 = vmread(VMCS_GUEST_DR7);
+    vmcs_release(vcpu, acquired);
+}
+
+void vmx_set_entry_dr67(struct vcpu *vcpu, uint64_t dr6, uint64_t dr7)
+{
+    (void)dr6;
+    bool acquired = vmcs_acquire(vcpu);
+    vmwrite(VMCS_GUEST_DR7, dr7);
+    vmcs_release(vcpu, acquired);
+}
+
+/* The guest's own #DB while its DR6 is kept: what the CPU would have
+ * written to DR6 (the exit qualification's B0-B3, BD, BS; SDM 3C 27.2.1)
+ * goes to the kept DR6, and the exception to the guest. INT1 (ICEBP)
+ * reports no cause and is a trap: RIP moves past it first. An event whose
+ * delivery the #DB interrupted is re-injected instead (vmx_exit), and the
+ * #DB is then lost with its causes kept: a data breakpoint on an IDT or
+ * stack access, rare enough. Called while decoding an exit (VMCS
+ * current). */
+bool vmx_reflect_debug(struct vcpu *vcpu, const struct exit_record *exit)
+{
+    uint32_t info = (uint32_t)exit->info2;
+    if ((info & INTR_TYPE_MASK) != INTR_TYPE_HARDWARE_EXCEPTION &&
+        (info & INTR_TYPE_MASK) != INTR_TYPE_PRIVILEGED_SOFTWARE)
+        return false;
+    if (vcpu->dr.live)
+        return false; /* no #DB exits then: not the guest's own */
+    if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIVILEGED_SOFTWARE)
+        vmwrite(VMCS_GUEST_RIP, exit->rip + exit->instruction_length);
+    else
+        debugregs_guest_debug_exception(vcpu, exit->info1);
+    if (vmread(VMCS_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID)
+        return true;
+    /* Delivered at entry, before any instruction: an STI or MOV SS shadow
+     * has nothing left to hold back, and entry would refuse TF with it. */
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+            vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO,
+            INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION | VECTOR_DEBUG);
+    return true;
 }
 
 /* A #DB exit: the exit qualification holds DR6's B0-B3, BD and BS (SDM 3C

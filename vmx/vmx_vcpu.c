@@ -5,6 +5,7 @@
  * every use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
 #include "hv/control_domain.h"
+#include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -87,11 +88,15 @@ static void write_controls(struct vcpu *vcpu)
     /* Control-domain vcpus are never preempted: only children get the
      * preemption timer. */
     vmwrite(VMCS_PIN_CONTROLS, control ? c->pin & ~PIN_PREEMPTION_TIMER : c->pin);
-    vmwrite(VMCS_PROC_CONTROLS, c->proc);
+    /* The control domain's MOV DR and #DB never exit: its debug registers
+     * stay in the CPU. A child's are kept until it touches them
+     * (hv/debugregs.h), and its #DBs exit meanwhile (they would write the
+     * CPU's DR6, the control domain's). */
+    vmwrite(VMCS_PROC_CONTROLS, control ? c->proc & ~PROC_MOV_DR_EXITING : c->proc);
     vmwrite(VMCS_PROC_CONTROLS2, c->proc2);
     vmwrite(VMCS_EXIT_CONTROLS, control ? c->exit & ~EXIT_SAVE_PREEMPTION_TIMER : c->exit);
     vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
-    vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+    vmwrite(VMCS_EXCEPTION_BITMAP, control ? 0 : 1u << VECTOR_DEBUG);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -162,9 +167,12 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
         exit->kind = (exit->info2 & 0x700) == 0x200 ? EXIT_NMI : EXIT_EXCEPTION;
-        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG &&
-            vcpu->debug.control)
-            vmx_decode_debug(exit);
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG) {
+            if (vcpu->debug.control)
+                vmx_decode_debug(exit);
+            else if (vmx_reflect_debug(vcpu, exit))
+                exit->kind = EXIT_NONE; /* the guest's own, delivered to it */
+        }
         break;
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
@@ -172,6 +180,12 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
     case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
     case EXIT_REASON_XSETBV: exit->kind = EXIT_XSETBV; break;
+    case EXIT_REASON_DR_ACCESS: /* qualification: SDM 3C table 28-4 */
+        exit->kind = EXIT_DEBUGREG_ACCESS;
+        exit->dr.number = qualification & 7;
+        exit->dr.write = !(qualification & (1u << 4));
+        exit->dr.gpr = (qualification >> 8) & 0xf;
+        break;
     case EXIT_REASON_VMCALL: exit->kind = EXIT_HYPERCALL; break;
     case EXIT_REASON_RDMSR:
     case EXIT_REASON_WRMSR:
@@ -284,10 +298,10 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         }
     }
     write_host_state();
-    if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
-        vcpu_load_debug_addresses(vcpu); /* VM entry does not load DR0-DR3 */
+    debugregs_enter(vcpu); /* VM entry does not load DR0-DR3 */
     vcpu->exit_handler = on_exit;
     int result = vmx_guest_loop(vcpu, vmx_exit);
+    debugregs_leave(vcpu);
     vmcs_release(vcpu, acquired);
     return result;
 }

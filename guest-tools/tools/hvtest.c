@@ -41,6 +41,8 @@ static const struct hvtest_case *const areas[] = {
     hvtest_debug_cases,
     hvtest_cpuid_cases,
     hvtest_cpuid_calls_cases,
+    hvtest_debugregs_cases,
+    hvtest_debugregs_guest_cases,
     hvtest_smp_cases,
     hvtest_concurrency_flush_cases,
     hvtest_concurrency_cases,

@@ -12,7 +12,8 @@
  * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
- * hvtest_debug.c, hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c,
+ * hvtest_debug.c, hvtest_debugregs.c, hvtest_debugregs_guest.c,
+ * hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c,
  * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
  * APICs of HV_VM_LAPIC VMs).
@@ -59,6 +60,8 @@ extern const struct hvtest_case hvtest_interrupt_cases[];
 extern const struct hvtest_case hvtest_debug_cases[];
 extern const struct hvtest_case hvtest_cpuid_cases[];
 extern const struct hvtest_case hvtest_cpuid_calls_cases[];
+extern const struct hvtest_case hvtest_debugregs_cases[];
+extern const struct hvtest_case hvtest_debugregs_guest_cases[];
 extern const struct hvtest_case hvtest_smp_cases[];
 extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
@@ -181,6 +184,21 @@ int hvt_module_guest(struct vm_instance *vm, const char *name);
 /* A second VM running the `hello` module next to whatever the test left:
  * it must print its greeting and exit with status 0x10. */
 int hvt_hello_still_runs(const char *after);
+
+/* ---- debug registers (hvtest_debugregs.c) --------------------------- */
+
+/* mov r32, drN / mov drN, r32 with gpr in encoding order (0 EAX, 1 ECX,
+ * 2 EDX, 3 EBX...); hvt_set_dr: mov eax, value; mov drN, eax. */
+uint32_t hvt_mov_from_dr(struct hvt_code *code, unsigned dr, unsigned gpr);
+uint32_t hvt_mov_to_dr(struct hvt_code *code, unsigned dr, unsigned gpr);
+uint32_t hvt_set_dr(struct hvt_code *code, unsigned dr, uint32_t value);
+/* mov eax, drN; out HVT_PORT_ECHO, eax: returns the OUT's address, which
+ * hvt_run_expect_dr expects with `value`. */
+uint32_t hvt_report_dr(struct hvt_code *code, unsigned dr);
+int hvt_run_expect_dr(struct vm_instance *vm, uint32_t out, uint32_t value, const char *what);
+/* A GET_DEBUGREGS result holds these values and flags 0. */
+int hvt_debugregs_eq(const struct hv_debugregs *got, const uint64_t db[4], uint64_t dr6,
+                     uint64_t dr7, const char *what);
 
 /* ---- MSR lists (hvtest_msrs.c) ------------------------------------- */
 
