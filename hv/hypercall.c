@@ -5,6 +5,8 @@
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
 #include "hv/handle.h"
+#include "hv/machine_check.h"
+#include "hv/nmi.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -102,6 +104,8 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     struct hv_stats stats = { .free_frames = frame_free_count(&frames) };
     vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
+    stats.nmis = nmi_count_all();
+    stats.machine_checks = machine_check_count_all();
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }
 
@@ -120,6 +124,15 @@ static long call_wake_cpu(struct vm *cd, struct handle_slot *slot,
     if (target != this_cpu())
         apic_send_ipi(target->apic_id, VECTOR_KICK);
     return 0;
+}
+
+/* The way to reach a CPU with an NMI: tests of the NMI paths, and a
+ * watchdog in the control domain. The hypervisor counts it (GET_STATS). */
+static long call_send_nmi(struct vm *cd, struct handle_slot *slot,
+                          const struct guest_gprs *call)
+{
+    (void)cd, (void)slot;
+    return nmi_send(ARG1(call));
 }
 
 /* ---- VM handle ---- */
@@ -387,6 +400,7 @@ static const struct call_spec calls[] = {
     [HV_CALL_CONSOLE_WRITE] = { call_console_write, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE },
     [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
     [HV_CALL_WAKE_CPU] = { call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
+    [HV_CALL_SEND_NMI] = { call_send_nmi, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
     [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
     [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
     [HV_CALL_GET_DIRTY_LOG] = { call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ },

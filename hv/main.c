@@ -7,8 +7,10 @@
 #include "hv/cmdline.h"
 #include "hv/console.h"
 #include "hv/control_domain.h"
+#include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
+#include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/smp.h"
 #include "hv/time.h"
@@ -183,6 +185,8 @@ void boot_main(uint32_t magic, uint64_t info)
             (unsigned long long)frame_free_count(&frames), boot.module_count);
 
     idt_init();
+    nmi_init();
+    machine_check_init();
     legacy_pic_disable();
     apic_choose_mode();
     uint32_t bsp_apic_id = cpuid_ebx_initial_apic_id();
@@ -199,6 +203,7 @@ void boot_main(uint32_t magic, uint64_t info)
     apic_init_local();
     bsp->apic_id = apic_self_id();
     bsp->online = true;
+    machine_check_init_cpu();
     apic_timer_calibrate();
     apic_timer_setup(VECTOR_TIMER);
     bsp->slice_ticks = apic_timer_ticks(TIME_SLICE_US);

@@ -48,6 +48,10 @@ struct percpu {
     volatile bool slice_over;   /* set by the time-slice timer interrupt */
     bool wake_pending;          /* WAKE_CPU: the control domain's HLT returns */
     uint32_t slice_ticks;       /* APIC timer count of one time slice */
+    /* Events the hypervisor took on this CPU (GET_STATS sums them); written
+     * only by this CPU, from its NMI and machine-check handlers. */
+    uint64_t nmi_count;
+    uint64_t machine_check_count;
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

@@ -4,6 +4,7 @@
 #include "hv/apic.h"
 #include "hv/console.h"
 #include "hv/control_domain.h"
+#include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -131,6 +132,7 @@ unsigned smp_start_aps(const struct madt_info *madt, uint64_t trampoline_page,
 void ap_main(struct percpu *cpu)
 {
     percpu_load(cpu);
+    machine_check_init_cpu();
     apic_init_local();
     apic_timer_setup(VECTOR_TIMER);
     cpu->slice_ticks = apic_timer_ticks(TIME_SLICE_US);

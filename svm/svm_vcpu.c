@@ -64,9 +64,13 @@ int svm_vcpu_init(struct vcpu *vcpu)
     vcpu->arch = phys_to_virt(phys);
     struct vmcb *vmcb = vmcb_of(vcpu);
     struct vmcb_control *c = &vmcb->control;
+    /* NMIs and machine checks are the host's (hv/nmi.h, hv/machine_check.h);
+     * INVD would drop dirty lines that are not the guest's: it becomes
+     * WBINVD. */
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID |
                          INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_INVD;
+    c->intercept_exceptions = INTERCEPT_EXCEPTION_MC;
     c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
                          INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
                          INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT;
@@ -128,6 +132,8 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
     case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
+    case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
+    case VMEXIT_INVD: exit->kind = EXIT_INVD; exit->instruction_length = 2; break;
     case VMEXIT_CPUID: exit->kind = EXIT_CPUID; exit->instruction_length = 2; break;
     case VMEXIT_HLT: exit->kind = EXIT_HLT; exit->instruction_length = 1; break;
     case VMEXIT_VMMCALL: exit->kind = EXIT_HYPERCALL; exit->instruction_length = 3; break;

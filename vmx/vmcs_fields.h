@@ -152,6 +152,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_INTERRUPT_WINDOW   7
 #define EXIT_REASON_CPUID              10
 #define EXIT_REASON_HLT                12
+#define EXIT_REASON_INVD               13
 #define EXIT_REASON_VMCALL             18
 #define EXIT_REASON_VMCLEAR            19 /* 19-27: VMX instructions */
 #define EXIT_REASON_VMXON              27
@@ -163,6 +164,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_MSR_LOADING        34
 #define EXIT_REASON_MWAIT              36
 #define EXIT_REASON_MONITOR            39
+#define EXIT_REASON_MACHINE_CHECK      41 /* during VM entry */
 #define EXIT_REASON_EPT_VIOLATION      48
 #define EXIT_REASON_EPT_MISCONFIG      49
 #define EXIT_REASON_INVEPT             50
@@ -178,9 +180,11 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define INTR_INFO_DELIVER_ERROR        (1u << 11)
 #define INTR_TYPE_MASK                 (7u << 8)
 #define INTR_TYPE_EXTERNAL             (0u << 8)
+#define INTR_TYPE_NMI                  (2u << 8)
 #define INTR_TYPE_HARDWARE_EXCEPTION   (3u << 8)
 /* Guest interruptibility state (24.4.2): blocking by STI, by MOV SS */
 #define INTERRUPTIBILITY_STI_MOV_SS    3u
+#define INTERRUPTIBILITY_NMI           (1u << 3)
 
 /* EPT pointer (24.6.11); the entries are in mmu/nested_formats.h */
 #define EPTP_WB                        6ull

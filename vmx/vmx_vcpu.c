@@ -7,10 +7,12 @@
 #include "hv/control_domain.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/time.h"
 #include "hv/tlb_tag.h"
+#include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
@@ -91,7 +93,8 @@ static void write_controls(struct vcpu *vcpu)
     vmwrite(VMCS_PROC_CONTROLS2, c->proc2);
     vmwrite(VMCS_EXIT_CONTROLS, control ? c->exit & ~EXIT_SAVE_PREEMPTION_TIMER : c->exit);
     vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
-    vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+    /* A machine check is the host's, never the guest's (hv/machine_check.h). */
+    vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VECTOR_MACHINE_CHECK);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -161,11 +164,15 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXTERNAL_INTERRUPT: exit->kind = EXIT_INTERRUPT; break;
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
-        exit->kind = (exit->info2 & 0x700) == 0x200 ? EXIT_NMI : EXIT_EXCEPTION;
+        exit->kind = (exit->info2 & INTR_TYPE_MASK) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_MACHINE_CHECK)
+            exit->kind = EXIT_MACHINE_CHECK;
         if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG &&
             vcpu->debug.control)
             vmx_decode_debug(exit);
         break;
+    case EXIT_REASON_MACHINE_CHECK: exit->kind = EXIT_MACHINE_CHECK; break;
+    case EXIT_REASON_INVD: exit->kind = EXIT_INVD; break;
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
@@ -212,6 +219,23 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     }
 }
 
+/* An NMI exit consumed the NMI and left NMIs blocked: the NMI is the
+ * host's, handed to its handler at once (hv/nmi.h), interrupts still off.
+ * No guest ever takes an NMI (NMI exiting), so the guest's own "blocking
+ * by NMI" must stay clear whatever the exit saved: Bochs saves it set
+ * after an NMI exit, and it would then hold every later NMI back while
+ * the guest runs. */
+static void vmx_take_nmi(void)
+{
+    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
+    if ((info & (INTR_INFO_VALID | INTR_TYPE_MASK)) != (INTR_INFO_VALID | INTR_TYPE_NMI))
+        return;
+    nmi_from_vm_exit();
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & INTERRUPTIBILITY_NMI)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
+}
+
 /* Called by vmx_guest_loop.S after each exit. The two hottest exits are
  * handled before any decoding: a control domain's hypercall and CPUID. */
 static int vmx_exit(struct vcpu *vcpu)
@@ -242,6 +266,8 @@ static int vmx_exit(struct vcpu *vcpu)
     }
     if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
         return 0;
+    if (reason == EXIT_REASON_EXCEPTION_NMI)
+        vmx_take_nmi();
     /* An event whose delivery the exit interrupted must be delivered again
      * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
     uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
@@ -256,8 +282,16 @@ static int vmx_exit(struct vcpu *vcpu)
             vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
         vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
     }
-    if (reason & EXIT_REASON_ENTRY_FAILED)
+    if (reason & EXIT_REASON_ENTRY_FAILED) {
         vcpu->launched = 0;
+        /* A machine check during entry is resumed by entering again; a
+         * failed VMRESUME left the VMCS launched, a failed VMLAUNCH clear:
+         * VMCLEAR makes it clear either way, for the VMLAUNCH to come. */
+        if ((reason & 0xffff) == EXIT_REASON_MACHINE_CHECK) {
+            vmclear(vcpu->arch_phys);
+            vmptrld(vcpu->arch_phys);
+        }
+    }
     decode(vcpu, reason, &exit);
     stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
@@ -294,10 +328,7 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
 {
     bool acquired = vmcs_acquire(vcpu);
-    uint32_t length = exit->instruction_length;
-    if (exit->kind == EXIT_HYPERCALL)
-        length = 3;
-    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + length);
+    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + exit->instruction_length);
     /* Past the instruction: no STI or MOV SS blocking any more. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
     vmcs_release(vcpu, acquired);

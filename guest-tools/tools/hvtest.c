@@ -38,6 +38,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_interrupt_cases,
     hvtest_debug_cases,
     hvtest_smp_cases,
+    hvtest_nmi_cases,
     hvtest_concurrency_flush_cases,
     hvtest_concurrency_cases,
     hvtest_concurrency_close_cases,

@@ -11,7 +11,7 @@
  * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
- * hvtest_debug.c, hvtest_smp.c, hvtest_concurrency.c and
+ * hvtest_debug.c, hvtest_smp.c, hvtest_nmi.c, hvtest_concurrency.c and
  * hvtest_concurrency_close.c (calls racing from several CPUs).
  *
  * Resources: the runner takes a page-allocator mark before each test and
@@ -54,6 +54,7 @@ extern const struct hvtest_case hvtest_dirty_cases[];
 extern const struct hvtest_case hvtest_interrupt_cases[];
 extern const struct hvtest_case hvtest_debug_cases[];
 extern const struct hvtest_case hvtest_smp_cases[];
+extern const struct hvtest_case hvtest_nmi_cases[];
 extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];
