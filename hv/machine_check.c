@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/cr_write.h"
 #include "hv/format.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -10,7 +11,6 @@
 
 #define CPUID_1_EDX_MCE (1u << 7)
 #define CPUID_1_EDX_MCA (1u << 14)
-#define CR4_MCE         (1ull << 6)
 #define MAX_BANKS       64          /* banks_valid is one word */
 
 static uint32_t mc_msr(unsigned bank, unsigned which) /* 0 CTL .. 3 MISC */

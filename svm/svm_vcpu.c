@@ -9,6 +9,7 @@
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
+#include "svm/svm_insn.h"
 #include "svm/vmcb_layout.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull
@@ -71,6 +72,8 @@ int svm_vcpu_init(struct vcpu *vcpu)
                          INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
                          INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_INVD;
     c->intercept_exceptions = INTERCEPT_EXCEPTION_MC;
+    /* CR4 bits are checked against what the hypervisor offers (svm_cr_access.c). */
+    c->intercept_cr = INTERCEPT_CR4_WRITE;
     c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
                          INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
                          INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT;
@@ -117,6 +120,15 @@ static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
     exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
 }
 
+/* An instruction the hypervisor completes: its length, or EXIT_REEXECUTE
+ * when it is no longer at RIP (svm/svm_insn.h). */
+static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
+                               enum exit_kind kind, const struct insn_opcode *opcode)
+{
+    exit->instruction_length = svm_insn_length(vcpu, vcpu->arch, opcode);
+    exit->kind = exit->instruction_length ? kind : EXIT_REEXECUTE;
+}
+
 static void decode(struct vcpu *vcpu, struct exit_record *exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -133,14 +145,18 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
     case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
-    case VMEXIT_INVD: exit->kind = EXIT_INVD; exit->instruction_length = 2; break;
-    case VMEXIT_CPUID: exit->kind = EXIT_CPUID; exit->instruction_length = 2; break;
-    case VMEXIT_HLT: exit->kind = EXIT_HLT; exit->instruction_length = 1; break;
-    case VMEXIT_VMMCALL: exit->kind = EXIT_HYPERCALL; exit->instruction_length = 3; break;
+    case VMEXIT_INVD: decode_instruction(vcpu, exit, EXIT_INVD, &INSN_INVD); break;
+    case VMEXIT_CPUID: decode_instruction(vcpu, exit, EXIT_CPUID, &INSN_CPUID); break;
+    case VMEXIT_HLT: decode_instruction(vcpu, exit, EXIT_HLT, &INSN_HLT); break;
+    case VMEXIT_VMMCALL:
+        decode_instruction(vcpu, exit, EXIT_HYPERCALL, &INSN_VMMCALL);
+        break;
     case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
     case VMEXIT_MSR:
-        exit->kind = exit->info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
-        exit->instruction_length = 2;
+        if (exit->info1)
+            decode_instruction(vcpu, exit, EXIT_MSR_WRITE, &INSN_WRMSR);
+        else
+            decode_instruction(vcpu, exit, EXIT_MSR_READ, &INSN_RDMSR);
         break;
     case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
     case VMEXIT_NPF:
@@ -172,10 +188,6 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
             exit->kind = EXIT_UNKNOWN;
         break;
     }
-    /* With next-RIP save the CPU tells the length of every instruction. */
-    if (svm_features.next_rip && vmcb->control.next_rip > exit->rip &&
-        exit->kind != EXIT_IO)
-        exit->instruction_length = (uint32_t)(vmcb->control.next_rip - exit->rip);
 }
 
 /* What EXITINTINFO leaves to inject again. An external interrupt can only
@@ -196,9 +208,6 @@ static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info)
 int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_phys,
                    int (*on_exit)(struct vcpu *vcpu));
 
-/* Called by svm_guest_loop.S after each exit. The two hottest exits are
- * handled before any decoding: a control domain's hypercall (VMMCALL is 3
- * bytes, and no event can have been in delivery) and any guest's CPUID. */
 /* Every exit but the two hottest: decoded and handed to the exit handler.
  * Out of line so that the fast paths in svm_exit carry no exit record. */
 static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct vmcb *vmcb,
@@ -212,11 +221,20 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
      * nested page faults. */
     if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
         vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
+    if (code == VMEXIT_CR4_WRITE) {
+        svm_cr4_write(vcpu);
+        return 0;
+    }
     decode(vcpu, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);
     vmcb->save.rax = vcpu->gprs.rax;
     return stop;
 }
+
+/* Called by svm_guest_loop.S after each exit. The two hottest exits are
+ * handled before any decoding: a control domain's hypercall (no event can
+ * have been in delivery) and any guest's CPUID. A length of 0 means the
+ * instruction is no longer at RIP: the guest then runs what is there. */
 
 static int svm_exit(struct vcpu *vcpu)
 {
@@ -225,16 +243,22 @@ static int svm_exit(struct vcpu *vcpu)
     int stop = 0;
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
     if (code == VMEXIT_VMMCALL && vcpu->vm->is_control) {
-        vmcb->save.rip += 3;
-        vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
+        unsigned length = svm_control_vmmcall_length(vcpu, vmcb);
+        if (__builtin_expect(length != 0, 1)) {
+            vmcb->save.rip += length;
+            vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
+        }
         return 0;
     }
     if (code == VMEXIT_CPUID) {
-        vcpu->gprs.rax = vmcb->save.rax;
-        cpuid_emulate(vcpu);
-        vmcb->save.rax = vcpu->gprs.rax;
-        vmcb->save.rip += 2;
-        vmcb->control.int_state &= ~1ull;
+        unsigned length = svm_cpuid_length(vcpu, vmcb);
+        if (__builtin_expect(length != 0, 1)) {
+            vcpu->gprs.rax = vmcb->save.rax;
+            cpuid_emulate(vcpu);
+            vmcb->save.rax = vcpu->gprs.rax;
+            vmcb->save.rip += length;
+            vmcb->control.int_state &= ~1ull;
+        }
     } else {
         stop = svm_exit_decoded(vcpu, vmcb, code);
     }

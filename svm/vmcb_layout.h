@@ -101,6 +101,8 @@ _Static_assert(offsetof(struct vmcb, save.cr2) == 0x640, "VMCB CR2");
 _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT");
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
+/* intercept_cr (vector 0): reads of CRn at bit n, writes at bit 16 + n */
+#define INTERCEPT_CR4_WRITE  (1u << 20)
 /* intercept_exceptions (vector 2): one bit per exception vector */
 #define INTERCEPT_EXCEPTION_MC (1u << 18)
 /* intercept_misc1 (vector 3, APM B-1) */
@@ -136,6 +138,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define NP_ENABLE            1ull
 #define TLB_CONTROL_NONE     0
 #define TLB_CONTROL_FLUSH_ALL 1
+#define TLB_CONTROL_FLUSH_ASID 3   /* with flush-by-ASID only */
 
 /* EVENTINJ (15.20) */
 #define EVENT_VALID          (1ull << 31)
@@ -145,6 +148,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
 
 /* Exit codes (appendix C) */
+#define VMEXIT_CR4_WRITE     0x14  /* EXITINFO1 bit 63: GPR in bits 3:0 valid */
 #define VMEXIT_EXCEPTION_BASE 0x40
 #define VMEXIT_EXCEPTION_DB  0x41
 #define VMEXIT_EXCEPTION_MC  0x52

@@ -43,6 +43,7 @@ void vmcs_release(struct vcpu *vcpu, bool acquired);
 
 uint64_t vmx_cr0_forced(void);
 uint64_t vmx_cr4_forced(void);
+uint64_t vmx_cr4_mask(void);
 void vmx_reset_state(struct vcpu *vcpu);
 bool vmx_cr_access(struct vcpu *vcpu);
 

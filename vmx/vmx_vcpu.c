@@ -106,10 +106,11 @@ static void write_controls(struct vcpu *vcpu)
     vmwrite(VMCS_TSC_OFFSET, 0);
     vmwrite(VMCS_EPT_POINTER, vcpu->vm->npt.root | EPTP_WB | EPTP_WALK_LENGTH_4);
     vmwrite(VMCS_LINK_POINTER, ~0ull);
-    /* The bits the CPU forces on in CR0/CR4 (NE, VMXE) are owned by us: the
-     * guest reads its own values from the shadows. */
+    /* The bits the CPU forces on in CR0/CR4 (NE, VMXE), and the CR4 bits
+     * the guest may not set, are owned by us: the guest reads its own
+     * values from the shadows, and a write changing one exits. */
     vmwrite(VMCS_CR0_MASK, vmx_cr0_forced());
-    vmwrite(VMCS_CR4_MASK, vmx_cr4_forced());
+    vmwrite(VMCS_CR4_MASK, vmx_cr4_mask());
 }
 
 int vmx_vcpu_init(struct vcpu *vcpu)
@@ -253,14 +254,17 @@ static int vmx_exit(struct vcpu *vcpu)
         return vcpu->exit_handler(vcpu, &exit);
     }
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    /* The CPU gives the length, prefixes included (SDM 3C 28.2.5). */
     if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + 3);
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
+                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
         vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
         return 0;
     }
     if (reason == EXIT_REASON_CPUID) {
         cpuid_emulate(vcpu);
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + 2);
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
+                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
         return 0;
     }

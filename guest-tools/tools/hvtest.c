@@ -25,6 +25,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_state_cases,
     hvtest_run_cases,
     hvtest_exits_cases,
+    hvtest_guest_insn_cases,
     hvtest_handles_cases,
     hvtest_args_cases,
     hvtest_memory_cases,

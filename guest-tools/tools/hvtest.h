@@ -8,6 +8,7 @@
  * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
+ * hvtest_guest_insn.c,
  * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
@@ -41,6 +42,7 @@ extern const struct hvtest_case hvtest_calls_cases[];
 extern const struct hvtest_case hvtest_state_cases[];
 extern const struct hvtest_case hvtest_run_cases[];
 extern const struct hvtest_case hvtest_exits_cases[];
+extern const struct hvtest_case hvtest_guest_insn_cases[];
 extern const struct hvtest_case hvtest_handles_cases[];
 extern const struct hvtest_case hvtest_args_cases[];
 extern const struct hvtest_case hvtest_memory_cases[];

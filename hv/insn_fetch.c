@@ -1,0 +1,55 @@
+#include "hv/insn_fetch.h"
+
+#include "hv/guest_access.h"
+#include "hv/guest_memory.h"
+#include "hv/insn_length.h"
+#include "hv/msr.h"
+#include "hv/sregs_check.h"
+
+bool insn_site_mode64(const struct insn_site *site)
+{
+    return (site->paging.efer & EFER_LMA) && site->cs_l;
+}
+
+/* The vcpu's cached code page for guest-physical `gpa`, refilled when the
+ * page or the VM's translations changed. NULL: no memory there. */
+static const uint8_t *code_page(struct vcpu *vcpu, uint64_t gpa)
+{
+    uint64_t page = gpa & ~(uint64_t)(FRAME_SIZE - 1);
+    /* Read before the lookup: a slot change after it moves the generation
+     * on, and the next use looks again. */
+    uint64_t generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);
+    if (vcpu_cached_code(vcpu, page))
+        return vcpu->code_page;
+    vcpu->code_page = vm_guest_page(vcpu->vm, page);
+    vcpu->code_page_gpa = page;
+    vcpu->code_page_generation = generation;
+    return vcpu->code_page;
+}
+
+unsigned vcpu_insn_bytes(struct vcpu *vcpu, const struct insn_site *site,
+                         uint8_t buffer[15], const uint8_t **bytes)
+{
+    struct vm *vm = vcpu->vm;
+    bool mode64 = insn_site_mode64(site);
+    uint64_t linear = mode64 ? site->rip : (site->cs_base + site->rip) & 0xffffffffull;
+
+    if (vm->is_control && mode64) {
+        if (linear >= vm->memory_size)
+            return 0;
+        *bytes = control_pointer(vm, linear);
+        return vm->memory_size - linear < INSN_MAX_LENGTH
+                   ? (unsigned)(vm->memory_size - linear) : INSN_MAX_LENGTH;
+    }
+    if (!vm->is_control && !(site->paging.cr0 & CR0_PG)) {
+        uint64_t offset = linear & (FRAME_SIZE - 1);
+        const uint8_t *page = code_page(vcpu, linear);
+        if (page && offset <= FRAME_SIZE - INSN_MAX_LENGTH) {
+            *bytes = page + offset;
+            return INSN_MAX_LENGTH;
+        }
+        /* Across the end of a page (or none there): the slow way. */
+    }
+    *bytes = buffer;
+    return vm_fetch_linear(vm, &site->paging, linear, buffer);
+}

@@ -1,0 +1,53 @@
+/* The bytes of the instruction at a vcpu's RIP, for a backend that must
+ * decode the instruction an exit was for (hv/insn_length.h) because the CPU
+ * did not report its length or operands. Three ways, cheapest first:
+ *  - the control domain: its paging is the identity map the hypervisor
+ *    built (hv/control_domain.c) and it stays in 64-bit mode, so RIP is a
+ *    guest-physical address in its one run of memory;
+ *  - a child with paging off: the linear address is the guest-physical
+ *    one, and the host page behind it is kept in the vcpu while the VM's
+ *    translations stay the same (its tlb_generation), since a guest's loop
+ *    exits from the same page again and again;
+ *  - anything else: a walk of the guest's own page tables.
+ * Called on the vcpu's CPU, with the vcpu claimed. */
+#ifndef HV_INSN_FETCH_H
+#define HV_INSN_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "mmu/guest_walk.h"
+
+/* Where the instruction is, as the backend knows it from its VMCB/VMCS. */
+struct insn_site {
+    uint64_t rip;
+    uint64_t cs_base;
+    bool cs_l;                    /* a 64-bit code segment */
+    struct guest_paging paging;   /* CR0, CR3, CR4, EFER */
+};
+
+/* 64-bit mode: IA-32e mode with a 64-bit code segment (REX prefixes exist,
+ * CS.base is 0 and RIP is the whole linear address). */
+bool insn_site_mode64(const struct insn_site *site);
+
+/* The host address of guest-physical `gpa` if its page is the vcpu's
+ * cached code page and still valid, else NULL (then vcpu_insn_bytes finds
+ * it). Inline for the backends' hot paths; the caller keeps its reads
+ * within the page. */
+static inline const uint8_t *vcpu_cached_code(const struct vcpu *vcpu, uint64_t gpa)
+{
+    if (!vcpu->code_page || vcpu->code_page_gpa != (gpa & ~0xfffull) ||
+        vcpu->code_page_generation !=
+            __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE))
+        return NULL;
+    return vcpu->code_page + (gpa & 0xfff);
+}
+
+/* Up to 15 bytes of the instruction: returns how many could be read and
+ * points *bytes at them, in guest memory or in `buffer`. */
+unsigned vcpu_insn_bytes(struct vcpu *vcpu, const struct insn_site *site,
+                         uint8_t buffer[15], const uint8_t **bytes);
+
+#endif
