@@ -11,20 +11,24 @@ bool insn_site_mode64(const struct insn_site *site)
     return (site->paging.efer & EFER_LMA) && site->cs_l;
 }
 
-/* The vcpu's cached code page for guest-physical `gpa`, refilled when the
- * page or the VM's translations changed. NULL: no memory there. */
-static const uint8_t *code_page(struct vcpu *vcpu, uint64_t gpa)
+/* A child without paging: the bytes straight from the guest page, when
+ * 15 of them lie in it, remembered for the next exit at the same place. */
+static const uint8_t *code_without_paging(struct vcpu *vcpu, uint64_t linear)
 {
-    uint64_t page = gpa & ~(uint64_t)(FRAME_SIZE - 1);
+    const uint8_t *cached = vcpu_cached_code(vcpu, linear);
+    if (cached)
+        return cached;
     /* Read before the lookup: a slot change after it moves the generation
-     * on, and the next use looks again. */
+     * on, and the next exit looks again. */
     uint64_t generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);
-    if (vcpu_cached_code(vcpu, page))
-        return vcpu->code_page;
-    vcpu->code_page = vm_guest_page(vcpu->vm, page);
-    vcpu->code_page_gpa = page;
-    vcpu->code_page_generation = generation;
-    return vcpu->code_page;
+    uint64_t offset = linear & (FRAME_SIZE - 1);
+    const uint8_t *page = vm_guest_page(vcpu->vm, linear);
+    if (!page || offset > FRAME_SIZE - INSN_MAX_LENGTH)
+        return NULL;
+    vcpu->code_bytes = page + offset;
+    vcpu->code_tag = linear + 1;
+    vcpu->code_generation = generation;
+    return vcpu->code_bytes;
 }
 
 unsigned vcpu_insn_bytes(struct vcpu *vcpu, const struct insn_site *site,
@@ -42,10 +46,9 @@ unsigned vcpu_insn_bytes(struct vcpu *vcpu, const struct insn_site *site,
                    ? (unsigned)(vm->memory_size - linear) : INSN_MAX_LENGTH;
     }
     if (!vm->is_control && !(site->paging.cr0 & CR0_PG)) {
-        uint64_t offset = linear & (FRAME_SIZE - 1);
-        const uint8_t *page = code_page(vcpu, linear);
-        if (page && offset <= FRAME_SIZE - INSN_MAX_LENGTH) {
-            *bytes = page + offset;
+        const uint8_t *code = code_without_paging(vcpu, linear);
+        if (code) {
+            *bytes = code;
             return INSN_MAX_LENGTH;
         }
         /* Across the end of a page (or none there): the slow way. */

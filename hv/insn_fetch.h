@@ -5,9 +5,8 @@
  *    built (hv/control_domain.c) and it stays in 64-bit mode, so RIP is a
  *    guest-physical address in its one run of memory;
  *  - a child with paging off: the linear address is the guest-physical
- *    one, and the host page behind it is kept in the vcpu while the VM's
- *    translations stay the same (its tlb_generation), since a guest's loop
- *    exits from the same page again and again;
+ *    one; where the last instruction decoded this way lies is kept in the
+ *    vcpu while the VM's translations stay the same (its tlb_generation);
  *  - anything else: a walk of the guest's own page tables.
  * Called on the vcpu's CPU, with the vcpu claimed. */
 #ifndef HV_INSN_FETCH_H
@@ -32,17 +31,21 @@ struct insn_site {
  * CS.base is 0 and RIP is the whole linear address). */
 bool insn_site_mode64(const struct insn_site *site);
 
-/* The host address of guest-physical `gpa` if its page is the vcpu's
- * cached code page and still valid, else NULL (then vcpu_insn_bytes finds
- * it). Inline for the backends' hot paths; the caller keeps its reads
- * within the page. */
-static inline const uint8_t *vcpu_cached_code(const struct vcpu *vcpu, uint64_t gpa)
+/* The bytes at `linear` in a child without paging if they are those of
+ * the last instruction decoded there and the VM's translations have not
+ * changed since, else NULL (then vcpu_insn_bytes finds them). Inline for
+ * the backends' hot paths: a guest's loop exits from the same place again
+ * and again. 15 bytes may be read. */
+static inline const uint8_t *vcpu_cached_code(const struct vcpu *vcpu, uint64_t linear)
 {
-    if (!vcpu->code_page || vcpu->code_page_gpa != (gpa & ~0xfffull) ||
-        vcpu->code_page_generation !=
-            __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE))
+    if (vcpu->code_tag != linear + 1 ||
+        vcpu->code_generation != __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE))
         return NULL;
-    return vcpu->code_page + (gpa & 0xfff);
+    /* A tag is only ever set together with its bytes (never NULL). */
+    const uint8_t *bytes = vcpu->code_bytes;
+    if (!bytes)
+        __builtin_unreachable();
+    return bytes;
 }
 
 /* Up to 15 bytes of the instruction: returns how many could be read and

@@ -176,12 +176,14 @@ struct vcpu {
     uint8_t irq_vector;
     uint8_t irq_window;          /* window exiting is on in the VMCB/VMCS */
     struct vcpu_debug debug;
-    /* The host page behind the guest-physical page of the last instruction
-     * decoded without paging (hv/insn_fetch.c), valid while the VM's
-     * tlb_generation is code_page_generation. */
-    const uint8_t *code_page;
-    uint64_t code_page_gpa;
-    uint64_t code_page_generation;
+    /* The last instruction decoded in a child without paging
+     * (hv/insn_fetch.c): its linear -- there guest-physical -- address plus
+     * one (0: none yet), and its bytes in the hypervisor's view, 15 of them
+     * within one page; valid while the VM's tlb_generation is
+     * code_generation. */
+    uint64_t code_tag;
+    const uint8_t *code_bytes;
+    uint64_t code_generation;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");

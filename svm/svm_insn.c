@@ -15,7 +15,7 @@ void svm_insn_site(const struct vmcb *vmcb, struct insn_site *site)
     };
 }
 
-unsigned svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode)
+uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode)
 {
     struct insn_site site;
     uint8_t buffer[INSN_MAX_LENGTH];

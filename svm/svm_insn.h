@@ -3,7 +3,7 @@
  * before family 10h) it is decoded from the guest's bytes, prefixes
  * counted (hv/insn_length.h, hv/insn_fetch.h). The control domain's
  * hypercall and any guest's CPUID are the hottest exits, so their common
- * case -- no prefix, bytes at hand -- is checked inline.
+ * case -- no prefix, bytes at hand -- is checked inline first.
  * Every function returns 0 when the bytes at RIP are no longer that
  * instruction (another vcpu rewrote or remapped them): the exit is then
  * not emulated, and the guest runs whatever is there now. */
@@ -18,59 +18,46 @@
 #include "svm/vmcb_layout.h"
 
 /* Decodes the length from the guest's bytes (svm_insn.c). */
-unsigned svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode);
+uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode);
 
 /* Where the instruction at the guest's RIP is, from the VMCB. */
 void svm_insn_site(const struct vmcb *vmcb, struct insn_site *site);
 
-static inline unsigned svm_insn_length(struct vcpu *vcpu, const struct vmcb *vmcb,
+static inline uint64_t svm_insn_length(struct vcpu *vcpu, const struct vmcb *vmcb,
                                        const struct insn_opcode *opcode)
 {
     if (svm_features.next_rip)
-        return (unsigned)(vmcb->control.next_rip - vmcb->save.rip);
+        return vmcb->control.next_rip - vmcb->save.rip;
     return svm_insn_length_decoded(vcpu, opcode);
 }
 
-/* Two bytes may be read unaligned in one load. */
+/* Unaligned loads of two and four bytes. */
 typedef uint16_t unaligned_u16 __attribute__((aligned(1), may_alias));
+typedef uint32_t unaligned_u32 __attribute__((aligned(1), may_alias));
 
-/* A control domain's VMMCALL, 0f 01 d9, read where its identity map puts
- * RIP (hv/insn_fetch.h). */
-static inline unsigned svm_control_vmmcall_length(struct vcpu *vcpu,
-                                                  const struct vmcb *vmcb)
+/* The hottest two, their common case inline: bytes at RIP that are
+ * exactly the instruction give its length with or without next-RIP save.
+ * A control domain's VMMCALL, 0f 01 d9, is read where its identity map
+ * puts RIP (hv/insn_fetch.h). */
+static inline bool svm_is_control_vmmcall(const struct vm *cd, uint64_t rip)
 {
-    if (svm_features.next_rip)
-        return (unsigned)(vmcb->control.next_rip - vmcb->save.rip);
-    const struct vm *cd = vcpu->vm;
-    uint64_t rip = vmcb->save.rip;
-    if (rip < cd->memory_size - 3) {
-        const uint8_t *p = control_pointer(cd, rip);
-        if (*(const unaligned_u16 *)p == 0x010f && p[2] == 0xd9)
-            return 3;
-    }
-    return svm_insn_length_decoded(vcpu, &INSN_VMMCALL);
+    return rip + 4 <= cd->memory_size &&
+           (*(const unaligned_u32 *)control_pointer(cd, rip) & 0xffffff) == 0xd9010f;
 }
 
-/* CPUID, 0f a2, in the control domain or in a child without paging whose
- * code page is cached. */
-static inline unsigned svm_cpuid_length(struct vcpu *vcpu, const struct vmcb *vmcb)
+/* CPUID, 0f a2, in a guest without paging at the place of its last
+ * decoded instruction (a child's CPUID loop; the control domain always
+ * pages, and misses here if it ever stops), or in the control domain. */
+static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb *vmcb)
 {
-    if (svm_features.next_rip)
-        return (unsigned)(vmcb->control.next_rip - vmcb->save.rip);
     const struct vm *vm = vcpu->vm;
-    const uint8_t *p = NULL;
     uint64_t rip = vmcb->save.rip;
-    if (vm->is_control) {
-        if (rip < vm->memory_size - 2)
-            p = control_pointer(vm, rip);
-    } else if (!(vmcb->save.cr0 & CR0_PG)) {
-        uint64_t linear = (vmcb->save.cs.base + rip) & 0xffffffffull;
-        if ((linear & 0xfff) < 0xfff)
-            p = vcpu_cached_code(vcpu, linear);
+    if (!(vmcb->save.cr0 & CR0_PG)) {
+        const uint8_t *p = vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
+        return p && *(const unaligned_u16 *)p == 0xa20f;
     }
-    if (p && *(const unaligned_u16 *)p == 0xa20f)
-        return 2;
-    return svm_insn_length_decoded(vcpu, &INSN_CPUID);
+    return vm->is_control && rip + 2 <= vm->memory_size &&
+           *(const unaligned_u16 *)control_pointer(vm, rip) == 0xa20f;
 }
 
 #endif

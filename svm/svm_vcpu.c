@@ -120,6 +120,17 @@ static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
     exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
 }
 
+/* The fast paths' other case (a prefix, bytes not at hand): moves RIP
+ * past the instruction, or returns false when it is no longer at RIP. */
+static __attribute__((noinline)) bool svm_skip_decoded(struct vcpu *vcpu,
+                                                       const struct insn_opcode *opcode)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t length = svm_insn_length(vcpu, vmcb, opcode);
+    vmcb->save.rip += length;
+    return length != 0;
+}
+
 /* An instruction the hypervisor completes: its length, or EXIT_REEXECUTE
  * when it is no longer at RIP (svm/svm_insn.h). */
 static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
@@ -243,25 +254,28 @@ static int svm_exit(struct vcpu *vcpu)
     int stop = 0;
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
     if (code == VMEXIT_VMMCALL && vcpu->vm->is_control) {
-        unsigned length = svm_control_vmmcall_length(vcpu, vmcb);
-        if (__builtin_expect(length != 0, 1)) {
-            vmcb->save.rip += length;
-            vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
-        }
+        uint64_t rip = vmcb->save.rip;
+        if (__builtin_expect(svm_is_control_vmmcall(vcpu->vm, rip), 1))
+            vmcb->save.rip = rip + 3;
+        else if (!svm_skip_decoded(vcpu, &INSN_VMMCALL))
+            return 0;
+        vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
         return 0;
     }
     if (code == VMEXIT_CPUID) {
-        unsigned length = svm_cpuid_length(vcpu, vmcb);
-        if (__builtin_expect(length != 0, 1)) {
-            vcpu->gprs.rax = vmcb->save.rax;
-            cpuid_emulate(vcpu);
-            vmcb->save.rax = vcpu->gprs.rax;
-            vmcb->save.rip += length;
-            vmcb->control.int_state &= ~1ull;
-        }
+        uint64_t rip = vmcb->save.rip;
+        if (__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
+            vmcb->save.rip = rip + 2;
+        else if (!svm_skip_decoded(vcpu, &INSN_CPUID))
+            goto done;
+        vmcb->control.int_state &= ~1ull;
+        vcpu->gprs.rax = vmcb->save.rax;
+        cpuid_emulate(vcpu);
+        vmcb->save.rax = vcpu->gprs.rax;
     } else {
         stop = svm_exit_decoded(vcpu, vmcb, code);
     }
+done:
     if (!stop && !vcpu->vm->is_control)
         choose_asid(vcpu, &vmcb->control); /* the VM's translations may have changed */
     return stop;

@@ -239,37 +239,11 @@ static void vmx_take_nmi(void)
 
 /* Called by vmx_guest_loop.S after each exit. The two hottest exits are
  * handled before any decoding: a control domain's hypercall and CPUID. */
-static int vmx_exit(struct vcpu *vcpu)
+/* Every exit but the hottest: decoded and handed to the exit handler. Out
+ * of line so that the fast paths in vmx_exit carry no exit record. */
+static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_t reason)
 {
     struct exit_record exit;
-    int stop;
-    if (vcpu->entry_failed) {
-        vcpu->entry_failed = 0;
-        vcpu->launched = 0;
-        exit = (struct exit_record){
-            .kind = EXIT_FAIL_ENTRY,
-            .hardware_reason = vmread(VMCS_INSTRUCTION_ERROR),
-            .rip = vmread(VMCS_GUEST_RIP),
-        };
-        return vcpu->exit_handler(vcpu, &exit);
-    }
-    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-    /* The CPU gives the length, prefixes included (SDM 3C 28.2.5). */
-    if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
-                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
-        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
-        return 0;
-    }
-    if (reason == EXIT_REASON_CPUID) {
-        cpuid_emulate(vcpu);
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
-                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
-        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
-        return 0;
-    }
-    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
-        return 0;
     if (reason == EXIT_REASON_EXCEPTION_NMI)
         vmx_take_nmi();
     /* An event whose delivery the exit interrupted must be delivered again
@@ -297,10 +271,42 @@ static int vmx_exit(struct vcpu *vcpu)
         }
     }
     decode(vcpu, reason, &exit);
-    stop = vcpu->exit_handler(vcpu, &exit);
+    int stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
         choose_vpid(vcpu); /* the VM's translations may have changed */
     return stop;
+}
+
+static int vmx_exit(struct vcpu *vcpu)
+{
+    if (vcpu->entry_failed) {
+        vcpu->entry_failed = 0;
+        vcpu->launched = 0;
+        struct exit_record exit = {
+            .kind = EXIT_FAIL_ENTRY,
+            .hardware_reason = vmread(VMCS_INSTRUCTION_ERROR),
+            .rip = vmread(VMCS_GUEST_RIP),
+        };
+        return vcpu->exit_handler(vcpu, &exit);
+    }
+    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    /* The CPU gives the length, prefixes included (SDM 3C 28.2.5). */
+    if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
+                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
+        return 0;
+    }
+    if (reason == EXIT_REASON_CPUID) {
+        cpuid_emulate(vcpu);
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
+                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+        return 0;
+    }
+    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
+        return 0;
+    return vmx_exit_decoded(vcpu, reason);
 }
 
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)

@@ -8,8 +8,8 @@
  * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
- * hvtest_guest_insn.c,
- * hvtest_handles.c, hvtest_args.c, hvtest_memory.c, hvtest_lifecycle.c,
+ * hvtest_guest_insn.c, hvtest_handles.c, hvtest_args.c, hvtest_memory.c,
+ * hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_smp.c, hvtest_nmi.c, hvtest_concurrency.c and

@@ -29,5 +29,6 @@ const struct tool *tool_find(const char *name);
 int demo_main(const struct hv_boot_info *info, int argc, char **argv);
 int bench_main(const struct hv_boot_info *info, int argc, char **argv);
 int hvtest_main(const struct hv_boot_info *info, int argc, char **argv);
+int mcwait_main(const struct hv_boot_info *info, int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ const struct tool ctl_tools[] = {
     { "demo", "run every guest module and report how each ended", demo_main },
     { "hvtest", "hypercall ABI conformance tests", hvtest_main },
     { "bench", "exit and hypercall latency benchmarks", bench_main },
+    { "mcwait", "count machine checks injected from outside (system test)", mcwait_main },
     { NULL, NULL, NULL },
 };
 
