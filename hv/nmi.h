@@ -9,7 +9,7 @@
  *    pending while GIF is clear, and the host takes it through gate 2 at
  *    the STGI after the exit (APM vol. 2, 15.17);
  *  - a guest on VMX: "NMI exiting" turns the NMI into a VM exit that
- *    consumes it and leaves NMIs blocked (SDM 3C 28.1: "An NMI causes
+ *    consumes it and leaves NMIs blocked (SDM 3C 27.1: "An NMI causes
  *    subsequent NMIs to be blocked, but only after the VM exit completes");
  *    the backend calls nmi_from_vm_exit(), which runs the same handler.
  *

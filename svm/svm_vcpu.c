@@ -246,7 +246,6 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
  * handled before any decoding: a control domain's hypercall (no event can
  * have been in delivery) and any guest's CPUID. A length of 0 means the
  * instruction is no longer at RIP: the guest then runs what is there. */
-
 static int svm_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);

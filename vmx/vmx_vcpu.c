@@ -237,8 +237,6 @@ static void vmx_take_nmi(void)
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
 }
 
-/* Called by vmx_guest_loop.S after each exit. The two hottest exits are
- * handled before any decoding: a control domain's hypercall and CPUID. */
 /* Every exit but the hottest: decoded and handed to the exit handler. Out
  * of line so that the fast paths in vmx_exit carry no exit record. */
 static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_t reason)
@@ -277,6 +275,9 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     return stop;
 }
 
+/* Called by vmx_guest_loop.S after each exit. The hottest exits are
+ * handled before any decoding: a control domain's hypercall, CPUID, and
+ * the control-register accesses that exit. */
 static int vmx_exit(struct vcpu *vcpu)
 {
     if (vcpu->entry_failed) {
@@ -290,7 +291,7 @@ static int vmx_exit(struct vcpu *vcpu)
         return vcpu->exit_handler(vcpu, &exit);
     }
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-    /* The CPU gives the length, prefixes included (SDM 3C 28.2.5). */
+    /* The CPU gives the length, prefixes included (SDM 3C 27.2.5). */
     if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
         vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
                                     vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
