@@ -144,6 +144,7 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
+	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)

@@ -425,6 +425,13 @@ enum hv_exit_reason {
     HV_EXIT_DEADLINE = 32,        /* the run page's deadline passed */
 };
 
+/* HV_EXIT_INTERNAL_ERROR suberrors. */
+/* A machine check the CPU cannot resume from (MCG_STATUS.RIPV clear) hit
+ * while the guest ran. data[0] MCG_STATUS, data[1] the banks that held an
+ * error (bit i: bank i), data[2] MCi_STATUS and data[3] MCi_ADDR of the
+ * lowest of them (0 when none). */
+#define HV_INTERNAL_ERROR_MACHINE_CHECK 1u
+
 #define HV_IO_IN  0
 #define HV_IO_OUT 1
 
@@ -514,7 +521,8 @@ struct hv_run {
         } debug;
         /* HV_EXIT_SHUTDOWN: triple fault or shutdown; the vcpu cannot
          * resume until its state is set again. */
-        /* HV_EXIT_INTERNAL_ERROR */
+        /* HV_EXIT_INTERNAL_ERROR: the hypervisor could not go on with
+         * the guest; suberror says why (HV_INTERNAL_ERROR_*). */
         struct {
             uint32_t suberror;
             uint32_t padding;

@@ -5,7 +5,9 @@
 #include "hv/elf.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
+#include "hv/format.h"
 #include "hv/hypercall.h"
+#include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/msr_emulate.h"
 #include "hv/percpu.h"
@@ -189,6 +191,21 @@ static __attribute__((noreturn)) void control_vcpu_failed(struct vcpu *vcpu,
     halt_forever();
 }
 
+/* A machine check while the control domain ran (hv/machine_check.h): it
+ * goes on if the CPU can resume it, else its vcpu on this CPU stops. */
+static void control_machine_check(struct vcpu *vcpu, const struct exit_record *exit)
+{
+    char where[64];
+    format(where, sizeof(where), "in the control domain, vcpu %u (rip 0x%llx)",
+           vcpu->slot, (unsigned long long)exit->rip);
+    if (!machine_check_handle(where, NULL)) {
+        console_emergency("mce: not recoverable (RIPV clear): the control domain's "
+                          "vcpu %u stops", vcpu->slot);
+        control_vcpu_failed(vcpu, "unrecoverable machine check", exit);
+    }
+    console_emergency("mce: recoverable (RIPV set): the control domain goes on");
+}
+
 /* The control domain's own port I/O reaches the hardware except for the
  * hypervisor's console UART: writes there are dropped, reads see no data. */
 static void control_port_io(struct vcpu *vcpu, const struct exit_record *exit)
@@ -238,6 +255,15 @@ static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit
         return 0;
     case EXIT_UNDEFINED:
         virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
+        return 0;
+    case EXIT_INVD:
+        wbinvd();
+        virt->skip_instruction(vcpu, exit);
+        return 0;
+    case EXIT_REEXECUTE:
+        return 0;
+    case EXIT_MACHINE_CHECK:
+        control_machine_check(vcpu, exit);
         return 0;
     case EXIT_SHUTDOWN:
         control_vcpu_failed(vcpu, "triple fault", exit);

@@ -28,6 +28,12 @@ enum exit_kind {
     EXIT_UNDEFINED,       /* an instruction the guest may not use (nested
                              virtualization, MONITOR/MWAIT): gets #UD */
     EXIT_XSETBV,          /* ECX the register, EDX:EAX the value */
+    EXIT_MACHINE_CHECK,   /* #MC while the guest ran: the host's error */
+    EXIT_INVD,            /* INVD: done as WBINVD (dirty lines are not the
+                             guest's alone to drop) */
+    EXIT_REEXECUTE,       /* the exiting instruction is no longer at RIP
+                             (code or mapping changed since): resume
+                             without emulating it */
     EXIT_UNKNOWN,
 };
 

@@ -60,6 +60,24 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
     return err;
 }
 
+unsigned vm_fetch_linear(struct vm *vm, const struct guest_paging *paging,
+                         uint64_t linear, uint8_t bytes[15])
+{
+    unsigned fetched = 0;
+    /* Page by page through the walk: the instruction may cross a page. */
+    while (fetched < 15) {
+        struct guest_translation t;
+        if (guest_walk(paging, linear + fetched, read_for_walk, vm, &t))
+            break;
+        uint64_t in_page = FRAME_SIZE - (t.guest_phys & (FRAME_SIZE - 1));
+        uint64_t want = 15 - fetched < in_page ? 15 - fetched : in_page;
+        if (!vm_read_guest(vm, t.guest_phys, bytes + fetched, want))
+            break;
+        fetched += (unsigned)want;
+    }
+    return fetched;
+}
+
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear)
 {
@@ -70,22 +88,18 @@ unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
     virt->get_regs(vcpu, &regs);
     paging_of(&sregs, &paging);
     bool long_mode = sregs.efer & (1ull << 10);
-    uint64_t address = (long_mode && sregs.cs.l) ? regs.rip
-                                                 : (sregs.cs.base + regs.rip) & 0xffffffffull;
-    *linear = address;
-    unsigned fetched = 0;
+    *linear = (long_mode && sregs.cs.l) ? regs.rip
+                                        : (sregs.cs.base + regs.rip) & 0xffffffffull;
     nested_walk_begin(vcpu);
-    /* Byte by byte through the walk: the instruction may cross a page. */
-    while (fetched < 15) {
-        struct guest_translation t;
-        if (guest_walk(&paging, address + fetched, read_for_walk, vcpu->vm, &t))
-            break;
-        uint64_t in_page = FRAME_SIZE - (t.guest_phys & (FRAME_SIZE - 1));
-        uint64_t want = 15 - fetched < in_page ? 15 - fetched : in_page;
-        if (!vm_read_guest(vcpu->vm, t.guest_phys, bytes + fetched, want))
-            break;
-        fetched += (unsigned)want;
-    }
+    unsigned fetched = vm_fetch_linear(vcpu->vm, &paging, *linear, bytes);
     nested_walk_end(vcpu);
     return fetched;
+}
+
+const uint8_t *vm_guest_page(struct vm *vm, uint64_t gpa)
+{
+    uint64_t hpa;
+    if (!guest_to_host(vm, gpa & ~(uint64_t)(FRAME_SIZE - 1), &hpa))
+        return NULL;
+    return phys_to_virt(hpa);
 }

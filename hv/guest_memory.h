@@ -30,4 +30,15 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear);
 
+struct guest_paging;
+/* The same from a linear address and a paging mode the caller has: up to
+ * 15 bytes, stopping at the first without memory behind it. */
+unsigned vm_fetch_linear(struct vm *vm, const struct guest_paging *paging,
+                         uint64_t linear, uint8_t bytes[15]);
+
+/* The hypervisor's view of the guest page holding `gpa`, or NULL when the
+ * page has no memory. Valid while the VM's tlb_generation stays the same
+ * (any slot change moves it on). */
+const uint8_t *vm_guest_page(struct vm *vm, uint64_t gpa);
+
 #endif

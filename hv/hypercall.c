@@ -11,6 +11,8 @@
 #include "hv/hypercall_calls.h"
 #include "hv/nested_tables.h"
 #include "hv/time.h"
+#include "hv/machine_check.h"
+#include "hv/nmi.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -118,6 +120,8 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
         if (percpu_of[i])
             stats.idle_tsc += __atomic_load_n(&percpu_of[i]->idle_tsc, __ATOMIC_RELAXED);
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
+    stats.nmis = nmi_count_all();
+    stats.machine_checks = machine_check_count_all();
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }
 
@@ -143,6 +147,15 @@ static long call_get_supported_cpuid(struct vm *cd, struct handle_slot *slot,
 {
     (void)slot;
     return cpuid_get_supported(cd, ARG1(call));
+}
+
+/* The way to reach a CPU with an NMI: tests of the NMI paths, and a
+ * watchdog in the control domain. The hypervisor counts it (GET_STATS). */
+static long call_send_nmi(struct vm *cd, struct handle_slot *slot,
+                          const struct guest_gprs *call)
+{
+    (void)cd, (void)slot;
+    return nmi_send(ARG1(call));
 }
 
 /* ---- VM handle ---- */
@@ -468,6 +481,7 @@ static const struct call_spec calls[] = {
     [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
     [HV_CALL_WAKE_CPU] = { call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
     [HV_CALL_GET_SUPPORTED_CPUID] = { call_get_supported_cpuid, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
+    [HV_CALL_SEND_NMI] = { call_send_nmi, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
     [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
     [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
     [HV_CALL_GET_DIRTY_LOG] = { call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ },

@@ -9,8 +9,10 @@
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
 #include "hv/fpu.h"
+#include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
+#include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/smp.h"
 #include "hv/time.h"
@@ -188,6 +190,8 @@ void boot_main(uint32_t magic, uint64_t info)
             (unsigned long long)frame_free_count(&frames), boot.module_count);
 
     idt_init();
+    nmi_init();
+    machine_check_init();
     legacy_pic_disable();
     apic_choose_mode();
     uint32_t bsp_apic_id = cpuid_ebx_initial_apic_id();
@@ -204,6 +208,7 @@ void boot_main(uint32_t magic, uint64_t info)
     apic_init_local();
     bsp->apic_id = apic_self_id();
     bsp->online = true;
+    machine_check_init_cpu();
     apic_timer_calibrate();
     apic_timer_setup(VECTOR_TIMER);
     bsp->slice_ticks = apic_timer_ticks(TIME_SLICE_US);

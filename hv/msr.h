@@ -15,6 +15,24 @@
 #define MSR_IA32_SYSENTER_CS        0x00000174
 #define MSR_IA32_SYSENTER_ESP       0x00000175
 #define MSR_IA32_SYSENTER_EIP       0x00000176
+/* Machine-check architecture (SDM 3B 15.3; APM vol. 2, 9.3). Bank i has
+ * four MSRs from MC0_CTL + 4 * i: CTL, STATUS, ADDR, MISC. */
+#define MSR_IA32_MCG_CAP            0x00000179
+#define   MCG_CAP_COUNT             0xffull        /* banks */
+#define   MCG_CAP_CTL_P             (1ull << 8)    /* MCG_CTL exists */
+#define MSR_IA32_MCG_STATUS         0x0000017a
+#define   MCG_STATUS_RIPV           (1ull << 0)    /* can resume at the pushed RIP */
+#define   MCG_STATUS_EIPV           (1ull << 1)    /* the pushed RIP caused it */
+#define   MCG_STATUS_MCIP           (1ull << 2)    /* in progress: a second one shuts down */
+#define MSR_IA32_MCG_CTL            0x0000017b
+#define MSR_IA32_MC0_CTL            0x00000400
+#define   MCI_STATUS_VAL            (1ull << 63)
+#define   MCI_STATUS_OVER           (1ull << 62)
+#define   MCI_STATUS_UC             (1ull << 61)
+#define   MCI_STATUS_EN             (1ull << 60)
+#define   MCI_STATUS_MISCV          (1ull << 59)
+#define   MCI_STATUS_ADDRV          (1ull << 58)
+#define   MCI_STATUS_PCC            (1ull << 57)
 #define MSR_IA32_PAT                0x00000277
 #define MSR_IA32_VMX_BASIC          0x00000480
 #define MSR_IA32_VMX_CR0_FIXED0     0x00000486

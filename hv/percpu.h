@@ -53,6 +53,10 @@ struct percpu {
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
     uint64_t slice_end;         /* TSC at which the running child's slice ends */
     uint64_t idle_tsc;          /* TSC ticks spent asleep for halted vcpus */
+    /* Events the hypervisor took on this CPU (GET_STATS sums them); written
+     * only by this CPU, from its NMI and machine-check handlers. */
+    uint64_t nmi_count;
+    uint64_t machine_check_count;
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

@@ -5,6 +5,7 @@
 #include "hv/console.h"
 #include "hv/control_domain.h"
 #include "hv/fpu.h"
+#include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -133,6 +134,7 @@ void ap_main(struct percpu *cpu)
 {
     percpu_load(cpu);
     fpu_enable_cpu();
+    machine_check_init_cpu();
     apic_init_local();
     apic_timer_setup(VECTOR_TIMER);
     cpu->slice_ticks = apic_timer_ticks(TIME_SLICE_US);

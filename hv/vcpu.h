@@ -227,6 +227,14 @@ struct vcpu {
     uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
     struct vlapic lapic;
     struct vcpu_debugregs dr;
+    /* The last instruction decoded in a child without paging
+     * (hv/insn_fetch.c): its linear -- there guest-physical -- address plus
+     * one (0: none yet), and its bytes in the hypervisor's view, 15 of them
+     * within one page; valid while the VM's tlb_generation is
+     * code_generation. */
+    uint64_t code_tag;
+    const uint8_t *code_bytes;
+    uint64_t code_generation;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
@@ -263,6 +271,17 @@ static inline void vcpu_regs_to_gprs(const struct hv_regs *r, struct guest_gprs 
         .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
         .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
     };
+}
+
+/* The saved general register numbered `n` as instructions encode it (SDM
+ * 2A table 2-2: RAX RCX RDX RBX RSP RBP RSI RDI R8-R15), or NULL for RSP,
+ * which the backend keeps in the VMCB/VMCS. */
+static inline uint64_t *vcpu_gpr(struct vcpu *vcpu, unsigned n)
+{
+    static const uint8_t index_of[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5,
+                                          7, 8, 9, 10, 11, 12, 13, 14 };
+    n &= 15;
+    return n == 4 ? NULL : &(&vcpu->gprs.rax)[index_of[n]];
 }
 
 /* RFLAGS a set may give: bit 1 always set; VM (17) and the reserved bits

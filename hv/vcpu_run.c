@@ -5,8 +5,10 @@
 #include "hv/apic.h"
 #include "hv/console.h"
 #include "hv/debugregs.h"
+#include "hv/format.h"
 #include "hv/fpu.h"
 #include "hv/guest_memory.h"
+#include "hv/machine_check.h"
 #include "hv/time.h"
 #include "hv/vcpu_lapic.h"
 #include "hv/msr_emulate.h"
@@ -80,6 +82,30 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
         (uint8_t)vcpu_fetch_instruction(vcpu, run->mmio.insn_bytes, &rip_linear);
 }
 
+/* A machine check while the child ran is the host's (hv/machine_check.h):
+ * reported, and the guest resumes unless the CPU says it cannot (RIPV
+ * clear); then RUN ends with HV_EXIT_INTERNAL_ERROR for the VMM. */
+static int child_machine_check(struct vcpu *vcpu, struct hv_run *run,
+                               const struct exit_record *exit)
+{
+    struct machine_check_info info;
+    char where[64];
+    format(where, sizeof(where), "in child VM %u, vcpu %u (guest rip 0x%llx)",
+           vcpu->vm->id, vcpu->slot, (unsigned long long)exit->rip);
+    if (machine_check_handle(where, &info)) {
+        console_emergency("mce: recoverable (RIPV set): the guest goes on");
+        return -1;
+    }
+    console_emergency("mce: not recoverable (RIPV clear): RUN ends with "
+                      "HV_EXIT_INTERNAL_ERROR");
+    run->internal.suberror = HV_INTERNAL_ERROR_MACHINE_CHECK;
+    run->internal.data[0] = info.mcg_status;
+    run->internal.data[1] = info.banks_valid;
+    run->internal.data[2] = info.first_status;
+    run->internal.data[3] = info.first_addr;
+    return HV_EXIT_INTERNAL_ERROR;
+}
+
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
  * to the VMM, or -1 to resume the guest. */
 static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
@@ -102,6 +128,14 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     case EXIT_UNDEFINED:
         virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
         return -1;
+    case EXIT_INVD:
+        wbinvd();
+        virt->skip_instruction(vcpu, exit);
+        return -1;
+    case EXIT_REEXECUTE:
+        return -1;
+    case EXIT_MACHINE_CHECK:
+        return child_machine_check(vcpu, run, exit);
     case EXIT_IO:
         fill_io(vcpu, run, exit);
         return HV_EXIT_IO;

@@ -102,6 +102,10 @@ static inline __attribute__((noreturn)) void halt_forever(void)
         __asm__ volatile("cli; hlt" ::: "memory");
 }
 
+/* Writes back and invalidates every cache line: what a guest's INVD gets,
+ * since INVD would drop dirty lines that are not the guest's. */
+static inline void wbinvd(void) { __asm__ volatile("wbinvd" ::: "memory"); }
+
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
 
 #endif

@@ -2,6 +2,7 @@
  * checks SET_SREGS makes before the CPU sees a state, and the control
  * domain's boot state. */
 #include "abi/hv_errno.h"
+#include "hv/cr_write.h"
 #include "hv/fpu.h"
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
@@ -135,7 +136,9 @@ void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
     s->idtr = (struct vmcb_segment){ 0, 0, 0, 0 };
     s->cr0 = 0x80010033;           /* PG WP NE ET MP PE */
     s->cr3 = cr3;
-    s->cr4 = CR4_PAE | fpu_control_cr4();
+    /* MCE: a machine check while it runs is an #MC the hypervisor
+     * intercepts (hv/machine_check.h), never a shutdown. */
+    s->cr4 = CR4_PAE | fpu_control_cr4() | (cpu_limits()->cr4_allowed & CR4_MCE);
     s->efer = EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME;
     s->rip = entry;
     s->rsp = 0;

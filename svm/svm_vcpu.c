@@ -10,6 +10,7 @@
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
+#include "svm/svm_insn.h"
 #include "svm/vmcb_layout.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull
@@ -65,9 +66,15 @@ int svm_vcpu_init(struct vcpu *vcpu)
     vcpu->arch = phys_to_virt(phys);
     struct vmcb *vmcb = vmcb_of(vcpu);
     struct vmcb_control *c = &vmcb->control;
+    /* NMIs and machine checks are the host's (hv/nmi.h, hv/machine_check.h);
+     * INVD would drop dirty lines that are not the guest's: it becomes
+     * WBINVD. */
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID |
                          INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_INVD;
+    c->intercept_exceptions = INTERCEPT_EXCEPTION_MC;
+    /* CR4 bits are checked against what the hypervisor offers (svm_cr_access.c). */
+    c->intercept_cr = INTERCEPT_CR4_WRITE;
     c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
                          INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
                          INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT |
@@ -128,6 +135,26 @@ static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
     exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
 }
 
+/* The fast paths' other case (a prefix, bytes not at hand): moves RIP
+ * past the instruction, or returns false when it is no longer at RIP. */
+static __attribute__((noinline)) bool svm_skip_decoded(struct vcpu *vcpu,
+                                                       const struct insn_opcode *opcode)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t length = svm_insn_length(vcpu, vmcb, opcode);
+    vmcb->save.rip += length;
+    return length != 0;
+}
+
+/* An instruction the hypervisor completes: its length, or EXIT_REEXECUTE
+ * when it is no longer at RIP (svm/svm_insn.h). */
+static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
+                               enum exit_kind kind, const struct insn_opcode *opcode)
+{
+    exit->instruction_length = svm_insn_length(vcpu, vcpu->arch, opcode);
+    exit->kind = exit->instruction_length ? kind : EXIT_REEXECUTE;
+}
+
 static void decode(struct vcpu *vcpu, struct exit_record *exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -143,14 +170,20 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
     case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
-    case VMEXIT_CPUID: exit->kind = EXIT_CPUID; exit->instruction_length = 2; break;
-    case VMEXIT_HLT: exit->kind = EXIT_HLT; exit->instruction_length = 1; break;
-    case VMEXIT_XSETBV: exit->kind = EXIT_XSETBV; exit->instruction_length = 3; break;
-    case VMEXIT_VMMCALL: exit->kind = EXIT_HYPERCALL; exit->instruction_length = 3; break;
+    case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
+    case VMEXIT_INVD: decode_instruction(vcpu, exit, EXIT_INVD, &INSN_INVD); break;
+    case VMEXIT_CPUID: decode_instruction(vcpu, exit, EXIT_CPUID, &INSN_CPUID); break;
+    case VMEXIT_HLT: decode_instruction(vcpu, exit, EXIT_HLT, &INSN_HLT); break;
+    case VMEXIT_XSETBV: decode_instruction(vcpu, exit, EXIT_XSETBV, &INSN_XSETBV); break;
+    case VMEXIT_VMMCALL:
+        decode_instruction(vcpu, exit, EXIT_HYPERCALL, &INSN_VMMCALL);
+        break;
     case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
     case VMEXIT_MSR:
-        exit->kind = exit->info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
-        exit->instruction_length = 2;
+        if (exit->info1)
+            decode_instruction(vcpu, exit, EXIT_MSR_WRITE, &INSN_WRMSR);
+        else
+            decode_instruction(vcpu, exit, EXIT_MSR_READ, &INSN_RDMSR);
         break;
     case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
     case VMEXIT_DR_READ_BASE ... VMEXIT_DR_READ_BASE + 7:
@@ -190,10 +223,6 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
             exit->kind = EXIT_UNKNOWN;
         break;
     }
-    /* With next-RIP save the CPU tells the length of every instruction. */
-    if (svm_features.next_rip && vmcb->control.next_rip > exit->rip &&
-        exit->kind != EXIT_IO)
-        exit->instruction_length = (uint32_t)(vmcb->control.next_rip - exit->rip);
 }
 
 /* What EXITINTINFO leaves to inject again. An external interrupt can only
@@ -214,9 +243,6 @@ static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info)
 int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_phys,
                    int (*on_exit)(struct vcpu *vcpu));
 
-/* Called by svm_guest_loop.S after each exit. The two hottest exits are
- * handled before any decoding: a control domain's hypercall (VMMCALL is 3
- * bytes, and no event can have been in delivery) and any guest's CPUID. */
 /* Every exit but the two hottest: decoded and handed to the exit handler.
  * Out of line so that the fast paths in svm_exit carry no exit record. */
 static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct vmcb *vmcb,
@@ -230,12 +256,20 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
      * nested page faults. */
     if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
         vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
+    if (code == VMEXIT_CR4_WRITE) {
+        svm_cr4_write(vcpu);
+        return 0;
+    }
     decode(vcpu, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);
     vmcb->save.rax = vcpu->gprs.rax;
     return stop;
 }
 
+/* Called by svm_guest_loop.S after each exit. The two hottest exits are
+ * handled before any decoding: a control domain's hypercall (no event can
+ * have been in delivery) and any guest's CPUID. A length of 0 means the
+ * instruction is no longer at RIP: the guest then runs what is there. */
 static int svm_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -243,19 +277,28 @@ static int svm_exit(struct vcpu *vcpu)
     int stop = 0;
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
     if (code == VMEXIT_VMMCALL && vcpu->vm->is_control) {
-        vmcb->save.rip += 3;
+        uint64_t rip = vmcb->save.rip;
+        if (__builtin_expect(svm_is_control_vmmcall(vcpu->vm, rip), 1))
+            vmcb->save.rip = rip + 3;
+        else if (!svm_skip_decoded(vcpu, &INSN_VMMCALL))
+            return 0;
         vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
         return 0;
     }
     if (code == VMEXIT_CPUID) {
+        uint64_t rip = vmcb->save.rip;
+        if (__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
+            vmcb->save.rip = rip + 2;
+        else if (!svm_skip_decoded(vcpu, &INSN_CPUID))
+            goto done;
+        vmcb->control.int_state &= ~1ull;
         vcpu->gprs.rax = vmcb->save.rax;
         cpuid_emulate(vcpu);
         vmcb->save.rax = vcpu->gprs.rax;
-        vmcb->save.rip += 2;
-        vmcb->control.int_state &= ~1ull;
     } else {
         stop = svm_exit_decoded(vcpu, vmcb, code);
     }
+done:
     if (!stop && !vcpu->vm->is_control)
         choose_asid(vcpu, &vmcb->control); /* the VM's translations may have changed */
     return stop;

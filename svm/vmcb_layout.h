@@ -101,11 +101,16 @@ _Static_assert(offsetof(struct vmcb, save.cr2) == 0x640, "VMCB CR2");
 _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT");
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
+/* intercept_cr (vector 0): reads of CRn at bit n, writes at bit 16 + n */
+#define INTERCEPT_CR4_WRITE  (1u << 20)
+/* intercept_exceptions (vector 2): one bit per exception vector */
+#define INTERCEPT_EXCEPTION_MC (1u << 18)
 /* intercept_misc1 (vector 3, APM B-1) */
 #define INTERCEPT_INTR       (1u << 0)
 #define INTERCEPT_NMI        (1u << 1)
 #define INTERCEPT_VINTR      (1u << 4)
 #define INTERCEPT_CPUID      (1u << 18)
+#define INTERCEPT_INVD       (1u << 22)
 #define INTERCEPT_HLT        (1u << 24)
 #define INTERCEPT_INVLPGA    (1u << 26)
 #define INTERCEPT_IOIO_PROT  (1u << 27)
@@ -134,6 +139,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define NP_ENABLE            1ull
 #define TLB_CONTROL_NONE     0
 #define TLB_CONTROL_FLUSH_ALL 1
+#define TLB_CONTROL_FLUSH_ASID 3   /* with flush-by-ASID only */
 
 /* EVENTINJ (15.20) */
 #define EVENT_VALID          (1ull << 31)
@@ -150,12 +156,15 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 /* Exit codes (appendix C) */
 #define VMEXIT_DR_READ_BASE  0x20 /* + n: MOV from DRn */
 #define VMEXIT_DR_WRITE_BASE 0x30 /* + n: MOV to DRn */
+#define VMEXIT_CR4_WRITE     0x14  /* EXITINFO1 bit 63: GPR in bits 3:0 valid */
 #define VMEXIT_EXCEPTION_BASE 0x40
 #define VMEXIT_EXCEPTION_DB  0x41
+#define VMEXIT_EXCEPTION_MC  0x52
 #define VMEXIT_INTR          0x60
 #define VMEXIT_NMI           0x61
 #define VMEXIT_VINTR         0x64
 #define VMEXIT_CPUID         0x72
+#define VMEXIT_INVD          0x76
 #define VMEXIT_HLT           0x78
 #define VMEXIT_INVLPGA       0x7a
 #define VMEXIT_IOIO          0x7b

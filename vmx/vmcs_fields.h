@@ -155,6 +155,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_INTERRUPT_WINDOW   7
 #define EXIT_REASON_CPUID              10
 #define EXIT_REASON_HLT                12
+#define EXIT_REASON_INVD               13
 #define EXIT_REASON_VMCALL             18
 #define EXIT_REASON_VMCLEAR            19 /* 19-27: VMX instructions */
 #define EXIT_REASON_VMXON              27
@@ -167,6 +168,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_MSR_LOADING        34
 #define EXIT_REASON_MWAIT              36
 #define EXIT_REASON_MONITOR            39
+#define EXIT_REASON_MACHINE_CHECK      41 /* during VM entry */
 #define EXIT_REASON_EPT_VIOLATION      48
 #define EXIT_REASON_EPT_MISCONFIG      49
 #define EXIT_REASON_INVEPT             50

@@ -46,6 +46,7 @@ uint64_t vmx_cr4_forced(void);
 /* The guest's CR0 and CR4 as it reads them; the VMCS must be current. */
 uint64_t vmx_guest_cr0(void);
 uint64_t vmx_current_guest_cr4(void);
+uint64_t vmx_cr4_mask(void);
 void vmx_reset_state(struct vcpu *vcpu);
 bool vmx_cr_access(struct vcpu *vcpu);
 uint64_t vmx_guest_cr4(struct vcpu *vcpu);

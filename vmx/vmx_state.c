@@ -2,7 +2,10 @@
  * the reset and control-domain boot states, EFER, and the CR0/CR4
  * bits the CPU forces on in VMX operation, which the guest must not see. */
 #include "abi/hv_errno.h"
+#include "hv/cr_write.h"
 #include "hv/fpu.h"
+#include "hv/guest_memory.h"
+#include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
@@ -13,6 +16,7 @@
 
 #define DEFAULT_PAT 0x0007040600070406ull
 #define CR4_VMXE (1ull << 13)
+#define VECTOR_GP 13
 
 /* Bits IA32_VMX_CR0/CR4_FIXED0 force on; with unrestricted guest, PE and PG
  * are the guest's own (SDM 3C 26.3.1.1). */
@@ -25,6 +29,12 @@ uint64_t vmx_cr0_forced(void)
 }
 
 uint64_t vmx_cr4_forced(void) { return rdmsr(MSR_IA32_VMX_CR4_FIXED0); }
+
+/* The CR4 bits we own: the forced ones, and every bit the guest may not
+ * set (those SET_SREGS refuses too), so that a write setting one exits and
+ * gets #GP (vmx_cr_access) as on a CPU without the feature; the guest
+ * reads its own value of them from the shadow. */
+uint64_t vmx_cr4_mask(void) { return vmx_cr4_forced() | ~cpu_limits()->cr4_allowed; }
 
 static void guest_write_cr0(uint64_t value)
 {
@@ -164,7 +174,9 @@ void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
     vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
     guest_write_cr0(0x80010033);
-    guest_write_cr4(CR4_PAE | fpu_control_cr4());
+    /* MCE: a machine check while it runs is an #MC the hypervisor
+     * intercepts (hv/machine_check.h), never a shutdown. */
+    guest_write_cr4(CR4_PAE | fpu_control_cr4() | (cpu_limits()->cr4_allowed & CR4_MCE));
     vmwrite(VMCS_GUEST_CR3, cr3);
     write_efer(EFER_LME | EFER_NXE, 0x80010033);
     vmwrite(VMCS_GUEST_RIP, entry);
@@ -255,39 +267,105 @@ int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     return 0;
 }
 
-/* MOV to CR0/CR4 that touched a bit we own: keep the guest's value in the
- * shadow, the forced bits in the real register. MOV to or from CR8: the
- * task priority, kept per vcpu (there is no virtual APIC yet). Returns
- * false for any other control-register access (an unknown exit). */
+/* The guest's view of CR0 or CR4: the bits it owns from the register,
+ * the ones we own from the read shadow. */
+static uint64_t guest_visible(uint32_t real, uint32_t shadow, uint32_t mask)
+{
+    uint64_t owned = vmread(mask);
+    return (vmread(real) & ~owned) | (vmread(shadow) & owned);
+}
+
+/* The four PAE page-directory pointers that MOV to CR0/CR4 loads from CR3
+ * (SDM 3A 4.4.1): with EPT, VM entry takes them from the VMCS, so an
+ * emulated write must put them there. A present one with reserved bits
+ * set is #GP(0) for the write. Memory the guest does not have reads as
+ * zero (not present). */
+static bool load_pdptes(struct vcpu *vcpu, uint64_t cr3)
+{
+    uint64_t pdpte[4] = { 0, 0, 0, 0 };
+    uint64_t reserved = 0x1e6ull | ~((1ull << cpu_limits()->physical_bits) - 1);
+    if (!vm_read_guest(vcpu->vm, cr3 & 0xffffffe0ull, pdpte, sizeof(pdpte)))
+        memory_zero(pdpte, sizeof(pdpte));
+    for (int i = 0; i < 4; i++)
+        if ((pdpte[i] & 1) && (pdpte[i] & reserved))
+            return false;
+    for (int i = 0; i < 4; i++)
+        vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    return true;
+}
+
+/* MOV to CR0 or CR4 that exited (it touched a bit we own: NE, VMXE, or a
+ * CR4 bit the guest may not set), carried out as the CPU would: checked
+ * against the guest's mode and the CPU's features (hv/cr_write.h), with
+ * #GP(0) for a value the CPU refuses. Returns false to give #GP. */
+static bool emulate_cr_write(struct vcpu *vcpu, unsigned cr, uint64_t value)
+{
+    struct cr_write_context c = {
+        .cr0 = guest_visible(VMCS_GUEST_CR0, VMCS_CR0_SHADOW, VMCS_CR0_MASK),
+        .cr3 = vmread(VMCS_GUEST_CR3),
+        .cr4 = guest_visible(VMCS_GUEST_CR4, VMCS_CR4_SHADOW, VMCS_CR4_MASK),
+        .efer = vmread(VMCS_GUEST_EFER),
+        .cs_l = (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) >> 13) & 1,
+        .cr4_allowed = cpu_limits()->cr4_allowed,
+    };
+    uint64_t cr0 = c.cr0, cr4 = c.cr4;
+    if (cr == 0 ? !cr0_write_allowed(&c, value, &cr0) : !cr4_write_allowed(&c, value))
+        return false;
+    if (cr == 4)
+        cr4 = value;
+    if (cr_write_loads_pdptes(c.cr0, cr0, c.cr4, cr4, c.efer) && !load_pdptes(vcpu, c.cr3))
+        return false;
+    if (cr == 0) {
+        guest_write_cr0(cr0);
+        write_efer(c.efer, cr0); /* LMA follows PG */
+    } else {
+        guest_write_cr4(cr4);
+    }
+    /* The CPU would flush here; under VPID the guest's translations
+     * outlive VM entries and must go explicitly. */
+    if (vmx_features.vpid && cr_write_flushes_tlb(c.cr0, cr0, c.cr4, cr4))
+        invvpid(INVVPID_ALL_CONTEXTS, 0);
+    return true;
+}
+
+/* A control-register access that exited: MOV to CR0/CR4 (above), or MOV
+ * to or from CR8, the task priority, kept per vcpu (there is no virtual
+ * APIC yet). Returns false for any other access (an unknown exit). */
 bool vmx_cr_access(struct vcpu *vcpu)
 {
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
     unsigned cr = q & 0xf, type = (q >> 4) & 3, gpr = (q >> 8) & 0xf;
     if (type > 1 || (cr != 0 && cr != 4 && cr != 8) || (type == 1 && cr != 8))
         return false;
-    /* The exit names registers in instruction-encoding order (SDM 3C
-     * table 28-3); guest_gprs keeps them in another. */
-    static const uint8_t slot_of[16] = { 0, 2, 3, 1, 0xff, 6, 4, 5,
-                                         7, 8, 9, 10, 11, 12, 13, 14 };
+    uint64_t *reg = vcpu_gpr(vcpu, gpr);
+    bool done = true;
     if (type == 1) { /* MOV from CR8 */
-        if (gpr == 4)
-            vmwrite(VMCS_GUEST_RSP, vcpu->cr8);
+        if (reg)
+            *reg = vcpu->cr8;
         else
-            (&vcpu->gprs.rax)[slot_of[gpr]] = vcpu->cr8;
-    }
-    uint64_t value = gpr == 4 ? vmread(VMCS_GUEST_RSP)
-                              : (&vcpu->gprs.rax)[slot_of[gpr]];
-    if (type == 1) {
-        /* done above */
-    } else if (cr == 8) {
-        vcpu->cr8 = value & 0xf;
-    } else if (cr == 0) {
-        guest_write_cr0(value);
-        write_efer(vmread(VMCS_GUEST_EFER), value);
+            vmwrite(VMCS_GUEST_RSP, vcpu->cr8);
     } else {
-        guest_write_cr4(value);
+        uint64_t value = reg ? *reg : vmread(VMCS_GUEST_RSP);
+        bool mode64 = (vmread(VMCS_GUEST_EFER) & EFER_LMA) &&
+                      ((vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) >> 13) & 1);
+        if (!mode64)
+            value &= 0xffffffffull; /* a 32-bit register outside 64-bit mode */
+        if (cr != 8) {
+            done = emulate_cr_write(vcpu, cr, value);
+        } else {
+            done = value <= 15; /* bits 63:4 are reserved */
+            if (done)
+                vcpu->cr8 = value;
+        }
+    }
+    if (!done) {
+        vmx_inject_exception(vcpu, VECTOR_GP, true, 0);
+        return true;
     }
     vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    /* Past the instruction: no STI or MOV SS blocking any more. */
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+            vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
     return true;
 }
 

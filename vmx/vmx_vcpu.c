@@ -8,10 +8,12 @@
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/time.h"
 #include "hv/tlb_tag.h"
+#include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
@@ -96,7 +98,9 @@ static void write_controls(struct vcpu *vcpu)
     vmwrite(VMCS_PROC_CONTROLS2, c->proc2);
     vmwrite(VMCS_EXIT_CONTROLS, control ? c->exit & ~EXIT_SAVE_PREEMPTION_TIMER : c->exit);
     vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
-    vmwrite(VMCS_EXCEPTION_BITMAP, control ? 0 : 1u << VECTOR_DEBUG);
+    /* A machine check is the host's, never the guest's (hv/machine_check.h);
+     * #DB of children: hv/debugregs.h. */
+    vmwrite(VMCS_EXCEPTION_BITMAP, (control ? 0 : 1u << VECTOR_DEBUG) | 1u << VECTOR_MACHINE_CHECK);
     vmwrite(VMCS_CR3_TARGET_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -108,10 +112,11 @@ static void write_controls(struct vcpu *vcpu)
     vmwrite(VMCS_TSC_OFFSET, 0);
     vmwrite(VMCS_EPT_POINTER, vcpu->vm->npt.root | EPTP_WB | EPTP_WALK_LENGTH_4);
     vmwrite(VMCS_LINK_POINTER, ~0ull);
-    /* The bits the CPU forces on in CR0/CR4 (NE, VMXE) are owned by us: the
-     * guest reads its own values from the shadows. */
+    /* The bits the CPU forces on in CR0/CR4 (NE, VMXE), and the CR4 bits
+     * the guest may not set, are owned by us: the guest reads its own
+     * values from the shadows, and a write changing one exits. */
     vmwrite(VMCS_CR0_MASK, vmx_cr0_forced());
-    vmwrite(VMCS_CR4_MASK, vmx_cr4_forced());
+    vmwrite(VMCS_CR4_MASK, vmx_cr4_mask());
 }
 
 int vmx_vcpu_init(struct vcpu *vcpu)
@@ -166,7 +171,9 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXTERNAL_INTERRUPT: exit->kind = EXIT_INTERRUPT; break;
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
-        exit->kind = (exit->info2 & 0x700) == 0x200 ? EXIT_NMI : EXIT_EXCEPTION;
+        exit->kind = (exit->info2 & INTR_TYPE_MASK) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_MACHINE_CHECK)
+            exit->kind = EXIT_MACHINE_CHECK;
         if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG) {
             if (vcpu->debug.control)
                 vmx_decode_debug(exit);
@@ -174,6 +181,8 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
                 exit->kind = EXIT_NONE; /* the guest's own, delivered to it */
         }
         break;
+    case EXIT_REASON_MACHINE_CHECK: exit->kind = EXIT_MACHINE_CHECK; break;
+    case EXIT_REASON_INVD: exit->kind = EXIT_INVD; break;
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
@@ -227,36 +236,30 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     }
 }
 
-/* Called by vmx_guest_loop.S after each exit. The two hottest exits are
- * handled before any decoding: a control domain's hypercall and CPUID. */
-static int vmx_exit(struct vcpu *vcpu)
+/* An NMI exit consumed the NMI and left NMIs blocked: the NMI is the
+ * host's, handed to its handler at once (hv/nmi.h), interrupts still off.
+ * No guest ever takes an NMI (NMI exiting), so the guest's own "blocking
+ * by NMI" must stay clear whatever the exit saved: Bochs saves it set
+ * after an NMI exit, and it would then hold every later NMI back while
+ * the guest runs. */
+static void vmx_take_nmi(void)
+{
+    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
+    if ((info & (INTR_INFO_VALID | INTR_TYPE_MASK)) != (INTR_INFO_VALID | INTR_TYPE_NMI))
+        return;
+    nmi_from_vm_exit();
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & INTERRUPTIBILITY_NMI)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
+}
+
+/* Every exit but the hottest: decoded and handed to the exit handler. Out
+ * of line so that the fast paths in vmx_exit carry no exit record. */
+static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_t reason)
 {
     struct exit_record exit;
-    int stop;
-    if (vcpu->entry_failed) {
-        vcpu->entry_failed = 0;
-        vcpu->launched = 0;
-        exit = (struct exit_record){
-            .kind = EXIT_FAIL_ENTRY,
-            .hardware_reason = vmread(VMCS_INSTRUCTION_ERROR),
-            .rip = vmread(VMCS_GUEST_RIP),
-        };
-        return vcpu->exit_handler(vcpu, &exit);
-    }
-    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-    if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + 3);
-        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
-        return 0;
-    }
-    if (reason == EXIT_REASON_CPUID) {
-        cpuid_emulate(vcpu);
-        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + 2);
-        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
-        return 0;
-    }
-    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
-        return 0;
+    if (reason == EXIT_REASON_EXCEPTION_NMI)
+        vmx_take_nmi();
     /* An event whose delivery the exit interrupted must be delivered again
      * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
     uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
@@ -271,13 +274,56 @@ static int vmx_exit(struct vcpu *vcpu)
             vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
         vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
     }
-    if (reason & EXIT_REASON_ENTRY_FAILED)
+    if (reason & EXIT_REASON_ENTRY_FAILED) {
         vcpu->launched = 0;
+        /* A machine check during entry is resumed by entering again; a
+         * failed VMRESUME left the VMCS launched, a failed VMLAUNCH clear:
+         * VMCLEAR makes it clear either way, for the VMLAUNCH to come. */
+        if ((reason & 0xffff) == EXIT_REASON_MACHINE_CHECK) {
+            vmclear(vcpu->arch_phys);
+            vmptrld(vcpu->arch_phys);
+        }
+    }
     decode(vcpu, reason, &exit);
-    stop = vcpu->exit_handler(vcpu, &exit);
+    int stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
         choose_vpid(vcpu); /* the VM's translations may have changed */
     return stop;
+}
+
+/* Called by vmx_guest_loop.S after each exit. The hottest exits are
+ * handled before any decoding: a control domain's hypercall, CPUID, and
+ * the control-register accesses that exit. */
+static int vmx_exit(struct vcpu *vcpu)
+{
+    if (vcpu->entry_failed) {
+        vcpu->entry_failed = 0;
+        vcpu->launched = 0;
+        struct exit_record exit = {
+            .kind = EXIT_FAIL_ENTRY,
+            .hardware_reason = vmread(VMCS_INSTRUCTION_ERROR),
+            .rip = vmread(VMCS_GUEST_RIP),
+        };
+        return vcpu->exit_handler(vcpu, &exit);
+    }
+    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    /* The CPU gives the length, prefixes included (SDM 3C 27.2.5). */
+    if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
+                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
+        return 0;
+    }
+    if (reason == EXIT_REASON_CPUID) {
+        cpuid_emulate(vcpu);
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
+                                    vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+        return 0;
+    }
+    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
+        return 0;
+    return vmx_exit_decoded(vcpu, reason);
 }
 
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
@@ -309,10 +355,7 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
 {
     bool acquired = vmcs_acquire(vcpu);
-    uint32_t length = exit->instruction_length;
-    if (exit->kind == EXIT_HYPERCALL)
-        length = 3;
-    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + length);
+    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + exit->instruction_length);
     /* Past the instruction: no STI or MOV SS blocking any more. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
     vmcs_release(vcpu, acquired);

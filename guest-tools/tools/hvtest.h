@@ -8,12 +8,12 @@
  * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
- * hvtest_handles.c, hvtest_args.c, hvtest_memory.c,
+ * hvtest_guest_insn.c, hvtest_handles.c, hvtest_args.c, hvtest_memory.c,
  * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_debugregs.c, hvtest_debugregs_guest.c,
- * hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c,
+ * hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c, hvtest_nmi.c,
  * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
  * APICs of HV_VM_LAPIC VMs).
@@ -45,6 +45,7 @@ extern const struct hvtest_case hvtest_calls_cases[];
 extern const struct hvtest_case hvtest_state_cases[];
 extern const struct hvtest_case hvtest_run_cases[];
 extern const struct hvtest_case hvtest_exits_cases[];
+extern const struct hvtest_case hvtest_guest_insn_cases[];
 extern const struct hvtest_case hvtest_handles_cases[];
 extern const struct hvtest_case hvtest_args_cases[];
 extern const struct hvtest_case hvtest_memory_cases[];
@@ -63,6 +64,7 @@ extern const struct hvtest_case hvtest_cpuid_calls_cases[];
 extern const struct hvtest_case hvtest_debugregs_cases[];
 extern const struct hvtest_case hvtest_debugregs_guest_cases[];
 extern const struct hvtest_case hvtest_smp_cases[];
+extern const struct hvtest_case hvtest_nmi_cases[];
 extern const struct hvtest_case hvtest_concurrency_flush_cases[];
 extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];

@@ -11,6 +11,7 @@ const struct tool ctl_tools[] = {
     { "bench", "exit and hypercall latency benchmarks", bench_main },
     { "region_churn", "memory-slot add/delete cycles across the guest-physical "
       "space [cycles]", region_churn_main },
+    { "mcwait", "count machine checks injected from outside (system test)", mcwait_main },
     { NULL, NULL, NULL },
 };
 

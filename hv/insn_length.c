@@ -1,0 +1,71 @@
+#include "hv/insn_length.h"
+
+const struct insn_opcode INSN_CPUID = { 2, { 0x0f, 0xa2 } };
+const struct insn_opcode INSN_VMMCALL = { 3, { 0x0f, 0x01, 0xd9 } };
+const struct insn_opcode INSN_VMCALL = { 3, { 0x0f, 0x01, 0xc1 } };
+const struct insn_opcode INSN_RDMSR = { 2, { 0x0f, 0x32 } };
+const struct insn_opcode INSN_WRMSR = { 2, { 0x0f, 0x30 } };
+const struct insn_opcode INSN_HLT = { 1, { 0xf4 } };
+const struct insn_opcode INSN_INVD = { 2, { 0x0f, 0x08 } };
+const struct insn_opcode INSN_XSETBV = { 3, { 0x0f, 0x01, 0xd1 } };
+
+#define MOV_TO_CR_OPCODE 0x22   /* after 0x0f */
+#define REX_R (1u << 2)
+#define REX_B (1u << 0)
+
+/* Operand size, address size, LOCK, REP/REPNE and the six segment
+ * overrides (SDM 2A 2.1.1). */
+static bool is_legacy_prefix(uint8_t byte)
+{
+    switch (byte) {
+    case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+    case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_rex(uint8_t byte, bool mode64)
+{
+    return mode64 && (byte & 0xf0) == 0x40;
+}
+
+unsigned insn_prefix_length(const uint8_t *bytes, unsigned available, bool mode64)
+{
+    unsigned n = 0;
+    while (n < available && n < INSN_MAX_LENGTH &&
+           (is_legacy_prefix(bytes[n]) || is_rex(bytes[n], mode64)))
+        n++;
+    return n;
+}
+
+unsigned insn_length(const uint8_t *bytes, unsigned available, bool mode64,
+                     const struct insn_opcode *opcode)
+{
+    unsigned start = insn_prefix_length(bytes, available, mode64);
+    unsigned length = start + opcode->length;
+    if (length > available || length > INSN_MAX_LENGTH)
+        return 0;
+    for (unsigned i = 0; i < opcode->length; i++)
+        if (bytes[start + i] != opcode->bytes[i])
+            return 0;
+    return length;
+}
+
+unsigned insn_decode_mov_to_cr(const uint8_t *bytes, unsigned available, bool mode64,
+                               unsigned *cr, unsigned *gpr)
+{
+    unsigned start = insn_prefix_length(bytes, available, mode64);
+    unsigned length = start + 3;
+    if (length > available || length > INSN_MAX_LENGTH ||
+        bytes[start] != 0x0f || bytes[start + 1] != MOV_TO_CR_OPCODE)
+        return 0;
+    /* Only a REX right before the opcode counts. */
+    uint8_t rex = start && is_rex(bytes[start - 1], mode64) ? bytes[start - 1] : 0;
+    uint8_t modrm = bytes[start + 2];
+    /* The mod field is ignored: the operand is always a register. */
+    *cr = ((modrm >> 3) & 7) | (rex & REX_R ? 8 : 0);
+    *gpr = (modrm & 7) | (rex & REX_B ? 8 : 0);
+    return length;
+}

@@ -1,0 +1,75 @@
+/* MOV to CR4 on SVM. The write is intercepted so that a guest can set only
+ * the CR4 bits of features the hypervisor offers -- the set SET_SREGS
+ * accepts and VMX enforces through its CR4 guest/host mask -- and a value
+ * the CPU itself would refuse gives the guest #GP(0) as on hardware
+ * (hv/cr_write.h). It also keeps QEMU's TCG, which turns a reserved CR4
+ * bit written by a guest into VMEXIT_INVALID, from failing the guest's
+ * entry (PLATFORM.md). CR0 is not intercepted: its rules are the CPU's. */
+#include "hv/cr_write.h"
+#include "hv/insn_length.h"
+#include "hv/msr.h"
+#include "hv/vcpu.h"
+#include "svm/svm.h"
+#include "svm/svm_insn.h"
+#include "svm/vmcb_layout.h"
+
+#define VECTOR_GP 13
+#define EXITINFO1_GPR_VALID (1ull << 63)
+
+static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
+
+/* The register MOV to CR4 wrote and the instruction's length: from the
+ * decode assist and next-RIP where the CPU gives both, else decoded.
+ * 0: no MOV to CR4 at RIP any more. */
+static unsigned mov_to_cr4_source(struct vcpu *vcpu, unsigned *gpr)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t info = vmcb->control.exit_info1;
+    if (svm_features.decode_assists && svm_features.next_rip && (info & EXITINFO1_GPR_VALID)) {
+        *gpr = info & 15;
+        return (unsigned)(vmcb->control.next_rip - vmcb->save.rip);
+    }
+    struct insn_site site;
+    uint8_t buffer[INSN_MAX_LENGTH];
+    const uint8_t *bytes;
+    unsigned cr;
+    svm_insn_site(vmcb, &site);
+    unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
+    unsigned length = insn_decode_mov_to_cr(bytes, available, insn_site_mode64(&site),
+                                            &cr, gpr);
+    return cr == 4 ? length : 0;
+}
+
+/* Carries out the intercepted write (VMEXIT_CR4_WRITE), or gives #GP(0).
+ * vcpu->gprs.rax must hold the guest's RAX. */
+void svm_cr4_write(struct vcpu *vcpu)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    struct vmcb_save *s = &vmcb->save;
+    unsigned gpr;
+    unsigned length = mov_to_cr4_source(vcpu, &gpr);
+    if (!length)
+        return; /* the guest runs whatever is at RIP now */
+    bool mode64 = (s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L);
+    uint64_t value = gpr == 4 ? s->rsp : *vcpu_gpr(vcpu, gpr);
+    if (!mode64)
+        value &= 0xffffffffull; /* a 32-bit register outside 64-bit mode */
+    struct cr_write_context c = {
+        .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer,
+        .cs_l = (s->cs.attrib & SEG_ATTR_L) != 0,
+        .cr4_allowed = cpu_limits()->cr4_allowed,
+    };
+    if (!cr4_write_allowed(&c, value)) {
+        svm_inject_exception(vcpu, VECTOR_GP, true, 0);
+        return;
+    }
+    /* The CPU flushes on such a change; written behind its back, the
+     * guest's translations must go explicitly. */
+    if (cr_write_flushes_tlb(s->cr0, s->cr0, s->cr4, value) &&
+        vmcb->control.tlb_control == TLB_CONTROL_NONE)
+        vmcb->control.tlb_control = svm_features.flush_by_asid ? TLB_CONTROL_FLUSH_ASID
+                                                               : TLB_CONTROL_FLUSH_ALL;
+    s->cr4 = value;
+    s->rip += length;
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+}

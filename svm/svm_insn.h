@@ -1,0 +1,63 @@
+/* The length of the instruction an SVM exit was for: next-RIP save gives it
+ * where the CPU has it (APM vol. 2, 15.7.1); without it (QEMU's TCG, CPUs
+ * before family 10h) it is decoded from the guest's bytes, prefixes
+ * counted (hv/insn_length.h, hv/insn_fetch.h). The control domain's
+ * hypercall and any guest's CPUID are the hottest exits, so their common
+ * case -- no prefix, bytes at hand -- is checked inline first.
+ * Every function returns 0 when the bytes at RIP are no longer that
+ * instruction (another vcpu rewrote or remapped them): the exit is then
+ * not emulated, and the guest runs whatever is there now. */
+#ifndef SVM_SVM_INSN_H
+#define SVM_SVM_INSN_H
+
+#include "hv/guest_access.h"
+#include "hv/insn_fetch.h"
+#include "hv/insn_length.h"
+#include "hv/sregs_check.h"
+#include "svm/svm.h"
+#include "svm/vmcb_layout.h"
+
+/* Decodes the length from the guest's bytes (svm_insn.c). */
+uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode);
+
+/* Where the instruction at the guest's RIP is, from the VMCB. */
+void svm_insn_site(const struct vmcb *vmcb, struct insn_site *site);
+
+static inline uint64_t svm_insn_length(struct vcpu *vcpu, const struct vmcb *vmcb,
+                                       const struct insn_opcode *opcode)
+{
+    if (svm_features.next_rip)
+        return vmcb->control.next_rip - vmcb->save.rip;
+    return svm_insn_length_decoded(vcpu, opcode);
+}
+
+/* Unaligned loads of two and four bytes. */
+typedef uint16_t unaligned_u16 __attribute__((aligned(1), may_alias));
+typedef uint32_t unaligned_u32 __attribute__((aligned(1), may_alias));
+
+/* The hottest two, their common case inline: bytes at RIP that are
+ * exactly the instruction give its length with or without next-RIP save.
+ * A control domain's VMMCALL, 0f 01 d9, is read where its identity map
+ * puts RIP (hv/insn_fetch.h). */
+static inline bool svm_is_control_vmmcall(const struct vm *cd, uint64_t rip)
+{
+    return rip + 4 <= cd->memory_size &&
+           (*(const unaligned_u32 *)control_pointer(cd, rip) & 0xffffff) == 0xd9010f;
+}
+
+/* CPUID, 0f a2, in a guest without paging at the place of its last
+ * decoded instruction (a child's CPUID loop; the control domain always
+ * pages, and misses here if it ever stops), or in the control domain. */
+static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb *vmcb)
+{
+    const struct vm *vm = vcpu->vm;
+    uint64_t rip = vmcb->save.rip;
+    if (!(vmcb->save.cr0 & CR0_PG)) {
+        const uint8_t *p = vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
+        return p && *(const unaligned_u16 *)p == 0xa20f;
+    }
+    return vm->is_control && rip + 2 <= vm->memory_size &&
+           *(const unaligned_u16 *)control_pointer(vm, rip) == 0xa20f;
+}
+
+#endif
