@@ -7,7 +7,9 @@
 #include "hv/hypercall.h"
 #include "hv/memory.h"
 #include "hv/msr_emulate.h"
+#include "hv/msr_switch.h"
 #include "hv/percpu.h"
+#include "hv/speculation.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
@@ -251,6 +253,11 @@ void control_domain_run_this_cpu(void)
     struct vcpu *vcpu = control_domain->vcpus[this_cpu_index()];
     if (!vcpu || vcpu_claim(vcpu))
         halt_forever();
+    /* The CPU's speculation controls and switched MSRs start as the
+     * hypervisor's and this vcpu's; children borrow them in RUN. */
+    this_cpu()->control_vcpu = vcpu;
+    speculation_enable_cpu();
+    msr_switch_load(vcpu);
     virt->run_loop(vcpu, control_domain_exit);
     halt_forever(); /* control_domain_exit never stops the loop */
 }

@@ -5,6 +5,7 @@
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
 #include "hv/handle.h"
+#include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -102,6 +103,7 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     struct hv_stats stats = { .free_frames = frame_free_count(&frames) };
     vm_stats(&stats.vms, &stats.vcpus, &stats.objects);
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
+    stats.ibpb_switches = speculation_ibpb_switches();
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }
 

@@ -8,9 +8,11 @@
 #include "hv/console.h"
 #include "hv/control_domain.h"
 #include "hv/memory.h"
+#include "hv/msr_switch.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
 #include "hv/smp.h"
+#include "hv/speculation.h"
 #include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/version.h"
@@ -211,6 +213,8 @@ void boot_main(uint32_t magic, uint64_t info)
 
     if (virt_select())
         stop("no usable hardware virtualization; see the message above");
+    speculation_probe();
+    msr_switch_probe();
     virt_enable_this_cpu();
 
     unsigned online = 1;

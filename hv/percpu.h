@@ -10,6 +10,8 @@
 
 #include "hv/acpi.h"
 
+struct vcpu;
+
 /* 64-bit TSS: Intel SDM 3A, 8.7. */
 struct tss {
     uint32_t reserved0;
@@ -48,6 +50,10 @@ struct percpu {
     volatile bool slice_over;   /* set by the time-slice timer interrupt */
     bool wake_pending;          /* WAKE_CPU: the control domain's HLT returns */
     uint32_t slice_ticks;       /* APIC timer count of one time slice */
+    struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
+    uint32_t last_child_vm;     /* id of the last child VM run here, for the
+                                   IBPB policy (hv/speculation.h); 0 none */
+    uint64_t ibpb_switches;     /* IBPBs issued here on VM switches */
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

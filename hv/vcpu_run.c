@@ -6,7 +6,9 @@
 #include "hv/console.h"
 #include "hv/guest_memory.h"
 #include "hv/msr_emulate.h"
+#include "hv/msr_switch.h"
 #include "hv/rflags.h"
+#include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
@@ -190,10 +192,13 @@ long vcpu_run(struct vcpu *vcpu)
         entered = true;
         struct percpu *cpu = this_cpu();
         cpu->slice_over = false;
+        speculation_enter_child(vcpu);
+        msr_switch_to_child(cpu->control_vcpu, vcpu);
         apic_timer_start(cpu->slice_ticks);
         vcpu_prepare_events(vcpu);
         virt->run_loop(vcpu, child_exit);
         apic_timer_stop();
+        msr_switch_to_control(vcpu, cpu->control_vcpu);
         reason = vcpu->stop_reason;
     }
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR

@@ -5,6 +5,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/speculation.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -237,6 +238,40 @@ static int svm_exit(struct vcpu *vcpu)
     return stop;
 }
 
+/* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
+ * With V_SPEC_CTRL, VMRUN loads the VMCB's copy and #VMEXIT saves it and
+ * puts the host's back; the guest's WRMSR exits, so the copy only needs
+ * the value an exit handler emulated. Without, it is switched by hand. */
+static int svm_exit_v_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_exit(vcpu);
+    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    return stop;
+}
+
+static int svm_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = svm_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+/* Which exit function the loop calls: the plain one unless SPEC_CTRL must
+ * follow the vcpu, which is then loaded for the first entry. */
+static int (*exit_function(struct vcpu *vcpu))(struct vcpu *)
+{
+    if (!speculation.spec_ctrl_bits)
+        return svm_exit;
+    if (svm_features.v_spec_ctrl) {
+        vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+        return svm_exit_v_spec_ctrl;
+    }
+    spec_ctrl_enter_guest(vcpu);
+    return svm_exit_spec_ctrl;
+}
+
 int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -256,7 +291,7 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         armed = svm_arm_breakpoints(vcpu);
     }
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
-                                svm_exit);
+                                exit_function(vcpu));
     if (armed)
         svm_disarm_breakpoints();
     vcpu->gprs.rax = vmcb->save.rax;
