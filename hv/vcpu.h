@@ -134,6 +134,7 @@ enum kept_msr {
 };
 struct vcpu_kept_msrs {
     uint64_t value[KEPT_MSR_COUNT];
+    uint32_t nonzero;            /* bit k: value[k] is not 0 (msr_switch.h) */
 };
 
 
