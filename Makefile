@@ -139,6 +139,7 @@ HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
