@@ -21,6 +21,8 @@
  */
 #include "hv/speculation.h"
 
+#include "hv/console.h"
+
 struct speculation_features speculation;
 
 /* CPUID leaf 7 EDX (Intel SDM vol. 2A, table 3-8). */
@@ -79,8 +81,13 @@ void speculation_probe(void)
     s->arch_capabilities = d7 & CPUID_7_EDX_ARCH_CAPABILITIES;
     if (s->arch_capabilities)
         s->arch_capabilities_value = rdmsr(MSR_IA32_ARCH_CAPABILITIES) & ARCH_CAPABILITIES_FACTS;
+    /* Firmware's choice stays the hypervisor's own on every CPU; vcpus
+     * start at 0 and get theirs around each entry. */
     if (s->spec_ctrl_bits)
         s->host_spec_ctrl = rdmsr(MSR_IA32_SPEC_CTRL) & s->spec_ctrl_bits;
+    pr_info("cpu: speculation controls for guests: SPEC_CTRL bits 0x%llx, IBPB %s, "
+            "ARCH_CAPABILITIES %s", (unsigned long long)s->spec_ctrl_bits,
+            s->ibpb ? "yes" : "no", s->arch_capabilities ? "yes" : "no");
 }
 
 void speculation_enable_cpu(void)
