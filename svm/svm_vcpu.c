@@ -240,8 +240,10 @@ static int svm_exit(struct vcpu *vcpu)
 
 /* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
  * With V_SPEC_CTRL, VMRUN loads the VMCB's copy and #VMEXIT saves it and
- * puts the host's back; the guest's WRMSR exits, so the copy only needs
- * the value an exit handler emulated. Without, it is switched by hand. */
+ * puts the host's back (the guest runs with the OR of both; the
+ * hypervisor's own is what firmware left, normally 0); the guest's WRMSR
+ * exits, so the copy only needs the value an exit handler emulated.
+ * Without, it is switched by hand. */
 static int svm_exit_v_spec_ctrl(struct vcpu *vcpu)
 {
     int stop = svm_exit(vcpu);
