@@ -25,40 +25,6 @@
 
 struct speculation_features speculation;
 
-/* CPUID leaf 7 EDX (Intel SDM vol. 2A, table 3-8). */
-#define CPUID_7_EDX_IBRS_IBPB        (1u << 26)
-#define CPUID_7_EDX_STIBP            (1u << 27)
-#define CPUID_7_EDX_ARCH_CAPABILITIES (1u << 29)
-#define CPUID_7_EDX_SSBD             (1u << 31)
-/* CPUID 0x80000008 EBX (AMD APM vol. 3, E.4.17). */
-#define CPUID_80000008_EBX_IBPB      (1u << 12)
-#define CPUID_80000008_EBX_IBRS      (1u << 14)
-#define CPUID_80000008_EBX_STIBP     (1u << 15)
-#define CPUID_80000008_EBX_SSBD      (1u << 24)
-
-/* ARCH_CAPABILITIES bits passed to guests: facts about the hardware the
- * guest runs on (not susceptible to..., behaves as...), never a bit that
- * announces a further MSR (TSX_CTRL, DOITM, MCU_OPT_CTRL, ...), which the
- * hypervisor does not virtualise. SDM vol. 4, table 2-2. */
-#define ARCH_CAPABILITIES_FACTS \
-    ((1ull << 0) |   /* RDCL_NO */ \
-     (1ull << 1) |   /* IBRS_ALL */ \
-     (1ull << 2) |   /* RSBA */ \
-     (1ull << 3) |   /* SKIP_L1DFL_VMENTRY */ \
-     (1ull << 4) |   /* SSB_NO */ \
-     (1ull << 5) |   /* MDS_NO */ \
-     (1ull << 6) |   /* IF_PSCHANGE_MC_NO */ \
-     (1ull << 8) |   /* TAA_NO */ \
-     (1ull << 13) |  /* SBDR_SSDP_NO */ \
-     (1ull << 14) |  /* FBSDP_NO */ \
-     (1ull << 15) |  /* PSDP_NO */ \
-     (1ull << 17) |  /* FB_CLEAR */ \
-     (1ull << 19) |  /* RRSBA */ \
-     (1ull << 20) |  /* BHI_NO */ \
-     (1ull << 24) |  /* PBRSB_NO */ \
-     (1ull << 27) |  /* GDS_NO */ \
-     (1ull << 28))   /* RFDS_NO */
-
 void speculation_probe(void)
 {
     uint32_t a, b, c, d, d7 = 0, b8 = 0;
@@ -71,16 +37,9 @@ void speculation_probe(void)
         b8 = b;
     }
     struct speculation_features *s = &speculation;
-    s->ibpb = (d7 & CPUID_7_EDX_IBRS_IBPB) || (b8 & CPUID_80000008_EBX_IBPB);
-    if ((d7 & CPUID_7_EDX_IBRS_IBPB) || (b8 & CPUID_80000008_EBX_IBRS))
-        s->spec_ctrl_bits |= SPEC_CTRL_IBRS;
-    if ((d7 & CPUID_7_EDX_STIBP) || (b8 & CPUID_80000008_EBX_STIBP))
-        s->spec_ctrl_bits |= SPEC_CTRL_STIBP;
-    if ((d7 & CPUID_7_EDX_SSBD) || (b8 & CPUID_80000008_EBX_SSBD))
-        s->spec_ctrl_bits |= SPEC_CTRL_SSBD;
-    s->arch_capabilities = d7 & CPUID_7_EDX_ARCH_CAPABILITIES;
-    if (s->arch_capabilities)
-        s->arch_capabilities_value = rdmsr(MSR_IA32_ARCH_CAPABILITIES) & ARCH_CAPABILITIES_FACTS;
+    uint64_t arch_capabilities = (d7 & CPUID_7_EDX_ARCH_CAPABILITIES)
+                                     ? rdmsr(MSR_IA32_ARCH_CAPABILITIES) : 0;
+    speculation_features_decode(d7, b8, arch_capabilities, s);
     /* Firmware's choice stays the hypervisor's own on every CPU; vcpus
      * start at 0 and get theirs around each entry. */
     if (s->spec_ctrl_bits)

@@ -20,17 +20,11 @@
 
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/speculation_features.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
 
-struct speculation_features {
-    bool ibpb;                       /* PRED_CMD with its IBPB bit */
-    uint64_t spec_ctrl_bits;         /* SPEC_CTRL bits; 0: no SPEC_CTRL */
-    bool arch_capabilities;
-    uint64_t arch_capabilities_value;/* what every vcpu reads */
-    uint64_t host_spec_ctrl;         /* the hypervisor's own, on every CPU */
-};
 extern struct speculation_features speculation;
 
 /* Reads the host's CPUID (and ARCH_CAPABILITIES), on the BSP before the
