@@ -551,7 +551,8 @@ struct hv_stats {
     uint64_t machine_checks;  /* machine checks the hypervisor took */
     uint64_t nested_table_pages; /* NPT/EPT table pages of all child VMs */
     uint64_t idle_tsc;        /* TSC ticks CPUs slept for halted vcpus */
-    uint64_t reserved[7];     /* zero; room for later counters */
+    uint64_t ibpb_switches;   /* IBPBs issued on VM switches, all CPUs */
+    uint64_t reserved[6];     /* zero; room for later counters */
 };
 _Static_assert(sizeof(struct hv_stats) == 128, "hv_stats");
 

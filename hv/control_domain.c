@@ -10,7 +10,9 @@
 #include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/msr_emulate.h"
+#include "hv/msr_switch.h"
 #include "hv/percpu.h"
+#include "hv/speculation.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
@@ -281,8 +283,13 @@ void control_domain_run_this_cpu(void)
     struct vcpu *vcpu = control_domain->vcpus[this_cpu_index()];
     if (!vcpu || vcpu_claim(vcpu))
         halt_forever();
+    /* The CPU's extended state, speculation controls and switched MSRs
+     * start as this vcpu's (and the hypervisor's); children borrow them in
+     * RUN. */
     this_cpu()->control_vcpu = vcpu;
-    fpu_load(vcpu); /* its reset state, not what firmware left */
+    fpu_load(vcpu);
+    speculation_enable_cpu();
+    msr_switch_load(vcpu);
     virt->run_loop(vcpu, control_domain_exit);
     halt_forever(); /* control_domain_exit never stops the loop */
 }

@@ -13,6 +13,7 @@
 #include "hv/time.h"
 #include "hv/machine_check.h"
 #include "hv/nmi.h"
+#include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_msrs.h"
@@ -122,6 +123,7 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     stats.handles = __atomic_load_n(&cd->handles.open_count, __ATOMIC_RELAXED);
     stats.nmis = nmi_count_all();
     stats.machine_checks = machine_check_count_all();
+    stats.ibpb_switches = speculation_ibpb_switches();
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
 }
 

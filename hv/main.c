@@ -11,10 +11,12 @@
 #include "hv/fpu.h"
 #include "hv/machine_check.h"
 #include "hv/memory.h"
+#include "hv/msr_switch.h"
 #include "hv/multiboot.h"
 #include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/smp.h"
+#include "hv/speculation.h"
 #include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/version.h"
@@ -227,6 +229,8 @@ void boot_main(uint32_t magic, uint64_t info)
 
     if (virt_select())
         stop("no usable hardware virtualization; see the message above");
+    speculation_probe();
+    msr_switch_probe();
     virt_enable_this_cpu();
 
     unsigned online = 1;

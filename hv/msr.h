@@ -12,6 +12,13 @@
 #define   FEATURE_CONTROL_LOCK      (1ull << 0)
 #define   FEATURE_CONTROL_VMXON_SMX (1ull << 1)
 #define   FEATURE_CONTROL_VMXON     (1ull << 2)
+#define MSR_IA32_SPEC_CTRL          0x00000048
+#define   SPEC_CTRL_IBRS            (1ull << 0)
+#define   SPEC_CTRL_STIBP           (1ull << 1)
+#define   SPEC_CTRL_SSBD            (1ull << 2)
+#define MSR_IA32_PRED_CMD           0x00000049
+#define   PRED_CMD_IBPB             (1ull << 0)
+#define MSR_IA32_ARCH_CAPABILITIES  0x0000010a
 #define MSR_IA32_SYSENTER_CS        0x00000174
 #define MSR_IA32_SYSENTER_ESP       0x00000175
 #define MSR_IA32_SYSENTER_EIP       0x00000176

@@ -1,8 +1,10 @@
-/* RDMSR/WRMSR from a guest for the MSRs the hypervisor intercepts. MSRs that
- * the hardware switches itself (FS/GS bases, SYSENTER MSRs and, on SVM, the
- * SYSCALL MSRs and KERNEL_GS_BASE; reads of the TSC) are not intercepted at
- * all; the others reach the vcpu's MSRs (hv/vcpu_msrs.h), so the guest sees
- * what SET_MSRS set; any other raises #GP in the guest, as on a CPU without
+/* RDMSR/WRMSR from a guest for the MSRs the hypervisor intercepts. MSRs the
+ * CPU holds for the running vcpu are not intercepted: FS/GS bases and
+ * SYSENTER MSRs (switched by entry and exit), KERNEL_GS_BASE (SVM: VMLOAD;
+ * VMX: hv/msr_switch.c), on SVM the other SYSCALL MSRs too, and reads of
+ * them on VMX, of SPEC_CTRL (where the CPU has it) and of the TSC. The
+ * others reach the vcpu's MSRs (hv/vcpu_msrs.h), so the guest sees what
+ * SET_MSRS set; any other raises #GP in the guest, as on a CPU without
  * it. */
 #ifndef HV_MSR_EMULATE_H
 #define HV_MSR_EMULATE_H

@@ -57,6 +57,9 @@ struct percpu {
      * only by this CPU, from its NMI and machine-check handlers. */
     uint64_t nmi_count;
     uint64_t machine_check_count;
+    uint32_t last_child_vm;     /* id of the last child VM run here, for the
+                                   IBPB policy (hv/speculation.h); 0 none */
+    uint64_t ibpb_switches;     /* IBPBs issued here on VM switches */
 } __attribute__((aligned(64)));
 
 extern struct percpu *percpu_of[MAX_CPUS];

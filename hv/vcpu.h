@@ -126,13 +126,18 @@ _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
 enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
 
-/* MSRs that the backend's hardware does not switch for the guest, kept here
- * for GET_MSRS/SET_MSRS and the guest's own RDMSR/WRMSR (which exit for
- * them). The guest's SYSCALL and RDTSCP do not see these copies: VMX uses
- * all six until it switches MSRs on entry; SVM, whose VMCB holds the
- * others, only tsc_aux. */
+/* MSRs that VM entry and exit do not switch on one backend or both: VMX
+ * switches none of these, SVM's VMLOAD/VMSAVE all but TSC_AUX. Those the
+ * backend leaves to software are switched by hand when a child's RUN
+ * starts and ends (hv/msr_switch.h): while a vcpu's values are live in the
+ * CPU (`msrs_live`), the CPU holds them, otherwise these copies do. */
+enum kept_msr {
+    KEPT_STAR, KEPT_LSTAR, KEPT_CSTAR, KEPT_SFMASK, KEPT_KERNEL_GS_BASE,
+    KEPT_TSC_AUX, KEPT_MSR_COUNT
+};
 struct vcpu_kept_msrs {
-    uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+    uint64_t value[KEPT_MSR_COUNT];
+    uint32_t nonzero;            /* bit k: value[k] is not 0 (msr_switch.h) */
 };
 
 
@@ -206,6 +211,8 @@ struct vcpu {
     uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
     uint64_t cr8;                /* VMX: the guest's task priority */
     struct vcpu_kept_msrs kept_msrs;
+    bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
+    uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
     /* INTERRUPT: one external interrupt waiting for the guest to take it
      * (an injection interrupted by an exit comes back here). */
     uint8_t irq_pending;

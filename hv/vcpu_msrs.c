@@ -1,6 +1,8 @@
 #include "hv/vcpu_msrs.h"
 
 #include "hv/msr.h"
+#include "hv/msr_switch.h"
+#include "hv/speculation.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
 
@@ -74,13 +76,31 @@ static bool value_valid(uint32_t index, uint64_t value)
     }
 }
 
+/* Three homes: the speculation controls (which exist only where the CPU
+ * has them), the kept MSRs (the CPU's while the vcpu's values are live,
+ * else the vcpu's copies), and the backend's VMCB or VMCS for the rest. */
 bool vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 {
-    return virtualised(index) && virt->get_msr(vcpu, index, value);
+    if (speculation_is_msr(index))
+        return speculation_get_msr(vcpu, index, value);
+    if (!virtualised(index))
+        return false;
+    if (msr_switch_owns(index)) {
+        *value = msr_switch_get(vcpu, index);
+        return true;
+    }
+    return virt->get_msr(vcpu, index, value);
 }
 
 bool vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
-    return virtualised(index) && value_valid(index, value) &&
-           virt->set_msr(vcpu, index, value);
+    if (speculation_is_msr(index))
+        return speculation_set_msr(vcpu, index, value);
+    if (!virtualised(index) || !value_valid(index, value))
+        return false;
+    if (msr_switch_owns(index)) {
+        msr_switch_set(vcpu, index, value);
+        return true;
+    }
+    return virt->set_msr(vcpu, index, value);
 }

@@ -12,7 +12,9 @@
 #include "hv/time.h"
 #include "hv/vcpu_lapic.h"
 #include "hv/msr_emulate.h"
+#include "hv/msr_switch.h"
 #include "hv/rflags.h"
+#include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
@@ -280,6 +282,8 @@ long vcpu_run(struct vcpu *vcpu)
         uint64_t now = rdtsc();
         cpu->slice_over = false;
         cpu->slice_end = now + TIME_SLICE_US * tsc_per_us();
+        speculation_enter_child(vcpu);
+        msr_switch_to_child(cpu->control_vcpu, vcpu);
         vcpu_arm_host_timer(vcpu, now);
         vcpu_prepare_events(vcpu);
         fpu_enter_child(cpu->control_vcpu, vcpu);
@@ -288,6 +292,7 @@ long vcpu_run(struct vcpu *vcpu)
         if (reason == RUN_STOP_EMULATE_DEBUGREG)
             reason = run_after_emulation(vcpu);
         fpu_leave_child(vcpu, cpu->control_vcpu);
+        msr_switch_to_control(vcpu, cpu->control_vcpu);
         apic_timer_stop();
     }
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR

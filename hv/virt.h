@@ -35,6 +35,9 @@ struct virt_backend {
     uint64_t nested_table_flags;    /* every non-leaf entry */
     uint64_t nested_leaf_read;      /* leaf of read-only guest memory */
     uint64_t nested_leaf_write;     /* added for writable memory */
+    /* The kept MSRs (enum kept_msr, as KEPT_BITs) that entry and exit do
+     * not switch on this backend: hv/msr_switch.c does it at RUN. */
+    uint32_t software_switched_msrs;
 
     /* Allocates the VMCB/VMCS and puts the vcpu in the x86 reset state
      * (or, for the control domain, the state it boots in). */
@@ -91,7 +94,8 @@ struct virt_backend {
     void (*setup_control_vcpu)(struct vcpu *vcpu, uint64_t entry,
                                uint64_t cr3, uint64_t rdi, uint64_t rsi);
     /* One MSR of the vcpu, for GET/SET_MSRS and the guest's RDMSR/WRMSR
-     * (hv/vcpu_msrs.c lists the MSRs and checks each value first). false:
+     * (hv/vcpu_msrs.c lists the MSRs and checks each value first; it keeps
+     * the kept MSRs and the speculation controls itself). false:
      * the backend does not hold that MSR, or (set) the vcpu's state refuses
      * the value, as EFER.LME changed while paging is on. */
     bool (*get_msr)(struct vcpu *vcpu, uint32_t index, uint64_t *value);

@@ -11,6 +11,7 @@
 #define SVM_CPUID_VMCB_CLEAN      (1u << 5)
 #define SVM_CPUID_FLUSH_BY_ASID   (1u << 6)
 #define SVM_CPUID_DECODE_ASSISTS  (1u << 7)
+#define SVM_CPUID_V_SPEC_CTRL     (1u << 20)
 
 struct svm_features {
     uint32_t asid_count;
@@ -19,6 +20,7 @@ struct svm_features {
     bool decode_assists;
     bool vmcb_clean;
     bool flush_by_asid;
+    bool v_spec_ctrl;       /* the VMCB switches SPEC_CTRL */
 };
 
 extern struct svm_features svm_features;

@@ -1,12 +1,14 @@
 /* The I/O and MSR permission maps (APM 15.10, 15.11), shared by all VMCBs:
  * one I/O map for children (every port intercepted, for their VMM), one for
  * the control domain (ports pass through, except the hypervisor's console),
- * and one MSR map (everything intercepted but the MSRs VMLOAD/VMSAVE switch
- * and reads of the TSC). */
+ * and one MSR map (everything intercepted but the MSRs VMLOAD/VMSAVE switch,
+ * reads of SPEC_CTRL where the CPU has it, which holds the vcpu's value
+ * while it runs, and reads of the TSC). */
 #include "abi/hv_errno.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/serial.h"
+#include "hv/speculation.h"
 #include "svm/svm.h"
 
 #define IOPM_PAGES  3
@@ -67,6 +69,8 @@ int svm_bitmaps_init(void)
     };
     for (unsigned i = 0; i < sizeof(switched_by_vmload) / sizeof(switched_by_vmload[0]); i++)
         msrpm_pass(switched_by_vmload[i], true, true);
+    if (speculation.spec_ctrl_bits) /* read before: main.c */
+        msrpm_pass(MSR_IA32_SPEC_CTRL, true, false);
     msrpm_pass(0x10 /* TSC */, true, false);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "hv/format.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/msr_switch.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
@@ -20,6 +21,7 @@ static void read_features(void)
     svm_features.decode_assists = d & SVM_CPUID_DECODE_ASSISTS;
     svm_features.vmcb_clean = d & SVM_CPUID_VMCB_CLEAN;
     svm_features.flush_by_asid = d & SVM_CPUID_FLUSH_BY_ASID;
+    svm_features.v_spec_ctrl = d & SVM_CPUID_V_SPEC_CTRL;
 }
 
 static int svm_probe(char *why, size_t size)
@@ -85,7 +87,9 @@ static void svm_describe(char *buf, size_t size)
 
 /* INVPCID is never intercepted: with nested paging it is the guest's own.
  * RDTSCP/RDPID would read a TSC_AUX that VMRUN does not load yet. */
-static uint32_t svm_guest_instructions(void) { return VIRT_GUEST_INVPCID; }
+/* RDTSCP and RDPID read the TSC_AUX the RUN path loads for the vcpu
+ * (hv/msr_switch.h); INVPCID is the guest's own with nested paging. */
+static uint32_t svm_guest_instructions(void) { return VIRT_GUEST_INVPCID | VIRT_GUEST_RDTSCP; }
 
 const struct virt_backend svm_backend = {
     .name = "svm",
@@ -98,6 +102,9 @@ const struct virt_backend svm_backend = {
     .nested_table_flags = NPT_TABLE_FLAGS,
     .nested_leaf_read = NPT_LEAF_READ,
     .nested_leaf_write = NPT_LEAF_WRITE,
+    /* VMLOAD/VMSAVE switch the SYSCALL MSRs and KERNEL_GS_BASE; the
+     * VMCB has no TSC_AUX (APM 15.5.2). */
+    .software_switched_msrs = KEPT_BIT(KEPT_TSC_AUX),
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
     .run_loop = svm_run_loop,

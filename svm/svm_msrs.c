@@ -2,7 +2,8 @@
  * MSRs, KERNEL_GS_BASE and the FS/GS bases, which VMLOAD/VMSAVE switch
  * (APM 15.5.2), and PAT as G_PAT under nested paging; EFER is the guest's
  * with SVME forced on; the TSC is the host's plus the VMCB's TSC offset.
- * Only TSC_AUX has no place in the VMCB: it is kept in the vcpu. */
+ * Only TSC_AUX has no place in the VMCB: hv/msr_switch.c keeps and
+ * switches it (svm_backend.software_switched_msrs). */
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
@@ -28,7 +29,6 @@ static uint64_t *plain_msr(struct vcpu *vcpu, uint32_t index)
     case MSR_FS_BASE: return &s->fs.base;
     case MSR_GS_BASE: return &s->gs.base;
     case MSR_IA32_PAT: return &s->g_pat;
-    case MSR_TSC_AUX: return &vcpu->kept_msrs.tsc_aux;
     default: return NULL;
     }
 }

@@ -6,6 +6,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/speculation.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -304,6 +305,42 @@ done:
     return stop;
 }
 
+/* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
+ * With V_SPEC_CTRL, VMRUN loads the VMCB's copy and #VMEXIT saves it and
+ * puts the host's back (the guest runs with the OR of both; the
+ * hypervisor's own is what firmware left, normally 0); the guest's WRMSR
+ * exits, so the copy only needs the value an exit handler emulated.
+ * Without, it is switched by hand. */
+static int svm_exit_v_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_exit(vcpu);
+    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    return stop;
+}
+
+static int svm_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = svm_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+/* Which exit function the loop calls: the plain one unless SPEC_CTRL must
+ * follow the vcpu, which is then loaded for the first entry. */
+static int (*exit_function(struct vcpu *vcpu))(struct vcpu *)
+{
+    if (!speculation.spec_ctrl_bits)
+        return svm_exit;
+    if (svm_features.v_spec_ctrl) {
+        vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+        return svm_exit_v_spec_ctrl;
+    }
+    spec_ctrl_enter_guest(vcpu);
+    return svm_exit_spec_ctrl;
+}
+
 int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -323,7 +360,7 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
             svm_arm_breakpoints(vcpu);
     }
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
-                                svm_exit);
+                                exit_function(vcpu));
     /* Armed breakpoints imply the CPU was loaded: one test for both. */
     if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();

@@ -75,6 +75,10 @@ struct vmcb_save {
     uint64_t g_pat;                 /* 0x668 */
     uint64_t dbgctl;                /* 0x670 */
     uint64_t br_from, br_to, last_excp_from, last_excp_to; /* 0x678 */
+    uint8_t reserved6[0x2e0 - 0x298];
+    /* The guest's SPEC_CTRL, loaded by VMRUN and saved by #VMEXIT where
+     * CPUID Fn8000_000A EDX[20] (V_SPEC_CTRL) says so (APM table B-2). */
+    uint64_t spec_ctrl;             /* 0x6e0 */
 };
 
 struct vmcb {
@@ -99,6 +103,7 @@ _Static_assert(offsetof(struct vmcb, save.rsp) == 0x5d8, "VMCB RSP");
 _Static_assert(offsetof(struct vmcb, save.rax) == 0x5f8, "VMCB RAX");
 _Static_assert(offsetof(struct vmcb, save.cr2) == 0x640, "VMCB CR2");
 _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT");
+_Static_assert(offsetof(struct vmcb, save.spec_ctrl) == 0x6e0, "VMCB SPEC_CTRL");
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
 /* intercept_cr (vector 0): reads of CRn at bit n, writes at bit 16 + n */

@@ -118,6 +118,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC_SECONDARY_CONTROLS        (1u << 31)
 /* Secondary processor-based controls */
 #define PROC2_ENABLE_EPT               (1u << 1)
+#define PROC2_ENABLE_RDTSCP            (1u << 3)
 #define PROC2_ENABLE_VPID              (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
 #define PROC2_ENABLE_INVPCID           (1u << 12)

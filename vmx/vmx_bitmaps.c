@@ -2,11 +2,16 @@
  * I/O pair for children (every port exits, for their VMM), one for the
  * control domain (ports pass through, except the hypervisor's console), and
  * one MSR bitmap: every MSR exits except the FS/GS bases and the SYSENTER
- * MSRs, which the VMCS switches, and reads of the TSC. */
+ * MSRs, which the VMCS switches, KERNEL_GS_BASE, which the vcpu owns in
+ * the CPU while it runs anyway (SWAPGS), reads of the other SYSCALL MSRs,
+ * whose writes must exit to keep hv/msr_switch.c's copies, reads of
+ * SPEC_CTRL where the CPU has it, which holds the vcpu's value while it
+ * runs, and reads of the TSC. */
 #include "abi/hv_errno.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/serial.h"
+#include "hv/speculation.h"
 #include "vmx/vmx.h"
 
 uint64_t vmx_io_bitmap_child;
@@ -50,6 +55,13 @@ int vmx_bitmaps_init(void)
     msr_pass(0x174, true, true);
     msr_pass(0x175, true, true);
     msr_pass(0x176, true, true);
+    msr_pass(MSR_KERNEL_GS_BASE, true, true);
+    msr_pass(MSR_STAR, true, false);
+    msr_pass(MSR_LSTAR, true, false);
+    msr_pass(MSR_CSTAR, true, false);
+    msr_pass(MSR_SFMASK, true, false);
+    if (speculation.spec_ctrl_bits) /* read before: main.c */
+        msr_pass(MSR_IA32_SPEC_CTRL, true, false);
     msr_pass(0x10 /* TSC */, true, false);
     return 0;
 }

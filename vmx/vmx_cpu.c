@@ -3,6 +3,7 @@
 #include "hv/format.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/msr_switch.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
@@ -20,6 +21,7 @@ struct vmx_controls vmx_controls;
 #define SECONDARY_UNRESTRICTED_GUEST     (1ull << 7)
 #define VMX_BASIC_TRUE_CONTROLS          (1ull << 55)
 #define CR4_VMXE                         (1ull << 13)
+#define CPUID_80000001_EDX_RDTSCP        (1u << 27)
 
 static void read_features(void)
 {
@@ -60,10 +62,15 @@ static int compute_controls(char *why, size_t size)
                                     PROC_MOV_DR_EXITING,
                                 PROC_MWAIT_EXITING | PROC_MONITOR_EXITING, &missing[1]);
     /* Without "enable INVPCID" the guest's INVPCID is #UD (SDM 3C 25.3):
-     * wanted, so that CPUID can offer it (vmx_guest_instructions). */
+     * wanted, so that CPUID can offer it (vmx_guest_instructions). Without
+     * "enable RDTSCP", RDTSCP and RDPID raise #UD in the guest, though CPUID
+     * offers them wherever the CPU has them. */
+    uint32_t rdtscp = cpuid_eax(0x80000000) >= 0x80000001 &&
+                      (cpuid_edx(0x80000001) & CPUID_80000001_EDX_RDTSCP)
+                          ? PROC2_ENABLE_RDTSCP : 0;
     c->proc2 = vmx_control_value(rdmsr(MSR_VMX_PROCBASED_CTLS2), PROC2_ENABLE_EPT,
                                  PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
-                                     PROC2_ENABLE_INVPCID, &missing[2]);
+                                     PROC2_ENABLE_INVPCID | rdtscp, &missing[2]);
     c->exit = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_EXIT_CTLS : MSR_VMX_EXIT_CTLS),
                                 /* DR7 is the guest's own (DEBUG_GUEST) */
                                 EXIT_SAVE_DEBUG_CONTROLS |
@@ -177,12 +184,14 @@ static void vmx_describe(char *buf, size_t size)
 
 /* INVPCID runs in the guest when enabled and INVLPG does not exit (with
  * INVLPG exiting it would exit, and no exit handler emulates it).
- * RDTSCP/RDPID are not enabled: the guest's TSC_AUX is not loaded yet. */
+ * RDTSCP/RDPID: with "enable RDTSCP", reading the vcpu's own TSC_AUX,
+ * which the RUN path loads (hv/msr_switch.h). */
 static uint32_t vmx_guest_instructions(void)
 {
     bool invpcid = (vmx_controls.proc2 & PROC2_ENABLE_INVPCID) &&
                    !(vmx_controls.proc & PROC_INVLPG_EXITING);
-    return invpcid ? VIRT_GUEST_INVPCID : 0;
+    return (invpcid ? VIRT_GUEST_INVPCID : 0) |
+           (vmx_controls.proc2 & PROC2_ENABLE_RDTSCP ? VIRT_GUEST_RDTSCP : 0);
 }
 
 const struct virt_backend vmx_backend = {
@@ -196,6 +205,8 @@ const struct virt_backend vmx_backend = {
     .nested_table_flags = EPT_TABLE_FLAGS,
     .nested_leaf_read = EPT_LEAF_READ,
     .nested_leaf_write = EPT_LEAF_WRITE,
+    /* VM entry and exit switch none of these (SDM 3C 24.4.1, 27.5). */
+    .software_switched_msrs = KEPT_SYSCALL_MSRS | KEPT_BIT(KEPT_TSC_AUX),
     .vcpu_init = vmx_vcpu_init,
     .vcpu_free = vmx_vcpu_free,
     .run_loop = vmx_run_loop,

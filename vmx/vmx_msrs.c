@@ -1,10 +1,8 @@
 /* The vcpu's MSRs on VMX. The VMCS holds the FS/GS bases, the SYSENTER
  * MSRs, PAT and EFER, which entry and exit switch (SDM 3C 24.4.1), and the
  * TSC offset. The SYSCALL MSRs (STAR, LSTAR, CSTAR, SFMASK),
- * KERNEL_GS_BASE and TSC_AUX are not switched by VMX: until the backend
- * loads them on entry (MSR-load lists), they are kept in the vcpu, where
- * GET/SET_MSRS and the guest's RDMSR/WRMSR (which exit for them) see them,
- * but the guest's SYSCALL, SWAPGS and RDTSCP do not. */
+ * KERNEL_GS_BASE and TSC_AUX, which VMX does not switch, are kept and
+ * switched by hv/msr_switch.c (vmx_backend.software_switched_msrs). */
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
@@ -12,21 +10,6 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_instructions.h"
-
-/* The copy in the vcpu of an MSR VMX does not switch, or NULL. */
-static uint64_t *kept_msr(struct vcpu *vcpu, uint32_t index)
-{
-    struct vcpu_kept_msrs *k = &vcpu->kept_msrs;
-    switch (index) {
-    case MSR_STAR: return &k->star;
-    case MSR_LSTAR: return &k->lstar;
-    case MSR_CSTAR: return &k->cstar;
-    case MSR_SFMASK: return &k->sfmask;
-    case MSR_KERNEL_GS_BASE: return &k->kernel_gs_base;
-    case MSR_TSC_AUX: return &k->tsc_aux;
-    default: return NULL;
-    }
-}
 
 /* The guest-state field of an MSR stored as it is, or 0 (no MSR lives in
  * field 0, the VPID). EFER is read here but written through write_efer. */
@@ -46,12 +29,7 @@ static uint32_t plain_field(uint32_t index)
 
 bool vmx_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 {
-    uint64_t *kept = kept_msr(vcpu, index);
     uint32_t field = plain_field(index);
-    if (kept) {
-        *value = *kept;
-        return true;
-    }
     if (!field && index != MSR_IA32_TSC)
         return false;
     bool acquired = vmcs_acquire(vcpu);
@@ -74,13 +52,8 @@ static bool set_efer(struct vcpu *vcpu, uint64_t value)
 
 bool vmx_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
-    uint64_t *kept = kept_msr(vcpu, index);
     uint32_t field = plain_field(index);
     bool ok = true;
-    if (kept) {
-        *kept = value;
-        return true;
-    }
     if (!field && index != MSR_IA32_TSC)
         return false;
     bool acquired = vmcs_acquire(vcpu);

@@ -11,6 +11,7 @@
 #include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
+#include "hv/speculation.h"
 #include "hv/time.h"
 #include "hv/tlb_tag.h"
 #include "hv/trap.h"
@@ -326,6 +327,18 @@ static int vmx_exit(struct vcpu *vcpu)
     return vmx_exit_decoded(vcpu, reason);
 }
 
+/* SPEC_CTRL by hand around each entry where the CPU has it: VMX has no
+ * field for it (hv/speculation.h). The guest's WRMSR exits, so nothing is
+ * read back. */
+static int vmx_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = vmx_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     bool acquired = vmcs_acquire(vcpu);
@@ -346,7 +359,12 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     write_host_state();
     debugregs_enter(vcpu); /* VM entry does not load DR0-DR3 */
     vcpu->exit_handler = on_exit;
-    int result = vmx_guest_loop(vcpu, vmx_exit);
+    int (*exit_function)(struct vcpu *) = vmx_exit;
+    if (speculation.spec_ctrl_bits) {
+        spec_ctrl_enter_guest(vcpu);
+        exit_function = vmx_exit_spec_ctrl;
+    }
+    int result = vmx_guest_loop(vcpu, exit_function);
     debugregs_leave(vcpu);
     vmcs_release(vcpu, acquired);
     return result;

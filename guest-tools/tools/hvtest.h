@@ -11,6 +11,8 @@
  * hvtest_guest_insn.c, hvtest_handles.c, hvtest_args.c, hvtest_memory.c,
  * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
+ * hvtest_msr_switch.c, hvtest_speculation.c (with 64-bit guests from
+ * hvtest_guest64.c),
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_debugregs.c, hvtest_debugregs_guest.c,
  * hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c, hvtest_nmi.c,
@@ -54,6 +56,8 @@ extern const struct hvtest_case hvtest_lifecycle_cases[];
 extern const struct hvtest_case hvtest_hostile_cases[];
 extern const struct hvtest_case hvtest_msrs_cases[];
 extern const struct hvtest_case hvtest_msrs_refused_cases[];
+extern const struct hvtest_case hvtest_msr_switch_cases[];
+extern const struct hvtest_case hvtest_speculation_cases[];
 extern const struct hvtest_case hvtest_translate_cases[];
 extern const struct hvtest_case hvtest_kick_cases[];
 extern const struct hvtest_case hvtest_dirty_cases[];
@@ -112,7 +116,6 @@ const char *hvt_result_name(long rc, char *buf, unsigned size);
 #define HVT_CODE_GPA   0x10000u
 #define HVT_DATA_GPA   0x20000u
 #define HVT_HANDLER_GPA 0x18000u /* exception handlers */
-#define HVT_PML4_GPA   0x3000u   /* hvt_guest_long64's tables: 3 pages */
 #define HVT_SELECTOR_CODE 0x08
 #define HVT_SELECTOR_DATA 0x10
 
@@ -130,10 +133,6 @@ int hvt_guest_create(struct vm_instance *vm, const char *name);
  * GDT written into guest RAM, IDT limit 0) at entry with ESP at
  * HVT_STACK_TOP and the other registers 0. */
 int hvt_guest_flat32(struct vm_instance *vm, uint32_t entry);
-
-/* As hvt_guest_flat32, then 64-bit long mode: the guest's RAM identity
- * mapped with one 2 MiB page, CS.L set, CR4.PAE plus cr4_extra. */
-int hvt_guest_long64(struct vm_instance *vm, uint32_t entry, uint64_t cr4_extra);
 
 /* The flat 32-bit state hvt_guest_flat32 sets, for round-trip tests. */
 void hvt_sregs_flat32(struct hv_sregs *sregs);
@@ -201,6 +200,54 @@ int hvt_run_expect_dr(struct vm_instance *vm, uint32_t out, uint32_t value, cons
 /* A GET_DEBUGREGS result holds these values and flags 0. */
 int hvt_debugregs_eq(const struct hv_debugregs *got, const uint64_t db[4], uint64_t dr6,
                      uint64_t dr7, const char *what);
+
+/* ---- 64-bit guests (hvtest_guest64.c) -------------------------------- */
+
+/* GDT selectors of the 64-bit guests: kernel code and data, then the user
+ * block SYSRET uses from STAR[63:48] = HVT64_SELECTOR_USER_BASE (SS is 8
+ * above it, 64-bit CS 16 above, both with RPL 3). */
+#define HVT64_SELECTOR_KERNEL_CODE 0x08
+#define HVT64_SELECTOR_KERNEL_DATA 0x10
+#define HVT64_SELECTOR_USER_BASE   0x18
+#define HVT64_SELECTOR_USER_DATA   0x23
+#define HVT64_SELECTOR_USER_CODE   0x2b
+
+/* Puts vm->vcpu in 64-bit long mode at CPL 0: the first 2 MiB identity
+ * mapped (user accessible), the GDT above at HVT_GDT_GPA, IDT limit 0,
+ * EFER.SCE set, RSP at HVT_STACK_TOP, the other registers 0. */
+int hvt_guest_long64(struct vm_instance *vm, uint64_t entry);
+/* Creates vcpu 1 of `vm` (handle kept) and fills *view as a copy of *vm
+ * whose vcpu and run page are vcpu 1's, for the helpers above. */
+int hvt_second_vcpu(struct vm_instance *vm, struct vm_instance *view);
+
+enum hvt64_insn {
+    HVT64_SWAPGS, HVT64_RDMSR, HVT64_WRMSR, HVT64_RDTSCP, HVT64_SYSCALL,
+    HVT64_SYSRETQ, HVT64_MOV_EAX_ECX, HVT64_MOV_EAX_EBX, HVT64_MOV_RAX_RCX,
+    HVT64_MOV_RAX_R11, HVT64_MOV_EAX_CS, HVT64_MOV_EAX_SS, HVT64_XOR_EAX_EAX,
+    HVT64_XOR_EDX_EDX, HVT64_PUSHFQ_POP_RDX, HVT64_MOV_EAX_EDX, HVT64_STD,
+};
+/* One instruction without operands (the same bytes in 32-bit code where
+ * the name has no RAX/R11/Q). */
+uint32_t hvt64_insn(struct hvt_code *code, enum hvt64_insn which);
+uint32_t hvt64_mov_ecx_imm(struct hvt_code *code, uint32_t value);
+/* Sets the vcpu's RBX (GET_REGS, SET_REGS): an argument for guest code. */
+int hvt_set_rbx(struct vm_instance *vm, uint64_t rbx);
+
+/* The control domain's own MSRs: it is a guest of the hypervisor too. */
+static inline uint64_t hvt_ctl_rdmsr(uint32_t index)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static inline void hvt_ctl_wrmsr(uint32_t index, uint64_t value)
+{
+    __asm__ volatile("wrmsr" ::"c"(index), "a"((uint32_t)value),
+                     "d"((uint32_t)(value >> 32)) : "memory");
+}
+uint32_t hvt64_mov_edx_imm(struct hvt_code *code, uint32_t value);
 
 /* ---- MSR lists (hvtest_msrs.c) ------------------------------------- */
 

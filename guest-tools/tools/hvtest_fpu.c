@@ -178,11 +178,21 @@ static uint32_t write_pattern_guest(struct vm_instance *vm, const struct xstate_
     return loop;
 }
 
+/* hvt_guest_long64's state with CR4 bits added. */
+static int long64_with_cr4(struct vm_instance *vm, uint32_t entry, uint64_t cr4)
+{
+    struct hv_sregs sregs;
+    if (hvt_guest_long64(vm, entry) < 0 || !hvt_ok(hv_get_sregs(vm->vcpu, &sregs), "GET_SREGS"))
+        return -1;
+    sregs.cr4 |= cr4;
+    return hvt_ok(hv_set_sregs(vm->vcpu, &sregs), "SET_SREGS (CR4)") ? 0 : -1;
+}
+
 static int pattern_vm(struct vm_instance *vm, const char *name, const struct xstate_info *x,
                       uint64_t xcr0, uint64_t seed)
 {
     if (hvt_guest_create(vm, name) ||
-        hvt_guest_long64(vm, HVT_CODE_GPA, CR4_OSFXSR | CR4_OSXMMEXCPT |
+        long64_with_cr4(vm, HVT_CODE_GPA, CR4_OSFXSR | CR4_OSXMMEXCPT |
                                                (has_xsave(x) ? CR4_OSXSAVE : 0)))
         return -1;
     build_image(vm->ram + IMAGE_GPA, x, xcr0, seed);
@@ -403,7 +413,7 @@ static void xcr0_is_per_vcpu(void)
         struct hvt_code code;
         static const uint8_t xsetbv_xgetbv[] = { 0x0f, 0x01, 0xd1, 0x31, 0xc9, 0x0f, 0x01, 0xd0 };
         if (hvt_guest_create(vms[i], i ? "xcr0_b" : "xcr0_a") ||
-            hvt_guest_long64(vms[i], HVT_CODE_GPA, CR4_OSFXSR | CR4_OSXSAVE))
+            long64_with_cr4(vms[i], HVT_CODE_GPA, CR4_OSFXSR | CR4_OSXSAVE))
             return;
         hvt_code_start(&code, vms[i], HVT_CODE_GPA);
         emit_mov_imm(&code, 0xb9, 0);

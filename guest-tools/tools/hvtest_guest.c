@@ -14,13 +14,7 @@
 #include "guest-tools/tools/hvtest.h"
 
 #define CR0_PE 0x01u
-#define CR0_MP 0x02u
 #define CR0_ET 0x10u
-#define CR0_NE 0x20u
-#define CR0_PG 0x80000000u
-#define CR4_PAE 0x20u
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
 #define RFLAGS_FIXED 0x2u
 #define TYPE_CODE_EXEC_READ_ACCESSED  0xb
 #define TYPE_DATA_READ_WRITE_ACCESSED 0x3
@@ -102,31 +96,6 @@ int hvt_guest_flat32(struct vm_instance *vm, uint32_t entry)
     if (!hvt_ok(hv_set_regs(vm->vcpu, &regs), "SET_REGS (flat 32-bit)"))
         return -1;
     return 0;
-}
-
-/* Long mode needs paging: one 2 MiB page maps all of the guest's RAM at
- * its own address, through tables between the IDT and the stack. */
-int hvt_guest_long64(struct vm_instance *vm, uint32_t entry, uint64_t cr4_extra)
-{
-    uint64_t *pml4 = (uint64_t *)(vm->ram + HVT_PML4_GPA);
-    uint64_t *pdpt = (uint64_t *)(vm->ram + HVT_PML4_GPA + 0x1000);
-    uint64_t *pd = (uint64_t *)(vm->ram + HVT_PML4_GPA + 0x2000);
-    struct hv_sregs sregs;
-
-    if (hvt_guest_flat32(vm, entry))
-        return -1;
-    memset(pml4, 0, 3 * 0x1000);
-    pml4[0] = (HVT_PML4_GPA + 0x1000) | 0x3;  /* present, writable */
-    pdpt[0] = (HVT_PML4_GPA + 0x2000) | 0x3;
-    pd[0] = 0x83;                              /* a 2 MiB page at 0 */
-    hvt_sregs_flat32(&sregs);
-    sregs.cs.l = 1;
-    sregs.cs.db = 0;
-    sregs.cr0 = CR0_PE | CR0_ET | CR0_MP | CR0_NE | CR0_PG;
-    sregs.cr3 = HVT_PML4_GPA;
-    sregs.cr4 = CR4_PAE | cr4_extra;
-    sregs.efer = EFER_LME | EFER_LMA;
-    return hvt_ok(hv_set_sregs(vm->vcpu, &sregs), "SET_SREGS (64-bit)") ? 0 : -1;
 }
 
 int hvt_guest_catch_vector(struct vm_instance *vm, unsigned vector)

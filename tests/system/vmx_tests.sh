@@ -35,3 +35,20 @@ test_vmx_conformance_suite_bochs_smp2() {
             || fail "pass/fail lines differ between SVM and VMX (see $SYSTEST_DIR/vmx-svm.diff)"
     fi
 }
+
+# The per-vcpu MSR tests (hvtest's vcpu_msr_*) on a CPU model that has
+# SPEC_CTRL, PRED_CMD (IBPB) and ARCH_CAPABILITIES: Bochs 2.7 gives them
+# to corei7_icelake_u and tigerlake only, and QEMU's TCG to no model (it
+# drops ibpb, spec-ctrl, amd-ssbd, ... from EPYC-IBPB, EPYC-Rome and
+# EPYC-Milan alike), so the default runs check the #GP side only.
+test_vmx_vcpu_msrs_with_speculation_controls_icelake() {
+    boot vmx-msr-icelake 600 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hvtest-msr.iso" \
+        "$PWD/$SYSTEST_DIR/vmx-msr-icelake.log" 2 corei7_icelake_u)
+    expect_line "virt: using vmx"
+    expect_line "hvtest: info speculation controls: SPEC_CTRL bits 0x7, IBPB yes, ARCH_CAPABILITIES yes"
+    expect_count "hvtest: PASS vcpu_msr_" 8
+    expect_line "hvtest: 8 passed, 0 failed"
+    expect_line "tool hvtest finished with status 0"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+}
