@@ -154,6 +154,7 @@
 #define CPUID_7_EDX_IBRS_IBPB      BIT32(26)   /* SPEC_CTRL.IBRS, PRED_CMD */
 #define CPUID_7_EDX_STIBP          BIT32(27)
 #define CPUID_7_EDX_ARCH_CAPABILITIES BIT32(29)
+#define CPUID_7_EDX_SSBD           BIT32(31)   /* SPEC_CTRL.SSBD */
 
 /* Leaf 7 subleaf 1 EAX. */
 #define CPUID_7_1_EAX_AVX_VNNI     BIT32(4)

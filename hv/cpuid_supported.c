@@ -152,7 +152,7 @@ static int add_leaf7(struct cpuid_table *t, const struct offer *o)
                                         CPUID_7_ECX_AVX512_VPOPCNTDQ);
     uint32_t edx = CPUID_7_EDX_FSRM | CPUID_7_EDX_MD_CLEAR | CPUID_7_EDX_SERIALIZE |
                    CPUID_7_EDX_TSXLDTRK | CPUID_7_EDX_IBRS_IBPB | CPUID_7_EDX_STIBP |
-                   CPUID_7_EDX_ARCH_CAPABILITIES |
+                   CPUID_7_EDX_ARCH_CAPABILITIES | CPUID_7_EDX_SSBD |
                    if_ok(o->avx512, CPUID_7_EDX_AVX512_4VNNIW | CPUID_7_EDX_AVX512_4FMAPS |
                                         CPUID_7_EDX_AVX512_VP2INTERSECT |
                                         CPUID_7_EDX_AVX512_FP16);
