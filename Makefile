@@ -129,7 +129,8 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -I. -Wall -Wextra -Werror -fsanitize=address,un
 # VMM) it names in its first line:
 #   // sources: hv/frame_alloc.c hv/format.c
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h vmx/*.[ch] svm/*.[ch] \
-		guest-tools/vmm/devices/*.[ch] tests/unit/*.h)
+		guest-tools/vmm/*.[ch] guest-tools/vmm/devices/*.[ch] guest-tools/vmm/pc/*.[ch] \
+		guest-tools/runtime/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $$(sed -n '1s|^// sources: ||p' $<) -lcmocka
 

@@ -18,7 +18,8 @@ GT_CTL_ASFLAGS := -m64 -I. -Wa,--noexecstack
 GT_CTL_LDFLAGS := -nostdlib -T $(GT_CTL_LDS) -z max-page-size=0x1000 -z noexecstack
 
 GT_CTL_SOURCES := $(wildcard $(GT_DIR)/runtime/*.S $(GT_DIR)/runtime/*.c \
-	$(GT_DIR)/libhv/*.c $(GT_DIR)/vmm/*.c $(GT_DIR)/vmm/devices/*.c $(GT_DIR)/tools/*.c)
+	$(GT_DIR)/libhv/*.c $(GT_DIR)/vmm/*.c $(GT_DIR)/vmm/devices/*.c $(GT_DIR)/vmm/pc/*.c \
+	$(GT_DIR)/tools/*.c)
 GT_CTL_OBJECTS := $(patsubst $(GT_DIR)/%,$(GT_BUILD)/ctl/%.o,$(GT_CTL_SOURCES))
 
 $(GT_BUILD)/ctl/%.c.o: $(GT_DIR)/%.c

@@ -124,6 +124,14 @@ int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
                    vm->name, n, vm->ram_size >> 20);
         return -HV_ENOMEM;
     }
+    /* On a PC the firmware hands the kernel the boot CPU alone: the
+     * others wait in their reset state for the kernel's INIT-SIPI-SIPI,
+     * and nothing tells the kernel how many vcpus the VMM started. */
+    if (vm->aps_wait_for_sipi) {
+        start.esi = 0;
+        start.edi = 0;
+        return start_vcpu(&vm->vcpus[0], entry, &start);
+    }
     if ((rc = start_vcpu(&vm->vcpus[0], entry, &start)) < 0)
         return rc;
     for (unsigned k = 1; k < n; k++) {

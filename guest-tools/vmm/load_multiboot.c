@@ -2,7 +2,8 @@
  * Loading a multiboot1 ELF32 kernel, as GRUB or QEMU -kernel would: check
  * the multiboot header, copy each PT_LOAD segment to its physical address
  * and zero its bss part, then put a multiboot information structure and
- * the command line in the page after the kernel.
+ * (multiboot_info.c: memory sizes and map, command line, modules) in the
+ * pages after the kernel.
  *
  * The image is untrusted input: every offset and size is checked against
  * the image and the guest's RAM before a byte is copied. Structures are
@@ -12,9 +13,8 @@
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/vmm/elf32.h"
 #include "guest-tools/vmm/multiboot.h"
+#include "guest-tools/vmm/multiboot_info.h"
 #include "guest-tools/vmm/vmm_internal.h"
-
-#define LOW_MEMORY_KIB 640   /* conventional memory below the VGA hole */
 
 int vmm_is_elf(const void *image, uint64_t size)
 {
@@ -72,7 +72,7 @@ static int load_segment(struct vm_instance *vm, const uint8_t *image,
                    vm->name, index, ph->p_offset, ph->p_filesz, ph->p_memsz);
         return -HV_EINVAL;
     }
-    if (paddr + memsz > vm->ram_size) {
+    if (paddr + memsz > vm->ram_below_4g) {
         ctl_printf("guest %s: ELF segment %u at 0x%lx..0x%lx is outside its "
                    "%lu MiB of RAM\n", vm->name, index, paddr, paddr + memsz,
                    vm->ram_size >> 20);
@@ -83,33 +83,12 @@ static int load_segment(struct vm_instance *vm, const uint8_t *image,
     return 0;
 }
 
-/* Builds the multiboot information at info_addr (page aligned, in RAM):
- * the structure, then the command line right after it. */
-static int write_boot_info(struct vm_instance *vm, uint64_t info_addr,
-                           const char *cmdline)
-{
-    struct multiboot_info info;
-    uint64_t cmdline_addr = info_addr + sizeof(info);
-    uint64_t cmdline_len = strlen(cmdline) + 1;
-
-    if (cmdline_addr + cmdline_len > vm->ram_size) {
-        ctl_printf("guest %s: no room for the multiboot information above "
-                   "the kernel (ends at 0x%lx)\n", vm->name, info_addr);
-        return -HV_ERANGE;
-    }
-    memset(&info, 0, sizeof(info));
-    info.flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE;
-    info.mem_lower = LOW_MEMORY_KIB;
-    info.mem_upper = (uint32_t)((vm->ram_size - 0x100000) >> 10);
-    info.cmdline = (uint32_t)cmdline_addr;
-    memcpy(vm->ram + info_addr, &info, sizeof(info));
-    memcpy(vm->ram + cmdline_addr, cmdline, cmdline_len);
-    return 0;
-}
-
 int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
-                       uint64_t size, const char *cmdline)
+                       uint64_t size, const char *cmdline,
+                       const struct multiboot_module_image *modules,
+                       unsigned module_count)
 {
+    struct multiboot_info_result placed;
     struct multiboot_header mbh;
     struct elf32_header eh;
     struct elf32_program_header ph;
@@ -129,8 +108,8 @@ int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
                    vm->name, MULTIBOOT_SEARCH_BYTES);
         return -HV_EINVAL;
     }
-    /* No modules and no video: page alignment of modules and memory sizes
-     * are met, a video mode is not. */
+    /* Page-aligned modules and memory sizes are given; a video mode is
+     * not. */
     if (mbh.flags & MULTIBOOT_HEADER_REQUIRED &
         ~(uint32_t)(MULTIBOOT_HEADER_PAGE_ALIGN | MULTIBOOT_HEADER_MEMORY)) {
         ctl_printf("guest %s: multiboot header requires features this loader "
@@ -148,18 +127,27 @@ int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
             kernel_end = (uint64_t)ph.p_paddr + ph.p_memsz;
         loaded++;
     }
-    if (loaded == 0 || eh.e_entry >= vm->ram_size) {
+    if (loaded == 0 || eh.e_entry >= vm->ram_below_4g) {
         ctl_printf("guest %s: nothing to run (%u loadable segments, entry "
                    "0x%x)\n", vm->name, loaded, eh.e_entry);
         return -HV_EINVAL;
     }
 
     info_addr = (kernel_end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-    if ((rc = write_boot_info(vm, info_addr, cmdline)) < 0)
+    rc = multiboot_info_write(vm->ram, vm->ram_below_4g, vm->ram_size - vm->ram_below_4g,
+                              info_addr, cmdline, modules, module_count, &placed);
+    if (rc < 0) {
+        ctl_printf("guest %s: no room for the multiboot information and %u "
+                   "modules above the kernel (ends at 0x%lx) in %lu MiB\n",
+                   vm->name, module_count, kernel_end, vm->ram_below_4g >> 20);
         return rc;
+    }
     ctl_printf("guest %s: multiboot ELF kernel, %u segments up to 0x%lx, "
                "entry 0x%x, command line \"%s\"\n", vm->name, loaded,
                kernel_end, eh.e_entry, cmdline);
+    if (module_count != 0)
+        ctl_printf("guest %s: %u multiboot modules at 0x%lx..0x%lx\n", vm->name,
+                   module_count, placed.modules_start, placed.end);
     return vmm_set_protected_mode(vm, eh.e_entry, MULTIBOOT_BOOTLOADER_MAGIC,
                                   (uint32_t)info_addr);
 }

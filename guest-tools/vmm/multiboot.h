@@ -21,6 +21,12 @@
 /* Information flags: which fields of multiboot_info are valid (3.3). */
 #define MULTIBOOT_INFO_MEMORY       (1 << 0)
 #define MULTIBOOT_INFO_CMDLINE      (1 << 2)
+#define MULTIBOOT_INFO_MODS         (1 << 3)
+#define MULTIBOOT_INFO_MEM_MAP      (1 << 6)
+
+/* Memory map entry types (3.3: 1 available RAM, anything else reserved;
+ * the E820 numbers). */
+#define MULTIBOOT_MEMORY_AVAILABLE  1
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -46,6 +52,25 @@ struct multiboot_info {
     uint32_t mmap_addr;
 };
 _Static_assert(sizeof(struct multiboot_info) == 52, "multiboot_info");
+
+/* One memory map entry. `size` counts the bytes after itself (20), so a
+ * reader steps by size + 4; the 64-bit fields are not 8-byte aligned. */
+struct multiboot_mmap_entry {
+    uint32_t size;
+    uint64_t base_addr;
+    uint64_t length;
+    uint32_t type;
+} __attribute__((packed));
+_Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "multiboot_mmap_entry");
+
+/* One boot module: [mod_start, mod_end) and its command line. */
+struct multiboot_module {
+    uint32_t mod_start;
+    uint32_t mod_end;
+    uint32_t cmdline;
+    uint32_t reserved;       /* 0 */
+};
+_Static_assert(sizeof(struct multiboot_module) == 16, "multiboot_module");
 #endif
 
 #endif

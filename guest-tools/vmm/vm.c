@@ -45,9 +45,27 @@ static int allocate_memory(struct vm_instance *vm)
     return 0;
 }
 
-static int create_handles(struct vm_instance *vm)
+/* One memory slot: guest [guest_phys, + size) backed by ram + offset. */
+static int map_ram(struct vm_instance *vm, uint32_t slot, uint64_t guest_phys,
+                   uint64_t offset, uint64_t size)
 {
     struct hv_memory_region region;
+    long rc;
+
+    memset(&region, 0, sizeof(region));
+    region.slot = slot;
+    region.guest_phys = guest_phys;
+    region.size = size;
+    region.control_addr = (uint64_t)(uintptr_t)(vm->ram + offset);
+    rc = hv_set_memory_region(vm->vm, &region);
+    if (rc < 0)
+        ctl_printf("guest %s: SET_MEMORY_REGION of %lu MiB at 0x%lx failed: "
+                   "%s\n", vm->name, size >> 20, guest_phys, hv_strerror(rc));
+    return (int)rc;
+}
+
+static int create_handles(struct vm_instance *vm)
+{
     long rc;
 
     rc = hv_create_vm_flags(vm->sys, vm->flags);
@@ -57,18 +75,12 @@ static int create_handles(struct vm_instance *vm)
     }
     vm->vm = rc;
 
-    memset(&region, 0, sizeof(region));
-    region.slot = 0;
-    region.guest_phys = 0;
-    region.size = vm->ram_size;
-    region.control_addr = (uint64_t)(uintptr_t)vm->ram;
-    rc = hv_set_memory_region(vm->vm, &region);
-    if (rc < 0) {
-        ctl_printf("guest %s: SET_MEMORY_REGION of %lu MiB at 0x%lx failed: "
-                   "%s\n", vm->name, vm->ram_size >> 20, region.control_addr,
-                   hv_strerror(rc));
+    rc = map_ram(vm, 0, 0, 0, vm->ram_below_4g);
+    if (rc == 0 && vm->ram_size > vm->ram_below_4g)
+        rc = map_ram(vm, 1, VMM_RAM_ABOVE_4G_BASE, vm->ram_below_4g,
+                     vm->ram_size - vm->ram_below_4g);
+    if (rc < 0)
         return (int)rc;
-    }
 
     for (unsigned k = 0; k < vm->vcpu_count; k++) {
         rc = hv_create_vcpu(vm->vm, k, vm->vcpus[k].run);
@@ -117,6 +129,8 @@ int vmm_create_with(struct vm_instance *vm, hv_handle_t sys, const char *name,
     }
     vm->vcpu_count = vcpus;
     vm->ram_size = ram_mib << 20;
+    vm->ram_below_4g = vm->ram_size < VMM_RAM_BELOW_4G_MAX ? vm->ram_size
+                                                           : VMM_RAM_BELOW_4G_MAX;
 
     rc = allocate_memory(vm);
     if (rc == 0)
@@ -124,6 +138,18 @@ int vmm_create_with(struct vm_instance *vm, hv_handle_t sys, const char *name,
     if (rc < 0)
         vmm_destroy(vm);
     return rc;
+}
+
+void *vmm_guest_ram(const struct vm_instance *vm, uint64_t gpa, uint64_t len)
+{
+    uint64_t above = vm->ram_size - vm->ram_below_4g;
+
+    if (gpa <= vm->ram_below_4g && len <= vm->ram_below_4g - gpa)
+        return vm->ram + gpa;
+    if (gpa >= VMM_RAM_ABOVE_4G_BASE && gpa - VMM_RAM_ABOVE_4G_BASE <= above &&
+        len <= above - (gpa - VMM_RAM_ABOVE_4G_BASE))
+        return vm->ram + vm->ram_below_4g + (gpa - VMM_RAM_ABOVE_4G_BASE);
+    return NULL;
 }
 
 void vmm_destroy(struct vm_instance *vm)

@@ -34,6 +34,11 @@
 #define VMM_MIN_RAM_MIB    2       /* 1 MiB of low memory plus the kernel */
 #define VMM_MAX_RAM_MIB    (1u << 20) /* HV_MAX_GUEST_PHYS: 1 TiB */
 #define VMM_MAX_VCPUS      HV_MAX_VCPUS
+/* RAM up to this much is mapped from guest-physical 0; the rest from 4 GiB,
+ * so that the top of the 32-bit space stays free for devices (the IOAPIC at
+ * 0xfec00000, the local APIC at 0xfee00000), as on a PC. */
+#define VMM_RAM_BELOW_4G_MAX 0xc0000000ull
+#define VMM_RAM_ABOVE_4G_BASE 0x100000000ull
 
 /* Emulated guest ports. */
 #define VMM_PORT_DEBUG_EXIT 0xf4   /* QEMU isa-debug-exit: status = value */
@@ -95,7 +100,12 @@ struct vm_instance {
     unsigned vcpu_count;
     struct vmm_vcpu *vcpus;            /* vcpu_count of them */
     uint8_t *ram;                      /* where guest-physical 0 lives here */
-    uint64_t ram_size;
+    uint64_t ram_size;                 /* all of it */
+    uint64_t ram_below_4g;             /* mapped from guest-physical 0 (slot 0);
+                                        * ram + ram_below_4g is at 4 GiB (slot 1) */
+    int aps_wait_for_sipi;             /* loaders start vcpu 0 only, the others
+                                        * stay in their reset state for the
+                                        * guest's INIT-SIPI-SIPI (HV_VM_LAPIC) */
     uint32_t flags;                    /* CREATE_VM's: HV_VM_LAPIC */
     uint64_t *ports_reported;          /* bitmap of 65536 ports noted once */
     struct page_mark mark;             /* allocator state before creation */
@@ -126,6 +136,16 @@ int vmm_load_image(struct vm_instance *vm, const void *image, uint64_t size,
 
 /* vmm_load_image on a boot module, its cmdline passed to the guest. */
 int vmm_load_module(struct vm_instance *vm, const struct hv_boot_module *mod);
+
+/* vmm_load_module with boot modules for a multiboot kernel: each of
+ * `extra` (count of them) is passed to it as a multiboot module, with its
+ * own command line. A flat binary gets none. */
+int vmm_load_module_with(struct vm_instance *vm, const struct hv_boot_module *mod,
+                         const struct hv_boot_module *const *extra, unsigned count);
+
+/* Where guest-physical [gpa, gpa + len) lives in the control domain, or
+ * NULL if not all of it is the VM's RAM. */
+void *vmm_guest_ram(const struct vm_instance *vm, uint64_t gpa, uint64_t len);
 
 /* Runs the vcpu until an exit it does not resume; HV_EXIT_INTR resumes
  * until max_intr_exits of them, and any exit until max_exits in all (0:

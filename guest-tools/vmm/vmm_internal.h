@@ -4,10 +4,12 @@
 #ifndef GUEST_TOOLS_VMM_VMM_INTERNAL_H
 #define GUEST_TOOLS_VMM_VMM_INTERNAL_H
 
+#include "guest-tools/vmm/multiboot_info.h"
 #include "guest-tools/vmm/vmm.h"
 
 /* cpu_state.c: start every vcpu at entry in flat 32-bit protected mode,
- * vcpu 0 with eax and ebx, the others as smp_entry.h says. */
+ * vcpu 0 with eax and ebx, the others as smp_entry.h says; with
+ * vm->aps_wait_for_sipi, vcpu 0 alone, as a PC's firmware hands over. */
 int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
                            uint32_t eax, uint32_t ebx);
 
@@ -15,7 +17,9 @@ int vmm_set_protected_mode(struct vm_instance *vm, uint32_t entry,
  * vmm_load_multiboot loads it as a multiboot1 ELF32 kernel (0 or -HV_E*). */
 int vmm_is_elf(const void *image, uint64_t size);
 int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
-                       uint64_t size, const char *cmdline);
+                       uint64_t size, const char *cmdline,
+                       const struct multiboot_module_image *modules,
+                       unsigned module_count);
 
 /* uart.c: handles an access to a COM1 register; data is the run page's
  * I/O data (the byte written, or where to store the byte read). */
