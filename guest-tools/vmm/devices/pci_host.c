@@ -1,5 +1,5 @@
 /*
- * PCI configuration mechanism #1 and the 82441FX host bridge (see
+ * PCI configuration mechanism #1 and the q35 MCH host bridge (see
  * pci_host.h). Configuration space is served a dword at a time: a narrow
  * read takes its bytes from the dword, a narrow write merges into it, so
  * byte lanes and read-only bits are handled in one place.
@@ -8,17 +8,18 @@
 
 #define CONFIG_DATA_PORTS 4
 
-/* Command bits the 82441FX hardwires to 1: it always answers memory
- * cycles and masters the PCI bus on behalf of the CPU. */
-#define BRIDGE_COMMAND_FIXED    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)
-#define BRIDGE_COMMAND_WRITABLE (PCI_COMMAND_PARITY | PCI_COMMAND_SERR)
-#define BRIDGE_STATUS           (PCI_STATUS_FAST_BACK | PCI_STATUS_DEVSEL_MEDIUM)
+/* The enables a guest may change, and what they hold when the guest
+ * starts: there is no firmware in the VM, so the bridge starts as SeaBIOS
+ * leaves QEMU's MCH (I/O and memory decoding and SERR# on). */
+#define BRIDGE_COMMAND_WRITABLE (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
+                                 PCI_COMMAND_PARITY | PCI_COMMAND_SERR)
+#define BRIDGE_COMMAND_RESET    (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_SERR)
 #define BRIDGE_LATENCY_WRITABLE 0xf8u /* bits 2:0 reserved */
 
 void pci_host_init(struct pci_host *pci_host)
 {
     pci_host->config_address = 0;
-    pci_host->bridge_command = 0;
+    pci_host->bridge_command = BRIDGE_COMMAND_RESET;
     pci_host->bridge_latency_timer = 0;
 }
 
@@ -50,15 +51,17 @@ static uint32_t bridge_read_dword(const struct pci_host *pci_host, uint8_t reg)
 {
     switch (reg) {
     case PCI_VENDOR_ID:
-        return PCI_HOST_VENDOR_INTEL | (uint32_t)PCI_HOST_DEVICE_82441FX << 16;
+        return PCI_HOST_VENDOR_INTEL | (uint32_t)PCI_HOST_DEVICE_Q35_MCH << 16;
     case PCI_COMMAND:
-        return (BRIDGE_COMMAND_FIXED | pci_host->bridge_command) | (uint32_t)BRIDGE_STATUS << 16;
+        return pci_host->bridge_command; /* status 0: no capabilities, no errors */
     case PCI_REVISION_ID:
         return PCI_HOST_REVISION | (uint32_t)PCI_HOST_SUBCLASS_HOST << 16 |
                (uint32_t)PCI_HOST_CLASS_BRIDGE << 24;
     case PCI_CACHE_LINE_SIZE:
         /* Cache line size 0, header type 0 (single function), no BIST. */
         return (uint32_t)pci_host->bridge_latency_timer << 8;
+    case PCI_SUBSYSTEM_VENDOR_ID:
+        return PCI_HOST_SUBSYSTEM_VENDOR | (uint32_t)PCI_HOST_SUBSYSTEM << 16;
     default:
         return 0; /* BARs, ROM, interrupt line/pin, device-specific space */
     }
@@ -69,8 +72,8 @@ static void bridge_write_dword(struct pci_host *pci_host, uint8_t reg, uint32_t 
 {
     switch (reg) {
     case PCI_COMMAND:
-        /* The status half has only read-only bits and error bits that are
-         * never set, so writing ones to clear them changes nothing. */
+        /* The status half has only error bits that are never set, so
+         * writing ones to clear them changes nothing. */
         pci_host->bridge_command = (uint16_t)(merged & BRIDGE_COMMAND_WRITABLE);
         break;
     case PCI_CACHE_LINE_SIZE:

@@ -1,9 +1,10 @@
 /*
  * PCI host: configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2) with
- * one device behind it, the host bridge at 00:00.0 with the identity of an
- * Intel 82441FX (i440FX PMC, 8086:1237 rev 02, the pc machine's north
- * bridge). Every other bus, device and function is absent: its vendor ID
- * reads 0xffff, so a scan finds exactly one device.
+ * one device behind it, the host bridge at 00:00.0 with the identity QEMU's
+ * q35 machine gives its MCH (Intel 82G33/P35 DRAM controller, 8086:29c0
+ * rev 00, subsystem 1af4:1100), so that a guest sees the host bridge it
+ * sees under `qemu -machine q35`. Every other bus, device and function is
+ * absent: its vendor ID reads 0xffff, so a scan finds exactly one device.
  *
  * Guest view:
  * - 0xcf8 CONFIG_ADDRESS: dword accesses only (byte and word accesses there
@@ -14,10 +15,13 @@
  *   dword CONFIG_ADDRESS selects, port 0xcfc + n being byte n. With the
  *   enable bit clear, or an access that leaves the dword, reads float high
  *   and writes are dropped.
- * - The bridge's header is read-only but for the command register's parity
- *   and SERR# enables and the latency timer's upper five bits; BARs, ROM
- *   and interrupt registers are not implemented (read zero); the device-
- *   specific space from 0x40 reads zero and ignores writes.
+ * - The bridge's header is read-only but for the command register's I/O,
+ *   memory, bus master, parity and SERR# enables (0x0103 at reset: I/O,
+ *   memory and SERR# on, as SeaBIOS leaves QEMU's MCH) and the latency
+ *   timer's upper five bits; status reads 0. BARs, ROM and interrupt
+ *   registers are not implemented (read zero); the device-specific space
+ *   from 0x40 (PCIEXBAR and the rest of the MCH's) reads zero and ignores
+ *   writes.
  *
  * Interface: pci_host_init(); pci_host_decodes() says whether an access to
  * a port belongs to this model, so that the VMM routes the byte at 0xcf9
@@ -49,24 +53,28 @@
 #define PCI_LATENCY_TIMER  0x0d
 #define PCI_HEADER_TYPE    0x0e
 #define PCI_BAR0           0x10
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
+#define PCI_SUBSYSTEM_ID   0x2e
 
+#define PCI_COMMAND_IO            (1u << 0)
 #define PCI_COMMAND_MEMORY        (1u << 1)
 #define PCI_COMMAND_MASTER        (1u << 2)
 #define PCI_COMMAND_PARITY        (1u << 6)
 #define PCI_COMMAND_SERR          (1u << 8)
-#define PCI_STATUS_FAST_BACK      (1u << 7)
-#define PCI_STATUS_DEVSEL_MEDIUM  (1u << 9)
 
-/* 82441FX data sheet, 3.2: identity and reset values of the PMC. */
+/* The MCH as QEMU's q35 machine presents it (read from its configuration
+ * space under QEMU 7.2): Intel's IDs and class, QEMU's subsystem IDs. */
 #define PCI_HOST_VENDOR_INTEL   0x8086
-#define PCI_HOST_DEVICE_82441FX 0x1237
-#define PCI_HOST_REVISION       0x02
+#define PCI_HOST_DEVICE_Q35_MCH 0x29c0
+#define PCI_HOST_REVISION       0x00
 #define PCI_HOST_CLASS_BRIDGE   0x06
 #define PCI_HOST_SUBCLASS_HOST  0x00
+#define PCI_HOST_SUBSYSTEM_VENDOR 0x1af4 /* Red Hat, QEMU's default */
+#define PCI_HOST_SUBSYSTEM        0x1100
 
 struct pci_host {
     uint32_t config_address;  /* CONFIG_ADDRESS as written, reserved bits clear */
-    uint16_t bridge_command;  /* only the writable bits; the fixed ones are added on read */
+    uint16_t bridge_command;  /* only writable bits are ever set */
     uint8_t bridge_latency_timer;
 };
 
