@@ -54,7 +54,7 @@ static bool read_piece(const struct io_bus *bus, uint64_t address, unsigned size
         *value = ones(size);
         return false;
     }
-    *value = r->read ? r->read(r->device, address - r->base, size, now_ns) & ones(size)
+    *value = r->read ? r->read(r->device, address, size, now_ns) & ones(size)
                      : ones(size);
     return true;
 }
@@ -67,7 +67,7 @@ static bool write_piece(const struct io_bus *bus, uint64_t address, unsigned siz
     if (r == NULL)
         return false;
     if (r->write)
-        r->write(r->device, address - r->base, size, value & ones(size), now_ns);
+        r->write(r->device, address, size, value & ones(size), now_ns);
     return true;
 }
 

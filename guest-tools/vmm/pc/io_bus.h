@@ -2,7 +2,9 @@
  * A bus of address ranges, each claimed by one device: the VMM's port-I/O
  * space (0-0xffff) and its MMIO space (guest-physical addresses without
  * RAM) are one each. An access goes to the range that holds its first
- * byte, with the offset from the range's base; the device decides what a
+ * byte, with the address itself (most chips are documented by their
+ * ports, and several are split over ranges: the PICs at 0x20, 0xa0 and
+ * 0x4d0); the device decides what a
  * wide access reaching past its own registers means (device.h: ISA chips
  * split it into bytes). An access no range claims reaches nothing: a read
  * floats high (all ones), a write is lost, and the bus says so, so that
@@ -25,9 +27,9 @@
 #define IO_BUS_MAX_RANGES 24
 
 /* size is 1, 2 or 4 bytes (the bus splits an 8-byte MMIO access). */
-typedef uint32_t (*io_bus_read_fn)(void *device, uint64_t offset, unsigned size,
+typedef uint32_t (*io_bus_read_fn)(void *device, uint64_t address, unsigned size,
                                    uint64_t now_ns);
-typedef void (*io_bus_write_fn)(void *device, uint64_t offset, unsigned size,
+typedef void (*io_bus_write_fn)(void *device, uint64_t address, unsigned size,
                                 uint32_t value, uint64_t now_ns);
 
 struct io_bus_range {
