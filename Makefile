@@ -18,6 +18,9 @@ HV_ELF  := $(BUILD)/hv.elf
 
 # What the ISO boots: hypervisor command line, the control domain's command
 # line (which tool it runs) and the guest images given to it as modules.
+# A GUESTS entry is a guest's name, optionally followed by comma-separated
+# words for its module command line: GUESTS="hello smp_pc,cpus=4,mem=32"
+# gives the module line "smp_pc cpus=4 mem=32" (the pc tool's options).
 HV_CMDLINE  ?= loglevel=info console=com1,vga
 CTL_CMDLINE ?= demo
 GUESTS      ?= hello
@@ -99,9 +102,9 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 	@rm -rf $(ISO_ROOT) && mkdir -p $(ISO_ROOT)/boot/grub $(ISO_ROOT)/boot/guests
 	@cp $(HV_ELF) $(ISO_ROOT)/boot/hv.elf
 	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_ROOT)/boot/ctl.elf
-	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/; done
+	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$${g%%,*}.elf $(ISO_ROOT)/boot/guests/; done
 	@modules=""; for g in $(GUESTS); do \
-	  modules="$$modules    module2 /boot/guests/$$g.elf $$g\n"; done; \
+	  modules="$$modules    module2 /boot/guests/$${g%%,*}.elf $$(echo $$g | tr , ' ')\n"; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \

@@ -27,6 +27,7 @@ const struct tool *tool_find(const char *name);
 
 /* Tool entry points. */
 int demo_main(const struct hv_boot_info *info, int argc, char **argv);
+int pc_main(const struct hv_boot_info *info, int argc, char **argv);
 int bench_main(const struct hv_boot_info *info, int argc, char **argv);
 int hvtest_main(const struct hv_boot_info *info, int argc, char **argv);
 int region_churn_main(const struct hv_boot_info *info, int argc, char **argv);

@@ -7,6 +7,8 @@
 
 const struct tool ctl_tools[] = {
     { "demo", "run every guest module and report how each ended", demo_main },
+    { "pc", "boot every guest module on the virtual PC (LAPIC, IOAPIC, PIC, PIT, RTC, "
+      "ACPI, COM1)", pc_main },
     { "hvtest", "hypercall ABI conformance tests", hvtest_main },
     { "bench", "exit and hypercall latency benchmarks", bench_main },
     { "region_churn", "memory-slot add/delete cycles across the guest-physical "

@@ -1,14 +1,14 @@
 /*
  * COM1 as a polling guest sees it: a 16550 whose transmitter is always
- * empty. Bytes written to the transmit register are collected per line and
- * printed on the control-domain console under the vcpu's prefix, one line
- * buffer per vcpu so that vcpus printing at once do not mix their text. There is
+ * empty. Bytes written to the transmit register become console lines
+ * under the vcpu's prefix (guest_console.h), one line buffer per vcpu so
+ * that vcpus printing at once do not mix their text. There is
  * no receiver and no interrupts: every other register reads 0, writes to
  * them are dropped, except the line control register, whose DLAB bit turns
  * the first two registers into the baud divisor (so a guest that sets its
  * baud rate does not print the divisor as text).
  */
-#include "guest-tools/runtime/console.h"
+#include "guest-tools/vmm/guest_console.h"
 #include "guest-tools/vmm/vmm_internal.h"
 
 /* Register offsets from the base port (16550 data sheet). */
@@ -26,33 +26,7 @@ int vmm_uart_is_port(uint16_t port)
 
 void vmm_uart_flush(struct vmm_vcpu *vcpu)
 {
-    struct vmm_uart *uart = &vcpu->uart;
-
-    if (uart->line_len == 0)
-        return;
-    console_write_line(vcpu->prefix, uart->line, uart->line_len);
-    uart->line_len = 0;
-}
-
-static void transmit(struct vmm_vcpu *vcpu, uint8_t c)
-{
-    struct vmm_uart *uart = &vcpu->uart;
-
-    if (c == '\n') {
-        /* An empty line is still a line the guest meant to print. */
-        if (uart->line_len == 0)
-            console_write_line(vcpu->prefix, "", 0);
-        vmm_uart_flush(vcpu);
-        return;
-    }
-    if (c == '\r')
-        return;
-    /* Keep the console readable: control bytes become '.'. */
-    if ((c < 0x20 && c != '\t') || c >= 0x7f)
-        c = '.';
-    uart->line[uart->line_len++] = (char)c;
-    if (uart->line_len == sizeof(uart->line))
-        vmm_uart_flush(vcpu);
+    guest_console_flush(&vcpu->uart.line);
 }
 
 void vmm_uart_access(struct vmm_vcpu *vcpu, uint16_t port, int is_write,
@@ -64,7 +38,7 @@ void vmm_uart_access(struct vmm_vcpu *vcpu, uint16_t port, int is_write,
 
     if (is_write) {
         if (reg == UART_THR && !dlab)
-            transmit(vcpu, *data);
+            guest_console_put(&vcpu->uart.line, *data);
         else if (reg == UART_LCR)
             uart->lcr = *data;
         return;

@@ -34,6 +34,7 @@ static int allocate_memory(struct vm_instance *vm)
             snprintf(vcpu->label, sizeof(vcpu->label), "%s/%u", vm->name, k);
         snprintf(vcpu->prefix, sizeof(vcpu->prefix), "[guest %s] ",
                  vcpu->label);
+        vcpu->uart.line.prefix = vcpu->prefix;
     }
     if (!ok) {
         ctl_printf("guest %s: out of control-domain memory for %lu MiB of "

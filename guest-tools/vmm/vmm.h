@@ -27,10 +27,10 @@
 
 #include "abi/hv_abi.h"
 #include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/vmm/guest_console.h"
 #include "guest-tools/vmm/smp_entry.h"
 
 #define VMM_NAME_MAX       32
-#define VMM_UART_LINE_MAX  160
 #define VMM_MIN_RAM_MIB    2       /* 1 MiB of low memory plus the kernel */
 #define VMM_MAX_RAM_MIB    (1u << 20) /* HV_MAX_GUEST_PHYS: 1 TiB */
 #define VMM_MAX_VCPUS      HV_MAX_VCPUS
@@ -47,8 +47,7 @@
 /* The transmit side of a 16550 at COM1: enough for a polling printer. */
 struct vmm_uart {
     uint8_t lcr;                       /* line control; bit 7 = DLAB */
-    uint32_t line_len;
-    char line[VMM_UART_LINE_MAX];      /* guest output not yet printed */
+    struct guest_console_line line;    /* guest output not yet printed */
 };
 
 /* Why vmm_run returned. */

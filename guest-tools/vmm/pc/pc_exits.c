@@ -1,0 +1,362 @@
+/*
+ * What each exit of a PC guest's vcpu does: port I/O (string forms
+ * included) and MMIO reach the machine under the device lock, the IOAPIC
+ * hears level EOIs, the timed devices catch up, and exits the platform
+ * cannot go on from end the run with a report.
+ */
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/console.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/vmm/pc/mmio_decode.h"
+#include "guest-tools/vmm/pc/pc_internal.h"
+#include "guest-tools/vmm/pc/string_io.h"
+
+#define PAGE 4096ull
+#define CR0_PE (1ull << 0)
+#define CR0_PG (1ull << 31)
+#define EFER_LMA (1ull << 10)
+
+/* ---- the device lock ----------------------------------------------------- */
+
+uint64_t pc_lock_devices(struct pc_vm *pc)
+{
+    spin_lock(&pc->lock);
+    /* Read inside the lock, so the devices never see time run back. */
+    return guest_clock_ns(&pc->clock, __builtin_ia32_rdtsc());
+}
+
+void pc_unlock_devices(struct pc_vm *pc)
+{
+    enum pc_stop_reason stop = pc->machine->stop;
+    uint32_t status = pc->machine->exit_status;
+
+    pc->next_event_ns = pc_machine_next_event_ns(pc->machine);
+    spin_unlock(&pc->lock);
+    if (stop == PC_STOP_DEBUG_EXIT)
+        pc_vm_stop(pc, PC_END_EXITED, status, NULL);
+    else if (stop == PC_STOP_POWER_OFF)
+        pc_vm_stop(pc, PC_END_POWER_OFF, 0, NULL);
+    else if (stop == PC_STOP_RESET)
+        pc_vm_stop(pc, PC_END_RESET, 0, "reset requested");
+}
+
+void pc_service_timers(struct pc_vm *pc)
+{
+    uint64_t due = __atomic_load_n(&pc->next_event_ns, __ATOMIC_RELAXED);
+
+    if (guest_clock_ns(&pc->clock, __builtin_ia32_rdtsc()) < due)
+        return;
+    pc_machine_advance(pc->machine, pc_lock_devices(pc));
+    pc_unlock_devices(pc);
+}
+
+/* ---- port I/O ------------------------------------------------------------ */
+
+/* A port nobody claims: noted once per port, as the demo's VMM does. */
+static void note_port(struct vm_instance *vm, uint16_t port, bool is_write, unsigned size)
+{
+    uint64_t bit = 1ull << (port % 64);
+
+    if (__atomic_fetch_or(&vm->ports_reported[port / 64], bit, __ATOMIC_RELAXED) & bit)
+        return;
+    ctl_printf("guest %s: %s (size %u) %s unemulated port 0x%x %s (noted once per port)\n",
+               vm->name, is_write ? "OUT" : "IN", size, is_write ? "to" : "from", port,
+               is_write ? "ignored" : "reads all-ones");
+}
+
+static void port_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
+{
+    struct hv_run *run = vcpu->run;
+    unsigned size = run->io.size;
+    uint8_t *data;
+    uint32_t value = 0;
+    bool claimed, is_write = run->io.direction == HV_IO_OUT;
+    uint64_t now;
+
+    /* A bad size or offset would be a hypervisor bug: refuse rather than
+     * touch memory outside the run page. */
+    if ((size != 1 && size != 2 && size != 4) || run->io.data_offset > HV_RUN_PAGE_SIZE - 4)
+        return;
+    data = (uint8_t *)run + run->io.data_offset;
+    if (is_write)
+        for (unsigned i = 0; i < size; i++)
+            value |= (uint32_t)data[i] << (8 * i);
+    now = pc_lock_devices(pc);
+    if (is_write)
+        claimed = pc_machine_port_write(pc->machine, run->io.port, size, value, now);
+    else
+        claimed = pc_machine_port_read(pc->machine, run->io.port, size, now, &value);
+    pc_unlock_devices(pc);
+    if (!is_write)
+        for (unsigned i = 0; i < size; i++)
+            data[i] = (uint8_t)(value >> (8 * i));
+    if (!claimed)
+        note_port(&pc->vm, run->io.port, is_write, size);
+}
+
+/* ---- the vcpu's view of memory, for string I/O ---------------------------- */
+
+static enum insn_mode code_mode(const struct hv_sregs *s)
+{
+    if ((s->efer & EFER_LMA) && s->cs.l)
+        return INSN_MODE_64;
+    return (s->cr0 & CR0_PE) && s->cs.db ? INSN_MODE_32 : INSN_MODE_16;
+}
+
+struct guest_view {
+    struct pc_vm *pc;
+    struct vmm_vcpu *vcpu;
+    bool paging;
+    uint64_t cached_page, cached_phys;   /* the last translation */
+    bool cached;
+    uint64_t now;
+};
+
+static bool view_translate(void *ctx, uint64_t linear, uint64_t *phys)
+{
+    struct guest_view *v = ctx;
+    struct hv_translation t = { .linear_address = linear };
+
+    if (!v->paging) {
+        *phys = linear & 0xffffffffull;
+        return true;
+    }
+    if (v->cached && (linear & ~(PAGE - 1)) == v->cached_page) {
+        *phys = v->cached_phys | (linear & (PAGE - 1));
+        return true;
+    }
+    if (hv_translate(v->vcpu->handle, &t) < 0 || !t.valid)
+        return false;
+    v->cached = true;
+    v->cached_page = linear & ~(PAGE - 1);
+    v->cached_phys = t.physical_address & ~(PAGE - 1);
+    *phys = t.physical_address;
+    return true;
+}
+
+static bool view_memory(void *ctx, uint64_t phys, void *bytes, unsigned len, bool write)
+{
+    struct guest_view *v = ctx;
+    uint8_t *ram = vmm_guest_ram(&v->pc->vm, phys, len);
+
+    if (ram == NULL)
+        return false;
+    if (write)
+        memcpy(ram, bytes, len);
+    else
+        memcpy(bytes, ram, len);
+    return true;
+}
+
+static uint32_t view_port_in(void *ctx, uint16_t port, unsigned size)
+{
+    struct guest_view *v = ctx;
+    uint32_t value;
+
+    if (!pc_machine_port_read(v->pc->machine, port, size, v->now, &value))
+        note_port(&v->pc->vm, port, false, size);
+    return value;
+}
+
+static void view_port_out(void *ctx, uint16_t port, unsigned size, uint32_t value)
+{
+    struct guest_view *v = ctx;
+
+    if (!pc_machine_port_write(v->pc->machine, port, size, value, v->now))
+        note_port(&v->pc->vm, port, true, size);
+}
+
+/* The instruction at CS:RIP, up to 15 bytes (fewer if its page ends the
+ * VM's memory). Returns how many bytes were read. */
+static unsigned fetch_instruction(struct guest_view *v, const struct hv_sregs *s,
+                                  uint64_t rip, enum insn_mode mode, uint8_t *bytes)
+{
+    uint64_t linear = mode == INSN_MODE_64 ? rip : (s->cs.base + rip) & 0xffffffffull;
+    unsigned n = 0;
+
+    while (n < INSN_MAX_LENGTH) {
+        uint64_t phys;
+        unsigned chunk = (unsigned)(PAGE - ((linear + n) & (PAGE - 1)));
+
+        if (chunk > INSN_MAX_LENGTH - n)
+            chunk = INSN_MAX_LENGTH - n;
+        if (!view_translate(v, linear + n, &phys) || !view_memory(v, phys, bytes + n, chunk, false))
+            break;
+        n += chunk;
+    }
+    return n;
+}
+
+static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
+{
+    struct hv_run *run = vcpu->run;
+    struct guest_view view = { .pc = pc, .vcpu = vcpu };
+    struct string_io_ops ops = { view_translate, view_memory, view_port_in, view_port_out, &view };
+    struct hv_regs regs;
+    struct hv_sregs sregs;
+    struct string_io_cpu cpu;
+    enum string_io_status status;
+    uint8_t insn[INSN_MAX_LENGTH];
+    unsigned n;
+
+    if (hv_get_regs(vcpu->handle, &regs) < 0 || hv_get_sregs(vcpu->handle, &sregs) < 0)
+        return PC_CONTINUE;
+    view.paging = (sregs.cr0 & CR0_PG) != 0;
+    cpu = (struct string_io_cpu){
+        .mode = code_mode(&sregs), .rip = regs.rip, .rflags = regs.rflags,
+        .rcx = regs.rcx, .rsi = regs.rsi, .rdi = regs.rdi,
+        .segment_base = { sregs.es.base, sregs.cs.base, sregs.ss.base, sregs.ds.base,
+                          sregs.fs.base, sregs.gs.base },
+    };
+    n = fetch_instruction(&view, &sregs, regs.rip, cpu.mode, insn);
+    view.now = pc_lock_devices(pc);
+    status = string_io_execute(insn, n, run->io.port, run->io.direction == HV_IO_OUT,
+                               run->io.size, &ops, &cpu);
+    pc_unlock_devices(pc);
+    if (status == STRING_IO_NOT_STRING_IO)
+        return PC_CONTINUE;   /* rewritten meanwhile: the guest runs what is there */
+    regs.rip = cpu.rip;
+    regs.rcx = cpu.rcx;
+    regs.rsi = cpu.rsi;
+    regs.rdi = cpu.rdi;
+    hv_set_regs(vcpu->handle, &regs);
+    if (status == STRING_IO_FAULT) {
+        ctl_printf("guest %s: string I/O on port 0x%x reached memory outside its RAM at "
+                   "rip 0x%lx\n", vcpu->label, run->io.port, regs.rip);
+        pc_vm_stop(pc, PC_END_STOPPED, 0, "string I/O outside RAM");
+        return PC_STOP;
+    }
+    return PC_CONTINUE;
+}
+
+/* ---- MMIO --------------------------------------------------------------------- */
+
+static void note_mmio(struct pc_vm *pc, uint64_t address, bool is_write)
+{
+    uint64_t page = address & ~(PAGE - 1);
+    bool note = false;
+
+    spin_lock(&pc->lock);
+    if (pc->noted_mmio_count < PC_NOTED_MMIO_PAGES) {
+        note = true;
+        for (unsigned i = 0; i < pc->noted_mmio_count; i++)
+            note &= pc->noted_mmio[i] != page;
+        if (note)
+            pc->noted_mmio[pc->noted_mmio_count++] = page;
+    }
+    spin_unlock(&pc->lock);
+    if (note)
+        ctl_printf("guest %s: MMIO %s at 0x%lx: nothing there (%s; noted once per page)\n",
+                   pc->vm.name, is_write ? "write" : "read", address,
+                   is_write ? "ignored" : "reads all-ones");
+}
+
+/* The struct hv_regs field of register `reg` in the encoding's order
+ * (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15). */
+static uint64_t *gpr(struct hv_regs *regs, unsigned reg)
+{
+    static const uint8_t field[16] = { 0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15 };
+    return &regs->rax + field[reg & 15];
+}
+
+static enum pc_exit_action mmio(struct pc_vm *pc, struct vmm_vcpu *vcpu)
+{
+    const struct hv_run *run = vcpu->run;
+    struct mmio_insn insn;
+    struct hv_regs regs;
+    struct hv_sregs sregs;
+    uint64_t value = 0, *reg, now;
+    enum insn_mode mode;
+    bool claimed;
+
+    if (hv_get_sregs(vcpu->handle, &sregs) < 0 || hv_get_regs(vcpu->handle, &regs) < 0)
+        return PC_CONTINUE;
+    mode = code_mode(&sregs);
+    if (!mmio_decode(run->mmio.insn_bytes, run->mmio.insn_length, mode, &insn) ||
+        insn.is_write != (run->mmio.is_write != 0)) {
+        struct vmm_result result = { .stop = VMM_STOP_MMIO, .rip = run->exit_rip };
+        vmm_report_stop(vcpu, &result);
+        pc_vm_stop(pc, PC_END_STOPPED, 0, "MMIO instruction not emulated");
+        return PC_STOP;
+    }
+    reg = gpr(&regs, insn.reg);
+    now = pc_lock_devices(pc);
+    if (insn.is_write)
+        claimed = pc_machine_mmio_write(pc->machine, run->mmio.phys_addr, insn.size,
+                                        mmio_store_value(&insn, *reg), now);
+    else
+        claimed = pc_machine_mmio_read(pc->machine, run->mmio.phys_addr, insn.size, now, &value);
+    pc_unlock_devices(pc);
+    if (!insn.is_write)
+        *reg = mmio_load_result(&insn, *reg, value);
+    regs.rip += insn.length;
+    if (mode != INSN_MODE_64)
+        regs.rip &= mode == INSN_MODE_16 ? 0xffffull : 0xffffffffull;
+    hv_set_regs(vcpu->handle, &regs);
+    if (!claimed)
+        note_mmio(pc, run->mmio.phys_addr, insn.is_write);
+    return PC_CONTINUE;
+}
+
+/* ---- the dispatch ---------------------------------------------------------- */
+
+/* An exit the platform cannot go on from: the vcpu's report, then the end. */
+static enum pc_exit_action stop_vcpu(struct pc_vm *pc, struct vmm_vcpu *vcpu,
+                                     enum vmm_stop stop)
+{
+    struct vmm_result result = { .stop = stop, .rip = vcpu->run->exit_rip,
+                                 .exit_reason = vcpu->run->exit_reason };
+    vmm_report_stop(vcpu, &result);
+    pc_vm_stop(pc, PC_END_STOPPED, 0, vmm_stop_name(stop));
+    return PC_STOP;
+}
+
+enum pc_exit_action pc_handle_exit(struct pc_vm *pc, const struct pc_runner *runner,
+                                   struct vmm_vcpu *vcpu)
+{
+    struct hv_run *run = vcpu->run;
+    enum pc_exit_action action = PC_CONTINUE;
+    uint64_t now;
+
+    switch (run->exit_reason) {
+    case HV_EXIT_IO:
+        if (run->io.string)
+            action = string_io(pc, vcpu);
+        else
+            port_io(pc, vcpu);
+        break;
+    case HV_EXIT_MMIO:
+        action = mmio(pc, vcpu);
+        break;
+    case HV_EXIT_IOAPIC_EOI:
+        now = pc_lock_devices(pc);
+        (void)now;
+        pc_machine_eoi(pc->machine, run->eoi.vector);
+        pc_unlock_devices(pc);
+        break;
+    case HV_EXIT_X86_RDMSR:
+    case HV_EXIT_X86_WRMSR:
+        run->msr.error = 1;      /* no platform MSRs: #GP, as for an unknown MSR */
+        break;
+    case HV_EXIT_INTR:
+    case HV_EXIT_DEADLINE:
+    case HV_EXIT_IRQ_WINDOW_OPEN:
+    case HV_EXIT_HLT:
+        break;                   /* time, a kick, or the window: see below */
+    case HV_EXIT_SHUTDOWN: {
+        struct vmm_result result = { .stop = VMM_STOP_SHUTDOWN, .rip = run->exit_rip };
+        vmm_report_stop(vcpu, &result);
+        pc_vm_stop(pc, PC_END_RESET, 0, "triple fault");   /* a PC resets */
+        return PC_STOP;
+    }
+    case HV_EXIT_HYPERCALL:
+        return stop_vcpu(pc, vcpu, VMM_STOP_HYPERCALL);
+    case HV_EXIT_FAIL_ENTRY:
+        return stop_vcpu(pc, vcpu, VMM_STOP_FAIL_ENTRY);
+    default:
+        return stop_vcpu(pc, vcpu, VMM_STOP_UNHANDLED);
+    }
+    pc_service_timers(pc);
+    pc_notify_bsp(pc, runner);
+    return action;
+}

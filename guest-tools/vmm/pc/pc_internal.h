@@ -1,0 +1,84 @@
+/*
+ * The PC platform's state shared by pc_vm.c (life cycle), pc_run.c (the
+ * CPUs running vcpus) and pc_exits.c (what an exit does); not for users.
+ *
+ * Locking: `lock` is the device lock. It covers the machine (every device
+ * and bus), the COM1 line and next_event_ns; it is held only around
+ * device calls, never across RUN. The vcpus' own state (run page, regs)
+ * belongs to the runner running them. `stopping` and `bsp_attention` are
+ * atomics. Lock order: device lock, then the console's lock (COM1 lines
+ * are printed under the device lock).
+ */
+#ifndef GUEST_TOOLS_VMM_PC_PC_INTERNAL_H
+#define GUEST_TOOLS_VMM_PC_PC_INTERNAL_H
+
+#include "guest-tools/runtime/spinlock.h"
+#include "guest-tools/runtime/stacks.h"
+#include "guest-tools/vmm/guest_console.h"
+#include "guest-tools/vmm/pc/guest_clock.h"
+#include "guest-tools/vmm/pc/pc_machine.h"
+#include "guest-tools/vmm/pc/pc_vm.h"
+#include "guest-tools/vmm/vmm_internal.h"
+
+#define PC_NOTED_MMIO_PAGES 16
+
+/* One control-domain CPU's share of the vcpus: first, first + stride, ... */
+struct pc_runner {
+    struct pc_vm *pc;
+    unsigned cpu;
+    unsigned first, stride, count;
+    unsigned next;               /* round-robin position */
+    int current;                 /* vcpu in hand (atomic; -1 none) */
+} __attribute__((aligned(64)));
+
+struct pc_vm {
+    struct vm_instance vm;
+    struct pc_options options;
+    struct page_mark mark;       /* allocator state before this VM */
+    struct pc_machine *machine;
+    struct guest_clock clock;
+    uint64_t timeout_tsc;        /* 0: none */
+
+    struct spinlock lock;        /* the device lock */
+    uint64_t next_event_ns;      /* the machine's next timed event */
+    struct guest_console_line com1_line;
+    char prefix[VMM_NAME_MAX + 10];
+    uint64_t noted_mmio[PC_NOTED_MMIO_PAGES];   /* pages reported once */
+    unsigned noted_mmio_count;
+    int msi_refusal_noted;
+
+    int bsp_attention;           /* the 8259 raised INTR: the BSP must look */
+    int stopping;                /* set once: the end is decided */
+    struct pc_result result;     /* written by whoever set stopping */
+    unsigned runner_count;
+    struct pc_runner runners[CTL_MAX_CPUS];
+    uint8_t *mp_idle;            /* per vcpu: last seen not runnable (runner's) */
+    struct hv_lapic_state bsp_lapic;  /* GET_LAPIC scratch, the BSP's runner's */
+};
+
+enum pc_exit_action {
+    PC_CONTINUE,
+    PC_STOP,
+};
+
+/* pc_run.c: decides the end (the first caller wins) and kicks every vcpu
+ * out of RUN. */
+void pc_vm_stop(struct pc_vm *pc, enum pc_end end, uint32_t status, const char *why);
+
+/* pc_exits.c: handles the exit in the vcpu's run page. */
+enum pc_exit_action pc_handle_exit(struct pc_vm *pc, const struct pc_runner *runner,
+                                   struct vmm_vcpu *vcpu);
+
+/* pc_exits.c: takes the device lock and returns guest time; the unlock
+ * notes the machine's next event and acts on a stop it requested. */
+uint64_t pc_lock_devices(struct pc_vm *pc);
+void pc_unlock_devices(struct pc_vm *pc);
+
+/* pc_exits.c: brings the timed devices to now if an event is due. */
+void pc_service_timers(struct pc_vm *pc);
+
+/* pc_run.c: after device work by `runner`, make the BSP look at INTR if
+ * the 8259 raised it. */
+void pc_notify_bsp(struct pc_vm *pc, const struct pc_runner *runner);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * A PC guest's settings, from its boot module's command line: the first
+ * word names the guest, options follow among the words the guest itself
+ * reads (the whole line is its kernel command line, as GRUB passes it):
+ *   mem=<MiB>       RAM (a number of MiB, or with an M or G suffix); 16 MiB
+ *   cpus=<n>        vcpus, 1..HV_MAX_VCPUS; 1
+ *   module=<name>   another boot module (named by its first word) passed to
+ *                   this guest as a multiboot module instead of being booted
+ *                   itself; may repeat
+ *   timeout=<s>     stop the guest after this many seconds; none
+ *   input=<text>    bytes typed on the guest's COM1, %XX-escaped (input=
+ *                   ls%0a types "ls" and a newline)
+ * Other words are left to the guest.
+ *
+ * Pure; no locking.
+ */
+#ifndef GUEST_TOOLS_VMM_PC_PC_OPTIONS_H
+#define GUEST_TOOLS_VMM_PC_PC_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+
+#define PC_OPTIONS_NAME_MAX    32
+#define PC_OPTIONS_MAX_MODULES HV_BOOT_MAX_MODULES
+#define PC_OPTIONS_INPUT_MAX   sizeof(((struct hv_boot_module *)0)->cmdline)
+#define PC_DEFAULT_RAM_MIB     16
+#define PC_DEFAULT_CPUS        1
+
+struct pc_options {
+    char name[PC_OPTIONS_NAME_MAX];
+    uint64_t ram_mib;
+    unsigned cpus;
+    unsigned module_count;
+    char modules[PC_OPTIONS_MAX_MODULES][PC_OPTIONS_NAME_MAX];
+    uint64_t timeout_seconds;          /* 0: none */
+    uint8_t input[PC_OPTIONS_INPUT_MAX];
+    size_t input_len;
+    char error[96];                    /* why parsing failed */
+};
+
+/* Parses cmdline (at most max bytes, need not be terminated). Returns 0,
+ * or -HV_EINVAL with `error` saying which word is wrong. */
+int pc_options_parse(const char *cmdline, size_t max, struct pc_options *options);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * Running a PC guest's vcpus on the control domain's CPUs (see pc_vm.h).
+ *
+ * Runner r (control-domain CPU r) owns vcpus r, r + n, r + 2n, ... A
+ * runner with one vcpu runs it until the machine stops: RUN sleeps in the
+ * hypervisor while the guest halts, so an idle guest costs no CPU. A
+ * runner with several time-shares them: each RUN gets a deadline at the
+ * end of the vcpu's quantum, shorter for a vcpu last seen halted or
+ * waiting for SIPI (it only needs a look, as the IPIs and MSIs for a vcpu
+ * no CPU runs wait in its APIC until its next RUN).
+ *
+ * Every RUN's deadline is also the machine's next timed event, so
+ * whichever runner is awake when a PIT or RTC tick is due brings the
+ * devices up to date. The 8259's INTR reaches only the BSP (ExtINT through
+ * its LINT0), and INTERRUPT needs the BSP's own runner: a runner that
+ * raised INTR sets bsp_attention and kicks what runner 0 runs, and runner
+ * 0 then injects the vector as a CPU's acknowledge cycle would, when the
+ * guest can take it (else it asks for the interrupt window).
+ */
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/console.h"
+#include "guest-tools/runtime/smp.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/vmm/pc/pc_internal.h"
+
+#define QUANTUM_US        4000   /* a runnable vcpu's turn when time-sharing */
+#define IDLE_QUANTUM_US   500    /* a halted one's look */
+#define LINT0_RECHECK_US  1000   /* INTR up but LINT0 refusing it: look again */
+#define APIC_BASE_ENABLE  (1ull << 11)
+#define LAPIC_LVT_LINT0   0x350
+#define LVT_MASKED        (1u << 16)
+#define LVT_DELIVERY(lvt) (((lvt) >> 8) & 7)
+#define DELIVERY_EXTINT   7
+
+static uint64_t rdtsc(void)
+{
+    return __builtin_ia32_rdtsc();
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    if (a == 0)
+        return b;
+    return b != 0 && b < a ? b : a;
+}
+
+static uint64_t tsc_after_us(const struct pc_vm *pc, uint64_t us)
+{
+    return rdtsc() + us * pc->clock.tsc_khz / 1000;
+}
+
+static bool stopping(const struct pc_vm *pc)
+{
+    return __atomic_load_n(&pc->stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+void pc_vm_stop(struct pc_vm *pc, enum pc_end end, uint32_t status, const char *why)
+{
+    int expected = 0;
+
+    if (!__atomic_compare_exchange_n(&pc->stopping, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return;          /* decided already: the first end is the one reported */
+    pc->result = (struct pc_result){ .end = end, .exit_status = status, .why = why };
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (unsigned k = 0; k < pc->vm.vcpu_count; k++)
+        hv_kick(pc->vm.vcpus[k].handle);
+}
+
+void pc_notify_bsp(struct pc_vm *pc, const struct pc_runner *runner)
+{
+    int current;
+
+    if (runner->cpu == 0 || !__atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
+        return;          /* runner 0 looks before its next RUN anyway */
+    current = __atomic_load_n(&pc->runners[0].current, __ATOMIC_ACQUIRE);
+    if (current >= 0)
+        hv_kick(pc->vm.vcpus[current].handle);
+}
+
+/* Does the BSP's local APIC take the 8259's INTR now? Through LINT0 in
+ * ExtINT mode and unmasked, or directly when the APIC is disabled
+ * (IA32_APIC_BASE.EN clear), as on a PC. */
+static bool bsp_takes_extint(struct pc_vm *pc, const struct vmm_vcpu *bsp)
+{
+    struct hv_sregs sregs;
+    uint32_t lint0;
+
+    if (hv_get_sregs(bsp->handle, &sregs) < 0)
+        return false;
+    if (!(sregs.apic_base & APIC_BASE_ENABLE))
+        return true;
+    if (hv_get_lapic(bsp->handle, &pc->bsp_lapic) < 0)
+        return false;
+    memcpy(&lint0, pc->bsp_lapic.regs + LAPIC_LVT_LINT0, sizeof(lint0));
+    return LVT_DELIVERY(lint0) == DELIVERY_EXTINT && !(lint0 & LVT_MASKED);
+}
+
+/* Before the BSP's RUN: the 8259's vector, if INTR is up and the guest can
+ * take it; else the interrupt window, or a deadline to look again.
+ * Returns that deadline (0: none). */
+static uint64_t offer_pic_interrupt(struct pc_vm *pc, struct vmm_vcpu *bsp)
+{
+    struct hv_run *run = bsp->run;
+    bool intr;
+    uint8_t vector;
+
+    __atomic_store_n(&pc->bsp_attention, 0, __ATOMIC_RELEASE);
+    pc_lock_devices(pc);
+    intr = pc_machine_intr(pc->machine);
+    pc_unlock_devices(pc);
+    run->request_interrupt_window = 0;
+    if (!intr)
+        return 0;
+    if (!bsp_takes_extint(pc, bsp))
+        return tsc_after_us(pc, LINT0_RECHECK_US);
+    if (!run->ready_for_interrupt_injection) {
+        run->request_interrupt_window = 1;
+        return 0;
+    }
+    /* The acknowledge cycle, now that the CPU will take the interrupt: a
+     * request that went away meanwhile gives the spurious vector. */
+    pc_lock_devices(pc);
+    vector = pc_machine_acknowledge(pc->machine);
+    pc_unlock_devices(pc);
+    if (hv_interrupt(bsp->handle, vector) < 0)
+        run->request_interrupt_window = 1;
+    return 0;
+}
+
+/* The deadline of the vcpu's next RUN: the machine's next event, the end
+ * of its turn, the guest's timeout, whichever comes first (0: none). */
+static uint64_t run_deadline(struct pc_vm *pc, uint64_t turn_end, uint64_t recheck)
+{
+    uint64_t event = guest_clock_tsc(&pc->clock, __atomic_load_n(&pc->next_event_ns,
+                                                                 __ATOMIC_RELAXED));
+    uint64_t deadline = event == UINT64_MAX ? 0 : event;
+
+    return earliest(earliest(deadline, turn_end), earliest(pc->timeout_tsc, recheck));
+}
+
+/* One turn of vcpu k on this runner: RUNs until its quantum ends (when
+ * time-sharing), the machine stops, or the BSP needs runner 0. */
+static void run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
+{
+    struct vmm_vcpu *vcpu = &pc->vm.vcpus[k];
+    bool shared = r->count > 1;
+    uint64_t turn_end = shared ? tsc_after_us(pc, pc->mp_idle[k] ? IDLE_QUANTUM_US
+                                                                  : QUANTUM_US) : 0;
+    uint32_t mp_state;
+
+    __atomic_store_n(&r->current, (int)k, __ATOMIC_RELEASE);
+    while (!stopping(pc)) {
+        uint64_t recheck = k == 0 ? offer_pic_interrupt(pc, vcpu) : 0;
+        long rc;
+
+        vcpu->run->deadline_tsc = run_deadline(pc, turn_end, recheck);
+        rc = hv_run(vcpu->handle);
+        if (rc < 0) {
+            ctl_printf("guest %s: RUN failed: %s\n", vcpu->label, hv_strerror(rc));
+            pc_vm_stop(pc, PC_END_STOPPED, 0, "run failed");
+            break;
+        }
+        if (pc_handle_exit(pc, r, vcpu) == PC_STOP)
+            break;
+        if (pc->timeout_tsc != 0 && rdtsc() >= pc->timeout_tsc)
+            pc_vm_stop(pc, PC_END_TIMEOUT, 0, NULL);
+        if (shared && rdtsc() >= turn_end)
+            break;
+        if (r->cpu == 0 && k != 0 && __atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
+            break;
+    }
+    if (shared && hv_get_mp_state(vcpu->handle, &mp_state) == 0)
+        pc->mp_idle[k] = mp_state != HV_MP_STATE_RUNNABLE;
+}
+
+/* The next vcpu of a runner: the BSP first when it has to inject, else
+ * round robin. */
+static unsigned next_vcpu(struct pc_vm *pc, struct pc_runner *r)
+{
+    unsigned k;
+
+    if (r->cpu == 0 && r->count > 1 && __atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
+        return 0;
+    k = r->first + r->next * r->stride;
+    r->next = (r->next + 1) % r->count;
+    return k;
+}
+
+static void runner_job(unsigned cpu, void *arg)
+{
+    struct pc_runner *r = arg;
+
+    (void)cpu;
+    while (!stopping(r->pc))
+        run_turn(r->pc, r, next_vcpu(r->pc, r));
+    __atomic_store_n(&r->current, -1, __ATOMIC_RELEASE);
+}
+
+int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
+{
+    unsigned vcpus = pc->vm.vcpu_count, n = smp_cpu_count();
+    long khz = hv_check_extension(pc->vm.sys, HV_CAP_TSC_KHZ);
+
+    if (khz <= 0) {
+        ctl_printf("guest %s: the hypervisor gives no TSC rate (HV_CAP_TSC_KHZ)\n", pc->vm.name);
+        return -HV_ENOTSUP;
+    }
+    if (n > vcpus)
+        n = vcpus;
+    pc->runner_count = n;
+    for (unsigned r = 0; r < n; r++)
+        pc->runners[r] = (struct pc_runner){
+            .pc = pc, .cpu = r, .first = r, .stride = n,
+            .count = (vcpus - r + n - 1) / n, .current = -1,
+        };
+    pc->clock = (struct guest_clock){ .start_tsc = rdtsc(), .tsc_khz = (uint64_t)khz };
+    pc->timeout_tsc = pc->options.timeout_seconds == 0 ? 0
+                      : pc->clock.start_tsc + pc->options.timeout_seconds * (uint64_t)khz * 1000;
+    pc_lock_devices(pc);
+    pc_unlock_devices(pc);           /* the first next_event_ns */
+    if (pc->options.input_len != 0)
+        vmm_pc_console_input(pc, pc->options.input, pc->options.input_len);
+
+    /* CPU 0 runs its own runner inline, so hand out the others first. */
+    for (unsigned r = n; r-- > 0;)
+        smp_call(r, runner_job, &pc->runners[r]);
+    for (unsigned r = 1; r < n; r++)
+        smp_wait(r);
+
+    spin_lock(&pc->lock);
+    guest_console_flush(&pc->com1_line);   /* its last words before the verdict */
+    spin_unlock(&pc->lock);
+    *result = pc->result;
+    return 0;
+}

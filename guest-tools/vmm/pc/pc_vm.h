@@ -1,0 +1,67 @@
+/*
+ * A guest on the virtual PC: a VM created with HV_VM_LAPIC (local APICs,
+ * INIT/SIPI and HLT in the hypervisor), its RAM, and the platform of
+ * pc_machine.h around it, run by the control domain's CPUs.
+ *
+ * Life cycle, all from one control-domain CPU (CPU 0), one VM at a time:
+ *   pc_vm_create   the VM, its RAM, vcpus (APs waiting for INIT-SIPI-SIPI,
+ *                  the BSP's LINT0 in ExtINT mode as firmware leaves it),
+ *                  the machine with the RTC from the host's clock
+ *   pc_vm_load     a multiboot1 kernel (or flat binary) with its modules
+ *   pc_vm_run      every vcpu until the machine stops; vcpu k runs on
+ *                  control-domain CPU k % n (n = min(CPUs, vcpus)), and a
+ *                  CPU with more than one vcpu time-shares them
+ *   pc_vm_destroy  handles closed, memory back to the allocator (created
+ *                  VMs are destroyed in the reverse order)
+ * vmm_pc_console_input may be called at any time between create and
+ * destroy, from any CPU.
+ *
+ * Output: COM1's lines on the console as "[guest <name>] <line>"; notes
+ * and errors as "[ctl] guest <name>...". The caller prints the verdict
+ * (pc_vm_end_line).
+ */
+#ifndef GUEST_TOOLS_VMM_PC_PC_VM_H
+#define GUEST_TOOLS_VMM_PC_PC_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/hv_abi.h"
+#include "guest-tools/vmm/pc/pc_options.h"
+
+/* How a PC guest's run ended. */
+enum pc_end {
+    PC_END_NONE,
+    PC_END_EXITED,         /* isa-debug-exit: status is the value written */
+    PC_END_POWER_OFF,      /* ACPI S5 */
+    PC_END_RESET,          /* 0xcf9, i8042, or a triple fault */
+    PC_END_TIMEOUT,        /* the timeout= option */
+    PC_END_STOPPED,        /* an exit the platform cannot go on from */
+};
+
+struct pc_result {
+    enum pc_end end;
+    uint32_t exit_status;
+    const char *why;       /* PC_END_RESET / PC_END_STOPPED: what happened */
+};
+
+struct pc_vm;
+
+/* Returns 0 or a negated HV_E* code (after saying why on the console). */
+int pc_vm_create(struct pc_vm **pc, hv_handle_t sys, const struct pc_options *options);
+int pc_vm_load(struct pc_vm *pc, const struct hv_boot_module *kernel,
+               const struct hv_boot_module *const *modules, unsigned module_count);
+int pc_vm_run(struct pc_vm *pc, struct pc_result *result);
+void pc_vm_destroy(struct pc_vm *pc);
+
+/* Bytes typed on the guest's COM1 (the control domain has no console
+ * input of its own yet: tools feed it, e.g. from the input= option).
+ * Returns how many were queued. */
+size_t vmm_pc_console_input(struct pc_vm *pc, const uint8_t *bytes, size_t len);
+
+/* The verdict line for a result: "exited with status 16", "powered off",
+ * "reset", "stopped: timeout after 5 s", ... (without the guest's name). */
+void pc_vm_end_text(const struct pc_result *result, uint64_t timeout_seconds, char *text,
+                    size_t size);
+
+#endif
