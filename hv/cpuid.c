@@ -12,6 +12,7 @@
 #include "hv/fpu.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
+#include "hv/vm.h"
 #include "hv/x86.h"
 
 #define HYPERVISOR_LEAVES 0x100u /* 0x40000000-0x400000ff are ours */
@@ -66,6 +67,10 @@ static __attribute__((noinline)) void fill_dynamic(struct vcpu *vcpu,
     case CPUID_LEAF_FEATURES:
         if (virt->guest_cr4(vcpu) & CR4_OSXSAVE_BIT)
             regs[CPUID_ECX] |= CPUID_1_ECX_OSXSAVE;
+        if (!vcpu->vm->lapic) {
+            regs[CPUID_ECX] &= ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE);
+            regs[CPUID_EDX] &= ~CPUID_1_EDX_APIC;
+        }
         break;
     case CPUID_LEAF_EXT_FEATURES:
         if (virt->guest_cr4(vcpu) & CR4_PKE_BIT)

@@ -91,8 +91,12 @@ static int add_leaf1(struct cpuid_table *t, const struct offer *o, const uint32_
         /* brand index and CLFLUSH size stay; addressable IDs: the package's
          * 2^CORE_ID_BITS; APIC ID: the vcpu's slot, filled in per vcpu */
         (host[CPUID_EBX] & 0xffffu) | (1u << CORE_ID_BITS) << CPUID_1_EBX_LOGICAL_SHIFT,
-        (host[CPUID_ECX] & ecx) | CPUID_1_ECX_HYPERVISOR,
-        (host[CPUID_EDX] & edx) | CPUID_1_EDX_HTT, /* HTT: the field above is valid */
+        /* The local APIC is the hypervisor's own (HV_VM_LAPIC VMs), whatever
+         * the host has; a VM without one never shows it (hv/cpuid.c). */
+        (host[CPUID_ECX] & ecx) | CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
+            CPUID_1_ECX_TSC_DEADLINE,
+        (host[CPUID_EDX] & edx) | CPUID_1_EDX_HTT | /* HTT: the field above is valid */
+            CPUID_1_EDX_APIC,
     };
     return add(t, CPUID_LEAF_FEATURES, 0, false, regs);
 }

@@ -1,5 +1,7 @@
 #include "hv/vlapic.h"
 
+#include "hv/vlapic_internal.h"
+
 /* Version 0x14 (an integrated APIC), six LVT entries (max LVT 5). */
 #define LAPIC_VERSION_VALUE 0x00050014u
 /* Writable bits of each LVT entry (SDM vol. 3A, figure 11-8). */
@@ -12,8 +14,6 @@
 #define ESR_RECEIVE_ILLEGAL (1u << 6)
 #define ESR_ILLEGAL_REGISTER (1u << 7)
 
-static inline uint32_t reg(const struct vlapic *l, uint32_t offset) { return l->page[offset / 4]; }
-static inline void set_reg(struct vlapic *l, uint32_t offset, uint32_t v) { l->page[offset / 4] = v; }
 
 /* The vector bitmaps (ISR, TMR, IRR): 256 bits in eight registers, one
  * every 16 bytes. */
@@ -75,7 +75,7 @@ static void update_ppr(struct vlapic *l)
 
 uint32_t vlapic_ppr(const struct vlapic *l) { return reg(l, LAPIC_PPR); }
 
-static void reset_registers(struct vlapic *l)
+void vlapic_reset_registers(struct vlapic *l)
 {
     uint32_t id = reg(l, LAPIC_ID);
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
@@ -101,12 +101,12 @@ void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_per_us)
     l->tsc_per_us = tsc_per_us ? tsc_per_us : 1;
     l->apic_base = APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | (bsp ? APIC_BASE_MSR_BSP : 0);
     set_reg(l, LAPIC_ID, id << 24);
-    reset_registers(l);
+    vlapic_reset_registers(l);
 }
 
 void vlapic_init_signal(struct vlapic *l)
 {
-    reset_registers(l);
+    vlapic_reset_registers(l);
 }
 
 /* Bus ticks (ns) to TSC ticks, and back. */
@@ -231,7 +231,7 @@ void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 
 uint8_t vlapic_last_eoi_vector(const struct vlapic *l) { return l->last_eoi; }
 
-static enum vlapic_action eoi(struct vlapic *l)
+enum vlapic_action vlapic_eoi(struct vlapic *l)
 {
     int isr = bitmap_highest(l, LAPIC_ISR);
     if (isr < 0)
@@ -281,7 +281,7 @@ static uint32_t divide_of(uint32_t config)
 }
 
 /* Writes common to both modes; offset is the xAPIC offset. */
-static enum vlapic_action write_register(struct vlapic *l, uint32_t offset, uint32_t value,
+enum vlapic_action vlapic_write_register(struct vlapic *l, uint32_t offset, uint32_t value,
                                          uint64_t now)
 {
     switch (offset) {
@@ -290,7 +290,7 @@ static enum vlapic_action write_register(struct vlapic *l, uint32_t offset, uint
         update_ppr(l);
         return VLAPIC_DONE;
     case LAPIC_EOI:
-        return eoi(l);
+        return vlapic_eoi(l);
     case LAPIC_SVR: {
         set_reg(l, LAPIC_SVR, value & SVR_BITS);
         if (!(value & LAPIC_SVR_ENABLE)) {
@@ -343,7 +343,7 @@ static enum vlapic_action write_register(struct vlapic *l, uint32_t offset, uint
     }
 }
 
-static uint32_t read_register(struct vlapic *l, uint32_t offset, uint64_t now)
+uint32_t vlapic_read_register(struct vlapic *l, uint32_t offset, uint64_t now)
 {
     if (offset == LAPIC_TIMER_CURRENT)
         return timer_current(l, now);
@@ -357,7 +357,7 @@ uint32_t vlapic_mmio_read(struct vlapic *l, uint32_t offset, uint64_t now)
     offset &= 0xff0;
     if (vlapic_x2apic(l) || offset == LAPIC_EOI || offset == LAPIC_SELF_IPI)
         return 0;
-    return read_register(l, offset, now);
+    return vlapic_read_register(l, offset, now);
 }
 
 enum vlapic_action vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t value,
@@ -385,125 +385,8 @@ enum vlapic_action vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t
     default:
         if (offset >= LAPIC_ISR && offset < LAPIC_ESR)
             return VLAPIC_DONE;
-        return write_register(l, offset, value, now);
+        return vlapic_write_register(l, offset, value, now);
     }
-}
-
-bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *value, uint64_t now)
-{
-    uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
-    if (!vlapic_x2apic(l) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
-        return false;
-    switch (offset) {
-    case LAPIC_ICR_LOW:
-        *value = (uint64_t)reg(l, LAPIC_ICR_HIGH) << 32 | reg(l, LAPIC_ICR_LOW);
-        return true;
-    case LAPIC_ID: case LAPIC_VERSION: case LAPIC_TPR: case LAPIC_PPR: case LAPIC_LDR:
-    case LAPIC_SVR: case LAPIC_ESR: case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
-    case LAPIC_LVT_PERF: case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1: case LAPIC_LVT_ERROR:
-    case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_CURRENT: case LAPIC_TIMER_DIVIDE:
-        *value = read_register(l, offset, now);
-        return true;
-    default:
-        if (offset >= LAPIC_ISR && offset < LAPIC_ESR) {
-            *value = read_register(l, offset, now);
-            return true;
-        }
-        return false; /* EOI, SELF_IPI are write-only; DFR, APR, ICR high absent */
-    }
-}
-
-bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t now,
-                      enum vlapic_action *action)
-{
-    uint32_t offset = (msr - X2APIC_MSR_FIRST) << 4;
-    *action = VLAPIC_DONE;
-    if (!vlapic_x2apic(l) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
-        return false;
-    if (offset == LAPIC_ICR_LOW) {
-        set_reg(l, LAPIC_ICR_HIGH, (uint32_t)(value >> 32));
-        *action = write_register(l, LAPIC_ICR_LOW, (uint32_t)value, now);
-        return true;
-    }
-    if (value >> 32)
-        return false;
-    switch (offset) {
-    case LAPIC_EOI:
-        if (value)
-            return false;
-        *action = eoi(l);
-        return true;
-    case LAPIC_SELF_IPI:
-        if (value & ~0xffull)
-            return false;
-        vlapic_accept(l, (uint8_t)value, false);
-        return true;
-    case LAPIC_TPR: case LAPIC_SVR: case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
-    case LAPIC_LVT_PERF: case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1: case LAPIC_LVT_ERROR:
-    case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_DIVIDE:
-        *action = write_register(l, offset, (uint32_t)value, now);
-        return true;
-    case LAPIC_ESR:
-        if (value)
-            return false;
-        *action = write_register(l, offset, 0, now);
-        return true;
-    default:
-        return false; /* read-only (ID, LDR, PPR...) or absent */
-    }
-}
-
-/* x2APIC's logical ID follows from the APIC ID (SDM 10.12.10.2). */
-static uint32_t x2apic_ldr(uint32_t id)
-{
-    return (id >> 4) << 16 | 1u << (id & 0xf);
-}
-
-bool vlapic_set_base(struct vlapic *l, uint64_t value)
-{
-    const uint64_t defined = 0x000ffffffffff000ull | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD |
-                             APIC_BASE_MSR_BSP;
-    if (value & ~defined)
-        return false;
-    bool en = value & APIC_BASE_MSR_EN, extd = value & APIC_BASE_MSR_EXTD;
-    bool was_x2 = vlapic_x2apic(l), was_en = l->apic_base & APIC_BASE_MSR_EN;
-    if (extd && !en)
-        return false;                          /* invalid state */
-    if (was_x2 && en && !extd)
-        return false;                          /* x2APIC to xAPIC directly */
-    if (!was_en && en && extd)
-        return false;                          /* disabled straight to x2APIC */
-    uint32_t id = vlapic_id(l);
-    l->apic_base = value;
-    if (!en) {
-        set_reg(l, LAPIC_ID, id << 24);
-        reset_registers(l);                    /* as power-up, keeping the ID */
-    } else if (extd && !was_x2) {
-        set_reg(l, LAPIC_ID, id);
-        set_reg(l, LAPIC_LDR, x2apic_ldr(id));
-    }
-    return true;
-}
-
-bool vlapic_matches(const struct vlapic *l, uint32_t dest, bool logical)
-{
-    if (vlapic_x2apic(l)) {
-        if (dest == 0xffffffffu)
-            return true;
-        if (!logical)
-            return dest == reg(l, LAPIC_ID);
-        uint32_t ldr = reg(l, LAPIC_LDR);
-        return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
-    }
-    dest &= 0xff;
-    if (dest == 0xff)
-        return true;
-    if (!logical)
-        return dest == reg(l, LAPIC_ID) >> 24;
-    uint32_t ldr = reg(l, LAPIC_LDR) >> 24;
-    if ((reg(l, LAPIC_DFR) >> 28) == 0xf)     /* flat model */
-        return dest & ldr;
-    return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf); /* cluster model */
 }
 
 void vlapic_get_page(const struct vlapic *l, uint8_t *out, uint64_t now)
@@ -530,7 +413,7 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     set_reg(l, LAPIC_TIMER_DIVIDE, reg(l, LAPIC_TIMER_DIVIDE) & 0xb);
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
-        set_reg(l, LAPIC_LDR, x2apic_ldr(reg(l, LAPIC_ID)));
+        set_reg(l, LAPIC_LDR, vlapic_x2apic_ldr(reg(l, LAPIC_ID)));
     update_ppr(l);
     l->timer_fire = 0;
     if (timer_mode(l) != LAPIC_TIMER_DEADLINE && reg(l, LAPIC_TIMER_INITIAL) && current) {

@@ -14,6 +14,7 @@
 #define LEAF1_ECX_MONITOR   (1u << 3)
 #define LEAF1_ECX_VMX       (1u << 5)
 #define LEAF1_ECX_X2APIC    (1u << 21)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_XSAVE     (1u << 26)
 #define LEAF1_ECX_OSXSAVE   (1u << 27)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
@@ -111,8 +112,9 @@ static int cpuid_guest(struct vm_instance *vm)
     return hvt_guest_create(vm, "hvtest") == 0 && hvt_guest_flat32(vm, HVT_CODE_GPA) == 0;
 }
 
-/* Neither the supported table nor a default guest shows MONITOR, VMX,
- * x2APIC or SVM; the hypervisor bit is set. */
+/* Neither the supported table nor a default guest shows MONITOR, VMX or
+ * SVM; the hypervisor bit is set. The local APIC (x2APIC, TSC-deadline) is
+ * in the supported table but only a VM with HV_VM_LAPIC shows it. */
 static void cpuid_hides_monitor_vmx_svm(void)
 {
     struct hv_cpuid *cpuid = hvt_supported_cpuid();
@@ -122,8 +124,9 @@ static void cpuid_hides_monitor_vmx_svm(void)
         return;
     struct hv_cpuid_entry *s1 = hvt_cpuid_find(cpuid, 1, 0), *sx = hvt_cpuid_find(cpuid, 0x80000001, 0);
     if (!hvt_true(s1 != NULL, "the supported CPUID has leaf 1") ||
-        !hvt_eq(s1->ecx & (LEAF1_ECX_MONITOR | LEAF1_ECX_VMX | LEAF1_ECX_X2APIC), 0,
-                "supported leaf 1 ECX MONITOR/VMX/x2APIC") ||
+        !hvt_eq(s1->ecx & (LEAF1_ECX_MONITOR | LEAF1_ECX_VMX), 0,
+                "supported leaf 1 ECX MONITOR/VMX") ||
+        !hvt_eq(s1->ecx & LEAF1_ECX_X2APIC, LEAF1_ECX_X2APIC, "supported leaf 1 ECX x2APIC") ||
         !hvt_eq(sx ? sx->ecx & EXT1_ECX_SVM : 0, 0, "supported 0x80000001 ECX SVM") ||
         !cpuid_guest(&vm) || !guest_cpuid(&vm, 1, 0, leaf1) ||
         !guest_cpuid(&vm, 0x80000001, 0, ext1))
@@ -133,7 +136,25 @@ static void cpuid_hides_monitor_vmx_svm(void)
         hvt_eq(leaf1[ECX] & LEAF1_ECX_HYPERVISOR, LEAF1_ECX_HYPERVISOR,
                "guest leaf 1 ECX hypervisor bit") &&
         hvt_eq(ext1[ECX] & EXT1_ECX_SVM, 0, "guest 0x80000001 ECX SVM"))
-        hvt_eq(leaf1[ECX], s1->ecx, "guest leaf 1 ECX (CR4.OSXSAVE clear) vs supported");
+        hvt_eq(leaf1[ECX], s1->ecx & ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE),
+               "guest leaf 1 ECX (CR4.OSXSAVE clear, no APIC) vs supported");
+    /* A LAPIC VM's HLT sleeps in the hypervisor: this guest ends in a loop. */
+    struct vm_instance pc;
+    if (!hvt_ok(vmm_create_with(&pc, hvt_sys(), "cpuid_lapic", HVT_GUEST_RAM_MIB, 1, HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return;
+    hvt_keep(pc.vcpu);
+    hvt_keep(pc.vm);
+    static const uint8_t probe[] = { 0xb8, 1, 0, 0, 0, 0x31, 0xc9, 0x0f, 0xa2, 0x89, 0xc8,
+                                     0xe7, HVT_PORT_VALUE, 0xeb, 0xfe };
+    if (hvt_guest_flat32(&pc, HVT_CODE_GPA))
+        return;
+    memcpy(pc.ram + HVT_CODE_GPA, probe, sizeof(probe));
+    if (!run_to_exit(&pc) || !hvt_exit_is(&pc, HV_EXIT_IO, "the LAPIC guest's OUT of leaf 1 ECX"))
+        return;
+    memcpy(&leaf1[ECX], (const uint8_t *)pc.run + pc.run->io.data_offset, 4);
+    hvt_eq(leaf1[ECX] & (LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE),
+               LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE, "leaf 1 ECX of an HV_VM_LAPIC guest");
 }
 
 /* Leaf 1 ECX bit 27 is the guest's CR4.OSXSAVE (where the CPU has XSAVE). */
@@ -242,7 +263,10 @@ static void set_cpuid_guest_sees_vmm_values(void)
                                                    "guest leaf 0 vendor is the VMM's") ||
         !guest_cpuid(&vm, 1, 0, leaf1) ||
         !hvt_eq(leaf1[EBX] >> 24, TEST_APIC_ID, "guest leaf 1 APIC ID") ||
-        !hvt_eq(leaf1[ECX], hvt_cpuid_find(table, 1, 0)->ecx, "guest leaf 1 ECX") ||
+        /* the VMM's bits, less the local APIC this VM has not */
+        !hvt_eq(leaf1[ECX], hvt_cpuid_find(table, 1, 0)->ecx &
+                                ~(LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE),
+                "guest leaf 1 ECX") ||
         !guest_cpuid(&vm, 7, 0, regs) ||
         !hvt_eq(regs[EAX] | regs[EBX] | regs[ECX] | regs[EDX], 0, "guest leaf 7 without an entry"))
         return;

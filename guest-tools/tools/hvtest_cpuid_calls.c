@@ -11,7 +11,7 @@
 
 #define LEAF1_ECX_MONITOR   (1u << 3)
 #define LEAF1_ECX_VMX       (1u << 5)
-#define LEAF1_ECX_X2APIC    (1u << 21)
+#define LEAF1_EDX_MTRR      (1u << 12)
 #define EXT1_ECX_SVM        (1u << 2)
 
 enum { EAX, EBX, ECX, EDX };
@@ -69,7 +69,7 @@ static void set_cpuid_refuses_bits_outside_mask(void)
     static const struct { uint32_t function, reg, bit; const char *what; } bad[] = {
         { 1, ECX, LEAF1_ECX_MONITOR, "SET_CPUID with leaf 1 ECX MONITOR" },
         { 1, ECX, LEAF1_ECX_VMX, "SET_CPUID with leaf 1 ECX VMX" },
-        { 1, ECX, LEAF1_ECX_X2APIC, "SET_CPUID with leaf 1 ECX x2APIC" },
+        { 1, EDX, LEAF1_EDX_MTRR, "SET_CPUID with leaf 1 EDX MTRR" },
         { 0x80000001, ECX, EXT1_ECX_SVM, "SET_CPUID with 0x80000001 ECX SVM" },
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -1,4 +1,4 @@
-// sources: hv/vlapic.c
+// sources: hv/vlapic.c hv/vlapic_x2apic.c
 /* Unit tests for hv/vlapic.c: a guest's local APIC register by register,
  * priority and EOI order, the timer in its three modes against a TSC of
  * 1000 ticks a microsecond, x2APIC's MSR rules and destination matching. */
