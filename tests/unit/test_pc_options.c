@@ -57,6 +57,12 @@ static void test_input_escapes(void **state)
     assert_int_equal(parse("g input=ls%20-l%0a%41"), 0);
     assert_int_equal(o.input_len, 7);
     assert_memory_equal(o.input, "ls -l\nA", 7);
+    assert_int_equal(parse("g prompt=login:%20 input=root%0d"), 0);
+    assert_string_equal(o.prompt, "login: ");
+    assert_int_equal(o.input_len, 5);
+    assert_int_equal(parse("g prompt="), -HV_EINVAL);
+    assert_int_equal(parse("g prompt=a%00b"), -HV_EINVAL);
+    assert_int_equal(o.prompt[0], '\0');
     assert_int_equal(parse("g input=%zz"), -HV_EINVAL);
     assert_int_equal(parse("g input=%4"), -HV_EINVAL);
 }

@@ -30,6 +30,11 @@ void pc_unlock_devices(struct pc_vm *pc)
     enum pc_stop_reason stop = pc->machine->stop;
     uint32_t status = pc->machine->exit_status;
 
+    if (pc->input_due) {
+        pc->input_due = false;
+        pc_machine_queue_input(pc->machine, pc->options.input, pc->options.input_len,
+                               guest_clock_ns(&pc->clock, __builtin_ia32_rdtsc()));
+    }
     pc->next_event_ns = pc_machine_next_event_ns(pc->machine);
     spin_unlock(&pc->lock);
     if (stop == PC_STOP_DEBUG_EXIT)

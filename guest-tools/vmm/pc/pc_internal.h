@@ -42,6 +42,8 @@ struct pc_vm {
     struct spinlock lock;        /* the device lock */
     uint64_t next_event_ns;      /* the machine's next timed event */
     struct guest_console_line com1_line;
+    bool input_held;             /* options.input waits for options.prompt */
+    bool input_due;              /* the prompt came: type it at the unlock */
     char prefix[VMM_NAME_MAX + 10];
     uint64_t noted_mmio[PC_NOTED_MMIO_PAGES];   /* pages reported once */
     unsigned noted_mmio_count;

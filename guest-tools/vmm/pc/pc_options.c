@@ -64,10 +64,12 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* %XX escapes, so that spaces and newlines survive the command line. */
-static int parse_input(const char *text, struct pc_options *o)
+/* %XX escapes, so that spaces and newlines survive the command line.
+ * Returns the bytes decoded into out (at most size), or -1. */
+static int percent_decode(const char *text, uint8_t *out, size_t size)
 {
-    o->input_len = 0;
+    size_t len = 0;
+
     while (*text != '\0') {
         int c = (unsigned char)*text++;
 
@@ -78,9 +80,31 @@ static int parse_input(const char *text, struct pc_options *o)
             c = high << 4 | low;
             text += 2;
         }
-        if (o->input_len == sizeof(o->input))
+        if (len == size)
             return -1;
-        o->input[o->input_len++] = (uint8_t)c;
+        out[len++] = (uint8_t)c;
+    }
+    return (int)len;
+}
+
+static int parse_input(const char *text, struct pc_options *o)
+{
+    int len = percent_decode(text, o->input, sizeof(o->input));
+
+    o->input_len = len < 0 ? 0 : (size_t)len;
+    return len < 0 ? -1 : 0;
+}
+
+/* A prompt is text to find in a line: no NUL in it, room for one after. */
+static int parse_prompt(const char *text, struct pc_options *o)
+{
+    int len = percent_decode(text, (uint8_t *)o->prompt, sizeof(o->prompt) - 1);
+
+    if (len > 0)
+        o->prompt[len] = '\0';
+    if (len <= 0 || strlen(o->prompt) != (size_t)len) {
+        o->prompt[0] = '\0';
+        return -1;
     }
     return 0;
 }
@@ -117,6 +141,8 @@ static int parse_word(const char *word, struct pc_options *o)
         return parse_plain(word + 8, 1000000, &o->timeout_seconds);
     if (starts_with(word, "input="))
         return parse_input(word + 6, o);
+    if (starts_with(word, "prompt="))
+        return parse_prompt(word + 7, o);
     if (starts_with(word, "module=")) {
         if (o->module_count == PC_OPTIONS_MAX_MODULES ||
             copy_name(o->modules[o->module_count], word + 7) < 0)

@@ -9,7 +9,11 @@
  *                   itself; may repeat
  *   timeout=<s>     stop the guest after this many seconds; none
  *   input=<text>    bytes typed on the guest's COM1, %XX-escaped (input=
- *                   ls%0a types "ls" and a newline)
+ *                   ls%0a types "ls" and a newline), as soon as the guest
+ *                   asserts RTS
+ *   prompt=<text>   type the input only once the guest has printed a line
+ *                   containing <text> (%XX-escaped), as a person at a
+ *                   terminal waits for the prompt
  * Other words are left to the guest.
  *
  * Pure; no locking.
@@ -25,6 +29,7 @@
 #define PC_OPTIONS_NAME_MAX    32
 #define PC_OPTIONS_MAX_MODULES HV_BOOT_MAX_MODULES
 #define PC_OPTIONS_INPUT_MAX   sizeof(((struct hv_boot_module *)0)->cmdline)
+#define PC_OPTIONS_PROMPT_MAX  64
 #define PC_DEFAULT_RAM_MIB     16
 #define PC_DEFAULT_CPUS        1
 
@@ -37,6 +42,7 @@ struct pc_options {
     uint64_t timeout_seconds;          /* 0: none */
     uint8_t input[PC_OPTIONS_INPUT_MAX];
     size_t input_len;
+    char prompt[PC_OPTIONS_PROMPT_MAX];  /* "" : none */
     char error[96];                    /* why parsing failed */
 };
 

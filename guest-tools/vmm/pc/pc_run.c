@@ -219,7 +219,9 @@ int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
                       : pc->clock.start_tsc + pc->options.timeout_seconds * (uint64_t)khz * 1000;
     pc_lock_devices(pc);
     pc_unlock_devices(pc);           /* the first next_event_ns */
-    if (pc->options.input_len != 0)
+    if (pc->options.input_len != 0 && pc->options.prompt[0] != '\0')
+        pc->input_held = true;
+    else if (pc->options.input_len != 0)
         vmm_pc_console_input(pc, pc->options.input, pc->options.input_len);
 
     /* CPU 0 runs its own runner inline, so hand out the others first. */

@@ -37,10 +37,28 @@ static void intr_changed(void *ctx, bool level)
         __atomic_store_n(&pc->bsp_attention, 1, __ATOMIC_RELEASE);
 }
 
+/* Does the line being printed hold the prompt? (Under the device lock.) */
+static bool line_has_prompt(const struct pc_vm *pc)
+{
+    const struct guest_console_line *line = &pc->com1_line;
+    size_t n = strlen(pc->options.prompt);
+
+    for (size_t at = 0; at + n <= line->len; at++)
+        if (memcmp(line->text + at, pc->options.prompt, n) == 0)
+            return true;
+    return false;
+}
+
 static void console_output(void *ctx, uint8_t byte)
 {
     struct pc_vm *pc = ctx;
 
+    /* The input waits for the prompt's line to end; it is typed once the
+     * UART's call has returned (pc_unlock_devices), not from inside it. */
+    if (pc->input_held && byte == '\n' && line_has_prompt(pc)) {
+        pc->input_held = false;
+        pc->input_due = true;
+    }
     guest_console_put(&pc->com1_line, byte);
 }
 
