@@ -144,6 +144,8 @@ unit: deps-test $(UNIT_TESTS)
 HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \
+	    GUEST_ARGS="mem=32 cpus=3"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
