@@ -160,6 +160,16 @@ test_install_grub_entry_follows_config_changes() {
     install_run_script $stage $out
     install_expect_entry $out 1 multiboot2 "/boot/microhypervisor/hv.elf loglevel=debug console=vga"
     install_expect_entry $out 1 module2 "/boot/microhypervisor/ctl.elf hvtest"
+    # Words for every guest module, and a guest's own after them.
+    install_set_config $config MICROHYPERVISOR_MODULES "hello spin"
+    install_set_config $config MICROHYPERVISOR_GUEST_ARGS "mem=64"
+    echo 'MICROHYPERVISOR_GUEST_ARGS_hello="cpus=2 input=a%20b"' >> $config
+    install_run_script $stage $out
+    install_expect_entry $out 1 module2 "/boot/microhypervisor/ctl.elf hvtest; /boot/microhypervisor/guests/hello.elf hello mem=64 cpus=2 input=a%20b; /boot/microhypervisor/guests/spin.elf spin mem=64"
+    install_set_config $config MICROHYPERVISOR_GUEST_ARGS ""
+    install_run_script $stage $out
+    install_expect_entry $out 1 module2 "/boot/microhypervisor/ctl.elf hvtest; /boot/microhypervisor/guests/hello.elf hello cpus=2 input=a%20b; /boot/microhypervisor/guests/spin.elf spin"
+    sed -i '/^MICROHYPERVISOR_GUEST_ARGS_hello=/d' $config
     # A module that is not installed: a warning now, GRUB's error at boot.
     install_set_config $config MICROHYPERVISOR_MODULES "hello nosuchguest"
     install_run_script $stage $out
