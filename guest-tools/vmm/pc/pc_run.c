@@ -26,6 +26,7 @@
 #define QUANTUM_US        4000   /* a runnable vcpu's turn when time-sharing */
 #define IDLE_QUANTUM_US   500    /* a halted one's look */
 #define LINT0_RECHECK_US  1000   /* INTR up but LINT0 refusing it: look again */
+#define MIN_RUN_US        100    /* the guest's least time in a RUN with a deadline */
 #define APIC_BASE_ENABLE  (1ull << 11)
 #define LAPIC_LVT_LINT0   0x350
 #define LVT_MASKED        (1u << 16)
@@ -129,14 +130,20 @@ static uint64_t offer_pic_interrupt(struct pc_vm *pc, struct vmm_vcpu *bsp)
 }
 
 /* The deadline of the vcpu's next RUN: the machine's next event, the end
- * of its turn, the guest's timeout, whichever comes first (0: none). */
+ * of its turn, the guest's timeout, whichever comes first (0: none). Never
+ * sooner than MIN_RUN_US from now: a guest that programs a timer faster
+ * than the VMM can serve it still runs between the ticks (which then
+ * come late and merge, as on a PC whose CPU cannot keep up), instead of
+ * every RUN ending before it enters the guest. */
 static uint64_t run_deadline(struct pc_vm *pc, uint64_t turn_end, uint64_t recheck)
 {
     uint64_t event = guest_clock_tsc(&pc->clock, __atomic_load_n(&pc->next_event_ns,
                                                                  __ATOMIC_RELAXED));
-    uint64_t deadline = event == UINT64_MAX ? 0 : event;
+    uint64_t deadline = event == UINT64_MAX ? 0 : event, soonest;
 
-    return earliest(earliest(deadline, turn_end), earliest(pc->timeout_tsc, recheck));
+    deadline = earliest(earliest(deadline, turn_end), earliest(pc->timeout_tsc, recheck));
+    soonest = tsc_after_us(pc, MIN_RUN_US);
+    return deadline != 0 && deadline < soonest ? soonest : deadline;
 }
 
 /* One turn of vcpu k on this runner: RUNs until its quantum ends (when
