@@ -321,7 +321,6 @@ enum pc_exit_action pc_handle_exit(struct pc_vm *pc, const struct pc_runner *run
 {
     struct hv_run *run = vcpu->run;
     enum pc_exit_action action = PC_CONTINUE;
-    uint64_t now;
 
     switch (run->exit_reason) {
     case HV_EXIT_IO:
@@ -334,8 +333,8 @@ enum pc_exit_action pc_handle_exit(struct pc_vm *pc, const struct pc_runner *run
         action = mmio(pc, vcpu);
         break;
     case HV_EXIT_IOAPIC_EOI:
-        now = pc_lock_devices(pc);
-        (void)now;
+        /* The EOI is done in the guest's APIC; the remote IRR is ours. */
+        pc_lock_devices(pc);
         pc_machine_eoi(pc->machine, run->eoi.vector);
         pc_unlock_devices(pc);
         break;

@@ -207,12 +207,7 @@ static void runner_job(unsigned cpu, void *arg)
 int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
 {
     unsigned vcpus = pc->vm.vcpu_count, n = smp_cpu_count();
-    long khz = hv_check_extension(pc->vm.sys, HV_CAP_TSC_KHZ);
 
-    if (khz <= 0) {
-        ctl_printf("guest %s: the hypervisor gives no TSC rate (HV_CAP_TSC_KHZ)\n", pc->vm.name);
-        return -HV_ENOTSUP;
-    }
     if (n > vcpus)
         n = vcpus;
     pc->runner_count = n;
@@ -221,9 +216,8 @@ int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
             .pc = pc, .cpu = r, .first = r, .stride = n,
             .count = (vcpus - r + n - 1) / n, .current = -1,
         };
-    pc->clock = (struct guest_clock){ .start_tsc = rdtsc(), .tsc_khz = (uint64_t)khz };
     pc->timeout_tsc = pc->options.timeout_seconds == 0 ? 0
-                      : pc->clock.start_tsc + pc->options.timeout_seconds * (uint64_t)khz * 1000;
+                      : rdtsc() + pc->options.timeout_seconds * pc->clock.tsc_khz * 1000;
     pc_lock_devices(pc);
     pc_unlock_devices(pc);           /* the first next_event_ns */
     if (pc->options.input_len != 0 && pc->options.prompt[0] != '\0')

@@ -113,6 +113,7 @@ int pc_vm_create(struct pc_vm **out, hv_handle_t sys, const struct pc_options *o
 {
     struct page_mark mark = page_alloc_mark();
     struct pc_vm *pc = page_alloc(sizeof(*pc));
+    long khz;
     int rc;
 
     *out = NULL;
@@ -130,6 +131,14 @@ int pc_vm_create(struct pc_vm **out, hv_handle_t sys, const struct pc_options *o
         return rc;
     }
     pc->vm.aps_wait_for_sipi = 1;
+    /* Guest time starts now: the devices are built at time 0. */
+    khz = hv_check_extension(sys, HV_CAP_TSC_KHZ);
+    if (khz <= 0) {
+        ctl_printf("guest %s: the hypervisor gives no TSC rate (HV_CAP_TSC_KHZ)\n", options->name);
+        pc_vm_destroy(pc);
+        return -HV_ENOTSUP;
+    }
+    pc->clock = (struct guest_clock){ .start_tsc = __builtin_ia32_rdtsc(), .tsc_khz = (uint64_t)khz };
     snprintf(pc->prefix, sizeof(pc->prefix), "[guest %s] ", options->name);
     pc->com1_line.prefix = pc->prefix;
     pc->mp_idle = page_alloc(options->cpus);
