@@ -1,8 +1,10 @@
 /*
  * A small VMM on top of libhv: one VM with one or more vcpus and its RAM
- * at guest-physical 0, a loader for multiboot1 ELF32 kernels and flat
- * binaries, and a run loop that emulates the few devices the test guests
- * use (a COM1 16550 transmitter and QEMU's isa-debug-exit port).
+ * at guest-physical 0 (beyond VMM_RAM_BELOW_4G_MAX, from 4 GiB), a loader
+ * for multiboot1 ELF32 kernels and flat binaries, and a run loop that
+ * emulates the few devices the test guests use (a COM1 16550 transmitter
+ * and QEMU's isa-debug-exit port). The virtual PC (pc/pc_vm.h) builds on
+ * the same VM instance with its own run loop.
  *
  * Memory: vmm_create takes everything it needs (run page, guest RAM,
  * bookkeeping) from the page allocator and vmm_destroy releases it back to
@@ -111,7 +113,8 @@ struct vm_instance {
 };
 
 /* Makes a VM with ram_mib MiB of zeroed RAM at guest-physical 0 (memory
- * slot 0) and vcpu 0 in the reset state. name labels its output. */
+ * slot 0; what passes VMM_RAM_BELOW_4G_MAX in slot 1 from 4 GiB) and
+ * vcpu 0 in the reset state. name labels its output. */
 int vmm_create(struct vm_instance *vm, hv_handle_t sys, const char *name,
                uint64_t ram_mib);
 
