@@ -361,6 +361,6 @@ enum pc_exit_action pc_handle_exit(struct pc_vm *pc, const struct pc_runner *run
         return stop_vcpu(pc, vcpu, VMM_STOP_UNHANDLED);
     }
     pc_service_timers(pc);
-    pc_notify_bsp(pc, runner);
+    pc_notify_runner0(pc, runner);
     return action;
 }

@@ -29,6 +29,7 @@ struct pc_runner {
     unsigned first, stride, count;
     unsigned next;               /* round-robin position */
     int current;                 /* vcpu in hand (atomic; -1 none) */
+    uint64_t deadline;           /* of the RUN it makes (atomic; 0 none) */
 } __attribute__((aligned(64)));
 
 struct pc_vm {
@@ -79,8 +80,10 @@ void pc_unlock_devices(struct pc_vm *pc);
 /* pc_exits.c: brings the timed devices to now if an event is due. */
 void pc_service_timers(struct pc_vm *pc);
 
-/* pc_run.c: after device work by `runner`, make the BSP look at INTR if
- * the 8259 raised it. */
-void pc_notify_bsp(struct pc_vm *pc, const struct pc_runner *runner);
+/* pc_run.c: after device work by `runner` (NULL: not a runner), bring
+ * runner 0 out of its RUN if it must act now: the 8259 raised INTR (only
+ * the BSP's runner injects it), or a device's next event moved before
+ * runner 0's deadline (only runner 0 keeps the devices' time). */
+void pc_notify_runner0(struct pc_vm *pc, const struct pc_runner *runner);
 
 #endif

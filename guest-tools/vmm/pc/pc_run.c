@@ -9,13 +9,16 @@
  * waiting for SIPI (it only needs a look, as the IPIs and MSIs for a vcpu
  * no CPU runs wait in its APIC until its next RUN).
  *
- * Every RUN's deadline is also the machine's next timed event, so
- * whichever runner is awake when a PIT or RTC tick is due brings the
- * devices up to date. The 8259's INTR reaches only the BSP (ExtINT through
- * its LINT0), and INTERRUPT needs the BSP's own runner: a runner that
- * raised INTR sets bsp_attention and kicks what runner 0 runs, and runner
- * 0 then injects the vector as a CPU's acknowledge cycle would, when the
- * guest can take it (else it asks for the interrupt window).
+ * Runner 0 keeps the devices' time: each of its RUNs ends by the
+ * machine's next timed event (PIT, RTC, UART timeout, PM timer), and it
+ * brings the devices up to date then; the other CPUs sleep undisturbed
+ * while their vcpus halt. A runner whose device access moved the next
+ * event earlier than runner 0's deadline kicks runner 0. The 8259's INTR
+ * reaches only the BSP (ExtINT through its LINT0), and INTERRUPT needs the
+ * BSP's own runner: a runner that raised INTR sets bsp_attention and
+ * kicks what runner 0 runs, and runner 0 then injects the vector as a
+ * CPU's acknowledge cycle would, when the guest can take it (else it asks
+ * for the interrupt window).
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -68,14 +71,32 @@ void pc_vm_stop(struct pc_vm *pc, enum pc_end end, uint32_t status, const char *
         hv_kick(pc->vm.vcpus[k].handle);
 }
 
-void pc_notify_bsp(struct pc_vm *pc, const struct pc_runner *runner)
+/* Is the machine's next event due before `deadline` (0: none)? */
+static bool event_before(const struct pc_vm *pc, uint64_t deadline)
 {
+    uint64_t event = guest_clock_tsc(&pc->clock, __atomic_load_n(&pc->next_event_ns,
+                                                                 __ATOMIC_SEQ_CST));
+
+    return event != UINT64_MAX && (deadline == 0 || event < deadline);
+}
+
+void pc_notify_runner0(struct pc_vm *pc, const struct pc_runner *runner)
+{
+    const struct pc_runner *r0 = &pc->runners[0];
+    uint64_t deadline;
     int current;
 
-    if (runner->cpu == 0 || !__atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
+    if (runner != NULL && runner->cpu == 0)
         return;          /* runner 0 looks before its next RUN anyway */
-    current = __atomic_load_n(&pc->runners[0].current, __ATOMIC_ACQUIRE);
-    if (current >= 0)
+    /* The new next_event_ns (stored before the device unlock) is seen
+     * before runner 0's deadline is read: x86 may otherwise let this load
+     * pass that store (pairs with the check in run_turn). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    current = __atomic_load_n(&r0->current, __ATOMIC_ACQUIRE);
+    if (current < 0)
+        return;          /* not running yet (or any more) */
+    deadline = __atomic_load_n(&r0->deadline, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE) || event_before(pc, deadline))
         hv_kick(pc->vm.vcpus[current].handle);
 }
 
@@ -129,16 +150,19 @@ static uint64_t offer_pic_interrupt(struct pc_vm *pc, struct vmm_vcpu *bsp)
     return 0;
 }
 
-/* The deadline of the vcpu's next RUN: the machine's next event, the end
- * of its turn, the guest's timeout, whichever comes first (0: none). Never
+/* The deadline of the vcpu's next RUN: the machine's next event (runner
+ * 0's RUNs only), the end of its turn, the guest's timeout, whichever
+ * comes first (0: none). Never
  * sooner than MIN_RUN_US from now: a guest that programs a timer faster
  * than the VMM can serve it still runs between the ticks (which then
  * come late and merge, as on a PC whose CPU cannot keep up), instead of
  * every RUN ending before it enters the guest. */
-static uint64_t run_deadline(struct pc_vm *pc, uint64_t turn_end, uint64_t recheck)
+static uint64_t run_deadline(struct pc_vm *pc, const struct pc_runner *r, uint64_t turn_end,
+                             uint64_t recheck)
 {
-    uint64_t event = guest_clock_tsc(&pc->clock, __atomic_load_n(&pc->next_event_ns,
-                                                                 __ATOMIC_RELAXED));
+    uint64_t event = r->cpu != 0 ? UINT64_MAX
+                     : guest_clock_tsc(&pc->clock, __atomic_load_n(&pc->next_event_ns,
+                                                                   __ATOMIC_RELAXED));
     uint64_t deadline = event == UINT64_MAX ? 0 : event, soonest;
 
     deadline = earliest(earliest(deadline, turn_end), earliest(pc->timeout_tsc, recheck));
@@ -161,7 +185,16 @@ static void run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
         uint64_t recheck = k == 0 ? offer_pic_interrupt(pc, vcpu) : 0;
         long rc;
 
-        vcpu->run->deadline_tsc = run_deadline(pc, turn_end, recheck);
+        vcpu->run->deadline_tsc = run_deadline(pc, r, turn_end, recheck);
+        __atomic_store_n(&r->deadline, vcpu->run->deadline_tsc, __ATOMIC_SEQ_CST);
+        /* A device event another runner moved earlier between the read
+         * above and the store: that runner may have read the old deadline
+         * and not kicked, so look once more (a later move sees the new
+         * deadline, pc_notify_runner0). */
+        if (r->cpu == 0 && event_before(pc, vcpu->run->deadline_tsc)) {
+            vcpu->run->deadline_tsc = run_deadline(pc, r, turn_end, recheck);
+            __atomic_store_n(&r->deadline, vcpu->run->deadline_tsc, __ATOMIC_SEQ_CST);
+        }
         rc = hv_run(vcpu->handle);
         if (rc < 0) {
             ctl_printf("guest %s: RUN failed: %s\n", vcpu->label, hv_strerror(rc));

@@ -176,6 +176,7 @@ size_t vmm_pc_console_input(struct pc_vm *pc, const uint8_t *bytes, size_t len)
     size_t queued = pc_machine_queue_input(pc->machine, bytes, len, now);
 
     pc_unlock_devices(pc);
+    pc_notify_runner0(pc, NULL);   /* an interrupt, or the UART's timeout */
     return queued;
 }
 
