@@ -9,10 +9,6 @@
 #define CR4_PCIDE (1ull << 17)
 #define CR4_CET (1ull << 23)
 
-/* PDPTE bits that must be 0 in a present entry, below MAXPHYADDR: R/W
- * and U/S (2:1) and 8:5 are reserved in PAE's top level. */
-#define PDPTE_RESERVED_LOW 0x1e6ull
-
 static const char *control_refusal(const struct hv_sregs *r, const struct cpu_limits *limits)
 {
     /* IA-32e mode is active exactly when LME and PG are both set: LMA is
@@ -59,10 +55,10 @@ bool sregs_pae_paging(const struct hv_sregs *r)
     return (r->cr0 & CR0_PG) && (r->cr4 & CR4_PAE) && !(r->efer & EFER_LME);
 }
 
-bool pae_pdptes_valid(const uint64_t pdpte[4], unsigned physical_bits)
+bool pae_pdptes_valid(const uint64_t pdpte[4], unsigned physical_bits, uint64_t reserved_low)
 {
-    /* Bit 63 (execute-disable elsewhere) is reserved here too. */
-    uint64_t reserved = PDPTE_RESERVED_LOW | ~((1ull << physical_bits) - 1);
+    /* Bit 63 (execute-disable elsewhere) is reserved in both. */
+    uint64_t reserved = reserved_low | ~((1ull << physical_bits) - 1);
     for (int i = 0; i < 4; i++)
         if ((pdpte[i] & 1) && (pdpte[i] & reserved))
             return false;

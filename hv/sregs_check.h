@@ -55,11 +55,16 @@ const char *sregs_restricted_refusal(const struct hv_sregs *sregs);
  * four page-directory pointers the CPU loads from CR3 (SDM 3A 4.4.1). */
 bool sregs_pae_paging(const struct hv_sregs *sregs);
 
-/* Whether four PDPTEs can be loaded: no present one with a reserved bit
- * set (bits 2:1, 8:5, 63 and those above MAXPHYADDR; SDM 3A 4.4.1), the
- * condition under which MOV to CR3 and VM entry load them (else #GP, or a
- * failed entry). */
-bool pae_pdptes_valid(const uint64_t pdpte[4], unsigned physical_bits);
+/* Whether four PDPTEs can be used: no present one with a reserved bit
+ * set, the reserved bits being bit 63, those above MAXPHYADDR and
+ * `reserved_low` below it. Intel reserves bits 2:1 and 8:5 (SDM 3A
+ * 4.4.1): MOV to CR3 gives #GP and VM entry fails on them. On AMD the CPU
+ * reads the pointers at each walk under nested paging, reserves bits 2:1
+ * only and sets bit 5 itself as an accessed bit (QEMU's SVM does), so
+ * that a state it saved must stay acceptable there. */
+#define PAE_PDPTE_RESERVED_VMX 0x1e6ull
+#define PAE_PDPTE_RESERVED_SVM 0x006ull
+bool pae_pdptes_valid(const uint64_t pdpte[4], unsigned physical_bits, uint64_t reserved_low);
 
 /* x86 addresses: canonical for `bits` linear-address bits. */
 static inline bool address_canonical(uint64_t address, unsigned bits)

@@ -108,8 +108,9 @@ uint64_t svm_guest_cr4(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.cr4; }
 /* Checks first, then writes: a refused state changes nothing. Under
  * nested paging an AMD CPU does not cache a PAE guest's page-directory
  * pointers: it reads them from guest memory at each walk, and reports a
- * reserved bit as a #PF then. VMX loads them at entry and refuses such a
- * state, so they are checked here as on VMX, for one behaviour. */
+ * reserved bit as a #PF then. SET_SREGS refuses what it reserves, as VMX
+ * refuses what Intel reserves; the accessed bit the CPU itself sets there
+ * is no reason to refuse a state (hv/sregs_check.h). */
 int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
 {
     int err = sregs_check(r, cpu_limits());
@@ -118,7 +119,7 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     if (sregs_pae_paging(r)) {
         uint64_t pdpte[4];
         vcpu_read_pdptes(vcpu, r->cr3, pdpte);
-        if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits))
+        if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits, PAE_PDPTE_RESERVED_SVM))
             return -HV_EINVAL;
     }
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -129,6 +130,11 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     segment_from_abi(&r->fs, &s->fs);
     segment_from_abi(&r->gs, &s->gs);
     segment_from_abi(&r->ss, &s->ss);
+    /* A null SS keeps the CPL in its DPL, as on VMX: the VMCB's CPL field
+     * is what hardware uses, but an emulator (QEMU) takes the CPL from
+     * SS's attributes when VMRUN loads them. */
+    if (r->ss.unusable)
+        s->ss.attrib = (uint16_t)((r->ss.dpl & 3) << 5);
     segment_from_abi(&r->tr, &s->tr);
     segment_from_abi(&r->ldt, &s->ldtr);
     s->gdtr.base = r->gdt.base;

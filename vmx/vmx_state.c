@@ -231,7 +231,7 @@ int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     bool pae = sregs_pae_paging(r);
     if (pae) {
         vcpu_read_pdptes(vcpu, r->cr3, pdpte);
-        if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits))
+        if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits, PAE_PDPTE_RESERVED_VMX))
             return -HV_EINVAL;
     }
     bool acquired = vmcs_acquire(vcpu);
@@ -276,7 +276,7 @@ static bool load_pdptes(struct vcpu *vcpu, uint64_t cr3)
 {
     uint64_t pdpte[4];
     vcpu_read_pdptes(vcpu, cr3, pdpte);
-    if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits))
+    if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits, PAE_PDPTE_RESERVED_VMX))
         return false;
     for (int i = 0; i < 4; i++)
         vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);

@@ -321,19 +321,26 @@ static void test_pdptes(void **state)
 {
     (void)state;
     uint64_t p[4] = { 0x1001, 0x2001, 0, 0x3001 };
-    assert_true(pae_pdptes_valid(p, 40));
+    assert_true(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_VMX));
     p[2] = 0x6;                     /* not present: its bits do not matter */
-    assert_true(pae_pdptes_valid(p, 40));
+    assert_true(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_VMX));
     static const uint64_t reserved[] = { 1ull << 1, 1ull << 2, 1ull << 5, 1ull << 8,
                                          1ull << 63, 1ull << 40 };
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
         p[1] = 0x2001 | reserved[i];
-        assert_false(pae_pdptes_valid(p, 40));
+        assert_false(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_VMX));
     }
     p[1] = 0x2001 | 1ull << 40;     /* inside a 52-bit width */
-    assert_true(pae_pdptes_valid(p, 52));
+    assert_true(pae_pdptes_valid(p, 52, PAE_PDPTE_RESERVED_VMX));
     p[1] = 0x2001 | 1ull << 3 | 1ull << 4 | 1ull << 9; /* PWT, PCD, AVL */
-    assert_true(pae_pdptes_valid(p, 40));
+    assert_true(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_VMX));
+    /* AMD's: the accessed bit (5) is the CPU's own, bits 2:1 reserved. */
+    p[1] = 0x2001 | 1ull << 5;
+    assert_true(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_SVM));
+    p[1] = 0x2001 | 1ull << 1;
+    assert_false(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_SVM));
+    p[1] = 0x2001 | 1ull << 63;
+    assert_false(pae_pdptes_valid(p, 40, PAE_PDPTE_RESERVED_SVM));
 }
 
 static void test_pae_paging_mode(void **state)
