@@ -7,7 +7,7 @@
  * it on vm->retired_tables) may still be read by
  *   - a CPU running a vcpu of the VM in its guest, whose page walker or
  *     paging-structure cache picked the parent entry up before it was
- *     cleared: vm_flush_translations (hv/vm.c) waits until every such vcpu
+ *     cleared: vm_flush_translations (hv/vm_flush.c) waits until every such vcpu
  *     has left its guest or entered it again with a fresh TLB tag, and
  *     that wait always completes;
  *   - the hypervisor itself, looking a guest-physical address up on

@@ -8,7 +8,7 @@
  * start or an exit the exit handler saw (vcpu->exit_count moved), and may
  * skip it only on exits they complete without the handler; a region
  * change relies on that to know when a vcpu has taken the new
- * translations (hv/vm.c, vm_flush_translations). */
+ * translations (hv/vm_flush.c). */
 #ifndef HV_TLB_TAG_H
 #define HV_TLB_TAG_H
 
@@ -33,7 +33,7 @@ static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t ta
      * write, a full barrier. A CPU flushing the VM increments the
      * generation with a locked instruction and then looks: either it sees
      * the vcpu headed for its guest and waits for it, or this read sees
-     * the new generation and the tag below is a fresh one (hv/vm.c). */
+     * the new generation and the tag below is a fresh one (hv/vm_flush.c). */
     if (vcpu->entered_at != vcpu->exit_count)
         __atomic_store_n(&vcpu->entered_at, vcpu->exit_count, __ATOMIC_SEQ_CST);
     uint64_t tlb_generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);

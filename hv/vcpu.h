@@ -203,7 +203,7 @@ struct vcpu {
      * returns to it without passing tlb_tag_refresh; once exit_count has
      * moved on, its next entry reads the VM's tlb_generation first.
      * Written by the owning CPU, read by a CPU flushing the VM's
-     * translations (hv/vm.c). ~0 until the first entry. */
+     * translations (hv/vm_flush.c). ~0 until the first entry. */
     uint64_t entered_at;
     /* a completed IN waits for the next RUN to load the VMM's data */
     uint8_t pending_in_size;

@@ -160,7 +160,7 @@ void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *r)
 /* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS): an
  * event whose delivery an exit interrupted or that the hypervisor was
  * about to inject, a pending single-step or breakpoint trap (the pending
- * debug exceptions a VM exit saves, SDM 3C 27.3.4), the STI and MOV SS
+ * debug exceptions a VM exit saves, SDM 3C 28.3.4), the STI and MOV SS
  * shadows and any activity state but active. Left in place they would
  * act at the new RIP, or make entry refuse the state (an STI shadow with
  * IF clear, TF without the pending single step). A queued INTERRUPT lives
