@@ -8,6 +8,7 @@
 CROSS_COMPILE ?=
 CC      := $(CROSS_COMPILE)gcc
 LD      := $(CROSS_COMPILE)ld
+AR      := $(CROSS_COMPILE)ar
 HOSTCC  ?= gcc
 
 BUILD   := build
