@@ -22,6 +22,9 @@ HV_ELF  := $(BUILD)/hv.elf
 HV_CMDLINE  ?= loglevel=info console=com1,vga
 CTL_CMDLINE ?= demo
 GUESTS      ?= hello
+# Words after each guest module's name on its command line (the same for
+# every guest of the ISO), e.g. "mem=256 cpus=4" for the `pc` tool.
+GUEST_ARGS  ?=
 QEMU_SMP   ?= 2
 QEMU_CPU   ?= EPYC,+svm,+npt
 QEMU_MEM   ?= 1G
@@ -90,7 +93,7 @@ $(HV_ELF): $(HV_OBJECTS) linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJECTS)
 
 ISO_ROOT := $(ISO_DIR)/$(ISO_NAME).root
-ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)
+ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)
 ISO_STAMP := $(ISO_DIR)/$(ISO_NAME).config
 ifneq ($(file <$(ISO_STAMP)),$(ISO_CONFIG))
 $(shell mkdir -p $(ISO_DIR) && printf '%s' '$(ISO_CONFIG)' > $(ISO_STAMP))
@@ -102,12 +105,22 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_ROOT)/boot/ctl.elf
 	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/; done
 	@modules=""; for g in $(GUESTS); do \
-	  modules="$$modules    module2 /boot/guests/$$g.elf $$g\n"; done; \
+	  modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n"; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
-	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS))"
+	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS)$(if $(GUEST_ARGS),; args: $(GUEST_ARGS)))"
+
+# A guest alone on the bare machine under GRUB (no hypervisor): the
+# reference run where there is no `qemu -kernel` (Bochs).
+$(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
+	@rm -rf $(ISO_DIR)/plain-$*.root && mkdir -p $(ISO_DIR)/plain-$*.root/boot/grub
+	@cp $< $(ISO_DIR)/plain-$*.root/boot/
+	@sed -e 's|@GUEST@|$*|g' iso/plain_guest.cfg > $(ISO_DIR)/plain-$*.root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (guest $* on the bare machine)"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all

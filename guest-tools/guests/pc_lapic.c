@@ -206,12 +206,10 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
 
     (void)magic;
     (void)multiboot_info;
-    descriptors_init();
-    timing_init();
+    pc_start("pc_lapic: local APIC interrupt acceptance (xAPIC)");
     lapic_init();
     for (uint32_t i = 0; i < sizeof(plain_vectors); i++)
         interrupt_set_handler(plain_vectors[i], record_and_eoi);
-    serial_puts("pc_lapic: local APIC interrupt acceptance (xAPIC)\n");
     check_identity();
     check_self_ipi();
     check_priority_order();

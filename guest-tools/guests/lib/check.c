@@ -4,6 +4,10 @@
 #include "guest-tools/guests/lib/check.h"
 #include "guest-tools/guests/lib/cpu.h"
 #include "guest-tools/guests/lib/guest.h"
+#include "guest-tools/guests/lib/i8259.h"
+#include "guest-tools/guests/lib/interrupts.h"
+#include "guest-tools/guests/lib/timing.h"
+#include "guest-tools/guests/lib/uart.h"
 
 #define DEBUG_EXIT_PORT    0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
@@ -11,6 +15,19 @@
 /* Several CPUs may report at once (pc_smp): the count is atomic, the
  * lines are the caller's to keep apart. */
 static volatile uint32_t failures;
+
+void pc_start(const char *banner)
+{
+    uart_init();
+    descriptors_init();
+    /* The 8259s remapped above the exceptions and all masked, as an OS
+     * does first: firmware leaves them on vectors 8-15 with IRQ0 open,
+     * and not every machine routes them through LINT0 (Bochs does not). */
+    i8259_init(0x20, 0x28);
+    timing_init();
+    serial_puts(banner);
+    serial_puts("\n");
+}
 
 int check(const char *what, int ok)
 {

@@ -15,6 +15,12 @@
 #define PC_STATUS_PASS 0x20
 #define PC_STATUS_FAIL 0x21
 
+/* What every PC guest does first: COM1 set up (uart_init), its own GDT
+ * and IDT (descriptors_init), the PICs remapped to 0x20/0x28 and masked
+ * (i8259_init), the TSC calibrated (timing_init); then it prints the
+ * banner line. */
+void pc_start(const char *banner);
+
 /* Prints "<what>: pass" or "<what>: FAIL" and counts failures. Returns ok. */
 int check(const char *what, int ok);
 

@@ -12,6 +12,7 @@
 #define CPUID_1_ECX_X2APIC (1u << 21)
 #define SVR_APIC_ENABLE  (1u << 8)
 #define CALIBRATION_MS   50
+#define ICR_IDLE_TIMEOUT_MS 100
 
 static uint32_t xapic_base = 0xfee00000;   /* from APIC_BASE in lapic_init */
 static volatile int x2apic_mode;
@@ -52,6 +53,16 @@ void lapic_use_x2apic(void)
     /* xAPIC -> x2APIC is a legal transition (SDM 11.12.5, figure 11-27). */
     wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE | APIC_BASE_EXTD);
     x2apic_mode = 1;
+}
+
+void lapic_leave_x2apic(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+
+    wrmsr(MSR_APIC_BASE, base & ~(uint64_t)(APIC_BASE_ENABLE | APIC_BASE_EXTD));
+    wrmsr(MSR_APIC_BASE, (base & ~(uint64_t)APIC_BASE_EXTD) | APIC_BASE_ENABLE);
+    x2apic_mode = 0;
+    lapic_init();
 }
 
 void lapic_init(void)
@@ -101,6 +112,16 @@ int lapic_vector_bit(uint32_t reg, uint8_t vector)
     return (lapic_read(reg + 0x10 * (vector / 32)) >> (vector % 32)) & 1;
 }
 
+/* Bounded, so that an APIC that never goes idle (or is not there: the
+ * MMIO page then reads all ones) fails a check instead of hanging. */
+static void wait_until_idle(void)
+{
+    uint64_t end = rdtsc() + ms_to_tsc(ICR_IDLE_TIMEOUT_MS);
+
+    while ((lapic_read(LAPIC_ICR_LOW) & ICR_PENDING) && rdtsc() < end)
+        cpu_relax();
+}
+
 void lapic_send_ipi(uint32_t destination, uint32_t icr_low)
 {
     if (x2apic_mode) {
@@ -108,12 +129,10 @@ void lapic_send_ipi(uint32_t destination, uint32_t icr_low)
         wrmsr(MSR_X2APIC_ICR, ((uint64_t)destination << 32) | icr_low);
         return;
     }
-    while (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING)
-        cpu_relax();
+    wait_until_idle();
     lapic_write(LAPIC_ICR_HIGH, destination << 24);
     lapic_write(LAPIC_ICR_LOW, icr_low);   /* this write sends it */
-    while (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING)
-        cpu_relax();
+    wait_until_idle();
 }
 
 void lapic_timer_calibrate(void)

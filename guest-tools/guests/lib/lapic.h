@@ -77,6 +77,9 @@
 void lapic_init(void);
 int lapic_x2apic_offered(void);
 void lapic_use_x2apic(void);       /* the calling CPU, from xAPIC mode */
+/* Back to xAPIC the only legal way, through the disabled state (which
+ * resets the APIC), then lapic_init() again. */
+void lapic_leave_x2apic(void);
 int lapic_in_x2apic_mode(void);
 
 uint32_t lapic_read(uint32_t reg);

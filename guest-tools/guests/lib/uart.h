@@ -10,6 +10,8 @@
 #define COM1_BASE   0x3f8
 #define COM1_IRQ    4
 #define UART_RBR    (COM1_BASE + 0)   /* read */
+#define UART_DLL    (COM1_BASE + 0)   /* with LCR_DLAB */
+#define UART_DLM    (COM1_BASE + 1)
 #define UART_IER    (COM1_BASE + 1)
 #define UART_IIR    (COM1_BASE + 2)   /* read */
 #define UART_FCR    (COM1_BASE + 2)   /* write */
@@ -27,10 +29,16 @@
 #define FCR_ENABLE      0x01
 #define FCR_CLEAR_RX    0x02
 #define FCR_CLEAR_TX    0x04          /* trigger level bits 7:6 = 0: 1 byte */
+#define LCR_8N1         0x03
+#define LCR_DLAB        0x80          /* divisor latch access */
 #define MCR_DTR         0x01
 #define MCR_RTS         0x02
 #define MCR_OUT2        0x08          /* gates INTR onto the IRQ line on a PC */
 #define LSR_DATA_READY  0x01
+
+/* 115200 baud, 8 data bits, no parity, 1 stop bit, FIFOs and interrupts
+ * off. Not every firmware leaves COM1 so (Bochs' BIOS leaves 5 data bits). */
+void uart_init(void);
 
 /* A byte from COM1 by polling, or -1 after timeout_ms (timing_init
  * first). */

@@ -1,10 +1,21 @@
 /*
- * Polled COM1 input (uart.h), for guests that are told something by the
- * test harness on their serial line.
+ * COM1 set-up and polled input (uart.h), for guests that are told
+ * something by the test harness on their serial line.
  */
 #include "guest-tools/guests/lib/cpu.h"
 #include "guest-tools/guests/lib/timing.h"
 #include "guest-tools/guests/lib/uart.h"
+
+void uart_init(void)
+{
+    outb(UART_IER, 0);
+    outb(UART_LCR, LCR_DLAB);
+    outb(UART_DLL, 1);                  /* 115200 baud from 1.8432 MHz / 16 */
+    outb(UART_DLM, 0);
+    outb(UART_LCR, LCR_8N1);
+    outb(UART_FCR, 0);
+    outb(UART_MCR, MCR_DTR | MCR_RTS);
+}
 
 int serial_read_byte(uint32_t timeout_ms)
 {
