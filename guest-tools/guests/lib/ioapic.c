@@ -6,6 +6,10 @@
 
 #define IOREGSEL 0x00
 #define IOWIN    0x10
+#define INTI_POLARITY_MASK   0x3
+#define INTI_ACTIVE_LOW      0x3
+#define INTI_TRIGGER_MASK    0xc
+#define INTI_LEVEL           0xc
 
 static uint32_t ioapic_base = 0xfec00000;
 
@@ -50,4 +54,15 @@ void ioapic_mask_all(void)
 
     for (uint32_t i = 0; i < entries; i++)
         ioapic_write(IOAPIC_REG_REDIR + 2 * i, IOAPIC_MASKED);
+}
+
+uint32_t ioapic_isa_entry(uint16_t override_flags, uint8_t vector)
+{
+    uint32_t low = vector;
+
+    if ((override_flags & INTI_POLARITY_MASK) == INTI_ACTIVE_LOW)
+        low |= IOAPIC_ACTIVE_LOW;
+    if ((override_flags & INTI_TRIGGER_MASK) == INTI_LEVEL)
+        low |= IOAPIC_LEVEL;
+    return low;
 }

@@ -29,5 +29,10 @@ uint32_t ioapic_entries(void);              /* from the version register */
 void ioapic_route(uint32_t input, uint32_t low, uint8_t destination);
 uint32_t ioapic_entry_low(uint32_t input);
 void ioapic_mask_all(void);
+/* The low word for an ISA IRQ's entry: vector, fixed delivery, physical
+ * destination, and the polarity and trigger mode the MADT's override
+ * flags give (MPS INTI flags; 0 means the ISA bus default: active high,
+ * edge). */
+uint32_t ioapic_isa_entry(uint16_t override_flags, uint8_t vector);
 
 #endif

@@ -35,6 +35,7 @@
 #define MCR_RTS         0x02
 #define MCR_OUT2        0x08          /* gates INTR onto the IRQ line on a PC */
 #define LSR_DATA_READY  0x01
+#define LSR_THR_EMPTY   0x20
 
 /* 115200 baud, 8 data bits, no parity, 1 stop bit, FIFOs and interrupts
  * off. Not every firmware leaves COM1 so (Bochs' BIOS leaves 5 data bits). */
