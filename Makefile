@@ -152,6 +152,12 @@ unit: deps-test $(UNIT_TESTS)
 
 # The ISOs the system tests boot, besides the default demo one.
 HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
+# The PC test guests under the `pc` tool, each with 4 vcpus and 64 MiB
+# (tests/system/pc_guests.sh runs them under plain QEMU alike); those
+# that wait for typed input, and those that end the machine, apart.
+PC_GUESTS := pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
+	pc_ioapic pc_pmtimer pc_firmware
+PC_GUEST_ARGS := mem=64 cpus=4
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
@@ -160,6 +166,15 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-input CTL_CMDLINE=pc GUESTS="pc_uart_rx pc_rtc" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)

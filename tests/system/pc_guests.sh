@@ -10,7 +10,7 @@ PC_EXPECTED=tests/system/pc_expected
 # Every run of a PC guest gets these (QEMU -smp/-m, the `pc` tool's
 # cpus=/mem=), which pc_smp and pc_firmware print.
 PC_GUEST_CPUS=4
-PC_GUEST_MEM_MIB=256
+PC_GUEST_MEM_MIB=64
 
 # What the test types at the guests that ask (pc_uart_rx, pc_rtc): a
 # prompt regex, then a shell command whose output (plus CR) is the reply.
