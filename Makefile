@@ -154,10 +154,12 @@ unit: deps-test $(UNIT_TESTS)
 HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 # The PC test guests under the `pc` tool, each with 4 vcpus and 64 MiB
 # (tests/system/pc_guests.sh runs them under plain QEMU alike); those
-# that wait for typed input, and those that end the machine, apart.
+# that read typed input, and those that end the machine, apart.
 PC_GUESTS := pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
 	pc_ioapic pc_pmtimer pc_firmware
 PC_GUEST_ARGS := mem=64 cpus=4
+# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
+PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
@@ -170,7 +172,9 @@ test-isos:
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
-	@$(MAKE) --no-print-directory iso ISO_NAME=pc-input CTL_CMDLINE=pc GUESTS="pc_uart_rx pc_rtc" \
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
+	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"

@@ -79,7 +79,7 @@ static void check_uart(uint8_t self)
     uint32_t input = input_of(COM1_IRQ);
 
     ioapic_route(input, ioapic_isa_entry(madt.isa_flags[COM1_IRQ], UART_VECTOR), self);
-    outb(UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
+    outb(UART_MCR, MCR_DTR | MCR_OUT2);
     while ((inb(UART_LSR) & LSR_THR_EMPTY) == 0)
         cpu_relax();                /* the last line has left the UART */
     irq_enable();
@@ -87,7 +87,7 @@ static void check_uart(uint8_t self)
     delay_us(50000);
     irq_disable();
     outb(UART_IER, 0);
-    outb(UART_MCR, MCR_DTR | MCR_RTS);
+    outb(UART_MCR, MCR_DTR);
     ioapic_route(input, IOAPIC_MASKED, self);
     check("ioapic: COM1 transmitter-empty interrupt once through IRQ 4, IIR names it",
           uart_count == 1 && (uart_iir & (IIR_NONE | IIR_ID_MASK)) == IIR_THR_EMPTY);

@@ -164,6 +164,7 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
         century_reg = acpi_read8(fadt, FADT_CENTURY);
     check("rtc: register D says the time is valid", (cmos_read(RTC_REG_D) & REG_D_VALID) != 0);
 
+    outb(UART_MCR, MCR_DTR | MCR_RTS);     /* ready for the answer */
     serial_puts("rtc: waiting for the host's UTC time on COM1\n");
     if (!check("rtc: the host's time arrived", serial_read_line(answer, sizeof(answer), 60000) > 0))
         pc_finish();

@@ -8,8 +8,9 @@
  * minute.
  *
  * The test answers the prompt "uart: waiting for a line on COM1" with
- * "hello from the test harness" and CR (tests/system/pc_guest_tests.sh:
- * a FIFO on QEMU's COM1 input); the guest prints the line back.
+ * "hello from the test harness" and CR (tests/system/pc_guests.sh: a FIFO
+ * on QEMU's COM1 input), or the `pc` tool types it from the module's
+ * input= option, which waits for RTS; the guest prints the line back.
  */
 #include "guest-tools/guests/lib/acpi.h"
 #include "guest-tools/guests/lib/check.h"
@@ -84,8 +85,8 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     outb(UART_FCR, FCR_ENABLE | FCR_CLEAR_RX | FCR_CLEAR_TX);
     while (inb(UART_LSR) & LSR_DATA_READY)
         (void)inb(UART_RBR);        /* nothing typed before the prompt counts */
-    outb(UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
     outb(UART_IER, IER_RECEIVED);
+    outb(UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);   /* ready: input may come */
     lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
     lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | WATCHDOG_VECTOR);
     lapic_write(LAPIC_TIMER_INITIAL, lapic_timer_count(100000, TIMER_DIVIDE_16));

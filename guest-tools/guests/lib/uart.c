@@ -14,7 +14,7 @@ void uart_init(void)
     outb(UART_DLM, 0);
     outb(UART_LCR, LCR_8N1);
     outb(UART_FCR, 0);
-    outb(UART_MCR, MCR_DTR | MCR_RTS);
+    outb(UART_MCR, MCR_DTR);            /* RTS off: not ready for input yet */
 }
 
 int serial_read_byte(uint32_t timeout_ms)

@@ -32,13 +32,16 @@
 #define LCR_8N1         0x03
 #define LCR_DLAB        0x80          /* divisor latch access */
 #define MCR_DTR         0x01
-#define MCR_RTS         0x02
+#define MCR_RTS         0x02          /* request to send: ready for input */
 #define MCR_OUT2        0x08          /* gates INTR onto the IRQ line on a PC */
 #define LSR_DATA_READY  0x01
 #define LSR_THR_EMPTY   0x20
 
 /* 115200 baud, 8 data bits, no parity, 1 stop bit, FIFOs and interrupts
- * off. Not every firmware leaves COM1 so (Bochs' BIOS leaves 5 data bits). */
+ * off. Not every firmware leaves COM1 so (Bochs' BIOS leaves 5 data bits).
+ * RTS stays off until a guest is ready for input and raises it: the
+ * `pc` tool's UART paces typed input by RTS, as the wire's flow control
+ * would (QEMU sends whatever RTS says). */
 void uart_init(void);
 
 /* A byte from COM1 by polling, or -1 after timeout_ms (timing_init
