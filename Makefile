@@ -112,16 +112,6 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS)$(if $(GUEST_ARGS),; args: $(GUEST_ARGS)))"
 
-# A guest alone on the bare machine under GRUB (no hypervisor): the
-# reference run where there is no `qemu -kernel` (Bochs).
-$(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
-	@rm -rf $(ISO_DIR)/plain-$*.root && mkdir -p $(ISO_DIR)/plain-$*.root/boot/grub
-	@cp $< $(ISO_DIR)/plain-$*.root/boot/
-	@sed -e 's|@GUEST@|$*|g' iso/plain_guest.cfg > $(ISO_DIR)/plain-$*.root/boot/grub/grub.cfg
-	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$(BUILD)/grub-mkrescue.log || \
-	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
-	@echo "  ISO     $@ (guest $* on the bare machine)"
-
 run: deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "make run: booting $(ISO) under QEMU (TCG, -cpu $(QEMU_CPU), $(QEMU_SMP) CPUs); quit with Ctrl-a x"
@@ -179,6 +169,16 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
+
+# A guest alone on the bare machine under GRUB (no hypervisor): the
+# reference run where there is no `qemu -kernel` (Bochs).
+$(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
+	@rm -rf $(ISO_DIR)/plain-$*.root && mkdir -p $(ISO_DIR)/plain-$*.root/boot/grub
+	@cp $< $(ISO_DIR)/plain-$*.root/boot/
+	@sed -e 's|@GUEST@|$*|g' iso/plain_guest.cfg > $(ISO_DIR)/plain-$*.root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (guest $* on the bare machine)"
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)

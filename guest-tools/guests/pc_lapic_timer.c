@@ -9,8 +9,9 @@
  *   periodic: the expected number of interrupts in 200 ms, a current
  *   count that reloads, and silence once the initial count is 0;
  *   masked: counts down without interrupting.
- * Tolerances allow for an emulator on a loaded host: late by up to 15 ms
- * per interrupt, a quarter of periodic interrupts lost; early never.
+ * Tolerances allow for an emulator on a loaded host: late by up to 25 ms
+ * per interrupt, 40% of periodic interrupts lost (QEMU drops the periods
+ * a loaded host makes it miss); early never.
  */
 #include "guest-tools/guests/lib/check.h"
 #include "guest-tools/guests/lib/cpu.h"
@@ -57,7 +58,7 @@ static void one_shot(const char *what_delay, const char *what_quiet, uint32_t di
         cpu_relax();
     irq_disable();
     check_range(what_delay, ticks == 0 ? 0 : tsc_to_us(first_tick_tsc - armed),
-                ONE_SHOT_US * 95 / 100, ONE_SHOT_US + 15000);
+                ONE_SHOT_US * 95 / 100, ONE_SHOT_US + 25000);
     wait_ms_with_interrupts(50);
     check(what_quiet, ticks == 1 && lapic_read(LAPIC_TIMER_CURRENT) == 0);
 }
@@ -74,10 +75,11 @@ static void periodic(void)
     wait_ms_with_interrupts(WINDOW_MS);
     seen = ticks;
     current = lapic_read(LAPIC_TIMER_CURRENT);
-    check_range("lapic timer periodic 10 ms: interrupts in 200 ms (15-21)", seen, 15, 21);
+    check_range("lapic timer periodic 10 ms: interrupts in 200 ms (12-21)", seen, 12, 21);
     check("lapic timer periodic: current count reloads after each period",
           current != 0 && current <= initial);
     lapic_write(LAPIC_TIMER_INITIAL, 0);
+    wait_ms_with_interrupts(2);     /* one already in the IRR still comes */
     seen = ticks;
     wait_ms_with_interrupts(50);
     check("lapic timer periodic: stops when the initial count is set to 0",
@@ -108,10 +110,10 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     lapic_init();
     lapic_timer_calibrate();
     interrupt_set_handler(TIMER_VECTOR, timer_tick);
-    one_shot("lapic timer one-shot 20 ms, divide 16: first interrupt after 19-35 ms",
+    one_shot("lapic timer one-shot 20 ms, divide 16: first interrupt after 19-45 ms",
              "lapic timer one-shot, divide 16: no second interrupt, current count 0",
              TIMER_DIVIDE_16);
-    one_shot("lapic timer one-shot 20 ms, divide 1: first interrupt after 19-35 ms",
+    one_shot("lapic timer one-shot 20 ms, divide 1: first interrupt after 19-45 ms",
              "lapic timer one-shot, divide 1: no second interrupt, current count 0",
              TIMER_DIVIDE_1);
     periodic();

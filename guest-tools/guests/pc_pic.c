@@ -7,7 +7,8 @@
  *   unmasked, 100 Hz arrive at 100 Hz, each in service until its EOI;
  *   after a switch to real mode (lib/realmode.S) they arrive there too.
  * Rates are counted against the TSC, with room for an emulator on a
- * loaded host (a fifth may be lost, never more than one extra).
+ * loaded host: QEMU drops the periods its timer misses, so up to 40%
+ * may be lost; never more than two extra.
  */
 #include "guest-tools/guests/lib/check.h"
 #include "guest-tools/guests/lib/cpu.h"
@@ -66,13 +67,13 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     delay_us(500000);
     irq_disable();
     counted = irq0_count;
-    check_range("pic: protected mode, 100 Hz for 500 ms (40-52 interrupts)", counted, 40, 52);
+    check_range("pic: protected mode, 100 Hz for 500 ms (30-52 interrupts)", counted, 30, 52);
     check("pic: IRQ0 in service until its EOI, ISR clear after",
           in_service_seen && (i8259_read_isr() & 1) == 0);
 
     counted = realmode_count_irq0(IRQ0_VECTOR, rdtsc() + ms_to_tsc(300));
-    check_range("pic: real mode through the IVT, 100 Hz for 300 ms (24-32 interrupts)",
-                counted, 24, 32);
+    check_range("pic: real mode through the IVT, 100 Hz for 300 ms (18-32 interrupts)",
+                counted, 18, 32);
     counted = irq0_count;
     irq_enable();
     delay_us(50000);

@@ -124,8 +124,8 @@ static void check_timer(void)
     armed = rdtsc();
     lapic_write(LAPIC_TIMER_INITIAL, lapic_timer_count(20000, TIMER_DIVIDE_16));
     let_interrupts_in(70000);
-    check_range("x2apic timer one-shot 20 ms: first interrupt after 19-35 ms",
-                ticks == 0 ? 0 : tsc_to_us(first_tick_tsc - armed), 19000, 35000);
+    check_range("x2apic timer one-shot 20 ms: first interrupt after 19-45 ms",
+                ticks == 0 ? 0 : tsc_to_us(first_tick_tsc - armed), 19000, 45000);
     check("x2apic timer one-shot: exactly one interrupt", ticks == 1);
 
     ticks = 0;
@@ -133,7 +133,7 @@ static void check_timer(void)
     lapic_write(LAPIC_TIMER_INITIAL, lapic_timer_count(10000, TIMER_DIVIDE_16));
     let_interrupts_in(200000);
     lapic_write(LAPIC_TIMER_INITIAL, 0);
-    check_range("x2apic timer periodic 10 ms: interrupts in 200 ms (15-21)", ticks, 15, 21);
+    check_range("x2apic timer periodic 10 ms: interrupts in 200 ms (12-21)", ticks, 12, 21);
 }
 
 static void check_faults_and_way_back(uint32_t xapic_id)

@@ -135,20 +135,23 @@ void lapic_send_ipi(uint32_t destination, uint32_t icr_low)
     wait_until_idle();
 }
 
+static uint32_t read_current_count(void)
+{
+    return lapic_read(LAPIC_TIMER_CURRENT);
+}
+
 void lapic_timer_calibrate(void)
 {
     uint32_t start_count, end_count;
-    uint64_t start_tsc, end_tsc;
+    uint64_t start_tsc = 0, end_tsc = 0;
 
     /* A masked one-shot count down from the top, read against the TSC. */
     lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_TIMER_ONE_SHOT);
     lapic_write(LAPIC_TIMER_INITIAL, 0xffffffffu);
-    start_tsc = rdtsc();
-    start_count = lapic_read(LAPIC_TIMER_CURRENT);
+    start_count = read_with_tsc(read_current_count, &start_tsc);
     delay_us(CALIBRATION_MS * 1000);
-    end_count = lapic_read(LAPIC_TIMER_CURRENT);
-    end_tsc = rdtsc();
+    end_count = read_with_tsc(read_current_count, &end_tsc);
     lapic_write(LAPIC_TIMER_INITIAL, 0);
     /* ticks at divide 16 per TSC tick, times 16, times TSC ticks per ms */
     lapic_timer_khz = (uint32_t)div64_32((uint64_t)(start_count - end_count) * 16 * tsc_khz,

@@ -11,6 +11,7 @@
 #define PIT_CMD_CH0_MODE2 0x34
 #define PIT_CMD_CH0_LATCH 0x00
 #define CALIBRATION_TICKS 59659u   /* 50 ms of PIT input clock */
+#define READ_TRIES 4
 
 uint32_t tsc_khz;
 
@@ -46,6 +47,25 @@ void delay_us(uint32_t us)
 
     while (rdtsc() < end)
         cpu_relax();
+}
+
+uint32_t read_with_tsc(uint32_t (*read)(void), uint64_t *tsc)
+{
+    uint64_t best_width = ~0ull;
+    uint32_t value = 0;
+
+    for (int i = 0; i < READ_TRIES; i++) {
+        uint64_t before = rdtsc();
+        uint32_t sample = read();
+        uint64_t after = rdtsc();
+
+        if (after - before < best_width) {
+            best_width = after - before;
+            value = sample;
+            *tsc = before + best_width / 2;
+        }
+    }
+    return value;
 }
 
 void pit_start(uint32_t count)
@@ -86,23 +106,33 @@ void pit_wait_ticks(uint32_t ticks)
     }
 }
 
+static uint32_t pit_read32(void)
+{
+    return pit_read();
+}
+
+/* The PIT ticks from `from` to `to`, read less than 55 ms apart. */
+static uint32_t pit_ticks(uint16_t from, uint16_t to)
+{
+    return (uint16_t)(from - to);
+}
+
 void timing_init(void)
 {
-    uint16_t previous, sample;
-    uint64_t start_tsc;
+    uint64_t start_tsc = 0, end_tsc = 0;
+    uint16_t start_count, previous, sample;
     uint32_t elapsed = 0;
 
     pit_free_run();
-    /* Start on a count change, so the first sample is at a tick edge. */
-    previous = pit_read();
-    while ((sample = pit_read()) == previous)
-        ;
-    start_tsc = rdtsc();
-    previous = sample;
+    (void)pit_read();               /* the count is loaded on the next clock */
+    start_count = (uint16_t)read_with_tsc(pit_read32, &start_tsc);
+    previous = start_count;
     while (elapsed < CALIBRATION_TICKS) {
         sample = pit_read();
-        elapsed += (uint16_t)(previous - sample);
+        elapsed += pit_ticks(previous, sample);
         previous = sample;
     }
-    tsc_khz = (uint32_t)div64_32((rdtsc() - start_tsc) * PIT_HZ, elapsed * 1000u);
+    sample = (uint16_t)read_with_tsc(pit_read32, &end_tsc);
+    elapsed += pit_ticks(previous, sample);
+    tsc_khz = (uint32_t)div64_32((end_tsc - start_tsc) * PIT_HZ, elapsed * 1000u);
 }

@@ -27,6 +27,12 @@ uint64_t us_to_tsc(uint32_t us);
 uint32_t tsc_to_us(uint64_t ticks);
 void delay_us(uint32_t us);
 
+/* Reads a clock with read() a few times and returns the value of the
+ * quickest read, *tsc set to the TSC halfway through it. A read that took
+ * long (several exits to a VMM, a time slice lost in between) would put
+ * the two clocks out of step and skew a calibration. */
+uint32_t read_with_tsc(uint32_t (*read)(void), uint64_t *tsc);
+
 /* PIT channel 0 in mode 2 (rate generator): count 0 means 65536. */
 void pit_start(uint32_t count);
 void pit_free_run(void);
