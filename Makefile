@@ -8,6 +8,7 @@
 CROSS_COMPILE ?=
 CC      := $(CROSS_COMPILE)gcc
 LD      := $(CROSS_COMPILE)ld
+AR      := $(CROSS_COMPILE)ar
 HOSTCC  ?= gcc
 
 BUILD   := build
@@ -21,6 +22,9 @@ HV_ELF  := $(BUILD)/hv.elf
 HV_CMDLINE  ?= loglevel=info console=com1,vga
 CTL_CMDLINE ?= demo
 GUESTS      ?= hello
+# Words after each guest module's name on its command line (the same for
+# every guest of the ISO), e.g. "mem=256 cpus=4" for the `pc` tool.
+GUEST_ARGS  ?=
 QEMU_SMP   ?= 2
 QEMU_CPU   ?= EPYC,+svm,+npt
 QEMU_MEM   ?= 1G
@@ -89,7 +93,7 @@ $(HV_ELF): $(HV_OBJECTS) linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJECTS)
 
 ISO_ROOT := $(ISO_DIR)/$(ISO_NAME).root
-ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)
+ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)
 ISO_STAMP := $(ISO_DIR)/$(ISO_NAME).config
 ifneq ($(file <$(ISO_STAMP)),$(ISO_CONFIG))
 $(shell mkdir -p $(ISO_DIR) && printf '%s' '$(ISO_CONFIG)' > $(ISO_STAMP))
@@ -101,12 +105,12 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_ROOT)/boot/ctl.elf
 	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/; done
 	@modules=""; for g in $(GUESTS); do \
-	  modules="$$modules    module2 /boot/guests/$$g.elf $$g\n"; done; \
+	  modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n"; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
-	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS))"
+	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS)$(if $(GUEST_ARGS),; args: $(GUEST_ARGS)))"
 
 run: deps-run
 	@$(MAKE) --no-print-directory all
@@ -138,6 +142,14 @@ unit: deps-test $(UNIT_TESTS)
 
 # The ISOs the system tests boot, besides the default demo one.
 HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
+# The PC test guests under the `pc` tool, each with 4 vcpus and 64 MiB
+# (tests/system/pc_guests.sh runs them under plain QEMU alike); those
+# that read typed input, and those that end the machine, apart.
+PC_GUESTS := pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
+	pc_ioapic pc_pmtimer pc_firmware
+PC_GUEST_ARGS := mem=64 cpus=4
+# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
+PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
@@ -146,6 +158,27 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
+	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
+
+# A guest alone on the bare machine under GRUB (no hypervisor): the
+# reference run where there is no `qemu -kernel` (Bochs).
+$(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
+	@rm -rf $(ISO_DIR)/plain-$*.root && mkdir -p $(ISO_DIR)/plain-$*.root/boot/grub
+	@cp $< $(ISO_DIR)/plain-$*.root/boot/
+	@sed -e 's|@GUEST@|$*|g' iso/plain_guest.cfg > $(ISO_DIR)/plain-$*.root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (guest $* on the bare machine)"
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
