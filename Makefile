@@ -8,6 +8,7 @@
 CROSS_COMPILE ?=
 CC      := $(CROSS_COMPILE)gcc
 LD      := $(CROSS_COMPILE)ld
+AR      := $(CROSS_COMPILE)ar
 HOSTCC  ?= gcc
 
 BUILD   := build
@@ -142,6 +143,14 @@ unit: deps-test $(UNIT_TESTS)
 
 # The ISOs the system tests boot, besides the default demo one.
 HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
+# The PC test guests under the `pc` tool, each with 4 vcpus and 64 MiB
+# (tests/system/pc_guests.sh runs them under plain QEMU alike); those
+# that read typed input, and those that end the machine, apart.
+PC_GUESTS := pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
+	pc_ioapic pc_pmtimer pc_firmware
+PC_GUEST_ARGS := mem=64 cpus=4
+# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
+PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \
@@ -152,6 +161,27 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
+	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
+
+# A guest alone on the bare machine under GRUB (no hypervisor): the
+# reference run where there is no `qemu -kernel` (Bochs).
+$(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
+	@rm -rf $(ISO_DIR)/plain-$*.root && mkdir -p $(ISO_DIR)/plain-$*.root/boot/grub
+	@cp $< $(ISO_DIR)/plain-$*.root/boot/
+	@sed -e 's|@GUEST@|$*|g' iso/plain_guest.cfg > $(ISO_DIR)/plain-$*.root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (guest $* on the bare machine)"
 
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)

@@ -36,8 +36,12 @@ $(GT_CTL_ELF): $(GT_CTL_OBJECTS) $(GT_CTL_LDS)
 	$(LD) $(GT_CTL_LDFLAGS) -o $@ $(GT_CTL_OBJECTS)
 
 # ---- test guests (32-bit multiboot1 kernels) -----------------------------
+# Guests that check the virtual PC (LAPIC, SMP start, PIC, IOAPIC, UART,
+# timers, firmware tables, power-off and reset); each also runs under
+# plain QEMU q35 with the same output (tests/system/pc_guest_tests.sh).
+GT_PC_GUEST_NAMES := pc_lapic pc_lapic_timer pc_hlt pc_tsc_deadline pc_x2apic pc_smp pc_pic pc_ioapic pc_uart_rx pc_rtc pc_pmtimer pc_firmware pc_poweroff pc_reset
 GT_GUEST_NAMES := hello triple_fault vmmcall outside_memory spin bench_guest \
-	smp_hello
+	smp_hello $(GT_PC_GUEST_NAMES)
 GT_GUEST_LDS := $(GT_DIR)/guests/lib/guest.ld
 GT_GUEST_CFLAGS := -std=gnu11 -m32 -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -nostdlib -mgeneral-regs-only \
@@ -49,6 +53,10 @@ GT_GUEST_LDFLAGS := -m elf_i386 -nostdlib -T $(GT_GUEST_LDS) \
 GT_GUEST_LIB_SOURCES := $(wildcard $(GT_DIR)/guests/lib/*.S $(GT_DIR)/guests/lib/*.c)
 GT_GUEST_LIB_OBJECTS := $(patsubst $(GT_DIR)/guests/%,$(GT_BUILD)/guests/obj/%.o,\
 	$(GT_GUEST_LIB_SOURCES))
+# Every guest links entry.S; the rest of lib/ is an archive, so a guest
+# gets only the parts it uses (hello stays free of IDTs and ACPI parsers).
+GT_GUEST_ENTRY := $(GT_BUILD)/guests/obj/lib/entry.S.o
+GT_GUEST_ARCHIVE := $(GT_BUILD)/guests/libguest.a
 GT_GUEST_OBJECTS := $(patsubst %,$(GT_BUILD)/guests/obj/%.c.o,$(GT_GUEST_NAMES))
 GT_GUEST_ELFS := $(patsubst %,$(GT_BUILD)/guests/%.elf,$(GT_GUEST_NAMES))
 
@@ -66,8 +74,12 @@ $(GT_BUILD)/guests/obj/%.S.o: $(GT_DIR)/guests/%.S
 	@echo "  AS32    $<"
 	@$(CC) $(GT_GUEST_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(GT_BUILD)/guests/%.elf: $(GT_BUILD)/guests/obj/%.c.o $(GT_GUEST_LIB_OBJECTS) $(GT_GUEST_LDS)
-	$(LD) $(GT_GUEST_LDFLAGS) -o $@ $< $(GT_GUEST_LIB_OBJECTS)
+$(GT_GUEST_ARCHIVE): $(filter-out $(GT_GUEST_ENTRY),$(GT_GUEST_LIB_OBJECTS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(GT_BUILD)/guests/%.elf: $(GT_BUILD)/guests/obj/%.c.o $(GT_GUEST_ENTRY) $(GT_GUEST_ARCHIVE) $(GT_GUEST_LDS)
+	$(LD) $(GT_GUEST_LDFLAGS) -o $@ $< $(GT_GUEST_ENTRY) $(GT_GUEST_ARCHIVE)
 
 # ---- outputs -------------------------------------------------------------
 GUEST_TOOLS_OUTPUTS := $(GT_CTL_ELF) $(GT_GUEST_ELFS)

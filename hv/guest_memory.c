@@ -37,6 +37,17 @@ bool vm_read_guest(struct vm *vm, uint64_t gpa, void *buffer, uint64_t size)
     return true;
 }
 
+void vcpu_read_pdptes(struct vcpu *vcpu, uint64_t cr3, uint64_t pdpte[4])
+{
+    /* 32 bytes at a 32-byte boundary never cross a page. */
+    nested_walk_begin(vcpu);
+    bool read = vm_read_guest(vcpu->vm, cr3 & 0xffffffe0ull, pdpte, 4 * sizeof(uint64_t));
+    nested_walk_end(vcpu);
+    if (!read)
+        for (int i = 0; i < 4; i++)
+            pdpte[i] = 0;
+}
+
 static bool read_for_walk(uint64_t gpa, unsigned size, uint64_t *value, void *ctx)
 {
     *value = 0;

@@ -30,6 +30,12 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear);
 
+/* The four PAE page-directory pointers that CR3 names (its bits 31:5),
+ * read as MOV to CR3 reads them, for a backend that must load or check
+ * them (hv/sregs_check.h's pae_pdptes_valid). Memory the VM does not have
+ * reads as zeros: not present. The caller holds the vcpu. */
+void vcpu_read_pdptes(struct vcpu *vcpu, uint64_t cr3, uint64_t pdpte[4]);
+
 struct guest_paging;
 /* The same from a linear address and a paging mode the caller has: up to
  * 15 bytes, stopping at the first without memory behind it. */

@@ -76,9 +76,9 @@ static bool wait_for_software_walks(struct vm *vm)
     return true;
 }
 
-void nested_tables_free_retired(struct vm *vm, bool flushed)
+void nested_tables_free_retired(struct vm *vm)
 {
-    if (!vm->retired_tables.count || !flushed || !wait_for_software_walks(vm))
+    if (!vm->retired_tables.count || !wait_for_software_walks(vm))
         return;
     page_table_free_list(&vm->npt, &vm->retired_tables, nested_free_table);
 }

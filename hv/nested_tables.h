@@ -7,14 +7,16 @@
  * it on vm->retired_tables) may still be read by
  *   - a CPU running a vcpu of the VM in its guest, whose page walker or
  *     paging-structure cache picked the parent entry up before it was
- *     cleared: vm_flush_translations (hv/vm.c) waits until every such vcpu
- *     has left its guest or entered it again with a fresh TLB tag;
+ *     cleared: vm_flush_translations (hv/vm_flush.c) waits until every such vcpu
+ *     has left its guest or entered it again with a fresh TLB tag, and
+ *     that wait always completes;
  *   - the hypervisor itself, looking a guest-physical address up on
  *     another CPU for a vcpu it holds (TRANSLATE, the instruction fetch of
  *     an MMIO exit, hv/guest_memory.c): each such lookup is bracketed by
  *     nested_walk_begin/end, which nested_tables_free_retired waits out.
- * Only after both are the pages freed; if either wait gives up, they stay
- * retired (never reused) until a later region change or the VM's end.
+ * Only after both are the pages freed; if the second wait gives up (a CPU
+ * that stopped in the middle of a lookup), they stay retired (never
+ * reused) until a later region change or the VM's end.
  *
  * Locking: vm->lock guards retired_tables, as it guards the tables. The
  * page count is one atomic counter for all VMs, never a VM-wide lock. A
@@ -34,10 +36,10 @@ struct vm;
  * allocates the root with page_table_init. */
 void nested_tables_setup(struct vm *vm, uint64_t table_flags);
 
-/* After a region change's translation flush (`flushed`: it completed on
- * every CPU): waits for the hypervisor's own lookups in progress on other
- * CPUs, then frees vm->retired_tables. Called with vm->lock held. */
-void nested_tables_free_retired(struct vm *vm, bool flushed);
+/* After a region change's translation flush: waits for the hypervisor's
+ * own lookups in progress on other CPUs, then frees vm->retired_tables.
+ * Called with vm->lock held. */
+void nested_tables_free_retired(struct vm *vm);
 
 /* Frees every table page of a VM that no CPU can reach any more. */
 void nested_tables_destroy(struct vm *vm);

@@ -41,9 +41,16 @@ const struct cpu_limits *cpu_limits(void)
     add_if(c & (1u << 26), 18);     /* OSXSAVE */
     add_if(b7 & (1u << 7), 20);     /* SMEP */
     add_if(b7 & (1u << 20), 21);    /* SMAP */
-    unsigned bits = 36;
-    if (cpuid_eax(0x80000000) >= 0x80000008)
-        bits = cpuid_eax(0x80000008) & 0xff;
+    /* Address widths: leaf 0x80000008 EAX[7:0] physical, [15:8] linear
+     * (SDM 2A); 36 and 48 where the leaf is missing, as the SDM says. */
+    unsigned bits = 36, linear = 48;
+    if (cpuid_eax(0x80000000) >= 0x80000008) {
+        uint32_t widths = cpuid_eax(0x80000008);
+        bits = widths & 0xff;
+        if (((widths >> 8) & 0xff) == 57)
+            linear = 57;
+    }
+    limits.linear_bits = linear;
     limits.physical_bits = bits;
     return &limits;
 }

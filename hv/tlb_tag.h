@@ -2,7 +2,13 @@
  * A vcpu gets a fresh tag on a CPU when it has none there, when the CPU's
  * tags wrapped, or when its VM's translations changed: a fresh tag has no
  * stale TLB entries, so no flush by tag is ever needed. Tag 1 is the control
- * domain's vcpu's, on every CPU; children use 2 .. tag_count-1. */
+ * domain's vcpu's, on every CPU; children use 2 .. tag_count-1.
+ *
+ * The backends call tlb_tag_refresh before every entry that follows a RUN's
+ * start or an exit the exit handler saw (vcpu->exit_count moved), and may
+ * skip it only on exits they complete without the handler; a region
+ * change relies on that to know when a vcpu has taken the new
+ * translations (hv/vm_flush.c). */
 #ifndef HV_TLB_TAG_H
 #define HV_TLB_TAG_H
 
@@ -22,6 +28,14 @@ enum tlb_tag_change { TAG_KEPT = 0, TAG_NEW = 1, TAG_NEW_AFTER_WRAP = 2 };
 static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t tag_count)
 {
     struct percpu *cpu = this_cpu();
+    /* Back to the guest after its exit handler ran: the vcpu says so
+     * (vcpu->entered_at) before it reads the generation, with a locked
+     * write, a full barrier. A CPU flushing the VM increments the
+     * generation with a locked instruction and then looks: either it sees
+     * the vcpu headed for its guest and waits for it, or this read sees
+     * the new generation and the tag below is a fresh one (hv/vm_flush.c). */
+    if (vcpu->entered_at != vcpu->exit_count)
+        __atomic_store_n(&vcpu->entered_at, vcpu->exit_count, __ATOMIC_SEQ_CST);
     uint64_t tlb_generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);
     if (vcpu->asid_cpu == (int)cpu->index &&
         vcpu->asid_generation == cpu->asid_generation &&
@@ -36,7 +50,7 @@ static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t ta
     vcpu->asid = cpu->asid_next++;
     vcpu->asid_generation = cpu->asid_generation;
     vcpu->asid_cpu = (int)cpu->index;
-    vcpu->tlb_generation = tlb_generation;
+    __atomic_store_n(&vcpu->tlb_generation, tlb_generation, __ATOMIC_RELEASE);
     return change;
 }
 

@@ -197,6 +197,14 @@ struct vcpu {
     uint32_t asid_generation;
     int asid_cpu;                /* -1: none yet */
     uint64_t tlb_generation;     /* the VM's, when this vcpu last flushed */
+    /* exit_count when the vcpu last headed into its guest after an exit
+     * that went through its exit handler (hv/tlb_tag.h): while the two
+     * are equal the vcpu may be in its guest, or in an exit path that
+     * returns to it without passing tlb_tag_refresh; once exit_count has
+     * moved on, its next entry reads the VM's tlb_generation first.
+     * Written by the owning CPU, read by a CPU flushing the VM's
+     * translations (hv/vm_flush.c). ~0 until the first entry. */
+    uint64_t entered_at;
     /* a completed IN waits for the next RUN to load the VMM's data */
     uint8_t pending_in_size;
     uint8_t kick;                /* set by KICK from any CPU; consumed by

@@ -1,20 +1,14 @@
 #include "hv/vm.h"
 
-#include "hv/apic.h"
-#include "hv/console.h"
 #include "hv/cpuid.h"
 #include "hv/debugregs.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
 #include "hv/nested_tables.h"
-#include "hv/percpu.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_lapic.h"
 #include "hv/virt.h"
-#include "hv/time.h"
-#include "hv/trap.h"
-#include "hv/x86.h"
 #include "mmu/dirty_log.h"
 
 static struct object_cache vm_cache;
@@ -121,55 +115,6 @@ int vm_map_host(struct vm *vm, uint64_t guest_phys, uint64_t host_phys,
                           PAGE_1G);
 }
 
-/* Waits until a vcpu that was in its guest on another CPU has left it
- * (an exit), given up its claim, or entered again with the new translations
- * (its TLB tag was renewed for `generation`). Bounded: a CPU that does not
- * answer in a few slices is reported, not waited for forever; then it
- * returns false. */
-static bool wait_for_vcpu(struct vcpu *vcpu, uint32_t owner, uint64_t exits,
-                          uint64_t generation)
-{
-    uint64_t deadline = rdtsc() + 4 * TIME_SLICE_US * tsc_per_us();
-    while (__atomic_load_n(&vcpu->owner, __ATOMIC_ACQUIRE) == owner &&
-           __atomic_load_n(&vcpu->exit_count, __ATOMIC_ACQUIRE) == exits &&
-           __atomic_load_n(&vcpu->tlb_generation, __ATOMIC_ACQUIRE) < generation) {
-        if (rdtsc() > deadline) {
-            pr_warn("vm: CPU %u did not leave vcpu %u for a translation flush",
-                    owner - 1, vcpu->slot);
-            return false;
-        }
-        cpu_relax();
-    }
-    return true;
-}
-
-/* Makes every vcpu of the VM drop its cached translations before it next
- * enters the guest (a new TLB tag, hv/tlb_tag.h), and pushes the ones in
- * their guest on other CPUs out of it before returning, so that no guest
- * uses a translation the caller has just removed, nor walks a table page
- * the caller unlinked. Returns false if some CPU did not answer. */
-static bool vm_flush_translations(struct vm *vm)
-{
-    uint64_t generation = __atomic_add_fetch(&vm->tlb_generation, 1, __ATOMIC_ACQ_REL);
-    uint32_t owners[HV_MAX_VCPUS];
-    uint64_t exits[HV_MAX_VCPUS];
-    for (unsigned i = 0; i < HV_MAX_VCPUS; i++) {
-        struct vcpu *vcpu = vm->vcpus[i];
-        owners[i] = vcpu ? __atomic_load_n(&vcpu->owner, __ATOMIC_ACQUIRE) : 0;
-        if (!owners[i] || owners[i] - 1 == this_cpu_index() || !percpu_of[owners[i] - 1]) {
-            owners[i] = 0;
-            continue;
-        }
-        exits[i] = __atomic_load_n(&vcpu->exit_count, __ATOMIC_ACQUIRE);
-        apic_send_ipi(percpu_of[owners[i] - 1]->apic_id, VECTOR_KICK);
-    }
-    bool all_answered = true;
-    for (unsigned i = 0; i < HV_MAX_VCPUS; i++)
-        if (owners[i] && !wait_for_vcpu(vm->vcpus[i], owners[i], exits[i], generation))
-            all_answered = false;
-    return all_answered;
-}
-
 static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
 {
     return a < b + b_size && b < a + a_size;
@@ -256,7 +201,8 @@ long vm_set_memory_region(struct vm *vm, struct vm *owner,
     }
     /* The tables the deletion (or a failed creation) emptied are freed
      * only once no CPU can be walking them any more. */
-    nested_tables_free_retired(vm, vm_flush_translations(vm));
+    vm_flush_translations(vm);
+    nested_tables_free_retired(vm);
 out:
     spin_unlock(&vm->lock);
     return err;
@@ -340,6 +286,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     vcpu->slot = slot;
     vcpu->run = run;
     vcpu->asid_cpu = -1;
+    vcpu->entered_at = ~0ull; /* not in its guest: exit_count is 0 */
     vcpu_lapic_reset(vcpu);
     debugregs_init(vcpu);
     int err = virt->vcpu_init(vcpu);

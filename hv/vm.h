@@ -75,6 +75,12 @@ long vm_set_memory_region(struct vm *vm, struct vm *owner,
 long vm_get_dirty_log(struct vm *vm, struct vm *caller, uint64_t slot,
                       uint64_t bitmap_gpa);
 
+/* Makes every vcpu of the VM drop the translations it may hold before it
+ * next enters its guest, and waits until none in its guest still uses
+ * them (hv/vm_flush.c). Called with vm->lock held, from a call of the
+ * control domain, never while a vcpu of the VM runs on this CPU. */
+void vm_flush_translations(struct vm *vm);
+
 /* A nested fault at `guest_phys` on a vcpu of `vm`: if it is a write to a
  * dirty-logged slot, records the page as dirty, makes it writable and
  * returns true (the guest resumes and retries the write); else false. */

@@ -4,6 +4,7 @@
 #include "abi/hv_errno.h"
 #include "hv/cr_write.h"
 #include "hv/fpu.h"
+#include "hv/guest_memory.h"
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
@@ -23,6 +24,18 @@ void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
     r->rflags = vcpu_rflags_to_abi(vcpu, s->rflags);
 }
 
+/* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS), as
+ * on VMX: an event whose delivery an exit interrupted or that the
+ * hypervisor was about to inject, and the STI or MOV SS shadow. SVM keeps
+ * no pending debug trap or activity state in the VMCB (a single step
+ * over an intercepted instruction is not delivered at all). A queued
+ * INTERRUPT lives in the vcpu and survives. */
+static void abandon_pending_events(struct vmcb *vmcb)
+{
+    vmcb->control.event_inject = 0;
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+}
+
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
 {
     struct vmcb_save *s = &vmcb_of(vcpu)->save;
@@ -31,6 +44,7 @@ void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     s->rip = r->rip;
     s->rflags = vcpu_rflags_from_abi(vcpu, (r->rflags & RFLAGS_SETTABLE) | 0x2);
     vcpu->pending_in_size = 0; /* a new RIP abandons an unfinished IN */
+    abandon_pending_events(vmcb_of(vcpu));
 }
 
 static void segment_to_abi(const struct vmcb_segment *v, struct hv_segment *a)
@@ -74,6 +88,7 @@ void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     segment_to_abi(&s->fs, &r->fs);
     segment_to_abi(&s->gs, &r->gs);
     segment_to_abi(&s->ss, &r->ss);
+    r->ss.dpl = s->cpl & 3; /* SS.DPL is the CPL, kept with a null SS too */
     segment_to_abi(&s->tr, &r->tr);
     segment_to_abi(&s->ldtr, &r->ldt);
     r->gdt = (struct hv_dtable){ .base = s->gdtr.base, .limit = (uint16_t)s->gdtr.limit };
@@ -90,11 +105,23 @@ void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
 /* The VMCB holds the guest's CR4 as it is (no bit is the host's). */
 uint64_t svm_guest_cr4(struct vcpu *vcpu) { return vmcb_of(vcpu)->save.cr4; }
 
+/* Checks first, then writes: a refused state changes nothing. Under
+ * nested paging an AMD CPU does not cache a PAE guest's page-directory
+ * pointers: it reads them from guest memory at each walk, and reports a
+ * reserved bit as a #PF then. SET_SREGS refuses what it reserves, as VMX
+ * refuses what Intel reserves; the accessed bit the CPU itself sets there
+ * is no reason to refuse a state (hv/sregs_check.h). */
 int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
 {
     int err = sregs_check(r, cpu_limits());
     if (err)
         return err;
+    if (sregs_pae_paging(r)) {
+        uint64_t pdpte[4];
+        vcpu_read_pdptes(vcpu, r->cr3, pdpte);
+        if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits, PAE_PDPTE_RESERVED_SVM))
+            return -HV_EINVAL;
+    }
     struct vmcb *vmcb = vmcb_of(vcpu);
     struct vmcb_save *s = &vmcb->save;
     segment_from_abi(&r->cs, &s->cs);
@@ -103,6 +130,11 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     segment_from_abi(&r->fs, &s->fs);
     segment_from_abi(&r->gs, &s->gs);
     segment_from_abi(&r->ss, &s->ss);
+    /* A null SS keeps the CPL in its DPL, as on VMX: the VMCB's CPL field
+     * is what hardware uses, but an emulator (QEMU) takes the CPL from
+     * SS's attributes when VMRUN loads them. */
+    if (r->ss.unusable)
+        s->ss.attrib = (uint16_t)((r->ss.dpl & 3) << 5);
     segment_from_abi(&r->tr, &s->tr);
     segment_from_abi(&r->ldt, &s->ldtr);
     s->gdtr.base = r->gdt.base;
@@ -118,7 +150,7 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     vmcb->control.int_control = (vmcb->control.int_control & ~0xfull) | r->cr8;
     /* A new state abandons any event that was being delivered (the one
      * that shut the vcpu down, say). */
-    vmcb->control.event_inject = 0;
+    abandon_pending_events(vmcb);
     return 0;
 }
 

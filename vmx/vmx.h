@@ -48,6 +48,13 @@ uint64_t vmx_guest_cr0(void);
 uint64_t vmx_current_guest_cr4(void);
 uint64_t vmx_cr4_mask(void);
 void vmx_reset_state(struct vcpu *vcpu);
+/* Segment registers of the current VMCS (vmx_segments.c); `seg` is an
+ * enum vmx_segment. */
+struct hv_segment;
+void vmx_write_segment(unsigned seg, const struct hv_segment *s);
+void vmx_read_segment(unsigned seg, struct hv_segment *s);
+void vmx_set_segment(unsigned seg, uint16_t selector, uint32_t ar, uint32_t limit,
+                     uint64_t base);
 bool vmx_cr_access(struct vcpu *vcpu);
 uint64_t vmx_guest_cr4(struct vcpu *vcpu);
 

@@ -71,10 +71,20 @@ void vmx_set_interrupt_window(struct vcpu *vcpu, bool on)
     vmcs_release(vcpu, acquired);
 }
 
+/* TF changes here between RUNs. Under an STI or MOV SS shadow VM entry
+ * insists that a pending single step agree with TF (SDM 3C 27.3.1.5: BS
+ * set with TF, clear without), so the pending trap follows TF there: a
+ * step started in the shadow is taken after the next instruction, and one
+ * that vmx_decode_debug left pending goes with the single-stepping. */
 void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old)
 {
     bool acquired = vmcs_acquire(vcpu);
-    vmwrite(VMCS_GUEST_RFLAGS, vcpu_debug_rflags(vcpu, old, vmread(VMCS_GUEST_RFLAGS)));
+    uint64_t rflags = vcpu_debug_rflags(vcpu, old, vmread(VMCS_GUEST_RFLAGS));
+    vmwrite(VMCS_GUEST_RFLAGS, rflags);
+    if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS) {
+        uint64_t pending = vmread(VMCS_GUEST_PENDING_DEBUG) & ~(uint64_t)DR6_BS;
+        vmwrite(VMCS_GUEST_PENDING_DEBUG, pending | (rflags & RFLAGS_TF ? DR6_BS : 0));
+    }
     vmcs_release(vcpu, acquired);
 }
 

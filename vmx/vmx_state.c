@@ -80,46 +80,6 @@ static void write_efer(uint64_t efer, uint64_t cr0)
     vmwrite(VMCS_ENTRY_CONTROLS, entry | (efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
 }
 
-/* VMX access rights: the descriptor's bits 40-47 and 52-55 at 0-7 and
- * 12-15, and "unusable" at bit 16 (SDM 3C 24.4.1). */
-static uint32_t access_rights(const struct hv_segment *s)
-{
-    if (s->unusable)
-        return AR_UNUSABLE;
-    return (s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 | (s->present & 1) << 7 |
-           (s->avl & 1) << 12 | (s->l & 1) << 13 | (s->db & 1) << 14 | (s->g & 1) << 15;
-}
-
-static void write_segment(enum vmx_segment seg, const struct hv_segment *s)
-{
-    vmwrite(VMCS_GUEST_ES_SELECTOR + 2 * seg, s->selector);
-    vmwrite(VMCS_GUEST_ES_LIMIT + 2 * seg, s->limit);
-    vmwrite(VMCS_GUEST_ES_ACCESS + 2 * seg, access_rights(s));
-    vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, s->base);
-}
-
-static void read_segment(enum vmx_segment seg, struct hv_segment *s)
-{
-    uint32_t ar = (uint32_t)vmread(VMCS_GUEST_ES_ACCESS + 2 * seg);
-    *s = (struct hv_segment){
-        .base = vmread(VMCS_GUEST_ES_BASE + 2 * seg),
-        .limit = (uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * seg),
-        .selector = (uint16_t)vmread(VMCS_GUEST_ES_SELECTOR + 2 * seg),
-        .type = ar & 0xf, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3,
-        .present = (ar >> 7) & 1, .avl = (ar >> 12) & 1, .l = (ar >> 13) & 1,
-        .db = (ar >> 14) & 1, .g = (ar >> 15) & 1, .unusable = (ar >> 16) & 1,
-    };
-}
-
-static void set_segment(enum vmx_segment seg, uint16_t selector, uint32_t ar,
-                        uint32_t limit, uint64_t base)
-{
-    vmwrite(VMCS_GUEST_ES_SELECTOR + 2 * seg, selector);
-    vmwrite(VMCS_GUEST_ES_LIMIT + 2 * seg, limit);
-    vmwrite(VMCS_GUEST_ES_ACCESS + 2 * seg, ar);
-    vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, base);
-}
-
 static void common_guest_state(void)
 {
     vmwrite(VMCS_GUEST_DR7, 0x400);
@@ -139,10 +99,10 @@ void vmx_reset_state(struct vcpu *vcpu)
 {
     (void)vcpu;
     for (enum vmx_segment seg = SEG_ES; seg <= SEG_GS; seg++)
-        set_segment(seg, 0, 0x93, 0xffff, 0);
-    set_segment(SEG_CS, 0xf000, 0x9b, 0xffff, 0xffff0000);
-    set_segment(SEG_LDTR, 0, 0x82, 0xffff, 0);
-    set_segment(SEG_TR, 0, 0x8b, 0xffff, 0);
+        vmx_set_segment(seg, 0, 0x93, 0xffff, 0);
+    vmx_set_segment(SEG_CS, 0xf000, 0x9b, 0xffff, 0xffff0000);
+    vmx_set_segment(SEG_LDTR, 0, 0x82, 0xffff, 0);
+    vmx_set_segment(SEG_TR, 0, 0x8b, 0xffff, 0);
     vmwrite(VMCS_GUEST_GDTR_BASE, 0);
     vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
@@ -161,14 +121,14 @@ void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
 {
     bool acquired = vmcs_acquire(vcpu);
     const uint32_t code64 = 0xa09b, data = 0xc093;
-    set_segment(SEG_CS, 0x08, code64, 0xffffffff, 0);
-    set_segment(SEG_DS, 0x10, data, 0xffffffff, 0);
-    set_segment(SEG_ES, 0x10, data, 0xffffffff, 0);
-    set_segment(SEG_SS, 0x10, data, 0xffffffff, 0);
-    set_segment(SEG_FS, 0, data, 0xffffffff, 0);
-    set_segment(SEG_GS, 0, data, 0xffffffff, 0);
-    set_segment(SEG_LDTR, 0, AR_UNUSABLE, 0, 0);
-    set_segment(SEG_TR, 0, 0x8b, 0x67, 0);
+    vmx_set_segment(SEG_CS, 0x08, code64, 0xffffffff, 0);
+    vmx_set_segment(SEG_DS, 0x10, data, 0xffffffff, 0);
+    vmx_set_segment(SEG_ES, 0x10, data, 0xffffffff, 0);
+    vmx_set_segment(SEG_SS, 0x10, data, 0xffffffff, 0);
+    vmx_set_segment(SEG_FS, 0, data, 0xffffffff, 0);
+    vmx_set_segment(SEG_GS, 0, data, 0xffffffff, 0);
+    vmx_set_segment(SEG_LDTR, 0, AR_UNUSABLE, 0, 0);
+    vmx_set_segment(SEG_TR, 0, 0x8b, 0x67, 0);
     vmwrite(VMCS_GUEST_GDTR_BASE, 0);
     vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
@@ -197,6 +157,24 @@ void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *r)
     vmcs_release(vcpu, acquired);
 }
 
+/* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS): an
+ * event whose delivery an exit interrupted or that the hypervisor was
+ * about to inject, a pending single-step or breakpoint trap (the pending
+ * debug exceptions a VM exit saves, SDM 3C 28.3.4), the STI and MOV SS
+ * shadows and any activity state but active. Left in place they would
+ * act at the new RIP, or make entry refuse the state (an STI shadow with
+ * IF clear, TF without the pending single step). A queued INTERRUPT lives
+ * in the vcpu and survives. SET_SREGS, a new program altogether, also
+ * ends the guest's NMI handler (its blocking of NMIs). VMCS current. */
+static void abandon_pending_events(bool whole_state)
+{
+    uint64_t kept = whole_state ? 0 : INTERRUPTIBILITY_NMI;
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vmwrite(VMCS_GUEST_PENDING_DEBUG, 0);
+    vmwrite(VMCS_GUEST_ACTIVITY, 0);
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & kept);
+}
+
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
 {
     bool acquired = vmcs_acquire(vcpu);
@@ -205,20 +183,21 @@ void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     vmwrite(VMCS_GUEST_RIP, r->rip);
     vmwrite(VMCS_GUEST_RFLAGS, vcpu_rflags_from_abi(vcpu, (r->rflags & RFLAGS_SETTABLE) | 0x2));
     vcpu->pending_in_size = 0;
+    abandon_pending_events(false);
     vmcs_release(vcpu, acquired);
 }
 
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
 {
     bool acquired = vmcs_acquire(vcpu);
-    read_segment(SEG_CS, &r->cs);
-    read_segment(SEG_DS, &r->ds);
-    read_segment(SEG_ES, &r->es);
-    read_segment(SEG_FS, &r->fs);
-    read_segment(SEG_GS, &r->gs);
-    read_segment(SEG_SS, &r->ss);
-    read_segment(SEG_TR, &r->tr);
-    read_segment(SEG_LDTR, &r->ldt);
+    vmx_read_segment(SEG_CS, &r->cs);
+    vmx_read_segment(SEG_DS, &r->ds);
+    vmx_read_segment(SEG_ES, &r->es);
+    vmx_read_segment(SEG_FS, &r->fs);
+    vmx_read_segment(SEG_GS, &r->gs);
+    vmx_read_segment(SEG_SS, &r->ss);
+    vmx_read_segment(SEG_TR, &r->tr);
+    vmx_read_segment(SEG_LDTR, &r->ldt);
     r->gdt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_GDTR_BASE),
                                  .limit = (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT) };
     r->idt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_IDTR_BASE),
@@ -233,22 +212,37 @@ void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     vmcs_release(vcpu, acquired);
 }
 
+/* Checks first, then writes: a refused state changes nothing. With EPT,
+ * VM entry takes a PAE guest's page-directory pointers from the VMCS
+ * (SDM 3C 27.3.2.4), so they are loaded here from the new CR3 as MOV to
+ * CR3 would load them, and refused as it would refuse them. */
 int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
 {
     int err = sregs_check(r, cpu_limits());
     if (err)
         return err;
-    if (!vmx_features.unrestricted_guest && (!(r->cr0 & CR0_PE) || !(r->cr0 & CR0_PG)))
-        return -HV_ENOTSUP; /* real mode or no paging needs unrestricted guest */
+    if (!vmx_features.unrestricted_guest) {
+        if (!(r->cr0 & CR0_PE) || !(r->cr0 & CR0_PG))
+            return -HV_ENOTSUP; /* real mode or no paging needs unrestricted guest */
+        if (sregs_restricted_refusal(r))
+            return -HV_EINVAL;
+    }
+    uint64_t pdpte[4] = { 0, 0, 0, 0 };
+    bool pae = sregs_pae_paging(r);
+    if (pae) {
+        vcpu_read_pdptes(vcpu, r->cr3, pdpte);
+        if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits, PAE_PDPTE_RESERVED_VMX))
+            return -HV_EINVAL;
+    }
     bool acquired = vmcs_acquire(vcpu);
-    write_segment(SEG_CS, &r->cs);
-    write_segment(SEG_DS, &r->ds);
-    write_segment(SEG_ES, &r->es);
-    write_segment(SEG_FS, &r->fs);
-    write_segment(SEG_GS, &r->gs);
-    write_segment(SEG_SS, &r->ss);
-    write_segment(SEG_TR, &r->tr);
-    write_segment(SEG_LDTR, &r->ldt);
+    vmx_write_segment(SEG_CS, &r->cs);
+    vmx_write_segment(SEG_DS, &r->ds);
+    vmx_write_segment(SEG_ES, &r->es);
+    vmx_write_segment(SEG_FS, &r->fs);
+    vmx_write_segment(SEG_GS, &r->gs);
+    vmx_write_segment(SEG_SS, &r->ss);
+    vmx_write_segment(SEG_TR, &r->tr);
+    vmx_write_segment(SEG_LDTR, &r->ldt);
     vmwrite(VMCS_GUEST_GDTR_BASE, r->gdt.base);
     vmwrite(VMCS_GUEST_GDTR_LIMIT, r->gdt.limit);
     vmwrite(VMCS_GUEST_IDTR_BASE, r->idt.base);
@@ -256,13 +250,12 @@ int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     guest_write_cr0(r->cr0);
     guest_write_cr4(r->cr4);
     vmwrite(VMCS_GUEST_CR3, r->cr3);
+    for (int i = 0; i < 4; i++)
+        vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
     vcpu->cr2 = r->cr2;
     vcpu->cr8 = r->cr8;
     write_efer(r->efer, r->cr0);
-    /* A new state abandons any event that was being delivered. */
-    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
-    vmwrite(VMCS_GUEST_ACTIVITY, 0);
-    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    abandon_pending_events(true);
     vmcs_release(vcpu, acquired);
     return 0;
 }
@@ -278,17 +271,13 @@ static uint64_t guest_visible(uint32_t real, uint32_t shadow, uint32_t mask)
 /* The four PAE page-directory pointers that MOV to CR0/CR4 loads from CR3
  * (SDM 3A 4.4.1): with EPT, VM entry takes them from the VMCS, so an
  * emulated write must put them there. A present one with reserved bits
- * set is #GP(0) for the write. Memory the guest does not have reads as
- * zero (not present). */
+ * set is #GP(0) for the write. */
 static bool load_pdptes(struct vcpu *vcpu, uint64_t cr3)
 {
-    uint64_t pdpte[4] = { 0, 0, 0, 0 };
-    uint64_t reserved = 0x1e6ull | ~((1ull << cpu_limits()->physical_bits) - 1);
-    if (!vm_read_guest(vcpu->vm, cr3 & 0xffffffe0ull, pdpte, sizeof(pdpte)))
-        memory_zero(pdpte, sizeof(pdpte));
-    for (int i = 0; i < 4; i++)
-        if ((pdpte[i] & 1) && (pdpte[i] & reserved))
-            return false;
+    uint64_t pdpte[4];
+    vcpu_read_pdptes(vcpu, cr3, pdpte);
+    if (!pae_pdptes_valid(pdpte, cpu_limits()->physical_bits, PAE_PDPTE_RESERVED_VMX))
+        return false;
     for (int i = 0; i < 4; i++)
         vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
     return true;

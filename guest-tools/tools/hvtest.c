@@ -24,6 +24,8 @@
 static const struct hvtest_case *const areas[] = {
     hvtest_calls_cases,
     hvtest_state_cases,
+    hvtest_sregs_cases,
+    hvtest_sregs_sweep_cases,
     hvtest_run_cases,
     hvtest_exits_cases,
     hvtest_guest_insn_cases,

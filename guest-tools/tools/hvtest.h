@@ -8,7 +8,9 @@
  * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_state.c, hvtest_run.c, hvtest_exits.c,
- * hvtest_guest_insn.c, hvtest_handles.c, hvtest_args.c, hvtest_memory.c,
+ * hvtest_guest_insn.c, hvtest_sregs.c and hvtest_sregs_sweep.c (SET_SREGS
+ * and the hardware's guest-state rules), hvtest_handles.c, hvtest_args.c,
+ * hvtest_memory.c,
  * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
  * hvtest_msr_switch.c, hvtest_speculation.c (with 64-bit guests from
@@ -45,6 +47,8 @@ struct hvtest_case {
 /* Each area's tests, each table ending with a NULL name. */
 extern const struct hvtest_case hvtest_calls_cases[];
 extern const struct hvtest_case hvtest_state_cases[];
+extern const struct hvtest_case hvtest_sregs_cases[];
+extern const struct hvtest_case hvtest_sregs_sweep_cases[];
 extern const struct hvtest_case hvtest_run_cases[];
 extern const struct hvtest_case hvtest_exits_cases[];
 extern const struct hvtest_case hvtest_guest_insn_cases[];

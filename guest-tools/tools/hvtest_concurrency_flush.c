@@ -4,7 +4,12 @@
  * (with no exit of its own: `inc dword [page]; jmp back`) writes nothing
  * more once the deletion of that region has returned, because the
  * hypervisor pushed its vcpu out of the guest and renewed its TLB tag
- * before returning. With one CPU the test has nothing to check and passes.
+ * before returning. The flush waits only for vcpus that may be in their
+ * guest: a vcpu halted in the hypervisor (a HLT of a HV_VM_LAPIC VM) will
+ * read the new translations before it enters again, and a region change
+ * next to it returns at once (it once waited four time slices for an
+ * answer that never came, and then gave up). With one CPU the tests have
+ * nothing to check and pass.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/page_alloc.h"
@@ -90,7 +95,67 @@ static void region_delete_stops_writes_on_other_cpu(void)
     hvt_stats_unchanged(&before, "after closing the VM");
 }
 
+static uint64_t slice_ticks(void)
+{
+    return 10 * (uint64_t)hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ); /* 10 ms */
+}
+
+/* A HV_VM_LAPIC guest whose vcpu 0 halts with nothing to wake it. */
+static int halting_guest(struct vm_instance *vm)
+{
+    struct hvt_code code;
+    if (!hvt_ok(vmm_create_with(vm, hvt_sys(), "hvtest", HVT_GUEST_RAM_MIB, 1, HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return 0;
+    hvt_keep(vm->vcpu);
+    hvt_keep(vm->vm);
+    hvt_code_start(&code, vm, HVT_CODE_GPA);
+    const uint8_t sti_hlt[] = { 0xfb, 0xf4 };
+    hvt_bytes(&code, sti_hlt, sizeof(sti_hlt));
+    hvt_jmp_self(&code);
+    return hvt_guest_flat32(vm, HVT_CODE_GPA) == 0;
+}
+
+static void region_change_does_not_wait_for_halted_vcpu(void)
+{
+    struct vm_instance vm;
+    uint64_t fastest = ~0ull;
+
+    if (conc_cpus() < 2 || !halting_guest(&vm))
+        return;
+    conc_spin_init(&writer, &vm);
+    smp_call(1, conc_spin_job, &writer);
+    if (!conc_wait_running(&writer, "the halting guest"))
+        return;
+    /* Long enough for its HLT to put the vcpu to sleep in the hypervisor. */
+    uint64_t until = conc_tsc() + slice_ticks() / 5;
+    while (conc_tsc() < until)
+        __asm__ volatile("pause");
+    uint32_t *page = page_alloc(4096);
+    struct hv_memory_region add = { .slot = REGION_SLOT, .guest_phys = REGION_GPA,
+                                    .size = 4096, .control_addr = hv_gpa(page) };
+    struct hv_memory_region gone = { .slot = REGION_SLOT, .guest_phys = REGION_GPA };
+    long rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        uint64_t start = conc_tsc();
+        rc = hv_set_memory_region(vm.vm, i % 2 ? &gone : &add);
+        uint64_t took = conc_tsc() - start;
+        fastest = took < fastest ? took : fastest;
+    }
+    __atomic_store_n(&writer.stop, 1, __ATOMIC_RELEASE);
+    hv_kick(writer.vcpu);
+    smp_wait(1);
+    if (!hvt_err(rc, 0, "SET_MEMORY_REGION next to a halted vcpu") ||
+        !conc_spin_ended_intr(&writer, 1, 0, "the halted vcpu's RUN"))
+        return;
+    /* Waiting for the halted vcpu took four slices at least. */
+    if (fastest >= 2 * slice_ticks())
+        hvt_fail("region changes next to a halted vcpu took %lu TSC ticks at the fastest, "
+                 "two time slices are %lu", fastest, 2 * slice_ticks());
+}
+
 const struct hvtest_case hvtest_concurrency_flush_cases[] = {
     { "region_delete_stops_writes_on_other_cpu", region_delete_stops_writes_on_other_cpu },
+    { "region_change_does_not_wait_for_halted_vcpu", region_change_does_not_wait_for_halted_vcpu },
     { NULL, NULL },
 };

@@ -33,6 +33,11 @@ test_vmx_conformance_suite_bochs_smp2() {
         diff <(grep -aoE 'hvtest: (PASS|FAIL) [a-z0-9_]+' "$svm") \
              <(grep -aoE 'hvtest: (PASS|FAIL) [a-z0-9_]+' "$LOG") >$SYSTEST_DIR/vmx-svm.diff \
             || fail "pass/fail lines differ between SVM and VMX (see $SYSTEST_DIR/vmx-svm.diff)"
+        # SET_SREGS accepts and refuses the same states on both backends:
+        # the sweep's digest of its decisions must match.
+        diff <(grep -aoE 'hvtest: info sregs sweep: .*' "$svm" | tr -d '\r') \
+             <(grep -aoE 'hvtest: info sregs sweep: .*' "$LOG" | tr -d '\r') >$SYSTEST_DIR/vmx-svm-sregs.diff \
+            || fail "SET_SREGS decisions differ between SVM and VMX (see $SYSTEST_DIR/vmx-svm-sregs.diff)"
     fi
 }
 
