@@ -6,6 +6,7 @@
  * domain's vcpus and children have an exit function each, chosen when
  * their guest loop starts, so that no exit tests which it is. */
 #include "hv/control_domain.h"
+#include "hv/cpuid.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
 #include "hv/speculation.h"
@@ -181,19 +182,35 @@ static int svm_control_exit(struct vcpu *vcpu)
 }
 
 /* A child's CPUID, completed in place. No exit handler sees it, so the
- * ASID needs no refresh (hv/tlb_tag.h). A length of 0 means the
- * instruction is no longer at RIP: the guest then runs what is there. */
-static void svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
+ * ASID needs no refresh (hv/tlb_tag.h). The other cases of svm_child_cpuid
+ * below: a prefix or bytes not at hand (a length of 0 means the
+ * instruction is no longer at RIP: the guest then runs what is there),
+ * or a leaf cpuid_answer_static does not answer. */
+static __attribute__((noinline)) int svm_child_cpuid_slow(struct vcpu *vcpu,
+                                                          struct vmcb *vmcb, bool plain)
 {
-    uint64_t rip = vmcb->save.rip;
-    if (__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
-        vmcb->save.rip = rip + 2;
-    else if (!svm_skip_decoded(vcpu, &INSN_CPUID))
-        return;
+    if (!plain && !svm_skip_decoded(vcpu, &INSN_CPUID))
+        return 0;
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     vcpu->gprs.rax = vmcb->save.rax;
     cpuid_emulate(vcpu);
     vmcb->save.rax = vcpu->gprs.rax;
+    return 0;
+}
+
+/* Inline in svm_child_exit, which stays a leaf for the common case: CPUID
+ * without prefixes, at the place of the last instruction decoded, of a
+ * leaf with a static answer. */
+static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    uint64_t rip = vmcb->save.rip;
+    if (!__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
+        return svm_child_cpuid_slow(vcpu, vmcb, false);
+    vmcb->save.rip = rip + 2;
+    if (!cpuid_answer_static(vcpu, &vmcb->save.rax))
+        return svm_child_cpuid_slow(vcpu, vmcb, true);
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    return 0;
 }
 
 /* A child's IN or OUT (not INS/OUTS), which ends its RUN with
@@ -202,8 +219,9 @@ static void svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
  * are bits 4, 5 and 6: one of them is set, so the field shifted down is
  * the size in bytes. The guest resumes after the instruction, with no
  * STI/MOV SS shadow; it has not been injected anything (the exit is no
- * fault), so whether it could take an interrupt is IF alone. */
-static int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64_t info)
+ * fault), so whether it could take an interrupt is IF alone. Inline in
+ * svm_child_exit, which stays a leaf for it. */
+static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64_t info)
 {
     uint64_t rip = vmcb->save.rip;
     vcpu->exit_count++;
@@ -216,8 +234,21 @@ static int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64_t info
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
-/* A child's exit. An exit its handler saw is followed by an ASID check:
- * the VM's translations may have changed meanwhile (hv/tlb_tag.h). */
+/* Every other exit of a child: decoded for its exit handler, and, when the
+ * guest goes on, an ASID check, as the VM's translations may have changed
+ * meanwhile (hv/tlb_tag.h). */
+static __attribute__((noinline)) int svm_child_exit_decoded(struct vcpu *vcpu,
+                                                            struct vmcb *vmcb,
+                                                            uint64_t code)
+{
+    int stop = svm_exit_decoded(vcpu, vmcb, code);
+    if (!stop)
+        svm_choose_asid(vcpu, &vmcb->control);
+    return stop;
+}
+
+/* A child's exit: port I/O completed here, CPUID and the rest by tail
+ * calls, so that the port I/O path saves no register. */
 static int svm_child_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -228,13 +259,9 @@ static int svm_child_exit(struct vcpu *vcpu)
         if (__builtin_expect(!(info & IOIO_STRING), 1))
             return svm_child_port_io(vcpu, vmcb, info);
     } else if (code == VMEXIT_CPUID) {
-        svm_child_cpuid(vcpu, vmcb);
-        return 0;
+        return svm_child_cpuid(vcpu, vmcb);
     }
-    int stop = svm_exit_decoded(vcpu, vmcb, code);
-    if (!stop)
-        svm_choose_asid(vcpu, &vmcb->control);
-    return stop;
+    return svm_child_exit_decoded(vcpu, vmcb, code);
 }
 
 /* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
@@ -280,10 +307,15 @@ int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
     bool control = vcpu->vm->is_control;
     if (!speculation.spec_ctrl_bits)
         return control ? svm_control_exit : svm_child_exit;
-    if (svm_features.v_spec_ctrl) {
-        vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    if (svm_features.v_spec_ctrl)
         return control ? svm_control_exit_v_spec_ctrl : svm_child_exit_v_spec_ctrl;
-    }
-    spec_ctrl_enter_guest(vcpu);
     return control ? svm_control_exit_spec_ctrl : svm_child_exit_spec_ctrl;
+}
+
+void svm_spec_ctrl_first_entry(struct vcpu *vcpu)
+{
+    if (svm_features.v_spec_ctrl)
+        vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    else
+        spec_ctrl_enter_guest(vcpu);
 }

@@ -10,8 +10,12 @@
 
 /* The function svm_guest_loop calls after each exit of `vcpu`: the
  * control domain's or a child's, wrapped for SPEC_CTRL where the CPU has
- * it (hv/speculation.h), which is then loaded for the first entry. */
+ * it (hv/speculation.h). Chosen once, when the vcpu is made
+ * (vcpu->guest_exit). */
 int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *);
+/* Where SPEC_CTRL follows the vcpu: its value for the first entry of a
+ * guest loop. */
+void svm_spec_ctrl_first_entry(struct vcpu *vcpu);
 
 /* A child's ASID before an entry (hv/tlb_tag.h): kept, or a fresh one,
  * with every tag of the CPU flushed when they wrapped. */

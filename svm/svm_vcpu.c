@@ -92,6 +92,7 @@ int svm_vcpu_init(struct vcpu *vcpu)
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->npt.root;
     reset_state(&vmcb->save);
+    vcpu->guest_exit = svm_exit_function(vcpu);
     return 0;
 }
 
@@ -133,8 +134,10 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
             svm_arm_breakpoints(vcpu);
     }
+    if (speculation.spec_ctrl_bits)
+        svm_spec_ctrl_first_entry(vcpu);
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
-                                svm_exit_function(vcpu));
+                                vcpu->guest_exit);
     /* Armed breakpoints imply the CPU was loaded: one test for both. */
     if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();
