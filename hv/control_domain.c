@@ -226,8 +226,7 @@ static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit
     switch (exit->kind) {
     case EXIT_HYPERCALL:
         virt->skip_instruction(vcpu, exit);
-        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
-        return 0;
+        return control_domain_hypercall(vcpu, &vcpu->gprs.rax);
     case EXIT_CPUID:
         cpuid_emulate(vcpu);
         virt->skip_instruction(vcpu, exit);

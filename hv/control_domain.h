@@ -24,12 +24,16 @@ __attribute__((noreturn)) void control_domain_run_this_cpu(void);
 
 struct vcpu;
 
-/* The hypercall fast path: a backend that recognises a hypercall exit
- * cheaply calls this directly (RIP already past the instruction, call number
- * from the guest's RAX) and puts the result in the guest's RAX. */
-static inline long control_domain_hypercall(struct vcpu *vcpu, uint64_t nr)
+/* The control domain's hypercall fast path, the same for both backends:
+ * a backend that recognises the exit of a hypercall of a control-domain
+ * vcpu cheaply (an unprefixed VMMCALL or VMCALL) moves RIP past it and
+ * calls this with the place where it keeps the guest's RAX, which holds
+ * the call number and receives the result. Returns 0: the exit handler
+ * returns it (resume the guest). The exits it does not take this way are
+ * decoded and reach control_domain_exit. */
+static inline int control_domain_hypercall(struct vcpu *vcpu, uint64_t *rax)
 {
-    return hypercall_dispatch(vcpu->vm, nr, &vcpu->gprs);
+    return hypercall_dispatch(vcpu->vm, rax, &vcpu->gprs);
 }
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
+#include "hv/vcpu.h"
 
 /* Leaves a table can hold something other than zeros for: the basic ones
  * up to 0x1f and the extended ones up to 0x80000021. Every other leaf
@@ -152,5 +153,30 @@ long vcpu_get_cpuid(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
 long vcpu_set_cpuid(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
 /* Frees the table SET_CPUID gave the vcpu, if any (vcpu destruction). */
 void vcpu_free_cpuid(struct vcpu *vcpu);
+
+/* The common case of a guest's CPUID, inline for the backends' exit
+ * paths: a leaf with a single answer that depends on no subleaf and on
+ * nothing of the vcpu's (neither CPUID_ENTRY_INDEXED nor _DYNAMIC). The
+ * leaf is read from *rax, where the backend keeps the guest's RAX, and
+ * the answer written there and to vcpu->gprs' RBX, RCX and RDX; returns
+ * false, having changed nothing, for every other leaf (then
+ * cpuid_emulate answers, the hypervisor's leaves among them). */
+static inline bool cpuid_answer_static(struct vcpu *vcpu, uint64_t *rax)
+{
+    uint32_t slot = cpuid_leaf_slot((uint32_t)*rax);
+    if (slot >= CPUID_LEAF_SLOTS)
+        return false;
+    const struct cpuid_table *table = vcpu->cpuid ? vcpu->cpuid : &cpuid_supported;
+    if (!table->span[slot])
+        return false;
+    const struct cpuid_entry *entry = &table->entries[table->first[slot]];
+    if (entry->flags & (CPUID_ENTRY_INDEXED | CPUID_ENTRY_DYNAMIC))
+        return false;
+    *rax = entry->regs[CPUID_EAX];
+    vcpu->gprs.rbx = entry->regs[CPUID_EBX];
+    vcpu->gprs.rcx = entry->regs[CPUID_ECX];
+    vcpu->gprs.rdx = entry->regs[CPUID_EDX];
+    return true;
+}
 
 #endif

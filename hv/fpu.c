@@ -32,53 +32,7 @@
 #define CR4_OSXSAVE    (1ull << 18)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 
-static struct {
-    bool xsave, xsaveopt;
-    uint64_t xcr0;          /* every component switched (guests' maximum) */
-    uint32_t size;          /* bytes of an image */
-    uint32_t mxcsr_mask;
-} fpu;
-
-static inline void xsetbv(uint32_t index, uint64_t value)
-{
-    __asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)value),
-                     "d"((uint32_t)(value >> 32)) : "memory");
-}
-
-static inline uint64_t xgetbv(uint32_t index)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
-    return (uint64_t)hi << 32 | lo;
-}
-
-/* The images are bigger than the operand says; "memory" tells the
- * compiler that all of them may be read or written. */
-static inline void save_state(uint8_t *area, uint64_t mask)
-{
-    if (fpu.xsaveopt)
-        __asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"((uint32_t)mask),
-                         "d"((uint32_t)(mask >> 32)) : "memory");
-    else
-        __asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((uint32_t)mask),
-                         "d"((uint32_t)(mask >> 32)) : "memory");
-}
-
-static inline void load_state(const uint8_t *area, uint64_t mask)
-{
-    __asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask),
-                     "d"((uint32_t)(mask >> 32)) : "memory");
-}
-
-static inline void fxsave(uint8_t *area)
-{
-    __asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
-}
-
-static inline void fxrstor(const uint8_t *area)
-{
-    __asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
-}
+struct fpu_config fpu_config;
 
 static uint32_t image_size(uint64_t xcr0)
 {
@@ -96,32 +50,32 @@ static uint32_t image_size(uint64_t xcr0)
 
 void fpu_probe(bool allow_xsave)
 {
-    fpu.xsave = allow_xsave && (cpuid_ecx(1) & CPUID_1_ECX_XSAVE);
-    if (fpu.xsave) {
+    fpu_config.xsave = allow_xsave && (cpuid_ecx(1) & CPUID_1_ECX_XSAVE);
+    if (fpu_config.xsave) {
         uint32_t a, b, c, d;
         cpuid_count(0xd, 0, &a, &b, &c, &d);
-        fpu.xcr0 = ((uint64_t)d << 32 | a) & XCR0_SWITCHABLE;
-        if (!xcr0_valid(fpu.xcr0, fpu.xcr0))
-            fpu.xcr0 &= ~XCR0_AVX512; /* a partial AVX-512 set is not usable */
-        if (!xcr0_valid(fpu.xcr0, fpu.xcr0))
-            fpu.xcr0 = XCR0_X87 | XCR0_SSE;
+        fpu_config.xcr0 = ((uint64_t)d << 32 | a) & XCR0_SWITCHABLE;
+        if (!xcr0_valid(fpu_config.xcr0, fpu_config.xcr0))
+            fpu_config.xcr0 &= ~XCR0_AVX512; /* a partial AVX-512 set is not usable */
+        if (!xcr0_valid(fpu_config.xcr0, fpu_config.xcr0))
+            fpu_config.xcr0 = XCR0_X87 | XCR0_SSE;
         cpuid_count(0xd, 1, &a, &b, &c, &d);
-        fpu.xsaveopt = a & 1;
-        fpu.size = image_size(fpu.xcr0);
+        fpu_config.xsaveopt = a & 1;
+        fpu_config.size = image_size(fpu_config.xcr0);
     } else {
-        fpu.xcr0 = XCR0_X87;
-        fpu.size = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
+        fpu_config.xcr0 = XCR0_X87;
+        fpu_config.size = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
     }
-    fpu.mxcsr_mask = MXCSR_MASK_DEFAULT;
+    fpu_config.mxcsr_mask = MXCSR_MASK_DEFAULT;
 }
 
 void fpu_enable_cpu(void)
 {
     write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
     uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    write_cr4(fpu.xsave ? cr4 | CR4_OSXSAVE : cr4);
-    if (fpu.xsave)
-        xsetbv(0, fpu.xcr0);
+    write_cr4(fpu_config.xsave ? cr4 | CR4_OSXSAVE : cr4);
+    if (fpu_config.xsave)
+        xsetbv(0, fpu_config.xcr0);
     /* FXSAVE tells which MXCSR bits this CPU implements (0: the default). */
     uint8_t probe[FXSAVE_SIZE] __attribute__((aligned(16)));
     __asm__ volatile("fxsave64 %0" : "=m"(probe) :: "memory");
@@ -129,38 +83,38 @@ void fpu_enable_cpu(void)
                     (uint32_t)probe[FXSAVE_MXCSR_MASK + 2] << 16 |
                     (uint32_t)probe[FXSAVE_MXCSR_MASK + 3] << 24;
     if (mask && this_cpu_index() == 0)
-        fpu.mxcsr_mask = mask;
+        fpu_config.mxcsr_mask = mask;
 }
 
-uint64_t fpu_supported_xcr0(void) { return fpu.xcr0; }
-uint32_t fpu_xsave_size(void) { return fpu.size; }
+uint64_t fpu_supported_xcr0(void) { return fpu_config.xcr0; }
+uint32_t fpu_xsave_size(void) { return fpu_config.size; }
 
 uint64_t fpu_control_cr4(void)
 {
-    return CR4_OSFXSR | CR4_OSXMMEXCPT | (fpu.xsave ? CR4_OSXSAVE : 0);
+    return CR4_OSFXSR | CR4_OSXMMEXCPT | (fpu_config.xsave ? CR4_OSXSAVE : 0);
 }
-bool fpu_has_xsave(void) { return fpu.xsave; }
+bool fpu_has_xsave(void) { return fpu_config.xsave; }
 
 void fpu_describe(char *buf, size_t size)
 {
     format(buf, size, "%s, XCR0 0x%llx, %u-byte images",
-             fpu.xsaveopt ? "XSAVEOPT" : fpu.xsave ? "XSAVE" : "FXSAVE (no XSAVE)",
-             (unsigned long long)fpu.xcr0, fpu.size);
+             fpu_config.xsaveopt ? "XSAVEOPT" : fpu_config.xsave ? "XSAVE" : "FXSAVE (no XSAVE)",
+             (unsigned long long)fpu_config.xcr0, fpu_config.size);
 }
 
 int fpu_vcpu_init(struct vcpu *vcpu, bool control)
 {
-    uint64_t pages = (fpu.size + FRAME_SIZE - 1) / FRAME_SIZE;
+    uint64_t pages = (fpu_config.size + FRAME_SIZE - 1) / FRAME_SIZE;
     uint64_t phys = pages_alloc_zeroed(pages, 0);
     if (phys == FRAME_NONE)
         return -HV_ENOMEM;
     vcpu->fpu_area = phys_to_virt(phys);
-    xsave_image_reset(vcpu->fpu_area, fpu.size);
-    if (!fpu.xsave) /* FXSAVE images always hold x87 and SSE state */
+    xsave_image_reset(vcpu->fpu_area, fpu_config.size);
+    if (!fpu_config.xsave) /* FXSAVE images always hold x87 and SSE state */
         vcpu->fpu_area[XSAVE_XSTATE_BV] = (uint8_t)(XCR0_X87 | XCR0_SSE);
     /* The control domain's tools may use every component; a child starts
      * as a CPU does after RESET, with x87 only. */
-    vcpu->xcr0 = control ? fpu.xcr0 : XCR0_X87;
+    vcpu->xcr0 = control ? fpu_config.xcr0 : XCR0_X87;
     return 0;
 }
 
@@ -168,55 +122,15 @@ void fpu_vcpu_free(struct vcpu *vcpu)
 {
     if (!vcpu->fpu_area)
         return;
-    pages_free(virt_to_phys(vcpu->fpu_area), (fpu.size + FRAME_SIZE - 1) / FRAME_SIZE);
+    pages_free(virt_to_phys(vcpu->fpu_area), (fpu_config.size + FRAME_SIZE - 1) / FRAME_SIZE);
     vcpu->fpu_area = NULL;
-}
-
-/* The RUN path: XSAVEOPT and XRSTOR with every switched component, the
- * guest's XCR0 set only when it differs. The control domain's XCR0 is
- * every component unless it set another. */
-void fpu_enter_child(struct vcpu *control, struct vcpu *child)
-{
-    uint64_t all = fpu.xcr0;
-    if (fpu.xsave) {
-        if (control->xcr0 != all)
-            xsetbv(0, all);
-        save_state(control->fpu_area, all);
-        load_state(child->fpu_area, all);
-        if (child->xcr0 != all)
-            xsetbv(0, child->xcr0);
-    } else {
-        fxsave(control->fpu_area);
-        fxrstor(child->fpu_area);
-    }
-}
-
-void fpu_leave_child(struct vcpu *child, struct vcpu *control)
-{
-    uint64_t all = fpu.xcr0;
-    if (fpu.xsave) {
-        /* An emulator that ignores the XSETBV intercept (QEMU's TCG does)
-         * lets a guest set XCR0 itself, checked against the emulated CPU:
-         * what is live is the guest's, within what is switched. */
-        uint64_t live = xgetbv(0);
-        child->xcr0 = (live & all) | XCR0_X87;
-        if (live != all)
-            xsetbv(0, all);
-        save_state(child->fpu_area, all);
-        load_state(control->fpu_area, all);
-        if (control->xcr0 != all)
-            xsetbv(0, control->xcr0);
-    } else {
-        fxsave(child->fpu_area);
-        fxrstor(control->fpu_area);
-    }
 }
 
 void fpu_load(struct vcpu *vcpu)
 {
-    if (fpu.xsave) {
-        load_state(vcpu->fpu_area, fpu.xcr0);
-        if (vcpu->xcr0 != fpu.xcr0)
+    if (fpu_config.xsave) {
+        fpu_load_state(vcpu->fpu_area, fpu_config.xcr0);
+        if (vcpu->xcr0 != fpu_config.xcr0)
             xsetbv(0, vcpu->xcr0);
     } else {
         fxrstor(vcpu->fpu_area);
@@ -225,7 +139,7 @@ void fpu_load(struct vcpu *vcpu)
 
 bool fpu_guest_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
-    if (!fpu.xsave || index != 0 || !xcr0_valid(value, fpu.xcr0))
+    if (!fpu_config.xsave || index != 0 || !xcr0_valid(value, fpu_config.xcr0))
         return false;
     /* The vcpu's registers are live: its full state is in the CPU (loaded
      * with every component), so enabling a component exposes its own. */
@@ -241,23 +155,23 @@ void fpu_get(struct vcpu *vcpu, struct hv_fpu *out)
 
 long fpu_set(struct vcpu *vcpu, const struct hv_fpu *in)
 {
-    return fpu_to_xsave(in, vcpu->fpu_area, fpu.mxcsr_mask) ? 0 : -HV_EINVAL;
+    return fpu_to_xsave(in, vcpu->fpu_area, fpu_config.mxcsr_mask) ? 0 : -HV_EINVAL;
 }
 
 void fpu_get_xsave(struct vcpu *vcpu, void *area)
 {
-    memory_copy(area, vcpu->fpu_area, fpu.size);
+    memory_copy(area, vcpu->fpu_area, fpu_config.size);
 }
 
 long fpu_set_xsave(struct vcpu *vcpu, const uint8_t *head, const uint8_t *rest)
 {
     const uint32_t head_size = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
-    uint64_t supported = fpu.xsave ? fpu.xcr0 : XCR0_X87 | XCR0_SSE;
-    if (!xsave_image_valid(head, supported, fpu.mxcsr_mask))
+    uint64_t supported = fpu_config.xsave ? fpu_config.xcr0 : XCR0_X87 | XCR0_SSE;
+    if (!xsave_image_valid(head, supported, fpu_config.mxcsr_mask))
         return -HV_EINVAL;
     memory_copy(vcpu->fpu_area, head, head_size);
-    memory_copy(vcpu->fpu_area + head_size, rest, fpu.size - head_size);
-    if (!fpu.xsave) /* FXRSTOR ignores the header: both parts are state */
+    memory_copy(vcpu->fpu_area + head_size, rest, fpu_config.size - head_size);
+    if (!fpu_config.xsave) /* FXRSTOR ignores the header: both parts are state */
         vcpu->fpu_area[XSAVE_XSTATE_BV] = (uint8_t)(XCR0_X87 | XCR0_SSE);
     return 0;
 }
@@ -266,7 +180,7 @@ uint64_t fpu_get_xcr0(const struct vcpu *vcpu) { return vcpu->xcr0; }
 
 long fpu_set_xcr0(struct vcpu *vcpu, uint64_t value)
 {
-    if (!xcr0_valid(value, fpu.xcr0))
+    if (!xcr0_valid(value, fpu_config.xcr0))
         return -HV_EINVAL;
     vcpu->xcr0 = value;
     return 0;

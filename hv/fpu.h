@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
-
-struct vcpu;
+#include "hv/vcpu.h"
+#include "hv/xstate_check.h"
 
 /* Reads CPUID 0xD and sets this CPU up (CR4.OSFXSR, OSXMMEXCPT, OSXSAVE;
  * XCR0). fpu_probe on the BSP first, then fpu_enable_cpu on every CPU.
@@ -43,10 +43,97 @@ bool fpu_has_xsave(void);
 int fpu_vcpu_init(struct vcpu *vcpu, bool control);
 void fpu_vcpu_free(struct vcpu *vcpu);
 
+/* What fpu_probe found; read-only after it. */
+struct fpu_config {
+    bool xsave, xsaveopt;
+    uint64_t xcr0;          /* every component switched (guests' maximum) */
+    uint32_t size;          /* bytes of an image */
+    uint32_t mxcsr_mask;
+};
+extern struct fpu_config fpu_config;
+
+static inline void xsetbv(uint32_t index, uint64_t value)
+{
+    __asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)value),
+                     "d"((uint32_t)(value >> 32)) : "memory");
+}
+
+static inline uint64_t xgetbv(uint32_t index)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* The images are bigger than the operand says; "memory" tells the
+ * compiler that all of them may be read or written. */
+static inline void fpu_save_state(uint8_t *area, uint64_t mask)
+{
+    if (fpu_config.xsaveopt)
+        __asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+                         "d"((uint32_t)(mask >> 32)) : "memory");
+    else
+        __asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+                         "d"((uint32_t)(mask >> 32)) : "memory");
+}
+
+static inline void fpu_load_state(const uint8_t *area, uint64_t mask)
+{
+    __asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask),
+                     "d"((uint32_t)(mask >> 32)) : "memory");
+}
+
+static inline void fxsave(uint8_t *area)
+{
+    __asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+
+static inline void fxrstor(const uint8_t *area)
+{
+    __asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
+
 /* Around a child's run in a RUN of the control domain's vcpu on this
- * CPU: save one's live state and load the other's. */
-void fpu_enter_child(struct vcpu *control, struct vcpu *child);
-void fpu_leave_child(struct vcpu *child, struct vcpu *control);
+ * CPU: save one's live state and load the other's. Inline, on every RUN:
+ * XSAVEOPT and XRSTOR with every switched component, the guest's XCR0
+ * set only when it differs from that. The control domain's XCR0 is every
+ * component unless it set another. */
+static inline void fpu_enter_child(struct vcpu *control, struct vcpu *child)
+{
+    uint64_t all = fpu_config.xcr0;
+    if (__builtin_expect(!fpu_config.xsave, 0)) {
+        fxsave(control->fpu_area);
+        fxrstor(child->fpu_area);
+        return;
+    }
+    if (control->xcr0 != all)
+        xsetbv(0, all);
+    fpu_save_state(control->fpu_area, all);
+    fpu_load_state(child->fpu_area, all);
+    if (child->xcr0 != all)
+        xsetbv(0, child->xcr0);
+}
+
+/* An emulator that ignores the XSETBV intercept (QEMU's TCG does) lets a
+ * guest set XCR0 itself, checked against the emulated CPU: what is live
+ * is the guest's, within what is switched. */
+static inline void fpu_leave_child(struct vcpu *child, struct vcpu *control)
+{
+    uint64_t all = fpu_config.xcr0;
+    if (__builtin_expect(!fpu_config.xsave, 0)) {
+        fxsave(child->fpu_area);
+        fxrstor(control->fpu_area);
+        return;
+    }
+    uint64_t live = xgetbv(0);
+    child->xcr0 = (live & all) | XCR0_X87;
+    if (live != all)
+        xsetbv(0, all);
+    fpu_save_state(child->fpu_area, all);
+    fpu_load_state(control->fpu_area, all);
+    if (control->xcr0 != all)
+        xsetbv(0, control->xcr0);
+}
 /* Loads a vcpu's state into a CPU whose live state belongs to nobody. */
 void fpu_load(struct vcpu *vcpu);
 

@@ -18,8 +18,6 @@ void handle_table_init(struct handle_table *table, struct handle_slot *slots,
     for (uint32_t i = 0; i < HANDLE_TABLE_SIZE; i++) {
         struct handle_slot *s = &slots[i];
         s->state = 0;
-        s->type = HV_HANDLE_NONE;
-        s->rights = 0;
         s->object = NULL;
         s->next_free = i + 1;
     }
@@ -40,30 +38,31 @@ hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
     table->open_count++;
     spin_unlock(&table->lock);
 
-    slot->type = (uint8_t)type;
-    slot->rights = rights;
     slot->object = object;
     /* Generations wrap within 31 bits, skipping 0 so a handle is never 0. */
-    uint64_t generation = ((slot->state >> 32) + 1) & 0x7fffffff;
+    uint64_t generation = ((slot->state >> HANDLE_STATE_GEN_SHIFT) + 1) & 0x7fffffff;
     if (generation == 0)
         generation = 1;
-    /* Publishing the state makes the fields above visible to handle_get. */
-    __atomic_store_n(&slot->state, generation << 32 | HANDLE_STATE_OPEN | 1,
+    /* Publishing the state makes the object visible to handle_get. */
+    __atomic_store_n(&slot->state,
+                     HANDLE_STATE_WANT(type, rights) |
+                         generation << HANDLE_STATE_GEN_SHIFT | 1,
                      __ATOMIC_RELEASE);
     return (hv_handle_t)(generation << HANDLE_INDEX_BITS | index);
 }
 
-long handle_get_error(const struct handle_slot *slot, uint64_t generation,
+long handle_get_error(const struct handle_slot *slot, uint64_t handle,
                       uint64_t state, enum hv_handle_type type)
 {
-    uint64_t current = state >> 32;
+    uint64_t generation = (handle & HANDLE_STATE_GEN_MASK) >> HANDLE_STATE_GEN_SHIFT;
+    uint64_t current = (state & HANDLE_STATE_GEN_MASK) >> HANDLE_STATE_GEN_SHIFT;
     if (!slot || generation == 0 || generation > current)
         return -HV_EBADF;               /* never issued */
     if (!(state & HANDLE_STATE_OPEN))
         return -HV_ECLOSED;
     if (generation < current)
         return -HV_ESTALE;
-    if (type != HV_HANDLE_NONE && slot->type != type)
+    if (type != HV_HANDLE_NONE && (uint8_t)(state >> HANDLE_STATE_TYPE_SHIFT) != type)
         return -HV_EBADTYPE;
     return -HV_EPERM;
 }
@@ -71,10 +70,8 @@ long handle_get_error(const struct handle_slot *slot, uint64_t generation,
 void handle_release(struct handle_table *table, struct handle_slot *slot)
 {
     /* Last user of a closed handle: nobody else can reach the slot now. */
-    table->release(slot->object, (enum hv_handle_type)slot->type);
+    table->release(slot->object, handle_slot_type(slot));
     slot->object = NULL;
-    slot->type = HV_HANDLE_NONE;
-    slot->rights = 0;
     spin_lock(&table->lock);
     slot->next_free = table->free_head;
     table->free_head = slot_index(table, slot);

@@ -2,22 +2,30 @@
  * to hypervisor objects. A handle value is (generation << 16) | index; the
  * generation tells a stale or closed handle from a live one.
  *
- * Each slot has its own cache line and one atomic word, `state`, holding the
- * generation, an open bit and a `users` count: the open handle counts one,
- * and every call in flight on it counts one more. A call pins the slot with
- * handle_get() (one compare-and-swap) and unpins it with handle_put() (one
- * atomic decrement); the object reference the handle holds is released only
- * when the count reaches zero, so a close racing with a call never frees
- * what the call still uses. A call on one handle touches that handle's line
- * only, and takes no lock.
+ * Each slot has its own cache line and one atomic word, `state`, holding
+ * everything a call checks -- the generation, an open bit, the type, the
+ * rights -- and a `users` count: the open handle counts one, and every
+ * call in flight on it counts one more. So one load and one compare with
+ * the handle value decide whether a handle may make a call
+ * (handle_state_allows), and one compare-and-swap of that same value pins
+ * the slot (handle_get); handle_put unpins it with one atomic decrement.
+ * The object reference the handle holds is released only when the count
+ * reaches zero, so a close racing with a call never frees what the call
+ * still uses. A call on one handle touches that handle's line only, and
+ * takes no lock.
  *
- * Locking: type, rights and object are written only while the slot is free
- * (users 0) and read only while it is pinned. The table lock guards the free
- * list and is taken only to open or finally release a slot. Host-testable. */
+ * Locking: `object`, and the type and rights in `state`, are written only
+ * while the slot is free (users 0) and read only while it is pinned, or
+ * (type and rights) as part of the state word. The table lock guards the
+ * free list and is taken only to open or finally release a slot; it and
+ * the fields written on every open and close sit on their own line, apart
+ * from `slots`, which every call reads (struct handle_table).
+ * Host-testable. */
 #ifndef HV_HANDLE_H
 #define HV_HANDLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
@@ -26,16 +34,37 @@
 #define HANDLE_TABLE_SIZE 1024
 #define HANDLE_INDEX_BITS 16
 
-/* state: generation << 32 | open << 31 | users */
-#define HANDLE_STATE_OPEN   (1ull << 31)
-#define HANDLE_STATE_USERS  0x7fffffffull
+/* state: rights << 56 | type << 48 | open << 47 | generation << 16 | users.
+ * The generation sits where a handle value has it, so that the two are
+ * compared as they are. Users fit 16 bits: at most one call per CPU is in
+ * flight on a handle, plus the handle itself. */
+#define HANDLE_STATE_USERS      0xffffull
+#define HANDLE_STATE_GEN_SHIFT  HANDLE_INDEX_BITS
+#define HANDLE_STATE_GEN_MASK   (0x7fffffffull << HANDLE_STATE_GEN_SHIFT)
+#define HANDLE_STATE_OPEN       (1ull << 47)
+#define HANDLE_STATE_TYPE_SHIFT 48
+#define HANDLE_STATE_RIGHTS_SHIFT 56
+
+/* Bits no valid handle value has: above the 31-bit generation, and index
+ * bits at or above the table size. */
+#define HANDLE_INVALID_BITS (~0ull << 47 | (0xffffull & ~(uint64_t)(HANDLE_TABLE_SIZE - 1)))
+
+/* What a call needs of the state word of the slot its handle names, for
+ * handle_state_allows: WANT the open bit, the type and the rights, MASK
+ * the bits to compare -- the generation, the open bit, the type unless
+ * any type will do (HV_HANDLE_NONE), and only the rights the call needs.
+ * Constant expressions, for dispatch tables. */
+#define HANDLE_STATE_WANT(type, rights)                                       \
+    (HANDLE_STATE_OPEN | (uint64_t)(type) << HANDLE_STATE_TYPE_SHIFT |         \
+     (uint64_t)(rights) << HANDLE_STATE_RIGHTS_SHIFT)
+#define HANDLE_STATE_MASK(type, rights)                                       \
+    (HANDLE_STATE_GEN_MASK | HANDLE_STATE_OPEN |                              \
+     ((type) != HV_HANDLE_NONE ? 0xffull << HANDLE_STATE_TYPE_SHIFT : 0) |    \
+     (uint64_t)(rights) << HANDLE_STATE_RIGHTS_SHIFT)
 
 struct handle_slot {
     uint64_t state;
     void *object;
-    uint8_t type;            /* enum hv_handle_type */
-    uint8_t padding;
-    uint16_t rights;
     uint32_t next_free;      /* free list link */
 } __attribute__((aligned(64)));
 
@@ -44,17 +73,33 @@ static inline uint32_t handle_slot_users(const struct handle_slot *slot)
     return (uint32_t)(__atomic_load_n(&slot->state, __ATOMIC_RELAXED) & HANDLE_STATE_USERS);
 }
 
+/* The type and rights of a pinned slot's handle. */
+static inline enum hv_handle_type handle_slot_type(const struct handle_slot *slot)
+{
+    return (enum hv_handle_type)(uint8_t)(slot->state >> HANDLE_STATE_TYPE_SHIFT);
+}
+
+static inline uint16_t handle_slot_rights(const struct handle_slot *slot)
+{
+    return (uint8_t)(slot->state >> HANDLE_STATE_RIGHTS_SHIFT);
+}
+
 /* Called when a handle's last user is gone: drops the object reference the
  * handle held. */
 typedef void (*handle_release_fn)(void *object, enum hv_handle_type type);
 
+/* `slots` and `release` are read by every call and written once; the lock
+ * and the counts written by every open and close have a line of their own,
+ * so that calls on one CPU do not miss on another CPU's CREATE or CLOSE. */
 struct handle_table {
-    struct spinlock lock;
+    struct handle_slot *slots; /* HANDLE_TABLE_SIZE of them */
+    handle_release_fn release;
+    struct spinlock lock __attribute__((aligned(64)));
     uint32_t free_head;      /* HANDLE_TABLE_SIZE when none */
     uint32_t open_count;
-    handle_release_fn release;
-    struct handle_slot *slots; /* HANDLE_TABLE_SIZE of them */
-};
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct handle_table, lock) == 64,
+               "the lock and counts are off the line every call reads");
 
 void handle_table_init(struct handle_table *table, struct handle_slot *slots,
                        handle_release_fn release);
@@ -65,51 +110,61 @@ hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
                         uint16_t rights, void *object);
 
 /* Out of line halves of handle_get and handle_put. */
-long handle_get_error(const struct handle_slot *slot, uint64_t generation,
+long handle_get_error(const struct handle_slot *slot, uint64_t handle,
                       uint64_t state, enum hv_handle_type type);
 void handle_release(struct handle_table *table, struct handle_slot *slot);
 
-/* Unpins a slot returned by handle_get(). */
+/* The slot `handle` names, for a value without HANDLE_INVALID_BITS. */
+static inline struct handle_slot *handle_slot_of(const struct handle_table *table,
+                                                 uint64_t handle)
+{
+    return &table->slots[handle & (HANDLE_TABLE_SIZE - 1)];
+}
+
+/* Whether `state` (of the slot `handle` names, a value without
+ * HANDLE_INVALID_BITS) lets the handle make a call that wants `want`
+ * under `mask` (HANDLE_STATE_WANT/MASK): this generation open, the type,
+ * at least the rights. The handle's index lands on the users count, which
+ * the mask leaves out; a needed right the handle lacks stays set in the
+ * exclusive or. */
+static inline bool handle_state_allows(uint64_t state, uint64_t handle, uint64_t want,
+                                       uint64_t mask)
+{
+    return ((state ^ handle ^ want) & mask) == 0;
+}
+
+/* Unpins a slot returned by handle_get() or pinned by a caller of
+ * handle_state_allows. The open handle counts one user, so users reaches 0
+ * only once it is closed: the old count is then exactly 1, one compare
+ * instead of masking the new value. */
 static inline void handle_put(struct handle_table *table, struct handle_slot *slot)
 {
-    if ((__atomic_sub_fetch(&slot->state, 1, __ATOMIC_ACQ_REL) & HANDLE_STATE_USERS) == 0)
+    if ((uint16_t)__atomic_fetch_sub(&slot->state, 1, __ATOMIC_ACQ_REL) == 1)
         handle_release(table, slot);
 }
 
 /* Pins the slot `handle` names after checking type (HV_HANDLE_NONE accepts
  * any) and `rights`. On success returns the slot; on failure NULL with
  * *error set: -HV_EBADF, -HV_ECLOSED, -HV_ESTALE, -HV_EBADTYPE, -HV_EPERM.
- * Inline: it is on every hypercall's path. */
+ * The compare-and-swap compares the whole word, so a concurrent close or
+ * reuse makes it fail and check again. */
 static inline struct handle_slot *handle_get(struct handle_table *table,
                                              hv_handle_t handle,
                                              enum hv_handle_type type,
                                              uint16_t rights, long *error)
 {
-    uint64_t index = (uint64_t)handle & ((1u << HANDLE_INDEX_BITS) - 1);
-    uint64_t generation = (uint64_t)handle >> HANDLE_INDEX_BITS;
-    /* Negative values and generations beyond 31 bits in one test; a zero
-     * generation never matches an open slot, so the loop below refuses it
-     * and handle_get_error names it. */
-    if ((uint64_t)handle >> (HANDLE_INDEX_BITS + 31) || index >= HANDLE_TABLE_SIZE) {
-        *error = handle_get_error(NULL, 0, 0, type);
+    if ((uint64_t)handle & HANDLE_INVALID_BITS) {
+        *error = handle_get_error(NULL, (uint64_t)handle, 0, type);
         return NULL;
     }
-    struct handle_slot *slot = &table->slots[index];
+    struct handle_slot *slot = handle_slot_of(table, (uint64_t)handle);
+    uint64_t want = HANDLE_STATE_WANT(type, rights), mask = HANDLE_STATE_MASK(type, rights);
     uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
-    /* Pinned only if this exact generation is open: the CAS compares the
-     * whole word, so a concurrent close or reuse makes it fail and retry. */
-    while ((state >> 32) == generation && (state & HANDLE_STATE_OPEN)) {
+    while (handle_state_allows(state, (uint64_t)handle, want, mask))
         if (__atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
-            if ((type == HV_HANDLE_NONE || slot->type == type) &&
-                (slot->rights & rights) == rights)
-                return slot;
-            *error = handle_get_error(slot, generation, state, type);
-            handle_put(table, slot);
-            return NULL;
-        }
-    }
-    *error = handle_get_error(slot, generation, state, type);
+                                        __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+            return slot;
+    *error = handle_get_error(slot, (uint64_t)handle, state, type);
     return NULL;
 }
 

@@ -31,12 +31,13 @@ static struct { int unused; } system_object;
 #define ARG2(r) ((r)->rdx)
 
 
-struct call_spec {
-    call_handler handler;
-    uint8_t handle_type;    /* HV_HANDLE_NONE: any type */
-    uint16_t rights;
-};
-
+/* The system handle's calls pin nothing: its object has no state (one
+ * lock-free read of the slot's state word decides). Every other call keeps
+ * the slot pinned while its handler runs, so that a concurrent CLOSE
+ * cannot free the object under it. */
+#define CALL(handler, type, rights)                                            \
+    { handler, HANDLE_STATE_WANT(type, rights), HANDLE_STATE_MASK(type, rights), \
+      type, (type) != HV_HANDLE_SYSTEM, rights }
 
 void *hypercall_system_object(void) { return &system_object; }
 
@@ -461,9 +462,9 @@ static long call_dup(struct vm *cd, struct handle_slot *slot,
     uint64_t rights = ARG1(call);
     if (rights & ~(uint64_t)HV_RIGHTS_ALL)
         return -HV_EINVAL;
-    if (rights & ~(uint64_t)slot->rights)
+    if (rights & ~(uint64_t)handle_slot_rights(slot))
         return -HV_EPERM;
-    enum hv_handle_type type = slot->type;
+    enum hv_handle_type type = handle_slot_type(slot);
     void *object = slot->object;
     if (type == HV_HANDLE_VM)
         vm_get(object);
@@ -475,54 +476,71 @@ static long call_dup(struct vm *cd, struct handle_slot *slot,
     return handle;
 }
 
-static const struct call_spec calls[] = {
-    [HV_CALL_GET_API_VERSION] = { call_get_api_version, HV_HANDLE_SYSTEM, 0 },
-    [HV_CALL_CHECK_EXTENSION] = { call_check_extension, HV_HANDLE_SYSTEM, 0 },
-    [HV_CALL_CREATE_VM] = { call_create_vm, HV_HANDLE_SYSTEM, HV_RIGHT_CREATE },
-    [HV_CALL_CONSOLE_WRITE] = { call_console_write, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE },
-    [HV_CALL_GET_STATS] = { call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
-    [HV_CALL_WAKE_CPU] = { call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
-    [HV_CALL_GET_SUPPORTED_CPUID] = { call_get_supported_cpuid, HV_HANDLE_SYSTEM, HV_RIGHT_READ },
-    [HV_CALL_SEND_NMI] = { call_send_nmi, HV_HANDLE_SYSTEM, HV_RIGHT_RUN },
-    [HV_CALL_CREATE_VCPU] = { call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE },
-    [HV_CALL_SET_MEMORY_REGION] = { call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE },
-    [HV_CALL_GET_DIRTY_LOG] = { call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ },
-    [HV_CALL_RUN] = { call_run, HV_HANDLE_VCPU, HV_RIGHT_RUN },
-    [HV_CALL_GET_REGS] = { call_get_regs, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_REGS] = { call_set_regs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_SREGS] = { call_get_sregs, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_SREGS] = { call_set_sregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_MSRS] = { call_get_msrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_MSRS] = { call_set_msrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_TRANSLATE] = { call_translate, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_INTERRUPT] = { call_interrupt, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_DEBUG_GUEST] = { call_debug_guest, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_KICK] = { call_kick, HV_HANDLE_VCPU, HV_RIGHT_RUN },
-    [HV_CALL_GET_FPU] = { call_get_fpu, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_FPU] = { call_set_fpu, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_XSAVE] = { call_get_xsave, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_XSAVE] = { call_set_xsave, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_XCRS] = { call_get_xcrs, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_XCRS] = { call_set_xcrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_SIGNAL_MSI] = { call_signal_msi, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_LAPIC] = { call_get_lapic, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_LAPIC] = { call_set_lapic, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_MP_STATE] = { call_get_mp_state, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_MP_STATE] = { call_set_mp_state, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_CPUID] = { call_get_cpuid, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_CPUID] = { call_set_cpuid, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_GET_DEBUGREGS] = { call_get_debugregs, HV_HANDLE_VCPU, HV_RIGHT_READ },
-    [HV_CALL_SET_DEBUGREGS] = { call_set_debugregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE },
-    [HV_CALL_CLOSE] = { call_close, HV_HANDLE_NONE, 0 },
-    [HV_CALL_DUP] = { call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP },
-};
-
-long hypercall_dispatch(struct vm *caller, uint64_t nr, const struct guest_gprs *call)
+/* Numbers below the highest that name no call get a handler returning
+ * -HV_ENOSYS that checks no handle, so that the dispatch needs no test for
+ * a hole: the range designator fills every entry, the ones named after it
+ * override their own (hence the warning turned off, as Linux does for its
+ * system call table). */
+static long call_unknown(struct vm *cd, struct handle_slot *slot,
+                         const struct guest_gprs *call)
 {
-    if (nr >= sizeof(calls) / sizeof(calls[0]) || !calls[nr].handler)
+    (void)cd, (void)slot, (void)call;
+    return -HV_ENOSYS;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
+    [0 ... HYPERCALL_COUNT - 1] = { call_unknown, 0, 0, HV_HANDLE_NONE, 0, 0 },
+    [HV_CALL_GET_API_VERSION] = CALL(call_get_api_version, HV_HANDLE_SYSTEM, 0),
+    [HV_CALL_CHECK_EXTENSION] = CALL(call_check_extension, HV_HANDLE_SYSTEM, 0),
+    [HV_CALL_CREATE_VM] = CALL(call_create_vm, HV_HANDLE_SYSTEM, HV_RIGHT_CREATE),
+    [HV_CALL_CONSOLE_WRITE] = CALL(call_console_write, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE),
+    [HV_CALL_GET_STATS] = CALL(call_get_stats, HV_HANDLE_SYSTEM, HV_RIGHT_READ),
+    [HV_CALL_WAKE_CPU] = CALL(call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN),
+    [HV_CALL_GET_SUPPORTED_CPUID] = CALL(call_get_supported_cpuid, HV_HANDLE_SYSTEM, HV_RIGHT_READ),
+    [HV_CALL_SEND_NMI] = CALL(call_send_nmi, HV_HANDLE_SYSTEM, HV_RIGHT_RUN),
+    [HV_CALL_CREATE_VCPU] = CALL(call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE),
+    [HV_CALL_SET_MEMORY_REGION] = CALL(call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE),
+    [HV_CALL_GET_DIRTY_LOG] = CALL(call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ),
+    [HV_CALL_RUN] = CALL(call_run, HV_HANDLE_VCPU, HV_RIGHT_RUN),
+    [HV_CALL_GET_REGS] = CALL(call_get_regs, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_REGS] = CALL(call_set_regs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_SREGS] = CALL(call_get_sregs, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_SREGS] = CALL(call_set_sregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_MSRS] = CALL(call_get_msrs, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_MSRS] = CALL(call_set_msrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_TRANSLATE] = CALL(call_translate, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_INTERRUPT] = CALL(call_interrupt, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_DEBUG_GUEST] = CALL(call_debug_guest, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_KICK] = CALL(call_kick, HV_HANDLE_VCPU, HV_RIGHT_RUN),
+    [HV_CALL_GET_FPU] = CALL(call_get_fpu, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_FPU] = CALL(call_set_fpu, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_XSAVE] = CALL(call_get_xsave, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_XSAVE] = CALL(call_set_xsave, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_XCRS] = CALL(call_get_xcrs, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_XCRS] = CALL(call_set_xcrs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_SIGNAL_MSI] = CALL(call_signal_msi, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_LAPIC] = CALL(call_get_lapic, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_LAPIC] = CALL(call_set_lapic, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_MP_STATE] = CALL(call_get_mp_state, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_MP_STATE] = CALL(call_set_mp_state, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_CPUID] = CALL(call_get_cpuid, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_CPUID] = CALL(call_set_cpuid, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_DEBUGREGS] = CALL(call_get_debugregs, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_DEBUGREGS] = CALL(call_set_debugregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_CLOSE] = CALL(call_close, HV_HANDLE_NONE, 0),
+    [HV_CALL_DUP] = CALL(call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP),
+};
+#pragma GCC diagnostic pop
+
+long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
+                                const struct guest_gprs *call)
+{
+    if (nr >= HYPERCALL_COUNT)
         return -HV_ENOSYS;
-    const struct call_spec *spec = &calls[nr];
-    long err;
+    const struct call_spec *spec = &hypercall_table[nr];
+    long err = 0;
     struct handle_slot *slot = handle_get(&caller->handles, (hv_handle_t)call->rdi,
                                           spec->handle_type, spec->rights, &err);
     if (!slot)
@@ -530,4 +548,19 @@ long hypercall_dispatch(struct vm *caller, uint64_t nr, const struct guest_gprs 
     long result = spec->handler(caller, slot, call);
     handle_put(&caller->handles, slot);
     return result;
+}
+
+int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
+                              const struct guest_gprs *call,
+                              struct handle_slot *slot, uint64_t state)
+{
+    uint64_t nr = *rax;
+    if (!__atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        *rax = (uint64_t)hypercall_dispatch_checked(caller, nr, call);
+        return 0;
+    }
+    *rax = (uint64_t)hypercall_table[nr].handler(caller, slot, call);
+    handle_put(&caller->handles, slot);
+    return 0;
 }

@@ -1,20 +1,85 @@
 /* Hypercall dispatch for the control domain. Every call is decoded and
  * checked in one place (hypercall_dispatch: call number, handle, type,
  * rights) before its handler runs; handlers check their own arguments first
- * and then act. abi/README.md is the specification. */
+ * and then act. abi/README.md is the specification.
+ *
+ * hypercall_dispatch is inline: it is the control domain's hypercall fast
+ * path (hv/control_domain.h), which both backends' exit paths take for
+ * every control-domain hypercall, and it is short enough to cost no call. */
 #ifndef HV_HYPERCALL_H
 #define HV_HYPERCALL_H
 
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
+#include "abi/hv_errno.h"
+#include "hv/handle.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
 
-struct vm;
-struct guest_gprs;
+/* A call's handler: the calling domain, the handle slot already checked
+ * for type and rights (pinned unless the call is on the system handle),
+ * and the caller's registers (arguments 1 and 2 in RSI and RDX). */
+typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
+                             const struct guest_gprs *call);
 
-/* Performs call `nr` with the handle and arguments in the caller's saved
- * registers (RDI; RSI RDX R10 R8 R9). Returns the result for RAX. */
-long hypercall_dispatch(struct vm *caller, uint64_t nr, const struct guest_gprs *call);
+/* One entry of the dispatch table, indexed by call number. The handle
+ * checks are precomputed against a slot's state word (hv/handle.h); 32
+ * bytes so that an entry's address is one shift of the call number. */
+struct call_spec {
+    call_handler handler;
+    uint64_t state_want;    /* HANDLE_STATE_WANT(type, rights) */
+    uint64_t state_mask;    /* HANDLE_STATE_MASK(type, rights) */
+    uint8_t handle_type;    /* HV_HANDLE_NONE: any type */
+    uint8_t pin;            /* the handler uses the handle's object */
+    uint16_t rights;
+} __attribute__((aligned(32)));
+
+/* Every number up to the highest call has an entry (unknown ones a handler
+ * that returns -HV_ENOSYS and checks no handle). */
+#define HYPERCALL_COUNT (HV_CALL_DUP + 1)
+extern const struct call_spec hypercall_table[HYPERCALL_COUNT];
+
+/* The call the fast path below did not take, checked the long way, which
+ * tells the errors apart in abi/README.md's order (an unknown number, then
+ * the handle's: section 3), or retries a pin that lost a race. */
+long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
+                                const struct guest_gprs *call);
+/* A call on a VM or vcpu handle whose slot held `state`, which allowed it:
+ * pins the slot with that value for the handler's run and stores the
+ * result at *rax. Out of line, so that calls on the system handle go
+ * through hypercall_dispatch with no register to save for it; returns 0
+ * so that an exit handler can end with it (a tail call). */
+int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
+                              const struct guest_gprs *call,
+                              struct handle_slot *slot, uint64_t state);
+
+/* Performs the call whose number is at *rax, with the handle and
+ * arguments in the caller's saved registers (RDI; RSI RDX R10 R8 R9), and
+ * leaves its result at *rax: the guest's RAX, wherever the backend keeps
+ * it. Returns 0, for the exit handler to return (resume the guest).
+ *
+ * The handle's generation, open bit, type and rights are one compare with
+ * its slot's state word, and the pin swaps that same value: whatever does
+ * not pass goes to hypercall_dispatch_checked. */
+static inline int hypercall_dispatch(struct vm *caller, uint64_t *rax,
+                                     const struct guest_gprs *call)
+{
+    uint64_t nr = *rax, handle = call->rdi;
+    if (nr < HYPERCALL_COUNT && !(handle & HANDLE_INVALID_BITS)) {
+        const struct call_spec *spec = &hypercall_table[nr];
+        struct handle_slot *slot = handle_slot_of(&caller->handles, handle);
+        uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+        if (handle_state_allows(state, handle, spec->state_want, spec->state_mask)) {
+            if (spec->pin)
+                return hypercall_dispatch_pinned(caller, rax, call, slot, state);
+            *rax = (uint64_t)spec->handler(caller, slot, call);
+            return 0;
+        }
+    }
+    *rax = (uint64_t)hypercall_dispatch_checked(caller, nr, call);
+    return 0;
+}
 
 /* The object the control domain's system handle names. */
 void *hypercall_system_object(void);

@@ -5,13 +5,7 @@
 #ifndef HV_HYPERCALL_CALLS_H
 #define HV_HYPERCALL_CALLS_H
 
-#include "hv/vcpu.h"
-
-struct vm;
-struct handle_slot;
-
-typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
-                             const struct guest_gprs *call);
+#include "hv/hypercall.h"
 
 long call_get_fpu(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_set_fpu(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);

@@ -15,6 +15,7 @@
 #include "hv/multiboot.h"
 #include "hv/nmi.h"
 #include "hv/percpu.h"
+#include "hv/vcpu.h"
 #include "hv/smp.h"
 #include "hv/speculation.h"
 #include "hv/time.h"
@@ -213,7 +214,7 @@ void boot_main(uint32_t magic, uint64_t info)
     machine_check_init_cpu();
     apic_timer_calibrate();
     apic_timer_setup(VECTOR_TIMER);
-    bsp->slice_ticks = apic_timer_ticks(TIME_SLICE_US);
+    vcpu_slice_setup_cpu(bsp);
     interrupt_register(VECTOR_TIMER, time_slice_over);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",

@@ -12,9 +12,9 @@
  * cost nothing extra. msr_switch.c compares this with VMX's MSR load and
  * store lists, figures included.
  *
- * Which vcpu's values are in the CPU is vcpu->msrs_live: the control
- * domain's vcpu from msr_switch_load until its CPU starts a child's RUN,
- * the child's until that RUN ends. Everything here runs on the CPU that
+ * Which vcpu's values are in the CPU is vcpu->msrs_live: a child's inside
+ * its RUN; the control domain's vcpu's always, which is true whenever
+ * anything looks (msr_switch_to_child). Everything here runs on the CPU that
  * has claimed the vcpus involved, with interrupts off. */
 #ifndef HV_MSR_SWITCH_H
 #define HV_MSR_SWITCH_H
@@ -76,19 +76,22 @@ static inline void msr_switch_hand_over(struct vcpu *from, struct vcpu *to)
     }
     if ((from->kept_msrs.nonzero | to->kept_msrs.nonzero) & msr_switch_plan.by_set)
         msr_switch_differing(from, to);
-    from->msrs_live = false;
-    to->msrs_live = true;
 }
 
-/* RUN: `child` borrows the MSRs from `control`, and gives them back. */
+/* RUN: `child` borrows the MSRs from `control`, and gives them back. Only
+ * the child's msrs_live changes: the control domain's vcpu keeps it set,
+ * as nothing reads or writes its MSRs while one of its RUNs has a child's
+ * loaded (its own RDMSR and WRMSR exit only while it runs). */
 static inline void msr_switch_to_child(struct vcpu *control, struct vcpu *child)
 {
     msr_switch_hand_over(control, child);
+    child->msrs_live = true;
 }
 
 static inline void msr_switch_to_control(struct vcpu *child, struct vcpu *control)
 {
     msr_switch_hand_over(child, control);
+    child->msrs_live = false;
 }
 
 #endif

@@ -49,9 +49,11 @@ struct percpu {
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
     volatile bool slice_over;   /* set by the time-slice timer interrupt */
     bool wake_pending;          /* WAKE_CPU: the control domain's HLT returns */
-    uint32_t slice_ticks;       /* APIC timer count of one time slice */
+    uint32_t slice_ticks;       /* APIC timer count of one time slice and
+                                   a microsecond (vcpu_slice_setup_cpu) */
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
     uint64_t slice_end;         /* TSC at which the running child's slice ends */
+    uint64_t slice_tsc;         /* TSC ticks of one time slice */
     uint64_t idle_tsc;          /* TSC ticks spent asleep for halted vcpus */
     /* Events the hypervisor took on this CPU (GET_STATS sums them); written
      * only by this CPU, from its NMI and machine-check handlers. */

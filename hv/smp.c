@@ -9,6 +9,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/vcpu.h"
 #include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/virt.h"
@@ -137,7 +138,7 @@ void ap_main(struct percpu *cpu)
     machine_check_init_cpu();
     apic_init_local();
     apic_timer_setup(VECTOR_TIMER);
-    cpu->slice_ticks = apic_timer_ticks(TIME_SLICE_US);
+    vcpu_slice_setup_cpu(cpu);
     int err = virt_enable_this_cpu();
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
     int ready;

@@ -47,15 +47,14 @@ uint64_t speculation_ibpb_switches(void);
 
 void speculation_ibpb_switch(struct percpu *cpu, uint32_t vm_id);
 
-/* RUN, before a child vcpu enters: an IBPB if this CPU last ran a child
+/* RUN, before a child vcpu enters on `cpu` (this CPU): an IBPB if it last ran a child
  * of another VM, so that no VM trains the branch predictors another VM
  * then uses. Between a child and its control domain there is none (see
  * speculation.c for why). */
-static inline void speculation_enter_child(const struct vcpu *vcpu)
+static inline void speculation_enter_child(const struct vcpu *vcpu, struct percpu *cpu)
 {
     if (!speculation.ibpb)
         return;
-    struct percpu *cpu = this_cpu();
     if (cpu->last_child_vm != vcpu->vm->id)
         speculation_ibpb_switch(cpu, vcpu->vm->id);
 }

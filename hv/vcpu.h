@@ -182,7 +182,20 @@ struct vcpu_debugregs {
 
 struct vcpu {
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
-    uint32_t state;              /* enum vcpu_state */
+    /* What keeps RUN from simply entering the guest, in one word that
+     * RUN's start tests with one load (vcpu_run). */
+    union {
+        struct {
+            uint8_t state;           /* enum vcpu_state */
+            /* a completed IN waits for the next RUN to load the VMM's data */
+            uint8_t pending_in_size;
+            /* enum hv_mp_state; anything but RUNNABLE only with a LAPIC */
+            uint8_t mp_state;
+            uint8_t kick;            /* set by KICK from any CPU; consumed by
+                                        the RUN that returns HV_EXIT_INTR */
+        };
+        uint32_t run_blockers;
+    };
     struct guest_gprs gprs;
     uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
     uint8_t entry_failed;        /* VMX: the last VM entry failed */
@@ -205,11 +218,10 @@ struct vcpu {
      * Written by the owning CPU, read by a CPU flushing the VM's
      * translations (hv/vm_flush.c). ~0 until the first entry. */
     uint64_t entered_at;
-    /* a completed IN waits for the next RUN to load the VMM's data */
-    uint8_t pending_in_size;
-    uint8_t kick;                /* set by KICK from any CPU; consumed by
-                                    the RUN that returns HV_EXIT_INTR */
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
+    /* backend: what its guest loop calls after each exit (chosen when the
+     * vcpu is made, as it depends only on the vcpu's kind and the CPU) */
+    int (*guest_exit)(struct vcpu *vcpu);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
     /* Odd while this vcpu's CPU looks a guest-physical address up in the
@@ -221,11 +233,24 @@ struct vcpu {
     struct vcpu_kept_msrs kept_msrs;
     bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
     uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
-    /* INTERRUPT: one external interrupt waiting for the guest to take it
-     * (an injection interrupted by an exit comes back here). */
-    uint8_t irq_pending;
+    /* Events for the guest that each entry must look at, in one word that
+     * vcpu_prepare_events tests with one load: the four flags this CPU
+     * keeps, and what other CPUs post to its local APIC. */
+    union {
+        struct {
+            /* INTERRUPT: one external interrupt waiting for the guest to
+             * take it (an injection interrupted by an exit comes back
+             * here), irq_vector */
+            uint8_t irq_pending;
+            uint8_t irq_window;      /* window exiting is on in the VMCB/VMCS */
+            uint8_t lapic_window;    /* a LAPIC vector waits for the window */
+            uint8_t nmi_pending;     /* an NMI waits to be injected */
+            uint32_t lapic_events;   /* LAPIC_EVENT_*: posted by any CPU
+                                        (atomic OR; hv/vcpu_lapic.h) */
+        };
+        uint64_t entry_events;
+    } __attribute__((aligned(8)));
     uint8_t irq_vector;
-    uint8_t irq_window;          /* window exiting is on in the VMCB/VMCS */
     struct vcpu_debug debug;
     /* Extended state (hv/fpu.h): the XSAVE image while the registers are
      * not live, and the guest's XCR0. */
@@ -234,11 +259,7 @@ struct vcpu {
     /* SET_CPUID's table (one page, hv/cpuid.h); NULL: the default one. */
     const struct cpuid_table *cpuid;
     /* The local APIC (hv/vcpu_lapic.h), used when the VM has HV_VM_LAPIC. */
-    uint32_t lapic_events;       /* LAPIC_EVENT_*: posted by any CPU */
     uint8_t sipi_vector;         /* with LAPIC_EVENT_SIPI */
-    uint8_t mp_state;            /* enum hv_mp_state */
-    uint8_t nmi_pending;         /* an NMI waits to be injected */
-    uint8_t lapic_window;        /* a LAPIC vector waits for the window */
     uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
     struct vlapic lapic;
     struct vcpu_debugregs dr;
@@ -252,6 +273,9 @@ struct vcpu {
     uint64_t code_generation;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
+_Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
+               sizeof(((struct vcpu *)0)->entry_events) == 8,
+               "the words RUN tests cover their fields");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, entry_failed) == VCPU_ENTRY_FAILED, "vcpu layout");
 
@@ -343,11 +367,10 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu);
 
 /* Inline: RUN calls it before every entry, and the common case (nothing
  * queued, no window asked for) must cost a few loads. */
-static inline void vcpu_prepare_events(struct vcpu *vcpu)
+static inline void vcpu_prepare_events(struct vcpu *vcpu, const struct hv_run *run)
 {
-    if (vcpu->irq_pending || vcpu->irq_window || vcpu->lapic_window || vcpu->nmi_pending ||
-        __atomic_load_n(&vcpu->lapic_events, __ATOMIC_RELAXED) ||
-        __atomic_load_n(&vcpu->run->request_interrupt_window, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) ||
+        __atomic_load_n(&run->request_interrupt_window, __ATOMIC_RELAXED))
         vcpu_prepare_events_slow(vcpu);
 }
 /* Fills ready_for_interrupt_injection and if_flag of the run page. */
@@ -375,8 +398,12 @@ static inline uint64_t vcpu_rflags_from_abi(struct vcpu *vcpu, uint64_t rflags)
     return rflags | 1ull << 8;
 }
 
-/* Time in a child's RUN (hv/vcpu_wait.c). The host APIC timer armed for
- * the first of the slice's end, the VMM's deadline, the guest's timer: */
+/* Time in a child's RUN (hv/vcpu_wait.c). A CPU's time slice in TSC and
+ * APIC timer ticks, computed once when it starts, so that RUN divides
+ * nothing: */
+void vcpu_slice_setup_cpu(struct percpu *cpu);
+/* The host APIC timer armed for the first of the slice's end, the VMM's
+ * deadline, the guest's timer: */
 void vcpu_arm_host_timer(struct vcpu *vcpu, uint64_t now);
 /* After a physical interrupt: HV_EXIT_INTR (kick, slice over),
  * HV_EXIT_DEADLINE, or -1 to resume. */

@@ -203,7 +203,7 @@ static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
     vcpu->exit_count++;
     int reason = handle_exit(vcpu, vcpu->run, exit);
     if (reason < 0) {
-        vcpu_prepare_events(vcpu);
+        vcpu_prepare_events(vcpu, vcpu->run);
         if (vcpu->vm->lapic && vcpu->timer_armed != vcpu_lapic_next_timer(vcpu))
             vcpu_arm_host_timer(vcpu, rdtsc());
         return 0;
@@ -228,7 +228,7 @@ void vcpu_kick(struct vcpu *vcpu)
 
 /* Where the guest stands, for a RUN whose end child_exit did not report
  * (the guest did not run, or its RUN ended outside the guest loop). */
-static void report_position(struct vcpu *vcpu)
+static __attribute__((noinline)) void report_position(struct vcpu *vcpu)
 {
     struct hv_regs regs;
     virt->get_regs(vcpu, &regs);
@@ -251,56 +251,86 @@ static __attribute__((noinline)) int run_after_emulation(struct vcpu *vcpu)
             report_position(vcpu);
             return reason;
         }
-        vcpu_prepare_events(vcpu);
+        vcpu_prepare_events(vcpu, vcpu->run);
         virt->run_loop(vcpu, child_exit);
         if (vcpu->stop_reason != RUN_STOP_EMULATE_DEBUGREG)
             return vcpu->stop_reason;
     }
 }
 
+/* What RUN does before entering when its quick test below finds
+ * something: an IN to complete, a shutdown, immediate_exit or a kick, a
+ * deadline, a vcpu halted or waiting for SIPI. Returns the HV_EXIT_* that
+ * ends the RUN without entering, or -1 to enter. */
+static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run *run)
+{
+    if (vcpu->pending_in_size)
+        complete_in(vcpu, run);
+    if (vcpu->state == VCPU_SHUTDOWN)
+        return HV_EXIT_SHUTDOWN;
+    if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
+        __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST))
+        return HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
+    if (run->deadline_tsc && rdtsc() >= run->deadline_tsc)
+        return HV_EXIT_DEADLINE;
+    /* Halted or waiting for SIPI (only a vcpu with a LAPIC is ever not
+     * runnable): -1 once it can run, else a kick or the deadline. */
+    if (vcpu->mp_state != HV_MP_STATE_RUNNABLE)
+        return vcpu_wait(vcpu);
+    return -1;
+}
+
+/* The guest runs on this CPU, borrowing from the control domain's vcpu
+ * the extended state, the switched MSRs and the speculation controls for
+ * the time of the guest loop (hv/fpu.h, hv/msr_switch.h,
+ * hv/speculation.h), under a host timer for the slice's end. Returns the
+ * RUN's exit reason. */
+static int run_guest(struct vcpu *vcpu, struct hv_run *run)
+{
+    struct percpu *cpu = this_cpu();
+    struct vcpu *control = cpu->control_vcpu;
+    uint64_t now = rdtsc();
+    cpu->slice_over = false;
+    cpu->slice_end = now + cpu->slice_tsc;
+    speculation_enter_child(vcpu, cpu);
+    msr_switch_to_child(control, vcpu);
+    /* Without a deadline or a guest APIC timer the slice's end is the
+     * first event, whose count each CPU computed once. */
+    if (!run->deadline_tsc && !vcpu->vm->lapic)
+        apic_timer_start(cpu->slice_ticks);
+    else
+        vcpu_arm_host_timer(vcpu, now);
+    vcpu_prepare_events(vcpu, run);
+    fpu_enter_child(control, vcpu);
+    virt->run_loop(vcpu, child_exit);
+    int reason = vcpu->stop_reason;
+    if (reason == RUN_STOP_EMULATE_DEBUGREG)
+        reason = run_after_emulation(vcpu);
+    fpu_leave_child(vcpu, control);
+    msr_switch_to_control(vcpu, control);
+    apic_timer_stop();
+    return reason;
+}
+
 long vcpu_run(struct vcpu *vcpu)
 {
     struct hv_run *run = vcpu->run;
-    if (vcpu->pending_in_size)
-        complete_in(vcpu, run);
-
-    int reason;
-    bool entered = false;
-    if (vcpu->state == VCPU_SHUTDOWN) {
-        reason = HV_EXIT_SHUTDOWN;
-    } else if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
-               __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST)) {
-        reason = HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */
-    } else if (run->deadline_tsc && rdtsc() >= run->deadline_tsc) {
-        reason = HV_EXIT_DEADLINE;
-    } else if (vcpu->vm->lapic && vcpu->mp_state != HV_MP_STATE_RUNNABLE &&
-               (reason = vcpu_wait(vcpu)) >= 0) {
-        /* still halted or waiting for SIPI: a kick or the deadline */
-    } else {
-        entered = true;
-        struct percpu *cpu = this_cpu();
-        uint64_t now = rdtsc();
-        cpu->slice_over = false;
-        cpu->slice_end = now + TIME_SLICE_US * tsc_per_us();
-        speculation_enter_child(vcpu);
-        msr_switch_to_child(cpu->control_vcpu, vcpu);
-        vcpu_arm_host_timer(vcpu, now);
-        vcpu_prepare_events(vcpu);
-        fpu_enter_child(cpu->control_vcpu, vcpu);
-        virt->run_loop(vcpu, child_exit);
-        reason = vcpu->stop_reason;
-        if (reason == RUN_STOP_EMULATE_DEBUGREG)
-            reason = run_after_emulation(vcpu);
-        fpu_leave_child(vcpu, cpu->control_vcpu);
-        msr_switch_to_control(vcpu, cpu->control_vcpu);
-        apic_timer_stop();
-    }
+    /* One word says whether anything keeps the vcpu from entering (see
+     * struct vcpu), read after the claim's locked compare-and-swap as
+     * vcpu_kick needs; with no immediate_exit and no deadline either, RUN
+     * enters at once. */
+    int reason = -1;
+    if (__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) || run->deadline_tsc)
+        reason = run_checks(vcpu, run);
+    if (reason < 0)
+        reason = run_guest(vcpu, run);  /* child_exit reported where it stopped */
+    else
+        report_position(vcpu);
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
      * answers every kick made so far. */
     if (reason == HV_EXIT_INTR)
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
-    if (!entered)
-        report_position(vcpu); /* child_exit reports when the guest ran */
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;
     return 0;

@@ -31,6 +31,14 @@ static void arm_until(uint64_t end, uint64_t now)
     apic_timer_start(ticks ? ticks : 1);
 }
 
+/* The slice's timer count includes arm_until's extra microsecond, so that
+ * a RUN that arms it for a whole slice fires no earlier than slice_end. */
+void vcpu_slice_setup_cpu(struct percpu *cpu)
+{
+    cpu->slice_tsc = TIME_SLICE_US * tsc_per_us();
+    cpu->slice_ticks = apic_timer_ticks(TIME_SLICE_US + 1);
+}
+
 void vcpu_arm_host_timer(struct vcpu *vcpu, uint64_t now)
 {
     uint64_t lapic = vcpu->vm->lapic ? vcpu_lapic_next_timer(vcpu) : 0;

@@ -1,5 +1,5 @@
-/* SVM vcpus: VMCB set-up, the run path (ASID choice, world switch, exit
- * decoding) and event injection. */
+/* SVM vcpus: VMCB set-up, the run loop (ASID choice, world switch) and
+ * instruction completion; the exit path is svm/svm_exit.c. */
 #include "abi/hv_errno.h"
 #include "hv/control_domain.h"
 #include "hv/debugregs.h"
@@ -11,6 +11,7 @@
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
+#include "svm/svm_exit.h"
 #include "svm/svm_insn.h"
 #include "svm/vmcb_layout.h"
 
@@ -91,6 +92,7 @@ int svm_vcpu_init(struct vcpu *vcpu)
     c->np_control = NP_ENABLE;
     c->n_cr3 = vcpu->vm->npt.root;
     reset_state(&vmcb->save);
+    vcpu->guest_exit = svm_exit_function(vcpu);
     return 0;
 }
 
@@ -111,235 +113,8 @@ void svm_vcpu_free(struct vcpu *vcpu)
     vcpu->arch_phys = 0;
 }
 
-static void choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
-{
-    enum tlb_tag_change change = tlb_tag_refresh(vcpu, svm_features.asid_count);
-    if (change == TAG_KEPT)
-        return;
-    c->asid = vcpu->asid;
-    if (change == TAG_NEW_AFTER_WRAP)
-        c->tlb_control = TLB_CONTROL_FLUSH_ALL;
-}
-
-static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
-{
-    uint64_t info = vmcb->control.exit_info1;
-    exit->kind = EXIT_IO;
-    exit->io.port = (uint16_t)(info >> 16);
-    exit->io.in = info & IOIO_IN;
-    exit->io.string = info & IOIO_STRING;
-    exit->io.rep = info & IOIO_REP;
-    /* SZ8, SZ16 and SZ32 are bits 4, 5 and 6: one of them is set, so the
-     * field shifted down is the size in bytes. */
-    exit->io.size = (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7);
-    /* EXITINFO2 holds the next RIP for IOIO, with or without nRIP save. */
-    exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
-}
-
-/* The fast paths' other case (a prefix, bytes not at hand): moves RIP
- * past the instruction, or returns false when it is no longer at RIP. */
-static __attribute__((noinline)) bool svm_skip_decoded(struct vcpu *vcpu,
-                                                       const struct insn_opcode *opcode)
-{
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    uint64_t length = svm_insn_length(vcpu, vmcb, opcode);
-    vmcb->save.rip += length;
-    return length != 0;
-}
-
-/* An instruction the hypervisor completes: its length, or EXIT_REEXECUTE
- * when it is no longer at RIP (svm/svm_insn.h). */
-static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
-                               enum exit_kind kind, const struct insn_opcode *opcode)
-{
-    exit->instruction_length = svm_insn_length(vcpu, vcpu->arch, opcode);
-    exit->kind = exit->instruction_length ? kind : EXIT_REEXECUTE;
-}
-
-static void decode(struct vcpu *vcpu, struct exit_record *exit)
-{
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    uint64_t code = vmcb->control.exit_code;
-    exit->hardware_reason = code;
-    exit->info1 = vmcb->control.exit_info1;
-    exit->info2 = vmcb->control.exit_info2;
-    exit->rip = vmcb->save.rip;
-    exit->instruction_length = 0;
-
-    switch (code) {
-    case VMEXIT_INTR: exit->kind = EXIT_INTERRUPT; break;
-    case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
-    case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
-    case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
-    case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
-    case VMEXIT_INVD: decode_instruction(vcpu, exit, EXIT_INVD, &INSN_INVD); break;
-    case VMEXIT_CPUID: decode_instruction(vcpu, exit, EXIT_CPUID, &INSN_CPUID); break;
-    case VMEXIT_HLT: decode_instruction(vcpu, exit, EXIT_HLT, &INSN_HLT); break;
-    case VMEXIT_XSETBV: decode_instruction(vcpu, exit, EXIT_XSETBV, &INSN_XSETBV); break;
-    case VMEXIT_VMMCALL:
-        decode_instruction(vcpu, exit, EXIT_HYPERCALL, &INSN_VMMCALL);
-        break;
-    case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
-    case VMEXIT_MSR:
-        if (exit->info1)
-            decode_instruction(vcpu, exit, EXIT_MSR_WRITE, &INSN_WRMSR);
-        else
-            decode_instruction(vcpu, exit, EXIT_MSR_READ, &INSN_RDMSR);
-        break;
-    case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
-    case VMEXIT_DR_READ_BASE ... VMEXIT_DR_READ_BASE + 7:
-    case VMEXIT_DR_WRITE_BASE ... VMEXIT_DR_WRITE_BASE + 7:
-        exit->kind = EXIT_DEBUGREG_ACCESS;
-        exit->dr.number = code & 7;
-        exit->dr.write = code >= VMEXIT_DR_WRITE_BASE;
-        /* Decode assists name the general register (APM 15.35). */
-        exit->dr.gpr = svm_features.decode_assists ? (uint8_t)(exit->info1 & 0xf) : 0xff;
-        break;
-    case VMEXIT_NPF:
-        exit->kind = EXIT_NESTED_FAULT;
-        exit->fault.guest_phys = exit->info2;
-        exit->fault.guest_linear = ~0ull;
-        exit->fault.write = exit->info1 & (1u << 1);
-        exit->fault.fetch = exit->info1 & (1u << 4);
-        /* With decode assists the CPU fetched the instruction for us
-         * (APM 15.35.3); without, hv/ walks the guest's tables. */
-        exit->fault.insn_length = 0;
-        if (svm_features.decode_assists && vmcb->control.insn_length <= 15) {
-            exit->fault.insn_length = vmcb->control.insn_length;
-            for (unsigned i = 0; i < vmcb->control.insn_length; i++)
-                exit->fault.insn_bytes[i] = vmcb->control.insn_bytes[i];
-        }
-        break;
-    case VMEXIT_VMRUN: case VMEXIT_VMLOAD: case VMEXIT_VMSAVE: case VMEXIT_STGI:
-    case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA:
-    case VMEXIT_MONITOR: case VMEXIT_MWAIT:
-        exit->kind = EXIT_UNDEFINED;
-        break;
-    default:
-        if ((uint32_t)code == VMEXIT_INVALID)
-            exit->kind = EXIT_FAIL_ENTRY;
-        else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32)
-            exit->kind = EXIT_EXCEPTION;
-        else
-            exit->kind = EXIT_UNKNOWN;
-        break;
-    }
-}
-
-/* What EXITINTINFO leaves to inject again. An external interrupt can only
- * be INTERRUPT's (physical ones exit before they reach a guest): it goes
- * back to the vcpu's pending one, to be injected when the guest can take
- * it, and survives a RUN that returns and a state set in between. */
-static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info)
-{
-    if (!(info & EVENT_VALID))
-        return 0;
-    if ((info & EVENT_TYPE_MASK) != EVENT_TYPE_INTR)
-        return info;
-    vcpu->irq_pending = 1;
-    vcpu->irq_vector = (uint8_t)info;
-    return 0;
-}
-
 int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_phys,
                    int (*on_exit)(struct vcpu *vcpu));
-
-/* Every exit but the two hottest: decoded and handed to the exit handler.
- * Out of line so that the fast paths in svm_exit carry no exit record. */
-static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct vmcb *vmcb,
-                                                      uint64_t code)
-{
-    struct exit_record exit;
-    vcpu->gprs.rax = vmcb->save.rax;
-    /* An event whose delivery the exit interrupted (ours or the guest's
-     * own) must be delivered again on the next entry (APM 15.7.2). Only
-     * exits that can happen during delivery carry one: faults, interrupts,
-     * nested page faults. */
-    if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
-        vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
-    if (code == VMEXIT_CR4_WRITE) {
-        svm_cr4_write(vcpu);
-        return 0;
-    }
-    decode(vcpu, &exit);
-    int stop = vcpu->exit_handler(vcpu, &exit);
-    vmcb->save.rax = vcpu->gprs.rax;
-    return stop;
-}
-
-/* Called by svm_guest_loop.S after each exit. The two hottest exits are
- * handled before any decoding: a control domain's hypercall (no event can
- * have been in delivery) and any guest's CPUID. A length of 0 means the
- * instruction is no longer at RIP: the guest then runs what is there. */
-static int svm_exit(struct vcpu *vcpu)
-{
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    uint64_t code = vmcb->control.exit_code;
-    int stop = 0;
-    vmcb->control.tlb_control = TLB_CONTROL_NONE;
-    if (code == VMEXIT_VMMCALL && vcpu->vm->is_control) {
-        uint64_t rip = vmcb->save.rip;
-        if (__builtin_expect(svm_is_control_vmmcall(vcpu->vm, rip), 1))
-            vmcb->save.rip = rip + 3;
-        else if (!svm_skip_decoded(vcpu, &INSN_VMMCALL))
-            return 0;
-        vmcb->save.rax = (uint64_t)control_domain_hypercall(vcpu, vmcb->save.rax);
-        return 0;
-    }
-    if (code == VMEXIT_CPUID) {
-        uint64_t rip = vmcb->save.rip;
-        if (__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
-            vmcb->save.rip = rip + 2;
-        else if (!svm_skip_decoded(vcpu, &INSN_CPUID))
-            goto done;
-        vmcb->control.int_state &= ~1ull;
-        vcpu->gprs.rax = vmcb->save.rax;
-        cpuid_emulate(vcpu);
-        vmcb->save.rax = vcpu->gprs.rax;
-    } else {
-        stop = svm_exit_decoded(vcpu, vmcb, code);
-    }
-done:
-    if (!stop && !vcpu->vm->is_control)
-        choose_asid(vcpu, &vmcb->control); /* the VM's translations may have changed */
-    return stop;
-}
-
-/* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
- * With V_SPEC_CTRL, VMRUN loads the VMCB's copy and #VMEXIT saves it and
- * puts the host's back (the guest runs with the OR of both; the
- * hypervisor's own is what firmware left, normally 0); the guest's WRMSR
- * exits, so the copy only needs the value an exit handler emulated.
- * Without, it is switched by hand. */
-static int svm_exit_v_spec_ctrl(struct vcpu *vcpu)
-{
-    int stop = svm_exit(vcpu);
-    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
-    return stop;
-}
-
-static int svm_exit_spec_ctrl(struct vcpu *vcpu)
-{
-    spec_ctrl_leave_guest(vcpu);
-    int stop = svm_exit(vcpu);
-    if (!stop)
-        spec_ctrl_enter_guest(vcpu);
-    return stop;
-}
-
-/* Which exit function the loop calls: the plain one unless SPEC_CTRL must
- * follow the vcpu, which is then loaded for the first entry. */
-static int (*exit_function(struct vcpu *vcpu))(struct vcpu *)
-{
-    if (!speculation.spec_ctrl_bits)
-        return svm_exit;
-    if (svm_features.v_spec_ctrl) {
-        vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
-        return svm_exit_v_spec_ctrl;
-    }
-    spec_ctrl_enter_guest(vcpu);
-    return svm_exit_spec_ctrl;
-}
 
 int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
@@ -350,7 +125,7 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         vmcb->control.asid = CONTROL_ASID;
         vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
     } else {
-        choose_asid(vcpu, &vmcb->control);
+        svm_choose_asid(vcpu, &vmcb->control);
     }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
@@ -359,8 +134,10 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
             svm_arm_breakpoints(vcpu);
     }
+    if (speculation.spec_ctrl_bits)
+        svm_spec_ctrl_first_entry(vcpu);
     int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
-                                exit_function(vcpu));
+                                vcpu->guest_exit);
     /* Armed breakpoints imply the CPU was loaded: one test for both. */
     if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();

@@ -312,8 +312,7 @@ static int vmx_exit(struct vcpu *vcpu)
     if (reason == EXIT_REASON_VMCALL && vcpu->vm->is_control) {
         vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) +
                                     vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
-        vcpu->gprs.rax = (uint64_t)control_domain_hypercall(vcpu, vcpu->gprs.rax);
-        return 0;
+        return control_domain_hypercall(vcpu, &vcpu->gprs.rax);
     }
     if (reason == EXIT_REASON_CPUID) {
         cpuid_emulate(vcpu);

@@ -1,0 +1,321 @@
+/* SVM exits: what svm_guest_loop.S calls after each #VMEXIT. The hottest
+ * exits are completed before anything is decoded -- a control domain's
+ * hypercall (hv/control_domain.h), a child's CPUID and a child's port
+ * I/O (hv/run_page.h) -- and every other one is decoded into the common
+ * exit record (hv/exit.h) for the vcpu's exit handler. The control
+ * domain's vcpus and children have an exit function each, chosen when
+ * their guest loop starts, so that no exit tests which it is. */
+#include "hv/control_domain.h"
+#include "hv/cpuid.h"
+#include "hv/rflags.h"
+#include "hv/run_page.h"
+#include "hv/speculation.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "svm/svm.h"
+#include "svm/svm_exit.h"
+#include "svm/svm_insn.h"
+#include "svm/vmcb_layout.h"
+
+static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
+
+static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
+{
+    uint64_t info = vmcb->control.exit_info1;
+    exit->kind = EXIT_IO;
+    exit->io.port = (uint16_t)(info >> 16);
+    exit->io.in = info & IOIO_IN;
+    exit->io.string = info & IOIO_STRING;
+    exit->io.rep = info & IOIO_REP;
+    /* SZ8, SZ16 and SZ32 are bits 4, 5 and 6: one of them is set, so the
+     * field shifted down is the size in bytes. */
+    exit->io.size = (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7);
+    /* EXITINFO2 holds the next RIP for IOIO, with or without nRIP save. */
+    exit->instruction_length = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
+}
+
+/* The fast paths' other case (a prefix, bytes not at hand): moves RIP
+ * past the instruction, or returns false when it is no longer at RIP. */
+static __attribute__((noinline)) bool svm_skip_decoded(struct vcpu *vcpu,
+                                                       const struct insn_opcode *opcode)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t length = svm_insn_length(vcpu, vmcb, opcode);
+    vmcb->save.rip += length;
+    return length != 0;
+}
+
+/* An instruction the hypervisor completes: its length, or EXIT_REEXECUTE
+ * when it is no longer at RIP (svm/svm_insn.h). */
+static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
+                               enum exit_kind kind, const struct insn_opcode *opcode)
+{
+    exit->instruction_length = svm_insn_length(vcpu, vcpu->arch, opcode);
+    exit->kind = exit->instruction_length ? kind : EXIT_REEXECUTE;
+}
+
+static void decode(struct vcpu *vcpu, struct exit_record *exit)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t code = vmcb->control.exit_code;
+    exit->hardware_reason = code;
+    exit->info1 = vmcb->control.exit_info1;
+    exit->info2 = vmcb->control.exit_info2;
+    exit->rip = vmcb->save.rip;
+    exit->instruction_length = 0;
+
+    switch (code) {
+    case VMEXIT_INTR: exit->kind = EXIT_INTERRUPT; break;
+    case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
+    case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
+    case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
+    case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
+    case VMEXIT_INVD: decode_instruction(vcpu, exit, EXIT_INVD, &INSN_INVD); break;
+    case VMEXIT_CPUID: decode_instruction(vcpu, exit, EXIT_CPUID, &INSN_CPUID); break;
+    case VMEXIT_HLT: decode_instruction(vcpu, exit, EXIT_HLT, &INSN_HLT); break;
+    case VMEXIT_XSETBV: decode_instruction(vcpu, exit, EXIT_XSETBV, &INSN_XSETBV); break;
+    case VMEXIT_VMMCALL:
+        decode_instruction(vcpu, exit, EXIT_HYPERCALL, &INSN_VMMCALL);
+        break;
+    case VMEXIT_IOIO: decode_ioio(vmcb, exit); break;
+    case VMEXIT_MSR:
+        if (exit->info1)
+            decode_instruction(vcpu, exit, EXIT_MSR_WRITE, &INSN_WRMSR);
+        else
+            decode_instruction(vcpu, exit, EXIT_MSR_READ, &INSN_RDMSR);
+        break;
+    case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
+    case VMEXIT_DR_READ_BASE ... VMEXIT_DR_READ_BASE + 7:
+    case VMEXIT_DR_WRITE_BASE ... VMEXIT_DR_WRITE_BASE + 7:
+        exit->kind = EXIT_DEBUGREG_ACCESS;
+        exit->dr.number = code & 7;
+        exit->dr.write = code >= VMEXIT_DR_WRITE_BASE;
+        /* Decode assists name the general register (APM 15.35). */
+        exit->dr.gpr = svm_features.decode_assists ? (uint8_t)(exit->info1 & 0xf) : 0xff;
+        break;
+    case VMEXIT_NPF:
+        exit->kind = EXIT_NESTED_FAULT;
+        exit->fault.guest_phys = exit->info2;
+        exit->fault.guest_linear = ~0ull;
+        exit->fault.write = exit->info1 & (1u << 1);
+        exit->fault.fetch = exit->info1 & (1u << 4);
+        /* With decode assists the CPU fetched the instruction for us
+         * (APM 15.35.3); without, hv/ walks the guest's tables. */
+        exit->fault.insn_length = 0;
+        if (svm_features.decode_assists && vmcb->control.insn_length <= 15) {
+            exit->fault.insn_length = vmcb->control.insn_length;
+            for (unsigned i = 0; i < vmcb->control.insn_length; i++)
+                exit->fault.insn_bytes[i] = vmcb->control.insn_bytes[i];
+        }
+        break;
+    case VMEXIT_VMRUN: case VMEXIT_VMLOAD: case VMEXIT_VMSAVE: case VMEXIT_STGI:
+    case VMEXIT_CLGI: case VMEXIT_SKINIT: case VMEXIT_INVLPGA:
+    case VMEXIT_MONITOR: case VMEXIT_MWAIT:
+        exit->kind = EXIT_UNDEFINED;
+        break;
+    default:
+        if ((uint32_t)code == VMEXIT_INVALID)
+            exit->kind = EXIT_FAIL_ENTRY;
+        else if (code >= VMEXIT_EXCEPTION_BASE && code < VMEXIT_EXCEPTION_BASE + 32)
+            exit->kind = EXIT_EXCEPTION;
+        else
+            exit->kind = EXIT_UNKNOWN;
+        break;
+    }
+}
+
+/* What EXITINTINFO leaves to inject again. An external interrupt can only
+ * be INTERRUPT's (physical ones exit before they reach a guest): it goes
+ * back to the vcpu's pending one, to be injected when the guest can take
+ * it, and survives a RUN that returns and a state set in between. */
+static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info)
+{
+    if (!(info & EVENT_VALID))
+        return 0;
+    if ((info & EVENT_TYPE_MASK) != EVENT_TYPE_INTR)
+        return info;
+    vcpu->irq_pending = 1;
+    vcpu->irq_vector = (uint8_t)info;
+    return 0;
+}
+
+/* Every exit the fast paths below do not take: decoded and handed to the
+ * exit handler. Out of line so that the fast paths carry no exit record. */
+static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct vmcb *vmcb,
+                                                      uint64_t code)
+{
+    struct exit_record exit;
+    vcpu->gprs.rax = vmcb->save.rax;
+    /* An event whose delivery the exit interrupted (ours or the guest's
+     * own) must be delivered again on the next entry (APM 15.7.2). Only
+     * exits that can happen during delivery carry one: faults, interrupts,
+     * nested page faults. */
+    if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
+        vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
+    if (code == VMEXIT_CR4_WRITE) {
+        svm_cr4_write(vcpu);
+        return 0;
+    }
+    decode(vcpu, &exit);
+    int stop = vcpu->exit_handler(vcpu, &exit);
+    vmcb->save.rax = vcpu->gprs.rax;
+    return stop;
+}
+
+
+/* A control-domain vcpu's exit. Its hypercall -- VMMCALL with no prefix,
+ * the one libhv issues -- is dispatched at once; its first entry flushed
+ * the TLB (svm_run_loop), so tlb_control goes back to none here. */
+static int svm_control_exit(struct vcpu *vcpu)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t code = vmcb->control.exit_code;
+    vmcb->control.tlb_control = TLB_CONTROL_NONE;
+    if (code == VMEXIT_VMMCALL) {
+        uint64_t rip = vmcb->save.rip;
+        if (__builtin_expect(svm_is_control_vmmcall(vcpu->vm, rip), 1)) {
+            vmcb->save.rip = rip + 3;
+            return control_domain_hypercall(vcpu, &vmcb->save.rax);
+        }
+    }
+    return svm_exit_decoded(vcpu, vmcb, code);
+}
+
+/* A child's CPUID, completed in place. No exit handler sees it, so the
+ * ASID needs no refresh (hv/tlb_tag.h). The other cases of svm_child_cpuid
+ * below: a prefix or bytes not at hand (a length of 0 means the
+ * instruction is no longer at RIP: the guest then runs what is there),
+ * or a leaf cpuid_answer_static does not answer. */
+static __attribute__((noinline)) int svm_child_cpuid_slow(struct vcpu *vcpu,
+                                                          struct vmcb *vmcb, bool plain)
+{
+    if (!plain && !svm_skip_decoded(vcpu, &INSN_CPUID))
+        return 0;
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    vcpu->gprs.rax = vmcb->save.rax;
+    cpuid_emulate(vcpu);
+    vmcb->save.rax = vcpu->gprs.rax;
+    return 0;
+}
+
+/* Inline in svm_child_exit, which stays a leaf for the common case: CPUID
+ * without prefixes, at the place of the last instruction decoded, of a
+ * leaf with a static answer. */
+static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    uint64_t rip = vmcb->save.rip;
+    if (!__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
+        return svm_child_cpuid_slow(vcpu, vmcb, false);
+    vmcb->save.rip = rip + 2;
+    if (!cpuid_answer_static(vcpu, &vmcb->save.rax))
+        return svm_child_cpuid_slow(vcpu, vmcb, true);
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    return 0;
+}
+
+/* A child's IN or OUT (not INS/OUTS), which ends its RUN with
+ * HV_EXIT_IO: EXITINFO1 describes the access (APM 15.10.2) and EXITINFO2
+ * holds the next RIP, with or without next-RIP save. SZ8, SZ16 and SZ32
+ * are bits 4, 5 and 6: one of them is set, so the field shifted down is
+ * the size in bytes. The guest resumes after the instruction, with no
+ * STI/MOV SS shadow; it has not been injected anything (the exit is no
+ * fault), so whether it could take an interrupt is IF alone. Inline in
+ * svm_child_exit, which stays a leaf for it. */
+static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64_t info)
+{
+    uint64_t rip = vmcb->save.rip;
+    vcpu->exit_count++;
+    vcpu_port_io(vcpu, (uint16_t)(info >> 16), (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7),
+                 info & IOIO_IN, vmcb->save.rax);
+    vmcb->save.rip = vmcb->control.exit_info2;
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag && !(vmcb->control.event_inject & EVENT_VALID);
+    return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
+}
+
+/* Every other exit of a child: decoded for its exit handler, and, when the
+ * guest goes on, an ASID check, as the VM's translations may have changed
+ * meanwhile (hv/tlb_tag.h). */
+static __attribute__((noinline)) int svm_child_exit_decoded(struct vcpu *vcpu,
+                                                            struct vmcb *vmcb,
+                                                            uint64_t code)
+{
+    int stop = svm_exit_decoded(vcpu, vmcb, code);
+    if (!stop)
+        svm_choose_asid(vcpu, &vmcb->control);
+    return stop;
+}
+
+/* A child's exit: port I/O completed here, CPUID and the rest by tail
+ * calls, so that the port I/O path saves no register. */
+static int svm_child_exit(struct vcpu *vcpu)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    uint64_t code = vmcb->control.exit_code;
+    vmcb->control.tlb_control = TLB_CONTROL_NONE;
+    if (code == VMEXIT_IOIO) {
+        uint64_t info = vmcb->control.exit_info1;
+        if (__builtin_expect(!(info & IOIO_STRING), 1))
+            return svm_child_port_io(vcpu, vmcb, info);
+    } else if (code == VMEXIT_CPUID) {
+        return svm_child_cpuid(vcpu, vmcb);
+    }
+    return svm_child_exit_decoded(vcpu, vmcb, code);
+}
+
+/* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
+ * With V_SPEC_CTRL, VMRUN loads the VMCB's copy and #VMEXIT saves it and
+ * puts the host's back (the guest runs with the OR of both; the
+ * hypervisor's own is what firmware left, normally 0); the guest's WRMSR
+ * exits, so the copy only needs the value an exit handler emulated.
+ * Without, it is switched by hand. */
+static int svm_control_exit_v_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_control_exit(vcpu);
+    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    return stop;
+}
+
+static int svm_child_exit_v_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_child_exit(vcpu);
+    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    return stop;
+}
+
+static int svm_control_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = svm_control_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+static int svm_child_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = svm_child_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
+{
+    bool control = vcpu->vm->is_control;
+    if (!speculation.spec_ctrl_bits)
+        return control ? svm_control_exit : svm_child_exit;
+    if (svm_features.v_spec_ctrl)
+        return control ? svm_control_exit_v_spec_ctrl : svm_child_exit_v_spec_ctrl;
+    return control ? svm_control_exit_spec_ctrl : svm_child_exit_spec_ctrl;
+}
+
+void svm_spec_ctrl_first_entry(struct vcpu *vcpu)
+{
+    if (svm_features.v_spec_ctrl)
+        vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    else
+        spec_ctrl_enter_guest(vcpu);
+}

@@ -1,0 +1,32 @@
+/* The SVM backend's exit path (svm_exit.c): what its guest loop calls
+ * after each #VMEXIT, and the TLB tag a child enters with. */
+#ifndef SVM_SVM_EXIT_H
+#define SVM_SVM_EXIT_H
+
+#include "hv/tlb_tag.h"
+#include "hv/vcpu.h"
+#include "svm/svm.h"
+#include "svm/vmcb_layout.h"
+
+/* The function svm_guest_loop calls after each exit of `vcpu`: the
+ * control domain's or a child's, wrapped for SPEC_CTRL where the CPU has
+ * it (hv/speculation.h). Chosen once, when the vcpu is made
+ * (vcpu->guest_exit). */
+int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *);
+/* Where SPEC_CTRL follows the vcpu: its value for the first entry of a
+ * guest loop. */
+void svm_spec_ctrl_first_entry(struct vcpu *vcpu);
+
+/* A child's ASID before an entry (hv/tlb_tag.h): kept, or a fresh one,
+ * with every tag of the CPU flushed when they wrapped. */
+static inline void svm_choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
+{
+    enum tlb_tag_change change = tlb_tag_refresh(vcpu, svm_features.asid_count);
+    if (change == TAG_KEPT)
+        return;
+    c->asid = vcpu->asid;
+    if (change == TAG_NEW_AFTER_WRAP)
+        c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+}
+
+#endif
