@@ -45,6 +45,9 @@ struct percpu {
     uint64_t host_state_phys;   /* SVM: host VMSAVE area */
     uint64_t control_vmcs;      /* VMX: the control domain's vcpu's VMCS */
     uint64_t current_vmcs;      /* VMX: the VMCS current on this CPU */
+    struct vcpu *vmclear_request; /* VMX: a vcpu whose VMCS, active here,
+                                     another CPU wants cleared; written by
+                                     that CPU (vmx/vmx_vmcs.c) */
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
     volatile bool slice_over;   /* set by the time-slice timer interrupt */

@@ -25,6 +25,8 @@ enum {
     VECTOR_MACHINE_CHECK = 18,
     VECTOR_TIMER = 0xef,      /* local APIC timer: the vcpu time slice */
     VECTOR_KICK = 0xf0,       /* IPI that pushes a vcpu out of the guest */
+    VECTOR_VMCLEAR = 0xf1,    /* VMX: clear a VMCS active on this CPU
+                                 (vmx/vmx_vmcs.c) */
     VECTOR_SPURIOUS = 0xff,
 };
 

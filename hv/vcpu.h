@@ -13,8 +13,7 @@
 /* Offsets of struct guest_gprs, and of it in struct vcpu, for the entry
  * stubs (checked below). */
 #define VCPU_GPRS 8
-#define VCPU_LAUNCHED 128       /* backend flags, right after the registers */
-#define VCPU_ENTRY_FAILED 129
+#define VCPU_LAUNCHED 128       /* backend flag, right after the registers */
 #define GPRS_RAX 0
 #define GPRS_RBX 8
 #define GPRS_RCX 16
@@ -198,7 +197,8 @@ struct vcpu {
     };
     struct guest_gprs gprs;
     uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
-    uint8_t entry_failed;        /* VMX: the last VM entry failed */
+    uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
+                                    active, 0 none (vmx/vmx_vmcs.c) */
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;
     struct hv_run *run;          /* in control-domain memory; NULL for the
@@ -277,7 +277,6 @@ _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
                sizeof(((struct vcpu *)0)->entry_events) == 8,
                "the words RUN tests cover their fields");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
-_Static_assert(offsetof(struct vcpu, entry_failed) == VCPU_ENTRY_FAILED, "vcpu layout");
 
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by

@@ -35,11 +35,21 @@ struct hv_regs;
 struct hv_sregs;
 typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
 
-/* Makes the vcpu's VMCS current if it is not; returns whether it did, to
- * pass to vmcs_release, which then clears it and restores this CPU's
- * control-domain VMCS. */
+/* Where a VMCS lives (vmx_vmcs.c). vmcs_acquire makes the vcpu's VMCS
+ * current if it is not -- moving it to this CPU if it was active on
+ * another -- and returns whether it did, to pass to vmcs_release, which
+ * then makes this CPU's control-domain VMCS current again; the vcpu's
+ * stays active here. vmcs_forget clears it wherever it is, before it is
+ * freed. */
 bool vmcs_acquire(struct vcpu *vcpu);
 void vmcs_release(struct vcpu *vcpu, bool acquired);
+void vmcs_forget(struct vcpu *vcpu);
+void vmx_vmcs_enable_cpu(void);
+struct percpu;
+/* Clears a VMCS another CPU asked this one to clear, if any. */
+void vmx_vmcs_serve(struct percpu *cpu);
+/* The preemption timer's count of one slice, once the CPU's slice is known. */
+void vmx_slice_setup_cpu(const struct percpu *cpu);
 
 uint64_t vmx_cr0_forced(void);
 uint64_t vmx_cr4_forced(void);

@@ -168,6 +168,8 @@ static int vmx_enable_cpu(struct percpu *cpu, char *why, size_t size)
         return -HV_ENOMEM;
     }
     cpu->virt_area_phys = region;
+    vmx_vmcs_enable_cpu();
+    vmx_slice_setup_cpu(cpu);
     cpu->asid_next = 2; /* VPID 1: the control domain's vcpu (hv/tlb_tag.h) */
     cpu->asid_generation = 1;
     return 0;

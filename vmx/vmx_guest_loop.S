@@ -10,8 +10,9 @@
  * A VM exit lands at vmx_exit_entry with RSP = HOST_RSP, written here to the
  * frame below, and interrupts off (host RFLAGS is 2 after an exit). A VM
  * entry that fails (VMfailValid/VMfailInvalid) falls through VMLAUNCH or
- * VMRESUME with the host's RSP untouched; it marks the vcpu and joins the
- * exit path, so on_exit sees it as an exit.
+ * VMRESUME with the host's RSP untouched; it saves the registers as an
+ * exit does and calls vmx_entry_failed instead of on_exit, so that the
+ * exit functions need not test for it.
  *
  * Frame, from RSP: 8 vcpu, 16 on_exit, then the host's callee-saved
  * registers (RSP 16-byte aligned at the call).
@@ -44,8 +45,11 @@ enter_guest:
 entry_failed:
     push %rsi
     mov 16(%rsp), %rsi
-    movb $1, VCPU_ENTRY_FAILED(%rsi)
-    pop %rsi
+    mov %rax, GUEST_REG(RAX)(%rsi)
+    save_guest_registers
+    mov 8(%rsp), %rdi
+    call vmx_entry_failed
+    jmp handled
 
     .global vmx_exit_entry
 vmx_exit_entry:
@@ -57,6 +61,7 @@ vmx_exit_entry:
 
     mov 8(%rsp), %rdi
     call *16(%rsp)
+handled:
     test %eax, %eax
     jz enter_guest
 

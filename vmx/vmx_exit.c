@@ -1,0 +1,276 @@
+/* VMX exits: what vmx_guest_loop.S calls after each VM exit. The hottest
+ * exits are completed before anything else is read -- a control domain's
+ * hypercall (hv/control_domain.h), a child's CPUID and a child's port I/O
+ * (hv/run_page.h) -- and every other one is decoded into the common exit
+ * record (hv/exit.h) for the vcpu's exit handler. The control domain's
+ * vcpus and children have an exit function each, chosen when the vcpu is
+ * made, so that no exit tests which it is; a VM entry that failed (the
+ * instruction fell through) comes to vmx_entry_failed instead. */
+#include "hv/control_domain.h"
+#include "hv/cpuid.h"
+#include "hv/nmi.h"
+#include "hv/rflags.h"
+#include "hv/run_page.h"
+#include "hv/speculation.h"
+#include "hv/trap.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_exit.h"
+#include "vmx/vmx_instructions.h"
+
+static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
+{
+    uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
+    exit->hardware_reason = reason;
+    exit->info1 = qualification;
+    exit->info2 = 0;
+    exit->rip = vmread(VMCS_GUEST_RIP);
+    exit->instruction_length = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_LENGTH);
+
+    switch (reason & 0xffff) {
+    case EXIT_REASON_EXTERNAL_INTERRUPT: exit->kind = EXIT_INTERRUPT; break;
+    case EXIT_REASON_EXCEPTION_NMI:
+        exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
+        exit->kind = (exit->info2 & INTR_TYPE_MASK) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_MACHINE_CHECK)
+            exit->kind = EXIT_MACHINE_CHECK;
+        if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_DEBUG) {
+            if (vcpu->debug.control)
+                vmx_decode_debug(exit);
+            else if (vmx_reflect_debug(vcpu, exit))
+                exit->kind = EXIT_NONE; /* the guest's own, delivered to it */
+        }
+        break;
+    case EXIT_REASON_MACHINE_CHECK: exit->kind = EXIT_MACHINE_CHECK; break;
+    case EXIT_REASON_INVD: exit->kind = EXIT_INVD; break;
+    case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
+    case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
+    case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
+    case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
+    case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
+    case EXIT_REASON_XSETBV: exit->kind = EXIT_XSETBV; break;
+    case EXIT_REASON_DR_ACCESS: /* qualification: SDM 3C table 28-4 */
+        exit->kind = EXIT_DEBUGREG_ACCESS;
+        exit->dr.number = qualification & 7;
+        exit->dr.write = !(qualification & (1u << 4));
+        exit->dr.gpr = (qualification >> 8) & 0xf;
+        break;
+    case EXIT_REASON_VMCALL: exit->kind = EXIT_HYPERCALL; break;
+    case EXIT_REASON_RDMSR:
+    case EXIT_REASON_WRMSR:
+        exit->kind = (reason & 0xffff) == EXIT_REASON_WRMSR ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+        break;
+    case EXIT_REASON_IO:
+        exit->kind = EXIT_IO;
+        exit->io.size = (uint8_t)((qualification & 7) + 1);
+        exit->io.in = qualification & (1u << 3);
+        exit->io.string = qualification & (1u << 4);
+        exit->io.rep = qualification & (1u << 5);
+        exit->io.port = (uint16_t)(qualification >> 16);
+        break;
+    case EXIT_REASON_EPT_VIOLATION:
+        exit->kind = EXIT_NESTED_FAULT;
+        exit->fault.guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+        exit->fault.guest_linear = qualification & (1u << 7)
+                                       ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull;
+        exit->fault.write = qualification & (1u << 1);
+        exit->fault.fetch = qualification & (1u << 2);
+        exit->fault.insn_length = 0; /* VMX has no decode assist: hv/ fetches */
+        break;
+    case EXIT_REASON_INVALID_GUEST:
+    case EXIT_REASON_MSR_LOADING:
+        exit->kind = EXIT_FAIL_ENTRY;
+        break;
+    case EXIT_REASON_MWAIT:
+    case EXIT_REASON_MONITOR:
+    case EXIT_REASON_INVEPT:
+    case EXIT_REASON_INVVPID:
+        exit->kind = EXIT_UNDEFINED;
+        break;
+    default:
+        if ((reason & 0xffff) >= EXIT_REASON_VMCLEAR && (reason & 0xffff) <= EXIT_REASON_VMXON)
+            exit->kind = EXIT_UNDEFINED;
+        else
+            exit->kind = EXIT_UNKNOWN;
+        break;
+    }
+}
+
+/* An NMI exit consumed the NMI and left NMIs blocked: the NMI is the
+ * host's, handed to its handler at once (hv/nmi.h), interrupts still off.
+ * No guest ever takes an NMI (NMI exiting), so the guest's own "blocking
+ * by NMI" must stay clear whatever the exit saved: Bochs saves it set
+ * after an NMI exit, and it would then hold every later NMI back while
+ * the guest runs. */
+static void vmx_take_nmi(void)
+{
+    uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
+    if ((info & (INTR_INFO_VALID | INTR_TYPE_MASK)) != (INTR_INFO_VALID | INTR_TYPE_NMI))
+        return;
+    nmi_from_vm_exit();
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & INTERRUPTIBILITY_NMI)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
+}
+
+/* Every exit the fast paths below do not take: the control-register
+ * accesses that exit (vmx_cr_access completes most), or decoded and handed
+ * to the exit handler. Out of line so that the fast paths carry no exit
+ * record. */
+static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_t reason)
+{
+    struct exit_record exit;
+    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
+        return 0;
+    if (reason == EXIT_REASON_EXCEPTION_NMI)
+        vmx_take_nmi();
+    /* An event whose delivery the exit interrupted must be delivered again
+     * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
+    uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+    if ((vectoring & INTR_INFO_VALID) && (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
+        /* Only INTERRUPT's can be (physical ones exit before they reach a
+         * guest): back to pending, injected when the guest can take it. */
+        vcpu->irq_pending = 1;
+        vcpu->irq_vector = (uint8_t)vectoring;
+    } else if ((vectoring & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
+        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, vectoring & ~0x1000u);
+        if (vectoring & INTR_INFO_DELIVER_ERROR)
+            vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
+        vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    }
+    if (reason & EXIT_REASON_ENTRY_FAILED) {
+        vcpu->launched = 0;
+        /* A machine check during entry is resumed by entering again; a
+         * failed VMRESUME left the VMCS launched, a failed VMLAUNCH clear:
+         * VMCLEAR makes it clear either way, for the VMLAUNCH to come. */
+        if ((reason & 0xffff) == EXIT_REASON_MACHINE_CHECK) {
+            vmclear(vcpu->arch_phys);
+            vmptrld(vcpu->arch_phys);
+        }
+    }
+    decode(vcpu, reason, &exit);
+    int stop = vcpu->exit_handler(vcpu, &exit);
+    if (!stop && !vcpu->vm->is_control)
+        vmx_choose_vpid(vcpu); /* the VM's translations may have changed */
+    return stop;
+}
+
+/* A VMLAUNCH or VMRESUME that failed (VMfailValid or VMfailInvalid):
+ * vmx_guest_loop.S calls this instead of the exit function. The VMCS's
+ * instruction error says why; the exit reason field is an older exit's. */
+int vmx_entry_failed(struct vcpu *vcpu)
+{
+    vcpu->launched = 0;
+    struct exit_record exit = {
+        .kind = EXIT_FAIL_ENTRY,
+        .hardware_reason = vmread(VMCS_INSTRUCTION_ERROR),
+        .rip = vmread(VMCS_GUEST_RIP),
+    };
+    return vcpu->exit_handler(vcpu, &exit);
+}
+
+/* Moves RIP past the instruction that exited, whose length the CPU gives,
+ * prefixes included (SDM 3C 27.2.5), and drops an STI/MOV SS shadow. */
+static inline void vmx_skip(void)
+{
+    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
+}
+
+/* A control-domain vcpu's exit: its hypercall is dispatched at once. Its
+ * guest ran a whole slice without an exit when the preemption timer
+ * fires: this CPU looks at its VMCLEAR mailbox (vmx/vmx_vmcs.c), and the
+ * guest goes on. */
+static int vmx_control_exit(struct vcpu *vcpu)
+{
+    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    if (reason == EXIT_REASON_VMCALL) {
+        vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+        return control_domain_hypercall(vcpu, &vcpu->gprs.rax);
+    }
+    if (reason == EXIT_REASON_PREEMPTION_TIMER) {
+        vmx_vmcs_serve(this_cpu());
+        return 0;
+    }
+    return vmx_exit_decoded(vcpu, reason);
+}
+
+/* A child's CPUID, completed in place: cpuid_answer_static for the leaves
+ * it answers, cpuid_emulate (out of line) for the others. No exit handler
+ * sees it, so the VPID needs no refresh (hv/tlb_tag.h). */
+static __attribute__((noinline)) void vmx_cpuid_slow(struct vcpu *vcpu)
+{
+    cpuid_emulate(vcpu);
+}
+
+static inline int vmx_child_cpuid(struct vcpu *vcpu)
+{
+    if (!cpuid_answer_static(vcpu, &vcpu->gprs.rax))
+        vmx_cpuid_slow(vcpu);
+    vmx_skip();
+    return 0;
+}
+
+/* A child's IN or OUT (not INS/OUTS), which ends its RUN with
+ * HV_EXIT_IO; the exit qualification describes it (SDM 3C table 28-5).
+ * The guest resumes after the instruction. A VM exit clears the valid bit
+ * of the VM-entry interruption information (SDM 3C 27.2.5), and nothing
+ * was injected since: whether the guest could take an interrupt is IF
+ * alone, the shadow being gone. */
+static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
+{
+    uint64_t rip = vmread(VMCS_GUEST_RIP);
+    vcpu->exit_count++;
+    vcpu_port_io(vcpu, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
+                 qualification & (1u << 3), vcpu->gprs.rax);
+    vmx_skip();
+    bool if_flag = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
+}
+
+/* A child's exit: CPUID and port I/O completed here, the rest decoded. */
+static int vmx_child_exit(struct vcpu *vcpu)
+{
+    uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    if (reason == EXIT_REASON_IO) {
+        uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
+        if (__builtin_expect(!(qualification & (1u << 4)), 1)) /* not a string */
+            return vmx_child_port_io(vcpu, qualification);
+    } else if (reason == EXIT_REASON_CPUID) {
+        return vmx_child_cpuid(vcpu);
+    }
+    return vmx_exit_decoded(vcpu, reason);
+}
+
+/* SPEC_CTRL by hand around each entry where the CPU has it: VMX has no
+ * field for it (hv/speculation.h). The guest's WRMSR exits, so nothing is
+ * read back. */
+static int vmx_control_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = vmx_control_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+static int vmx_child_exit_spec_ctrl(struct vcpu *vcpu)
+{
+    spec_ctrl_leave_guest(vcpu);
+    int stop = vmx_child_exit(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *)
+{
+    bool control = vcpu->vm->is_control;
+    if (speculation.spec_ctrl_bits)
+        return control ? vmx_control_exit_spec_ctrl : vmx_child_exit_spec_ctrl;
+    return control ? vmx_control_exit : vmx_child_exit;
+}

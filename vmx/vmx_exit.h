@@ -1,0 +1,37 @@
+/* The VMX backend's exit path (vmx_exit.c): what its guest loop calls
+ * after each VM exit, and the VPID a child enters with. */
+#ifndef VMX_VMX_EXIT_H
+#define VMX_VMX_EXIT_H
+
+#include "hv/tlb_tag.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "mmu/nested_formats.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_instructions.h"
+
+/* The function vmx_guest_loop calls after each exit of `vcpu`: the
+ * control domain's or a child's, wrapped for SPEC_CTRL where the CPU has
+ * it (hv/speculation.h). Chosen once, when the vcpu is made
+ * (vcpu->guest_exit). */
+int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *);
+/* What vmx_guest_loop calls instead when VMLAUNCH/VMRESUME failed. */
+int vmx_entry_failed(struct vcpu *vcpu);
+
+/* A child's VPID before an entry (hv/tlb_tag.h), the VMCS current: kept,
+ * or a fresh one. Guest-physical translations are tagged by EPT pointer,
+ * not VPID: a changed EPT must be flushed by context. */
+static inline void vmx_choose_vpid(struct vcpu *vcpu)
+{
+    enum tlb_tag_change change = tlb_tag_refresh(vcpu, vmx_features.vpid ? 0x10000 : 2);
+    if (change == TAG_KEPT)
+        return;
+    if (vmx_features.vpid)
+        vmwrite(VMCS_VPID, vcpu->asid);
+    invept(INVEPT_SINGLE_CONTEXT, vcpu->vm->npt.root | EPTP_WB | EPTP_WALK_LENGTH_4);
+    if (change == TAG_NEW_AFTER_WRAP && vmx_features.vpid)
+        invvpid(INVVPID_ALL_CONTEXTS, 0);
+}
+
+#endif
