@@ -93,7 +93,6 @@ uint64_t fpu_control_cr4(void)
 {
     return CR4_OSFXSR | CR4_OSXMMEXCPT | (fpu_config.xsave ? CR4_OSXSAVE : 0);
 }
-bool fpu_has_xsave(void) { return fpu_config.xsave; }
 
 void fpu_describe(char *buf, size_t size)
 {

@@ -34,8 +34,6 @@ uint64_t fpu_supported_xcr0(void);
 uint64_t fpu_control_cr4(void);
 /* Bytes of a vcpu's area in the standard format (HV_CAP_XSAVE_SIZE). */
 uint32_t fpu_xsave_size(void);
-/* Whether the CPU has XSAVE at all (else FXSAVE is used). */
-bool fpu_has_xsave(void);
 
 /* Allocates the vcpu's area in its reset state (FCW 0x37f, MXCSR 0x1f80,
  * XCR0 = x87); the control domain's vcpus get every supported component

@@ -67,16 +67,6 @@ static void acknowledge_interrupt(struct trap_frame *frame)
     apic_eoi();
 }
 
-static void time_slice_over(struct trap_frame *frame)
-{
-    (void)frame;
-    /* The timer may have been armed for an earlier event (a guest's APIC
-     * timer, the VMM's deadline): the slice is over only at its end. */
-    struct percpu *cpu = this_cpu();
-    cpu->slice_over = rdtsc() >= cpu->slice_end;
-    apic_eoi();
-}
-
 static __attribute__((noreturn)) void stop(const char *why)
 {
     pr_error("hv: %s", why);
@@ -215,7 +205,10 @@ void boot_main(uint32_t magic, uint64_t info)
     apic_timer_calibrate();
     apic_timer_setup(VECTOR_TIMER);
     vcpu_slice_setup_cpu(bsp);
-    interrupt_register(VECTOR_TIMER, time_slice_over);
+    /* The timer only brings the CPU out of a guest: whether the slice is
+     * over is read from the TSC (percpu.slice_end), as the timer may have
+     * been armed for an earlier event (a guest's APIC timer, a deadline). */
+    interrupt_register(VECTOR_TIMER, acknowledge_interrupt);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",
             madt.cpu_count ? madt.cpu_count : 1,

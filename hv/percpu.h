@@ -50,7 +50,6 @@ struct percpu {
                                      that CPU (vmx/vmx_vmcs.c) */
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
-    volatile bool slice_over;   /* set by the time-slice timer interrupt */
     bool wake_pending;          /* WAKE_CPU: the control domain's HLT returns */
     uint32_t slice_ticks;       /* APIC timer count of one time slice and
                                    a microsecond (vcpu_slice_setup_cpu) */

@@ -309,15 +309,3 @@ uint64_t vcpu_lapic_next_timer(const struct vcpu *vcpu)
 {
     return vlapic_timer_next(&vcpu->lapic);
 }
-
-bool vcpu_lapic_can_sleep(struct vcpu *vcpu)
-{
-    if (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & ~LAPIC_EVENT_IRR)
-        return false;
-    if (vcpu->nmi_pending || vcpu->irq_pending)
-        return false;
-    uint64_t fire = vlapic_timer_next(&vcpu->lapic);
-    if (fire && rdtsc() >= fire)
-        return false;
-    return vlapic_pending(&vcpu->lapic) < 0;
-}

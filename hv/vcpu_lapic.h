@@ -66,7 +66,4 @@ void vcpu_lapic_prepare(struct vcpu *vcpu);
 /* The TSC of the vcpu's next timer expiry, 0 for none. */
 uint64_t vcpu_lapic_next_timer(const struct vcpu *vcpu);
 
-/* Whether a HLT should wait: nothing the guest could take now. */
-bool vcpu_lapic_can_sleep(struct vcpu *vcpu);
-
 #endif

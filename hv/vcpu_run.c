@@ -245,7 +245,7 @@ static __attribute__((noinline)) int run_after_emulation(struct vcpu *vcpu)
 {
     for (;;) {
         int reason = debugregs_emulate(vcpu);
-        if (reason < 0 && this_cpu()->slice_over)
+        if (reason < 0 && rdtsc() >= this_cpu()->slice_end)
             reason = HV_EXIT_INTR;
         if (reason >= 0) {
             report_position(vcpu);
@@ -290,7 +290,6 @@ static int run_guest(struct vcpu *vcpu, struct hv_run *run)
     struct percpu *cpu = this_cpu();
     struct vcpu *control = cpu->control_vcpu;
     uint64_t now = rdtsc();
-    cpu->slice_over = false;
     cpu->slice_end = now + cpu->slice_tsc;
     speculation_enter_child(vcpu, cpu);
     msr_switch_to_child(control, vcpu);

@@ -34,6 +34,7 @@
 #ifndef GUEST_TOOLS_TOOLS_HVTEST_H
 #define GUEST_TOOLS_TOOLS_HVTEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
@@ -137,6 +138,10 @@ int hvt_guest_create(struct vm_instance *vm, const char *name);
  * GDT written into guest RAM, IDT limit 0) at entry with ESP at
  * HVT_STACK_TOP and the other registers 0. */
 int hvt_guest_flat32(struct vm_instance *vm, uint32_t entry);
+
+/* A flat present ring-0 code or data segment (base 0, 4 GiB, G), 64-bit
+ * code (L set, D clear) when long_code. */
+void hvt_flat_segment(struct hv_segment *seg, uint16_t selector, uint8_t type, bool long_code);
 
 /* The flat 32-bit state hvt_guest_flat32 sets, for round-trip tests. */
 void hvt_sregs_flat32(struct hv_sregs *sregs);

@@ -46,8 +46,7 @@ int hvt_guest_create(struct vm_instance *vm, const char *name)
     return 0;
 }
 
-static void flat_segment(struct hv_segment *seg, uint16_t selector,
-                         uint8_t type)
+void hvt_flat_segment(struct hv_segment *seg, uint16_t selector, uint8_t type, bool long_code)
 {
     memset(seg, 0, sizeof(*seg));
     seg->limit = 0xffffffffu;
@@ -55,8 +54,14 @@ static void flat_segment(struct hv_segment *seg, uint16_t selector,
     seg->type = type;
     seg->present = 1;
     seg->s = 1;
-    seg->db = 1;
+    seg->l = long_code;
+    seg->db = !long_code;
     seg->g = 1;
+}
+
+static void flat_segment(struct hv_segment *seg, uint16_t selector, uint8_t type)
+{
+    hvt_flat_segment(seg, selector, type, false);
 }
 
 void hvt_sregs_flat32(struct hv_sregs *sregs)

@@ -42,20 +42,6 @@ static const uint64_t gdt64_entries[6] = {
     0x00affb000000ffffull,      /* 0x28: user code, 64-bit: SYSRET's CS */
 };
 
-static void segment(struct hv_segment *seg, uint16_t selector, uint8_t type,
-                    int long_code)
-{
-    memset(seg, 0, sizeof(*seg));
-    seg->limit = 0xffffffffu;
-    seg->selector = selector;
-    seg->type = type;
-    seg->present = 1;
-    seg->s = 1;
-    seg->l = long_code ? 1 : 0;
-    seg->db = long_code ? 0 : 1;
-    seg->g = 1;
-}
-
 static void write_tables(struct vm_instance *vm)
 {
     uint64_t pml4e = PDPT_GPA | PTE_PRESENT_WRITE_USER;
@@ -76,12 +62,12 @@ int hvt_guest_long64(struct vm_instance *vm, uint64_t entry)
 
     write_tables(vm);
     memset(sregs, 0, sizeof(*sregs));
-    segment(&sregs->cs, HVT64_SELECTOR_KERNEL_CODE, TYPE_CODE_EXEC_READ_ACCESSED, 1);
-    segment(&sregs->ds, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
-    segment(&sregs->es, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
-    segment(&sregs->fs, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
-    segment(&sregs->gs, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
-    segment(&sregs->ss, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
+    hvt_flat_segment(&sregs->cs, HVT64_SELECTOR_KERNEL_CODE, TYPE_CODE_EXEC_READ_ACCESSED, 1);
+    hvt_flat_segment(&sregs->ds, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
+    hvt_flat_segment(&sregs->es, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
+    hvt_flat_segment(&sregs->fs, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
+    hvt_flat_segment(&sregs->gs, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
+    hvt_flat_segment(&sregs->ss, HVT64_SELECTOR_KERNEL_DATA, TYPE_DATA_READ_WRITE_ACCESSED, 0);
     /* Entry wants a present busy TSS in TR; nothing here uses it. */
     sregs->tr.limit = 0x67;
     sregs->tr.type = TYPE_TSS_BUSY;

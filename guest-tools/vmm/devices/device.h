@@ -65,11 +65,4 @@ static inline void msi_deliver(const struct msi_sink *sink, uint64_t address, ui
         sink->deliver(sink->ctx, address, data);
 }
 
-/* Guest time from a TSC reading, for the VMM (not the models). */
-static inline uint64_t device_ns_from_ticks(uint64_t ticks, uint64_t ticks_per_us)
-{
-    return ticks_per_us ? ticks / ticks_per_us * 1000 + ticks % ticks_per_us * 1000 / ticks_per_us
-                        : 0;
-}
-
 #endif
