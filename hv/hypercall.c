@@ -206,13 +206,7 @@ static long call_run(struct vm *cd, struct handle_slot *slot,
                      const struct guest_gprs *call)
 {
     (void)cd, (void)call;
-    struct vcpu *vcpu = slot->object;
-    long err = vcpu_claim(vcpu);
-    if (err)
-        return err;
-    err = vcpu_run(vcpu);
-    vcpu_release(vcpu);
-    return err;
+    return vcpu_run(slot->object);
 }
 
 /* Output structures are written straight into the caller's memory: nothing

@@ -335,8 +335,9 @@ static inline void vcpu_release(struct vcpu *vcpu)
     __atomic_store_n(&vcpu->owner, 0, __ATOMIC_RELEASE);
 }
 
-/* Runs a child vcpu until an exit its VMM must see; fills its run page.
- * Called with the vcpu claimed. */
+/* RUN: claims the child vcpu, runs it until an exit its VMM must see,
+ * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
+ * has it. */
 long vcpu_run(struct vcpu *vcpu);
 
 /* KICK: makes a RUN of the vcpu in progress on another CPU return

@@ -9,6 +9,7 @@ struct vmx_features {
     uint32_t vmcs_revision;
     bool ept;
     bool vpid;
+    uint32_t vpid_count;    /* tags hv/tlb_tag.h may hand out: 2 without VPID */
     bool unrestricted_guest;
     bool true_controls;
     uint8_t preemption_timer_shift; /* the timer ticks every 2^shift TSC ticks */

@@ -103,6 +103,7 @@ static int compute_controls(char *why, size_t size)
     }
     vmx_features.preemption_timer_shift = (uint8_t)(rdmsr(MSR_VMX_MISC) & 0x1f);
     vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
+    vmx_features.vpid_count = vmx_features.vpid ? 0x10000 : 2;
     vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
     return 0;
 }

@@ -24,7 +24,7 @@ int vmx_entry_failed(struct vcpu *vcpu);
  * not VPID: a changed EPT must be flushed by context. */
 static inline void vmx_choose_vpid(struct vcpu *vcpu)
 {
-    enum tlb_tag_change change = tlb_tag_refresh(vcpu, vmx_features.vpid ? 0x10000 : 2);
+    enum tlb_tag_change change = tlb_tag_refresh(vcpu, vmx_features.vpid_count);
     if (change == TAG_KEPT)
         return;
     if (vmx_features.vpid)

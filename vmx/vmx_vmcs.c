@@ -129,7 +129,7 @@ bool vmcs_acquire(struct vcpu *vcpu)
         move_here(vcpu, cpu);
         return true;
     }
-    vmptrld(vcpu->arch_phys);
+    vmptrld_at(&vcpu->arch_phys);
     cpu->current_vmcs = vcpu->arch_phys;
     return true;
 }
@@ -144,7 +144,7 @@ void vmcs_release(struct vcpu *vcpu, bool acquired)
     struct percpu *cpu = this_cpu();
     cpu->current_vmcs = cpu->control_vmcs;
     if (cpu->control_vmcs)
-        vmptrld(cpu->control_vmcs);
+        vmptrld_at(&cpu->control_vmcs);
     if (__atomic_load_n(&cpu->vmclear_request, __ATOMIC_RELAXED))
         vmx_vmcs_serve(cpu);
 }
