@@ -10,16 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <stddef.h>
-
 #include "abi/hv_abi.h"
 #include "hv/vcpu.h"
-
-_Static_assert(offsetof(struct hv_run, io.size) == offsetof(struct hv_run, io.direction) + 1 &&
-               offsetof(struct hv_run, io.port) == offsetof(struct hv_run, io.direction) + 2 &&
-               offsetof(struct hv_run, io.count) == offsetof(struct hv_run, io.direction) + 4 &&
-               sizeof(((struct hv_run *)0)->io.string) + sizeof(((struct hv_run *)0)->io.padding) == 8,
-               "vcpu_port_io writes run->io in two words");
 
 /* The guest loop ends for the VMM with `reason` (HV_EXIT_*): the fields
  * every exit reports. if_flag is the guest's RFLAGS.IF, `allowed` whether
@@ -46,15 +38,12 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
                                 bool in, uint64_t rax)
 {
     struct hv_run *run = vcpu->run;
-    /* direction, size, port and count (1) are the first eight bytes of
-     * run->io, little endian, and string the first of eight that end it:
-     * three stores instead of six (the padding is written as zeros). */
-    uint64_t head = (uint64_t)(in ? HV_IO_IN : HV_IO_OUT) | (uint64_t)size << 8 |
-                    (uint64_t)port << 16 | 1ull << 32;
-    __builtin_memcpy(&run->io.direction, &head, sizeof(head));
+    run->io.direction = in ? HV_IO_IN : HV_IO_OUT;
+    run->io.size = size;
+    run->io.port = port;
+    run->io.count = 1;
     run->io.data_offset = HV_RUN_IO_DATA_OFFSET;
-    uint64_t tail = 0; /* string 0 */
-    __builtin_memcpy(&run->io.string, &tail, sizeof(tail));
+    run->io.string = 0;
     if (in)
         vcpu->pending_in_size = size;
     else

@@ -283,9 +283,9 @@ static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run
  * the extended state, the switched MSRs and the speculation controls for
  * the time of the guest loop (hv/fpu.h, hv/msr_switch.h,
  * hv/speculation.h), under a host timer for the slice's end, or for an
- * earlier event when `timed` (a VMM deadline, a guest APIC timer).
+ * earlier event (a VMM deadline, a guest APIC timer).
  * Returns the RUN's exit reason. */
-static int run_guest(struct vcpu *vcpu, struct hv_run *run, bool timed)
+static int run_guest(struct vcpu *vcpu, struct hv_run *run)
 {
     struct percpu *cpu = this_cpu();
     struct vcpu *control = cpu->control_vcpu;
@@ -294,9 +294,9 @@ static int run_guest(struct vcpu *vcpu, struct hv_run *run, bool timed)
     cpu->slice_end = now + cpu->slice_tsc;
     speculation_enter_child(vcpu, cpu);
     msr_switch_to_child(control, vcpu);
-    /* Otherwise the slice's end comes first, whose count each CPU
+    /* Without either the slice's end comes first, whose count each CPU
      * computed once. */
-    if (__builtin_expect(timed, 0))
+    if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
         vcpu_arm_host_timer(vcpu, now);
     else
         apic_timer_start(cpu->slice_ticks);
@@ -323,14 +323,11 @@ long vcpu_run(struct vcpu *vcpu)
      * enters at once, and under the slice's timer unless the guest has
      * its own APIC timer. */
     int reason = -1;
-    bool timed = vcpu->vm->lapic;
     if (__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) ||
-        __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) || run->deadline_tsc) {
+        __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) || run->deadline_tsc)
         reason = run_checks(vcpu, run);
-        timed = true;
-    }
     if (reason < 0)
-        reason = run_guest(vcpu, run, timed);
+        reason = run_guest(vcpu, run);
     else
         report_position(vcpu); /* child_exit reports where a guest stopped */
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
