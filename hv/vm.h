@@ -12,7 +12,9 @@
  * inside a walk bracket (hv/nested_tables.h). One exception, off the hot
  * path: a guest's first write to a page of a dirty-logged slot since the
  * last GET_DIRTY_LOG takes it on the vcpu's CPU (vm_resolve_dirty_fault),
- * so that the slot cannot be deleted under it. */
+ * so that the slot cannot be deleted under it. Every other write fault
+ * (MMIO, a read-only slot) is told apart without it, from `dirty_logged`
+ * and the slots' ranges read as they are. */
 #ifndef HV_VM_H
 #define HV_VM_H
 
@@ -55,7 +57,11 @@ struct vm {
     uint64_t memory_size;
     struct page_table npt;  /* the root and how to build the tables */
 
+    /* Written by region changes (under `lock`), read on exits. */
     uint64_t tlb_generation __attribute__((aligned(64)));
+    uint32_t dirty_logged;  /* bit i: slot i was made with HV_MEM_LOG_DIRTY
+                               (set then, never cleared: a hint for
+                               vm_resolve_dirty_fault) */
 
     struct spinlock lock __attribute__((aligned(64)));
     uint32_t refs;
