@@ -11,6 +11,7 @@
 #include "hv/percpu.h"
 
 struct vcpu;
+struct insn_site;
 
 /* Instructions a guest can use only where the backend lets it (the
  * guest_instructions op); CPUID shows them only then (hv/cpuid_supported.c). */
@@ -103,6 +104,11 @@ struct virt_backend {
     /* The guest's CR4 as the guest sees it, for the CPUID bits that follow
      * it (OSXSAVE, OSPKE). Called on the exit path, VMCS current. */
     uint64_t (*guest_cr4)(struct vcpu *vcpu);
+    /* Where the instruction at the guest's RIP is (hv/insn_fetch.h): RIP,
+     * CS base and L, and the paging registers as the guest sees them,
+     * read from the VMCB/VMCS alone, for fetching the instruction of an
+     * MMIO exit or an emulated one. */
+    void (*insn_site)(struct vcpu *vcpu, struct insn_site *site);
     /* VIRT_GUEST_* bits of this CPU and backend; after probe. */
     uint32_t (*guest_instructions)(void);
 };

@@ -325,10 +325,9 @@ static bool dirty_slot_may_cover(const struct vm *vm, uint64_t guest_phys)
     return false;
 }
 
-bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
+static __attribute__((noinline)) bool resolve_dirty_locked(struct vm *vm,
+                                                           uint64_t guest_phys)
 {
-    if (!write || vm->is_control || !dirty_slot_may_cover(vm, guest_phys))
-        return false;
     bool resolved = false;
     spin_lock(&vm->lock);
     for (unsigned i = 0; i < HV_MAX_MEMORY_SLOTS; i++) {
@@ -345,6 +344,13 @@ bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
     }
     spin_unlock(&vm->lock);
     return resolved;
+}
+
+bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
+{
+    if (!write || vm->is_control || !dirty_slot_may_cover(vm, guest_phys))
+        return false;
+    return resolve_dirty_locked(vm, guest_phys);
 }
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,

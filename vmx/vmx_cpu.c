@@ -9,6 +9,7 @@
 #include "mmu/nested_formats.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
+#include "vmx/vmx_exit.h"
 #include "vmx/vmx_controls.h"
 
 struct vmx_features vmx_features;
@@ -234,5 +235,6 @@ const struct virt_backend vmx_backend = {
     .get_msr = vmx_get_msr,
     .set_msr = vmx_set_msr,
     .guest_cr4 = vmx_guest_cr4,
+    .insn_site = vmx_insn_site,
     .guest_instructions = vmx_guest_instructions,
 };

@@ -8,6 +8,7 @@
  * instruction fell through) comes to vmx_entry_failed instead. */
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
+#include "hv/insn_fetch.h"
 #include "hv/nmi.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
@@ -155,6 +156,23 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     if (!stop && !vcpu->vm->is_control)
         vmx_choose_vpid(vcpu); /* the VM's translations may have changed */
     return stop;
+}
+
+/* The backend op: RIP, CS and the paging registers as vmx_get_sregs
+ * gives them (CR0 and CR4 through their read shadows), without reading
+ * every segment. */
+void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint32_t cs_access = (uint32_t)vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS);
+    *site = (struct insn_site){
+        .rip = vmread(VMCS_GUEST_RIP),
+        .cs_base = vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS),
+        .cs_l = (cs_access >> 13) & 1,
+        .paging = { vmx_guest_cr0(), vmread(VMCS_GUEST_CR3), vmx_current_guest_cr4(),
+                    vmread(VMCS_GUEST_EFER) },
+    };
+    vmcs_release(vcpu, acquired);
 }
 
 /* A VMLAUNCH or VMRESUME that failed (VMfailValid or VMfailInvalid):

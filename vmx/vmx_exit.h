@@ -18,6 +18,9 @@
 int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *);
 /* What vmx_guest_loop calls instead when VMLAUNCH/VMRESUME failed. */
 int vmx_entry_failed(struct vcpu *vcpu);
+/* The backend op virt->insn_site. */
+struct insn_site;
+void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site);
 
 /* A child's VPID before an entry (hv/tlb_tag.h), the VMCS current: kept,
  * or a fresh one. Guest-physical translations are tagged by EPT pointer,
