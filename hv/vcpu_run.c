@@ -109,7 +109,9 @@ static int child_machine_check(struct vcpu *vcpu, struct hv_run *run,
 }
 
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
- * to the VMM, or -1 to resume the guest. */
+ * to the VMM, or -1 to resume the guest. A child's CPUID and its IN and
+ * OUT never come here: the backends complete them before decoding (their
+ * exit functions, with hv/cpuid.h and hv/run_page.h). */
 static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
                        const struct exit_record *exit)
 {
@@ -120,10 +122,6 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return vcpu_after_interrupt(vcpu);
     case EXIT_SLICE_OVER:
         return HV_EXIT_INTR;
-    case EXIT_CPUID:
-        cpuid_emulate(vcpu);
-        virt->skip_instruction(vcpu, exit);
-        return -1;
     case EXIT_MSR_READ:
     case EXIT_MSR_WRITE:
         return msr_emulate(vcpu, exit);

@@ -47,9 +47,11 @@ struct virt_backend {
     /* Enters the guest on the calling CPU and, after each exit, decodes it
      * and calls on_exit; re-enters while on_exit returns 0 and returns its
      * value otherwise. Physical interrupts stay pending for
-     * take_pending_interrupt(). The backend handles a control domain's
-     * hypercalls (control_domain_hypercall) and every guest's CPUID
-     * (cpuid_emulate) itself, before decoding, as the hottest exits. */
+     * take_pending_interrupt(). The hottest exits are completed before
+     * anything is decoded, with the common code's fast paths: a control
+     * domain's unprefixed hypercall (control_domain_hypercall), a child's
+     * CPUID (cpuid_answer_static, cpuid_emulate) and a child's IN or OUT
+     * (vcpu_port_io, vcpu_stop). */
     int (*run_loop)(struct vcpu *vcpu, exit_handler on_exit);
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
