@@ -29,7 +29,8 @@
 #define GPRS_R15 112
 
 #ifdef __ASSEMBLER__
-/* Shared by svm/svm_guest_loop.S and vmx/vmx_guest_loop.S: moving the guest
+/* Shared by svm/svm_guest_loop.S and vmx/vmx_guest_loop.S (the SVM loop
+ * saves through RAX instead, which is free there after #VMEXIT): moving the guest
  * registers that travel through vcpu->gprs on every exit (RBX RCX RDX RSI
  * RDI RBP R8-R11) and the ones that travel only when a loop starts or ends
  * (R12-R15). \vcpu is a register holding the struct vcpu pointer. */
