@@ -286,7 +286,8 @@ const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
 long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
                                 const struct guest_gprs *call)
 {
-    if (nr >= HYPERCALL_COUNT)
+    /* A number that names no call is -HV_ENOSYS whatever the handle. */
+    if (nr >= HYPERCALL_COUNT || hypercall_table[nr].handler == call_unknown)
         return -HV_ENOSYS;
     const struct call_spec *spec = &hypercall_table[nr];
     long err = 0;
