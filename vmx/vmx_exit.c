@@ -189,11 +189,12 @@ int vmx_entry_failed(struct vcpu *vcpu)
     return vcpu->exit_handler(vcpu, &exit);
 }
 
-/* Moves RIP past the instruction that exited, whose length the CPU gives,
- * prefixes included (SDM 3C 27.2.5), and drops an STI/MOV SS shadow. */
-static inline void vmx_skip(void)
+/* Moves RIP (read already) past the instruction that exited, whose
+ * length the CPU gives, prefixes included (SDM 3C 27.2.5), and drops an
+ * STI/MOV SS shadow. */
+static inline void vmx_skip(uint64_t rip)
 {
-    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    vmwrite(VMCS_GUEST_RIP, rip + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
@@ -229,7 +230,7 @@ static inline int vmx_child_cpuid(struct vcpu *vcpu)
 {
     if (!cpuid_answer_static(vcpu, &vcpu->gprs.rax))
         vmx_cpuid_slow(vcpu);
-    vmx_skip();
+    vmx_skip(vmread(VMCS_GUEST_RIP));
     return 0;
 }
 
@@ -245,7 +246,7 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     vcpu->exit_count++;
     vcpu_port_io(vcpu, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
                  qualification & (1u << 3), vcpu->gprs.rax);
-    vmx_skip();
+    vmx_skip(rip);
     bool if_flag = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
