@@ -222,8 +222,13 @@ struct vcpu {
      * cache, never the registers the exit paths use. */
     struct guest_gprs gprs __attribute__((aligned(64)));
     uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
+    uint8_t saved_regs_valid;    /* VMX: saved_regs hold the VMCS's values */
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
+    /* VMX: RSP, RIP and RFLAGS as a child's guest loop left them, for
+     * GET_REGS without making the VMCS current; valid until the VMCS is
+     * next made current by anything else (vmcs_acquire clears the flag). */
+    struct { uint64_t rsp, rip, rflags; } saved_regs;
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;
     struct hv_run *run;          /* in control-domain memory; NULL for the

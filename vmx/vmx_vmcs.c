@@ -125,6 +125,9 @@ bool vmcs_acquire(struct vcpu *vcpu)
     struct percpu *cpu = this_cpu();
     if (cpu->current_vmcs == vcpu->arch_phys)
         return false;
+    /* Whoever makes it current may change RSP, RIP or RFLAGS: the copies
+     * vmx_run_loop left for GET_REGS are stale from here on. */
+    vcpu->saved_regs_valid = 0;
     if (__builtin_expect(vcpu->vmcs_cpu != cpu->owner_id, 0)) {
         move_here(vcpu, cpu);
         return true;
