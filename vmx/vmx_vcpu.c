@@ -3,15 +3,12 @@
  * control domain's vcpu keeps its VMCS current on its own CPU, and every
  * use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
-#include "hv/control_domain.h"
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
-#include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/speculation.h"
-#include "hv/time.h"
 #include "hv/tlb_tag.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
