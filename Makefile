@@ -75,8 +75,9 @@ deps-test:
 # The hypercall and VM-exit paths run thousands of times a second: their
 # files drop the frame pointer (two to three instructions per call). A
 # backtrace still works through them: it skips their frames, nothing more.
-HOT_PATH := hv/hypercall.c hv/vcpu_run.c hv/control_domain.c hv/handle.c hv/vcpu_events.c hv/cpuid.c \
-	svm/svm_vcpu.c svm/svm_exit.c svm/svm_state.c svm/svm_events.c vmx/vmx_vcpu.c vmx/vmx_events.c
+HOT_PATH := hv/hypercall.c hv/hypercall_vcpu.c hv/vcpu_run.c hv/control_domain.c hv/handle.c hv/vcpu_events.c hv/cpuid.c \
+	svm/svm_vcpu.c svm/svm_exit.c svm/svm_state.c svm/svm_events.c vmx/vmx_vcpu.c vmx/vmx_exit.c \
+	vmx/vmx_vmcs.c vmx/vmx_state.c vmx/vmx_events.c
 $(patsubst %,$(BUILD)/hv/%.o,$(HOT_PATH)): HV_CFLAGS += -fomit-frame-pointer
 
 $(BUILD)/hv/%.c.o: %.c

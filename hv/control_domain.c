@@ -219,8 +219,9 @@ static void control_port_io(struct vcpu *vcpu, const struct exit_record *exit)
     virt->skip_instruction(vcpu, exit);
 }
 
-/* Handles one exit of a control-domain vcpu (its hypercalls and CPUIDs the
- * backend has already taken care of). Never stops the vcpu. */
+/* Handles one exit of a control-domain vcpu that the backend's fast path
+ * (control_domain_hypercall) did not take: a hypercall with a prefix, a
+ * CPUID, and the rare ones. Never stops the vcpu. */
 static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     switch (exit->kind) {

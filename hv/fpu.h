@@ -106,8 +106,10 @@ static inline void fpu_enter_child(struct vcpu *control, struct vcpu *child)
     }
     if (control->xcr0 != all)
         xsetbv(0, all);
-    fpu_save_state(control->fpu_area, all);
-    fpu_load_state(child->fpu_area, all);
+    /* XCR0 is `all` now, and the instructions act on XCR0 & EDX:EAX: a
+     * mask of all ones is the same and costs one register fewer. */
+    fpu_save_state(control->fpu_area, ~0ull);
+    fpu_load_state(child->fpu_area, ~0ull);
     if (child->xcr0 != all)
         xsetbv(0, child->xcr0);
 }
@@ -124,11 +126,12 @@ static inline void fpu_leave_child(struct vcpu *child, struct vcpu *control)
         return;
     }
     uint64_t live = xgetbv(0);
-    child->xcr0 = (live & all) | XCR0_X87;
+    if (live != child->xcr0) /* normally it is the guest's, as it was */
+        child->xcr0 = (live & all) | XCR0_X87;
     if (live != all)
         xsetbv(0, all);
-    fpu_save_state(child->fpu_area, all);
-    fpu_load_state(control->fpu_area, all);
+    fpu_save_state(child->fpu_area, ~0ull);   /* as in fpu_enter_child */
+    fpu_load_state(control->fpu_area, ~0ull);
     if (control->xcr0 != all)
         xsetbv(0, control->xcr0);
 }

@@ -1,5 +1,7 @@
 #include "hv/guest_memory.h"
 
+#include "hv/insn_fetch.h"
+#include "hv/insn_length.h"
 #include "hv/memory.h"
 #include "hv/nested_tables.h"
 #include "hv/vcpu.h"
@@ -89,21 +91,32 @@ unsigned vm_fetch_linear(struct vm *vm, const struct guest_paging *paging,
     return fetched;
 }
 
+/* The instruction's place from the backend's fields alone (no whole
+ * GET_SREGS), and its bytes the cheapest way vcpu_insn_bytes knows: a
+ * child without paging that exits again and again from one place (an
+ * MMIO loop) reads them where it read them last. */
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear)
 {
-    struct hv_sregs sregs;
-    struct hv_regs regs;
-    struct guest_paging paging;
-    virt->get_sregs(vcpu, &sregs);
-    virt->get_regs(vcpu, &regs);
-    paging_of(&sregs, &paging);
-    bool long_mode = sregs.efer & (1ull << 10);
-    *linear = (long_mode && sregs.cs.l) ? regs.rip
-                                        : (sregs.cs.base + regs.rip) & 0xffffffffull;
-    nested_walk_begin(vcpu);
-    unsigned fetched = vm_fetch_linear(vcpu->vm, &paging, *linear, bytes);
-    nested_walk_end(vcpu);
+    struct insn_site site;
+    const uint8_t *code;
+    virt->insn_site(vcpu, &site);
+    *linear = insn_site_mode64(&site) ? site.rip : (site.cs_base + site.rip) & 0xffffffffull;
+    unsigned fetched = vcpu_insn_bytes(vcpu, &site, bytes, &code);
+    if (code == bytes)
+        return fetched;
+    if (fetched == INSN_MAX_LENGTH) {
+        /* Fifteen bytes as two overlapping eight-byte words (0-7, 7-14):
+         * never past the fifteenth, which vcpu_insn_bytes vouched for. */
+        uint64_t head, tail;
+        __builtin_memcpy(&head, code, 8);
+        __builtin_memcpy(&tail, code + 7, 8);
+        __builtin_memcpy(bytes, &head, 8);
+        __builtin_memcpy(bytes + 7, &tail, 8);
+    } else {
+        for (unsigned i = 0; i < fetched; i++)
+            bytes[i] = code[i];
+    }
     return fetched;
 }
 

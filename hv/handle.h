@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
+#include "hv/acpi.h"
 #include "hv/spinlock.h"
 
 #define HANDLE_TABLE_SIZE 1024
@@ -39,6 +40,7 @@
  * compared as they are. Users fit 16 bits: at most one call per CPU is in
  * flight on a handle, plus the handle itself. */
 #define HANDLE_STATE_USERS      0xffffull
+_Static_assert(MAX_CPUS + 1 < HANDLE_STATE_USERS, "users never overflow their 16 bits");
 #define HANDLE_STATE_GEN_SHIFT  HANDLE_INDEX_BITS
 #define HANDLE_STATE_GEN_MASK   (0x7fffffffull << HANDLE_STATE_GEN_SHIFT)
 #define HANDLE_STATE_OPEN       (1ull << 47)

@@ -1,7 +1,8 @@
 /* Per-CPU state, reached through the GS base so that no CPU ever indexes a
  * shared array on a hot path. Each struct percpu lives in its own pages,
  * allocated on the CPU's bring-up, and is written only by its own CPU after
- * that (except `online`, which the BSP polls). */
+ * that (except `online`, which the BSP polls, and the last line's fields,
+ * which other CPUs write). */
 #ifndef HV_PERCPU_H
 #define HV_PERCPU_H
 
@@ -45,12 +46,8 @@ struct percpu {
     uint64_t host_state_phys;   /* SVM: host VMSAVE area */
     uint64_t control_vmcs;      /* VMX: the control domain's vcpu's VMCS */
     uint64_t current_vmcs;      /* VMX: the VMCS current on this CPU */
-    struct vcpu *vmclear_request; /* VMX: a vcpu whose VMCS, active here,
-                                     another CPU wants cleared; written by
-                                     that CPU (vmx/vmx_vmcs.c) */
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
-    bool wake_pending;          /* WAKE_CPU: the control domain's HLT returns */
     uint32_t slice_ticks;       /* APIC timer count of one time slice and
                                    a microsecond (vcpu_slice_setup_cpu) */
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
@@ -64,7 +61,20 @@ struct percpu {
     uint32_t last_child_vm;     /* id of the last child VM run here, for the
                                    IBPB policy (hv/speculation.h); 0 none */
     uint64_t ibpb_switches;     /* IBPBs issued here on VM switches */
+
+    /* Written by other CPUs: a line of their own, so that a CPU's hot
+     * fields above are not taken from it by another's WAKE_CPU or
+     * VMCLEAR request. */
+    bool wake_pending __attribute__((aligned(64))); /* WAKE_CPU: the control
+                                   domain's HLT returns */
+    struct vcpu *vmclear_request; /* VMX: a vcpu whose VMCS, active here,
+                                     another CPU wants cleared; written by
+                                     that CPU (vmx/vmx_vmcs.c) */
 } __attribute__((aligned(64)));
+_Static_assert(__builtin_offsetof(struct percpu, wake_pending) % 64 == 0 &&
+               __builtin_offsetof(struct percpu, wake_pending) >=
+                   __builtin_offsetof(struct percpu, ibpb_switches) + 8,
+               "the fields other CPUs write are on the last line alone");
 
 extern struct percpu *percpu_of[MAX_CPUS];
 extern unsigned cpu_count;

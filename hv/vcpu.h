@@ -5,15 +5,16 @@
  * vcpu's state, RUN included, claims it (0 -> this CPU + 1) with one
  * compare-and-swap and releases it when done; a claim that finds another
  * owner fails with -HV_EBUSY at once. Nothing else in the vcpu is touched by
- * a CPU that does not own it, except `kick` (written) and `nested_walk`
- * (read). */
+ * a CPU that does not own it, except `kick` and `lapic_events` (written,
+ * on the first line with `owner`) and `nested_walk`, `exit_count` and
+ * `tlb_generation` (read). */
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
 /* Offsets of struct guest_gprs, and of it in struct vcpu, for the entry
  * stubs (checked below). */
-#define VCPU_GPRS 8
-#define VCPU_LAUNCHED 128       /* backend flag, right after the registers */
+#define VCPU_GPRS 64            /* the line after the one other CPUs write */
+#define VCPU_LAUNCHED 184       /* backend flag, right after the registers */
 #define GPRS_RAX 0
 #define GPRS_RBX 8
 #define GPRS_RCX 16
@@ -28,7 +29,8 @@
 #define GPRS_R15 112
 
 #ifdef __ASSEMBLER__
-/* Shared by svm/svm_guest_loop.S and vmx/vmx_guest_loop.S: moving the guest
+/* Shared by svm/svm_guest_loop.S and vmx/vmx_guest_loop.S (the SVM loop
+ * saves through RAX instead, which is free there after #VMEXIT): moving the guest
  * registers that travel through vcpu->gprs on every exit (RBX RCX RDX RSI
  * RDI RBP R8-R11) and the ones that travel only when a loop starts or ends
  * (R12-R15). \vcpu is a register holding the struct vcpu pointer. */
@@ -180,6 +182,9 @@ struct vcpu_debugregs {
 };
 
 struct vcpu {
+    /* The first line holds what other CPUs write: the claim (any CPU's
+     * compare-and-swap), kick (KICK) and lapic_events (a LAPIC's IPIs and
+     * MSIs), with the owner's flags RUN and each entry test beside them. */
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
     /* What keeps RUN from simply entering the guest, in one word that
      * RUN's start tests with one load (vcpu_run). */
@@ -195,10 +200,35 @@ struct vcpu {
         };
         uint32_t run_blockers;
     };
-    struct guest_gprs gprs;
+    /* Events for the guest that each entry must look at, in one word that
+     * vcpu_prepare_events tests with one load: the four flags this CPU
+     * keeps, and what other CPUs post to its local APIC. */
+    union {
+        struct {
+            /* INTERRUPT: one external interrupt waiting for the guest to
+             * take it (an injection interrupted by an exit comes back
+             * here), irq_vector */
+            uint8_t irq_pending;
+            uint8_t irq_window;      /* window exiting is on in the VMCB/VMCS */
+            uint8_t lapic_window;    /* a LAPIC vector waits for the window */
+            uint8_t nmi_pending;     /* an NMI waits to be injected */
+            uint32_t lapic_events;   /* LAPIC_EVENT_*: posted by any CPU
+                                        (atomic OR; hv/vcpu_lapic.h) */
+        };
+        uint64_t entry_events;
+    } __attribute__((aligned(8)));
+    /* The registers start the next line: a KICK, a LAPIC event posted or
+     * a claim refused to another CPU takes the line above from this one's
+     * cache, never the registers the exit paths use. */
+    struct guest_gprs gprs __attribute__((aligned(64)));
     uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
+    uint8_t saved_regs_valid;    /* VMX: saved_regs hold the VMCS's values */
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
+    /* VMX: RSP, RIP and RFLAGS as a child's guest loop left them, for
+     * GET_REGS without making the VMCS current; valid until the VMCS is
+     * next made current by anything else (vmcs_acquire clears the flag). */
+    struct { uint64_t rsp, rip, rflags; } saved_regs;
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;
     struct hv_run *run;          /* in control-domain memory; NULL for the
@@ -233,23 +263,6 @@ struct vcpu {
     struct vcpu_kept_msrs kept_msrs;
     bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
     uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
-    /* Events for the guest that each entry must look at, in one word that
-     * vcpu_prepare_events tests with one load: the four flags this CPU
-     * keeps, and what other CPUs post to its local APIC. */
-    union {
-        struct {
-            /* INTERRUPT: one external interrupt waiting for the guest to
-             * take it (an injection interrupted by an exit comes back
-             * here), irq_vector */
-            uint8_t irq_pending;
-            uint8_t irq_window;      /* window exiting is on in the VMCB/VMCS */
-            uint8_t lapic_window;    /* a LAPIC vector waits for the window */
-            uint8_t nmi_pending;     /* an NMI waits to be injected */
-            uint32_t lapic_events;   /* LAPIC_EVENT_*: posted by any CPU
-                                        (atomic OR; hv/vcpu_lapic.h) */
-        };
-        uint64_t entry_events;
-    } __attribute__((aligned(8)));
     uint8_t irq_vector;
     struct vcpu_debug debug;
     /* Extended state (hv/fpu.h): the XSAVE image while the registers are
@@ -273,6 +286,8 @@ struct vcpu {
     uint64_t code_generation;
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, entry_events) + 8 <= VCPU_GPRS,
+               "what other CPUs write stays on the first line");
 _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
                sizeof(((struct vcpu *)0)->entry_events) == 8,
                "the words RUN tests cover their fields");
@@ -343,8 +358,9 @@ static inline void vcpu_release(struct vcpu *vcpu)
     __atomic_store_n(&vcpu->owner, 0, __ATOMIC_RELEASE);
 }
 
-/* Runs a child vcpu until an exit its VMM must see; fills its run page.
- * Called with the vcpu claimed. */
+/* RUN: claims the child vcpu, runs it until an exit its VMM must see,
+ * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
+ * has it. */
 long vcpu_run(struct vcpu *vcpu);
 
 /* KICK: makes a RUN of the vcpu in progress on another CPU return

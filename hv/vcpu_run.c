@@ -2,6 +2,7 @@
  * hypervisor the exits that need no policy (CPUID, MSRs it virtualises,
  * physical interrupts within the time slice), and return to the VMM with
  * the others described in the run page. */
+#include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/console.h"
 #include "hv/debugregs.h"
@@ -14,6 +15,7 @@
 #include "hv/msr_emulate.h"
 #include "hv/msr_switch.h"
 #include "hv/rflags.h"
+#include "hv/run_page.h"
 #include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
@@ -27,25 +29,23 @@ void take_pending_interrupt(void)
     __asm__ volatile("sti; nop; cli" ::: "memory");
 }
 
+/* Port I/O that the backend's fast path did not complete: INS and OUTS,
+ * which the VMM emulates and whose RIP it moves itself (string), and any
+ * that a backend decodes instead. */
 static void fill_io(struct vcpu *vcpu, struct hv_run *run,
                     const struct exit_record *exit)
 {
+    if (!exit->io.string) {
+        vcpu_port_io(vcpu, exit->io.port, exit->io.size, exit->io.in, vcpu->gprs.rax);
+        virt->skip_instruction(vcpu, exit);
+        return;
+    }
     run->io.direction = exit->io.in ? HV_IO_IN : HV_IO_OUT;
     run->io.size = exit->io.size;
     run->io.port = exit->io.port;
-    run->io.string = exit->io.string;
-    run->io.count = exit->io.string && exit->io.rep ? (uint32_t)vcpu->gprs.rcx : 1;
+    run->io.string = 1;
+    run->io.count = exit->io.rep ? (uint32_t)vcpu->gprs.rcx : 1;
     run->io.data_offset = HV_RUN_IO_DATA_OFFSET;
-    if (exit->io.string)
-        return; /* the VMM emulates INS/OUTS and moves RIP itself */
-    if (exit->io.in) {
-        vcpu->pending_in_size = exit->io.size;
-    } else {
-        /* Little endian: the low `size` bytes of EAX, and the VMM reads
-         * only `size` of the four. */
-        *(uint32_t *)((uint8_t *)run + HV_RUN_IO_DATA_OFFSET) = (uint32_t)vcpu->gprs.rax;
-    }
-    virt->skip_instruction(vcpu, exit);
 }
 
 /* IN writes AL or AX in place and zero-extends EAX, as the CPU does. */
@@ -109,7 +109,9 @@ static int child_machine_check(struct vcpu *vcpu, struct hv_run *run,
 }
 
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
- * to the VMM, or -1 to resume the guest. */
+ * to the VMM, or -1 to resume the guest. A child's CPUID and its IN and
+ * OUT never come here: the backends complete them before decoding (their
+ * exit functions, with hv/cpuid.h and hv/run_page.h). */
 static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
                        const struct exit_record *exit)
 {
@@ -120,10 +122,6 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return vcpu_after_interrupt(vcpu);
     case EXIT_SLICE_OVER:
         return HV_EXIT_INTR;
-    case EXIT_CPUID:
-        cpuid_emulate(vcpu);
-        virt->skip_instruction(vcpu, exit);
-        return -1;
     case EXIT_MSR_READ:
     case EXIT_MSR_WRITE:
         return msr_emulate(vcpu, exit);
@@ -208,10 +206,9 @@ static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
             vcpu_arm_host_timer(vcpu, rdtsc());
         return 0;
     }
-    vcpu->stop_reason = reason;
-    vcpu_fill_interrupt_flags(vcpu); /* the VMCS is still current here */
-    __atomic_store_n(&vcpu->run->exit_rip, exit->rip, __ATOMIC_RELAXED);
-    return 1;
+    bool if_flag;
+    bool allowed = virt->interrupt_allowed(vcpu, &if_flag); /* VMCS still current */
+    return vcpu_stop(vcpu, reason, exit->rip, if_flag, allowed);
 }
 
 /* The flag is set before the owner is read, and RUN claims the vcpu (a
@@ -283,8 +280,9 @@ static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run
 /* The guest runs on this CPU, borrowing from the control domain's vcpu
  * the extended state, the switched MSRs and the speculation controls for
  * the time of the guest loop (hv/fpu.h, hv/msr_switch.h,
- * hv/speculation.h), under a host timer for the slice's end. Returns the
- * RUN's exit reason. */
+ * hv/speculation.h), under a host timer for the slice's end, or for an
+ * earlier event (a VMM deadline, a guest APIC timer).
+ * Returns the RUN's exit reason. */
 static int run_guest(struct vcpu *vcpu, struct hv_run *run)
 {
     struct percpu *cpu = this_cpu();
@@ -293,12 +291,12 @@ static int run_guest(struct vcpu *vcpu, struct hv_run *run)
     cpu->slice_end = now + cpu->slice_tsc;
     speculation_enter_child(vcpu, cpu);
     msr_switch_to_child(control, vcpu);
-    /* Without a deadline or a guest APIC timer the slice's end is the
-     * first event, whose count each CPU computed once. */
-    if (!run->deadline_tsc && !vcpu->vm->lapic)
-        apic_timer_start(cpu->slice_ticks);
-    else
+    /* Without either the slice's end comes first, whose count each CPU
+     * computed once. */
+    if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
         vcpu_arm_host_timer(vcpu, now);
+    else
+        apic_timer_start(cpu->slice_ticks);
     vcpu_prepare_events(vcpu, run);
     fpu_enter_child(control, vcpu);
     virt->run_loop(vcpu, child_exit);
@@ -313,24 +311,28 @@ static int run_guest(struct vcpu *vcpu, struct hv_run *run)
 
 long vcpu_run(struct vcpu *vcpu)
 {
+    if (vcpu_claim(vcpu))
+        return -HV_EBUSY;
     struct hv_run *run = vcpu->run;
     /* One word says whether anything keeps the vcpu from entering (see
      * struct vcpu), read after the claim's locked compare-and-swap as
      * vcpu_kick needs; with no immediate_exit and no deadline either, RUN
-     * enters at once. */
+     * enters at once, and under the slice's timer unless the guest has
+     * its own APIC timer. */
     int reason = -1;
     if (__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) ||
         __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) || run->deadline_tsc)
         reason = run_checks(vcpu, run);
     if (reason < 0)
-        reason = run_guest(vcpu, run);  /* child_exit reported where it stopped */
+        reason = run_guest(vcpu, run);
     else
-        report_position(vcpu);
+        report_position(vcpu); /* child_exit reports where a guest stopped */
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
      * answers every kick made so far. */
     if (reason == HV_EXIT_INTR)
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;
+    vcpu_release(vcpu);
     return 0;
 }

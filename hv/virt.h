@@ -11,6 +11,7 @@
 #include "hv/percpu.h"
 
 struct vcpu;
+struct insn_site;
 
 /* Instructions a guest can use only where the backend lets it (the
  * guest_instructions op); CPUID shows them only then (hv/cpuid_supported.c). */
@@ -46,9 +47,11 @@ struct virt_backend {
     /* Enters the guest on the calling CPU and, after each exit, decodes it
      * and calls on_exit; re-enters while on_exit returns 0 and returns its
      * value otherwise. Physical interrupts stay pending for
-     * take_pending_interrupt(). The backend handles a control domain's
-     * hypercalls (control_domain_hypercall) and every guest's CPUID
-     * (cpuid_emulate) itself, before decoding, as the hottest exits. */
+     * take_pending_interrupt(). The hottest exits are completed before
+     * anything is decoded, with the common code's fast paths: a control
+     * domain's unprefixed hypercall (control_domain_hypercall), a child's
+     * CPUID (cpuid_answer_static, cpuid_emulate) and a child's IN or OUT
+     * (vcpu_port_io, vcpu_stop). */
     int (*run_loop)(struct vcpu *vcpu, exit_handler on_exit);
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
@@ -103,6 +106,11 @@ struct virt_backend {
     /* The guest's CR4 as the guest sees it, for the CPUID bits that follow
      * it (OSXSAVE, OSPKE). Called on the exit path, VMCS current. */
     uint64_t (*guest_cr4)(struct vcpu *vcpu);
+    /* Where the instruction at the guest's RIP is (hv/insn_fetch.h): RIP,
+     * CS base and L, and the paging registers as the guest sees them,
+     * read from the VMCB/VMCS alone, for fetching the instruction of an
+     * MMIO exit or an emulated one. */
+    void (*insn_site)(struct vcpu *vcpu, struct insn_site *site);
     /* VIRT_GUEST_* bits of this CPU and backend; after probe. */
     uint32_t (*guest_instructions)(void);
 };

@@ -180,6 +180,8 @@ static long slot_create(struct vm *vm, struct memory_slot *slot,
         return err;
     }
     *slot = (struct memory_slot){ r->guest_phys, r->size, host, r->flags, bitmap };
+    if (bitmap)
+        __atomic_or_fetch(&vm->dirty_logged, 1u << (slot - vm->slots), __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -244,14 +246,34 @@ out:
 
 /* Runs on the faulting vcpu's CPU. The VM lock keeps the slot and its
  * bitmap from being deleted meanwhile; it is taken once per page and log
- * round, not on the hot path. No TLB flush: a nested fault, like a #PF,
+ * round of a dirty-logged slot, never for any other write fault (MMIO,
+ * read-only memory), which dirty_slot_may_cover sends back at once. No TLB flush: a nested fault, like a #PF,
  * drops the translation that faulted (SDM 3C, "Operations that Invalidate
  * Cached Mappings"; KVM relies on the same on AMD), so the retried write
  * walks the tables again and finds the write bit. */
-bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
+/* Whether a dirty-logged slot may cover guest_phys, decided without the
+ * lock and without writing anything of the VM's. A slot being made or
+ * deleted meanwhile is seen before or after the change (its fields are
+ * aligned words, each read whole, and one torn between them only sends
+ * the fault to the locked check): either way the fault is ordered with
+ * that region change, as a fault that came just before or just after it.
+ * Slots that were dirty-logged once keep their bit; they cost a look. */
+static bool dirty_slot_may_cover(const struct vm *vm, uint64_t guest_phys)
 {
-    if (!write || vm->is_control)
-        return false;
+    for (uint32_t bits = __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE); bits;
+         bits &= bits - 1) {
+        const struct memory_slot *slot = &vm->slots[__builtin_ctz(bits)];
+        if (__atomic_load_n(&slot->dirty_bitmap, __ATOMIC_RELAXED) &&
+            guest_phys - __atomic_load_n(&slot->guest_phys, __ATOMIC_RELAXED) <
+                __atomic_load_n(&slot->size, __ATOMIC_RELAXED))
+            return true;
+    }
+    return false;
+}
+
+static __attribute__((noinline)) bool resolve_dirty_locked(struct vm *vm,
+                                                           uint64_t guest_phys)
+{
     bool resolved = false;
     spin_lock(&vm->lock);
     for (unsigned i = 0; i < HV_MAX_MEMORY_SLOTS; i++) {
@@ -268,6 +290,13 @@ bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
     }
     spin_unlock(&vm->lock);
     return resolved;
+}
+
+bool vm_resolve_dirty_fault(struct vm *vm, uint64_t guest_phys, bool write)
+{
+    if (!write || vm->is_control || !dirty_slot_may_cover(vm, guest_phys))
+        return false;
+    return resolve_dirty_locked(vm, guest_phys);
 }
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,

@@ -12,11 +12,14 @@
  * inside a walk bracket (hv/nested_tables.h). One exception, off the hot
  * path: a guest's first write to a page of a dirty-logged slot since the
  * last GET_DIRTY_LOG takes it on the vcpu's CPU (vm_resolve_dirty_fault),
- * so that the slot cannot be deleted under it. */
+ * so that the slot cannot be deleted under it. Every other write fault
+ * (MMIO, a read-only slot) is told apart without it, from `dirty_logged`
+ * and the slots' ranges read as they are. */
 #ifndef HV_VM_H
 #define HV_VM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
@@ -36,24 +39,45 @@ struct memory_slot {
     uint64_t *dirty_bitmap;
 };
 
+/* Laid out by who writes what (issue 14): the first line is written when
+ * the VM is made and then only read -- by every hypercall of the control
+ * domain and every RUN of a child; tlb_generation, written by a region
+ * change on any CPU and read before a child's entries, has a line of its
+ * own; the lock and the reference count, written by VM-wide calls and by
+ * every handle made or closed, another. A per-vcpu call so never shares
+ * a line with a VM-wide one, except to read tlb_generation after a
+ * change. */
 struct vm {
-    struct spinlock lock;
-    uint32_t refs;
+    /* read-mostly */
     uint32_t id;
     bool is_control;
     bool lapic;             /* HV_VM_LAPIC: a local APIC per vcpu here */
-    uint64_t tlb_generation;
-    struct page_table npt;
+    /* control domain only */
+    uint64_t memory_base;   /* host-physical address of its RAM */
+    uint64_t memory_size;
+    struct page_table npt;  /* the root and how to build the tables */
+
+    /* Written by region changes (under `lock`), read on exits. */
+    uint64_t tlb_generation __attribute__((aligned(64)));
+    uint32_t dirty_logged;  /* bit i: slot i was made with HV_MEM_LOG_DIRTY
+                               (set then, never cleared: a hint for
+                               vm_resolve_dirty_fault) */
+
+    struct spinlock lock __attribute__((aligned(64)));
+    uint32_t refs;
     /* Table pages emptied by slot deletions, waiting for the flush that
      * lets them be freed (hv/nested_tables.h). */
     struct table_list retired_tables;
     struct memory_slot slots[HV_MAX_MEMORY_SLOTS];
     struct vcpu *vcpus[HV_MAX_VCPUS];
-    /* control domain only */
-    uint64_t memory_base;   /* host-physical address of its RAM */
-    uint64_t memory_size;
+    /* control domain only; its read line first (hv/handle.h) */
     struct handle_table handles;
-};
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct vm, npt) + sizeof(struct page_table) <= 64,
+               "the read-mostly fields fill the first line");
+_Static_assert(offsetof(struct vm, tlb_generation) == 64 &&
+               offsetof(struct vm, lock) == 128,
+               "tlb_generation, and the lock with the references, each on a line of its own");
 
 #define MAX_CHILD_VMS 256
 

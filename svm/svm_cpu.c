@@ -8,6 +8,7 @@
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
 #include "svm/svm.h"
+#include "svm/svm_insn.h"
 
 struct svm_features svm_features;
 
@@ -129,5 +130,6 @@ const struct virt_backend svm_backend = {
     .get_msr = svm_get_msr,
     .set_msr = svm_set_msr,
     .guest_cr4 = svm_guest_cr4,
+    .insn_site = svm_insn_site_op,
     .guest_instructions = svm_guest_instructions,
 };

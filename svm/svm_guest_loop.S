@@ -49,14 +49,26 @@ enter_guest:
     vmsave %rax
     cli
 
-    push %rsi                           /* the guest's RSI frees a register */
-    mov 16(%rsp), %rsi
-    save_guest_registers
+    /* RAX is the host's again (the VMCB address, done with after the
+     * VMSAVE), so it can hold the vcpu: one instruction fewer than
+     * freeing a register by pushing the guest's RSI. */
+    mov 8(%rsp), %rax
+    mov %rbx, GUEST_REG(RBX)(%rax)
+    mov %rcx, GUEST_REG(RCX)(%rax)
+    mov %rdx, GUEST_REG(RDX)(%rax)
+    mov %rsi, GUEST_REG(RSI)(%rax)
+    mov %rdi, GUEST_REG(RDI)(%rax)
+    mov %rbp, GUEST_REG(RBP)(%rax)
+    mov %r8, GUEST_REG(R8)+0(%rax)
+    mov %r9, GUEST_REG(R8)+8(%rax)
+    mov %r10, GUEST_REG(R8)+16(%rax)
+    mov %r11, GUEST_REG(R8)+24(%rax)
+    xor %ebp, %ebp
+    mov %rax, %rdi
     mov 24(%rsp), %rax
     vmload %rax
     stgi
 
-    mov 8(%rsp), %rdi
     call *32(%rsp)
     test %eax, %eax
     jz enter_guest

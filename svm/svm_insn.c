@@ -24,3 +24,8 @@ uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *op
     unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
     return insn_length(bytes, available, insn_site_mode64(&site), opcode);
 }
+
+void svm_insn_site_op(struct vcpu *vcpu, struct insn_site *site)
+{
+    svm_insn_site(vmcb_of(vcpu), site);
+}

@@ -20,8 +20,10 @@
 /* Decodes the length from the guest's bytes (svm_insn.c). */
 uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode);
 
-/* Where the instruction at the guest's RIP is, from the VMCB. */
+/* Where the instruction at the guest's RIP is, from the VMCB; and the
+ * backend op (virt->insn_site). */
 void svm_insn_site(const struct vmcb *vmcb, struct insn_site *site);
+void svm_insn_site_op(struct vcpu *vcpu, struct insn_site *site);
 
 static inline uint64_t svm_insn_length(struct vcpu *vcpu, const struct vmcb *vmcb,
                                        const struct insn_opcode *opcode)

@@ -1,7 +1,6 @@
 /* SVM vcpus: VMCB set-up, the run loop (ASID choice, world switch) and
  * instruction completion; the exit path is svm/svm_exit.c. */
 #include "abi/hv_errno.h"
-#include "hv/control_domain.h"
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
@@ -12,7 +11,6 @@
 #include "hv/vm.h"
 #include "svm/svm.h"
 #include "svm/svm_exit.h"
-#include "svm/svm_insn.h"
 #include "svm/vmcb_layout.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull

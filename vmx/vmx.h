@@ -9,6 +9,7 @@ struct vmx_features {
     uint32_t vmcs_revision;
     bool ept;
     bool vpid;
+    uint32_t vpid_count;    /* tags hv/tlb_tag.h may hand out: 2 without VPID */
     bool unrestricted_guest;
     bool true_controls;
     uint8_t preemption_timer_shift; /* the timer ticks every 2^shift TSC ticks */
@@ -72,6 +73,7 @@ int vmx_vcpu_init(struct vcpu *vcpu);
 void vmx_vcpu_free(struct vcpu *vcpu);
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit);
 void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
+void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *regs);
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
 int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);

@@ -9,6 +9,7 @@
 #include "mmu/nested_formats.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
+#include "vmx/vmx_exit.h"
 #include "vmx/vmx_controls.h"
 
 struct vmx_features vmx_features;
@@ -103,6 +104,7 @@ static int compute_controls(char *why, size_t size)
     }
     vmx_features.preemption_timer_shift = (uint8_t)(rdmsr(MSR_VMX_MISC) & 0x1f);
     vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
+    vmx_features.vpid_count = vmx_features.vpid ? 0x10000 : 2;
     vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
     return 0;
 }
@@ -212,7 +214,7 @@ const struct virt_backend vmx_backend = {
     .vcpu_init = vmx_vcpu_init,
     .vcpu_free = vmx_vcpu_free,
     .run_loop = vmx_run_loop,
-    .get_regs = vmx_get_regs,
+    .get_regs = vmx_get_regs_op,
     .set_regs = vmx_set_regs,
     .get_sregs = vmx_get_sregs,
     .set_sregs = vmx_set_sregs,
@@ -233,5 +235,6 @@ const struct virt_backend vmx_backend = {
     .get_msr = vmx_get_msr,
     .set_msr = vmx_set_msr,
     .guest_cr4 = vmx_guest_cr4,
+    .insn_site = vmx_insn_site,
     .guest_instructions = vmx_guest_instructions,
 };

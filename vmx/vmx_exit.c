@@ -8,6 +8,7 @@
  * instruction fell through) comes to vmx_entry_failed instead. */
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
+#include "hv/insn_fetch.h"
 #include "hv/nmi.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
@@ -157,6 +158,23 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     return stop;
 }
 
+/* The backend op: RIP, CS and the paging registers as vmx_get_sregs
+ * gives them (CR0 and CR4 through their read shadows), without reading
+ * every segment. */
+void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint32_t cs_access = (uint32_t)vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS);
+    *site = (struct insn_site){
+        .rip = vmread(VMCS_GUEST_RIP),
+        .cs_base = vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS),
+        .cs_l = (cs_access >> 13) & 1,
+        .paging = { vmx_guest_cr0(), vmread(VMCS_GUEST_CR3), vmx_current_guest_cr4(),
+                    vmread(VMCS_GUEST_EFER) },
+    };
+    vmcs_release(vcpu, acquired);
+}
+
 /* A VMLAUNCH or VMRESUME that failed (VMfailValid or VMfailInvalid):
  * vmx_guest_loop.S calls this instead of the exit function. The VMCS's
  * instruction error says why; the exit reason field is an older exit's. */
@@ -171,11 +189,12 @@ int vmx_entry_failed(struct vcpu *vcpu)
     return vcpu->exit_handler(vcpu, &exit);
 }
 
-/* Moves RIP past the instruction that exited, whose length the CPU gives,
- * prefixes included (SDM 3C 27.2.5), and drops an STI/MOV SS shadow. */
-static inline void vmx_skip(void)
+/* Moves RIP (read already) past the instruction that exited, whose
+ * length the CPU gives, prefixes included (SDM 3C 27.2.5), and drops an
+ * STI/MOV SS shadow. */
+static inline void vmx_skip(uint64_t rip)
 {
-    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    vmwrite(VMCS_GUEST_RIP, rip + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
@@ -211,7 +230,7 @@ static inline int vmx_child_cpuid(struct vcpu *vcpu)
 {
     if (!cpuid_answer_static(vcpu, &vcpu->gprs.rax))
         vmx_cpuid_slow(vcpu);
-    vmx_skip();
+    vmx_skip(vmread(VMCS_GUEST_RIP));
     return 0;
 }
 
@@ -227,7 +246,7 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     vcpu->exit_count++;
     vcpu_port_io(vcpu, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
                  qualification & (1u << 3), vcpu->gprs.rax);
-    vmx_skip();
+    vmx_skip(rip);
     bool if_flag = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }

@@ -18,13 +18,16 @@
 int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *);
 /* What vmx_guest_loop calls instead when VMLAUNCH/VMRESUME failed. */
 int vmx_entry_failed(struct vcpu *vcpu);
+/* The backend op virt->insn_site. */
+struct insn_site;
+void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site);
 
 /* A child's VPID before an entry (hv/tlb_tag.h), the VMCS current: kept,
  * or a fresh one. Guest-physical translations are tagged by EPT pointer,
  * not VPID: a changed EPT must be flushed by context. */
 static inline void vmx_choose_vpid(struct vcpu *vcpu)
 {
-    enum tlb_tag_change change = tlb_tag_refresh(vcpu, vmx_features.vpid ? 0x10000 : 2);
+    enum tlb_tag_change change = tlb_tag_refresh(vcpu, vmx_features.vpid_count);
     if (change == TAG_KEPT)
         return;
     if (vmx_features.vpid)

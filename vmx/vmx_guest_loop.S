@@ -2,7 +2,7 @@
  * int vmx_guest_loop(struct vcpu *vcpu, int (*on_exit)(struct vcpu *))
  *
  * The VMX twin of svm/svm_guest_loop.S: enters the guest of the current
- * VMCS (VMLAUNCH the first time, VMRESUME after), and after each VM exit
+ * VMCS (VMLAUNCH while it is clear, VMRESUME after), and after each VM exit
  * calls on_exit(vcpu), re-entering while it returns 0. R12-R15 of the guest
  * stay live across on_exit; the other general registers, RAX included (VMX
  * keeps no guest RAX in the VMCS), go through vcpu->gprs on each exit.
@@ -35,13 +35,21 @@ vmx_guest_loop:
 
 enter_guest:
     mov 8(%rsp), %rsi
-    cmpb $0, VCPU_LAUNCHED(%rsi)        /* flags survive the MOVs below */
+    cmpb $0, VCPU_LAUNCHED(%rsi)
+    je launch
     mov GUEST_REG(RAX)(%rsi), %rax
     load_guest_registers
-    jne 1f
-    vmlaunch
+    vmresume
     jmp entry_failed
-1:  vmresume
+
+    /* The VMCS counts as launched from here on: every exit then finds it
+     * so without a store of its own, and a VMLAUNCH that fails clears it
+     * again (vmx_entry_failed). */
+launch:
+    movb $1, VCPU_LAUNCHED(%rsi)
+    mov GUEST_REG(RAX)(%rsi), %rax
+    load_guest_registers
+    vmlaunch
 entry_failed:
     push %rsi
     mov 16(%rsp), %rsi
@@ -57,7 +65,6 @@ vmx_exit_entry:
     mov 16(%rsp), %rsi
     mov %rax, GUEST_REG(RAX)(%rsi)
     save_guest_registers
-    movb $1, VCPU_LAUNCHED(%rsi)
 
     mov 8(%rsp), %rdi
     call *16(%rsp)

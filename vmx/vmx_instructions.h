@@ -27,6 +27,15 @@ static inline bool vmptrld(uint64_t vmcs_phys)
     return !failed;
 }
 
+/* VMPTRLD of the address stored at `vmcs_phys`, for the VMCS switches of
+ * every call (vmx/vmx_vmcs.c): the operand is read where it already is,
+ * with no copy to the stack, and the result is not looked at -- the
+ * pointer is one the hypervisor allocated and loaded before. */
+static inline void vmptrld_at(const uint64_t *vmcs_phys)
+{
+    __asm__ volatile("vmptrld %0" ::"m"(*vmcs_phys) : "cc", "memory");
+}
+
 static inline bool vmclear(uint64_t vmcs_phys)
 {
     uint8_t failed;

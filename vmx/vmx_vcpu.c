@@ -3,15 +3,12 @@
  * control domain's vcpu keeps its VMCS current on its own CPU, and every
  * use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
-#include "hv/control_domain.h"
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
-#include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/speculation.h"
-#include "hv/time.h"
 #include "hv/tlb_tag.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
@@ -140,8 +137,29 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
         spec_ctrl_enter_guest(vcpu);
     int result = vmx_guest_loop(vcpu, vcpu->guest_exit);
     debugregs_leave(vcpu);
+    /* What GET_REGS reads until the VMCS is next made current, so that
+     * the VMM's calls after a RUN do not switch VMCSs for it. */
+    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+    vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
+    vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+    vcpu->saved_regs_valid = 1;
     vmcs_release(vcpu, acquired);
     return result;
+}
+
+/* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
+ * left them while nothing has made the VMCS current since, else from the
+ * VMCS (vmx_get_regs). */
+void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *__restrict r)
+{
+    if (!vcpu->saved_regs_valid) {
+        vmx_get_regs(vcpu, r);
+        return;
+    }
+    r->rsp = vcpu->saved_regs.rsp;
+    r->rip = vcpu->saved_regs.rip;
+    r->rflags = vcpu_rflags_to_abi(vcpu, vcpu->saved_regs.rflags);
+    vcpu_gprs_to_regs(&vcpu->gprs, r);
 }
 
 void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)

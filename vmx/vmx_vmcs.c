@@ -125,11 +125,14 @@ bool vmcs_acquire(struct vcpu *vcpu)
     struct percpu *cpu = this_cpu();
     if (cpu->current_vmcs == vcpu->arch_phys)
         return false;
+    /* Whoever makes it current may change RSP, RIP or RFLAGS: the copies
+     * vmx_run_loop left for GET_REGS are stale from here on. */
+    vcpu->saved_regs_valid = 0;
     if (__builtin_expect(vcpu->vmcs_cpu != cpu->owner_id, 0)) {
         move_here(vcpu, cpu);
         return true;
     }
-    vmptrld(vcpu->arch_phys);
+    vmptrld_at(&vcpu->arch_phys);
     cpu->current_vmcs = vcpu->arch_phys;
     return true;
 }
@@ -144,7 +147,7 @@ void vmcs_release(struct vcpu *vcpu, bool acquired)
     struct percpu *cpu = this_cpu();
     cpu->current_vmcs = cpu->control_vmcs;
     if (cpu->control_vmcs)
-        vmptrld(cpu->control_vmcs);
+        vmptrld_at(&cpu->control_vmcs);
     if (__atomic_load_n(&cpu->vmclear_request, __ATOMIC_RELAXED))
         vmx_vmcs_serve(cpu);
 }

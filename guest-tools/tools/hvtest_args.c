@@ -205,6 +205,9 @@ static void unknown_calls_give_enosys(void)
         const struct { const char *name; long handle; } on[] = {
             { "the system handle", hvt_sys() }, { "a VM handle", vm },
             { "a vcpu handle", vcpu }, { "handle 0 (unknown call beats bad handle)", 0 },
+            /* bits no handle has: the fast path's check gives up on them */
+            { "handle -1 (unknown call beats a forged handle)", -1 },
+            { "handle 1 << 50 (unknown call beats a forged handle)", 1l << 50 },
         };
         for (unsigned j = 0; j < sizeof(on) / sizeof(on[0]); j++) {
             snprintf(what, sizeof(what), "call number 0x%lx on %s", unknown[i],

@@ -171,6 +171,69 @@ static void test_slots_do_not_share_cache_lines(void **state)
     assert_int_equal((uintptr_t)&slots[1] % 64, 0);
 }
 
+/* The hypercall fast path's check (hv/hypercall.h): a value without
+ * HANDLE_INVALID_BITS, then one masked compare with the slot's state word.
+ * It must accept exactly what handle_get accepts. */
+static bool fast_allows(hv_handle_t h, enum hv_handle_type type, uint16_t rights)
+{
+    if ((uint64_t)h & HANDLE_INVALID_BITS)
+        return false;
+    const struct handle_slot *slot = handle_slot_of(&table, (uint64_t)h);
+    return handle_state_allows(slot->state, (uint64_t)h, HANDLE_STATE_WANT(type, rights),
+                               HANDLE_STATE_MASK(type, rights));
+}
+
+static bool get_allows(hv_handle_t h, enum hv_handle_type type, uint16_t rights)
+{
+    long err = 0;
+    struct handle_slot *s = handle_get(&table, h, type, rights, &err);
+    if (s)
+        handle_put(&table, s);
+    return s != NULL;
+}
+
+static void test_state_word_check_refuses_forgeries(void **state)
+{
+    (void)state;
+    hv_handle_t h = handle_open(&table, HV_HANDLE_VCPU, HV_RIGHT_READ | HV_RIGHT_RUN,
+                                &object_a);
+    assert_true(fast_allows(h, HV_HANDLE_VCPU, HV_RIGHT_READ));
+    assert_true(fast_allows(h, HV_HANDLE_NONE, 0));
+    assert_false(fast_allows(h, HV_HANDLE_VM, 0));            /* type */
+    assert_false(fast_allows(h, HV_HANDLE_VCPU, HV_RIGHT_WRITE)); /* rights */
+    assert_false(fast_allows(h + (1 << 16), HV_HANDLE_VCPU, 0)); /* generation */
+    /* Bits a handle never has: above the generation, where the state
+     * word keeps the open bit, type and rights; index bits beyond the
+     * table, which the slot lookup masks away. */
+    for (int bit = 47; bit < 63; bit++)
+        assert_false(fast_allows(h | (hv_handle_t)(1ll << bit), HV_HANDLE_VCPU,
+                                 HV_RIGHT_READ));
+    for (int bit = 10; bit < 16; bit++)
+        assert_false(fast_allows(h | (1 << bit), HV_HANDLE_VCPU, HV_RIGHT_READ));
+    close_handle(h);
+    assert_false(fast_allows(h, HV_HANDLE_VCPU, 0));          /* closed */
+}
+
+/* Random values and requests: the fast check and handle_get agree. */
+static void test_state_word_check_agrees_with_handle_get(void **state)
+{
+    (void)state;
+    hv_handle_t open[8];
+    for (int i = 0; i < 8; i++)
+        open[i] = handle_open(&table, (enum hv_handle_type)(1 + i % 3),
+                              (uint16_t)(HV_RIGHTS_ALL >> (i % 4)), &object_a);
+    close_handle(open[7]);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int n = 0; n < 100000; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        hv_handle_t h = (n & 1) ? open[x % 8] ^ (hv_handle_t)((x >> 8) & (x >> 20) & (x >> 40))
+                                : (hv_handle_t)x;
+        enum hv_handle_type type = (enum hv_handle_type)((x >> 3) % 4);
+        uint16_t rights = (uint16_t)((x >> 5) & HV_RIGHTS_ALL);
+        assert_int_equal(fast_allows(h, type, rights), get_allows(h, type, rights));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +245,8 @@ int main(void)
         cmocka_unit_test_setup(test_double_close, setup),
         cmocka_unit_test_setup(test_table_full, setup),
         cmocka_unit_test_setup(test_slots_do_not_share_cache_lines, setup),
+        cmocka_unit_test_setup(test_state_word_check_refuses_forgeries, setup),
+        cmocka_unit_test_setup(test_state_word_check_agrees_with_handle_get, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
