@@ -360,24 +360,28 @@ _Static_assert(sizeof(struct hv_lapic_state) == 1024, "hv_lapic_state");
 
 /* ---- GET/SET_VCPU_EVENTS --------------------------------------------- */
 /* The shape of KVM's kvm_vcpu_events: events waiting to be delivered and
- * the guest's interrupt shadow and NMI masking. */
-#define HV_VCPUEVENT_VALID_NMI_PENDING (1u << 0)
-#define HV_VCPUEVENT_VALID_SIPI_VECTOR (1u << 1)
-#define HV_VCPUEVENT_VALID_SHADOW      (1u << 2)
-#define HV_VCPUEVENT_VALID_ALL         0x7u
+ * the guest's interrupt shadow and NMI masking. `flags` says which parts
+ * SET applies (GET sets them all); the first three are KVM's. */
+#define HV_VCPUEVENT_VALID_NMI_PENDING (1u << 0) /* nmi.pending */
+#define HV_VCPUEVENT_VALID_SIPI_VECTOR (1u << 1) /* sipi_vector (HV_VM_LAPIC) */
+#define HV_VCPUEVENT_VALID_SHADOW      (1u << 2) /* interrupt.shadow */
+#define HV_VCPUEVENT_VALID_EXCEPTION   (1u << 3) /* exception */
+#define HV_VCPUEVENT_VALID_INTERRUPT   (1u << 4) /* interrupt.injected, nr, soft */
+#define HV_VCPUEVENT_VALID_NMI         (1u << 5) /* nmi.injected, nmi.masked */
+#define HV_VCPUEVENT_VALID_ALL         0x3fu
 
 struct hv_vcpu_events {
     struct {
         uint8_t injected;         /* an exception is to be delivered */
         uint8_t nr;               /* its vector, 0-31 */
         uint8_t has_error_code;
-        uint8_t pending;          /* unused: always 0 (KVM's pending) */
-        uint32_t error_code;
+        uint8_t pending;          /* SET: as injected; GET: always 0 */
+        uint32_t error_code;      /* 16 bits */
     } exception;
     struct {
         uint8_t injected;         /* an external interrupt is to be delivered */
         uint8_t nr;
-        uint8_t soft;             /* unused: 0 */
+        uint8_t soft;             /* GET: an INT n being delivered; SET: 0 */
         uint8_t shadow;           /* STI/MOV SS shadow: 1 STI, 2 MOV SS */
     } interrupt;
     struct {

@@ -264,6 +264,16 @@ struct vcpu {
     bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
     uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
     uint8_t irq_vector;
+    uint8_t nmi_window;          /* the backend's NMI window is on */
+    /* SVM shows no NMI blocking the hypervisor can read: it follows the
+     * guest's own from the NMI it injects to the IRET that ends the
+     * handler (svm/svm_events.c). iret_seen: the IRET was intercepted
+     * at iret_rip and has not run yet; stepping: a single step after it
+     * is under way, with the guest's DR6 from before it. */
+    struct {
+        uint8_t masked, iret_seen, stepping;
+        uint64_t iret_rip, dr6;
+    } svm_nmi;
     struct vcpu_debug debug;
     /* Extended state (hv/fpu.h): the XSAVE image while the registers are
      * not live, and the guest's XCR0. */
@@ -392,6 +402,8 @@ static inline void vcpu_prepare_events(struct vcpu *vcpu, const struct hv_run *r
 void vcpu_fill_interrupt_flags(struct vcpu *vcpu);
 /* The interrupt-window exit: HV_EXIT_IRQ_WINDOW_OPEN or -1 to resume. */
 int vcpu_interrupt_window_exit(struct vcpu *vcpu);
+/* The NMI-window exit: -1 to resume (the entry injects the NMI). */
+int vcpu_nmi_window_exit(struct vcpu *vcpu);
 /* For the backends' set_guest_debug: the RFLAGS to enter with after
  * DEBUG_GUEST changed the control from `old`. */
 uint64_t vcpu_debug_rflags(struct vcpu *vcpu, uint32_t old, uint64_t rflags);

@@ -173,6 +173,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return HV_EXIT_SHUTDOWN;
     case EXIT_INTERRUPT_WINDOW:
         return vcpu_interrupt_window_exit(vcpu);
+    case EXIT_NMI_WINDOW:
+        return vcpu_nmi_window_exit(vcpu);
     case EXIT_NONE:
         return -1;
     case EXIT_DEBUGREG_ACCESS:

@@ -47,6 +47,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_MACHINE_CHECK: exit->kind = EXIT_MACHINE_CHECK; break;
     case EXIT_REASON_INVD: exit->kind = EXIT_INVD; break;
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
+    case EXIT_REASON_NMI_WINDOW: exit->kind = EXIT_NMI_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
@@ -101,10 +102,11 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
 
 /* An NMI exit consumed the NMI and left NMIs blocked: the NMI is the
  * host's, handed to its handler at once (hv/nmi.h), interrupts still off.
- * No guest ever takes an NMI (NMI exiting), so the guest's own "blocking
- * by NMI" must stay clear whatever the exit saved: Bochs saves it set
- * after an NMI exit, and it would then hold every later NMI back while
- * the guest runs. */
+ * With virtual NMIs the saved "blocking by NMI" is the guest's own (in
+ * its handler of an NMI we injected) and stays. Without them it is the
+ * CPU's, and a host NMI must not leave it set: Bochs saves it set after
+ * an NMI exit, and it would then hold every later NMI back while the
+ * guest runs. */
 static void vmx_take_nmi(void)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
@@ -112,8 +114,27 @@ static void vmx_take_nmi(void)
         return;
     nmi_from_vm_exit();
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-    if (blocking & INTERRUPTIBILITY_NMI)
+    if (!vmx_features.virtual_nmis && (blocking & INTERRUPTIBILITY_NMI))
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
+}
+
+/* A fault or EPT violation in the middle of the guest's IRET from its NMI
+ * handler: the IRET had ended virtual-NMI blocking, but it will run again,
+ * so the blocking is back until then (SDM 3C 27.2.3, 31.7.1.2). */
+static void vmx_nmi_blocking_after_iret(uint32_t reason, uint32_t vectoring)
+{
+    if (!vmx_features.virtual_nmis || (vectoring & INTR_INFO_VALID))
+        return;
+    uint64_t flag;
+    if (reason == EXIT_REASON_EXCEPTION_NMI)
+        flag = vmread(VMCS_EXIT_INTERRUPTION_INFO);
+    else if (reason == EXIT_REASON_EPT_VIOLATION)
+        flag = vmread(VMCS_EXIT_QUALIFICATION);
+    else
+        return;
+    if (flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
 }
 
 /* Every exit the fast paths below do not take: the control-register
@@ -130,6 +151,7 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     /* An event whose delivery the exit interrupted must be delivered again
      * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
     uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+    vmx_nmi_blocking_after_iret(reason & 0xffff, vectoring);
     if ((vectoring & INTR_INFO_VALID) && (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
         /* Only INTERRUPT's can be (physical ones exit before they reach a
          * guest): back to pending, injected when the guest can take it. */
