@@ -127,7 +127,11 @@ enum hv_extension {
  * and x2APIC MSRs, its timer, IPIs, INIT/SIPI, HLT handled in the
  * hypervisor, SIGNAL_MSI. Without it a vcpu has no APIC and HLT exits. */
 #define HV_VM_LAPIC (1u << 0)
-#define HV_VM_FLAGS_VALID 0x1u
+/* With HV_VM_USER_MSR a guest's RDMSR or WRMSR of an MSR the hypervisor
+ * does not handle ends RUN with HV_EXIT_X86_RDMSR/WRMSR (KVM's user-space
+ * MSR exits) instead of giving the guest #GP. */
+#define HV_VM_USER_MSR (1u << 1)
+#define HV_VM_FLAGS_VALID 0x3u
 
 /* ---- SET_MEMORY_REGION ----------------------------------------------- */
 #define HV_MEM_READONLY  (1u << 0)

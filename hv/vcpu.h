@@ -125,7 +125,11 @@ _Static_assert(offsetof(struct guest_gprs, rbp) == GPRS_RBP, "gprs layout");
 _Static_assert(offsetof(struct guest_gprs, r8) == GPRS_R8, "gprs layout");
 _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
-enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
+/* After a user-space MSR exit (HV_VM_USER_MSR) the instruction waits for
+ * the VMM's answer in the run page, which the next RUN applies. */
+enum vcpu_state {
+    VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1, VCPU_MSR_READ_EXIT = 2, VCPU_MSR_WRITE_EXIT = 3
+};
 
 /* MSRs that VM entry and exit do not switch on one backend or both: VMX
  * switches none of these, SVM's VMLOAD/VMSAVE all but TSC_AUX. Those the
@@ -265,6 +269,7 @@ struct vcpu {
     uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
     uint8_t irq_vector;
     uint8_t nmi_window;          /* the backend's NMI window is on */
+    uint8_t msr_exit_length;     /* the RDMSR/WRMSR of a user-space MSR exit */
     /* SVM shows no NMI blocking the hypervisor can read: it follows the
      * guest's own from the NMI it injects to the IRET that ends the
      * handler (svm/svm_events.c). iret_seen: the IRET was intercepted

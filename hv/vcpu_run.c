@@ -265,6 +265,8 @@ static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run
 {
     if (vcpu->pending_in_size)
         complete_in(vcpu, run);
+    if (vcpu->state == VCPU_MSR_READ_EXIT || vcpu->state == VCPU_MSR_WRITE_EXIT)
+        msr_complete_user_exit(vcpu, run);
     if (vcpu->state == VCPU_SHUTDOWN)
         return HV_EXIT_SHUTDOWN;
     if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
