@@ -44,7 +44,7 @@ expect_pc_tool_done() {
 # (more vcpus than control-domain CPUs).
 test_pc_guests_under_hypervisor_svm_4_vcpus_on_2_cpus() {
     pc_emulate "$SYSTEST_DIR/hv-pc-guests.log" 900 $(pc_hv_qemu iso/out/pc-guests.iso 2)
-    expect_pc_guests_relayed hv-pc-guests pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic \
+    expect_pc_guests_relayed hv-pc-guests pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic \
         pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware
     expect_pc_tool_done
 }
@@ -87,7 +87,7 @@ test_pc_guests_under_hypervisor_vmx_bochs() {
     boot vmx-pc-guests 900 "$PC_END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/pc-guests.iso" \
         "$PWD/$SYSTEST_DIR/vmx-pc-guests.log" 2)
     expect_line "virt: using vmx"
-    expect_pc_guests_relayed vmx-pc-guests pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic \
+    expect_pc_guests_relayed vmx-pc-guests pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic \
         pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware
     expect_pc_tool_done
 }
