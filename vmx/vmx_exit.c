@@ -21,7 +21,20 @@
 #include "vmx/vmx_exit.h"
 #include "vmx/vmx_instructions.h"
 
-static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
+/* A fault or EPT violation in the middle of the guest's IRET from its NMI
+ * handler: the IRET had ended virtual-NMI blocking, but it will run again,
+ * so the blocking is back until then (SDM 3C 27.2.3, 31.7.1.2). `flag` is
+ * the exit's interruption information or qualification (bit 12 in both). */
+static void vmx_nmi_blocking_after_iret(uint64_t flag, uint32_t vectoring)
+{
+    if ((flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET) && vmx_features.virtual_nmis &&
+        !(vectoring & INTR_INFO_VALID))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+}
+
+static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
+                   struct exit_record *exit)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     exit->hardware_reason = reason;
@@ -34,6 +47,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXTERNAL_INTERRUPT: exit->kind = EXIT_INTERRUPT; break;
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
+        vmx_nmi_blocking_after_iret(exit->info2, vectoring);
         exit->kind = (exit->info2 & INTR_TYPE_MASK) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
         if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_MACHINE_CHECK)
             exit->kind = EXIT_MACHINE_CHECK;
@@ -73,6 +87,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
         exit->io.port = (uint16_t)(qualification >> 16);
         break;
     case EXIT_REASON_EPT_VIOLATION:
+        vmx_nmi_blocking_after_iret(qualification, vectoring);
         exit->kind = EXIT_NESTED_FAULT;
         exit->fault.guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
         exit->fault.guest_linear = qualification & (1u << 7)
@@ -118,24 +133,6 @@ static void vmx_take_nmi(void)
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
 }
 
-/* A fault or EPT violation in the middle of the guest's IRET from its NMI
- * handler: the IRET had ended virtual-NMI blocking, but it will run again,
- * so the blocking is back until then (SDM 3C 27.2.3, 31.7.1.2). */
-static void vmx_nmi_blocking_after_iret(uint32_t reason, uint32_t vectoring)
-{
-    if (!vmx_features.virtual_nmis || (vectoring & INTR_INFO_VALID))
-        return;
-    uint64_t flag;
-    if (reason == EXIT_REASON_EXCEPTION_NMI)
-        flag = vmread(VMCS_EXIT_INTERRUPTION_INFO);
-    else if (reason == EXIT_REASON_EPT_VIOLATION)
-        flag = vmread(VMCS_EXIT_QUALIFICATION);
-    else
-        return;
-    if (flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET)
-        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-                vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
-}
 
 /* Every exit the fast paths below do not take: the control-register
  * accesses that exit (vmx_cr_access completes most), or decoded and handed
@@ -151,7 +148,6 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     /* An event whose delivery the exit interrupted must be delivered again
      * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
     uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-    vmx_nmi_blocking_after_iret(reason & 0xffff, vectoring);
     if ((vectoring & INTR_INFO_VALID) && (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
         /* Only INTERRUPT's can be (physical ones exit before they reach a
          * guest): back to pending, injected when the guest can take it. */
@@ -173,7 +169,7 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
             vmptrld(vcpu->arch_phys);
         }
     }
-    decode(vcpu, reason, &exit);
+    decode(vcpu, reason, vectoring, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
         vmx_choose_vpid(vcpu); /* the VM's translations may have changed */

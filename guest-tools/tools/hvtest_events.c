@@ -6,7 +6,8 @@
  * an STI shadow holds an interrupt back for one instruction; an NMI set
  * pending while NMIs are masked waits for the guest's IRET and comes
  * right after it, and one made pending inside the NMI handler does not
- * nest.
+ * nest; a HLT with an NMI pending but masked stays halted (local APIC VMs
+ * sleep in the hypervisor) until SET_VCPU_EVENTS unmasks it.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -421,6 +422,67 @@ static void events_nmi_masked_waits_for_iret(void)
     hvt_eq(e->nmi.masked | e->nmi.pending | e->nmi.injected, 0, "NMI state at the end");
 }
 
+static uint64_t read_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* hlt; out 7; hlt with an NMI handler that OUTs 2 and returns. Masked,
+ * the pending NMI does not end the HLT: RUN sleeps to its deadline, and
+ * not into the OUT after the HLT. Unmasked, the NMI wakes it. */
+static void events_masked_nmi_leaves_hlt_halted(void)
+{
+    struct vm_instance vm;
+    struct hv_vcpu_events *e = events_buffer();
+    struct hvt_code code;
+    uint32_t *mp = page_alloc(sizeof(*mp));
+    if (!hvt_ok(vmm_create_with(&vm, hvt_sys(), "events_hlt", HVT_GUEST_RAM_MIB, 1, HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return;
+    hvt_keep(vm.vcpu);
+    hvt_keep(vm.vm);
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || hvt_guest_catch_vector(&vm, VECTOR_UD) < 0)
+        return;
+    hvt_code_start(&code, &vm, HANDLERS_GPA);
+    hvt_mov_eax_imm(&code, 2);
+    uint32_t nmi_out = hvt_out_imm(&code, HVT_PORT_VECTOR, 4);
+    hvt_bytes(&code, (const uint8_t[]){ 0xcf }, 1);                   /* iretd */
+    set_gate(&vm, 2, HANDLERS_GPA);
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_hlt(&code);
+    hvt_mov_eax_imm(&code, 7);
+    uint32_t after = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    hvt_hlt(&code);
+
+    e->flags = HV_VCPUEVENT_VALID_NMI | HV_VCPUEVENT_VALID_NMI_PENDING;
+    e->nmi.masked = 1;
+    e->nmi.pending = 1;
+    if (!hvt_ok(hv_set_vcpu_events(vm.vcpu, e), "SET_VCPU_EVENTS: NMI masked and pending"))
+        return;
+    uint64_t tsc_per_ms = (uint64_t)hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ);
+    uint32_t reason = HV_EXIT_INTR;
+    for (unsigned i = 0; i < 50 && reason == HV_EXIT_INTR; i++) {
+        vm.run->deadline_tsc = read_tsc() + 20 * tsc_per_ms;
+        if (!hvt_ok(hv_run(vm.vcpu), "RUN with a 20 ms deadline"))
+            return;
+        reason = vm.run->exit_reason;
+    }
+    vm.run->deadline_tsc = 0;
+    if (!hvt_eq(reason, HV_EXIT_DEADLINE, "RUN of a HLT with a masked NMI ends at the deadline") ||
+        !hvt_ok(hv_get_mp_state(vm.vcpu, mp), "GET_MP_STATE") ||
+        !hvt_eq(*mp, HV_MP_STATE_HALTED, "the vcpu is still halted") ||
+        !get_events(&vm, e, "while halted") ||
+        !hvt_eq(e->nmi.pending, 1, "the NMI still pending"))
+        return;
+    memset(e, 0, sizeof(*e));
+    e->flags = HV_VCPUEVENT_VALID_NMI;
+    if (hvt_ok(hv_set_vcpu_events(vm.vcpu, e), "SET_VCPU_EVENTS: NMI unmasked") &&
+        hvt_run_expect_out(&vm, HVT_PORT_VECTOR, 4, 2, nmi_out, "the NMI wakes the HLT"))
+        hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 7, after, "after the handler's IRET");
+}
+
 const struct hvtest_case hvtest_events_cases[] = {
     { "vcpu_events_round_trip", events_round_trip },
     { "vcpu_events_refuse_bad_input", events_refuse_bad_input },
@@ -428,5 +490,6 @@ const struct hvtest_case hvtest_events_cases[] = {
     { "vcpu_events_sti_shadow_holds_interrupt_one_instruction",
       events_sti_shadow_holds_interrupt_one_instruction },
     { "vcpu_events_nmi_masked_waits_for_iret", events_nmi_masked_waits_for_iret },
+    { "vcpu_events_masked_nmi_leaves_hlt_halted", events_masked_nmi_leaves_hlt_halted },
     { NULL, NULL },
 };
