@@ -13,7 +13,7 @@
 struct vcpu;
 struct insn_site;
 
-/* What GET/SET_VCPU_EVENTS see of the backend (hv/vcpu_event_state.c):
+/* What GET/SET_VCPU_EVENTS see of the backend (hv/hypercall_events.c):
  * the event the next entry delivers, the STI/MOV SS shadow and the
  * guest's own NMI blocking. */
 enum event_type {

@@ -136,9 +136,22 @@ static void events_round_trip(void)
         return;
     hvt_keep(lapic.vcpu);
     hvt_keep(lapic.vm);
-    if (hvt_ok(hv_set_vcpu_events(lapic.vcpu, e), "SET_VCPU_EVENTS of a SIPI vector") &&
-        get_events(&lapic, got, "of the LAPIC vcpu"))
-        hvt_eq(got->sipi_vector, 0x9a, "sipi_vector");
+    if (!hvt_ok(hv_set_vcpu_events(lapic.vcpu, e), "SET_VCPU_EVENTS of a SIPI vector") ||
+        !get_events(&lapic, got, "of the LAPIC vcpu") ||
+        !hvt_eq(got->sipi_vector, 0x9a, "sipi_vector"))
+        return;
+    /* An NMI posted to the APIC (an MSI of delivery mode NMI) is pending
+     * before any RUN took it, and SET drops it. */
+    if (!hvt_eq(hv_signal_msi(lapic.vcpu, HV_MSI_ADDRESS_BASE, 4u << 8), 1,
+                "SIGNAL_MSI of an NMI to APIC 0") ||
+        !get_events(&lapic, got, "after the NMI MSI") ||
+        !hvt_eq(got->nmi.pending, 1, "nmi.pending after an NMI MSI"))
+        return;
+    memset(e, 0, sizeof(*e));
+    e->flags = HV_VCPUEVENT_VALID_NMI_PENDING;
+    if (hvt_ok(hv_set_vcpu_events(lapic.vcpu, e), "SET_VCPU_EVENTS dropping the NMI") &&
+        get_events(&lapic, got, "after dropping the NMI"))
+        hvt_eq(got->nmi.pending, 0, "nmi.pending after SET dropped it");
 }
 
 /* One refused SET: the error, and the events unchanged. */
