@@ -17,10 +17,15 @@
 #include "hv/virt.h"
 #include "hv/vm.h"
 
-/* The exceptions that push an error code (SDM vol. 3A, table 6-1): #DF,
- * #TS, #NP, #SS, #GP, #PF, #AC, #CP. */
+/* The exceptions that push an error code in protected mode (SDM vol. 3A,
+ * table 6-1): #DF, #TS, #NP, #SS, #GP, #PF, #AC. VM entry delivers one for
+ * these and refuses one for any other vector (SDM 3C 26.2.1.3), so the
+ * error code is exactly where the architecture has it. #CP (21) too has
+ * one, but guests are never offered CET: it is refused, as is NMI (2),
+ * which is nmi.injected. */
 #define ERROR_CODE_VECTORS ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
-                            (1u << 13) | (1u << 14) | (1u << 17) | (1u << 21))
+                            (1u << 13) | (1u << 14) | (1u << 17))
+#define REFUSED_VECTORS    ((1u << 2) | (1u << 21))
 
 static void events_get(struct vcpu *vcpu, struct hv_vcpu_events *e)
 {
@@ -67,11 +72,12 @@ static long events_check_fields(const struct hv_vcpu_events *e, bool lapic)
         const typeof(e->exception) *x = &e->exception;
         if (x->injected > 1 || x->pending > 1 || x->has_error_code > 1)
             return -HV_EINVAL;
-        /* NMI is not an exception; an error code only where the CPU
-         * pushes one, 16 bits wide (VM entry refuses more on Intel). */
+        /* An error code where, and only where, the CPU pushes one, 16
+         * bits wide (VM entry refuses more on Intel). */
         if ((x->injected || x->pending) &&
-            (x->nr > 31 || x->nr == 2 ||
-             (x->has_error_code && (!(ERROR_CODE_VECTORS >> x->nr & 1) || x->error_code > 0xffff))))
+            (x->nr > 31 || (REFUSED_VECTORS >> x->nr & 1) ||
+             x->has_error_code != (ERROR_CODE_VECTORS >> x->nr & 1) ||
+             (x->has_error_code && x->error_code > 0xffff)))
             return -HV_EINVAL;
     }
     if ((f & HV_VCPUEVENT_VALID_INTERRUPT) && (e->interrupt.injected > 1 || e->interrupt.soft))

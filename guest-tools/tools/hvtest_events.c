@@ -119,7 +119,7 @@ static void events_round_trip(void)
         !hvt_eq(got->nmi.pending, 0, "nmi.pending cleared") ||
         !hvt_eq(got->nmi.masked, 0, "nmi.masked cleared"))
         return;
-    /* Real mode pushes no error code: none is kept. */
+    /* Every part at once, all empty. */
     memset(e, 0, sizeof(*e));
     e->flags = HV_VCPUEVENT_VALID_ALL & ~HV_VCPUEVENT_VALID_SIPI_VECTOR;
     if (!hvt_ok(hv_set_vcpu_events(vm.vcpu, e), "SET_VCPU_EVENTS of nothing") ||
@@ -139,6 +139,19 @@ static void events_round_trip(void)
     if (!hvt_ok(hv_set_vcpu_events(lapic.vcpu, e), "SET_VCPU_EVENTS of a SIPI vector") ||
         !get_events(&lapic, got, "of the LAPIC vcpu") ||
         !hvt_eq(got->sipi_vector, 0x9a, "sipi_vector"))
+        return;
+    /* A new vcpu is in real mode, where no error code is pushed: none
+     * is kept. */
+    memset(e, 0, sizeof(*e));
+    e->flags = HV_VCPUEVENT_VALID_EXCEPTION;
+    e->exception.injected = 1;
+    e->exception.nr = VECTOR_GP;
+    e->exception.has_error_code = 1;
+    e->exception.error_code = 0x10;
+    if (!hvt_ok(hv_set_vcpu_events(lapic.vcpu, e), "SET_VCPU_EVENTS of #GP in real mode") ||
+        !get_events(&lapic, got, "after #GP in real mode") ||
+        !hvt_eq(got->exception.injected, 1, "exception.injected in real mode") ||
+        !hvt_eq(got->exception.has_error_code, 0, "has_error_code in real mode"))
         return;
     /* An NMI posted to the APIC (an MSI of delivery mode NMI) is pending
      * before any RUN took it, and SET drops it. */
@@ -215,6 +228,10 @@ static void events_refuse_bad_input(void)
           offsetof(struct hv_vcpu_events, exception.nr), 2, -HV_EINVAL },
         { "an error code on #UD", HV_VCPUEVENT_VALID_EXCEPTION,
           offsetof(struct hv_vcpu_events, exception.nr), VECTOR_UD, -HV_EINVAL },
+        { "#GP without its error code", HV_VCPUEVENT_VALID_EXCEPTION,
+          offsetof(struct hv_vcpu_events, exception.has_error_code), 0, -HV_EINVAL },
+        { "#CP (no CET in guests)", HV_VCPUEVENT_VALID_EXCEPTION,
+          offsetof(struct hv_vcpu_events, exception.nr), 21, -HV_EINVAL },
         { "an error code above 16 bits", HV_VCPUEVENT_VALID_EXCEPTION,
           offsetof(struct hv_vcpu_events, exception.error_code) + 2, 1, -HV_EINVAL },
         { "interrupt.injected 2", HV_VCPUEVENT_VALID_INTERRUPT,
