@@ -56,6 +56,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_fpu_cases,
     hvtest_lapic_cases,
     hvtest_events_cases,
+    hvtest_events_guest_cases,
     hvtest_msr_exits_cases,
 };
 
