@@ -20,12 +20,13 @@
 /* The exceptions that push an error code in protected mode (SDM vol. 3A,
  * table 6-1): #DF, #TS, #NP, #SS, #GP, #PF, #AC. VM entry delivers one for
  * these and refuses one for any other vector (SDM 3C 26.2.1.3), so the
- * error code is exactly where the architecture has it. #CP (21) too has
- * one, but guests are never offered CET: it is refused, as is NMI (2),
- * which is nmi.injected. */
+ * error code is exactly where the architecture has it. The vectors set
+ * are the exceptions guests can have, 0-20: not NMI (2, nmi.injected),
+ * not reserved 15 and 22-31 (AMD's VMRUN refuses 31 and up), not #CP
+ * (21: guests are never offered CET) nor AMD's SEV exceptions (28-30). */
 #define ERROR_CODE_VECTORS ((1u << 8) | (1u << 10) | (1u << 11) | (1u << 12) | \
                             (1u << 13) | (1u << 14) | (1u << 17))
-#define REFUSED_VECTORS    ((1u << 2) | (1u << 21))
+#define EXCEPTION_VECTORS  (0x1fffffu & ~((1u << 2) | (1u << 15)))
 
 static void events_get(struct vcpu *vcpu, struct hv_vcpu_events *e)
 {
@@ -75,7 +76,7 @@ static long events_check_fields(const struct hv_vcpu_events *e, bool lapic)
         /* An error code where, and only where, the CPU pushes one, 16
          * bits wide (VM entry refuses more on Intel). */
         if ((x->injected || x->pending) &&
-            (x->nr > 31 || (REFUSED_VECTORS >> x->nr & 1) ||
+            (x->nr > 31 || !(EXCEPTION_VECTORS >> x->nr & 1) ||
              x->has_error_code != (ERROR_CODE_VECTORS >> x->nr & 1) ||
              (x->has_error_code && x->error_code > 0xffff)))
             return -HV_EINVAL;
@@ -128,7 +129,8 @@ static long events_merge(struct vcpu *vcpu, const struct hv_vcpu_events *e, stru
         s->error_code = s->has_error ? e->exception.error_code : 0;
     }
     if (nmi)
-        s->type = EVENT_NMI;
+        *s = (struct event_state){ .type = EVENT_NMI, .vector = 2, .shadow = s->shadow,
+                                   .nmi_masked = s->nmi_masked };
     if (f & HV_VCPUEVENT_VALID_NMI)
         s->nmi_masked = e->nmi.masked;
     if (f & HV_VCPUEVENT_VALID_SHADOW)

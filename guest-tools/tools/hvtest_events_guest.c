@@ -6,7 +6,8 @@
  * waits for the guest's IRET and comes right after it (the NMI window,
  * section 12), and one made pending inside the NMI handler does not nest;
  * a HLT with an NMI pending but masked stays halted (local APIC VMs sleep
- * in the hypervisor) until SET_VCPU_EVENTS unmasks it.
+ * in the hypervisor) until SET_VCPU_EVENTS unmasks it. And a sweep: random
+ * structures, each either refused or entered, never a failed entry.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -16,6 +17,8 @@
 #include "guest-tools/tools/hvtest_events.h"
 
 #define VECTOR_IRQ 0x30
+#define SWEEP_SEED   0x6576656e7473ul    /* "events" */
+#define SWEEP_STATES 1000
 
 /* An exception set with an error code reaches the guest's handler, which
  * OUTs the error code it finds on its stack; one set as pending, without
@@ -238,11 +241,121 @@ static void events_masked_nmi_leaves_hlt_halted(void)
         hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 7, after, "after the handler's IRET");
 }
 
+static uint64_t sweep_state;
+
+static uint64_t next_random(void)
+{
+    /* xorshift64*: the same sequence on every backend */
+    sweep_state ^= sweep_state >> 12;
+    sweep_state ^= sweep_state << 25;
+    sweep_state ^= sweep_state >> 27;
+    return sweep_state * 0x2545f4914f6cdd1dull;
+}
+
+static unsigned pick(unsigned n) { return (unsigned)(next_random() % n); }
+
+/* Mostly valid values, with the edges the checks guard: vectors around
+ * 31 and the error-code ones, booleans of 2, error codes past 16 bits. */
+static void random_events(struct hv_vcpu_events *e)
+{
+    static const uint8_t vectors[] = { 0, 1, 2, 3, 6, 8, 13, 14, 15, 17, 18, 20, 21, 30, 31,
+                                       32, 0xff };
+    memset(e, 0, sizeof(*e));
+    /* no SIPI vector: the VM has no local APIC (-HV_ENODEV) */
+    e->flags = (pick(0x40) & ~HV_VCPUEVENT_VALID_SIPI_VECTOR) | (pick(16) == 0 ? 1u << (6 + pick(26)) : 0);
+    e->exception.injected = (uint8_t)pick(3) & (uint8_t)pick(3);
+    e->exception.pending = pick(4) == 0;
+    e->exception.nr = vectors[pick(sizeof(vectors))];
+    e->exception.has_error_code = (uint8_t)pick(3) & 1;
+    e->exception.error_code = pick(8) == 0 ? 0x10000u + pick(100) : pick(0x10000);
+    e->interrupt.injected = pick(3) == 0;
+    e->interrupt.nr = (uint8_t)(0x20 + pick(0xe0));
+    e->interrupt.soft = pick(16) == 0;
+    e->interrupt.shadow = (uint8_t)pick(4) & (uint8_t)pick(4);
+    e->nmi.injected = pick(3) == 0;
+    e->nmi.pending = pick(3) == 0;
+    e->nmi.masked = pick(3) == 0;
+    if (pick(32) == 0)
+        e->reserved[pick(sizeof(e->reserved))] = 1;
+}
+
+/* A guest with every one of the 256 gates caught (the handler OUTs its
+ * vector, then halts) and an OUT loop: whatever the events deliver, the
+ * next exit is an OUT, a HLT or the slice's end. */
+static int sweep_guest(struct vm_instance *vm, uint32_t *loop)
+{
+    struct hvt_code code;
+    if (hvt_guest_create(vm, "events_sweep") < 0 || hvt_guest_flat32(vm, HVT_CODE_GPA) < 0)
+        return -1;
+    for (unsigned v = 0; v < 256; v++)
+        if (hvt_guest_catch_vector(vm, v) < 0)
+            return -1;
+    hvt_code_start(&code, vm, HVT_CODE_GPA);
+    *loop = hvt_out_imm(&code, HVT_PORT_VALUE, 1);
+    hvt_bytes(&code, (const uint8_t[]){ 0xeb, 0xfc }, 2);          /* jmp loop */
+    return 0;
+}
+
+static void events_random_sets_never_fail_entry(void)
+{
+    struct vm_instance vm;
+    struct hv_vcpu_events *e = hvt_events_buffer();
+    struct hv_sregs *flat = page_alloc(sizeof(*flat));
+    struct hv_regs regs;
+    uint32_t loop;
+    unsigned accepted = 0, entered = 0;
+    if (sweep_guest(&vm, &loop) < 0 || !hvt_ok(hv_get_sregs(vm.vcpu, flat), "GET_SREGS"))
+        return;
+    sweep_state = SWEEP_SEED;
+    for (unsigned n = 0; n < SWEEP_STATES; n++) {
+        /* A fresh program each time: a new state abandons what the last
+         * one left pending (SET_SREGS also ends NMI masking). */
+        memset(&regs, 0, sizeof(regs));
+        regs.rip = loop;
+        regs.rsp = HVT_STACK_TOP;
+        regs.rflags = 0x2 | (pick(2) ? 0x200u : 0);
+        if (!hvt_ok(hv_set_sregs(vm.vcpu, flat), "SET_SREGS") ||
+            !hvt_ok(hv_set_regs(vm.vcpu, &regs), "SET_REGS"))
+            return;
+        memset(e, 0, sizeof(*e));
+        e->flags = HV_VCPUEVENT_VALID_INTERRUPT | HV_VCPUEVENT_VALID_NMI_PENDING;
+        if (!hvt_ok(hv_set_vcpu_events(vm.vcpu, e), "SET_VCPU_EVENTS clearing the queues"))
+            return;
+        random_events(e);
+        long rc = hv_set_vcpu_events(vm.vcpu, e);
+        if (rc == -HV_EINVAL)
+            continue;
+        if (!hvt_ok(rc, "SET_VCPU_EVENTS of a random structure"))
+            return;
+        accepted++;
+        if (!hvt_run(&vm))
+            return;
+        uint32_t exit = vm.run->exit_reason;
+        if (exit != HV_EXIT_IO && exit != HV_EXIT_HLT && exit != HV_EXIT_INTR) {
+            hvt_fail("state %u (flags 0x%x, exception %u/%u nr %u ec %u/0x%x, irq %u nr 0x%x, "
+                     "shadow %u, nmi %u/%u/%u, IF %u) ended RUN with %s (0x%lx)", n,
+                     e->flags, e->exception.injected, e->exception.pending, e->exception.nr,
+                     e->exception.has_error_code, e->exception.error_code,
+                     e->interrupt.injected, e->interrupt.nr, e->interrupt.shadow,
+                     e->nmi.injected, e->nmi.pending, e->nmi.masked,
+                     (unsigned)(regs.rflags >> 9) & 1, hvt_exit_name(exit),
+                     vm.run->fail_entry.hardware_entry_failure_reason);
+            return;
+        }
+        entered++;
+    }
+    ctl_printf("hvtest: info events sweep: seed 0x%lx, %u structures, %u accepted and run\n",
+               SWEEP_SEED, SWEEP_STATES, accepted);
+    hvt_true(accepted > SWEEP_STATES / 10 && entered == accepted,
+             "the sweep accepted too few structures to mean anything");
+}
+
 const struct hvtest_case hvtest_events_guest_cases[] = {
     { "vcpu_events_exception_reaches_guest_idt", events_exception_reaches_guest_idt },
     { "vcpu_events_sti_shadow_holds_interrupt_one_instruction",
       events_sti_shadow_holds_interrupt_one_instruction },
     { "vcpu_events_nmi_masked_waits_for_iret", events_nmi_masked_waits_for_iret },
     { "vcpu_events_masked_nmi_leaves_hlt_halted", events_masked_nmi_leaves_hlt_halted },
+    { "vcpu_events_random_sets_never_fail_entry", events_random_sets_never_fail_entry },
     { NULL, NULL },
 };
