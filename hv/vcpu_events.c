@@ -33,12 +33,6 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
         virt->inject_nmi(vcpu);
         vcpu->nmi_pending = 0;
     }
-    /* One still pending waits for the guest's NMI blocking to end: the
-     * backend's window exit brings it in then, not at some later exit. */
-    if (vcpu->nmi_pending || vcpu->nmi_window) {
-        vcpu->nmi_window = vcpu->nmi_pending;
-        virt->set_nmi_window(vcpu, vcpu->nmi_window);
-    }
     bool requested = __atomic_load_n(&vcpu->run->request_interrupt_window,
                                      __ATOMIC_RELAXED);
     bool if_flag;
@@ -59,6 +53,14 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
     vcpu->lapic_window = vector >= 0;
     vcpu->irq_window = vcpu->irq_pending || requested || vcpu->lapic_window;
     virt->set_interrupt_window(vcpu, vcpu->irq_window);
+    /* An NMI still pending waits for the guest's NMI blocking to end: the
+     * backend's window exit brings it in then, not at some later exit.
+     * Last, so that the backend sees whether an interrupt goes in at this
+     * entry (SVM does not single-step over an IRET then). */
+    if (vcpu->nmi_pending || vcpu->nmi_window) {
+        vcpu->nmi_window = vcpu->nmi_pending;
+        virt->set_nmi_window(vcpu, vcpu->nmi_window);
+    }
 }
 
 /* The NMI window opened (or, on SVM, the guest's IRET came): the next
