@@ -115,6 +115,8 @@ enum hv_extension {
     HV_CAP_MAX_CPUID = 10,       /* returns the most entries SET_CPUID takes */
     HV_CAP_LAPIC = 11,           /* 1: a local APIC per vcpu in the hypervisor */
     HV_CAP_TSC_KHZ = 12,         /* returns the TSC frequency guests see, kHz */
+    HV_CAP_VCPU_EVENTS = 13,     /* 1: GET/SET_VCPU_EVENTS */
+    HV_CAP_USER_MSR = 14,        /* 1: CREATE_VM takes HV_VM_USER_MSR */
 };
 
 #define HV_MAX_VCPUS        64

@@ -70,6 +70,8 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_SUPPORTED_XCR0: return (long)fpu_supported_xcr0();
     case HV_CAP_MAX_CPUID: return HV_MAX_CPUID_ENTRIES;
     case HV_CAP_LAPIC: return 1;
+    case HV_CAP_VCPU_EVENTS: return 1;
+    case HV_CAP_USER_MSR: return 1;
     case HV_CAP_TSC_KHZ: return (long)tsc_per_us() * 1000;
     default: return 0;
     }
