@@ -147,7 +147,7 @@ HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 # The PC test guests under the `pc` tool, each with 4 vcpus and 64 MiB
 # (tests/system/pc_guests.sh runs them under plain QEMU alike); those
 # that read typed input, and those that end the machine, apart.
-PC_GUESTS := pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
+PC_GUESTS := pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
 	pc_ioapic pc_pmtimer pc_firmware
 PC_GUEST_ARGS := mem=64 cpus=4
 # The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
@@ -162,6 +162,7 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-events CTL_CMDLINE="hvtest vcpu_events" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \

@@ -115,6 +115,8 @@ enum hv_extension {
     HV_CAP_MAX_CPUID = 10,       /* returns the most entries SET_CPUID takes */
     HV_CAP_LAPIC = 11,           /* 1: a local APIC per vcpu in the hypervisor */
     HV_CAP_TSC_KHZ = 12,         /* returns the TSC frequency guests see, kHz */
+    HV_CAP_VCPU_EVENTS = 13,     /* 1: GET/SET_VCPU_EVENTS */
+    HV_CAP_USER_MSR = 14,        /* 1: CREATE_VM takes HV_VM_USER_MSR */
 };
 
 #define HV_MAX_VCPUS        64
@@ -127,7 +129,11 @@ enum hv_extension {
  * and x2APIC MSRs, its timer, IPIs, INIT/SIPI, HLT handled in the
  * hypervisor, SIGNAL_MSI. Without it a vcpu has no APIC and HLT exits. */
 #define HV_VM_LAPIC (1u << 0)
-#define HV_VM_FLAGS_VALID 0x1u
+/* With HV_VM_USER_MSR a guest's RDMSR or WRMSR of an MSR the hypervisor
+ * does not handle ends RUN with HV_EXIT_X86_RDMSR/WRMSR (KVM's user-space
+ * MSR exits) instead of giving the guest #GP. */
+#define HV_VM_USER_MSR (1u << 1)
+#define HV_VM_FLAGS_VALID 0x3u
 
 /* ---- SET_MEMORY_REGION ----------------------------------------------- */
 #define HV_MEM_READONLY  (1u << 0)
@@ -360,24 +366,28 @@ _Static_assert(sizeof(struct hv_lapic_state) == 1024, "hv_lapic_state");
 
 /* ---- GET/SET_VCPU_EVENTS --------------------------------------------- */
 /* The shape of KVM's kvm_vcpu_events: events waiting to be delivered and
- * the guest's interrupt shadow and NMI masking. */
-#define HV_VCPUEVENT_VALID_NMI_PENDING (1u << 0)
-#define HV_VCPUEVENT_VALID_SIPI_VECTOR (1u << 1)
-#define HV_VCPUEVENT_VALID_SHADOW      (1u << 2)
-#define HV_VCPUEVENT_VALID_ALL         0x7u
+ * the guest's interrupt shadow and NMI masking. `flags` says which parts
+ * SET applies (GET sets them all); the first three are KVM's. */
+#define HV_VCPUEVENT_VALID_NMI_PENDING (1u << 0) /* nmi.pending */
+#define HV_VCPUEVENT_VALID_SIPI_VECTOR (1u << 1) /* sipi_vector (HV_VM_LAPIC) */
+#define HV_VCPUEVENT_VALID_SHADOW      (1u << 2) /* interrupt.shadow */
+#define HV_VCPUEVENT_VALID_EXCEPTION   (1u << 3) /* exception */
+#define HV_VCPUEVENT_VALID_INTERRUPT   (1u << 4) /* interrupt.injected, nr, soft */
+#define HV_VCPUEVENT_VALID_NMI         (1u << 5) /* nmi.injected, nmi.masked */
+#define HV_VCPUEVENT_VALID_ALL         0x3fu
 
 struct hv_vcpu_events {
     struct {
         uint8_t injected;         /* an exception is to be delivered */
         uint8_t nr;               /* its vector, 0-31 */
         uint8_t has_error_code;
-        uint8_t pending;          /* unused: always 0 (KVM's pending) */
-        uint32_t error_code;
+        uint8_t pending;          /* SET: as injected; GET: always 0 */
+        uint32_t error_code;      /* 16 bits */
     } exception;
     struct {
         uint8_t injected;         /* an external interrupt is to be delivered */
         uint8_t nr;
-        uint8_t soft;             /* unused: 0 */
+        uint8_t soft;             /* GET: an INT n being delivered; SET: 0 */
         uint8_t shadow;           /* STI/MOV SS shadow: 1 STI, 2 MOV SS */
     } interrupt;
     struct {

@@ -23,6 +23,8 @@ enum exit_kind {
     EXIT_FAIL_ENTRY,      /* the CPU refused the guest state */
     EXIT_EXCEPTION,       /* an intercepted guest exception */
     EXIT_INTERRUPT_WINDOW,/* the guest can take an interrupt now */
+    EXIT_NMI_WINDOW,      /* the guest's NMI blocking ended (or may have:
+                             SVM's IRET intercept) */
     EXIT_DEBUG,           /* #DB while DEBUG_GUEST is on; info1 = DR6 bits */
     EXIT_DEBUGREG_ACCESS, /* MOV to or from DR0-DR7 that exited: `dr` */
     EXIT_UNDEFINED,       /* an instruction the guest may not use (nested

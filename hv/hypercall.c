@@ -70,6 +70,8 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_SUPPORTED_XCR0: return (long)fpu_supported_xcr0();
     case HV_CAP_MAX_CPUID: return HV_MAX_CPUID_ENTRIES;
     case HV_CAP_LAPIC: return 1;
+    case HV_CAP_VCPU_EVENTS: return 1;
+    case HV_CAP_USER_MSR: return 1;
     case HV_CAP_TSC_KHZ: return (long)tsc_per_us() * 1000;
     default: return 0;
     }
@@ -272,6 +274,8 @@ const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
     [HV_CALL_SIGNAL_MSI] = CALL(call_signal_msi, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
     [HV_CALL_GET_LAPIC] = CALL(call_get_lapic, HV_HANDLE_VCPU, HV_RIGHT_READ),
     [HV_CALL_SET_LAPIC] = CALL(call_set_lapic, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
+    [HV_CALL_GET_VCPU_EVENTS] = CALL(call_get_vcpu_events, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_SET_VCPU_EVENTS] = CALL(call_set_vcpu_events, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
     [HV_CALL_GET_MP_STATE] = CALL(call_get_mp_state, HV_HANDLE_VCPU, HV_RIGHT_READ),
     [HV_CALL_SET_MP_STATE] = CALL(call_set_mp_state, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
     [HV_CALL_GET_CPUID] = CALL(call_get_cpuid, HV_HANDLE_VCPU, HV_RIGHT_READ),

@@ -24,6 +24,9 @@ long call_set_cpuid(struct vm *cd, struct handle_slot *slot, const struct guest_
 long call_get_debugregs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_set_debugregs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_kick(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+/* hypercall_events.c */
+long call_get_vcpu_events(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
+long call_set_vcpu_events(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 /* hypercall_xstate.c, hypercall_lapic.c */
 long call_get_fpu(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_set_fpu(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);

@@ -1,8 +1,9 @@
 /* The platform calls on a vcpu handle for a VM with local APICs
- * (HV_VM_LAPIC): SIGNAL_MSI, GET/SET_LAPIC, GET/SET_MP_STATE and
- * GET/SET_VCPU_EVENTS, the counterparts of KVM_SIGNAL_MSI,
- * KVM_GET/SET_LAPIC, KVM_GET/SET_MP_STATE and KVM_GET/SET_VCPU_EVENTS.
- * On a VM created without HV_VM_LAPIC they give -HV_ENODEV. */
+ * (HV_VM_LAPIC): SIGNAL_MSI, GET/SET_LAPIC and GET/SET_MP_STATE, the
+ * counterparts of KVM_SIGNAL_MSI, KVM_GET/SET_LAPIC and
+ * KVM_GET/SET_MP_STATE. On a VM created without HV_VM_LAPIC they give
+ * -HV_ENODEV. (GET/SET_VCPU_EVENTS work on every vcpu:
+ * hypercall_events.c.) */
 #include "hv/hypercall_calls.h"
 
 #include "hv/guest_access.h"

@@ -53,6 +53,10 @@ long call_set_regs(struct vm *cd, struct handle_slot *slot,
     if (err)
         return err;
     virt->set_regs(vcpu, &regs);
+    /* A new RIP abandons an RDMSR/WRMSR waiting for the VMM's answer, as
+     * it abandons an unfinished IN. */
+    if (vcpu->state != VCPU_SHUTDOWN)
+        vcpu->state = VCPU_RUNNABLE;
     vcpu_release(vcpu);
     return 0;
 }

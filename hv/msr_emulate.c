@@ -41,12 +41,63 @@ static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
     }
 }
 
+/* The MSRs the hypervisor answers itself, with a value or with #GP: the
+ * vcpu's own (hv/vcpu_msrs.h, the speculation controls among them, which
+ * follow the host's CPUID), the local APIC's and the few above. */
+static bool handled_here(const struct vcpu *vcpu, uint32_t msr)
+{
+    switch (msr) {
+    case MSR_IA32_APIC_BASE:
+    case MSR_MTRR_CAP:
+    case MSR_MTRR_DEF_TYPE:
+    case MSR_MISC_ENABLE:
+        return true;
+    }
+    if (vcpu->vm->lapic &&
+        (msr == MSR_TSC_DEADLINE || (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST)))
+        return true;
+    return vcpu_msr_known(msr);
+}
+
+/* HV_VM_USER_MSR: the access goes to the VMM; the instruction stays at
+ * RIP until its answer comes with the next RUN. */
+static int user_exit(struct vcpu *vcpu, const struct exit_record *exit, uint32_t msr)
+{
+    struct hv_run *run = vcpu->run;
+    bool read = exit->kind == EXIT_MSR_READ;
+    run->msr.error = 0;
+    run->msr.index = msr;
+    run->msr.data = read ? 0 : (vcpu->gprs.rdx << 32) | (uint32_t)vcpu->gprs.rax;
+    vcpu->msr_exit_length = (uint8_t)exit->instruction_length;
+    vcpu->state = read ? VCPU_MSR_READ_EXIT : VCPU_MSR_WRITE_EXIT;
+    return read ? HV_EXIT_X86_RDMSR : HV_EXIT_X86_WRMSR;
+}
+
+void msr_complete_user_exit(struct vcpu *vcpu, const struct hv_run *run)
+{
+    bool read = vcpu->state == VCPU_MSR_READ_EXIT;
+    vcpu->state = VCPU_RUNNABLE;
+    if (__atomic_load_n(&run->msr.error, __ATOMIC_RELAXED)) {
+        virt->inject_exception(vcpu, VECTOR_GP, true, 0);
+        return;
+    }
+    if (read) {
+        uint64_t data = __atomic_load_n(&run->msr.data, __ATOMIC_RELAXED);
+        vcpu->gprs.rax = (uint32_t)data;
+        vcpu->gprs.rdx = data >> 32;
+    }
+    struct exit_record skip = { .instruction_length = vcpu->msr_exit_length };
+    virt->skip_instruction(vcpu, &skip);
+}
+
 int msr_emulate(struct vcpu *vcpu, const struct exit_record *exit)
 {
     struct guest_gprs *g = &vcpu->gprs;
     uint32_t msr = (uint32_t)g->rcx;
     bool ok;
     int stop = -1;
+    if (vcpu->vm->user_msr && !handled_here(vcpu, msr))
+        return user_exit(vcpu, exit, msr);
     if (exit->kind == EXIT_MSR_READ) {
         uint64_t value = 0;
         if (!vcpu->vm->lapic || !vcpu_lapic_msr_read(vcpu, msr, &value, &ok))

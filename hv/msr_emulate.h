@@ -17,4 +17,9 @@ struct vcpu;
  * EOI of a level-triggered vector through the x2APIC). */
 int msr_emulate(struct vcpu *vcpu, const struct exit_record *exit);
 
+/* The next RUN after HV_EXIT_X86_RDMSR/WRMSR: the VMM's answer in the run
+ * page (error: #GP; else RDMSR's data) completes the instruction. */
+struct hv_run;
+void msr_complete_user_exit(struct vcpu *vcpu, const struct hv_run *run);
+
 #endif

@@ -125,7 +125,11 @@ _Static_assert(offsetof(struct guest_gprs, rbp) == GPRS_RBP, "gprs layout");
 _Static_assert(offsetof(struct guest_gprs, r8) == GPRS_R8, "gprs layout");
 _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
-enum vcpu_state { VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1 };
+/* After a user-space MSR exit (HV_VM_USER_MSR) the instruction waits for
+ * the VMM's answer in the run page, which the next RUN applies. */
+enum vcpu_state {
+    VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1, VCPU_MSR_READ_EXIT = 2, VCPU_MSR_WRITE_EXIT = 3
+};
 
 /* MSRs that VM entry and exit do not switch on one backend or both: VMX
  * switches none of these, SVM's VMLOAD/VMSAVE all but TSC_AUX. Those the
@@ -264,6 +268,17 @@ struct vcpu {
     bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
     uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
     uint8_t irq_vector;
+    uint8_t nmi_window;          /* the backend's NMI window is on */
+    uint8_t msr_exit_length;     /* the RDMSR/WRMSR of a user-space MSR exit */
+    /* SVM shows no NMI blocking the hypervisor can read: it follows the
+     * guest's own from the NMI it injects to the IRET that ends the
+     * handler (svm/svm_events.c). iret_seen: the IRET was intercepted
+     * at iret_rip and has not run yet; stepping: a single step after it
+     * is under way, with the guest's DR6 from before it. */
+    struct {
+        uint8_t masked, iret_seen, stepping;
+        uint64_t iret_rip, dr6;
+    } svm_nmi;
     struct vcpu_debug debug;
     /* Extended state (hv/fpu.h): the XSAVE image while the registers are
      * not live, and the guest's XCR0. */
@@ -392,6 +407,8 @@ static inline void vcpu_prepare_events(struct vcpu *vcpu, const struct hv_run *r
 void vcpu_fill_interrupt_flags(struct vcpu *vcpu);
 /* The interrupt-window exit: HV_EXIT_IRQ_WINDOW_OPEN or -1 to resume. */
 int vcpu_interrupt_window_exit(struct vcpu *vcpu);
+/* The NMI-window exit: -1 to resume (the entry injects the NMI). */
+int vcpu_nmi_window_exit(struct vcpu *vcpu);
 /* For the backends' set_guest_debug: the RFLAGS to enter with after
  * DEBUG_GUEST changed the control from `old`. */
 uint64_t vcpu_debug_rflags(struct vcpu *vcpu, uint32_t old, uint64_t rflags);

@@ -53,6 +53,23 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
     vcpu->lapic_window = vector >= 0;
     vcpu->irq_window = vcpu->irq_pending || requested || vcpu->lapic_window;
     virt->set_interrupt_window(vcpu, vcpu->irq_window);
+    /* An NMI still pending waits for the guest's NMI blocking to end: the
+     * backend's window exit brings it in then, not at some later exit.
+     * Last, so that the backend sees whether an interrupt goes in at this
+     * entry (SVM does not single-step over an IRET then). */
+    if (vcpu->nmi_pending || vcpu->nmi_window) {
+        vcpu->nmi_window = vcpu->nmi_pending;
+        virt->set_nmi_window(vcpu, vcpu->nmi_window);
+    }
+}
+
+/* The NMI window opened (or, on SVM, the guest's IRET came): the next
+ * entry injects the pending NMI if the guest can take it now. */
+int vcpu_nmi_window_exit(struct vcpu *vcpu)
+{
+    vcpu->nmi_window = 0;
+    virt->set_nmi_window(vcpu, false);
+    return -1;
 }
 
 /* The window opened: the next entry injects a pending interrupt, or RUN

@@ -32,6 +32,11 @@ static bool virtualised(uint32_t index)
     }
 }
 
+bool vcpu_msr_known(uint32_t index)
+{
+    return speculation_is_msr(index) || virtualised(index);
+}
+
 /* Memory types 2, 3 and above 7 are reserved (SDM 3A 11.12.2). */
 static bool pat_valid(uint64_t pat)
 {

@@ -12,6 +12,9 @@
 
 struct vcpu;
 
+/* Whether the hypervisor virtualises the MSR (the speculation controls
+ * count, also where the CPU lacks them and they give #GP). */
+bool vcpu_msr_known(uint32_t index);
 /* false if the hypervisor does not virtualise the MSR. */
 bool vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 /* false if it does not virtualise the MSR or refuses the value (where a CPU

@@ -173,6 +173,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return HV_EXIT_SHUTDOWN;
     case EXIT_INTERRUPT_WINDOW:
         return vcpu_interrupt_window_exit(vcpu);
+    case EXIT_NMI_WINDOW:
+        return vcpu_nmi_window_exit(vcpu);
     case EXIT_NONE:
         return -1;
     case EXIT_DEBUGREG_ACCESS:
@@ -263,6 +265,8 @@ static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run
 {
     if (vcpu->pending_in_size)
         complete_in(vcpu, run);
+    if (vcpu->state == VCPU_MSR_READ_EXIT || vcpu->state == VCPU_MSR_WRITE_EXIT)
+        msr_complete_user_exit(vcpu, run);
     if (vcpu->state == VCPU_SHUTDOWN)
         return HV_EXIT_SHUTDOWN;
     if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||

@@ -67,10 +67,12 @@ int vcpu_after_interrupt(struct vcpu *vcpu)
 }
 
 /* A halted vcpu wakes for an NMI, or an interrupt it can take (IF set:
- * with IF clear only NMI, INIT and SIPI end a HLT, as on hardware). */
+ * with IF clear only NMI, INIT and SIPI end a HLT, as on hardware). An
+ * NMI that the guest blocks (a HLT in its NMI handler) does not: it stays
+ * pending, and the vcpu halted, as on hardware. */
 static bool halt_ends(struct vcpu *vcpu)
 {
-    if (vcpu->nmi_pending)
+    if (vcpu->nmi_pending && virt->nmi_allowed(vcpu))
         return true;
     if (!vcpu->irq_pending && vlapic_pending(&vcpu->lapic) < 0)
         return false;

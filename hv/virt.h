@@ -13,6 +13,28 @@
 struct vcpu;
 struct insn_site;
 
+/* What GET/SET_VCPU_EVENTS see of the backend (hv/hypercall_events.c):
+ * the event the next entry delivers, the STI/MOV SS shadow and the
+ * guest's own NMI blocking. */
+enum event_type {
+    EVENT_NONE = 0,
+    EVENT_EXTERNAL,          /* external interrupt */
+    EVENT_NMI,
+    EVENT_EXCEPTION,         /* hardware exception */
+    EVENT_SOFT_INTERRUPT,    /* INT n whose delivery an exit interrupted */
+    EVENT_SOFT_EXCEPTION,    /* INT3, INTO, INT1 (VMX only) likewise */
+};
+#define EVENT_SHADOW_STI    1u
+#define EVENT_SHADOW_MOV_SS 2u
+struct event_state {
+    uint8_t type;            /* enum event_type */
+    uint8_t vector;
+    bool has_error;
+    uint32_t error_code;
+    uint8_t shadow;          /* EVENT_SHADOW_*, 0 none */
+    bool nmi_masked;         /* in its NMI handler: NMIs wait for its IRET */
+};
+
 /* Instructions a guest can use only where the backend lets it (the
  * guest_instructions op); CPUID shows them only then (hv/cpuid_supported.c). */
 #define VIRT_GUEST_INVPCID (1u << 0) /* INVPCID executes in the guest */
@@ -73,6 +95,14 @@ struct virt_backend {
      * NMI handler, no event being injected), and the injection. */
     bool (*nmi_allowed)(struct vcpu *vcpu);
     void (*inject_nmi)(struct vcpu *vcpu);
+    /* Exit (EXIT_NMI_WINDOW) as soon as an NMI could be injected, once
+     * the guest's NMI blocking ends (its IRET): VMX's NMI-window exiting,
+     * SVM's IRET intercept. */
+    void (*set_nmi_window)(struct vcpu *vcpu, bool on);
+    /* GET/SET_VCPU_EVENTS' view: set takes a state the caller checked
+     * (at most one event, a shadow only where entry allows it). */
+    void (*get_event_state)(struct vcpu *vcpu, struct event_state *state);
+    void (*set_event_state)(struct vcpu *vcpu, const struct event_state *state);
     /* Puts the vcpu in the state INIT gives (SDM 9.1.1): as RESET except
      * that the caller keeps the extended state and MSRs it switches. */
     void (*reset_vcpu)(struct vcpu *vcpu);

@@ -52,6 +52,7 @@ struct vm {
     uint32_t id;
     bool is_control;
     bool lapic;             /* HV_VM_LAPIC: a local APIC per vcpu here */
+    bool user_msr;          /* HV_VM_USER_MSR: unknown MSRs exit to the VMM */
     /* control domain only */
     uint64_t memory_base;   /* host-physical address of its RAM */
     uint64_t memory_size;

@@ -6,6 +6,7 @@
 #include "hv/debugregs.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
+#include "hv/virt.h"
 #include "svm/svm.h"
 #include "svm/vmcb_layout.h"
 
@@ -24,19 +25,132 @@ void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector)
     vmcb_of(vcpu)->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | vector;
 }
 
-/* SVM keeps no readable record of the guest's NMI blocking: an NMI is
- * injected when no other event is, so one that arrives while the guest is
- * still in its NMI handler nests (KVM intercepts IRET to avoid that). */
+/* SVM keeps no readable record of the guest's NMI blocking (without
+ * V_NMI), so the hypervisor keeps its own: from the NMI it injects to the
+ * IRET that ends the handler, which is intercepted while the guest is
+ * masked. The intercept comes before the IRET runs: NMIs stay blocked
+ * until RIP has moved from it (svm_nmi.iret_seen). */
+static bool nmi_blocked(struct vcpu *vcpu)
+{
+    if (vcpu->svm_nmi.iret_seen && vmcb_of(vcpu)->save.rip != vcpu->svm_nmi.iret_rip)
+        vcpu->svm_nmi.iret_seen = 0; /* the IRET has run */
+    return vcpu->svm_nmi.masked || vcpu->svm_nmi.iret_seen;
+}
+
 bool svm_nmi_allowed(struct vcpu *vcpu)
 {
     const struct vmcb *vmcb = vmcb_of(vcpu);
-    return !(vmcb->control.event_inject & EVENT_VALID) &&
+    return !nmi_blocked(vcpu) &&
+           !(vmcb->control.event_inject & EVENT_VALID) &&
            !(vmcb->control.int_state & INT_STATE_SHADOW);
+}
+
+static void set_nmi_masked(struct vcpu *vcpu, bool masked)
+{
+    struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    vcpu->svm_nmi.masked = masked;
+    vcpu->svm_nmi.iret_seen = 0;
+    if (masked)
+        c->intercept_misc1 |= INTERCEPT_IRET;
+    else
+        c->intercept_misc1 &= ~INTERCEPT_IRET;
 }
 
 void svm_inject_nmi(struct vcpu *vcpu)
 {
     vmcb_of(vcpu)->control.event_inject = EVENT_VALID | EVENT_TYPE_NMI | 2;
+    set_nmi_masked(vcpu, true);
+}
+
+/* The guest's IRET while masked (VMEXIT_IRET, before it runs). */
+void svm_nmi_iret(struct vcpu *vcpu)
+{
+    set_nmi_masked(vcpu, false);
+    vcpu->svm_nmi.iret_seen = 1;
+    vcpu->svm_nmi.iret_rip = vmcb_of(vcpu)->save.rip;
+}
+
+/* The NMI window: while masked the IRET intercept is on already. Once the
+ * IRET is seen but has not run, a single step over it brings an exit
+ * right after it (a #DB intercept, as KVM does): only where TF and #DB
+ * are not someone else's (the guest's own TF, DEBUG_GUEST) and no event
+ * is being injected, whose handler would push our TF. Otherwise the NMI
+ * waits for the guest's next exit. */
+void svm_set_nmi_window(struct vcpu *vcpu, bool on)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    if (!on || !vcpu->svm_nmi.iret_seen || vcpu->svm_nmi.stepping || vcpu->debug.control ||
+        (vmcb->save.rflags & RFLAGS_TF) || (vmcb->control.event_inject & EVENT_VALID))
+        return;
+    vcpu->svm_nmi.stepping = 1;
+    vcpu->svm_nmi.dr6 = vmcb->save.dr6;
+    vmcb->save.rflags |= RFLAGS_TF;
+    vmcb->control.intercept_exceptions |= 1u << VECTOR_DEBUG;
+}
+
+/* The step ends at the first exit after it started: a #DB after the IRET
+ * ran (true: the window), or another exit before it did, where the TF is
+ * still ours (RIP at the IRET) and comes off. The #DB intercept was off
+ * (no DEBUG_GUEST), and the guest's DR6 is as before. */
+bool svm_nmi_step_done(struct vcpu *vcpu, bool debug_exit)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    vcpu->svm_nmi.stepping = 0;
+    vmcb->control.intercept_exceptions &= ~(1u << VECTOR_DEBUG);
+    if (debug_exit) {
+        vmcb->save.dr6 = vcpu->svm_nmi.dr6;
+        return true;
+    }
+    if (vmcb->save.rip == vcpu->svm_nmi.iret_rip)
+        vmcb->save.rflags &= ~RFLAGS_TF;
+    return false;
+}
+
+/* A new state (SET_SREGS, INIT) ends the guest's NMI handler. */
+void svm_nmi_forget(struct vcpu *vcpu)
+{
+    set_nmi_masked(vcpu, false);
+}
+
+void svm_get_event_state(struct vcpu *vcpu, struct event_state *state)
+{
+    const struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    static const uint8_t type_of[8] = {
+        [0] = EVENT_EXTERNAL, [2] = EVENT_NMI, [3] = EVENT_EXCEPTION,
+        [4] = EVENT_SOFT_INTERRUPT,
+    };
+    uint64_t inject = c->event_inject;
+    *state = (struct event_state){
+        .type = inject & EVENT_VALID ? type_of[(inject >> 8) & 7] : EVENT_NONE,
+        .vector = (uint8_t)inject,
+        .has_error = (inject & EVENT_VALID) && (inject & EVENT_ERROR_VALID),
+        .error_code = (uint32_t)(inject >> 32),
+        /* one bit for both: reported as STI's */
+        .shadow = c->int_state & INT_STATE_SHADOW ? EVENT_SHADOW_STI : 0,
+        /* the NMI about to be injected is not yet in its handler */
+        .nmi_masked = nmi_blocked(vcpu) &&
+                      !((inject & EVENT_VALID) && (inject & EVENT_TYPE_MASK) == EVENT_TYPE_NMI),
+    };
+}
+
+void svm_set_event_state(struct vcpu *vcpu, const struct event_state *state)
+{
+    struct vmcb_control *c = &vmcb_of(vcpu)->control;
+    static const uint64_t type_bits[] = {
+        [EVENT_EXTERNAL] = EVENT_TYPE_INTR, [EVENT_NMI] = EVENT_TYPE_NMI,
+        [EVENT_EXCEPTION] = EVENT_TYPE_EXCEPTION,
+    };
+    /* A software interrupt in EVENTINJ (an INT n whose delivery an exit
+     * interrupted) is never set here, and stays. */
+    if (state->type != EVENT_SOFT_INTERRUPT) {
+        uint64_t inject = 0;
+        if (state->type != EVENT_NONE)
+            inject = EVENT_VALID | type_bits[state->type] | state->vector |
+                     (state->has_error ? EVENT_ERROR_VALID | (uint64_t)state->error_code << 32 : 0);
+        c->event_inject = inject;
+    }
+    c->int_state = (c->int_state & ~INT_STATE_SHADOW) | (state->shadow ? INT_STATE_SHADOW : 0);
+    set_nmi_masked(vcpu, state->nmi_masked || state->type == EVENT_NMI);
 }
 
 /* The virtual interrupt is never delivered: its intercept exits first,

@@ -68,6 +68,10 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_INTR: exit->kind = EXIT_INTERRUPT; break;
     case VMEXIT_NMI: exit->kind = EXIT_NMI; break;
     case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
+    case VMEXIT_IRET:
+        svm_nmi_iret(vcpu);
+        exit->kind = EXIT_NMI_WINDOW;
+        break;
     case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
     case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
     case VMEXIT_INVD: decode_instruction(vcpu, exit, EXIT_INVD, &INSN_INVD); break;
@@ -155,6 +159,13 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
     if (code == VMEXIT_CR4_WRITE) {
         svm_cr4_write(vcpu);
         return 0;
+    }
+    if (vcpu->svm_nmi.stepping && svm_nmi_step_done(vcpu, code == VMEXIT_EXCEPTION_DB)) {
+        exit = (struct exit_record){ .kind = EXIT_NMI_WINDOW, .rip = vmcb->save.rip,
+                                     .hardware_reason = code };
+        int stop = vcpu->exit_handler(vcpu, &exit);
+        vmcb->save.rax = vcpu->gprs.rax;
+        return stop;
     }
     decode(vcpu, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);

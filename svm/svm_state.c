@@ -149,8 +149,10 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     svm_write_efer(vcpu, r->efer);
     vmcb->control.int_control = (vmcb->control.int_control & ~0xfull) | r->cr8;
     /* A new state abandons any event that was being delivered (the one
-     * that shut the vcpu down, say). */
+     * that shut the vcpu down, say), and ends the guest's NMI handler,
+     * as on VMX. */
     abandon_pending_events(vmcb);
+    svm_nmi_forget(vcpu);
     return 0;
 }
 

@@ -101,6 +101,7 @@ void svm_reset_vcpu(struct vcpu *vcpu)
     vmcb->control.event_inject = 0;
     vmcb->control.int_state = 0;
     vmcb->control.clean = 0;
+    svm_nmi_forget(vcpu);
 }
 
 void svm_vcpu_free(struct vcpu *vcpu)

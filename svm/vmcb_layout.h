@@ -115,6 +115,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT_NMI        (1u << 1)
 #define INTERCEPT_VINTR      (1u << 4)
 #define INTERCEPT_CPUID      (1u << 18)
+#define INTERCEPT_IRET       (1u << 20)
 #define INTERCEPT_INVD       (1u << 22)
 #define INTERCEPT_HLT        (1u << 24)
 #define INTERCEPT_INVLPGA    (1u << 26)
@@ -153,6 +154,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define EVENT_TYPE_INTR      (0ull << 8)
 #define EVENT_TYPE_NMI       (2ull << 8)
 #define EVENT_TYPE_EXCEPTION (3ull << 8)
+#define EVENT_TYPE_SOFT_INTERRUPT (4ull << 8)
 
 /* intercept_dr (vector 1, APM B-1): bit n reads of DRn, bit 16 + n writes */
 #define INTERCEPT_DR_READ(n)  (1u << (n))
@@ -169,6 +171,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define VMEXIT_NMI           0x61
 #define VMEXIT_VINTR         0x64
 #define VMEXIT_CPUID         0x72
+#define VMEXIT_IRET          0x74
 #define VMEXIT_INVD          0x76
 #define VMEXIT_HLT           0x78
 #define VMEXIT_INVLPGA       0x7a

@@ -100,6 +100,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 /* Pin-based controls (24.6.1) */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
 #define PIN_NMI_EXITING                (1u << 3)
+#define PIN_VIRTUAL_NMIS               (1u << 5)
 #define PIN_PREEMPTION_TIMER           (1u << 6)
 /* Primary processor-based controls (24.6.2) */
 #define PROC_INTERRUPT_WINDOW_EXITING  (1u << 2)
@@ -111,6 +112,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC_CR3_STORE_EXITING         (1u << 16)
 #define PROC_CR8_LOAD_EXITING          (1u << 19)
 #define PROC_CR8_STORE_EXITING         (1u << 20)
+#define PROC_NMI_WINDOW_EXITING        (1u << 22)
 #define PROC_MOV_DR_EXITING            (1u << 23)
 #define PROC_USE_IO_BITMAPS            (1u << 25)
 #define PROC_USE_MSR_BITMAPS           (1u << 28)
@@ -154,6 +156,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_EXTERNAL_INTERRUPT 1
 #define EXIT_REASON_TRIPLE_FAULT       2
 #define EXIT_REASON_INTERRUPT_WINDOW   7
+#define EXIT_REASON_NMI_WINDOW         8
 #define EXIT_REASON_CPUID              10
 #define EXIT_REASON_HLT                12
 #define EXIT_REASON_INVD               13
@@ -188,7 +191,13 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define INTR_TYPE_EXTERNAL             (0u << 8)
 #define INTR_TYPE_NMI                  (2u << 8)
 #define INTR_TYPE_HARDWARE_EXCEPTION   (3u << 8)
+#define INTR_TYPE_SOFTWARE_INTERRUPT   (4u << 8) /* INT n */
 #define INTR_TYPE_PRIVILEGED_SOFTWARE  (5u << 8) /* INT1 (ICEBP) */
+#define INTR_TYPE_SOFTWARE_EXCEPTION   (6u << 8) /* INT3, INTO */
+/* Exit interruption information and EPT-violation qualification: the
+ * exit came in the middle of an IRET that had ended NMI blocking
+ * (SDM 3C 27.2.3) */
+#define INTR_INFO_NMI_UNBLOCKED_BY_IRET (1u << 12)
 /* Guest interruptibility state (24.4.2): blocking by STI, by MOV SS */
 #define INTERRUPTIBILITY_STI_MOV_SS    3u
 #define INTERRUPTIBILITY_NMI           (1u << 3)

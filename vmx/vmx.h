@@ -13,6 +13,10 @@ struct vmx_features {
     bool unrestricted_guest;
     bool true_controls;
     uint8_t preemption_timer_shift; /* the timer ticks every 2^shift TSC ticks */
+    /* Virtual NMIs: the guest's NMI blocking is its own (it ends at its
+     * IRET), and NMI-window exiting says when it ends. */
+    bool virtual_nmis;
+    bool nmi_window;
 };
 
 extern struct vmx_features vmx_features;
@@ -31,6 +35,7 @@ extern uint64_t vmx_msr_bitmap;
 int vmx_bitmaps_init(void);
 
 struct vcpu;
+struct event_state;
 struct exit_record;
 struct hv_regs;
 struct hv_sregs;
@@ -89,6 +94,9 @@ bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
 bool vmx_nmi_allowed(struct vcpu *vcpu);
 void vmx_inject_nmi(struct vcpu *vcpu);
+void vmx_set_nmi_window(struct vcpu *vcpu, bool on);
+void vmx_get_event_state(struct vcpu *vcpu, struct event_state *state);
+void vmx_set_event_state(struct vcpu *vcpu, const struct event_state *state);
 void vmx_reset_vcpu(struct vcpu *vcpu);
 void vmx_set_interrupt_window(struct vcpu *vcpu, bool on);
 void vmx_set_guest_debug(struct vcpu *vcpu, uint32_t old_control);

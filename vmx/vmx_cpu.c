@@ -49,7 +49,7 @@ static int compute_controls(char *why, size_t size)
      * the guest does with interrupts (SDM 3C 25.5.1). */
     c->pin = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS),
                                PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
-                               PIN_PREEMPTION_TIMER, &missing[0]);
+                               PIN_PREEMPTION_TIMER | PIN_VIRTUAL_NMIS, &missing[0]);
     uint64_t proc_cap = rdmsr(t ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS);
     c->proc = vmx_control_value(proc_cap,
                                 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
@@ -103,6 +103,9 @@ static int compute_controls(char *why, size_t size)
         return -HV_ENOTSUP;
     }
     vmx_features.preemption_timer_shift = (uint8_t)(rdmsr(MSR_VMX_MISC) & 0x1f);
+    vmx_features.virtual_nmis = c->pin & PIN_VIRTUAL_NMIS;
+    vmx_features.nmi_window = vmx_features.virtual_nmis &&
+                              (proc_cap >> 32 & PROC_NMI_WINDOW_EXITING);
     vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
     vmx_features.vpid_count = vmx_features.vpid ? 0x10000 : 2;
     vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
@@ -224,6 +227,9 @@ const struct virt_backend vmx_backend = {
     .inject_interrupt = vmx_inject_interrupt,
     .nmi_allowed = vmx_nmi_allowed,
     .inject_nmi = vmx_inject_nmi,
+    .set_nmi_window = vmx_set_nmi_window,
+    .get_event_state = vmx_get_event_state,
+    .set_event_state = vmx_set_event_state,
     .reset_vcpu = vmx_reset_vcpu,
     .set_interrupt_window = vmx_set_interrupt_window,
     .set_guest_debug = vmx_set_guest_debug,

@@ -9,6 +9,7 @@
 #include "hv/debugregs.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
+#include "hv/virt.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_instructions.h"
@@ -169,4 +170,74 @@ void vmx_decode_debug(struct exit_record *exit)
     if ((rflags & RFLAGS_TF) &&
         (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS))
         vmwrite(VMCS_GUEST_PENDING_DEBUG, DR6_BS);
+}
+
+/* Needs virtual NMIs: without them the CPU's own NMI blocking is what the
+ * guest's handler runs under, and an NMI waits for the next exit. */
+void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
+{
+    if (!vmx_features.nmi_window)
+        return;
+    bool acquired = vmcs_acquire(vcpu);
+    uint64_t proc = vmread(VMCS_PROC_CONTROLS);
+    if (on)
+        proc |= PROC_NMI_WINDOW_EXITING;
+    else
+        proc &= ~(uint64_t)PROC_NMI_WINDOW_EXITING;
+    vmwrite(VMCS_PROC_CONTROLS, proc);
+    vmcs_release(vcpu, acquired);
+}
+
+static const uint8_t event_type_of[8] = {
+    [0] = EVENT_EXTERNAL, [2] = EVENT_NMI, [3] = EVENT_EXCEPTION,
+    [4] = EVENT_SOFT_INTERRUPT, [5] = EVENT_SOFT_EXCEPTION, [6] = EVENT_SOFT_EXCEPTION,
+};
+
+void vmx_get_event_state(struct vcpu *vcpu, struct event_state *state)
+{
+    bool acquired = vmcs_acquire(vcpu);
+    uint32_t info = (uint32_t)vmread(VMCS_ENTRY_INTERRUPTION_INFO);
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    *state = (struct event_state){
+        .type = info & INTR_INFO_VALID ? event_type_of[(info >> 8) & 7] : EVENT_NONE,
+        .vector = (uint8_t)info,
+        .has_error = (info & INTR_INFO_VALID) && (info & INTR_INFO_DELIVER_ERROR),
+        .error_code = (uint32_t)vmread(VMCS_ENTRY_EXCEPTION_ERROR),
+        .shadow = (uint8_t)(blocking & INTERRUPTIBILITY_STI_MOV_SS),
+        .nmi_masked = blocking & INTERRUPTIBILITY_NMI,
+    };
+    vmcs_release(vcpu, acquired);
+}
+
+/* The caller refused what entry would (a shadow with an NMI or external
+ * interrupt to inject, STI's without IF, an error code in real mode). A
+ * software event is never set here: one in the field (an INT n whose
+ * delivery an exit interrupted, with its instruction length) stays. */
+void vmx_set_event_state(struct vcpu *vcpu, const struct event_state *state)
+{
+    static const uint32_t type_bits[] = {
+        [EVENT_EXTERNAL] = INTR_TYPE_EXTERNAL, [EVENT_NMI] = INTR_TYPE_NMI,
+        [EVENT_EXCEPTION] = INTR_TYPE_HARDWARE_EXCEPTION,
+    };
+    bool acquired = vmcs_acquire(vcpu);
+    if (state->type != EVENT_SOFT_INTERRUPT && state->type != EVENT_SOFT_EXCEPTION) {
+        uint32_t info = 0;
+        if (state->type != EVENT_NONE)
+            info = INTR_INFO_VALID | type_bits[state->type] | state->vector |
+                   (state->has_error ? INTR_INFO_DELIVER_ERROR : 0);
+        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, info);
+        vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, state->has_error ? state->error_code : 0);
+    }
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+                        ~(uint64_t)(INTERRUPTIBILITY_STI_MOV_SS | INTERRUPTIBILITY_NMI);
+    blocking |= state->shadow & INTERRUPTIBILITY_STI_MOV_SS;
+    if (state->nmi_masked)
+        blocking |= INTERRUPTIBILITY_NMI;
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking);
+    /* Entry wants a pending single step to agree with TF under a shadow
+     * (SDM 3C 26.3.1.5); a shadow set here starts with none pending. */
+    if (state->shadow)
+        vmwrite(VMCS_GUEST_PENDING_DEBUG,
+                vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF ? DR6_BS : 0);
+    vmcs_release(vcpu, acquired);
 }

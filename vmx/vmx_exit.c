@@ -21,7 +21,20 @@
 #include "vmx/vmx_exit.h"
 #include "vmx/vmx_instructions.h"
 
-static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
+/* A fault or EPT violation in the middle of the guest's IRET from its NMI
+ * handler: the IRET had ended virtual-NMI blocking, but it will run again,
+ * so the blocking is back until then (SDM 3C 27.2.3, 31.7.1.2). `flag` is
+ * the exit's interruption information or qualification (bit 12 in both). */
+static void vmx_nmi_blocking_after_iret(uint64_t flag, uint32_t vectoring)
+{
+    if ((flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET) && vmx_features.virtual_nmis &&
+        !(vectoring & INTR_INFO_VALID))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+}
+
+static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
+                   struct exit_record *exit)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     exit->hardware_reason = reason;
@@ -34,6 +47,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_EXTERNAL_INTERRUPT: exit->kind = EXIT_INTERRUPT; break;
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
+        vmx_nmi_blocking_after_iret(exit->info2, vectoring);
         exit->kind = (exit->info2 & INTR_TYPE_MASK) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
         if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_MACHINE_CHECK)
             exit->kind = EXIT_MACHINE_CHECK;
@@ -47,6 +61,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
     case EXIT_REASON_MACHINE_CHECK: exit->kind = EXIT_MACHINE_CHECK; break;
     case EXIT_REASON_INVD: exit->kind = EXIT_INVD; break;
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
+    case EXIT_REASON_NMI_WINDOW: exit->kind = EXIT_NMI_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
     case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
@@ -72,6 +87,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
         exit->io.port = (uint16_t)(qualification >> 16);
         break;
     case EXIT_REASON_EPT_VIOLATION:
+        vmx_nmi_blocking_after_iret(qualification, vectoring);
         exit->kind = EXIT_NESTED_FAULT;
         exit->fault.guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
         exit->fault.guest_linear = qualification & (1u << 7)
@@ -101,10 +117,11 @@ static void decode(struct vcpu *vcpu, uint32_t reason, struct exit_record *exit)
 
 /* An NMI exit consumed the NMI and left NMIs blocked: the NMI is the
  * host's, handed to its handler at once (hv/nmi.h), interrupts still off.
- * No guest ever takes an NMI (NMI exiting), so the guest's own "blocking
- * by NMI" must stay clear whatever the exit saved: Bochs saves it set
- * after an NMI exit, and it would then hold every later NMI back while
- * the guest runs. */
+ * With virtual NMIs the saved "blocking by NMI" is the guest's own (in
+ * its handler of an NMI we injected) and stays. Without them it is the
+ * CPU's, and a host NMI must not leave it set: Bochs saves it set after
+ * an NMI exit, and it would then hold every later NMI back while the
+ * guest runs. */
 static void vmx_take_nmi(void)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
@@ -112,9 +129,10 @@ static void vmx_take_nmi(void)
         return;
     nmi_from_vm_exit();
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-    if (blocking & INTERRUPTIBILITY_NMI)
+    if (!vmx_features.virtual_nmis && (blocking & INTERRUPTIBILITY_NMI))
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
 }
+
 
 /* Every exit the fast paths below do not take: the control-register
  * accesses that exit (vmx_cr_access completes most), or decoded and handed
@@ -151,7 +169,7 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
             vmptrld(vcpu->arch_phys);
         }
     }
-    decode(vcpu, reason, &exit);
+    decode(vcpu, reason, vectoring, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);
     if (!stop && !vcpu->vm->is_control)
         vmx_choose_vpid(vcpu); /* the VM's translations may have changed */

@@ -193,6 +193,10 @@ static inline long hv_get_mp_state(hv_handle_t vcpu, uint32_t *state)
 { return hv_call1(HV_CALL_GET_MP_STATE, (uint64_t)vcpu, hv_gpa(state)); }
 static inline long hv_set_mp_state(hv_handle_t vcpu, uint32_t state)
 { return hv_call1(HV_CALL_SET_MP_STATE, (uint64_t)vcpu, state); }
+static inline long hv_get_vcpu_events(hv_handle_t vcpu, struct hv_vcpu_events *events)
+{ return hv_call1(HV_CALL_GET_VCPU_EVENTS, (uint64_t)vcpu, hv_gpa(events)); }
+static inline long hv_set_vcpu_events(hv_handle_t vcpu, const struct hv_vcpu_events *events)
+{ return hv_call1(HV_CALL_SET_VCPU_EVENTS, (uint64_t)vcpu, hv_gpa(events)); }
 
 /* On any handle. */
 static inline long hv_close(hv_handle_t handle)

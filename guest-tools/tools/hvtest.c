@@ -55,6 +55,9 @@ static const struct hvtest_case *const areas[] = {
     hvtest_concurrency_close_cases,
     hvtest_fpu_cases,
     hvtest_lapic_cases,
+    hvtest_events_cases,
+    hvtest_events_guest_cases,
+    hvtest_msr_exits_cases,
 };
 
 /* State of the running test. */

@@ -20,7 +20,9 @@
  * hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c, hvtest_nmi.c,
  * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
- * APICs of HV_VM_LAPIC VMs).
+ * APICs of HV_VM_LAPIC VMs), hvtest_events.c and hvtest_events_guest.c
+ * (GET/SET_VCPU_EVENTS, the NMI window), hvtest_msr_exits.c
+ * (user-space MSR exits).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -79,6 +81,9 @@ extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];
 extern const struct hvtest_case hvtest_fpu_cases[];
 extern const struct hvtest_case hvtest_lapic_cases[];
+extern const struct hvtest_case hvtest_events_cases[];
+extern const struct hvtest_case hvtest_events_guest_cases[];
+extern const struct hvtest_case hvtest_msr_exits_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

@@ -69,6 +69,11 @@ static void check_extension_values(void)
                 "CHECK_EXTENSION(HV_CAP_BACKEND) vs CPUID 0x40000001 EBX") ||
         !hvt_eq(hvt_info()->backend, hv_backend(), "boot info backend vs CPUID"))
         return;
+    if (!hvt_eq((uint64_t)hv_check_extension(sys, HV_CAP_VCPU_EVENTS), 1,
+                "CHECK_EXTENSION(HV_CAP_VCPU_EVENTS)") ||
+        !hvt_eq((uint64_t)hv_check_extension(sys, HV_CAP_USER_MSR), 1,
+                "CHECK_EXTENSION(HV_CAP_USER_MSR)"))
+        return;
     hvt_true(hv_check_extension(sys, HV_CAP_MAX_VMS) > 0,
              "CHECK_EXTENSION(HV_CAP_MAX_VMS): expected a positive count");
 }

@@ -334,6 +334,11 @@ static long call_get(hv_handle_t vcpu, void *arg) { return hv_get_regs(vcpu, arg
 static long call_set(hv_handle_t vcpu, void *arg) { return hv_set_regs(vcpu, arg); }
 static long call_get_cpuid(hv_handle_t vcpu, void *arg) { return hv_get_cpuid(vcpu, arg); }
 static long call_set_cpuid(hv_handle_t vcpu, void *arg) { return hv_set_cpuid(vcpu, arg); }
+static long call_get_events(hv_handle_t vcpu, void *arg) { return hv_get_vcpu_events(vcpu, arg); }
+static long call_set_events(hv_handle_t vcpu, void *arg) { return hv_set_vcpu_events(vcpu, arg); }
+
+/* SET_VCPU_EVENTS of no part (flags 0): nothing to change but the claim. */
+static struct hv_vcpu_events events_arg;
 
 /* GET_CPUID's room for a whole table; SET_CPUID of no entries (the spinning
  * guest executes no CPUID). */
@@ -361,7 +366,10 @@ static void run_on_vcpu_running_elsewhere_is_busy(void)
              busy_at_once(call_get, &regs, slice, "GET_REGS") &&
              busy_at_once(call_set, &regs, slice, "SET_REGS") &&
              busy_at_once(call_get_cpuid, &cpuid_table_arg, slice, "GET_CPUID") &&
-             busy_at_once(call_set_cpuid, &cpuid_empty_arg, slice, "SET_CPUID");
+             busy_at_once(call_set_cpuid, &cpuid_empty_arg, slice, "SET_CPUID") &&
+             busy_at_once(call_get_events, &events_arg, slice, "GET_VCPU_EVENTS") &&
+             (memset(&events_arg, 0, sizeof(events_arg)),
+              busy_at_once(call_set_events, &events_arg, slice, "SET_VCPU_EVENTS"));
     __atomic_store_n(&spinner.stop, 1, __ATOMIC_RELEASE);
     hv_kick(vm.vcpu);
     smp_wait(1);

@@ -327,7 +327,7 @@ static void msi_from_the_vmm_reaches_a_halted_guest(void)
 static void lapic_calls_refuse_bad_input(void)
 {
     struct vm_instance plain, vm;
-    hvt_err(hv_create_vm_flags(hvt_sys(), 2), -HV_EINVAL, "CREATE_VM with an unknown flag");
+    hvt_err(hv_create_vm_flags(hvt_sys(), 4), -HV_EINVAL, "CREATE_VM with an unknown flag");
     if (hvt_guest_create(&plain, "no_lapic") || lapic_vm(&vm, "lapic_args", 1))
         return;
     struct hv_lapic_state *state = page_alloc(sizeof(*state));

@@ -11,6 +11,10 @@ test_pc_lapic_accepts_interrupts_by_priority_plain_qemu() {
     run_pc_guest_plain pc_lapic $PC_EXPECTED/pc_lapic.txt 65 -no-reboot
 }
 
+test_pc_lapic_takes_garbage_and_an_icr_storm_plain_qemu() {
+    run_pc_guest_plain pc_lapic_garbage $PC_EXPECTED/pc_lapic_garbage.txt 65 -no-reboot
+}
+
 test_pc_lapic_timer_one_shot_and_periodic_plain_qemu() {
     run_pc_guest_plain pc_lapic_timer $PC_EXPECTED/pc_lapic_timer.txt 65 -no-reboot
 }

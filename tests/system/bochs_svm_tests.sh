@@ -1,0 +1,21 @@
+# The SVM backend on Bochs' own SVM (CPU model ryzen: next-RIP save, no
+# decode assists), a second implementation beside QEMU's TCG. Sourced by
+# tests/run_all.sh.
+
+source tests/system/machines.sh
+
+# GET/SET_VCPU_EVENTS and the NMI window (hvtest's vcpu_events_*): the
+# single step over the guest's IRET that brings a pending NMI in right
+# after it, and the interrupt shadow a VMRUN loads, which QEMU's TCG
+# ignores (the suite reports it on SVM; here it must hold).
+test_vcpu_events_on_bochs_svm() {
+    boot bochs-svm-events 600 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hvtest-events.iso" \
+        "$PWD/$SYSTEST_DIR/bochs-svm-events.log" 2 ryzen)
+    expect_line "virt: using svm"
+    expect_count "hvtest: PASS vcpu_events_" 7
+    expect_line "hvtest: 7 passed, 0 failed"
+    expect_line "hvtest: info shadow: .*\(shadow held\)"
+    expect_line "tool hvtest finished with status 0"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+}
