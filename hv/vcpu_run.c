@@ -320,10 +320,11 @@ long vcpu_run(struct vcpu *vcpu)
      * enters at once, and under the slice's timer unless the guest has
      * its own APIC timer. */
     int reason = -1;
-    if (__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) ||
-        __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) || run->deadline_tsc)
+    if (__builtin_expect(__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) != 0 ||
+                         __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) != 0 ||
+                         run->deadline_tsc != 0, 0))
         reason = run_checks(vcpu, run);
-    if (reason < 0)
+    if (__builtin_expect(reason < 0, 1))
         reason = run_guest(vcpu, run);
     else
         report_position(vcpu); /* child_exit reports where a guest stopped */

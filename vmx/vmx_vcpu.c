@@ -14,6 +14,7 @@
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
+#include "vmx/vmcs_current.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_exit.h"
@@ -118,10 +119,11 @@ void vmx_slice_setup_cpu(const struct percpu *cpu)
 
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
-    bool acquired = vmcs_acquire(vcpu);
+    struct percpu *cpu = this_cpu();
+    bool acquired = vmcs_make_current(vcpu, cpu);
     if (vcpu->vm->is_control) {
         /* This CPU's control-domain VMCS stays current for good. */
-        this_cpu()->control_vmcs = vcpu->arch_phys;
+        cpu->control_vmcs = vcpu->arch_phys;
         acquired = false;
         if (vmx_features.vpid)
             vmwrite(VMCS_VPID, CONTROL_TLB_TAG);
@@ -143,7 +145,8 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
     vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
     vcpu->saved_regs_valid = 1;
-    vmcs_release(vcpu, acquired);
+    if (acquired)
+        vmcs_back_to_control(cpu);
     return result;
 }
 
