@@ -48,6 +48,9 @@ struct percpu {
     uint64_t current_vmcs;      /* VMX: the VMCS current on this CPU */
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
+    uint64_t asid_key;          /* asid_generation | index << 32: what a
+                                   vcpu whose tag is current here holds
+                                   (hv/tlb_tag.h), one compare per entry */
     uint32_t slice_ticks;       /* APIC timer count of one time slice and
                                    a microsecond (vcpu_slice_setup_cpu) */
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */

@@ -237,8 +237,15 @@ struct vcpu {
     void *arch;                  /* VMCB or VMCS, mapped */
     uint64_t arch_phys;
     uint32_t asid;               /* tag in use on `asid_cpu` */
-    uint32_t asid_generation;
-    int asid_cpu;                /* -1: none yet */
+    /* The CPU and its tag generation, compared as one word with the
+     * CPU's asid_key (hv/tlb_tag.h). */
+    union {
+        struct {
+            uint32_t asid_generation;
+            int asid_cpu;        /* -1: none yet */
+        };
+        uint64_t asid_key;
+    };
     uint64_t tlb_generation;     /* the VM's, when this vcpu last flushed */
     /* exit_count when the vcpu last headed into its guest after an exit
      * that went through its exit handler (hv/tlb_tag.h): while the two

@@ -4,6 +4,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
+#include "hv/tlb_tag.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
@@ -73,6 +74,7 @@ static int svm_enable_cpu(struct percpu *cpu, char *why, size_t size)
     cpu->host_state_phys = host_state;
     cpu->asid_next = 2; /* ASID 1: the control domain's vcpu (svm_vcpu.c) */
     cpu->asid_generation = 1;
+    cpu->asid_key = tlb_tag_cpu_key(cpu);
     return 0;
 }
 

@@ -118,7 +118,7 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     vcpu->exit_handler = on_exit;
-    if (vcpu->vm->is_control) {
+    if (__builtin_expect(vcpu->vm->is_control, 0)) {
         /* Control-domain vcpus keep CONTROL_ASID on their own CPU. */
         vmcb->control.asid = CONTROL_ASID;
         vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;

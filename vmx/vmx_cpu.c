@@ -4,6 +4,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
+#include "hv/tlb_tag.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
@@ -174,6 +175,7 @@ static int vmx_enable_cpu(struct percpu *cpu, char *why, size_t size)
     vmx_slice_setup_cpu(cpu);
     cpu->asid_next = 2; /* VPID 1: the control domain's vcpu (hv/tlb_tag.h) */
     cpu->asid_generation = 1;
+    cpu->asid_key = tlb_tag_cpu_key(cpu);
     return 0;
 }
 

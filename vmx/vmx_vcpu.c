@@ -121,7 +121,7 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     struct percpu *cpu = this_cpu();
     bool acquired = vmcs_make_current(vcpu, cpu);
-    if (vcpu->vm->is_control) {
+    if (__builtin_expect(vcpu->vm->is_control, 0)) {
         /* This CPU's control-domain VMCS stays current for good. */
         cpu->control_vmcs = vcpu->arch_phys;
         acquired = false;
