@@ -80,23 +80,6 @@
     mov %r15, GUEST_REG(R15)(\vcpu)
 .endm
 
-.macro push_host_callee_saved
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-.endm
-
-.macro pop_host_callee_saved
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbx
-    pop %rbp
-.endm
 #endif
 
 #ifndef __ASSEMBLER__
@@ -187,7 +170,7 @@ struct vcpu {
      * MSIs), with the owner's flags RUN and each entry test beside them. */
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
     /* What keeps RUN from simply entering the guest, in one word that
-     * RUN's start tests with one load (vcpu_run). */
+     * RUN's start tests with one load (hv/vcpu_run.h). */
     union {
         struct {
             uint8_t state;           /* enum vcpu_state */
@@ -365,10 +348,6 @@ static inline void vcpu_release(struct vcpu *vcpu)
     __atomic_store_n(&vcpu->owner, 0, __ATOMIC_RELEASE);
 }
 
-/* RUN: claims the child vcpu, runs it until an exit its VMM must see,
- * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
- * has it. */
-long vcpu_run(struct vcpu *vcpu);
 
 /* KICK: makes a RUN of the vcpu in progress on another CPU return
  * HV_EXIT_INTR soon, or else the next RUN return it at once. Needs no claim:

@@ -111,6 +111,7 @@ const struct virt_backend svm_backend = {
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
     .run_loop = svm_run_loop,
+    .vcpu_run = svm_vcpu_run,
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
     .get_sregs = svm_get_sregs,

@@ -21,8 +21,11 @@
  * host's again after #VMEXIT; the guest's RAX, RSP, RIP and RFLAGS live in
  * the VMCB.
  *
- * Frame, from RSP: 8 vcpu, 16 VMCB, 24 host state area, 32 on_exit, then
- * the host's callee-saved registers (RSP is 16-byte aligned at the call).
+ * The host's callee-saved registers are not saved here: the one caller
+ * (call_guest_loop in svm_vcpu.c) declares them clobbered, so that its
+ * frame, which for a child's RUN is the whole RUN, saves them once.
+ *
+ * Frame, from RSP: 8 vcpu, 16 VMCB, 24 host state area, 32 on_exit.
  */
 #include "hv/vcpu.h"
 
@@ -30,7 +33,6 @@
     .code64
     .global svm_guest_loop
 svm_guest_loop:
-    push_host_callee_saved
     push %rcx
     push %rdx
     push %rsi
@@ -76,7 +78,6 @@ enter_guest:
     mov 8(%rsp), %rsi
     save_guest_r12_r15 %rsi
     add $40, %rsp
-    pop_host_callee_saved
     ret
 
     .section .note.GNU-stack, "", @progbits

@@ -216,6 +216,7 @@ const struct virt_backend vmx_backend = {
     .vcpu_init = vmx_vcpu_init,
     .vcpu_free = vmx_vcpu_free,
     .run_loop = vmx_run_loop,
+    .vcpu_run = vmx_vcpu_run,
     .get_regs = vmx_get_regs_op,
     .set_regs = vmx_set_regs,
     .get_sregs = vmx_get_sregs,

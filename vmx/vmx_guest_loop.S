@@ -14,8 +14,11 @@
  * exit does and calls vmx_entry_failed instead of on_exit, so that the
  * exit functions need not test for it.
  *
- * Frame, from RSP: 8 vcpu, 16 on_exit, then the host's callee-saved
- * registers (RSP 16-byte aligned at the call).
+ * The host's callee-saved registers are not saved here: the one caller
+ * (call_guest_loop in vmx_vcpu.c) declares them clobbered, so that its
+ * frame, which for a child's RUN is the whole RUN, saves them once.
+ *
+ * Frame, from RSP: 8 vcpu, 16 on_exit.
  */
 #include "hv/vcpu.h"
 
@@ -25,7 +28,6 @@
     .code64
     .global vmx_guest_loop
 vmx_guest_loop:
-    push_host_callee_saved
     push %rsi
     push %rdi
     sub $8, %rsp
@@ -75,7 +77,6 @@ handled:
     mov 8(%rsp), %rsi
     save_guest_r12_r15 %rsi
     add $24, %rsp
-    pop_host_callee_saved
     ret
 
     .section .note.GNU-stack, "", @progbits

@@ -12,6 +12,7 @@
 #include "hv/tlb_tag.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_run.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
 #include "vmx/vmcs_current.h"
@@ -21,7 +22,6 @@
 #include "vmx/vmx_instructions.h"
 
 extern char vmx_exit_entry[];
-int vmx_guest_loop(struct vcpu *vcpu, int (*on_exit)(struct vcpu *vcpu));
 
 static void write_host_constants(void)
 {
@@ -117,14 +117,36 @@ void vmx_slice_setup_cpu(const struct percpu *cpu)
     slice_timer_value = ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)ticks;
 }
 
-int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+/* vmx/vmx_guest_loop.S saves none of the host's registers: the call
+ * declares every callee-saved one clobbered, so that the frame around it
+ * -- for a child, the whole RUN (hv/vcpu_run.h) -- saves them once in its
+ * prologue. The loop hands the vcpu back in RSI: the caller takes it from
+ * there rather than keeping its own copy on the stack across the call. */
+static inline int call_guest_loop(struct vcpu **vcpu, int (*on_exit)(struct vcpu *vcpu))
+{
+    register struct vcpu *rdi __asm__("rdi") = *vcpu;
+    register int (*rsi)(struct vcpu *) __asm__("rsi") = on_exit;
+    int result;
+    __asm__ volatile("call vmx_guest_loop"
+                     : "=a"(result), "+r"(rdi), "+r"(rsi)
+                     :
+                     : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13",
+                       "r14", "r15", "memory", "cc");
+    *vcpu = (struct vcpu *)rsi;
+    return result;
+}
+
+/* The run loop of either kind of vcpu; `control` is vcpu->vm->is_control,
+ * which a child's RUN knows without looking. Returns the vcpu as the
+ * guest loop hands it back, with the loop's result at *result. */
+static inline __attribute__((always_inline)) struct vcpu *
+run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
 {
     struct percpu *cpu = this_cpu();
-    bool acquired = vmcs_make_current(vcpu, cpu);
-    if (__builtin_expect(vcpu->vm->is_control, 0)) {
+    vmcs_make_current(vcpu, cpu);
+    if (__builtin_expect(control, 0)) {
         /* This CPU's control-domain VMCS stays current for good. */
         cpu->control_vmcs = vcpu->arch_phys;
-        acquired = false;
         if (vmx_features.vpid)
             vmwrite(VMCS_VPID, CONTROL_TLB_TAG);
         invept(INVEPT_ALL_CONTEXTS, 0);
@@ -137,7 +159,7 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     vcpu->exit_handler = on_exit;
     if (speculation.spec_ctrl_bits)
         spec_ctrl_enter_guest(vcpu);
-    int result = vmx_guest_loop(vcpu, vcpu->guest_exit);
+    *result = call_guest_loop(&vcpu, vcpu->guest_exit);
     debugregs_leave(vcpu);
     /* What GET_REGS reads until the VMCS is next made current, so that
      * the VMM's calls after a RUN do not switch VMCSs for it. */
@@ -145,9 +167,28 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
     vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
     vcpu->saved_regs_valid = 1;
-    if (acquired)
-        vmcs_back_to_control(cpu);
+    /* A child's VMCS was made current here (a control domain's stays). */
+    if (!control)
+        vmcs_back_to_control(this_cpu());
+    return vcpu;
+}
+
+int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+{
+    int result;
+    run_loop(vcpu, on_exit, vcpu->vm->is_control, &result);
     return result;
+}
+
+static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
+{
+    int result;
+    return run_loop(vcpu, vcpu_child_exit, false, &result);
+}
+
+long vmx_vcpu_run(struct vcpu *vcpu)
+{
+    return vcpu_run_with(vcpu, enter_child);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
