@@ -127,18 +127,22 @@ static inline void fpu_enter_child(struct vcpu *control, struct vcpu *child)
         xsetbv(0, child->xcr0);
 }
 
-/* An emulator that ignores the XSETBV intercept (QEMU's TCG does) lets a
- * guest set XCR0 itself, checked against the emulated CPU: what is live
- * is the guest's, within what is switched. */
-static inline void fpu_leave_child(struct vcpu *child, struct vcpu *control)
+/* xsetbv_exits: every XSETBV of the guest exited, so the live XCR0 is
+ * child->xcr0 (fpu_guest_xsetbv keeps the two equal). VMX makes XSETBV
+ * exit unconditionally (SDM 3C 25.1.2). SVM intercepts it (APM 15.9),
+ * but an emulator that ignores the intercept (QEMU's TCG does) lets a
+ * guest set XCR0 itself, checked against the emulated CPU: there what is
+ * live is read back as the guest's, within what is switched. */
+static inline void fpu_leave_child(struct vcpu *child, struct vcpu *control,
+                                   bool xsetbv_exits)
 {
     if (__builtin_expect(!fpu_config.fast, 0)) {
         fpu_leave_child_slow(child, control);
         return;
     }
     uint64_t all = fpu_config.xcr0;
-    uint64_t live = xgetbv(0);
-    if (live != child->xcr0) /* normally it is the guest's, as it was */
+    uint64_t live = xsetbv_exits ? child->xcr0 : xgetbv(0);
+    if (!xsetbv_exits && live != child->xcr0) /* normally it is the guest's */
         child->xcr0 = (live & all) | XCR0_X87;
     if (live != all)
         xsetbv(0, all);

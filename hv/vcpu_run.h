@@ -48,9 +48,10 @@ typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu);
 
 /* RUN: claims the child vcpu, runs it until an exit its VMM must see,
  * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
- * has it. */
+ * has it. xsetbv_exits: every guest XSETBV exits on this backend, so XCR0
+ * need not be read back (hv/fpu.h, fpu_leave_child). */
 static inline __attribute__((always_inline)) long
-vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter)
+vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, bool xsetbv_exits)
 {
     if (vcpu_claim(vcpu))
         return -HV_EBUSY;
@@ -86,7 +87,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter)
         reason = vcpu->stop_reason;
         if (__builtin_expect(reason == RUN_STOP_EMULATE_DEBUGREG, 0))
             reason = vcpu_run_after_emulation(vcpu);
-        fpu_leave_child(vcpu, control);
+        fpu_leave_child(vcpu, control, xsetbv_exits);
         msr_switch_to_control(vcpu, control);
         apic_timer_stop();
     } else {

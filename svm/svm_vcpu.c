@@ -184,7 +184,8 @@ static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcp
 
 long svm_vcpu_run(struct vcpu *vcpu)
 {
-    return vcpu_run_with(vcpu, enter_child);
+    /* The XSETBV intercept may be ignored (QEMU's TCG): XCR0 read back. */
+    return vcpu_run_with(vcpu, enter_child, false);
 }
 
 void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)

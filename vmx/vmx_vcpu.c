@@ -162,11 +162,14 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
     *result = call_guest_loop(&vcpu, vcpu->guest_exit);
     debugregs_leave(vcpu);
     /* What GET_REGS reads until the VMCS is next made current, so that
-     * the VMM's calls after a RUN do not switch VMCSs for it. */
-    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
-    vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
-    vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
-    vcpu->saved_regs_valid = 1;
+     * the VMM's calls after a RUN do not switch VMCSs for it; a child's
+     * port I/O exit wrote them already (vmx_exit.c). */
+    if (!vcpu->saved_regs_valid) {
+        vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+        vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
+        vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+        vcpu->saved_regs_valid = 1;
+    }
     /* A child's VMCS was made current here (a control domain's stays). */
     if (!control)
         vmcs_back_to_control(this_cpu());
@@ -188,7 +191,8 @@ static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcp
 
 long vmx_vcpu_run(struct vcpu *vcpu)
 {
-    return vcpu_run_with(vcpu, enter_child);
+    /* XSETBV always exits in VMX non-root operation (SDM 3C 25.1.2). */
+    return vcpu_run_with(vcpu, enter_child, true);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
