@@ -15,6 +15,8 @@
  * stubs (checked below). */
 #define VCPU_GPRS 64            /* the line after the one other CPUs write */
 #define VCPU_LAUNCHED 184       /* backend flag, right after the registers */
+#define VCPU_ARCH_PHYS 192      /* VMCB or VMCS, physical */
+#define VCPU_GUEST_EXIT 200     /* the guest loop's exit function */
 #define GPRS_RAX 0
 #define GPRS_RBX 8
 #define GPRS_RCX 16
@@ -208,6 +210,12 @@ struct vcpu {
     uint8_t saved_regs_valid;    /* VMX: saved_regs hold the VMCS's values */
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
+    /* Read by the guest loops at fixed offsets (VCPU_ARCH_PHYS,
+     * VCPU_GUEST_EXIT), so that their callers pass only the vcpu. */
+    uint64_t arch_phys;          /* VMCB or VMCS, physical */
+    /* backend: what its guest loop calls after each exit (chosen when the
+     * vcpu is made, as it depends only on the vcpu's kind and the CPU) */
+    int (*guest_exit)(struct vcpu *vcpu);
     /* VMX: RSP, RIP and RFLAGS as a child's guest loop left them, for
      * GET_REGS without making the VMCS current; valid until the VMCS is
      * next made current by anything else (vmcs_acquire clears the flag). */
@@ -218,7 +226,6 @@ struct vcpu {
                                     control domain's own vcpus */
     /* backend */
     void *arch;                  /* VMCB or VMCS, mapped */
-    uint64_t arch_phys;
     uint32_t asid;               /* tag in use on `asid_cpu` */
     /* The CPU and its tag generation, compared as one word with the
      * CPU's asid_key (hv/tlb_tag.h). */
@@ -239,9 +246,6 @@ struct vcpu {
      * translations (hv/vm_flush.c). ~0 until the first entry. */
     uint64_t entered_at;
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
-    /* backend: what its guest loop calls after each exit (chosen when the
-     * vcpu is made, as it depends only on the vcpu's kind and the CPU) */
-    int (*guest_exit)(struct vcpu *vcpu);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
     /* Odd while this vcpu's CPU looks a guest-physical address up in the
@@ -282,6 +286,8 @@ _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
                sizeof(((struct vcpu *)0)->entry_events) == 8,
                "the words RUN tests cover their fields");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, arch_phys) == VCPU_ARCH_PHYS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, guest_exit) == VCPU_GUEST_EXIT, "vcpu layout");
 
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by

@@ -117,20 +117,17 @@ void svm_vcpu_free(struct vcpu *vcpu)
  * -- for a child, the whole RUN (hv/vcpu_run.h) -- saves them once in its
  * prologue. The loop hands the vcpu back in RSI: the caller takes it from
  * there rather than keeping its own copy on the stack across the call. */
-static inline int call_guest_loop(struct vcpu **vcpu, uint64_t vmcb_phys,
-                                  uint64_t host_state_phys, int (*on_exit)(struct vcpu *vcpu))
+static inline int call_guest_loop(struct vcpu **vcpu)
 {
     register struct vcpu *rdi __asm__("rdi") = *vcpu;
-    register uint64_t rsi __asm__("rsi") = vmcb_phys;
-    register uint64_t rdx __asm__("rdx") = host_state_phys;
-    register int (*rcx)(struct vcpu *) __asm__("rcx") = on_exit;
+    register struct vcpu *rsi __asm__("rsi");
     int result;
     __asm__ volatile("call svm_guest_loop"
-                     : "=a"(result), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(rcx)
+                     : "=a"(result), "+r"(rdi), "=r"(rsi)
                      :
-                     : "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13", "r14", "r15",
-                       "memory", "cc");
-    *vcpu = (struct vcpu *)rsi;
+                     : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13",
+                       "r14", "r15", "memory", "cc");
+    *vcpu = rsi;
     return result;
 }
 
@@ -158,8 +155,7 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
     }
     if (speculation.spec_ctrl_bits)
         svm_spec_ctrl_first_entry(vcpu);
-    *result = call_guest_loop(&vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
-                              vcpu->guest_exit);
+    *result = call_guest_loop(&vcpu);
     /* Armed breakpoints imply the CPU was loaded: one test for both. */
     if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();

@@ -122,17 +122,17 @@ void vmx_slice_setup_cpu(const struct percpu *cpu)
  * -- for a child, the whole RUN (hv/vcpu_run.h) -- saves them once in its
  * prologue. The loop hands the vcpu back in RSI: the caller takes it from
  * there rather than keeping its own copy on the stack across the call. */
-static inline int call_guest_loop(struct vcpu **vcpu, int (*on_exit)(struct vcpu *vcpu))
+static inline int call_guest_loop(struct vcpu **vcpu)
 {
     register struct vcpu *rdi __asm__("rdi") = *vcpu;
-    register int (*rsi)(struct vcpu *) __asm__("rsi") = on_exit;
+    register struct vcpu *rsi __asm__("rsi");
     int result;
     __asm__ volatile("call vmx_guest_loop"
-                     : "=a"(result), "+r"(rdi), "+r"(rsi)
+                     : "=a"(result), "+r"(rdi), "=r"(rsi)
                      :
                      : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13",
                        "r14", "r15", "memory", "cc");
-    *vcpu = (struct vcpu *)rsi;
+    *vcpu = rsi;
     return result;
 }
 
@@ -159,7 +159,7 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
     vcpu->exit_handler = on_exit;
     if (speculation.spec_ctrl_bits)
         spec_ctrl_enter_guest(vcpu);
-    *result = call_guest_loop(&vcpu, vcpu->guest_exit);
+    *result = call_guest_loop(&vcpu);
     debugregs_leave(vcpu);
     /* What GET_REGS reads until the VMCS is next made current, so that
      * the VMM's calls after a RUN do not switch VMCSs for it; a child's
