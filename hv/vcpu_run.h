@@ -46,12 +46,19 @@ int vcpu_run_after_emulation(struct vcpu *vcpu);
  * which saves no host register of its own. */
 typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu);
 
+/* What a backend tells vcpu_run_with, as constants:
+ * RUN_XSETBV_EXITS: every guest XSETBV exits, so XCR0 need not be read
+ * back (hv/fpu.h, fpu_leave_child);
+ * RUN_KERNEL_GS_BASE: KERNEL_GS_BASE is among its software_switched_msrs
+ * (hv/msr_switch.h: msr_switch_plan.kernel_gs_base is then set). */
+#define RUN_XSETBV_EXITS   (1u << 0)
+#define RUN_KERNEL_GS_BASE (1u << 1)
+
 /* RUN: claims the child vcpu, runs it until an exit its VMM must see,
  * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
- * has it. xsetbv_exits: every guest XSETBV exits on this backend, so XCR0
- * need not be read back (hv/fpu.h, fpu_leave_child). */
+ * has it. `backend`: RUN_* above. */
 static inline __attribute__((always_inline)) long
-vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, bool xsetbv_exits)
+vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
 {
     if (vcpu_claim(vcpu))
         return -HV_EBUSY;
@@ -72,7 +79,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, bool xsetbv_exits)
         uint64_t now = rdtsc();
         cpu->slice_end = now + cpu->slice_tsc;
         speculation_enter_child(vcpu, cpu);
-        msr_switch_to_child(control, vcpu);
+        msr_switch_to_child(control, vcpu, backend & RUN_KERNEL_GS_BASE);
         /* Without either the slice's end comes first, whose count each
          * CPU computed once. */
         if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
@@ -87,8 +94,8 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, bool xsetbv_exits)
         reason = vcpu->stop_reason;
         if (__builtin_expect(reason == RUN_STOP_EMULATE_DEBUGREG, 0))
             reason = vcpu_run_after_emulation(vcpu);
-        fpu_leave_child(vcpu, control, xsetbv_exits);
-        msr_switch_to_control(vcpu, control);
+        fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
+        msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE);
         apic_timer_stop();
     } else {
         vcpu_report_position(vcpu); /* vcpu_child_exit reports where a guest stopped */

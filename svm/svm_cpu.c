@@ -107,7 +107,7 @@ const struct virt_backend svm_backend = {
     .nested_leaf_write = NPT_LEAF_WRITE,
     /* VMLOAD/VMSAVE switch the SYSCALL MSRs and KERNEL_GS_BASE; the
      * VMCB has no TSC_AUX (APM 15.5.2). */
-    .software_switched_msrs = KEPT_BIT(KEPT_TSC_AUX),
+    .software_switched_msrs = SVM_SOFTWARE_SWITCHED_MSRS,
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
     .run_loop = svm_run_loop,

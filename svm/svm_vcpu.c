@@ -3,6 +3,7 @@
 #include "abi/hv_errno.h"
 #include "hv/debugregs.h"
 #include "hv/memory.h"
+#include "hv/msr_switch.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
 #include "hv/speculation.h"
@@ -132,13 +133,15 @@ static inline int call_guest_loop(struct vcpu **vcpu)
 }
 
 /* The run loop of either kind of vcpu; `control` is vcpu->vm->is_control,
- * which a child's RUN knows without looking. Returns the vcpu as the
+ * which a child's RUN knows without looking; on_exit NULL keeps the
+ * exit handler the vcpu has. Returns the vcpu as the
  * guest loop hands it back, with the loop's result at *result. */
 static inline __attribute__((always_inline)) struct vcpu *
 run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
-    vcpu->exit_handler = on_exit;
+    if (on_exit) /* a child's RUN passes none: vcpu_child_exit is set (hv/vm.c) */
+        vcpu->exit_handler = on_exit;
     if (__builtin_expect(control, 0)) {
         /* Control-domain vcpus keep CONTROL_ASID on their own CPU. */
         vmcb->control.asid = CONTROL_ASID;
@@ -175,13 +178,16 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
 {
     int result;
-    return run_loop(vcpu, vcpu_child_exit, false, &result);
+    return run_loop(vcpu, NULL, false, &result);
 }
 
 long svm_vcpu_run(struct vcpu *vcpu)
 {
-    /* The XSETBV intercept may be ignored (QEMU's TCG): XCR0 read back. */
-    return vcpu_run_with(vcpu, enter_child, false);
+    /* The XSETBV intercept may be ignored (QEMU's TCG): XCR0 is read back.
+     * VMLOAD and VMSAVE switch KERNEL_GS_BASE (SVM_SOFTWARE_SWITCHED_MSRS). */
+    _Static_assert(!(SVM_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE)),
+                   "RUN's traits follow the backend's switched MSRs");
+    return vcpu_run_with(vcpu, enter_child, 0);
 }
 
 void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)

@@ -212,7 +212,7 @@ const struct virt_backend vmx_backend = {
     .nested_leaf_read = EPT_LEAF_READ,
     .nested_leaf_write = EPT_LEAF_WRITE,
     /* VM entry and exit switch none of these (SDM 3C 24.4.1, 27.5). */
-    .software_switched_msrs = KEPT_SYSCALL_MSRS | KEPT_BIT(KEPT_TSC_AUX),
+    .software_switched_msrs = VMX_SOFTWARE_SWITCHED_MSRS,
     .vcpu_init = vmx_vcpu_init,
     .vcpu_free = vmx_vcpu_free,
     .run_loop = vmx_run_loop,

@@ -6,6 +6,7 @@
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/msr_switch.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/speculation.h"
@@ -137,26 +138,29 @@ static inline int call_guest_loop(struct vcpu **vcpu)
 }
 
 /* The run loop of either kind of vcpu; `control` is vcpu->vm->is_control,
- * which a child's RUN knows without looking. Returns the vcpu as the
+ * which a child's RUN knows without looking; on_exit NULL keeps the
+ * exit handler the vcpu has. Returns the vcpu as the
  * guest loop hands it back, with the loop's result at *result. */
 static inline __attribute__((always_inline)) struct vcpu *
 run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
 {
     struct percpu *cpu = this_cpu();
-    vmcs_make_current(vcpu, cpu);
     if (__builtin_expect(control, 0)) {
+        vmcs_make_current(vcpu, cpu);
         /* This CPU's control-domain VMCS stays current for good. */
         cpu->control_vmcs = vcpu->arch_phys;
         if (vmx_features.vpid)
             vmwrite(VMCS_VPID, CONTROL_TLB_TAG);
         invept(INVEPT_ALL_CONTEXTS, 0);
     } else {
+        vmcs_make_child_current(vcpu, cpu);
         vmx_choose_vpid(vcpu);
     }
-    if (vmx_controls.pin & PIN_PREEMPTION_TIMER)
+    if (__builtin_expect((vmx_controls.pin & PIN_PREEMPTION_TIMER) != 0, 1))
         vmwrite(VMCS_PREEMPTION_TIMER_VALUE, slice_timer_value);
     debugregs_enter(vcpu); /* VM entry does not load DR0-DR3 */
-    vcpu->exit_handler = on_exit;
+    if (on_exit) /* a child's RUN passes none: vcpu_child_exit is set (hv/vm.c) */
+        vcpu->exit_handler = on_exit;
     if (speculation.spec_ctrl_bits)
         spec_ctrl_enter_guest(vcpu);
     *result = call_guest_loop(&vcpu);
@@ -172,7 +176,7 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
     }
     /* A child's VMCS was made current here (a control domain's stays). */
     if (!control)
-        vmcs_back_to_control(this_cpu());
+        vmcs_back_to_control(this_cpu(), true);
     return vcpu;
 }
 
@@ -186,13 +190,16 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
 {
     int result;
-    return run_loop(vcpu, vcpu_child_exit, false, &result);
+    return run_loop(vcpu, NULL, false, &result);
 }
 
 long vmx_vcpu_run(struct vcpu *vcpu)
 {
-    /* XSETBV always exits in VMX non-root operation (SDM 3C 25.1.2). */
-    return vcpu_run_with(vcpu, enter_child, true);
+    /* XSETBV always exits in VMX non-root operation (SDM 3C 25.1.2);
+     * KERNEL_GS_BASE is switched by software (VMX_SOFTWARE_SWITCHED_MSRS). */
+    _Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
+                   "RUN's traits follow the backend's switched MSRs");
+    return vcpu_run_with(vcpu, enter_child, RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop

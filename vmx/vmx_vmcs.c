@@ -130,7 +130,7 @@ void vmcs_release(struct vcpu *vcpu, bool acquired)
 {
     (void)vcpu;
     if (acquired)
-        vmcs_back_to_control(this_cpu());
+        vmcs_back_to_control(this_cpu(), false);
 }
 
 void vmcs_forget(struct vcpu *vcpu)
