@@ -169,6 +169,7 @@ void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site)
         .rip = vmread(VMCS_GUEST_RIP),
         .cs_base = vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS),
         .cs_l = (cs_access >> 13) & 1,
+        .cs_db = (cs_access >> 14) & 1,
         .paging = { vmx_guest_cr0(), vmread(VMCS_GUEST_CR3), vmx_current_guest_cr4(),
                     vmread(VMCS_GUEST_EFER) },
     };
