@@ -1,7 +1,9 @@
-/* RUN for a child vcpu: enter the guest on this CPU, handle in the
- * hypervisor the exits that need no policy (CPUID, MSRs it virtualises,
- * physical interrupts within the time slice), and return to the VMM with
- * the others described in the run page. */
+/* RUN for a child vcpu, the parts out of line (the RUN itself is
+ * hv/vcpu_run.h's vcpu_run_with, one per backend): the exit handler of a
+ * child's guest loop, which handles in the hypervisor the exits that need
+ * no policy (CPUID, MSRs it virtualises, physical interrupts within the
+ * time slice) and describes the others in the run page for the VMM, and
+ * RUN's rare cases. */
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/console.h"
