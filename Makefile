@@ -204,7 +204,7 @@ bench: deps-run
 	@echo "== Host: handle lookup and reference path, pthreads (wall-clock on this machine)"
 	@$(BUILD)/bench/handle_bench
 	@echo
-	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS=bench_guest
+	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS="bench_guest bench_lapic"
 	@tests/bench.sh
 
 clean:

@@ -61,6 +61,7 @@ void fpu_probe(bool allow_xsave)
             fpu_config.xcr0 = XCR0_X87 | XCR0_SSE;
         cpuid_count(0xd, 1, &a, &b, &c, &d);
         fpu_config.xsaveopt = a & 1;
+        fpu_config.fast = fpu_config.xsaveopt;
         fpu_config.size = image_size(fpu_config.xcr0);
     } else {
         fpu_config.xcr0 = XCR0_X87;
@@ -123,6 +124,41 @@ void fpu_vcpu_free(struct vcpu *vcpu)
         return;
     pages_free(virt_to_phys(vcpu->fpu_area), (fpu_config.size + FRAME_SIZE - 1) / FRAME_SIZE);
     vcpu->fpu_area = NULL;
+}
+
+void fpu_enter_child_slow(struct vcpu *control, struct vcpu *child)
+{
+    if (!fpu_config.xsave) {
+        fxsave(control->fpu_area);
+        fxrstor(child->fpu_area);
+        return;
+    }
+    uint64_t all = fpu_config.xcr0;
+    if (control->xcr0 != all)
+        xsetbv(0, all);
+    fpu_save_state(control->fpu_area, ~0ull);
+    fpu_load_state(child->fpu_area, ~0ull);
+    if (child->xcr0 != all)
+        xsetbv(0, child->xcr0);
+}
+
+void fpu_leave_child_slow(struct vcpu *child, struct vcpu *control)
+{
+    if (!fpu_config.xsave) {
+        fxsave(child->fpu_area);
+        fxrstor(control->fpu_area);
+        return;
+    }
+    uint64_t all = fpu_config.xcr0;
+    uint64_t live = xgetbv(0);
+    if (live != child->xcr0)
+        child->xcr0 = (live & all) | XCR0_X87;
+    if (live != all)
+        xsetbv(0, all);
+    fpu_save_state(child->fpu_area, ~0ull);
+    fpu_load_state(control->fpu_area, ~0ull);
+    if (control->xcr0 != all)
+        xsetbv(0, control->xcr0);
 }
 
 void fpu_load(struct vcpu *vcpu)

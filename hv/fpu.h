@@ -44,6 +44,9 @@ void fpu_vcpu_free(struct vcpu *vcpu);
 /* What fpu_probe found; read-only after it. */
 struct fpu_config {
     bool xsave, xsaveopt;
+    /* XSAVE and XSAVEOPT both: the only case RUN's inline switch below
+     * handles, with one test; the others go out of line. */
+    bool fast;
     uint64_t xcr0;          /* every component switched (guests' maximum) */
     uint32_t size;          /* bytes of an image */
     uint32_t mxcsr_mask;
@@ -91,6 +94,20 @@ static inline void fxrstor(const uint8_t *area)
     __asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
 }
 
+/* Saves the live state to `save` and loads `load`, XCR0 being every
+ * switched component: the instructions act on XCR0 & EDX:EAX, so a mask
+ * of all ones is the same and costs one register fewer; one asm
+ * statement, so that the mask is set up once for both. */
+static inline void fpu_swap_state(uint8_t *save, const uint8_t *load)
+{
+    __asm__ volatile("xsaveopt64 (%0)\n\txrstor64 (%1)"
+                     ::"r"(save), "r"(load), "a"(~0u), "d"(~0u) : "memory");
+}
+
+/* The other cases (FXSAVE, XSAVE without XSAVEOPT), out of line. */
+void fpu_enter_child_slow(struct vcpu *control, struct vcpu *child);
+void fpu_leave_child_slow(struct vcpu *child, struct vcpu *control);
+
 /* Around a child's run in a RUN of the control domain's vcpu on this
  * CPU: save one's live state and load the other's. Inline, on every RUN:
  * XSAVEOPT and XRSTOR with every switched component, the guest's XCR0
@@ -98,40 +115,38 @@ static inline void fxrstor(const uint8_t *area)
  * component unless it set another. */
 static inline void fpu_enter_child(struct vcpu *control, struct vcpu *child)
 {
-    uint64_t all = fpu_config.xcr0;
-    if (__builtin_expect(!fpu_config.xsave, 0)) {
-        fxsave(control->fpu_area);
-        fxrstor(child->fpu_area);
+    if (__builtin_expect(!fpu_config.fast, 0)) {
+        fpu_enter_child_slow(control, child);
         return;
     }
+    uint64_t all = fpu_config.xcr0;
     if (control->xcr0 != all)
         xsetbv(0, all);
-    /* XCR0 is `all` now, and the instructions act on XCR0 & EDX:EAX: a
-     * mask of all ones is the same and costs one register fewer. */
-    fpu_save_state(control->fpu_area, ~0ull);
-    fpu_load_state(child->fpu_area, ~0ull);
+    fpu_swap_state(control->fpu_area, child->fpu_area);
     if (child->xcr0 != all)
         xsetbv(0, child->xcr0);
 }
 
-/* An emulator that ignores the XSETBV intercept (QEMU's TCG does) lets a
- * guest set XCR0 itself, checked against the emulated CPU: what is live
- * is the guest's, within what is switched. */
-static inline void fpu_leave_child(struct vcpu *child, struct vcpu *control)
+/* xsetbv_exits: every XSETBV of the guest exited, so the live XCR0 is
+ * child->xcr0 (fpu_guest_xsetbv keeps the two equal). VMX makes XSETBV
+ * exit unconditionally (SDM 3C 25.1.2). SVM intercepts it (APM 15.9),
+ * but an emulator that ignores the intercept (QEMU's TCG does) lets a
+ * guest set XCR0 itself, checked against the emulated CPU: there what is
+ * live is read back as the guest's, within what is switched. */
+static inline void fpu_leave_child(struct vcpu *child, struct vcpu *control,
+                                   bool xsetbv_exits)
 {
-    uint64_t all = fpu_config.xcr0;
-    if (__builtin_expect(!fpu_config.xsave, 0)) {
-        fxsave(child->fpu_area);
-        fxrstor(control->fpu_area);
+    if (__builtin_expect(!fpu_config.fast, 0)) {
+        fpu_leave_child_slow(child, control);
         return;
     }
-    uint64_t live = xgetbv(0);
-    if (live != child->xcr0) /* normally it is the guest's, as it was */
+    uint64_t all = fpu_config.xcr0;
+    uint64_t live = xsetbv_exits ? child->xcr0 : xgetbv(0);
+    if (!xsetbv_exits && live != child->xcr0) /* normally it is the guest's */
         child->xcr0 = (live & all) | XCR0_X87;
     if (live != all)
         xsetbv(0, all);
-    fpu_save_state(child->fpu_area, ~0ull);   /* as in fpu_enter_child */
-    fpu_load_state(control->fpu_area, ~0ull);
+    fpu_swap_state(child->fpu_area, control->fpu_area);
     if (control->xcr0 != all)
         xsetbv(0, control->xcr0);
 }

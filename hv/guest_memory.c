@@ -99,10 +99,16 @@ unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear)
 {
     struct insn_site site;
-    const uint8_t *code;
     virt->insn_site(vcpu, &site);
     *linear = insn_site_mode64(&site) ? site.rip : (site.cs_base + site.rip) & 0xffffffffull;
-    unsigned fetched = vcpu_insn_bytes(vcpu, &site, bytes, &code);
+    return vcpu_fetch_instruction_at(vcpu, &site, bytes);
+}
+
+unsigned vcpu_fetch_instruction_at(struct vcpu *vcpu, const struct insn_site *site,
+                                   uint8_t bytes[15])
+{
+    const uint8_t *code;
+    unsigned fetched = vcpu_insn_bytes(vcpu, site, bytes, &code);
     if (code == bytes)
         return fetched;
     if (fetched == INSN_MAX_LENGTH) {

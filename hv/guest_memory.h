@@ -29,6 +29,10 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
  * paging. Returns how many could be read (0 if none). */
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],
                                 uint64_t *linear);
+/* The same where the caller has the backend's insn_site already. */
+struct insn_site;
+unsigned vcpu_fetch_instruction_at(struct vcpu *vcpu, const struct insn_site *site,
+                                   uint8_t bytes[15]);
 
 /* The four PAE page-directory pointers that CR3 names (its bits 31:5),
  * read as MOV to CR3 reads them, for a backend that must load or check

@@ -25,7 +25,7 @@ long call_run(struct vm *cd, struct handle_slot *slot,
               const struct guest_gprs *call)
 {
     (void)cd, (void)call;
-    return vcpu_run(slot->object);
+    return virt->vcpu_run(slot->object);
 }
 
 /* Output structures are written straight into the caller's memory: nothing

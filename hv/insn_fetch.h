@@ -24,6 +24,7 @@ struct insn_site {
     uint64_t rip;
     uint64_t cs_base;
     bool cs_l;                    /* a 64-bit code segment */
+    bool cs_db;                   /* CS.D: 32-bit default operands */
     struct guest_paging paging;   /* CR0, CR3, CR4, EFER */
 };
 

@@ -20,6 +20,7 @@
 #define HV_MSR_SWITCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/msr.h"
@@ -31,6 +32,11 @@
 #define KEPT_SYSCALL_MSRS     (KEPT_BIT(KEPT_STAR) | KEPT_BIT(KEPT_LSTAR) |      \
                                KEPT_BIT(KEPT_CSTAR) | KEPT_BIT(KEPT_SFMASK) |    \
                                KEPT_BIT(KEPT_KERNEL_GS_BASE))
+/* What each backend's entry and exit leave to software: SVM's VMLOAD and
+ * VMSAVE switch the syscall MSRs and KERNEL_GS_BASE, VMX switches none of
+ * them. */
+#define SVM_SOFTWARE_SWITCHED_MSRS KEPT_BIT(KEPT_TSC_AUX)
+#define VMX_SOFTWARE_SWITCHED_MSRS (KEPT_SYSCALL_MSRS | KEPT_BIT(KEPT_TSC_AUX))
 
 /* What this CPU switches, set once by msr_switch_probe. KERNEL_GS_BASE is
  * apart: the guest changes it without an exit (SWAPGS, and WRMSR, which
@@ -65,14 +71,31 @@ void msr_switch_differing(const struct vcpu *from, const struct vcpu *to);
 /* `from`'s values are in the CPU; makes them `to`'s. Inline, as it is on
  * every RUN: when neither vcpu has a non-zero value among plan.by_set (the
  * control domain and a guest that never set them) the CPU already holds
- * the right ones, and only KERNEL_GS_BASE costs a RDMSR. */
-static inline void msr_switch_hand_over(struct vcpu *from, struct vcpu *to)
+ * the right ones, and only KERNEL_GS_BASE costs a RDMSR. kernel_gs_base
+ * is msr_switch_plan.kernel_gs_base, which RUN's caller knows as a
+ * constant of its backend (the backend's software_switched_msrs). The
+ * value is compared in halves, as RDMSR and WRMSR give and take it. */
+static inline void msr_switch_hand_over(struct vcpu *from, struct vcpu *to,
+                                        bool kernel_gs_base)
 {
-    if (msr_switch_plan.kernel_gs_base) {
-        uint64_t now = rdmsr(MSR_KERNEL_GS_BASE);
-        from->kept_msrs.value[KEPT_KERNEL_GS_BASE] = now;
-        if (to->kept_msrs.value[KEPT_KERNEL_GS_BASE] != now)
-            wrmsr(MSR_KERNEL_GS_BASE, to->kept_msrs.value[KEPT_KERNEL_GS_BASE]);
+    if (kernel_gs_base) {
+        /* In one asm statement: RDMSR's halves go to `from` and are
+         * compared with `to`'s as they are, WRMSR only when they differ. */
+        __asm__ volatile("rdmsr\n\t"
+                         "mov %%eax, %c2(%0)\n\t"
+                         "mov %%edx, %c2+4(%0)\n\t"
+                         "cmp %c2(%1), %%eax\n\t"
+                         "jne 1f\n\t"
+                         "cmp %c2+4(%1), %%edx\n\t"
+                         "je 2f\n"
+                         "1:\tmov %c2(%1), %%eax\n\t"
+                         "mov %c2+4(%1), %%edx\n\t"
+                         "wrmsr\n"
+                         "2:"
+                         :: "r"(from), "r"(to),
+                            "i"(offsetof(struct vcpu, kept_msrs.value[KEPT_KERNEL_GS_BASE])),
+                            "c"(MSR_KERNEL_GS_BASE)
+                         : "rax", "rdx", "memory", "cc");
     }
     if ((from->kept_msrs.nonzero | to->kept_msrs.nonzero) & msr_switch_plan.by_set)
         msr_switch_differing(from, to);
@@ -82,15 +105,17 @@ static inline void msr_switch_hand_over(struct vcpu *from, struct vcpu *to)
  * the child's msrs_live changes: the control domain's vcpu keeps it set,
  * as nothing reads or writes its MSRs while one of its RUNs has a child's
  * loaded (its own RDMSR and WRMSR exit only while it runs). */
-static inline void msr_switch_to_child(struct vcpu *control, struct vcpu *child)
+static inline void msr_switch_to_child(struct vcpu *control, struct vcpu *child,
+                                       bool kernel_gs_base)
 {
-    msr_switch_hand_over(control, child);
+    msr_switch_hand_over(control, child, kernel_gs_base);
     child->msrs_live = true;
 }
 
-static inline void msr_switch_to_control(struct vcpu *child, struct vcpu *control)
+static inline void msr_switch_to_control(struct vcpu *child, struct vcpu *control,
+                                         bool kernel_gs_base)
 {
-    msr_switch_hand_over(child, control);
+    msr_switch_hand_over(child, control, kernel_gs_base);
     child->msrs_live = false;
 }
 

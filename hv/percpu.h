@@ -6,6 +6,10 @@
 #ifndef HV_PERCPU_H
 #define HV_PERCPU_H
 
+/* Offset of host_state_phys, which svm/svm_guest_loop.S reads through GS. */
+#define PERCPU_HOST_STATE_PHYS 216
+
+#ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,11 +47,14 @@ struct percpu {
     volatile bool online;       /* set by the CPU when bring-up finished */
     volatile bool virt_enabled;
     uint64_t virt_area_phys;    /* SVM host save area or VMXON region */
-    uint64_t host_state_phys;   /* SVM: host VMSAVE area */
+    uint64_t host_state_phys;   /* SVM: host VMSAVE area (PERCPU_HOST_STATE_PHYS) */
     uint64_t control_vmcs;      /* VMX: the control domain's vcpu's VMCS */
     uint64_t current_vmcs;      /* VMX: the VMCS current on this CPU */
     uint32_t asid_next;         /* next free ASID/VPID tag on this CPU */
     uint32_t asid_generation;   /* bumped when the tags wrap (TLB flushed) */
+    uint64_t asid_key;          /* asid_generation | index << 32: what a
+                                   vcpu whose tag is current here holds
+                                   (hv/tlb_tag.h), one compare per entry */
     uint32_t slice_ticks;       /* APIC timer count of one time slice and
                                    a microsecond (vcpu_slice_setup_cpu) */
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
@@ -71,6 +78,8 @@ struct percpu {
                                      another CPU wants cleared; written by
                                      that CPU (vmx/vmx_vmcs.c) */
 } __attribute__((aligned(64)));
+_Static_assert(__builtin_offsetof(struct percpu, host_state_phys) == PERCPU_HOST_STATE_PHYS,
+               "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, wake_pending) % 64 == 0 &&
                __builtin_offsetof(struct percpu, wake_pending) >=
                    __builtin_offsetof(struct percpu, ibpb_switches) + 8,
@@ -105,4 +114,5 @@ struct percpu *percpu_create(unsigned index, uint32_t apic_id);
 /* Loads GDT, TSS, IDT and GS base for the calling CPU. */
 void percpu_load(struct percpu *cpu);
 
+#endif /* __ASSEMBLER__ */
 #endif

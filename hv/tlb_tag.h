@@ -23,6 +23,17 @@
 
 enum tlb_tag_change { TAG_KEPT = 0, TAG_NEW = 1, TAG_NEW_AFTER_WRAP = 2 };
 
+/* A CPU's key for its current tag generation (percpu.asid_key), set when
+ * the CPU starts and whenever its tags wrap. */
+static inline uint64_t tlb_tag_cpu_key(const struct percpu *cpu)
+{
+    return cpu->asid_generation | (uint64_t)cpu->index << 32;
+}
+
+/* The fresh tag of tlb_tag_refresh, out of line: rare next to the check. */
+enum tlb_tag_change tlb_tag_new(struct vcpu *vcpu, struct percpu *cpu,
+                                uint64_t tlb_generation, uint32_t tag_count);
+
 /* Returns whether vcpu->asid changed, and whether every tag of this CPU
  * must be flushed because the tags wrapped (TAG_NEW_AFTER_WRAP). */
 static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t tag_count)
@@ -33,25 +44,15 @@ static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t ta
      * write, a full barrier. A CPU flushing the VM increments the
      * generation with a locked instruction and then looks: either it sees
      * the vcpu headed for its guest and waits for it, or this read sees
-     * the new generation and the tag below is a fresh one (hv/vm_flush.c). */
-    if (vcpu->entered_at != vcpu->exit_count)
+     * the new generation and the tag below is a fresh one (hv/vm_flush.c).
+     * On RUN's path the two always differ. */
+    if (__builtin_expect(vcpu->entered_at != vcpu->exit_count, 1))
         __atomic_store_n(&vcpu->entered_at, vcpu->exit_count, __ATOMIC_SEQ_CST);
     uint64_t tlb_generation = __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE);
-    if (vcpu->asid_cpu == (int)cpu->index &&
-        vcpu->asid_generation == cpu->asid_generation &&
-        vcpu->tlb_generation == tlb_generation)
+    if (__builtin_expect(vcpu->asid_key == cpu->asid_key &&
+                         vcpu->tlb_generation == tlb_generation, 1))
         return TAG_KEPT;
-    enum tlb_tag_change change = TAG_NEW;
-    if (cpu->asid_next >= tag_count) {
-        cpu->asid_generation++;
-        cpu->asid_next = CONTROL_TLB_TAG + 1;
-        change = TAG_NEW_AFTER_WRAP;
-    }
-    vcpu->asid = cpu->asid_next++;
-    vcpu->asid_generation = cpu->asid_generation;
-    vcpu->asid_cpu = (int)cpu->index;
-    __atomic_store_n(&vcpu->tlb_generation, tlb_generation, __ATOMIC_RELEASE);
-    return change;
+    return tlb_tag_new(vcpu, cpu, tlb_generation, tag_count);
 }
 
 #endif

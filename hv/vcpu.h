@@ -15,6 +15,8 @@
  * stubs (checked below). */
 #define VCPU_GPRS 64            /* the line after the one other CPUs write */
 #define VCPU_LAUNCHED 184       /* backend flag, right after the registers */
+#define VCPU_ARCH_PHYS 192      /* VMCB or VMCS, physical */
+#define VCPU_GUEST_EXIT 200     /* the guest loop's exit function */
 #define GPRS_RAX 0
 #define GPRS_RBX 8
 #define GPRS_RCX 16
@@ -80,23 +82,6 @@
     mov %r15, GUEST_REG(R15)(\vcpu)
 .endm
 
-.macro push_host_callee_saved
-    push %rbp
-    push %rbx
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-.endm
-
-.macro pop_host_callee_saved
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbx
-    pop %rbp
-.endm
 #endif
 
 #ifndef __ASSEMBLER__
@@ -191,7 +176,7 @@ struct vcpu {
      * MSIs), with the owner's flags RUN and each entry test beside them. */
     uint32_t owner;              /* the lock: 0 free, else CPU index + 1 */
     /* What keeps RUN from simply entering the guest, in one word that
-     * RUN's start tests with one load (vcpu_run). */
+     * RUN's start tests with one load (hv/vcpu_run.h). */
     union {
         struct {
             uint8_t state;           /* enum vcpu_state */
@@ -229,6 +214,12 @@ struct vcpu {
     uint8_t saved_regs_valid;    /* VMX: saved_regs hold the VMCS's values */
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
+    /* Read by the guest loops at fixed offsets (VCPU_ARCH_PHYS,
+     * VCPU_GUEST_EXIT), so that their callers pass only the vcpu. */
+    uint64_t arch_phys;          /* VMCB or VMCS, physical */
+    /* backend: what its guest loop calls after each exit (chosen when the
+     * vcpu is made, as it depends only on the vcpu's kind and the CPU) */
+    int (*guest_exit)(struct vcpu *vcpu);
     /* VMX: RSP, RIP and RFLAGS as a child's guest loop left them, for
      * GET_REGS without making the VMCS current; valid until the VMCS is
      * next made current by anything else (vmcs_acquire clears the flag). */
@@ -239,10 +230,16 @@ struct vcpu {
                                     control domain's own vcpus */
     /* backend */
     void *arch;                  /* VMCB or VMCS, mapped */
-    uint64_t arch_phys;
     uint32_t asid;               /* tag in use on `asid_cpu` */
-    uint32_t asid_generation;
-    int asid_cpu;                /* -1: none yet */
+    /* The CPU and its tag generation, compared as one word with the
+     * CPU's asid_key (hv/tlb_tag.h). */
+    union {
+        struct {
+            uint32_t asid_generation;
+            int asid_cpu;        /* -1: none yet */
+        };
+        uint64_t asid_key;
+    };
     uint64_t tlb_generation;     /* the VM's, when this vcpu last flushed */
     /* exit_count when the vcpu last headed into its guest after an exit
      * that went through its exit handler (hv/tlb_tag.h): while the two
@@ -253,9 +250,6 @@ struct vcpu {
      * translations (hv/vm_flush.c). ~0 until the first entry. */
     uint64_t entered_at;
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
-    /* backend: what its guest loop calls after each exit (chosen when the
-     * vcpu is made, as it depends only on the vcpu's kind and the CPU) */
-    int (*guest_exit)(struct vcpu *vcpu);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
     /* Odd while this vcpu's CPU looks a guest-physical address up in the
@@ -307,6 +301,8 @@ _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
                sizeof(((struct vcpu *)0)->entry_events) == 8,
                "the words RUN tests cover their fields");
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, arch_phys) == VCPU_ARCH_PHYS, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, guest_exit) == VCPU_GUEST_EXIT, "vcpu layout");
 
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by
@@ -373,10 +369,6 @@ static inline void vcpu_release(struct vcpu *vcpu)
     __atomic_store_n(&vcpu->owner, 0, __ATOMIC_RELEASE);
 }
 
-/* RUN: claims the child vcpu, runs it until an exit its VMM must see,
- * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
- * has it. */
-long vcpu_run(struct vcpu *vcpu);
 
 /* KICK: makes a RUN of the vcpu in progress on another CPU return
  * HV_EXIT_INTR soon, or else the next RUN return it at once. Needs no claim:

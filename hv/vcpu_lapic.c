@@ -3,6 +3,7 @@
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/guest_memory.h"
+#include "hv/insn_fetch.h"
 #include "hv/mmio_decode.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
@@ -150,11 +151,13 @@ static int after_write(struct vcpu *vcpu, enum vlapic_action action)
     }
 }
 
-static enum mmio_mode code_mode(const struct hv_sregs *s)
+/* The decoder's mode from what the backend's fields say (no GET_SREGS:
+ * the APIC's MMIO is the hottest exit of a guest with interrupts). */
+static enum mmio_mode code_mode(const struct insn_site *site)
 {
-    if ((s->efer & (1u << 10)) && s->cs.l)
+    if (insn_site_mode64(site))
         return MMIO_MODE_64;
-    return (s->cr0 & 1) && s->cs.db ? MMIO_MODE_32 : MMIO_MODE_16;
+    return (site->paging.cr0 & 1) && site->cs_db ? MMIO_MODE_32 : MMIO_MODE_16;
 }
 
 static uint64_t *gpr(struct vcpu *vcpu, unsigned reg)
@@ -176,17 +179,16 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
         return false;
     uint8_t bytes[15];
     unsigned n = exit->fault.insn_length;
-    uint64_t rip_linear;
+    struct insn_site site;
+    virt->insn_site(vcpu, &site);
     if (n)
         for (unsigned i = 0; i < n; i++)
             bytes[i] = exit->fault.insn_bytes[i];
     else
-        n = vcpu_fetch_instruction(vcpu, bytes, &rip_linear);
-    struct hv_sregs sregs;
-    virt->get_sregs(vcpu, &sregs);
+        n = vcpu_fetch_instruction_at(vcpu, &site, bytes);
     struct mmio_access access;
     uint32_t offset = (uint32_t)(exit->fault.guest_phys & 0xfff);
-    if (!mmio_decode(bytes, n, code_mode(&sregs), &access) || (offset & 3) ||
+    if (!mmio_decode(bytes, n, code_mode(&site), &access) || (offset & 3) ||
         access.size > 4 || (access.size < 4 && offset & 0xf)) {
         /* Not an access the APIC answers: the guest gets #GP rather than
          * a VMM that knows nothing of the APIC. */

@@ -1,7 +1,9 @@
-/* RUN for a child vcpu: enter the guest on this CPU, handle in the
- * hypervisor the exits that need no policy (CPUID, MSRs it virtualises,
- * physical interrupts within the time slice), and return to the VMM with
- * the others described in the run page. */
+/* RUN for a child vcpu, the parts out of line (the RUN itself is
+ * hv/vcpu_run.h's vcpu_run_with, one per backend): the exit handler of a
+ * child's guest loop, which handles in the hypervisor the exits that need
+ * no policy (CPUID, MSRs it virtualises, physical interrupts within the
+ * time slice) and describes the others in the run page for the VMM, and
+ * RUN's rare cases. */
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/console.h"
@@ -19,6 +21,7 @@
 #include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_run.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
@@ -198,7 +201,7 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     }
 }
 
-static int child_exit(struct vcpu *vcpu, const struct exit_record *exit)
+int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     vcpu->exit_count++;
     int reason = handle_exit(vcpu, vcpu->run, exit);
@@ -225,9 +228,9 @@ void vcpu_kick(struct vcpu *vcpu)
         apic_send_ipi(percpu_of[owner - 1]->apic_id, VECTOR_KICK);
 }
 
-/* Where the guest stands, for a RUN whose end child_exit did not report
+/* Where the guest stands, for a RUN whose end vcpu_child_exit did not report
  * (the guest did not run, or its RUN ended outside the guest loop). */
-static __attribute__((noinline)) void report_position(struct vcpu *vcpu)
+void vcpu_report_position(struct vcpu *vcpu)
 {
     struct hv_regs regs;
     virt->get_regs(vcpu, &regs);
@@ -240,18 +243,18 @@ static __attribute__((noinline)) void report_position(struct vcpu *vcpu)
  * again after it, unless the slice ran out meanwhile or the step it made
  * ends the RUN. Returns the RUN's exit reason. Out of line: only a guest
  * being debugged comes here. */
-static __attribute__((noinline)) int run_after_emulation(struct vcpu *vcpu)
+int vcpu_run_after_emulation(struct vcpu *vcpu)
 {
     for (;;) {
         int reason = debugregs_emulate(vcpu);
         if (reason < 0 && rdtsc() >= this_cpu()->slice_end)
             reason = HV_EXIT_INTR;
         if (reason >= 0) {
-            report_position(vcpu);
+            vcpu_report_position(vcpu);
             return reason;
         }
         vcpu_prepare_events(vcpu, vcpu->run);
-        virt->run_loop(vcpu, child_exit);
+        virt->run_loop(vcpu, vcpu_child_exit);
         if (vcpu->stop_reason != RUN_STOP_EMULATE_DEBUGREG)
             return vcpu->stop_reason;
     }
@@ -261,7 +264,7 @@ static __attribute__((noinline)) int run_after_emulation(struct vcpu *vcpu)
  * something: an IN to complete, a shutdown, immediate_exit or a kick, a
  * deadline, a vcpu halted or waiting for SIPI. Returns the HV_EXIT_* that
  * ends the RUN without entering, or -1 to enter. */
-static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run *run)
+int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
 {
     if (vcpu->pending_in_size)
         complete_in(vcpu, run);
@@ -279,64 +282,4 @@ static __attribute__((noinline)) int run_checks(struct vcpu *vcpu, struct hv_run
     if (vcpu->mp_state != HV_MP_STATE_RUNNABLE)
         return vcpu_wait(vcpu);
     return -1;
-}
-
-/* The guest runs on this CPU, borrowing from the control domain's vcpu
- * the extended state, the switched MSRs and the speculation controls for
- * the time of the guest loop (hv/fpu.h, hv/msr_switch.h,
- * hv/speculation.h), under a host timer for the slice's end, or for an
- * earlier event (a VMM deadline, a guest APIC timer).
- * Returns the RUN's exit reason. */
-static int run_guest(struct vcpu *vcpu, struct hv_run *run)
-{
-    struct percpu *cpu = this_cpu();
-    struct vcpu *control = cpu->control_vcpu;
-    uint64_t now = rdtsc();
-    cpu->slice_end = now + cpu->slice_tsc;
-    speculation_enter_child(vcpu, cpu);
-    msr_switch_to_child(control, vcpu);
-    /* Without either the slice's end comes first, whose count each CPU
-     * computed once. */
-    if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
-        vcpu_arm_host_timer(vcpu, now);
-    else
-        apic_timer_start(cpu->slice_ticks);
-    vcpu_prepare_events(vcpu, run);
-    fpu_enter_child(control, vcpu);
-    virt->run_loop(vcpu, child_exit);
-    int reason = vcpu->stop_reason;
-    if (reason == RUN_STOP_EMULATE_DEBUGREG)
-        reason = run_after_emulation(vcpu);
-    fpu_leave_child(vcpu, control);
-    msr_switch_to_control(vcpu, control);
-    apic_timer_stop();
-    return reason;
-}
-
-long vcpu_run(struct vcpu *vcpu)
-{
-    if (vcpu_claim(vcpu))
-        return -HV_EBUSY;
-    struct hv_run *run = vcpu->run;
-    /* One word says whether anything keeps the vcpu from entering (see
-     * struct vcpu), read after the claim's locked compare-and-swap as
-     * vcpu_kick needs; with no immediate_exit and no deadline either, RUN
-     * enters at once, and under the slice's timer unless the guest has
-     * its own APIC timer. */
-    int reason = -1;
-    if (__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) ||
-        __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) || run->deadline_tsc)
-        reason = run_checks(vcpu, run);
-    if (reason < 0)
-        reason = run_guest(vcpu, run);
-    else
-        report_position(vcpu); /* child_exit reports where a guest stopped */
-    /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
-     * answers every kick made so far. */
-    if (reason == HV_EXIT_INTR)
-        __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
-    run->exit_reason = (uint32_t)reason;
-    run->exit_count = vcpu->exit_count;
-    vcpu_release(vcpu);
-    return 0;
 }

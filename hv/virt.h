@@ -75,6 +75,9 @@ struct virt_backend {
      * CPUID (cpuid_answer_static, cpuid_emulate) and a child's IN or OUT
      * (vcpu_port_io, vcpu_stop). */
     int (*run_loop)(struct vcpu *vcpu, exit_handler on_exit);
+    /* RUN of a child vcpu (hv/vcpu_run.h: vcpu_run_with, with the
+     * backend's run loop inlined). */
+    long (*vcpu_run)(struct vcpu *vcpu);
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);

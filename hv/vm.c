@@ -8,6 +8,7 @@
 #include "hv/nested_tables.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_lapic.h"
+#include "hv/vcpu_run.h"
 #include "hv/virt.h"
 #include "mmu/dirty_log.h"
 
@@ -316,6 +317,10 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     vcpu->slot = slot;
     vcpu->run = run;
     vcpu->asid_cpu = -1;
+    /* A child's RUN enters with the exit handler set here (hv/vcpu_run.h);
+     * control-domain vcpus get theirs when their loop starts. */
+    if (!vm->is_control)
+        vcpu->exit_handler = vcpu_child_exit;
     vcpu->entered_at = ~0ull; /* not in its guest: exit_count is 0 */
     vcpu_lapic_reset(vcpu);
     debugregs_init(vcpu);

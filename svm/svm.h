@@ -42,6 +42,7 @@ int svm_vcpu_init(struct vcpu *vcpu);
 void svm_vcpu_free(struct vcpu *vcpu);
 typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
 int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit);
+long svm_vcpu_run(struct vcpu *vcpu);
 void svm_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);

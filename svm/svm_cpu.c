@@ -4,6 +4,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
+#include "hv/tlb_tag.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
@@ -73,6 +74,7 @@ static int svm_enable_cpu(struct percpu *cpu, char *why, size_t size)
     cpu->host_state_phys = host_state;
     cpu->asid_next = 2; /* ASID 1: the control domain's vcpu (svm_vcpu.c) */
     cpu->asid_generation = 1;
+    cpu->asid_key = tlb_tag_cpu_key(cpu);
     return 0;
 }
 
@@ -105,10 +107,11 @@ const struct virt_backend svm_backend = {
     .nested_leaf_write = NPT_LEAF_WRITE,
     /* VMLOAD/VMSAVE switch the SYSCALL MSRs and KERNEL_GS_BASE; the
      * VMCB has no TSC_AUX (APM 15.5.2). */
-    .software_switched_msrs = KEPT_BIT(KEPT_TSC_AUX),
+    .software_switched_msrs = SVM_SOFTWARE_SWITCHED_MSRS,
     .vcpu_init = svm_vcpu_init,
     .vcpu_free = svm_vcpu_free,
     .run_loop = svm_run_loop,
+    .vcpu_run = svm_vcpu_run,
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
     .get_sregs = svm_get_sregs,

@@ -1,17 +1,18 @@
 /*
- * int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys,
- *                    uint64_t host_state_phys, int (*on_exit)(struct vcpu *))
+ * int svm_guest_loop(struct vcpu *vcpu)
  *
- * Enters the guest, and after each #VMEXIT calls on_exit(vcpu); re-enters
- * while it returns 0, and returns what it returned otherwise.
+ * Enters the guest whose VMCB is vcpu->arch_phys, and after each #VMEXIT
+ * calls vcpu->guest_exit(vcpu); re-enters while it returns 0, and returns
+ * what it returned otherwise, with the vcpu in RSI (the caller takes it
+ * back from there instead of keeping it across the call).
  *
  * The hot paths of the product (a hypercall, a CPUID, an I/O exit) are this
  * loop plus a little C, so the loop moves as few registers as it can: the
- * guest's R12-R15 stay live in the CPU across on_exit -- the C calling
- * convention preserves them -- and reach vcpu->gprs only when the loop
- * ends. Every other guest register goes through vcpu->gprs on each exit,
- * where the exit handlers read and write them. RBP is zero in the host, so
- * that a backtrace never follows a guest's frame pointer.
+ * guest's R12-R15 stay live in the CPU across the exit function -- the C
+ * calling convention preserves them -- and reach vcpu->gprs only when the
+ * loop ends. Every other guest register goes through vcpu->gprs on each
+ * exit, where the exit handlers read and write them. RBP is zero in the
+ * host, so that a backtrace never follows a guest's frame pointer.
  *
  * GIF is clear from before VMLOAD of the guest's state until the host's is
  * back, so no interrupt or NMI runs on a half-switched CPU (APM 15.17); IF
@@ -19,28 +20,31 @@
  * at VMRUN decides whether physical interrupts end the guest's run (APM
  * 15.21.1). RAX holds the VMCB address for VMLOAD/VMRUN/VMSAVE, and is the
  * host's again after #VMEXIT; the guest's RAX, RSP, RIP and RFLAGS live in
- * the VMCB.
+ * the VMCB. The host's VMSAVE area is this CPU's (percpu), read through
+ * GS at the start: after #VMEXIT GS is the guest's until that VMLOAD.
  *
- * Frame, from RSP: 8 vcpu, 16 VMCB, 24 host state area, 32 on_exit, then
- * the host's callee-saved registers (RSP is 16-byte aligned at the call).
+ * The host's callee-saved registers are not saved here: the one caller
+ * (call_guest_loop in svm_vcpu.c) declares them clobbered, so that its
+ * frame, which for a child's RUN is the whole RUN, saves them once.
+ *
+ * Frame, from RSP: 8 host state area, 16 vcpu (RSP 16-byte aligned at
+ * the exit function's call).
  */
+#include "hv/percpu.h"
 #include "hv/vcpu.h"
 
     .section .text
     .code64
     .global svm_guest_loop
 svm_guest_loop:
-    push_host_callee_saved
-    push %rcx
-    push %rdx
-    push %rsi
     push %rdi
+    pushq %gs:PERCPU_HOST_STATE_PHYS
     sub $8, %rsp
     load_guest_r12_r15 %rdi
 
 enter_guest:
-    mov 16(%rsp), %rax
-    mov 8(%rsp), %rsi
+    mov 16(%rsp), %rsi
+    mov VCPU_ARCH_PHYS(%rsi), %rax
     clgi
     sti
     vmload %rax
@@ -52,7 +56,7 @@ enter_guest:
     /* RAX is the host's again (the VMCB address, done with after the
      * VMSAVE), so it can hold the vcpu: one instruction fewer than
      * freeing a register by pushing the guest's RSI. */
-    mov 8(%rsp), %rax
+    mov 16(%rsp), %rax
     mov %rbx, GUEST_REG(RBX)(%rax)
     mov %rcx, GUEST_REG(RCX)(%rax)
     mov %rdx, GUEST_REG(RDX)(%rax)
@@ -65,18 +69,17 @@ enter_guest:
     mov %r11, GUEST_REG(R8)+24(%rax)
     xor %ebp, %ebp
     mov %rax, %rdi
-    mov 24(%rsp), %rax
+    mov 8(%rsp), %rax
     vmload %rax
     stgi
 
-    call *32(%rsp)
+    call *VCPU_GUEST_EXIT(%rdi)
     test %eax, %eax
     jz enter_guest
 
-    mov 8(%rsp), %rsi
+    mov 16(%rsp), %rsi
     save_guest_r12_r15 %rsi
-    add $40, %rsp
-    pop_host_callee_saved
+    add $24, %rsp
     ret
 
     .section .note.GNU-stack, "", @progbits

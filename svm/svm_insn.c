@@ -11,6 +11,7 @@ void svm_insn_site(const struct vmcb *vmcb, struct insn_site *site)
         .rip = s->rip,
         .cs_base = s->cs.base,
         .cs_l = (s->cs.attrib & SEG_ATTR_L) != 0,
+        .cs_db = (s->cs.attrib & SEG_ATTR_DB) != 0,
         .paging = { s->cr0, s->cr3, s->cr4, s->efer },
     };
 }

@@ -3,11 +3,13 @@
 #include "abi/hv_errno.h"
 #include "hv/debugregs.h"
 #include "hv/memory.h"
+#include "hv/msr_switch.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
 #include "hv/speculation.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_run.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
 #include "svm/svm_exit.h"
@@ -112,14 +114,36 @@ void svm_vcpu_free(struct vcpu *vcpu)
     vcpu->arch_phys = 0;
 }
 
-int svm_guest_loop(struct vcpu *vcpu, uint64_t vmcb_phys, uint64_t host_state_phys,
-                   int (*on_exit)(struct vcpu *vcpu));
+/* svm/svm_guest_loop.S saves none of the host's registers: the call
+ * declares every callee-saved one clobbered, so that the frame around it
+ * -- for a child, the whole RUN (hv/vcpu_run.h) -- saves them once in its
+ * prologue. The loop hands the vcpu back in RSI: the caller takes it from
+ * there rather than keeping its own copy on the stack across the call. */
+static inline int call_guest_loop(struct vcpu **vcpu)
+{
+    register struct vcpu *rdi __asm__("rdi") = *vcpu;
+    register struct vcpu *rsi __asm__("rsi");
+    int result;
+    __asm__ volatile("call svm_guest_loop"
+                     : "=a"(result), "+r"(rdi), "=r"(rsi)
+                     :
+                     : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13",
+                       "r14", "r15", "memory", "cc");
+    *vcpu = rsi;
+    return result;
+}
 
-int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+/* The run loop of either kind of vcpu; `control` is vcpu->vm->is_control,
+ * which a child's RUN knows without looking; on_exit NULL keeps the
+ * exit handler the vcpu has. Returns the vcpu as the
+ * guest loop hands it back, with the loop's result at *result. */
+static inline __attribute__((always_inline)) struct vcpu *
+run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
-    vcpu->exit_handler = on_exit;
-    if (vcpu->vm->is_control) {
+    if (on_exit) /* a child's RUN passes none: vcpu_child_exit is set (hv/vm.c) */
+        vcpu->exit_handler = on_exit;
+    if (__builtin_expect(control, 0)) {
         /* Control-domain vcpus keep CONTROL_ASID on their own CPU. */
         vmcb->control.asid = CONTROL_ASID;
         vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
@@ -135,15 +159,36 @@ int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
     }
     if (speculation.spec_ctrl_bits)
         svm_spec_ctrl_first_entry(vcpu);
-    int result = svm_guest_loop(vcpu, vcpu->arch_phys, this_cpu()->host_state_phys,
-                                vcpu->guest_exit);
+    *result = call_guest_loop(&vcpu);
     /* Armed breakpoints imply the CPU was loaded: one test for both. */
     if (vcpu->dr.cpu_loaded) {
         svm_disarm_breakpoints();
         debugregs_leave_slow(vcpu);
     }
-    vcpu->gprs.rax = vmcb->save.rax;
+    vcpu->gprs.rax = vmcb_of(vcpu)->save.rax;
+    return vcpu;
+}
+
+int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+{
+    int result;
+    run_loop(vcpu, on_exit, vcpu->vm->is_control, &result);
     return result;
+}
+
+static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
+{
+    int result;
+    return run_loop(vcpu, NULL, false, &result);
+}
+
+long svm_vcpu_run(struct vcpu *vcpu)
+{
+    /* The XSETBV intercept may be ignored (QEMU's TCG): XCR0 is read back.
+     * VMLOAD and VMSAVE switch KERNEL_GS_BASE (SVM_SOFTWARE_SWITCHED_MSRS). */
+    _Static_assert(!(SVM_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE)),
+                   "RUN's traits follow the backend's switched MSRs");
+    return vcpu_run_with(vcpu, enter_child, 0);
 }
 
 void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)

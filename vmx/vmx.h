@@ -77,6 +77,7 @@ uint64_t vmx_guest_cr4(struct vcpu *vcpu);
 int vmx_vcpu_init(struct vcpu *vcpu);
 void vmx_vcpu_free(struct vcpu *vcpu);
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit);
+long vmx_vcpu_run(struct vcpu *vcpu);
 void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
 void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *regs);
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);

@@ -4,6 +4,7 @@
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
+#include "hv/tlb_tag.h"
 #include "hv/virt.h"
 #include "hv/x86.h"
 #include "mmu/nested_formats.h"
@@ -177,6 +178,7 @@ static int vmx_enable_cpu(struct percpu *cpu, char *why, size_t size)
     vmx_slice_setup_cpu(cpu);
     cpu->asid_next = 2; /* VPID 1: the control domain's vcpu (hv/tlb_tag.h) */
     cpu->asid_generation = 1;
+    cpu->asid_key = tlb_tag_cpu_key(cpu);
     return 0;
 }
 
@@ -213,10 +215,11 @@ const struct virt_backend vmx_backend = {
     .nested_leaf_read = EPT_LEAF_READ,
     .nested_leaf_write = EPT_LEAF_WRITE,
     /* VM entry and exit switch none of these (SDM 3C 24.4.1, 27.5). */
-    .software_switched_msrs = KEPT_SYSCALL_MSRS | KEPT_BIT(KEPT_TSC_AUX),
+    .software_switched_msrs = VMX_SOFTWARE_SWITCHED_MSRS,
     .vcpu_init = vmx_vcpu_init,
     .vcpu_free = vmx_vcpu_free,
     .run_loop = vmx_run_loop,
+    .vcpu_run = vmx_vcpu_run,
     .get_regs = vmx_get_regs_op,
     .set_regs = vmx_set_regs,
     .get_sregs = vmx_get_sregs,

@@ -187,6 +187,7 @@ void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site)
         .rip = vmread(VMCS_GUEST_RIP),
         .cs_base = vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS),
         .cs_l = (cs_access >> 13) & 1,
+        .cs_db = (cs_access >> 14) & 1,
         .paging = { vmx_guest_cr0(), vmread(VMCS_GUEST_CR3), vmx_current_guest_cr4(),
                     vmread(VMCS_GUEST_EFER) },
     };
@@ -209,13 +210,15 @@ int vmx_entry_failed(struct vcpu *vcpu)
 
 /* Moves RIP (read already) past the instruction that exited, whose
  * length the CPU gives, prefixes included (SDM 3C 27.2.5), and drops an
- * STI/MOV SS shadow. */
-static inline void vmx_skip(uint64_t rip)
+ * STI/MOV SS shadow. Returns the new RIP. */
+static inline uint64_t vmx_skip(uint64_t rip)
 {
-    vmwrite(VMCS_GUEST_RIP, rip + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    uint64_t next = rip + vmread(VMCS_EXIT_INSTRUCTION_LENGTH);
+    vmwrite(VMCS_GUEST_RIP, next);
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
+    return next;
 }
 
 /* A control-domain vcpu's exit: its hypercall is dispatched at once. Its
@@ -264,8 +267,15 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     vcpu->exit_count++;
     vcpu_port_io(vcpu, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
                  qualification & (1u << 3), vcpu->gprs.rax);
-    vmx_skip(rip);
-    bool if_flag = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    uint64_t next = vmx_skip(rip);
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    /* What GET_REGS reads after this RUN (vmx_run_loop leaves them as they
+     * are): RIP and RFLAGS are at hand here. */
+    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+    vcpu->saved_regs.rip = next;
+    vcpu->saved_regs.rflags = rflags;
+    vcpu->saved_regs_valid = 1;
+    bool if_flag = (rflags & RFLAGS_IF) != 0;
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
 

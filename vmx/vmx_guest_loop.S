@@ -1,21 +1,27 @@
 /*
- * int vmx_guest_loop(struct vcpu *vcpu, int (*on_exit)(struct vcpu *))
+ * int vmx_guest_loop(struct vcpu *vcpu)
  *
  * The VMX twin of svm/svm_guest_loop.S: enters the guest of the current
  * VMCS (VMLAUNCH while it is clear, VMRESUME after), and after each VM exit
- * calls on_exit(vcpu), re-entering while it returns 0. R12-R15 of the guest
- * stay live across on_exit; the other general registers, RAX included (VMX
- * keeps no guest RAX in the VMCS), go through vcpu->gprs on each exit.
+ * calls vcpu->guest_exit(vcpu), re-entering while it returns 0, and returns
+ * what it returned otherwise, with the vcpu in RSI. R12-R15 of the guest
+ * stay live across the exit function; the other general registers, RAX
+ * included (VMX keeps no guest RAX in the VMCS), go through vcpu->gprs on
+ * each exit. Only the loop's first entry, and one after a failed entry,
+ * looks at `launched`: after an exit the VMCS is launched.
  *
  * A VM exit lands at vmx_exit_entry with RSP = HOST_RSP, written here to the
  * frame below, and interrupts off (host RFLAGS is 2 after an exit). A VM
  * entry that fails (VMfailValid/VMfailInvalid) falls through VMLAUNCH or
  * VMRESUME with the host's RSP untouched; it saves the registers as an
- * exit does and calls vmx_entry_failed instead of on_exit, so that the
- * exit functions need not test for it.
+ * exit does and calls vmx_entry_failed instead of the exit function, so
+ * that the exit functions need not test for it.
  *
- * Frame, from RSP: 8 vcpu, 16 on_exit, then the host's callee-saved
- * registers (RSP 16-byte aligned at the call).
+ * The host's callee-saved registers are not saved here: the one caller
+ * (call_guest_loop in vmx_vcpu.c) declares them clobbered, so that its
+ * frame, which for a child's RUN is the whole RUN, saves them once.
+ *
+ * Frame, from RSP: 0 vcpu.
  */
 #include "hv/vcpu.h"
 
@@ -25,57 +31,56 @@
     .code64
     .global vmx_guest_loop
 vmx_guest_loop:
-    push_host_callee_saved
-    push %rsi
     push %rdi
-    sub $8, %rsp
     mov $VMCS_HOST_RSP, %rax
     vmwrite %rsp, %rax
     load_guest_r12_r15 %rdi
 
 enter_guest:
-    mov 8(%rsp), %rsi
+    mov (%rsp), %rsi
     cmpb $0, VCPU_LAUNCHED(%rsi)
-    je launch
-    mov GUEST_REG(RAX)(%rsi), %rax
-    load_guest_registers
-    vmresume
-    jmp entry_failed
+    jne resume_vcpu_in_rsi
 
     /* The VMCS counts as launched from here on: every exit then finds it
      * so without a store of its own, and a VMLAUNCH that fails clears it
      * again (vmx_entry_failed). */
-launch:
     movb $1, VCPU_LAUNCHED(%rsi)
     mov GUEST_REG(RAX)(%rsi), %rax
     load_guest_registers
     vmlaunch
 entry_failed:
     push %rsi
-    mov 16(%rsp), %rsi
+    mov 8(%rsp), %rsi
     mov %rax, GUEST_REG(RAX)(%rsi)
     save_guest_registers
-    mov 8(%rsp), %rdi
+    mov (%rsp), %rdi
     call vmx_entry_failed
-    jmp handled
+    test %eax, %eax
+    jz enter_guest
+    jmp stop
 
     .global vmx_exit_entry
 vmx_exit_entry:
     push %rsi
-    mov 16(%rsp), %rsi
+    mov 8(%rsp), %rsi
     mov %rax, GUEST_REG(RAX)(%rsi)
     save_guest_registers
 
-    mov 8(%rsp), %rdi
-    call *16(%rsp)
-handled:
+    mov (%rsp), %rdi
+    call *VCPU_GUEST_EXIT(%rdi)
     test %eax, %eax
-    jz enter_guest
+    jnz stop
 
-    mov 8(%rsp), %rsi
+    mov (%rsp), %rsi
+resume_vcpu_in_rsi:
+    mov GUEST_REG(RAX)(%rsi), %rax
+    load_guest_registers
+    vmresume
+    jmp entry_failed
+
+stop:
+    pop %rsi
     save_guest_r12_r15 %rsi
-    add $24, %rsp
-    pop_host_callee_saved
     ret
 
     .section .note.GNU-stack, "", @progbits

@@ -6,21 +6,23 @@
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/msr_switch.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/speculation.h"
 #include "hv/tlb_tag.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_run.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
+#include "vmx/vmcs_current.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_exit.h"
 #include "vmx/vmx_instructions.h"
 
 extern char vmx_exit_entry[];
-int vmx_guest_loop(struct vcpu *vcpu, int (*on_exit)(struct vcpu *vcpu));
 
 static void write_host_constants(void)
 {
@@ -116,35 +118,88 @@ void vmx_slice_setup_cpu(const struct percpu *cpu)
     slice_timer_value = ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)ticks;
 }
 
-int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+/* vmx/vmx_guest_loop.S saves none of the host's registers: the call
+ * declares every callee-saved one clobbered, so that the frame around it
+ * -- for a child, the whole RUN (hv/vcpu_run.h) -- saves them once in its
+ * prologue. The loop hands the vcpu back in RSI: the caller takes it from
+ * there rather than keeping its own copy on the stack across the call. */
+static inline int call_guest_loop(struct vcpu **vcpu)
 {
-    bool acquired = vmcs_acquire(vcpu);
-    if (vcpu->vm->is_control) {
+    register struct vcpu *rdi __asm__("rdi") = *vcpu;
+    register struct vcpu *rsi __asm__("rsi");
+    int result;
+    __asm__ volatile("call vmx_guest_loop"
+                     : "=a"(result), "+r"(rdi), "=r"(rsi)
+                     :
+                     : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13",
+                       "r14", "r15", "memory", "cc");
+    *vcpu = rsi;
+    return result;
+}
+
+/* The run loop of either kind of vcpu; `control` is vcpu->vm->is_control,
+ * which a child's RUN knows without looking; on_exit NULL keeps the
+ * exit handler the vcpu has. Returns the vcpu as the
+ * guest loop hands it back, with the loop's result at *result. */
+static inline __attribute__((always_inline)) struct vcpu *
+run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
+{
+    struct percpu *cpu = this_cpu();
+    if (__builtin_expect(control, 0)) {
+        vmcs_make_current(vcpu, cpu);
         /* This CPU's control-domain VMCS stays current for good. */
-        this_cpu()->control_vmcs = vcpu->arch_phys;
-        acquired = false;
+        cpu->control_vmcs = vcpu->arch_phys;
         if (vmx_features.vpid)
             vmwrite(VMCS_VPID, CONTROL_TLB_TAG);
         invept(INVEPT_ALL_CONTEXTS, 0);
     } else {
+        vmcs_make_child_current(vcpu, cpu);
         vmx_choose_vpid(vcpu);
     }
-    if (vmx_controls.pin & PIN_PREEMPTION_TIMER)
+    if (__builtin_expect((vmx_controls.pin & PIN_PREEMPTION_TIMER) != 0, 1))
         vmwrite(VMCS_PREEMPTION_TIMER_VALUE, slice_timer_value);
     debugregs_enter(vcpu); /* VM entry does not load DR0-DR3 */
-    vcpu->exit_handler = on_exit;
+    if (on_exit) /* a child's RUN passes none: vcpu_child_exit is set (hv/vm.c) */
+        vcpu->exit_handler = on_exit;
     if (speculation.spec_ctrl_bits)
         spec_ctrl_enter_guest(vcpu);
-    int result = vmx_guest_loop(vcpu, vcpu->guest_exit);
+    *result = call_guest_loop(&vcpu);
     debugregs_leave(vcpu);
     /* What GET_REGS reads until the VMCS is next made current, so that
-     * the VMM's calls after a RUN do not switch VMCSs for it. */
-    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
-    vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
-    vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
-    vcpu->saved_regs_valid = 1;
-    vmcs_release(vcpu, acquired);
+     * the VMM's calls after a RUN do not switch VMCSs for it; a child's
+     * port I/O exit wrote them already (vmx_exit.c). */
+    if (!vcpu->saved_regs_valid) {
+        vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+        vcpu->saved_regs.rip = vmread(VMCS_GUEST_RIP);
+        vcpu->saved_regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+        vcpu->saved_regs_valid = 1;
+    }
+    /* A child's VMCS was made current here (a control domain's stays). */
+    if (!control)
+        vmcs_back_to_control(this_cpu(), true);
+    return vcpu;
+}
+
+int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
+{
+    int result;
+    run_loop(vcpu, on_exit, vcpu->vm->is_control, &result);
     return result;
+}
+
+static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
+{
+    int result;
+    return run_loop(vcpu, NULL, false, &result);
+}
+
+long vmx_vcpu_run(struct vcpu *vcpu)
+{
+    /* XSETBV always exits in VMX non-root operation (SDM 3C 25.1.2);
+     * KERNEL_GS_BASE is switched by software (VMX_SOFTWARE_SWITCHED_MSRS). */
+    _Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
+                   "RUN's traits follow the backend's switched MSRs");
+    return vcpu_run_with(vcpu, enter_child, RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop

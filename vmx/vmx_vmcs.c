@@ -30,6 +30,7 @@
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/x86.h"
+#include "vmx/vmcs_current.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_instructions.h"
@@ -110,8 +111,8 @@ static void clear_anywhere(struct vcpu *vcpu, struct percpu *cpu)
 }
 
 /* The VMCS comes to this CPU: cleared where it was, then loaded here (not
- * launched) with this CPU's host state. */
-static __attribute__((noinline)) void move_here(struct vcpu *vcpu, struct percpu *cpu)
+ * launched), with this CPU's host state. */
+void vmcs_move_here(struct vcpu *vcpu, struct percpu *cpu)
 {
     clear_anywhere(vcpu, cpu);
     vcpu->vmcs_cpu = cpu->owner_id;
@@ -122,34 +123,14 @@ static __attribute__((noinline)) void move_here(struct vcpu *vcpu, struct percpu
 
 bool vmcs_acquire(struct vcpu *vcpu)
 {
-    struct percpu *cpu = this_cpu();
-    if (cpu->current_vmcs == vcpu->arch_phys)
-        return false;
-    /* Whoever makes it current may change RSP, RIP or RFLAGS: the copies
-     * vmx_run_loop left for GET_REGS are stale from here on. */
-    vcpu->saved_regs_valid = 0;
-    if (__builtin_expect(vcpu->vmcs_cpu != cpu->owner_id, 0)) {
-        move_here(vcpu, cpu);
-        return true;
-    }
-    vmptrld_at(&vcpu->arch_phys);
-    cpu->current_vmcs = vcpu->arch_phys;
-    return true;
+    return vmcs_make_current(vcpu, this_cpu());
 }
 
-/* The VMCS stays active and launched here; the control domain's becomes
- * current again (none before the control domain runs). */
 void vmcs_release(struct vcpu *vcpu, bool acquired)
 {
     (void)vcpu;
-    if (!acquired)
-        return;
-    struct percpu *cpu = this_cpu();
-    cpu->current_vmcs = cpu->control_vmcs;
-    if (cpu->control_vmcs)
-        vmptrld_at(&cpu->control_vmcs);
-    if (__atomic_load_n(&cpu->vmclear_request, __ATOMIC_RELAXED))
-        vmx_vmcs_serve(cpu);
+    if (acquired)
+        vmcs_back_to_control(this_cpu(), false);
 }
 
 void vmcs_forget(struct vcpu *vcpu)

@@ -17,7 +17,8 @@
  *
  * The KVM column is Linux 6.1 KVM on the same emulated CPU, measured the
  * same way (PLATFORM.md). A second table (bench_smp.c) compares GET_REGS
- * from several CPUs on their own vcpus with all of them on one vcpu.
+ * from several CPUs on their own vcpus with all of them on one vcpu; a
+ * third (bench_lapic.c) has the local APIC's paths.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/cmdline.h"
@@ -242,6 +243,8 @@ int bench_main(const struct hv_boot_info *info, int argc, char **argv)
                time_unknown_call());
     print_table(figures, sizeof(figures) / sizeof(figures[0]));
     if (bench_smp_table(info->system_handle) != 0)
+        return 1;
+    if (bench_lapic_table(info) != 0)
         return 1;
     for (unsigned i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
         if (figures[i].measured == 0) {

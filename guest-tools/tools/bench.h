@@ -1,7 +1,7 @@
 /*
- * What the two files of the bench tool share: bench.c (single-CPU hot
- * paths) and bench_smp.c (per-vcpu versus shared-vcpu calls on several
- * control-domain CPUs).
+ * What the files of the bench tool share: bench.c (single-CPU hot paths),
+ * bench_smp.c (per-vcpu versus shared-vcpu calls on several control-domain
+ * CPUs) and bench_lapic.c (the local APIC's paths).
  */
 #ifndef GUEST_TOOLS_TOOLS_BENCH_H
 #define GUEST_TOOLS_TOOLS_BENCH_H
@@ -23,5 +23,10 @@ uint64_t bench_median(uint64_t *values, unsigned count);
 /* Prints the SMP table (1, 2 and 4 CPUs, as many as exist); 0 when every
  * row could be measured. */
 int bench_smp_table(hv_handle_t sys);
+
+/* Prints the local APIC table with the bench_lapic guest module; 0 when
+ * every row could be measured. */
+struct hv_boot_info;
+int bench_lapic_table(const struct hv_boot_info *info);
 
 #endif

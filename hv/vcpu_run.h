@@ -1,0 +1,113 @@
+/* RUN for a child vcpu (abi/README.md, section 8), as one function per
+ * backend: each backend's vcpu_run op is vcpu_run_with() below with its
+ * own entry into the child inlined, so that the whole RUN -- the checks,
+ * the switches of extended state, MSRs and speculation controls, the
+ * backend's entry work and its guest loop -- runs in one stack frame:
+ * the host's callee-saved registers are saved once for all of it (the
+ * guest loops save none themselves), not once per call layer. What is
+ * rare stays out of line in hv/vcpu_run.c.
+ *
+ * The guest runs on this CPU, borrowing from the control domain's vcpu
+ * the extended state, the switched MSRs and the speculation controls for
+ * the time of the guest loop (hv/fpu.h, hv/msr_switch.h,
+ * hv/speculation.h), under a host timer for the slice's end, or for an
+ * earlier event (a VMM deadline, a guest APIC timer). */
+#ifndef HV_VCPU_RUN_H
+#define HV_VCPU_RUN_H
+
+#include "abi/hv_errno.h"
+#include "hv/apic.h"
+#include "hv/debugregs.h"
+#include "hv/fpu.h"
+#include "hv/msr_switch.h"
+#include "hv/speculation.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "hv/x86.h"
+
+/* The exit handler of a child's guest loop (virt->run_loop's on_exit). */
+int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit);
+/* What RUN does before entering when its quick test finds something (an
+ * IN to complete, a shutdown, immediate_exit or a kick, a deadline, a
+ * vcpu halted or waiting for SIPI): the HV_EXIT_* that ends the RUN
+ * without entering, or -1 to enter. */
+int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run);
+/* Where the guest stands, for a RUN whose end vcpu_child_exit did not
+ * report (the guest did not run, or its RUN ended outside the loop). */
+void vcpu_report_position(struct vcpu *vcpu);
+/* The guest loop stopped with RUN_STOP_EMULATE_DEBUGREG: emulates and
+ * goes on (virt->run_loop); returns the RUN's exit reason. */
+int vcpu_run_after_emulation(struct vcpu *vcpu);
+
+/* Enters the child on this CPU with vcpu_child_exit as its exit handler
+ * and returns when it stops for the VMM (vcpu->stop_reason). It returns
+ * the vcpu as its guest loop hands it back: what RUN does after it starts
+ * from that, so that nothing of before needs keeping across the loop,
+ * which saves no host register of its own. */
+typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu);
+
+/* What a backend tells vcpu_run_with, as constants:
+ * RUN_XSETBV_EXITS: every guest XSETBV exits, so XCR0 need not be read
+ * back (hv/fpu.h, fpu_leave_child);
+ * RUN_KERNEL_GS_BASE: KERNEL_GS_BASE is among its software_switched_msrs
+ * (hv/msr_switch.h: msr_switch_plan.kernel_gs_base is then set). */
+#define RUN_XSETBV_EXITS   (1u << 0)
+#define RUN_KERNEL_GS_BASE (1u << 1)
+
+/* RUN: claims the child vcpu, runs it until an exit its VMM must see,
+ * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
+ * has it. `backend`: RUN_* above. */
+static inline __attribute__((always_inline)) long
+vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
+{
+    if (vcpu_claim(vcpu))
+        return -HV_EBUSY;
+    struct hv_run *run = vcpu->run;
+    /* One word says whether anything keeps the vcpu from entering (see
+     * struct vcpu), read after the claim's locked compare-and-swap as
+     * vcpu_kick needs; with no immediate_exit and no deadline either, RUN
+     * enters at once, and under the slice's timer unless the guest has
+     * its own APIC timer. */
+    int reason = -1;
+    if (__builtin_expect(__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) != 0 ||
+                         __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) != 0 ||
+                         run->deadline_tsc != 0, 0))
+        reason = vcpu_run_checks(vcpu, run);
+    if (__builtin_expect(reason < 0, 1)) {
+        struct percpu *cpu = this_cpu();
+        struct vcpu *control = cpu->control_vcpu;
+        uint64_t now = rdtsc();
+        cpu->slice_end = now + cpu->slice_tsc;
+        speculation_enter_child(vcpu, cpu);
+        msr_switch_to_child(control, vcpu, backend & RUN_KERNEL_GS_BASE);
+        /* Without either the slice's end comes first, whose count each
+         * CPU computed once. */
+        if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
+            vcpu_arm_host_timer(vcpu, now);
+        else
+            apic_timer_start(cpu->slice_ticks);
+        vcpu_prepare_events(vcpu, run);
+        fpu_enter_child(control, vcpu);
+        vcpu = enter(vcpu);
+        run = vcpu->run;
+        control = this_cpu()->control_vcpu;
+        reason = vcpu->stop_reason;
+        if (__builtin_expect(reason == RUN_STOP_EMULATE_DEBUGREG, 0))
+            reason = vcpu_run_after_emulation(vcpu);
+        fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
+        msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE);
+        apic_timer_stop();
+    } else {
+        vcpu_report_position(vcpu); /* vcpu_child_exit reports where a guest stopped */
+    }
+    /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
+     * answers every kick made so far. */
+    if (reason == HV_EXIT_INTR)
+        __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
+    run->exit_reason = (uint32_t)reason;
+    run->exit_count = vcpu->exit_count;
+    vcpu_release(vcpu);
+    return 0;
+}
+
+#endif
