@@ -150,7 +150,8 @@ HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 PC_GUESTS := pc_lapic pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
 	pc_ioapic pc_pmtimer pc_firmware
 PC_GUEST_ARGS := mem=64 cpus=4
-# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
+# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes)
+# in ISO pc-uart-rx-input; in pc-uart-rx the test types it live at COM1.
 PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
@@ -168,6 +169,8 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-input CTL_CMDLINE=pc GUESTS=pc_uart_rx \
 	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
