@@ -116,6 +116,7 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 run: deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "make run: booting $(ISO) under QEMU (TCG, -cpu $(QEMU_CPU), $(QEMU_SMP) CPUs); quit with Ctrl-a x"
+	@$(if $(filter pc,$(firstword $(CTL_CMDLINE))),echo "make run: what you type goes to the running guest's COM1; Ctrl-a a then a digit n keeps it for guest n (Ctrl-a a 0: back to whichever runs)")
 	@# The control domain powers QEMU off through isa-debug-exit, which exits
 	@# with (status << 1) | 1: 1 is the tool's success, 3 its failure.
 	@qemu-system-x86_64 -machine q35 -accel tcg -cpu $(QEMU_CPU) -smp $(QEMU_SMP) \
