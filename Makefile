@@ -171,6 +171,8 @@ test-isos:
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-two CTL_CMDLINE=pc \
+	    GUESTS="pc_uart_rx pc_uart_rx" GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-input CTL_CMDLINE=pc GUESTS=pc_uart_rx \
 	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \

@@ -9,7 +9,8 @@
 # One test waits in pc_platform_tests.sh.pending: under Bochs/VMX
 # pc_x2apic's NMI IPI to itself is lost in a second VM (README, known
 # limits). The ISOs come from the Makefile's test-isos target (pc-guests,
-# pc-smp, pc-uart-rx, pc-uart-rx-input, pc-rtc, pc-power: CTL_CMDLINE=pc,
+# pc-smp, pc-uart-rx, pc-uart-rx-two, pc-uart-rx-input, pc-rtc, pc-power:
+# CTL_CMDLINE=pc,
 # module lines "<guest> mem=64 cpus=4" through GUEST_ARGS).
 
 source tests/system/pc_guests.sh
@@ -65,6 +66,31 @@ test_pc_uart_receive_interrupt_under_hypervisor_svm() {
     pc_emulate "$SYSTEST_DIR/hv-pc-uart-rx.log" 600 $(pc_hv_qemu iso/out/pc-uart-rx.iso 2)
     expect_line "^\[ctl\] pc: typed input goes to the guest's COM1"
     expect_pc_guests_relayed hv-pc-uart-rx pc_uart_rx
+    expect_pc_tool_done
+}
+
+# Two guests in turn, the console switch between them: the first gets its
+# line as the running guest; at the second's prompt the test types
+# Ctrl-A 1 (input for guest 1 only, which has ended), a line that must be
+# dropped, Ctrl-A 2, and the line the second guest must get.
+test_pc_uart_console_switch_between_two_guests_under_hypervisor_svm() {
+    local line='hello from the test harness'
+    local -a PC_REPLIES=(
+        'uart: waiting for a line on COM1'
+        'if [ $(grep -ca "uart: waiting for a line" "$log") -ge 2 ]; then
+             printf "\x011not for guest 2\r\x012%s" "$line"; else echo "$line"; fi'
+    )
+    pc_emulate "$SYSTEST_DIR/hv-pc-uart-rx-two.log" 600 $(pc_hv_qemu iso/out/pc-uart-rx-two.iso 2)
+    expect_line "^\[ctl\] pc: typed input goes to the running guest; Ctrl-A then 1-2 gives it"
+    cat "$PC_EXPECTED/pc_uart_rx.txt" "$PC_EXPECTED/pc_uart_rx.txt" \
+        > "$SYSTEST_DIR/hv-pc-uart-rx-two.expected"
+    pc_compare hv-pc-uart-rx-two "$SYSTEST_DIR/hv-pc-uart-rx-two.expected" \
+        <(pc_relayed_lines "$LOG" pc_uart_rx)
+    expect_count "^\[ctl\] guest pc_uart_rx exited with status $PC_HV_STATUS_PASS\b" 2
+    expect_line "^\[ctl\] console: typed input goes to guest 1 only"
+    expect_line "^\[ctl\] console: guest 1 has the input, not pc_uart_rx \(2\): dropped"
+    expect_line "^\[ctl\] console: typed input goes to guest 2 only"
+    expect_no_line 'the line was "not for guest 2'
     expect_pc_tool_done
 }
 

@@ -23,15 +23,16 @@ void pc_vm_attach_console(struct pc_vm *pc, struct console_switch *sw, unsigned 
     pc->console_number = number;
 }
 
-static void deliver(struct pc_vm *pc, const struct pc_runner *runner, const uint8_t *bytes,
-                    size_t count)
+/* `ours`: the focus, as it was before these bytes' step, names this guest. */
+static void deliver(struct pc_vm *pc, const struct pc_runner *runner, bool ours,
+                    unsigned focus, const uint8_t *bytes, size_t count)
 {
     if (count == 0)
         return;
-    if (!console_switch_targets(pc->console, pc->console_number)) {
+    if (!ours) {
         if (!pc->console_dropped_noted)
             ctl_printf("console: guest %u has the input, not %s (%u): dropped\n",
-                       pc->console->focus, pc->vm.name, pc->console_number);
+                       focus, pc->vm.name, pc->console_number);
         pc->console_dropped_noted = true;
         return;
     }
@@ -60,12 +61,15 @@ void pc_console_poll(struct pc_vm *pc, const struct pc_runner *runner)
         size_t at = 0;
 
         while (at < (size_t)n) {
+            /* The bytes before a switch belong to the focus before it. */
+            bool ours = console_switch_targets(pc->console, pc->console_number);
+            unsigned focus_before = pc->console->focus;
             size_t kept;
             int switched;
 
             at += console_switch_step(pc->console, typed + at, (size_t)n - at, routed, &kept,
                                       &switched);
-            deliver(pc, runner, routed, kept);
+            deliver(pc, runner, ours, focus_before, routed, kept);
             if (switched != CONSOLE_SWITCH_NONE)
                 note_switch(pc, switched);
         }
