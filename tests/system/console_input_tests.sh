@@ -1,7 +1,9 @@
 # Typed input at the hypervisor's console (COM1) reaches the control
 # domain: QEMU's serial is the test's stdio, pc_emulate types a line at
 # each prompt of the `readline` tool (ISO readline: CTL_CMDLINE="readline
-# 2"), which reads them with CONSOLE_READ and sleeps in HLT in between.
+# 2"), which reads them with CONSOLE_READ and sleeps in HLT in between;
+# and more than the hypervisor keeps while nobody reads (ISO
+# readline-hold).
 
 source tests/system/pc_guests.sh
 
@@ -23,6 +25,21 @@ test_console_input_reaches_control_domain_svm() {
     for w in $(sed -nE "s/.*readline: line [0-9]: .* ([0-9]+) wake-ups\)/\1/p" "$LOG" | tr -d '\r'); do
         [ "$w" -ge 1 ] && [ "$w" -le 40 ] || fail "readline woke $w times for one line"
     done
+    expect_line "tool readline finished with status 0"
+    expect_clean_run
+}
+
+# 5000 bytes and a CR typed while the tool reads nothing for 5 s: the
+# hypervisor keeps 4096 (its ring), counts the other 905 as dropped, and
+# neither it nor the control domain stalls.
+test_console_input_overflow_counted_svm() {
+    local -a PC_REPLIES=(
+        'readline: not reading for 5 s' 'head -c 5000 /dev/zero | tr "\\0" x'
+    )
+    pc_emulate "$SYSTEST_DIR/console-input-hold.log" 300 "${QEMU_BASE[@]}" -machine q35 \
+        -cpu EPYC,+svm,+npt -smp 2 -m 512M -cdrom iso/out/readline-hold.iso -serial stdio
+    expect_line "^\[ctl\] readline: after the hold 4096 bytes were waiting"
+    expect_line "^\[ctl\] readline: GET_STATS console_input_bytes 5001, console_input_dropped 905\b"
     expect_line "tool readline finished with status 0"
     expect_clean_run
 }
