@@ -116,6 +116,7 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
 run: deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "make run: booting $(ISO) under QEMU (TCG, -cpu $(QEMU_CPU), $(QEMU_SMP) CPUs); quit with Ctrl-a x"
+	@$(if $(filter pc,$(firstword $(CTL_CMDLINE))),echo "make run: what you type goes to the running guest's COM1; Ctrl-a a then a digit n keeps it for guest n (Ctrl-a a 0: back to whichever runs)")
 	@# The control domain powers QEMU off through isa-debug-exit, which exits
 	@# with (status << 1) | 1: 1 is the tool's success, 3 its failure.
 	@qemu-system-x86_64 -machine q35 -accel tcg -cpu $(QEMU_CPU) -smp $(QEMU_SMP) \
@@ -150,7 +151,8 @@ HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 PC_GUESTS := pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
 	pc_ioapic pc_pmtimer pc_firmware
 PC_GUEST_ARGS := mem=64 cpus=4
-# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
+# The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes)
+# in ISO pc-uart-rx-input; in pc-uart-rx the test types it live at COM1.
 PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
@@ -161,6 +163,8 @@ test-isos:
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=readline CTL_CMDLINE="readline 2" GUESTS=
+	@$(MAKE) --no-print-directory iso ISO_NAME=readline-hold CTL_CMDLINE="readline hold" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-events CTL_CMDLINE="hvtest vcpu_events" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
@@ -168,6 +172,10 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
+	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-two CTL_CMDLINE=pc \
+	    GUESTS="pc_uart_rx pc_uart_rx" GUEST_ARGS="$(PC_GUEST_ARGS)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-input CTL_CMDLINE=pc GUESTS=pc_uart_rx \
 	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"

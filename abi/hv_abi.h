@@ -44,6 +44,7 @@ enum hv_call {
     HV_CALL_WAKE_CPU = 5,
     HV_CALL_GET_SUPPORTED_CPUID = 6,
     HV_CALL_SEND_NMI = 7,
+    HV_CALL_CONSOLE_READ = 8,
     /* on a VM handle */
     HV_CALL_CREATE_VCPU = 16,
     HV_CALL_SET_MEMORY_REGION = 17,
@@ -95,7 +96,8 @@ enum hv_handle_type {
 };
 
 #define HV_RIGHT_DUP     (1u << 0) /* may be duplicated */
-#define HV_RIGHT_READ    (1u << 1) /* query: GET_* calls, GET_STATS, TRANSLATE */
+#define HV_RIGHT_READ    (1u << 1) /* query: GET_* calls, GET_STATS, TRANSLATE,
+                                      CONSOLE_READ */
 #define HV_RIGHT_WRITE   (1u << 2) /* modify: SET_* calls, CONSOLE_WRITE */
 #define HV_RIGHT_CREATE  (1u << 3) /* CREATE_VM / CREATE_VCPU */
 #define HV_RIGHT_RUN     (1u << 4) /* RUN, KICK */
@@ -562,9 +564,14 @@ struct hv_stats {
     uint64_t nested_table_pages; /* NPT/EPT table pages of all child VMs */
     uint64_t idle_tsc;        /* TSC ticks CPUs slept for halted vcpus */
     uint64_t ibpb_switches;   /* IBPBs issued on VM switches, all CPUs */
-    uint64_t reserved[6];     /* zero; room for later counters */
+    uint64_t console_input_bytes;   /* bytes typed at the console since boot */
+    uint64_t console_input_dropped; /* of them, lost to a full input ring */
+    uint64_t reserved[4];     /* zero; room for later counters */
 };
 _Static_assert(sizeof(struct hv_stats) == 128, "hv_stats");
+
+/* CONSOLE_READ takes at most this many bytes per call. */
+#define HV_CONSOLE_READ_MAX 4096
 
 /* ---- boot information for the control domain ------------------------- */
 /* The hypervisor starts every control-domain vcpu in 64-bit mode at the

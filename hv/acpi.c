@@ -8,6 +8,8 @@
 
 enum {
     MADT_LOCAL_APIC = 0,
+    MADT_IO_APIC = 1,
+    MADT_INTERRUPT_SOURCE_OVERRIDE = 2,
     MADT_LAPIC_ADDRESS_OVERRIDE = 5,
     MADT_LOCAL_X2APIC = 9,
 };
@@ -177,6 +179,10 @@ int madt_parse(const void *table, size_t length, struct madt_info *out)
     const uint8_t *t = table;
     out->cpu_count = 0;
     out->cpus_dropped = 0;
+    out->ioapic_address = 0;
+    out->ioapic_gsi_base = 0;
+    out->com1_gsi = MADT_COM1_IRQ; /* ISA IRQs are GSIs unless overridden */
+    out->com1_flags = 0;
     if (!t || length < MADT_ENTRIES_OFFSET || !same_signature(t, "APIC", 4))
         return -HV_EINVAL;
     uint32_t declared = load32(t + 4);
@@ -197,7 +203,16 @@ int madt_parse(const void *table, size_t length, struct madt_info *out)
             add_cpu(out, e[3], e[2], load32(e + 4));
         else if (type == MADT_LOCAL_X2APIC && len >= 16)
             add_cpu(out, load32(e + 4), load32(e + 12), load32(e + 8));
-        else if (type == MADT_LAPIC_ADDRESS_OVERRIDE && len >= 12)
+        else if (type == MADT_IO_APIC && len >= 12 && !out->ioapic_address) {
+            /* The first IOAPIC is the one with the ISA interrupts on
+             * every PC firmware we know (GSI base 0). */
+            out->ioapic_address = load32(e + 4);
+            out->ioapic_gsi_base = load32(e + 8);
+        } else if (type == MADT_INTERRUPT_SOURCE_OVERRIDE && len >= 10 &&
+                   e[2] == 0 && e[3] == MADT_COM1_IRQ) {
+            out->com1_gsi = load32(e + 4);
+            out->com1_flags = (uint16_t)(e[8] | e[9] << 8);
+        } else if (type == MADT_LAPIC_ADDRESS_OVERRIDE && len >= 12)
             out->lapic_address = load64(e + 4);
         off += len;
     }

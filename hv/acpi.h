@@ -18,9 +18,19 @@ struct cpu_entry {
     uint32_t acpi_uid;
 };
 
+/* ISA IRQ of the first serial port (COM1) on every PC. */
+#define MADT_COM1_IRQ 4
+
 struct madt_info {
     uint64_t lapic_address;
     bool has_legacy_pics;
+    /* The first IOAPIC (0: none listed) and the GSI and MPS INTI flags
+     * (polarity bits 1:0, trigger bits 3:2; ACPI 6.x, 5.2.12.5) of COM1's
+     * IRQ after any interrupt source override. */
+    uint64_t ioapic_address;
+    uint32_t ioapic_gsi_base;
+    uint32_t com1_gsi;
+    uint16_t com1_flags;
     unsigned cpu_count;
     unsigned cpus_dropped;      /* enabled CPUs beyond MAX_CPUS */
     struct cpu_entry cpus[MAX_CPUS];

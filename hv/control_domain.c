@@ -2,6 +2,7 @@
 
 #include "abi/hv_abi.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "hv/elf.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
@@ -241,13 +242,16 @@ static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit
         take_pending_interrupt();
         return 0;
     case EXIT_HLT:
-        /* Nothing to do until an interrupt or a WAKE_CPU: sleep with IF
+        /* Nothing to do until an interrupt, a WAKE_CPU or typed input
+         * (hv/console_input.h): sleep with IF
          * open. A wake that came before the HLT is not lost: its flag is
          * checked with IF closed, and STI's shadow makes STI; HLT one step. */
         virt->skip_instruction(vcpu, exit);
-        if (!__atomic_exchange_n(&this_cpu()->wake_pending, false, __ATOMIC_ACQ_REL))
+        if (!__atomic_exchange_n(&this_cpu()->wake_pending, false, __ATOMIC_ACQ_REL) &&
+            !console_input_take_pending())
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         __atomic_store_n(&this_cpu()->wake_pending, false, __ATOMIC_RELEASE);
+        console_input_take_pending();
         return 0;
     case EXIT_IO:
         control_port_io(vcpu, exit);

@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "hv/cpuid.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
@@ -123,7 +124,25 @@ static long call_get_stats(struct vm *cd, struct handle_slot *slot,
     stats.nmis = nmi_count_all();
     stats.machine_checks = machine_check_count_all();
     stats.ibpb_switches = speculation_ibpb_switches();
+    console_input_counts(&stats.console_input_bytes, &stats.console_input_dropped);
     return copy_to_control(cd, ARG1(call), &stats, sizeof(stats));
+}
+
+/* Typed console input, for the control domain's tools and its VMM's
+ * guest consoles (hv/console_input.h). */
+static long call_console_read(struct vm *cd, struct handle_slot *slot,
+                              const struct guest_gprs *call)
+{
+    (void)slot;
+    uint64_t gpa = ARG1(call), length = ARG2(call);
+    if (length > HV_CONSOLE_READ_MAX)
+        return -HV_E2BIG;
+    if (length == 0)
+        return 0;
+    long err = control_range_check(cd, gpa, length, 1);
+    if (err)
+        return err;
+    return (long)console_input_read(control_pointer(cd, gpa), length);
 }
 
 /* Ends a HLT of the control domain's vcpu on `cpu` (or the next one it
@@ -251,6 +270,7 @@ const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
     [HV_CALL_WAKE_CPU] = CALL(call_wake_cpu, HV_HANDLE_SYSTEM, HV_RIGHT_RUN),
     [HV_CALL_GET_SUPPORTED_CPUID] = CALL(call_get_supported_cpuid, HV_HANDLE_SYSTEM, HV_RIGHT_READ),
     [HV_CALL_SEND_NMI] = CALL(call_send_nmi, HV_HANDLE_SYSTEM, HV_RIGHT_RUN),
+    [HV_CALL_CONSOLE_READ] = CALL(call_console_read, HV_HANDLE_SYSTEM, HV_RIGHT_READ),
     [HV_CALL_CREATE_VCPU] = CALL(call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE),
     [HV_CALL_SET_MEMORY_REGION] = CALL(call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE),
     [HV_CALL_GET_DIRTY_LOG] = CALL(call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ),

@@ -6,6 +6,7 @@
 #include "hv/boot_info.h"
 #include "hv/cmdline.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
 #include "hv/fpu.h"
@@ -210,6 +211,7 @@ void boot_main(uint32_t magic, uint64_t info)
      * been armed for an earlier event (a guest's APIC timer, a deadline). */
     interrupt_register(VECTOR_TIMER, acknowledge_interrupt);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
+    console_input_init(&madt, VECTOR_CONSOLE_INPUT, bsp->apic_id);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",
             madt.cpu_count ? madt.cpu_count : 1,
             apic_is_x2apic() ? "x2APIC" : "xAPIC",

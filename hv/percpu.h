@@ -74,6 +74,8 @@ struct percpu {
      * VMCLEAR request. */
     bool wake_pending __attribute__((aligned(64))); /* WAKE_CPU: the control
                                    domain's HLT returns */
+    bool console_input_pending; /* typed input arrived for this CPU's
+                                   reader (hv/console_input.h) */
     struct vcpu *vmclear_request; /* VMX: a vcpu whose VMCS, active here,
                                      another CPU wants cleared; written by
                                      that CPU (vmx/vmx_vmcs.c) */

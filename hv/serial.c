@@ -14,6 +14,9 @@ enum {
 #define LCR_DLAB  0x80
 #define LCR_8N1   0x03
 #define LSR_THRE  0x20
+#define LSR_DR    0x01  /* a received byte waits in RBR */
+#define IER_RDA   0x01  /* interrupt when received data is available */
+#define MCR_OUT2  0x08  /* gates the UART's IRQ line on a PC */
 
 void serial_init(uint16_t port)
 {
@@ -24,6 +27,22 @@ void serial_init(uint16_t port)
     outb(port + UART_LCR, LCR_8N1);
     outb(port + UART_FCR, 0xc7);        /* enable and clear FIFOs */
     outb(port + UART_MCR, 0x03);        /* DTR, RTS */
+}
+
+void serial_enable_receive_interrupt(uint16_t port)
+{
+    outb(port + UART_MCR, 0x03 | MCR_OUT2);
+    outb(port + UART_IER, IER_RDA);
+}
+
+bool serial_getc(uint16_t port, uint8_t *byte)
+{
+    uint8_t lsr = inb(port + UART_LSR);
+    /* 0xff: no UART answers on the port; never "data ready". */
+    if (lsr == 0xff || !(lsr & LSR_DR))
+        return false;
+    *byte = inb(port + UART_DATA);
+    return true;
 }
 
 void serial_putc(uint16_t port, char c)

@@ -23,6 +23,7 @@ enum {
     VECTOR_DOUBLE_FAULT = 8,
     VECTOR_PAGE_FAULT = 14,
     VECTOR_MACHINE_CHECK = 18,
+    VECTOR_CONSOLE_INPUT = 0xe0, /* COM1 receive, via the host IOAPIC */
     VECTOR_TIMER = 0xef,      /* local APIC timer: the vcpu time slice */
     VECTOR_KICK = 0xf0,       /* IPI that pushes a vcpu out of the guest */
     VECTOR_VMCLEAR = 0xf1,    /* VMX: clear a VMCS active on this CPU

@@ -4,6 +4,7 @@
  * that has nothing to do (HLT, or an AP waiting for SIPI), which halts the
  * CPU instead of spinning or returning to the VMM just to wait. */
 #include "hv/apic.h"
+#include "hv/console_input.h"
 #include "hv/percpu.h"
 #include "hv/time.h"
 #include "hv/vcpu.h"
@@ -51,6 +52,9 @@ int vcpu_after_interrupt(struct vcpu *vcpu)
 {
     if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL))
         return HV_EXIT_INTR;
+    /* Typed input for the VMM on this CPU: it reads it after RUN. */
+    if (console_input_take_pending())
+        return HV_EXIT_INTR;
     uint64_t now = rdtsc();
     if (now >= this_cpu()->slice_end)
         return HV_EXIT_INTR;
@@ -94,7 +98,8 @@ int vcpu_wait(struct vcpu *vcpu)
             __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
             return -1;
         }
-        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL))
+        if (__atomic_exchange_n(&vcpu->kick, 0, __ATOMIC_ACQ_REL) ||
+            console_input_take_pending())
             return HV_EXIT_INTR;
         uint64_t now = rdtsc();
         uint64_t deadline = vcpu->run->deadline_tsc;
@@ -108,7 +113,8 @@ int vcpu_wait(struct vcpu *vcpu)
          * the check sees the event, or the interrupt ends the HLT (STI's
          * shadow covers the HLT, so none slips in between). */
         if (!__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) &&
-            !__atomic_load_n(&vcpu->kick, __ATOMIC_ACQUIRE))
+            !__atomic_load_n(&vcpu->kick, __ATOMIC_ACQUIRE) &&
+            !console_input_pending())
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         cpu->idle_tsc += rdtsc() - now;
     }

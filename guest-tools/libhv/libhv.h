@@ -116,6 +116,9 @@ static inline long hv_create_vm_flags(hv_handle_t sys, uint32_t flags)
 { return hv_call1(HV_CALL_CREATE_VM, (uint64_t)sys, flags); }
 static inline long hv_console_write(hv_handle_t sys, uint64_t gpa, uint64_t len)
 { return hv_call2(HV_CALL_CONSOLE_WRITE, (uint64_t)sys, gpa, len); }
+/* Typed console input: returns the bytes stored at gpa (0: none yet). */
+static inline long hv_console_read(hv_handle_t sys, uint64_t gpa, uint64_t len)
+{ return hv_call2(HV_CALL_CONSOLE_READ, (uint64_t)sys, gpa, len); }
 static inline long hv_wake_cpu(hv_handle_t sys, uint32_t cpu)
 { return hv_call1(HV_CALL_WAKE_CPU, (uint64_t)sys, cpu); }
 static inline long hv_get_stats(hv_handle_t sys, struct hv_stats *stats)

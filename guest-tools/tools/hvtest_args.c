@@ -1,7 +1,8 @@
 /*
  * Bad arguments other than memory regions: pointer arguments outside the
  * caller's memory, straddling its end, wrapping around or misaligned
- * (abi/README.md section 3), unknown call numbers, CONSOLE_WRITE lengths
+ * (abi/README.md section 3), unknown call numbers, CONSOLE_WRITE and
+ * CONSOLE_READ lengths
  * and CREATE_VCPU slots. Every refused call must leave GET_STATS as it was.
  */
 #include "guest-tools/libhv/libhv.h"
@@ -183,12 +184,48 @@ static void console_write_checked(void)
            "CONSOLE_WRITE after the refusals");
 }
 
+/* Nothing is typed while the suite runs, so a valid read returns 0 and
+ * leaves the buffer alone; the refusals come before any byte moves. */
+static void console_read_checked(void)
+{
+    uint64_t end = hvt_info()->memory_size;
+    uint8_t *buffer = page_alloc(2 * PAGE_SIZE);
+    uint64_t buffer_gpa = (uint64_t)(uintptr_t)buffer;
+    long sys = hvt_sys();
+
+    memset(buffer, 0x5a, 2 * PAGE_SIZE);
+    if (!refused(HV_CALL_CONSOLE_READ, sys, buffer_gpa, HV_CONSOLE_READ_MAX + 1, -HV_E2BIG,
+                 "CONSOLE_READ of 4097 bytes") ||
+        !refused(HV_CALL_CONSOLE_READ, sys, buffer_gpa, 1ull << 32, -HV_E2BIG,
+                 "CONSOLE_READ of 2^32 bytes") ||
+        !refused(HV_CALL_CONSOLE_READ, sys, buffer_gpa, ~0ull, -HV_E2BIG,
+                 "CONSOLE_READ of ~0 bytes") ||
+        !refused(HV_CALL_CONSOLE_READ, sys, end, 1, -HV_EFAULT,
+                 "CONSOLE_READ into memory_size") ||
+        !refused(HV_CALL_CONSOLE_READ, sys, end - 4, 8, -HV_EFAULT,
+                 "CONSOLE_READ into a buffer straddling the end") ||
+        !refused(HV_CALL_CONSOLE_READ, sys, ~15ull, 32, -HV_EFAULT,
+                 "CONSOLE_READ into a buffer wrapping around") ||
+        !refused(HV_CALL_CONSOLE_READ, sys, 1ull << 63, 4, -HV_EFAULT,
+                 "CONSOLE_READ into 2^63"))
+        return;
+    if (!hvt_err(hv_console_read(sys, end, 0), 0, "CONSOLE_READ of 0 bytes (no pointer use)") ||
+        !hvt_err(hv_console_read(sys, buffer_gpa, HV_CONSOLE_READ_MAX), 0,
+                 "CONSOLE_READ of 4096 bytes with nothing typed"))
+        return;
+    for (unsigned i = 0; i < 2 * PAGE_SIZE; i++)
+        if (buffer[i] != 0x5a) {
+            hvt_fail("CONSOLE_READ changed byte %u of its buffer with nothing typed", i);
+            return;
+        }
+}
+
 static void unknown_calls_give_enosys(void)
 {
     /* Gaps and values that become valid calls if the hypervisor cut the
      * number to 32 or 8 bits. */
     static const uint64_t unknown[] = {
-        8, 15, 19, 31, 60, 63, 66, 67, 255, 1000, 0xffffffffull,
+        9, 15, 19, 31, 60, 63, 66, 67, 255, 1000, 0xffffffffull,
         1ull << 32, (1ull << 32) | HV_CALL_CREATE_VM, 0x100 | HV_CALL_CREATE_VM,
         1ull << 63, ~0ull,
     };
@@ -224,6 +261,7 @@ const struct hvtest_case hvtest_args_cases[] = {
     { "create_vcpu_run_page_checked", create_vcpu_run_page_checked },
     { "create_vcpu_slot_checked", create_vcpu_slot_checked },
     { "console_write_checked", console_write_checked },
+    { "console_read_checked", console_read_checked },
     { "unknown_calls_give_enosys", unknown_calls_give_enosys },
     { NULL, NULL },
 };

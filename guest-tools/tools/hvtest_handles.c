@@ -28,6 +28,7 @@ static const struct call_desc calls[] = {
     { HV_CALL_CONSOLE_WRITE, "CONSOLE_WRITE", ON_SYSTEM },
     { HV_CALL_GET_STATS, "GET_STATS", ON_SYSTEM },
     { HV_CALL_WAKE_CPU, "WAKE_CPU", ON_SYSTEM },
+    { HV_CALL_CONSOLE_READ, "CONSOLE_READ", ON_SYSTEM },
     { HV_CALL_CREATE_VCPU, "CREATE_VCPU", ON_VM },
     { HV_CALL_SET_MEMORY_REGION, "SET_MEMORY_REGION", ON_VM },
     { HV_CALL_GET_DIRTY_LOG, "GET_DIRTY_LOG", ON_VM },
@@ -87,6 +88,7 @@ static long call_with(const struct call_desc *c, long handle)
     case HV_CALL_CONSOLE_WRITE: a1 = gpa(args->text); a2 = 2; break;
     case HV_CALL_GET_STATS: a1 = gpa(&args->stats); break;
     case HV_CALL_WAKE_CPU: a1 = 0; break;
+    case HV_CALL_CONSOLE_READ: a1 = gpa(args->text); a2 = sizeof(args->text); break;
     case HV_CALL_CREATE_VCPU: a1 = 5; a2 = gpa(spare_run); break;
     case HV_CALL_SET_MEMORY_REGION: a1 = gpa(&args->region); break;
     case HV_CALL_GET_DIRTY_LOG: a1 = 7; a2 = gpa(args->dirty_bitmap); break;
@@ -272,9 +274,13 @@ static void missing_rights_on_system_handle_give_eperm(void)
     if (h < 0 || !hvt_err(hv_get_stats(h, stats), -HV_EPERM, "GET_STATS without READ") ||
         !hvt_eq(stats->vms, 0xa5a5a5a5a5a5a5a5ull, "stats buffer after refused GET_STATS"))
         return;
-    /* Rights are checked before pointers. */
+    /* Rights are checked before pointers and sizes. */
     if (!hvt_err(hv_call(HV_CALL_GET_STATS, (uint64_t)h, 3, 0, 0, 0, 0), -HV_EPERM,
-                 "GET_STATS without READ at a misaligned address"))
+                 "GET_STATS without READ at a misaligned address") ||
+        !hvt_err(hv_console_read(h, gpa(stats), 8), -HV_EPERM, "CONSOLE_READ without READ") ||
+        !hvt_eq(stats->vms, 0xa5a5a5a5a5a5a5a5ull, "buffer after refused CONSOLE_READ") ||
+        !hvt_err(hv_console_read(h, ~0ull, ~0ull), -HV_EPERM,
+                 "CONSOLE_READ without READ of ~0 bytes at ~0"))
         return;
     /* GET_API_VERSION, CHECK_EXTENSION and CLOSE need no right. */
     h = hvt_keep(hv_dup(sys, 0));

@@ -7,7 +7,10 @@
  *   [ctl] guest <name> stopped: <why>            (timeout=, an exit it
  *                                                 cannot go on from)
  * A module's command line is "<name> [options] [the guest's own words]"
- * (vmm/pc/pc_options.h: mem=, cpus=, module=, timeout=, input=). A module
+ * (vmm/pc/pc_options.h: mem=, cpus=, module=, timeout=, input=). Input
+ * typed at the hypervisor's console goes to the running guest's COM1;
+ * Ctrl-A then a digit n keeps it for the n-th module's guest (Ctrl-A 0
+ * undoes that; vmm/pc/console_switch.h). A module
  * another guest names with module= is that guest's, not booted itself.
  * Only a guest that cannot be built or loaded counts as a failure of the
  * tool; how a guest ends is the guest's business.
@@ -21,6 +24,8 @@
 /* Options of every module, parsed once (the tool runs on CPU 0 only). */
 static struct pc_options options[HV_BOOT_MAX_MODULES];
 static int parsed[HV_BOOT_MAX_MODULES];
+/* Typed input's routing, kept across the guests run in turn. */
+static struct console_switch console;
 
 /* The guest whose module= names module `index`, or NULL. */
 static const char *owner_of(unsigned index, unsigned count)
@@ -61,6 +66,7 @@ static int run_guest(const struct hv_boot_info *info, unsigned index)
     rc = pc_vm_create(&pc, info->system_handle, o);
     if (rc < 0)
         return rc;
+    pc_vm_attach_console(pc, &console, index + 1);
     rc = pc_vm_load(pc, &info->modules[index], extra, o->module_count);
     if (rc == 0)
         rc = pc_vm_run(pc, &result);
@@ -84,6 +90,12 @@ int pc_main(const struct hv_boot_info *info, int argc, char **argv)
     }
     if (count == 0)
         ctl_printf("pc: no guest modules given\n");
+    console_switch_init(&console, count);
+    if (count > 1)
+        ctl_printf("pc: typed input goes to the running guest; Ctrl-A then 1-%u gives it "
+                   "to that guest only, Ctrl-A 0 back\n", console.guests);
+    else if (count == 1)
+        ctl_printf("pc: typed input goes to the guest's COM1\n");
     for (unsigned i = 0; i < count; i++) {
         const char *owner = owner_of(i, count);
 

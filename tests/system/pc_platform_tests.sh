@@ -6,9 +6,9 @@
 # plain QEMU and Bochs by pc_guest_tests.sh) and end with
 # "[ctl] guest <name> exited with status 32" (0x20, all checks passed).
 #
-# pc_rtc's test waits in pc_platform_tests.sh.pending: it needs the
-# control domain's console input to reach a guest (not there yet). The ISOs come from the Makefile's test-isos target
-# (pc-guests, pc-smp, pc-uart-rx, pc-rtc, pc-power: CTL_CMDLINE=pc,
+# The ISOs come from the Makefile's test-isos target (pc-guests, pc-smp,
+# pc-uart-rx, pc-uart-rx-two, pc-uart-rx-input, pc-rtc, pc-power:
+# CTL_CMDLINE=pc,
 # module lines "<guest> mem=64 cpus=4" through GUEST_ARGS).
 
 source tests/system/pc_guests.sh
@@ -56,11 +56,60 @@ test_pc_smp_guest_under_hypervisor_svm_4_vcpus_on_4_cpus() {
     expect_pc_tool_done
 }
 
-# Typed input from the module's input= option (Makefile PC_UART_RX_INPUT),
-# which the `pc` tool types once the guest raises RTS.
+# Typed input, live: when pc_uart_rx prompts, the test types its line at
+# the machine's COM1 (PC_REPLIES); the hypervisor hands it to the control
+# domain (CONSOLE_READ), and the `pc` tool to the guest's UART, whose
+# receive interrupt the guest takes.
 test_pc_uart_receive_interrupt_under_hypervisor_svm() {
     pc_emulate "$SYSTEST_DIR/hv-pc-uart-rx.log" 600 $(pc_hv_qemu iso/out/pc-uart-rx.iso 2)
+    expect_line "^\[ctl\] pc: typed input goes to the guest's COM1"
     expect_pc_guests_relayed hv-pc-uart-rx pc_uart_rx
+    expect_pc_tool_done
+}
+
+# Two guests in turn, the console switch between them: the first gets its
+# line as the running guest; at the second's prompt the test types
+# Ctrl-A 1 (input for guest 1 only, which has ended), a line that must be
+# dropped, Ctrl-A 2, and the line the second guest must get.
+test_pc_uart_console_switch_between_two_guests_under_hypervisor_svm() {
+    local line='hello from the test harness'
+    local -a PC_REPLIES=(
+        'uart: waiting for a line on COM1'
+        'if [ $(grep -ca "uart: waiting for a line" "$log") -ge 2 ]; then
+             printf "\x011not for guest 2\r\x012%s" "$line"; else echo "$line"; fi'
+    )
+    pc_emulate "$SYSTEST_DIR/hv-pc-uart-rx-two.log" 600 $(pc_hv_qemu iso/out/pc-uart-rx-two.iso 2)
+    expect_line "^\[ctl\] pc: typed input goes to the running guest; Ctrl-A then 1-2 gives it"
+    cat "$PC_EXPECTED/pc_uart_rx.txt" "$PC_EXPECTED/pc_uart_rx.txt" \
+        > "$SYSTEST_DIR/hv-pc-uart-rx-two.expected"
+    pc_compare hv-pc-uart-rx-two "$SYSTEST_DIR/hv-pc-uart-rx-two.expected" \
+        <(pc_relayed_lines "$LOG" pc_uart_rx)
+    expect_count "^\[ctl\] guest pc_uart_rx exited with status $PC_HV_STATUS_PASS\b" 2
+    expect_line "^\[ctl\] console: typed input goes to guest 1 only"
+    expect_line "^\[ctl\] console: guest 1 has the input, not pc_uart_rx \(2\): dropped"
+    expect_line "^\[ctl\] console: typed input goes to guest 2 only"
+    expect_no_line 'the line was "not for guest 2'
+    expect_pc_tool_done
+}
+
+# The same line from the module's input= option (Makefile
+# PC_UART_RX_INPUT), which the `pc` tool types once the guest raises RTS;
+# nothing is typed at COM1 here.
+test_pc_uart_receive_interrupt_input_option_under_hypervisor_svm() {
+    local -a PC_REPLIES=()
+    pc_emulate "$SYSTEST_DIR/hv-pc-uart-rx-input.log" 600 \
+        $(pc_hv_qemu iso/out/pc-uart-rx-input.iso 2)
+    expect_pc_guests_relayed hv-pc-uart-rx-input pc_uart_rx
+    expect_pc_tool_done
+}
+
+# Typed input from the test, live: when pc_rtc prompts, the host's time
+# goes to the machine's COM1 (PC_REPLIES); the hypervisor hands it to the
+# control domain and the `pc` tool to the guest's UART; the guest compares
+# its RTC with it.
+test_pc_rtc_keeps_host_time_under_hypervisor_svm() {
+    pc_emulate "$SYSTEST_DIR/hv-pc-rtc.log" 600 $(pc_hv_qemu iso/out/pc-rtc.iso 2)
+    expect_pc_guests_relayed hv-pc-rtc pc_rtc
     expect_pc_tool_done
 }
 

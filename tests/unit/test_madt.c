@@ -37,6 +37,11 @@ static void check_capture(const char *path, unsigned cpus)
     assert_int_equal(info->cpus_dropped, 0);
     assert_int_equal(info->lapic_address, 0xfee00000);
     assert_true(info->has_legacy_pics);
+    /* One IOAPIC at the PC's address; COM1's IRQ 4 is not overridden. */
+    assert_int_equal(info->ioapic_address, 0xfec00000);
+    assert_int_equal(info->ioapic_gsi_base, 0);
+    assert_int_equal(info->com1_gsi, 4);
+    assert_int_equal(info->com1_flags, 0);
     /* QEMU and Bochs number APIC IDs and processor UIDs 0..n-1 in order. */
     for (unsigned i = 0; i < cpus; i++) {
         assert_int_equal(info->cpus[i].apic_id, i);
@@ -249,6 +254,51 @@ static void test_lapic_address_override(void **state)
     free(m.buf);
 }
 
+/* The first IOAPIC is kept; an override of IRQ 4 moves COM1 with its
+ * flags, overrides of other IRQs or buses do not. */
+static void test_ioapic_and_com1_override(void **state)
+{
+    (void)state;
+    struct madt m;
+    struct madt_info *info;
+    madt_begin(&m, 256, 0);
+    madt_lapic(&m, 0, 0, 1);
+    uint8_t *e = madt_entry(&m, 1, 12);
+    e[2] = 7;
+    put32(e + 4, 0xfec01000);
+    put32(e + 8, 0);
+    e = madt_entry(&m, 1, 12);
+    put32(e + 4, 0xfec02000);
+    put32(e + 8, 24);
+    e = madt_entry(&m, 2, 10);
+    e[2] = 0, e[3] = 0;
+    put32(e + 4, 2);
+    e = madt_entry(&m, 2, 10);
+    e[2] = 1, e[3] = 4;           /* not the ISA bus */
+    put32(e + 4, 30);
+    e = madt_entry(&m, 2, 10);
+    e[2] = 0, e[3] = 4;
+    put32(e + 4, 20);
+    e[8] = 0x0f, e[9] = 0;        /* active low, level */
+    madt_finish(&m);
+    assert_int_equal(parse(&m, &info), 0);
+    assert_int_equal(info->ioapic_address, 0xfec01000);
+    assert_int_equal(info->ioapic_gsi_base, 0);
+    assert_int_equal(info->com1_gsi, 20);
+    assert_int_equal(info->com1_flags, 0x0f);
+    free(info);
+    free(m.buf);
+
+    madt_begin(&m, 256, 0);
+    madt_lapic(&m, 0, 0, 1);
+    madt_finish(&m);
+    assert_int_equal(parse(&m, &info), 0);
+    assert_int_equal(info->ioapic_address, 0);
+    assert_int_equal(info->com1_gsi, 4);
+    free(info);
+    free(m.buf);
+}
+
 static void test_unknown_entries_skipped(void **state)
 {
     (void)state;
@@ -335,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_disabled_and_online_capable),
         cmocka_unit_test(test_duplicate_apic_ids),
         cmocka_unit_test(test_lapic_address_override),
+        cmocka_unit_test(test_ioapic_and_com1_override),
         cmocka_unit_test(test_unknown_entries_skipped),
         cmocka_unit_test(test_malformed_tables),
     };

@@ -58,6 +58,21 @@ static unsigned decode(uint8_t value, bool binary)
     return binary ? value : (unsigned)(value >> 4) * 10 + (value & 0xf);
 }
 
+bool host_rtc_read_at_edge(uint64_t *seconds, uint64_t tsc_khz)
+{
+    uint64_t first, now, give_up = __builtin_ia32_rdtsc() + tsc_khz * 1500;
+
+    if (!host_rtc_read(&first))
+        return host_rtc_read(seconds);
+    *seconds = first;
+    while (__builtin_ia32_rdtsc() < give_up)
+        if (host_rtc_read(&now) && now != first) {
+            *seconds = now;
+            break;
+        }
+    return true;
+}
+
 bool host_rtc_read(uint64_t *seconds)
 {
     struct rtc_reading a, b;

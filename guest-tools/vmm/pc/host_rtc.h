@@ -18,4 +18,11 @@
  * RTC answers sensibly (then *seconds is 0). */
 bool host_rtc_read(uint64_t *seconds);
 
+/* The same at the moment the RTC's seconds advance (waiting for it up to
+ * about 1.5 s, measured with the TSC at tsc_khz), so that the reading is
+ * the time of day to within the reading's own cost, not up to a second
+ * behind it: a guest RTC started from it at once keeps the host's second
+ * boundaries. If the seconds never advance, the plain reading. */
+bool host_rtc_read_at_edge(uint64_t *seconds, uint64_t tsc_khz);
+
 #endif

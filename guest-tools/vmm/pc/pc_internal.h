@@ -38,6 +38,8 @@ struct pc_vm {
     struct page_mark mark;       /* allocator state before this VM */
     struct pc_machine *machine;
     struct guest_clock clock;
+    uint64_t wall_clock_seconds; /* the host RTC at guest time 0 */
+    bool wall_clock_known;       /* false: no host RTC answered */
     uint64_t timeout_tsc;        /* 0: none */
 
     struct spinlock lock;        /* the device lock */
@@ -49,6 +51,10 @@ struct pc_vm {
     uint64_t noted_mmio[PC_NOTED_MMIO_PAGES];   /* pages reported once */
     unsigned noted_mmio_count;
     int msi_refusal_noted;
+
+    struct console_switch *console;  /* typed input's routing; NULL: none */
+    unsigned console_number;     /* this guest's number for the switch */
+    bool console_dropped_noted;  /* said once that input is not ours */
 
     int bsp_attention;           /* the 8259 raised INTR: the BSP must look */
     int stopping;                /* set once: the end is decided */
@@ -79,6 +85,10 @@ void pc_unlock_devices(struct pc_vm *pc);
 
 /* pc_exits.c: brings the timed devices to now if an event is due. */
 void pc_service_timers(struct pc_vm *pc);
+
+/* pc_console.c: on runner 0 (the console's reader CPU), takes typed
+ * input and queues this guest's share on its COM1. */
+void pc_console_poll(struct pc_vm *pc, const struct pc_runner *runner);
 
 /* pc_run.c: after device work by `runner` (NULL: not a runner), bring
  * runner 0 out of its RUN if it must act now: the 8259 raised INTR (only

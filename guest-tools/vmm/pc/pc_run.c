@@ -19,6 +19,9 @@
  * kicks what runner 0 runs, and runner 0 then injects the vector as a
  * CPU's acknowledge cycle would, when the guest can take it (else it asks
  * for the interrupt window).
+ *
+ * Runner 0 also takes typed console input for the guest (pc_console.c):
+ * the hypervisor ends its RUN with HV_EXIT_INTR when input arrives.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -201,6 +204,9 @@ static void run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
             pc_vm_stop(pc, PC_END_STOPPED, 0, "run failed");
             break;
         }
+        /* Typed input ends runner 0's RUN this way (CONSOLE_READ). */
+        if (r->cpu == 0 && vcpu->run->exit_reason == HV_EXIT_INTR)
+            pc_console_poll(pc, r);
         if (pc_handle_exit(pc, r, vcpu) == PC_STOP)
             break;
         if (pc->timeout_tsc != 0 && rdtsc() >= pc->timeout_tsc)
@@ -257,6 +263,9 @@ int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
         pc->input_held = true;
     else if (pc->options.input_len != 0)
         vmm_pc_console_input(pc, pc->options.input, pc->options.input_len);
+    /* Makes this CPU (0, runner 0's) the console's reader, and takes what
+     * was typed ahead. */
+    pc_console_poll(pc, NULL);
 
     /* CPU 0 runs its own runner inline, so hand out the others first. */
     for (unsigned r = n; r-- > 0;)

@@ -97,7 +97,9 @@ static int build_machine(struct pc_vm *pc)
     };
     int rc;
 
-    if (!host_rtc_read(&config.wall_clock_seconds))
+    if (pc->wall_clock_known)
+        config.wall_clock_seconds = pc->wall_clock_seconds;
+    else
         ctl_printf("guest %s: no host RTC answers; the guest's clock starts at 1970\n",
                    vm->name);
     pc->machine = page_alloc(sizeof(*pc->machine));
@@ -138,6 +140,9 @@ int pc_vm_create(struct pc_vm **out, hv_handle_t sys, const struct pc_options *o
         pc_vm_destroy(pc);
         return -HV_ENOTSUP;
     }
+    /* The RTC's time at guest time 0: read at a second's edge right
+     * before it, so that the guest's seconds tick with the host's. */
+    pc->wall_clock_known = host_rtc_read_at_edge(&pc->wall_clock_seconds, (uint64_t)khz);
     pc->clock = (struct guest_clock){ .start_tsc = __builtin_ia32_rdtsc(), .tsc_khz = (uint64_t)khz };
     snprintf(pc->prefix, sizeof(pc->prefix), "[guest %s] ", options->name);
     pc->com1_line.prefix = pc->prefix;

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
+#include "guest-tools/vmm/pc/console_switch.h"
 #include "guest-tools/vmm/pc/pc_options.h"
 
 /* How a PC guest's run ended. */
@@ -54,10 +55,14 @@ int pc_vm_load(struct pc_vm *pc, const struct hv_boot_module *kernel,
 int pc_vm_run(struct pc_vm *pc, struct pc_result *result);
 void pc_vm_destroy(struct pc_vm *pc);
 
-/* Bytes typed on the guest's COM1 (the control domain has no console
- * input of its own yet: tools feed it, e.g. from the input= option).
+/* Bytes typed on the guest's COM1 from a tool (the input= option).
  * Returns how many were queued. */
 size_t vmm_pc_console_input(struct pc_vm *pc, const uint8_t *bytes, size_t len);
+
+/* Typed input at the hypervisor's console goes to the guest's COM1 while
+ * it runs, when `sw` routes it to guest `number` (console_switch.h);
+ * without this call the guest gets none. Before pc_vm_run. */
+void pc_vm_attach_console(struct pc_vm *pc, struct console_switch *sw, unsigned number);
 
 /* The verdict line for a result: "exited with status 16", "powered off",
  * "reset", "stopped: timeout after 5 s", ... (without the guest's name). */
