@@ -159,6 +159,8 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fault CTL_CMDLINE="hvtest fault_walk" \
+	    HV_CMDLINE="loglevel=info console=com1 fault_inject" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello

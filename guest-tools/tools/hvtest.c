@@ -55,6 +55,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_concurrency_close_cases,
     hvtest_fpu_cases,
     hvtest_lapic_cases,
+    hvtest_fault_cases,
 };
 
 /* State of the running test. */

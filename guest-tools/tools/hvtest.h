@@ -20,7 +20,8 @@
  * hvtest_cpuid.c, hvtest_cpuid_calls.c, hvtest_smp.c, hvtest_nmi.c,
  * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
- * APICs of HV_VM_LAPIC VMs).
+ * APICs of HV_VM_LAPIC VMs), hvtest_fault.c (allocation failures made by
+ * FAULT_INJECT).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -79,6 +80,7 @@ extern const struct hvtest_case hvtest_concurrency_cases[];
 extern const struct hvtest_case hvtest_concurrency_close_cases[];
 extern const struct hvtest_case hvtest_fpu_cases[];
 extern const struct hvtest_case hvtest_lapic_cases[];
+extern const struct hvtest_case hvtest_fault_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 
