@@ -31,6 +31,7 @@ int pc_main(const struct hv_boot_info *info, int argc, char **argv);
 int bench_main(const struct hv_boot_info *info, int argc, char **argv);
 int hvtest_main(const struct hv_boot_info *info, int argc, char **argv);
 int region_churn_main(const struct hv_boot_info *info, int argc, char **argv);
+int fuzz_main(const struct hv_boot_info *info, int argc, char **argv);
 int mcwait_main(const struct hv_boot_info *info, int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ const struct tool ctl_tools[] = {
     { "bench", "exit and hypercall latency benchmarks", bench_main },
     { "region_churn", "memory-slot add/delete cycles across the guest-physical "
       "space [cycles]", region_churn_main },
+    { "fuzz", "random hypercalls checked against the ABI's error rules, then a leak "
+      "check [seed] [calls]", fuzz_main },
     { "mcwait", "count machine checks injected from outside (system test)", mcwait_main },
     { NULL, NULL, NULL },
 };
