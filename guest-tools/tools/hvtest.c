@@ -56,6 +56,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_fpu_cases,
     hvtest_lapic_cases,
     hvtest_fault_cases,
+    hvtest_fuzz_found_cases,
 };
 
 /* State of the running test. */
