@@ -9,14 +9,14 @@ cd "$(dirname "$0")/../.."
 seconds=$1
 shift
 failed=0
-mkdir -p build/fuzz/crashes
+mkdir -p build/fuzz/crashes build/fuzz/logs
 for harness in "$@"; do
     name=$(basename "$harness")
     work=build/fuzz/corpus/$name
     seeds=tests/fuzz/corpus/$name
     mkdir -p "$work"
     [ -d "$seeds" ] || seeds=
-    log=build/fuzz/$name.log
+    log=build/fuzz/logs/$name.log
     if "$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
             -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/$name- \
             "$work" $seeds >"$log" 2>&1; then
