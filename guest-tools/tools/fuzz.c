@@ -13,6 +13,8 @@
  * - a documented call on a handle that passes, with a structure pointer
  *   misaligned, straddling the end of the caller's memory, past it or
  *   wrapping around: -HV_EINVAL or -HV_EFAULT;
+ * - counts and sizes past their limits in valid structures (MSRs, CPUID
+ *   entries, XSAVE sizes, XCRs, debug-register and DEBUG_GUEST flags);
  * - a semantic step, whose result the model predicts from what it made:
  *   CREATE_VM up to HV_CAP_MAX_VMS, CREATE_VCPU over every slot and past
  *   them, DUP and CLOSE, SET_MEMORY_REGION and GET_DIRTY_LOG with random
@@ -79,6 +81,7 @@ struct fuzz {
     uint64_t mismatches;
     uint64_t runs, exits[33], sregs_set, sregs_refused, fail_entries;
     long max_vms;
+    long xsave_size;              /* HV_CAP_XSAVE_SIZE */
     uint64_t deadline_ticks;      /* how long a RUN may sleep: 2 ms */
     struct fuzz_handle h[MAX_HANDLES];
     unsigned handles, live;
@@ -1026,6 +1029,105 @@ static void step_vcpu_gets(struct fuzz *f)
     expect(f, call(f, nr, v->value, hv_gpa(f->scratch), 0, 0), 0, f->what);
 }
 
+/* Counts and sizes past their documented limits, on structures that are
+ * themselves valid: the call's own size error. */
+static void step_size_limits(struct fuzz *f)
+{
+    struct fuzz_handle *v = pick_live(f, HV_HANDLE_VCPU);
+    uint8_t *buf = f->scratch;
+    uint64_t over = 1 + (chance(f, 50) ? below(f, 4) : below(f, 1u << 20));
+    long rc;
+
+    if (!v || (v->rights & (HV_RIGHT_READ | HV_RIGHT_WRITE)) != (HV_RIGHT_READ | HV_RIGHT_WRITE))
+        return;
+    memset(buf, 0, 4096);
+    switch (below(f, 8)) {
+    case 0:
+    case 1: {
+        uint64_t nr = below(f, 2) ? HV_CALL_GET_MSRS : HV_CALL_SET_MSRS;
+        ((struct hv_msrs *)buf)->count = (uint32_t)(HV_MAX_MSRS + over);
+        snprintf(f->what, sizeof(f->what), "%s with count %lu", fuzz_call_of(nr)->name,
+                 HV_MAX_MSRS + over);
+        expect(f, call(f, nr, v->value, hv_gpa(buf), 0, 0), -HV_E2BIG, f->what);
+        break;
+    }
+    case 2:
+        ((struct hv_cpuid *)buf)->count = (uint32_t)(HV_MAX_CPUID_ENTRIES + over);
+        snprintf(f->what, sizeof(f->what), "SET_CPUID with count %lu", HV_MAX_CPUID_ENTRIES + over);
+        expect(f, call(f, HV_CALL_SET_CPUID, v->value, hv_gpa(buf), 0, 0), -HV_E2BIG, f->what);
+        break;
+    case 3: {
+        /* Too little room: -HV_E2BIG with the count needed written back,
+         * and that count then suffices. */
+        int supported = chance(f, 50);
+        uint64_t nr = supported ? HV_CALL_GET_SUPPORTED_CPUID : HV_CALL_GET_CPUID;
+        int64_t h = supported ? f->sys : v->value;
+        struct hv_cpuid *c = (struct hv_cpuid *)buf;
+        c->count = 0;
+        rc = call(f, nr, h, hv_gpa(c), 0, 0);
+        snprintf(f->what, sizeof(f->what), "%s with room for no entry",
+                 fuzz_call_of(nr)->name);
+        if (!expect(f, rc, -HV_E2BIG, f->what))
+            break;
+        uint32_t needed = c->count;
+        if (needed == 0 || needed > HV_MAX_CPUID_ENTRIES) {
+            mismatch(f, "%s wrote back count %u", fuzz_call_of(nr)->name, needed);
+            break;
+        }
+        snprintf(f->what, sizeof(f->what), "%s with the %u entries it asked for",
+                 fuzz_call_of(nr)->name, needed);
+        expect(f, call(f, nr, h, hv_gpa(c), 0, 0), 0, f->what);
+        break;
+    }
+    case 4: {
+        uint64_t size = chance(f, 50) ? (uint64_t)f->xsave_size - below(f, (uint64_t)f->xsave_size + 1)
+                                      : HV_MAX_XSAVE_SIZE + over;
+        uint64_t nr = below(f, 2) ? HV_CALL_GET_XSAVE : HV_CALL_SET_XSAVE;
+        long want = size > HV_MAX_XSAVE_SIZE ? -HV_E2BIG
+                    : size < (uint64_t)f->xsave_size ? -HV_EINVAL : 0;
+        if (want == 0)
+            nr = HV_CALL_GET_XSAVE;     /* a SET of zeros is not an image */
+        snprintf(f->what, sizeof(f->what), "%s of %lu bytes (HV_CAP_XSAVE_SIZE %ld)",
+                 fuzz_call_of(nr)->name, size, f->xsave_size);
+        expect(f, call(f, nr, v->value, hv_gpa(buf), size, 0), want, f->what);
+        break;
+    }
+    case 5: {
+        struct hv_xcrs *x = (struct hv_xcrs *)buf;
+        int bad_flags = chance(f, 50);
+        x->flags = bad_flags ? (uint32_t)(1 + below(f, 0xffffffffu)) : 0;
+        x->nr_xcrs = bad_flags ? 0 : (uint32_t)(HV_MAX_XCRS + over);
+        snprintf(f->what, sizeof(f->what), "SET_XCRS with flags 0x%x, nr_xcrs %u", x->flags,
+                 x->nr_xcrs);
+        expect(f, call(f, HV_CALL_SET_XCRS, v->value, hv_gpa(x), 0, 0),
+               bad_flags ? -HV_EINVAL : -HV_E2BIG, f->what);
+        break;
+    }
+    case 6: {
+        struct hv_debugregs *d = (struct hv_debugregs *)buf;
+        if (chance(f, 50))
+            d->flags = 1 + below(f, 1000);
+        else if (chance(f, 50))
+            d->dr7 = 0x400 | (1ull << (32 + below(f, 32)));
+        else
+            d->dr6 = 0xffff0ff0 | (1ull << (32 + below(f, 32)));
+        expect(f, call(f, HV_CALL_SET_DEBUGREGS, v->value, hv_gpa(d), 0, 0), -HV_EINVAL,
+               "SET_DEBUGREGS with flags or DR6/DR7 bits 63:32");
+        break;
+    }
+    default: {
+        struct hv_guest_debug *g = (struct hv_guest_debug *)buf;
+        g->control = HV_GUESTDBG_VALID + 1 + (uint32_t)below(f, 0xffff);
+        if (!(g->control & ~HV_GUESTDBG_VALID))
+            g->control |= 8;
+        g->control &= ~HV_GUESTDBG_USE_HW_BP;
+        snprintf(f->what, sizeof(f->what), "DEBUG_GUEST control 0x%x", g->control);
+        expect(f, call(f, HV_CALL_DEBUG_GUEST, v->value, hv_gpa(g), 0, 0), -HV_EINVAL, f->what);
+        break;
+    }
+    }
+}
+
 /* ---- the run ----------------------------------------------------------- */
 
 static uint64_t parse_number(const char *text, uint64_t fallback)
@@ -1061,8 +1163,10 @@ static void step(struct fuzz *f)
         step_system_args(f);
     else if (pick < 900)
         step_vcpu_args(f);
-    else if (pick < 940)
+    else if (pick < 920)
         step_vcpu_gets(f);
+    else if (pick < 940)
+        step_size_limits(f);
     else if (pick < 998)
         step_state_and_run(f);
     else if (pick < 999)
@@ -1101,6 +1205,7 @@ int fuzz_main(const struct hv_boot_info *info, int argc, char **argv)
     f->backing = page_alloc_aligned(BACKING_BYTES, MIB2);
     f->scratch = page_alloc_aligned(65536, 4096);
     f->max_vms = hv_check_extension(f->sys, HV_CAP_MAX_VMS);
+    f->xsave_size = hv_check_extension(f->sys, HV_CAP_XSAVE_SIZE);
     f->deadline_ticks = 2 * (uint64_t)hv_check_extension(f->sys, HV_CAP_TSC_KHZ);
     if (!f->run_pages || !f->backing || !f->scratch || f->max_vms <= 0 ||
         hv_get_stats(f->sys, &start) != 0) {
