@@ -57,6 +57,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_lapic_cases,
     hvtest_fault_cases,
     hvtest_fuzz_found_cases,
+    hvtest_ports_cases,
 };
 
 /* State of the running test. */

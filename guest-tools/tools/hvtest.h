@@ -21,7 +21,8 @@
  * hvtest_concurrency.c and hvtest_concurrency_close.c (calls racing from
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
  * APICs of HV_VM_LAPIC VMs), hvtest_fault.c (allocation failures made by
- * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found).
+ * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found),
+ * hvtest_ports.c (the hypervisor's own I/O ports).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -82,6 +83,7 @@ extern const struct hvtest_case hvtest_fpu_cases[];
 extern const struct hvtest_case hvtest_lapic_cases[];
 extern const struct hvtest_case hvtest_fault_cases[];
 extern const struct hvtest_case hvtest_fuzz_found_cases[];
+extern const struct hvtest_case hvtest_ports_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 
