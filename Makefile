@@ -155,8 +155,8 @@ PC_GUEST_ARGS := mem=64 cpus=4
 # The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes).
 PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 # The fixed-seed fuzz runs of `make test` (about a minute each).
-FUZZ_TEST_CALLS := 400000
-FUZZ_TEST_VMX_CALLS := 100000
+FUZZ_TEST_CALLS := 600000
+FUZZ_TEST_VMX_CALLS := 150000
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \

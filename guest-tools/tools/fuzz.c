@@ -21,8 +21,9 @@
  *   slots, ranges and flags, limits of the argument-only calls, and
  *   random guest states (SET_SREGS from a real-mode, 32-bit or 64-bit
  *   template with random changes, SET_REGS) with random code run through
- *   RUN. A RUN must never end with HV_EXIT_FAIL_ENTRY: a state either
- *   enters or SET_SREGS refuses it.
+ *   RUN, also on CPU 1 while CPU 0 calls on the same vcpu (-HV_EBUSY or the
+ *   call's own result) and KICKs it. A RUN must never end with
+ *   HV_EXIT_FAIL_ENTRY: a state either enters or SET_SREGS refuses it.
  * At the end every handle is closed and GET_STATS must be back at its
  * first figures (frames, objects, VMs, vcpus, handles, nested tables).
  * Every mismatch is printed (the first FUZZ_MAX_REPORTS in full) and the
@@ -38,6 +39,7 @@
 #include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/format.h"
 #include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/runtime/smp.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/fuzz.h"
 #include "guest-tools/tools/tool.h"
@@ -1015,6 +1017,90 @@ static void step_state_and_run(struct fuzz *f)
     }
 }
 
+/* A RUN on CPU 1 while CPU 0 makes calls on the same vcpu: each gives
+ * -HV_EBUSY, or (before RUN took the vcpu or after it gave it back) its
+ * own result; KICK ends the RUN, which must come back without an error or
+ * a failed entry. */
+struct cross_run {
+    int64_t vcpu;
+    long rc;
+    uint32_t reason;
+    struct hv_run *run;
+};
+
+static void cross_run_job(unsigned cpu, void *arg)
+{
+    struct cross_run *c = arg;
+
+    (void)cpu;
+    c->rc = hv_run(c->vcpu);
+    c->reason = c->run->exit_reason;
+}
+
+static void step_cross_cpu_run(struct fuzz *f)
+{
+    static const uint64_t during[] = { HV_CALL_GET_REGS, HV_CALL_SET_REGS, HV_CALL_GET_SREGS,
+                                       HV_CALL_GET_FPU, HV_CALL_GET_DEBUGREGS,
+                                       HV_CALL_TRANSLATE };
+    struct fuzz_handle *v = pick_live(f, HV_HANDLE_VCPU);
+    struct hv_sregs *s = (struct hv_sregs *)(f->scratch + 1024);
+    struct hv_regs *r = (struct hv_regs *)(f->scratch + 2048);
+    static struct cross_run c;
+
+    if (f->info->cpu_count < 2 || !v ||
+        (v->rights & (HV_RIGHT_READ | HV_RIGHT_WRITE | HV_RIGHT_RUN)) !=
+            (HV_RIGHT_READ | HV_RIGHT_WRITE | HV_RIGHT_RUN))
+        return;
+    int vm = v->vm;
+    c.vcpu = v->value;
+    c.run = (struct hv_run *)(f->run_pages + (uint64_t)f->vm[vm].run_page[v->slot] * 4096);
+    if (!ensure_ram(f, v, vm_handle_of(f, vm)))
+        return;
+    write_guest_image(f);
+    template_sregs(s, 1);
+    f->backing[CODE_GPA] = 0xeb;           /* jmp $: only a KICK, the slice or */
+    f->backing[CODE_GPA + 1] = 0xfe;       /* the deadline ends it */
+    memset(r, 0, sizeof(*r));
+    r->rip = CODE_GPA;
+    r->rsp = STACK_TOP;
+    r->rflags = 2;
+    if (!expect(f, call(f, HV_CALL_SET_SREGS, c.vcpu, hv_gpa(s), 0, 0), 0,
+                "SET_SREGS of the flat 32-bit template") ||
+        !expect(f, call(f, HV_CALL_SET_REGS, c.vcpu, hv_gpa(r), 0, 0), 0, "SET_REGS"))
+        return;
+    c.run->immediate_exit = 0;
+    c.run->request_interrupt_window = 0;
+    c.run->deadline_tsc = rdtsc_now() + 10 * f->deadline_ticks;
+    c.rc = 1;
+    if (!smp_call(1, cross_run_job, &c))
+        return;
+    f->calls++;
+    for (unsigned i = 0; i < 1 + below(f, 6); i++) {
+        uint64_t nr = during[below(f, sizeof(during) / sizeof(during[0]))];
+        uint8_t *buf = f->scratch + 8192;
+        if (nr == HV_CALL_SET_REGS)
+            memcpy(buf, r, sizeof(*r));
+        else
+            memset(buf, 0, 1024);
+        long rc = call(f, nr, c.vcpu, hv_gpa(buf), 0, 0);
+        if (rc != -HV_EBUSY) {
+            snprintf(f->what, sizeof(f->what), "%s while CPU 1 may run the vcpu",
+                     fuzz_call_of(nr)->name);
+            expect(f, rc, 0, f->what);
+        }
+    }
+    expect(f, call(f, HV_CALL_KICK, c.vcpu, 0, 0, 0), 0, "KICK of a vcpu running on CPU 1");
+    smp_wait(1);
+    f->runs++;
+    /* A RUN that starts while CPU 0's call holds the vcpu finds it busy:
+     * abi/README.md names only a running vcpu for RUN's -HV_EBUSY, but
+     * any call holds the vcpu while it works (section 1). */
+    if (c.rc == -HV_EBUSY)
+        return;
+    if (expect(f, c.rc, 0, "RUN on CPU 1") && c.reason == HV_EXIT_FAIL_ENTRY)
+        mismatch(f, "HV_EXIT_FAIL_ENTRY on CPU 1 after an accepted SET_SREGS (flat 32-bit)");
+}
+
 /* GET calls into the scratch buffer on live vcpus: each must succeed. */
 static void step_vcpu_gets(struct fuzz *f)
 {
@@ -1167,8 +1253,10 @@ static void step(struct fuzz *f)
         step_vcpu_gets(f);
     else if (pick < 940)
         step_size_limits(f);
-    else if (pick < 998)
+    else if (pick < 990)
         step_state_and_run(f);
+    else if (pick < 998)
+        step_cross_cpu_run(f);
     else if (pick < 999)
         step_vcpus_to_limit(f);
     else
