@@ -44,9 +44,11 @@ HV_OBJECTS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SOURCES))
 RUN_PACKAGES  := gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common \
 	xorriso mtools qemu-system-x86
 TEST_PACKAGES := $(RUN_PACKAGES) ovmf bochs bochs-term bochsbios vgabios \
-	libcmocka-dev pkg-config fdisk
+	libcmocka-dev pkg-config fdisk $(FUZZ_PACKAGES)
+# clang with libFuzzer's runtime, for the host fuzzing harnesses.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: all iso run test test-isos unit bench deps-run deps-test clean
+.PHONY: all iso run test test-isos unit bench fuzz fuzz-harnesses deps-run deps-test clean
 all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
@@ -154,6 +156,9 @@ PC_GUEST_ARGS := mem=64 cpus=4
 # The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes)
 # in ISO pc-uart-rx-input; in pc-uart-rx the test types it live at COM1.
 PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
+# The fixed-seed fuzz runs of `make test` (about a minute each).
+FUZZ_TEST_CALLS := 600000
+FUZZ_TEST_VMX_CALLS := 150000
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \
@@ -161,6 +166,12 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fault CTL_CMDLINE="hvtest fault_walk" \
+	    HV_CMDLINE="loglevel=info console=com1 fault_inject" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_CALLS)" \
+	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
+	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-vmx CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_VMX_CALLS)" \
+	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=readline CTL_CMDLINE="readline 2" GUESTS=
@@ -193,8 +204,37 @@ $(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 	@echo "  ISO     $@ (guest $* on the bare machine)"
 
+# Host fuzzing (tests/fuzz/): each harness links the sources named in its
+# first line, as a unit test does, with libFuzzer and the sanitizers.
+FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -I. -Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_input.h $(wildcard hv/*.[ch] mmu/*.[ch] abi/*.h \
+		guest-tools/vmm/devices/*.[ch] guest-tools/vmm/pc/*.[ch])
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $$(sed -n '1s|^// sources: ||p' $<)
+
+fuzz-harnesses: $(FUZZ_HARNESSES)
+
+# Long fuzzing: every libFuzzer harness for FUZZ_SECONDS, then the fuzz
+# tool in the control domain with FUZZ_SEED on QEMU/SVM (FUZZ_CALLS calls)
+# and on Bochs/VMX (FUZZ_VMX_CALLS).
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= $(shell date +%s)
+FUZZ_CALLS ?= 1000000
+FUZZ_VMX_CALLS ?= 100000
+fuzz: deps-test
+	@$(MAKE) --no-print-directory all $(FUZZ_HARNESSES)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-long CTL_CMDLINE="fuzz $(FUZZ_SEED) $(FUZZ_CALLS)" \
+	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
+	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-long-vmx \
+	    CTL_CMDLINE="fuzz $(FUZZ_SEED) $(FUZZ_VMX_CALLS)" HV_CMDLINE="loglevel=info console=com1" GUESTS=
+	@tests/fuzz/run_tool.sh iso/out/fuzz-long.iso iso/out/fuzz-long-vmx.iso
+
 test: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_HARNESSES)
 	@$(MAKE) --no-print-directory test-isos
 	@tests/run_all.sh
 

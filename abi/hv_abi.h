@@ -45,6 +45,7 @@ enum hv_call {
     HV_CALL_GET_SUPPORTED_CPUID = 6,
     HV_CALL_SEND_NMI = 7,
     HV_CALL_CONSOLE_READ = 8,
+    HV_CALL_FAULT_INJECT = 9,     /* a test option: see abi/README.md */
     /* on a VM handle */
     HV_CALL_CREATE_VCPU = 16,
     HV_CALL_SET_MEMORY_REGION = 17,

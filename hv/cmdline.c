@@ -106,6 +106,12 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
             return false;
         return eq < end;
     }
+    if (word_is(word, eq, "fault_inject")) {
+        if (eq != end)
+            return false;
+        out->fault_inject = true;
+        return true;
+    }
     if (word_is(word, eq, "fault_test")) {
         if (eq != end)
             return false;
@@ -122,6 +128,7 @@ int cmdline_parse(const char *line, struct hv_options *out)
     out->ctl_mem = CTL_MEM_DEFAULT;
     out->acpi_dump = false;
     out->fault_test = false;
+    out->fault_inject = false;
     out->no_xsave = false;
     out->unknown_count = 0;
 

@@ -5,6 +5,9 @@
  *   acpi_dump                                  hex dump the MADT at boot
  *   fault_test                                 raise #UD after boot, to show
  *                                              the exception report
+ *   fault_inject                               a test option: enables the
+ *                                              FAULT_INJECT call (allocations
+ *                                              made to fail on demand)
  *   xsave=on|off                               off: switch guests' extended
  *                                              state with FXSAVE, as on a
  *                                              CPU without XSAVE
@@ -29,6 +32,7 @@ struct hv_options {
     uint64_t ctl_mem;
     bool acpi_dump;
     bool fault_test;
+    bool fault_inject;
     bool no_xsave;
     unsigned unknown_count;           /* words not understood */
     const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */

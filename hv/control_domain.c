@@ -210,7 +210,8 @@ static void control_machine_check(struct vcpu *vcpu, const struct exit_record *e
 }
 
 /* The control domain's own port I/O reaches the hardware except for the
- * hypervisor's console UART: writes there are dropped, reads see no data. */
+ * hypervisor's own devices (hv/control_ports.h): writes there are dropped,
+ * reads see no data. */
 static void control_port_io(struct vcpu *vcpu, const struct exit_record *exit)
 {
     /* All ones, as from a port nobody answers; a 32-bit IN zero-extends. */

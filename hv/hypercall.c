@@ -4,6 +4,7 @@
 #include "hv/console.h"
 #include "hv/console_input.h"
 #include "hv/cpuid.h"
+#include "hv/fault_inject.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/handle.h"
@@ -178,6 +179,17 @@ static long call_send_nmi(struct vm *cd, struct handle_slot *slot,
     return nmi_send(ARG1(call));
 }
 
+/* A test option (hv/fault_inject.h): refused unless the hypervisor was
+ * started with `fault_inject`. */
+static long call_fault_inject(struct vm *cd, struct handle_slot *slot,
+                              const struct guest_gprs *call)
+{
+    (void)cd, (void)slot;
+    if (!fault_inject_enabled)
+        return -HV_EPERM;
+    return fault_inject_arm(ARG1(call));
+}
+
 /* ---- VM handle ---- */
 
 static long call_create_vcpu(struct vm *cd, struct handle_slot *slot,
@@ -271,6 +283,7 @@ const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
     [HV_CALL_GET_SUPPORTED_CPUID] = CALL(call_get_supported_cpuid, HV_HANDLE_SYSTEM, HV_RIGHT_READ),
     [HV_CALL_SEND_NMI] = CALL(call_send_nmi, HV_HANDLE_SYSTEM, HV_RIGHT_RUN),
     [HV_CALL_CONSOLE_READ] = CALL(call_console_read, HV_HANDLE_SYSTEM, HV_RIGHT_READ),
+    [HV_CALL_FAULT_INJECT] = CALL(call_fault_inject, HV_HANDLE_SYSTEM, HV_RIGHT_WRITE),
     [HV_CALL_CREATE_VCPU] = CALL(call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE),
     [HV_CALL_SET_MEMORY_REGION] = CALL(call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE),
     [HV_CALL_GET_DIRTY_LOG] = CALL(call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ),

@@ -9,6 +9,7 @@
 #include "hv/console_input.h"
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
+#include "hv/fault_inject.h"
 #include "hv/fpu.h"
 #include "hv/machine_check.h"
 #include "hv/memory.h"
@@ -248,6 +249,10 @@ void boot_main(uint32_t magic, uint64_t info)
     else
         pr_error("hv: not every CPU came up with virtualization enabled");
 
+    if (options.fault_inject) {
+        fault_inject_enabled = true;
+        pr_warn("hv: fault_inject: FAULT_INJECT can make allocations fail (a test option)");
+    }
     if (options.fault_test) {
         pr_info("hv: fault_test: raising #UD to show the exception report");
         __asm__ volatile("ud2");

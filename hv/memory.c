@@ -2,6 +2,7 @@
 
 #include "abi/hv_errno.h"
 #include "hv/console.h"
+#include "hv/fault_inject.h"
 
 struct frame_allocator frames;
 
@@ -67,6 +68,8 @@ int memory_init(const struct boot_info *boot, const struct phys_range *reserved,
 
 uint64_t pages_alloc_zeroed(uint64_t count, uint64_t limit)
 {
+    if (fault_inject_fails())
+        return FRAME_NONE;
     uint64_t align = 1;
     while (align < count)
         align *= 2;

@@ -94,7 +94,10 @@ static int parse_mmap_tag(const uint8_t *tag, uint32_t size,
     uint32_t entry_size = load32(tag + 8);
     if (entry_size < 24 || entry_size % 8)
         return -HV_EINVAL;
-    for (uint32_t off = 16; off + entry_size <= size; off += entry_size)
+    /* entry_size <= size - off, not off + entry_size <= size: a huge
+     * entry_size would wrap the sum and walk off the tag (found by
+     * tests/fuzz/fuzz_multiboot2). off never passes size here. */
+    for (uint32_t off = 16; entry_size <= size - off; off += entry_size)
         add_memory(out, load64(tag + off), load64(tag + off + 8),
                    load32(tag + off + 16));
     return 0;

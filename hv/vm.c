@@ -2,6 +2,7 @@
 
 #include "hv/cpuid.h"
 #include "hv/debugregs.h"
+#include "hv/fault_inject.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
 #include "hv/memory.h"
@@ -33,7 +34,7 @@ struct vm *vm_create(bool is_control, uint32_t flags, long *error)
         *error = -HV_ENOSPC;
         return NULL;
     }
-    struct vm *vm = object_alloc(&vm_cache);
+    struct vm *vm = fault_inject_fails() ? NULL : object_alloc(&vm_cache);
     if (vm) {
         vm->is_control = is_control; /* before the root: it is counted by it */
         vm->lapic = flags & HV_VM_LAPIC;
@@ -308,7 +309,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
         *error = -HV_ERANGE;
         return NULL;
     }
-    struct vcpu *vcpu = object_alloc(&vcpu_cache);
+    struct vcpu *vcpu = fault_inject_fails() ? NULL : object_alloc(&vcpu_cache);
     if (!vcpu) {
         *error = -HV_ENOMEM;
         return NULL;

@@ -5,6 +5,7 @@
  * reads of SPEC_CTRL where the CPU has it, which holds the vcpu's value
  * while it runs, and reads of the TSC). */
 #include "abi/hv_errno.h"
+#include "hv/control_ports.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/serial.h"
@@ -58,8 +59,9 @@ int svm_bitmaps_init(void)
         svm_msrpm == FRAME_NONE)
         return -HV_ENOMEM;
     memory_fill(phys_to_virt(svm_iopm_child), 0xff, IOPM_PAGES * FRAME_SIZE);
-    for (uint16_t port = COM1_PORT; port < COM1_PORT + 8; port++)
-        iopm_intercept(svm_iopm_control, port, true);
+    for (unsigned r = 0; r < CONTROL_INTERCEPTED_RANGES; r++)
+        for (uint16_t i = 0; i < control_intercepted_ports[r].count; i++)
+            iopm_intercept(svm_iopm_control, control_intercepted_ports[r].first + i, true);
 
     memory_fill(phys_to_virt(svm_msrpm), 0xff, MSRPM_PAGES * FRAME_SIZE);
     static const uint32_t switched_by_vmload[] = {

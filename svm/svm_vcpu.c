@@ -202,6 +202,9 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
+    /* As the CPU itself, and as on VMX: no error code in real mode. */
+    if (!(vmcb->save.cr0 & 1))
+        has_error = false;
     vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_EXCEPTION | vector |
                                  (has_error ? EVENT_ERROR_VALID | (uint64_t)error_code << 32 : 0);
 }

@@ -8,6 +8,7 @@
  * SPEC_CTRL where the CPU has it, which holds the vcpu's value while it
  * runs, and reads of the TSC. */
 #include "abi/hv_errno.h"
+#include "hv/control_ports.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/serial.h"
@@ -47,8 +48,11 @@ int vmx_bitmaps_init(void)
         return -HV_ENOMEM;
     memory_fill(phys_to_virt(vmx_io_bitmap_child), 0xff, 2 * FRAME_SIZE);
     uint8_t *control = phys_to_virt(vmx_io_bitmap_control);
-    for (uint16_t port = COM1_PORT; port < COM1_PORT + 8; port++)
-        control[port / 8] |= (uint8_t)(1u << (port % 8));
+    for (unsigned r = 0; r < CONTROL_INTERCEPTED_RANGES; r++)
+        for (uint16_t i = 0; i < control_intercepted_ports[r].count; i++) {
+            uint16_t port = control_intercepted_ports[r].first + i;
+            control[port / 8] |= (uint8_t)(1u << (port % 8));
+        }
     memory_fill(phys_to_virt(vmx_msr_bitmap), 0xff, 1 * FRAME_SIZE);
     msr_pass(MSR_FS_BASE, true, true);
     msr_pass(MSR_GS_BASE, true, true);

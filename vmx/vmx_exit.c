@@ -160,14 +160,13 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
         vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
     }
     if (reason & EXIT_REASON_ENTRY_FAILED) {
+        /* A failed VMRESUME left the VMCS launched, a failed VMLAUNCH
+         * clear: VMCLEAR makes it clear either way, for the VMLAUNCH to
+         * come (a machine check during entry is resumed that way; any
+         * other failure after a new state). */
         vcpu->launched = 0;
-        /* A machine check during entry is resumed by entering again; a
-         * failed VMRESUME left the VMCS launched, a failed VMLAUNCH clear:
-         * VMCLEAR makes it clear either way, for the VMLAUNCH to come. */
-        if ((reason & 0xffff) == EXIT_REASON_MACHINE_CHECK) {
-            vmclear(vcpu->arch_phys);
-            vmptrld(vcpu->arch_phys);
-        }
+        vmclear(vcpu->arch_phys);
+        vmptrld(vcpu->arch_phys);
     }
     decode(vcpu, reason, vectoring, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);
@@ -199,12 +198,17 @@ void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site)
  * instruction error says why; the exit reason field is an older exit's. */
 int vmx_entry_failed(struct vcpu *vcpu)
 {
-    vcpu->launched = 0;
+    /* VMfailValid leaves the launch state as it was: a failed VMRESUME's
+     * VMCS stays launched, and the next entry (a VMLAUNCH, launched being
+     * 0) would fail with error 4 for ever after. VMCLEAR makes it clear. */
     struct exit_record exit = {
         .kind = EXIT_FAIL_ENTRY,
         .hardware_reason = vmread(VMCS_INSTRUCTION_ERROR),
         .rip = vmread(VMCS_GUEST_RIP),
     };
+    vcpu->launched = 0;
+    vmclear(vcpu->arch_phys);
+    vmptrld(vcpu->arch_phys);
     return vcpu->exit_handler(vcpu, &exit);
 }
 

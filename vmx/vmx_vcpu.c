@@ -230,6 +230,12 @@ void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code)
 {
     bool acquired = vmcs_acquire(vcpu);
+    /* Real mode delivers no error code, and VM entry refuses one there
+     * (SDM 3C 26.2.1.3): a real-mode #GP from RDMSR would otherwise end
+     * the RUN with HV_EXIT_FAIL_ENTRY. Without unrestricted guest PE is
+     * always set in the VMCS, and the code is delivered. */
+    if (!(vmread(VMCS_GUEST_CR0) & 1))
+        has_error = false;
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION |
                                               vector | (has_error ? INTR_INFO_DELIVER_ERROR : 0));
     vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error_code);

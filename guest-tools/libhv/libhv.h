@@ -128,6 +128,10 @@ static inline long hv_get_supported_cpuid(hv_handle_t sys, struct hv_cpuid *cpui
 { return hv_call1(HV_CALL_GET_SUPPORTED_CPUID, (uint64_t)sys, hv_gpa(cpuid)); }
 static inline long hv_send_nmi(hv_handle_t sys, uint32_t cpu)
 { return hv_call1(HV_CALL_SEND_NMI, (uint64_t)sys, cpu); }
+/* A test option: k >= 1 fails the k-th allocation from now; 0 disarms and
+ * returns the allocations counted since arming. */
+static inline long hv_fault_inject(hv_handle_t sys, uint64_t k)
+{ return hv_call1(HV_CALL_FAULT_INJECT, (uint64_t)sys, k); }
 
 /* On a VM handle. */
 static inline long hv_create_vcpu(hv_handle_t vm, uint32_t slot, struct hv_run *run_page)

@@ -58,6 +58,9 @@ static const struct hvtest_case *const areas[] = {
     hvtest_events_cases,
     hvtest_events_guest_cases,
     hvtest_msr_exits_cases,
+    hvtest_fault_cases,
+    hvtest_fuzz_found_cases,
+    hvtest_ports_cases,
 };
 
 /* State of the running test. */

@@ -22,7 +22,9 @@
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
  * APICs of HV_VM_LAPIC VMs), hvtest_events.c and hvtest_events_guest.c
  * (GET/SET_VCPU_EVENTS, the NMI window), hvtest_msr_exits.c
- * (user-space MSR exits).
+ * (user-space MSR exits), hvtest_fault.c (allocation failures made by
+ * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found),
+ * hvtest_ports.c (the hypervisor's own I/O ports).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -84,6 +86,9 @@ extern const struct hvtest_case hvtest_lapic_cases[];
 extern const struct hvtest_case hvtest_events_cases[];
 extern const struct hvtest_case hvtest_events_guest_cases[];
 extern const struct hvtest_case hvtest_msr_exits_cases[];
+extern const struct hvtest_case hvtest_fault_cases[];
+extern const struct hvtest_case hvtest_fuzz_found_cases[];
+extern const struct hvtest_case hvtest_ports_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

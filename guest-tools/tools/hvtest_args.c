@@ -225,7 +225,7 @@ static void unknown_calls_give_enosys(void)
     /* Gaps and values that become valid calls if the hypervisor cut the
      * number to 32 or 8 bits. */
     static const uint64_t unknown[] = {
-        9, 15, 19, 31, 60, 63, 66, 67, 255, 1000, 0xffffffffull,
+        10, 15, 19, 31, 60, 63, 66, 67, 255, 1000, 0xffffffffull,
         1ull << 32, (1ull << 32) | HV_CALL_CREATE_VM, 0x100 | HV_CALL_CREATE_VM,
         1ull << 63, ~0ull,
     };

@@ -32,6 +32,7 @@ int bench_main(const struct hv_boot_info *info, int argc, char **argv);
 int hvtest_main(const struct hv_boot_info *info, int argc, char **argv);
 int region_churn_main(const struct hv_boot_info *info, int argc, char **argv);
 int readline_main(const struct hv_boot_info *info, int argc, char **argv);
+int fuzz_main(const struct hv_boot_info *info, int argc, char **argv);
 int mcwait_main(const struct hv_boot_info *info, int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ const struct tool ctl_tools[] = {
       "space [cycles]", region_churn_main },
     { "readline", "read lines typed at the hypervisor's console and echo them "
       "[lines]", readline_main },
+    { "fuzz", "random hypercalls checked against the ABI's error rules, then a leak "
+      "check [seed] [calls]", fuzz_main },
     { "mcwait", "count machine checks injected from outside (system test)", mcwait_main },
     { NULL, NULL, NULL },
 };

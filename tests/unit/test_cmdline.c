@@ -81,6 +81,19 @@ static void test_console(void **state)
     }
 }
 
+static void test_fault_inject(void **state)
+{
+    (void)state;
+    struct hv_options o = dirty_options();
+    assert_int_equal(cmdline_parse("loglevel=info fault_inject", &o), 0);
+    assert_true(o.fault_inject);
+    assert_int_equal(cmdline_parse("loglevel=info", &o), 0);
+    assert_false(o.fault_inject); /* off unless asked for */
+    /* The word takes no value: a value is malformed and enables nothing. */
+    assert_int_equal(cmdline_parse("fault_inject=1", &o), -HV_EINVAL);
+    assert_false(o.fault_inject);
+}
+
 static void test_ctl_mem_and_acpi_dump(void **state)
 {
     (void)state;
@@ -244,6 +257,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_fault_inject),
         cmocka_unit_test(test_loglevel),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_ctl_mem_and_acpi_dump),

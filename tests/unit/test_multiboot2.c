@@ -325,6 +325,32 @@ static void test_mmap_entry_size_too_small(void **state)
     free(b.buf);
 }
 
+/* An entry size so large that offset + size wraps around 32 bits: no entry
+ * fits, and nothing past the tag is read (ASan). Found by fuzzing. */
+static void test_mmap_entry_size_wrapping(void **state)
+{
+    (void)state;
+    uint8_t payload[8 + 24] = { 0 };
+    struct mb2 b;
+    struct boot_info bi;
+
+    put32(payload, 0xfffffff8u);            /* entry_size: 16 + it wraps to 8 */
+    put64(payload + 8, 0x100000);
+    put64(payload + 16, 0x100000);
+    put32(payload + 24, 1);
+    mb2_begin(&b, 256);
+    mb2_tag(&b, 6, payload, sizeof(payload));
+    mb2_end(&b);
+    /* Exactly the bytes of the structure: a read past it is an overflow. */
+    uint8_t *exact = malloc(b.len);
+    assert_non_null(exact);
+    memcpy(exact, b.buf, b.len);
+    assert_int_equal(multiboot2_parse(exact, b.len, &bi), 0);
+    assert_int_equal(bi.memory_count, 0);
+    free(exact);
+    free(b.buf);
+}
+
 static void test_too_many_modules(void **state)
 {
     (void)state;
@@ -418,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_missing_end_tag),
         cmocka_unit_test(test_strings_and_module_bounds),
         cmocka_unit_test(test_mmap_entry_size_too_small),
+        cmocka_unit_test(test_mmap_entry_size_wrapping),
         cmocka_unit_test(test_too_many_modules),
         cmocka_unit_test(test_too_many_memory_ranges),
         cmocka_unit_test(test_mmap_kept_as_given),
