@@ -51,6 +51,7 @@ all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
 include guest-tools/guest-tools.mk
+include guest-tools/linux.mk
 include iso/install.mk
 iso: $(ISO)
 
@@ -185,7 +186,7 @@ $(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
 	@echo "  ISO     $@ (guest $* on the bare machine)"
 
 test: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all linux $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory test-isos
 	@tests/run_all.sh
 
