@@ -19,9 +19,21 @@ HV_ELF  := $(BUILD)/hv.elf
 
 # What the ISO boots: hypervisor command line, the control domain's command
 # line (which tool it runs) and the guest images given to it as modules.
+GUESTS      ?= hello
+# GUESTS=linux: Debian's kernel with our initramfs (guest-tools/linux.mk)
+# on the virtual PC, 2 vcpus and 256 MiB; the line its init reads is typed
+# by the `pc` tool once init asks for it. The module lines are
+#   vmlinuz: linux $(GUEST_ARGS) module=initrd $(LINUX_CMDLINE)
+#   initrd.cpio: initrd
+ifeq ($(GUESTS),linux)
+# The guest's RAM is the control domain's: 256 MiB of it and room to spare.
+HV_CMDLINE  ?= loglevel=info console=com1,vga ctl_mem=512M
+CTL_CMDLINE ?= pc
+GUEST_ARGS  ?= mem=256 cpus=2 input=hi%20there%0d prompt=a%20line
+endif
+LINUX_CMDLINE ?= console=ttyS0
 HV_CMDLINE  ?= loglevel=info console=com1,vga
 CTL_CMDLINE ?= demo
-GUESTS      ?= hello
 # Words after each guest module's name on its command line (the same for
 # every guest of the ISO), e.g. "mem=256 cpus=4" for the `pc` tool.
 GUEST_ARGS  ?=
@@ -95,19 +107,24 @@ $(HV_ELF): $(HV_OBJECTS) linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJECTS)
 
 ISO_ROOT := $(ISO_DIR)/$(ISO_NAME).root
-ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)
+ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)|$(LINUX_CMDLINE)
 ISO_STAMP := $(ISO_DIR)/$(ISO_NAME).config
 ifneq ($(file <$(ISO_STAMP)),$(ISO_CONFIG))
 $(shell mkdir -p $(ISO_DIR) && printf '%s' '$(ISO_CONFIG)' > $(ISO_STAMP))
 endif
 
-$(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
+$(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP) \
+		$(if $(filter linux,$(GUESTS)),$(LINUX_KERNEL) $(LINUX_INITRD))
 	@rm -rf $(ISO_ROOT) && mkdir -p $(ISO_ROOT)/boot/grub $(ISO_ROOT)/boot/guests
 	@cp $(HV_ELF) $(ISO_ROOT)/boot/hv.elf
 	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_ROOT)/boot/ctl.elf
-	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/; done
-	@modules=""; for g in $(GUESTS); do \
-	  modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n"; done; \
+	@for g in $(GUESTS); do case $$g in \
+	  linux) cp $(LINUX_KERNEL) $(LINUX_INITRD) $(ISO_ROOT)/boot/guests/ ;; \
+	  *) cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/ ;; esac; done
+	@modules=""; for g in $(GUESTS); do case $$g in \
+	  linux) modules="$$modules    module2 /boot/guests/vmlinuz linux$(if $(GUEST_ARGS), $(GUEST_ARGS)) module=initrd $(LINUX_CMDLINE)\n"; \
+	         modules="$$modules    module2 /boot/guests/initrd.cpio initrd\n" ;; \
+	  *) modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n" ;; esac; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \

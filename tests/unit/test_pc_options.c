@@ -44,7 +44,11 @@ static void test_options(void **state)
     assert_string_equal(o.modules[0], "initrd");
     assert_string_equal(o.modules[1], "data");
     assert_int_equal(o.timeout_seconds, 30);
+    /* The guest's own words, in order, without the name and options:
+     * a Linux guest's kernel command line. */
+    assert_string_equal(o.guest_cmdline, "console=ttyS0 quiet");
     assert_int_equal(parse("g mem=1G"), 0);
+    assert_string_equal(o.guest_cmdline, "");
     assert_int_equal(o.ram_mib, 1024);
     assert_int_equal(parse("g mem=48M cpus=64"), 0);
     assert_int_equal(o.ram_mib, 48);

@@ -150,7 +150,20 @@ static int parse_word(const char *word, struct pc_options *o)
         o->module_count++;
         return 0;
     }
-    return 0; /* the guest's own */
+    return 1; /* the guest's own */
+}
+
+/* Appends a word of the guest's own; the line it came from had room for
+ * it, so it has room here too. */
+static void append_guest_word(struct pc_options *o, const char *word)
+{
+    size_t at = strlen(o->guest_cmdline), len = strlen(word);
+
+    if (at + (at != 0) + len >= sizeof(o->guest_cmdline))
+        return;
+    if (at != 0)
+        o->guest_cmdline[at++] = ' ';
+    memcpy(o->guest_cmdline + at, word, len + 1);
 }
 
 int pc_options_parse(const char *cmdline, size_t max, struct pc_options *o)
@@ -175,10 +188,14 @@ int pc_options_parse(const char *cmdline, size_t max, struct pc_options *o)
         return -HV_EINVAL;
     }
     for (int i = 1; i < count; i++) {
-        if (parse_word(words[i], o) < 0) {
+        int rc = parse_word(words[i], o);
+
+        if (rc < 0) {
             snprintf(o->error, sizeof(o->error), "bad option \"%.60s\"", words[i]);
             return -HV_EINVAL;
         }
+        if (rc > 0)
+            append_guest_word(o, words[i]);
     }
     return 0;
 }

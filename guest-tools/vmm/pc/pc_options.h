@@ -14,7 +14,9 @@
  *   prompt=<text>   type the input only once the guest has printed a line
  *                   containing <text> (%XX-escaped), as a person at a
  *                   terminal waits for the prompt
- * Other words are left to the guest.
+ * Other words are left to the guest: a Linux guest (a bzImage) gets them
+ * as its kernel command line, in `guest_cmdline`, without the name and
+ * the options above (Linux reads mem= itself).
  *
  * Pure; no locking.
  */
@@ -43,6 +45,7 @@ struct pc_options {
     uint8_t input[PC_OPTIONS_INPUT_MAX];
     size_t input_len;
     char prompt[PC_OPTIONS_PROMPT_MAX];  /* "" : none */
+    char guest_cmdline[PC_OPTIONS_INPUT_MAX]; /* the guest's own words */
     char error[96];                    /* why parsing failed */
 };
 
