@@ -23,7 +23,7 @@ GUESTS      ?= hello
 # GUESTS=linux: Debian's kernel with our initramfs (guest-tools/linux.mk)
 # on the virtual PC, 2 vcpus and 256 MiB; the line its init reads is typed
 # by the `pc` tool once init asks for it. The module lines are
-#   vmlinuz: linux $(GUEST_ARGS) module=initrd $(LINUX_CMDLINE)
+#   vmlinuz: linux $(GUEST_ARGS) initrd=initrd $(LINUX_CMDLINE)
 #   initrd.cpio: initrd
 ifeq ($(GUESTS),linux)
 # The guest's RAM is the control domain's: 256 MiB of it and room to spare.
@@ -122,7 +122,7 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP) \
 	  linux) cp $(LINUX_KERNEL) $(LINUX_INITRD) $(ISO_ROOT)/boot/guests/ ;; \
 	  *) cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/ ;; esac; done
 	@modules=""; for g in $(GUESTS); do case $$g in \
-	  linux) modules="$$modules    module2 /boot/guests/vmlinuz linux$(if $(GUEST_ARGS), $(GUEST_ARGS)) module=initrd $(LINUX_CMDLINE)\n"; \
+	  linux) modules="$$modules    module2 /boot/guests/vmlinuz linux$(if $(GUEST_ARGS), $(GUEST_ARGS)) initrd=initrd $(LINUX_CMDLINE)\n"; \
 	         modules="$$modules    module2 /boot/guests/initrd.cpio initrd\n" ;; \
 	  *) modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n" ;; esac; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \

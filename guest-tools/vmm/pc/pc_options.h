@@ -7,6 +7,9 @@
  *   module=<name>   another boot module (named by its first word) passed to
  *                   this guest as a multiboot module instead of being booted
  *                   itself; may repeat
+ *   initrd=<name>   the guest is Linux: its image must be a bzImage, and
+ *                   this boot module (named by its first word) is its
+ *                   initrd. A bzImage boots as Linux without it too.
  *   timeout=<s>     stop the guest after this many seconds; none
  *   input=<text>    bytes typed on the guest's COM1, %XX-escaped (input=
  *                   ls%0a types "ls" and a newline), as soon as the guest
@@ -41,6 +44,7 @@ struct pc_options {
     unsigned cpus;
     unsigned module_count;
     char modules[PC_OPTIONS_MAX_MODULES][PC_OPTIONS_NAME_MAX];
+    char initrd[PC_OPTIONS_NAME_MAX];  /* "": none */
     uint64_t timeout_seconds;          /* 0: none */
     uint8_t input[PC_OPTIONS_INPUT_MAX];
     size_t input_len;

@@ -163,26 +163,23 @@ static const uint8_t *module_bytes(const struct hv_boot_module *mod)
     return (const uint8_t *)(uintptr_t)mod->guest_phys;
 }
 
-/* A bzImage boots as Linux: its first module= is the initrd, the
- * module line's own words the kernel command line, and the RSDP's
- * address is handed over as the boot protocol allows. */
-static int load_linux(struct pc_vm *pc, const struct hv_boot_module *kernel,
-                      const struct hv_boot_module *const *modules, unsigned module_count)
+int pc_vm_load_linux(struct pc_vm *pc, const struct hv_boot_module *kernel,
+                     const struct hv_boot_module *initrd)
 {
-    if (module_count > 1)
-        ctl_printf("guest %s: a Linux guest takes one module (its initrd); %u ignored\n",
-                   pc->vm.name, module_count - 1);
     return vmm_load_linux(&pc->vm, module_bytes(kernel), kernel->size,
-                          module_count ? module_bytes(modules[0]) : NULL,
-                          module_count ? modules[0]->size : 0, pc->options.guest_cmdline,
-                          pc->machine->acpi.rsdp_address);
+                          initrd ? module_bytes(initrd) : NULL, initrd ? initrd->size : 0,
+                          pc->options.guest_cmdline, pc->machine->acpi.rsdp_address);
 }
 
 int pc_vm_load(struct pc_vm *pc, const struct hv_boot_module *kernel,
                const struct hv_boot_module *const *modules, unsigned module_count)
 {
-    if (linux_is_bzimage(module_bytes(kernel), kernel->size))
-        return load_linux(pc, kernel, modules, module_count);
+    if (linux_is_bzimage(module_bytes(kernel), kernel->size)) {
+        if (module_count != 0)
+            ctl_printf("guest %s: a Linux guest takes its initrd by initrd=; %u modules "
+                       "ignored\n", pc->vm.name, module_count);
+        return pc_vm_load_linux(pc, kernel, NULL);
+    }
     return vmm_load_module_with(&pc->vm, kernel, modules, module_count);
 }
 
