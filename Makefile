@@ -191,6 +191,40 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-1 GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=1 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-2 GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=2 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-bad.iso
+
+# The line the Linux guest's init reads, typed once it asks (input=, prompt=).
+LINUX_TEST_INPUT := input=hi%20there%0d prompt=a%20line
+
+# Images the loader must refuse, each beside a guest that must still run:
+# a truncated bzImage, a random file given as a Linux kernel, an initrd
+# that does not fit beside the kernel in 90 MiB; then hello.
+LINUX_BAD_DIR := $(BUILD)/linux/bad
+$(ISO_DIR)/linux-bad.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LINUX_INITRD) iso/grub.cfg
+	@rm -rf $(ISO_DIR)/linux-bad.root $(LINUX_BAD_DIR)
+	@mkdir -p $(ISO_DIR)/linux-bad.root/boot/grub $(ISO_DIR)/linux-bad.root/boot/guests $(LINUX_BAD_DIR)
+	@head -c 4194304 $(LINUX_KERNEL) > $(LINUX_BAD_DIR)/truncated
+	@head -c 1048576 /dev/urandom > $(LINUX_BAD_DIR)/random
+	@head -c 16777216 /dev/zero > $(LINUX_BAD_DIR)/big_initrd
+	@cp $(HV_ELF) $(ISO_DIR)/linux-bad.root/boot/hv.elf
+	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_DIR)/linux-bad.root/boot/ctl.elf
+	@cp $(LINUX_BAD_DIR)/* $(LINUX_KERNEL) $(LINUX_INITRD) $(BUILD)/guest-tools/guests/hello.elf \
+	    $(ISO_DIR)/linux-bad.root/boot/guests/
+	@m='    module2 /boot/guests'; \
+	modules="$$m/truncated truncated mem=256 initrd=initrd console=ttyS0\n"; \
+	modules="$$modules$$m/random random mem=256 initrd=initrd console=ttyS0\n"; \
+	modules="$$modules$$m/vmlinuz big_initrd mem=90 initrd=zeros console=ttyS0\n"; \
+	modules="$$modules$$m/big_initrd zeros\n$$m/initrd.cpio initrd\n"; \
+	modules="$$modules$$m/hello.elf hello mem=32\n"; \
+	sed -e 's|@HV_CMDLINE@|loglevel=info console=com1 ctl_mem=512M|' -e 's|@CTL_CMDLINE@|pc|' \
+	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_DIR)/linux-bad.root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/linux-bad.root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (Linux images to refuse, then hello)"
 
 # A guest alone on the bare machine under GRUB (no hypervisor): the
 # reference run where there is no `qemu -kernel` (Bochs).

@@ -7,7 +7,8 @@ source tests/system/machines.sh
 
 LINUX_KERNEL=build/linux/vmlinuz
 LINUX_INITRD=build/linux/initrd.cpio
-LINUX_INPUT_TEXT="hello from the test harness"
+# The pc tool types "hi there" (LINUX_TEST_INPUT in the Makefile).
+LINUX_INPUT_TEXT="hi there"
 
 # expect_linux_init CPUS [PREFIX]: the init's lines (after PREFIX, e.g.
 # "[guest linux] " under the `pc` tool), in order, with values checked.
@@ -58,4 +59,52 @@ test_linux_boots_to_init_on_plain_qemu() {
     [ $status -eq 0 ] || fail "QEMU ended with status $status (see $LOG)"
     expect_linux_init 2
     expect_line 'reboot: Power down'
+}
+
+# Under the hypervisor: the `pc` tool boots the same kernel and initrd on
+# the virtual PC (linux-N.iso: 256 MiB, N vcpus, command line
+# console=ttyS0) in its normal configuration: ACPI, IOAPIC routing, every
+# vcpu brought up by INIT-SIPI-SIPI.
+LINUX_END='tool pc finished with status|PANIC|hv: halted\.|control-domain vcpu [0-9]+ stopped|Kernel panic'
+
+expect_linux_on_the_hypervisor() {
+    local cpus=$1 plural=s brought="$1 CPUs"
+    [ "$cpus" -eq 1 ] && plural= && brought="1 CPU"
+    expect_line "^\[ctl\] pc: starting guest linux \(module 1 of 2, [0-9]+ bytes, 256 MiB RAM, $cpus vcpu$plural\)"
+    expect_line "^\[ctl\] guest linux: Linux bzImage, boot protocol 2\.[0-9]+, 64-bit entry at 0x100200, initrd [0-9]+ bytes at 0x"
+    expect_line "^\[guest linux\] \[ *[0-9.]+\] Kernel command line: console=ttyS0\s*$"
+    expect_line "^\[guest linux\] \[ *[0-9.]+\] ACPI: Using IOAPIC for interrupt routing"
+    expect_line "^\[guest linux\] \[ *[0-9.]+\] smp: Brought up 1 node, $brought"
+    expect_linux_init "$cpus" "[guest linux] "
+    expect_line "^\[guest linux\] \[ *[0-9.]+\] reboot: Power down"
+    expect_line "^\[ctl\] guest linux powered off"
+    expect_line "^\[ctl\] pc: 1 guests run, 0 failed to run"
+    expect_line "tool pc finished with status 0"
+    expect_no_line "Kernel panic|BUG:|Oops|refused"
+    expect_clean_run
+}
+
+test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
+    boot linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
+    expect_line "virt: using svm"
+    expect_linux_on_the_hypervisor 1
+}
+
+test_linux_boots_to_init_on_the_hypervisor_svm_2_vcpus() {
+    boot linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
+    expect_line "virt: using svm"
+    expect_linux_on_the_hypervisor 2
+}
+
+# Each bad image refused with its reason; the guest after them still runs.
+test_linux_bad_images_are_refused_svm() {
+    boot linux-bad 120 "$LINUX_END" $(qemu_svm iso/out/linux-bad.iso $SYSTEST_DIR/linux-bad.log 2)
+    expect_line "^\[ctl\] guest truncated: Linux image refused: image shorter than its header says \(truncated\)"
+    expect_line "^\[ctl\] guest random: Linux image refused: not a bzImage"
+    expect_line "^\[ctl\] guest big_initrd: Linux image refused: the initrd does not fit in the guest's RAM beside the kernel \(kernel [0-9]+ bytes, initrd 16777216 bytes, 90 MiB RAM\)"
+    expect_line "^\[guest hello\] Hello from the test guest"
+    expect_line "^\[ctl\] guest hello exited with status 16"
+    expect_line "^\[ctl\] pc: 1 guests run, 3 failed to run"
+    expect_no_line "^\[guest (truncated|random|big_initrd)\]"
+    expect_clean_run
 }
