@@ -38,14 +38,15 @@ expect_linux_init() {
         fail "an RTC second lasted '$ms' ms of CLOCK_MONOTONIC (want 1000 +/- 10 %)"
     local sleep_line
     sleep_line=$(grep '^init: sleep 1 s = ' <<<"$lines")
-    # Both clocks must count the sleep alike (to 10 %) and at least the
-    # second asked for; how late the wake-up comes is checked more
-    # loosely (to 25 %): under the hypervisor on a loaded emulator host it
-    # was seen 3 to 15 % late (tests/system/linux_tests.sh's header).
+    # Both clocks must count the sleep alike (to 10 %; the TSC's rate is
+    # known only to the RTC poll's millisecond) and 1 s less 10 % at
+    # least; how late the wake-up comes is checked more loosely (25 %):
+    # under the hypervisor on a loaded emulator host it was seen 3 to 15 %
+    # late (see the header).
     if [[ "$sleep_line" =~ ^init:\ sleep\ 1\ s\ =\ ([0-9]+)\ ms\ monotonic,\ ([0-9]+)\ ms\ tsc,\ ([0-9]+)\ ms\ rtc$ ]]; then
         local mono=${BASH_REMATCH[1]} tsc=${BASH_REMATCH[2]}
         for ms in "$mono" "$tsc"; do
-            [ "$ms" -ge 990 ] && [ "$ms" -le 1250 ] || fail "1 s sleep: $sleep_line"
+            [ "$ms" -ge 900 ] && [ "$ms" -le 1250 ] || fail "1 s sleep: $sleep_line"
         done
         [ $((mono * 10)) -le $((tsc * 11)) ] && [ $((tsc * 10)) -le $((mono * 11)) ] ||
             fail "CLOCK_MONOTONIC and the TSC disagree by more than 10 %: $sleep_line"
@@ -101,6 +102,12 @@ test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
     boot linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 1
+}
+
+test_linux_boots_to_init_on_the_hypervisor_svm_4_vcpus_on_2_cpus() {
+    boot linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
+    expect_line "virt: using svm"
+    expect_linux_on_the_hypervisor 4
 }
 
 test_linux_boots_to_init_on_the_hypervisor_svm_2_vcpus() {
