@@ -16,10 +16,11 @@ LINUX_INITRD=build/linux/initrd.cpio
 # The pc tool types "hi there" (LINUX_TEST_INPUT in the Makefile).
 LINUX_INPUT_TEXT="hi there"
 
-# expect_linux_init CPUS [PREFIX]: the init's lines (after PREFIX, e.g.
-# "[guest linux] " under the `pc` tool), in order, with values checked.
+# expect_linux_init CPUS [PREFIX [MiB]]: the init's lines (after PREFIX,
+# e.g. "[guest linux] " under the `pc` tool) of a guest of MiB RAM (256),
+# in order, with values checked.
 expect_linux_init() {
-    local cpus=$1 prefix=${2:-} lines mem ms
+    local cpus=$1 prefix=${2:-} mib=${3:-256} lines mem ms
     lines=$(tr -d '\r' < "$LOG" | grep -aF "${prefix}init: " | grep -a "^${prefix//[/\\[}init: " |
         cut -c $((${#prefix} + 1))-)
     [ -n "$lines" ] || { fail "no line from init (see $LOG)"; return; }
@@ -30,9 +31,11 @@ expect_linux_init() {
     grep -qE "^init: cpus online $want_list \($cpus\), affinity $cpus$" <<<"$lines" ||
         fail "cpus online is not $want_list ($cpus): $(grep 'cpus online' <<<"$lines")"
     mem=$(sed -n 's/^init: MemTotal \([0-9]*\) kB$/\1/p' <<<"$lines")
-    # 256 MiB less the kernel's image, its reservations and the initrd.
-    [ -n "$mem" ] && [ "$mem" -gt 180000 ] && [ "$mem" -le 262144 ] ||
-        fail "MemTotal '$mem' kB not within 180000..262144"
+    # The RAM less the kernel's image, its reservations and the initrd
+    # (46 MiB of 256 MiB here).
+    local low=$(( (mib - 64) * 1024 )) high=$((mib * 1024))
+    [ -n "$mem" ] && [ "$mem" -gt $low ] && [ "$mem" -le $high ] ||
+        fail "MemTotal '$mem' kB not within $low..$high"
     ms=$(sed -n 's/^init: rtc second = \([0-9]*\) ms monotonic$/\1/p' <<<"$lines")
     [ -n "$ms" ] && [ "$ms" -ge 900 ] && [ "$ms" -le 1100 ] ||
         fail "an RTC second lasted '$ms' ms of CLOCK_MONOTONIC (want 1000 +/- 10 %)"
@@ -82,14 +85,14 @@ test_linux_boots_to_init_on_plain_qemu() {
 LINUX_END='tool pc finished with status|PANIC|hv: halted\.|control-domain vcpu [0-9]+ stopped|Kernel panic'
 
 expect_linux_on_the_hypervisor() {
-    local cpus=$1 plural=s brought="$1 CPUs"
+    local cpus=$1 mib=${2:-256} plural=s brought="$1 CPUs"
     [ "$cpus" -eq 1 ] && plural= && brought="1 CPU"
-    expect_line "^\[ctl\] pc: starting guest linux \(module 1 of 2, [0-9]+ bytes, 256 MiB RAM, $cpus vcpu$plural\)"
+    expect_line "^\[ctl\] pc: starting guest linux \(module 1 of 2, [0-9]+ bytes, $mib MiB RAM, $cpus vcpu$plural\)"
     expect_line "^\[ctl\] guest linux: Linux bzImage, boot protocol 2\.[0-9]+, 64-bit entry at 0x100200, initrd [0-9]+ bytes at 0x"
     expect_line "^\[guest linux\] \[ *[0-9.]+\] Kernel command line: console=ttyS0\s*$"
     expect_line "^\[guest linux\] \[ *[0-9.]+\] ACPI: Using IOAPIC for interrupt routing"
     expect_line "^\[guest linux\] \[ *[0-9.]+\] smp: Brought up 1 node, $brought"
-    expect_linux_init "$cpus" "[guest linux] "
+    expect_linux_init "$cpus" "[guest linux] " "$mib"
     expect_line "^\[guest linux\] \[ *[0-9.]+\] reboot: Power down"
     expect_line "^\[ctl\] guest linux powered off"
     expect_line "^\[ctl\] pc: 1 guests run, 0 failed to run"
@@ -128,3 +131,19 @@ test_linux_bad_images_are_refused_svm() {
     expect_no_line "^\[guest (truncated|random|big_initrd)\]"
     expect_clean_run
 }
+
+# VMX under Bochs: 128 MiB (Bochs' machine has 512 MiB) and 2 vcpus. Its
+# boot takes minutes, so it runs only when TESTS names it
+# (TESTS=linux_vmx make test), not in the whole `make test`. It does not
+# pass yet: the kernel takes its TSC rate from CPUID leaves 0x15/0x16,
+# which the hypervisor passes on from Bochs' CPU model (3.5 GHz) while
+# Bochs' TSC runs at its ips (4 MHz), so every TSC-timed delay lasts 875
+# times too long and the boot seems to stop after "ACPI: Core revision".
+if [[ "${TESTS:-}" == *linux_vmx* ]]; then
+test_linux_vmx_bochs_boots_to_init_2_vcpus() {
+    boot vmx-linux 1500 "$LINUX_END" $(bochs_vmx "$PWD/iso/out/linux-vmx.iso" \
+        "$PWD/$SYSTEST_DIR/vmx-linux.log" 2)
+    expect_line "virt: using vmx"
+    expect_linux_on_the_hypervisor 2 128
+}
+fi
