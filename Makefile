@@ -1,6 +1,7 @@
 # Build, run and test the microhypervisor.
 #   make            hypervisor ELF and bootable ISO (iso/out/hv.iso)
 #   make run        boot the ISO under QEMU (TCG, SVM) on this terminal
+#   make run GUESTS=linux   the same with Debian's kernel as a 2-vcpu guest
 #   make test       unit tests and every system test; ends "N passed, N failed"
 #   make unit       host unit tests only
 # CROSS_COMPILE=x86_64-linux-gnu- selects a cross toolchain.
