@@ -202,6 +202,8 @@ test-isos:
 	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
 	    GUEST_ARGS="mem=128 cpus=2 $(LINUX_TEST_INPUT)"
 	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-bad.iso
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-timeout CTL_CMDLINE=pc GUESTS=spin \
+	    GUEST_ARGS="mem=16 cpus=2 timeout=2"
 
 # The line the Linux guest's init reads, typed once it asks (input=, prompt=).
 LINUX_TEST_INPUT := input=hi%20there%0d prompt=a%20line
