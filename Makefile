@@ -1,6 +1,7 @@
 # Build, run and test the microhypervisor.
 #   make            hypervisor ELF and bootable ISO (iso/out/hv.iso)
 #   make run        boot the ISO under QEMU (TCG, SVM) on this terminal
+#   make run GUESTS=linux   the same with Debian's kernel as a 2-vcpu guest
 #   make test       unit tests and every system test; ends "N passed, N failed"
 #   make unit       host unit tests only
 # CROSS_COMPILE=x86_64-linux-gnu- selects a cross toolchain.
@@ -19,9 +20,22 @@ HV_ELF  := $(BUILD)/hv.elf
 
 # What the ISO boots: hypervisor command line, the control domain's command
 # line (which tool it runs) and the guest images given to it as modules.
+GUESTS      ?= hello
+# GUESTS=linux: Debian's kernel with our initramfs (guest-tools/linux.mk)
+# on the virtual PC, 2 vcpus and 256 MiB; the line its init reads is the
+# one typed at this terminal (the tests type theirs with input=). The
+# module lines are
+#   vmlinuz: linux $(GUEST_ARGS) initrd=initrd $(LINUX_CMDLINE)
+#   initrd.cpio: initrd
+ifeq ($(GUESTS),linux)
+# The guest's RAM is the control domain's: 256 MiB of it and room to spare.
+HV_CMDLINE  ?= loglevel=info console=com1,vga ctl_mem=512M
+CTL_CMDLINE ?= pc
+GUEST_ARGS  ?= mem=256 cpus=2
+endif
+LINUX_CMDLINE ?= console=ttyS0
 HV_CMDLINE  ?= loglevel=info console=com1,vga
 CTL_CMDLINE ?= demo
-GUESTS      ?= hello
 # Words after each guest module's name on its command line (the same for
 # every guest of the ISO), e.g. "mem=256 cpus=4" for the `pc` tool.
 GUEST_ARGS  ?=
@@ -53,6 +67,7 @@ all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
 include guest-tools/guest-tools.mk
+include guest-tools/linux.mk
 include iso/install.mk
 iso: $(ISO)
 
@@ -96,19 +111,24 @@ $(HV_ELF): $(HV_OBJECTS) linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJECTS)
 
 ISO_ROOT := $(ISO_DIR)/$(ISO_NAME).root
-ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)
+ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)|$(LINUX_CMDLINE)
 ISO_STAMP := $(ISO_DIR)/$(ISO_NAME).config
 ifneq ($(file <$(ISO_STAMP)),$(ISO_CONFIG))
 $(shell mkdir -p $(ISO_DIR) && printf '%s' '$(ISO_CONFIG)' > $(ISO_STAMP))
 endif
 
-$(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP)
+$(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP) \
+		$(if $(filter linux,$(GUESTS)),$(LINUX_KERNEL) $(LINUX_INITRD))
 	@rm -rf $(ISO_ROOT) && mkdir -p $(ISO_ROOT)/boot/grub $(ISO_ROOT)/boot/guests
 	@cp $(HV_ELF) $(ISO_ROOT)/boot/hv.elf
 	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_ROOT)/boot/ctl.elf
-	@for g in $(GUESTS); do cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/; done
-	@modules=""; for g in $(GUESTS); do \
-	  modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n"; done; \
+	@for g in $(GUESTS); do case $$g in \
+	  linux) cp $(LINUX_KERNEL) $(LINUX_INITRD) $(ISO_ROOT)/boot/guests/ ;; \
+	  *) cp $(BUILD)/guest-tools/guests/$$g.elf $(ISO_ROOT)/boot/guests/ ;; esac; done
+	@modules=""; for g in $(GUESTS); do case $$g in \
+	  linux) modules="$$modules    module2 /boot/guests/vmlinuz linux$(if $(GUEST_ARGS), $(GUEST_ARGS)) initrd=initrd $(LINUX_CMDLINE)\n"; \
+	         modules="$$modules    module2 /boot/guests/initrd.cpio initrd\n" ;; \
+	  *) modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n" ;; esac; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \
@@ -193,6 +213,47 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-1 GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=1 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-2 GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=2 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-4 GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=4 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-vmx GUESTS=linux \
+	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
+	    GUEST_ARGS="mem=128 cpus=2 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-bad.iso
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-timeout CTL_CMDLINE=pc GUESTS=spin \
+	    GUEST_ARGS="mem=16 cpus=2 timeout=2"
+
+# The line the Linux guest's init reads, typed once it asks (input=, prompt=).
+LINUX_TEST_INPUT := input=hi%20there%0d prompt=a%20line
+
+# Images the loader must refuse, each beside a guest that must still run:
+# a truncated bzImage, a random file given as a Linux kernel, an initrd
+# that does not fit beside the kernel in 90 MiB; then hello.
+LINUX_BAD_DIR := $(BUILD)/linux/bad
+$(ISO_DIR)/linux-bad.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LINUX_INITRD) iso/grub.cfg
+	@rm -rf $(ISO_DIR)/linux-bad.root $(LINUX_BAD_DIR)
+	@mkdir -p $(ISO_DIR)/linux-bad.root/boot/grub $(ISO_DIR)/linux-bad.root/boot/guests $(LINUX_BAD_DIR)
+	@head -c 4194304 $(LINUX_KERNEL) > $(LINUX_BAD_DIR)/truncated
+	@head -c 1048576 /dev/urandom > $(LINUX_BAD_DIR)/random
+	@head -c 16777216 /dev/zero > $(LINUX_BAD_DIR)/big_initrd
+	@cp $(HV_ELF) $(ISO_DIR)/linux-bad.root/boot/hv.elf
+	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_DIR)/linux-bad.root/boot/ctl.elf
+	@cp $(LINUX_BAD_DIR)/* $(LINUX_KERNEL) $(LINUX_INITRD) $(BUILD)/guest-tools/guests/hello.elf \
+	    $(ISO_DIR)/linux-bad.root/boot/guests/
+	@m='    module2 /boot/guests'; \
+	modules="$$m/truncated truncated mem=256 initrd=initrd console=ttyS0\n"; \
+	modules="$$modules$$m/random random mem=256 initrd=initrd console=ttyS0\n"; \
+	modules="$$modules$$m/vmlinuz big_initrd mem=90 initrd=zeros console=ttyS0\n"; \
+	modules="$$modules$$m/big_initrd zeros\n$$m/initrd.cpio initrd\n"; \
+	modules="$$modules$$m/hello.elf hello mem=32\n"; \
+	sed -e 's|@HV_CMDLINE@|loglevel=info console=com1 ctl_mem=512M|' -e 's|@CTL_CMDLINE@|pc|' \
+	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_DIR)/linux-bad.root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/linux-bad.root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (Linux images to refuse, then hello)"
 
 # A guest alone on the bare machine under GRUB (no hypervisor): the
 # reference run where there is no `qemu -kernel` (Bochs).
@@ -234,7 +295,7 @@ fuzz: deps-test
 	@tests/fuzz/run_tool.sh iso/out/fuzz-long.iso iso/out/fuzz-long-vmx.iso
 
 test: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_HARNESSES)
+	@$(MAKE) --no-print-directory all linux $(UNIT_TESTS) $(FUZZ_HARNESSES)
 	@$(MAKE) --no-print-directory test-isos
 	@tests/run_all.sh
 

@@ -6,6 +6,7 @@
  * CPUID is read at boot (cpuid_init), never here, except for the XSAVE
  * size of leaf 0xD, which follows the live XCR0. */
 #include "hv/cpuid.h"
+#include "hv/time.h"
 
 #include "hv/console.h"
 #include "hv/cpuid_bits.h"
@@ -33,6 +34,7 @@ int cpuid_init(void)
         .supported_xcr0 = fpu_supported_xcr0(),
         .xsave_size = fpu_xsave_size(),
         .guest_instructions = virt->guest_instructions(),
+        .tsc_khz = tsc_per_us() * 1000,
     };
     int err = cpuid_build_supported(&cpuid_supported, &host);
     if (err) {

@@ -125,6 +125,7 @@ struct cpuid_host {
     uint64_t supported_xcr0;     /* fpu_supported_xcr0() */
     uint32_t xsave_size;         /* fpu_xsave_size() */
     uint32_t guest_instructions; /* virt->guest_instructions(): VIRT_GUEST_* */
+    uint64_t tsc_khz;            /* the TSC's measured rate; 0: unknown */
 };
 
 /* Fills `table` (reset, then sealed) with every leaf and subleaf guests may

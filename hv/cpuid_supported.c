@@ -19,6 +19,7 @@
 #include "hv/cpuid.h"
 
 #include "hv/cpuid_bits.h"
+#include "hv/vlapic.h"
 #include "hv/virt.h"
 
 #define MAX_BASIC_LEAF     (CPUID_BASIC_LEAVES - 1)
@@ -214,6 +215,30 @@ static int add_xsave(struct cpuid_table *t, const struct offer *o)
     return err;
 }
 
+/* Leaves 0x15 and 0x16 tell a kernel the TSC's rate and the clock of its
+ * local APIC timer: Linux takes the TSC rate from them without
+ * calibrating, and its APIC timer period from 0x15's crystal (SDM vol. 2,
+ * CPUID leaf 15H: TSC = ECX * EBX / EAX). The host's values describe
+ * neither the guest's APIC timer, the vlapic's 1 GHz bus clock, nor (on
+ * an emulator) the TSC the guest reads: the crystal is the vlapic's bus
+ * and the ratio gives the TSC rate the hypervisor measured. */
+static void virtual_clock_leaf(uint32_t leaf, uint64_t tsc_khz, uint32_t regs[4])
+{
+    uint32_t tsc_mhz = (uint32_t)(tsc_khz / 1000);
+
+    if (leaf == CPUID_LEAF_TSC_CRYSTAL) {
+        regs[CPUID_EAX] = VLAPIC_BUS_KHZ;               /* denominator */
+        regs[CPUID_EBX] = (uint32_t)tsc_khz;            /* numerator */
+        regs[CPUID_ECX] = VLAPIC_BUS_KHZ * 1000u;       /* crystal, Hz */
+        regs[CPUID_EDX] = 0;
+    } else {
+        regs[CPUID_EAX] = tsc_mhz;                      /* base MHz */
+        regs[CPUID_EBX] = tsc_mhz;                      /* maximum MHz */
+        regs[CPUID_ECX] = VLAPIC_BUS_KHZ / 1000u;       /* bus MHz */
+        regs[CPUID_EDX] = 0;
+    }
+}
+
 static int add_basic(struct cpuid_table *t, struct offer *o, uint32_t max)
 {
     uint32_t regs[4];
@@ -240,6 +265,8 @@ static int add_basic(struct cpuid_table *t, struct offer *o, uint32_t max)
         if (max < leaf)
             break;
         host_leaf(o, leaf, 0, regs);
+        if (o->host->tsc_khz != 0)
+            virtual_clock_leaf(leaf, o->host->tsc_khz, regs);
         err = err ?: add(t, leaf, 0, false, regs);
     }
     if (max >= CPUID_LEAF_TOPOLOGY_V2)

@@ -10,6 +10,7 @@
 #define MSR_MTRR_CAP       0x000000fe
 #define MSR_MISC_ENABLE    0x000001a0
 #define MSR_MTRR_DEF_TYPE  0x000002ff
+#define MSR_AMD_NB_CFG     0xc001001f  /* APM vol. 2 / BKDG: northbridge config */
 #define VECTOR_GP          13
 
 /* A few MSRs a guest's boot code probes are answered here; every other one
@@ -23,6 +24,7 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
     case MSR_MTRR_CAP:
     case MSR_MTRR_DEF_TYPE:
     case MSR_MISC_ENABLE:
+    case MSR_AMD_NB_CFG:
         *value = 0;
         return true;
     default:
@@ -36,6 +38,8 @@ static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
     case MSR_IA32_APIC_BASE:
     case MSR_MTRR_DEF_TYPE:
         return true; /* accepted and ignored: no APIC or MTRRs to move */
+    case MSR_AMD_NB_CFG:
+        return true; /* no northbridge: Linux sets EnableCf8ExtCfg, unchecked */
     default:
         return vcpu_set_msr(vcpu, msr, value);
     }

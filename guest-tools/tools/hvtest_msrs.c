@@ -264,7 +264,43 @@ static void get_msrs_reads_guest_wrmsr(void)
     tsc_near(tsc, BIG_TSC, "TSC after the guest's WRMSR");
 }
 
+/* AMD's NB_CFG (0xc001001f), which Linux's PCI code reads and sets
+ * EnableCf8ExtCfg in on every AMD CPU it brings up, unchecked: it reads 0
+ * and takes any write, as KVM answers it, rather than raising #GP. */
+static void guest_nb_cfg_reads_zero_and_takes_writes(void)
+{
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t access_at[MSR_VALUES] = { 0 };
+    uint64_t read;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    mov_ecx(&code, 0xc001001f);
+    hvt_mov_eax_imm(&code, 0);
+    mov_edx(&code, 1u << 14);                  /* bit 46: EnableCf8ExtCfg */
+    access_at[0] = WRMSR(&code);
+    hvt_mov_eax_imm(&code, 0xdead);
+    mov_edx(&code, 0xbeef);
+    access_at[1] = RDMSR(&code);
+    store_edx_eax(&code, HVT_DATA_GPA);
+    hvt_hlt(&code);
+    if (!hvt_run(&vm))
+        return;
+    if (vm.run->exit_reason == HV_EXIT_SHUTDOWN) {
+        hvt_true(0, vm.run->exit_rip == access_at[0] ? "the guest faulted on WRMSR of NB_CFG"
+                                                     : "the guest faulted reading NB_CFG");
+        return;
+    }
+    if (!hvt_exit_is(&vm, HV_EXIT_HLT, "guest writing and reading NB_CFG"))
+        return;
+    memcpy(&read, vm.ram + HVT_DATA_GPA, 8);
+    hvt_eq(read, 0, "guest RDMSR of NB_CFG after writing it");
+}
+
 const struct hvtest_case hvtest_msrs_cases[] = {
+    { "guest_nb_cfg_reads_zero_and_takes_writes", guest_nb_cfg_reads_zero_and_takes_writes },
     { "set_msrs_get_msrs_round_trip", set_msrs_get_msrs_round_trip },
     { "guest_rdmsr_reads_set_msrs_values", guest_rdmsr_reads_set_msrs_values },
     { "get_msrs_reads_guest_wrmsr", get_msrs_reads_guest_wrmsr },

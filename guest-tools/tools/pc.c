@@ -7,11 +7,11 @@
  *   [ctl] guest <name> stopped: <why>            (timeout=, an exit it
  *                                                 cannot go on from)
  * A module's command line is "<name> [options] [the guest's own words]"
- * (vmm/pc/pc_options.h: mem=, cpus=, module=, timeout=, input=). Input
- * typed at the hypervisor's console goes to the running guest's COM1;
- * Ctrl-A then a digit n keeps it for the n-th module's guest (Ctrl-A 0
- * undoes that; vmm/pc/console_switch.h). A module
- * another guest names with module= is that guest's, not booted itself.
+ * (vmm/pc/pc_options.h: mem=, cpus=, module=, initrd=, timeout=, input=,
+ * prompt=). Input typed at the hypervisor's console goes to the running
+ * guest's COM1; Ctrl-A then a digit n keeps it for the n-th module's guest
+ * (Ctrl-A 0 undoes that; vmm/pc/console_switch.h). A module another guest
+ * names with module= or initrd= is that guest's, not booted itself.
  * Only a guest that cannot be built or loaded counts as a failure of the
  * tool; how a guest ends is the guest's business.
  */
@@ -38,6 +38,8 @@ static const char *owner_of(unsigned index, unsigned count)
         for (unsigned m = 0; m < options[i].module_count; m++)
             if (strcmp(options[i].modules[m], options[index].name) == 0)
                 return options[i].name;
+        if (strcmp(options[i].initrd, options[index].name) == 0)
+            return options[i].name;
     }
     return NULL;
 }
@@ -47,6 +49,7 @@ static int run_guest(const struct hv_boot_info *info, unsigned index)
 {
     const struct pc_options *o = &options[index];
     const struct hv_boot_module *extra[HV_BOOT_MAX_MODULES];
+    const struct hv_boot_module *initrd = NULL;
     struct pc_result result;
     struct pc_vm *pc;
     char verdict[64];
@@ -60,6 +63,10 @@ static int run_guest(const struct hv_boot_info *info, unsigned index)
             return -HV_ENOENT;
         }
     }
+    if (o->initrd[0] != '\0' && (initrd = module_find(info, o->initrd)) == NULL) {
+        ctl_printf("pc: guest %s: no boot module named %s (initrd=)\n", o->name, o->initrd);
+        return -HV_ENOENT;
+    }
     ctl_printf("pc: starting guest %s (module %u of %u, %lu bytes, %lu MiB RAM, %u vcpu%s)\n",
                o->name, index + 1, module_count(info), info->modules[index].size, o->ram_mib,
                o->cpus, o->cpus == 1 ? "" : "s");
@@ -67,7 +74,10 @@ static int run_guest(const struct hv_boot_info *info, unsigned index)
     if (rc < 0)
         return rc;
     pc_vm_attach_console(pc, &console, index + 1);
-    rc = pc_vm_load(pc, &info->modules[index], extra, o->module_count);
+    if (o->initrd[0] != '\0')
+        rc = pc_vm_load_linux(pc, &info->modules[index], initrd);
+    else
+        rc = pc_vm_load(pc, &info->modules[index], extra, o->module_count);
     if (rc == 0)
         rc = pc_vm_run(pc, &result);
     if (rc == 0) {

@@ -145,6 +145,15 @@ int vmm_load_module(struct vm_instance *vm, const struct hv_boot_module *mod);
 int vmm_load_module_with(struct vm_instance *vm, const struct hv_boot_module *mod,
                          const struct hv_boot_module *const *extra, unsigned count);
 
+/* Loads a Linux bzImage by the x86 boot protocol (linux_boot.h) with its
+ * initrd (NULL: none) and command line, hands over the ACPI RSDP's
+ * address (0: none), and sets vcpu 0 to the protocol's entry state; the
+ * other vcpus must wait for INIT-SIPI (vm->aps_wait_for_sipi). Refuses
+ * an image that is not a bzImage or does not fit, with a message. */
+int vmm_load_linux(struct vm_instance *vm, const uint8_t *kernel, uint64_t kernel_size,
+                   const uint8_t *initrd, uint64_t initrd_size, const char *cmdline,
+                   uint64_t rsdp_address);
+
 /* Where guest-physical [gpa, gpa + len) lives in the control domain, or
  * NULL if not all of it is the VM's RAM. */
 void *vmm_guest_ram(const struct vm_instance *vm, uint64_t gpa, uint64_t len);

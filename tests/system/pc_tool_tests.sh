@@ -48,3 +48,14 @@ test_pc_tool_boots_hello_on_the_virtual_pc_vmx_bochs() {
     expect_line "virt: using vmx"
     expect_pc_hello
 }
+
+# A guest that never ends, stopped by timeout=: the verdict, and where each
+# vcpu was (spin loops in its code, above 1 MiB; its AP never started).
+test_pc_tool_timeout_reports_where_the_vcpus_were_svm() {
+    boot pc-timeout 60 "$PC_END_OF_TOOL" $(qemu_svm iso/out/pc-timeout.iso $SYSTEST_DIR/pc-timeout.log 2)
+    expect_line "^\[ctl\] guest spin/0: at the timeout RIP 0x1[0-9a-f]{5} RSP 0x[0-9a-f]+ RFLAGS 0x[0-9a-f]+"
+    expect_line "^\[ctl\] guest spin/1: at the timeout RIP 0xfff0 "
+    expect_line "^\[ctl\] guest spin stopped: timeout after 2 s"
+    expect_line "tool pc finished with status 0"
+    expect_clean_run
+}

@@ -87,6 +87,8 @@ static void fake_query(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
 
 static struct cpuid_table table;
 
+static uint64_t host_tsc_khz;      /* 0 unless a test measures one */
+
 static void build(const struct host_leaf *leaves, uint64_t xcr0, uint32_t instructions)
 {
     host_leaves = leaves;
@@ -95,6 +97,7 @@ static void build(const struct host_leaf *leaves, uint64_t xcr0, uint32_t instru
         .supported_xcr0 = xcr0,
         .xsave_size = 4242,
         .guest_instructions = instructions,
+        .tsc_khz = host_tsc_khz,
     };
     assert_int_equal(cpuid_build_supported(&table, &host), 0);
 }
@@ -199,6 +202,23 @@ static void test_intel_hides_vmx_and_unhandled_features(void **state)
     assert_int_equal(reg(0x16, 0, CPUID_EAX), 2600);
 }
 
+/* With a measured TSC rate, leaves 0x15/0x16 describe the guest's clocks:
+ * crystal = the vlapic's 1 GHz bus, ECX * EBX / EAX = the TSC rate
+ * (Linux: tsc_khz = crystal_khz * EBX / EAX, APIC period = crystal / HZ). */
+static void test_clock_leaves_give_the_measured_tsc(void **state)
+{
+    (void)state;
+    host_tsc_khz = 4000;               /* Bochs' 4 MHz, not its model's 3.7 GHz */
+    build(intel, XCR0_ALL, 0);
+    host_tsc_khz = 0;
+    assert_int_equal(reg(0x15, 0, CPUID_ECX), 1000000000u);
+    assert_int_equal((uint64_t)reg(0x15, 0, CPUID_ECX) / 1000 * reg(0x15, 0, CPUID_EBX) /
+                         reg(0x15, 0, CPUID_EAX), 4000);
+    assert_int_equal(reg(0x16, 0, CPUID_EAX), 4);
+    assert_int_equal(reg(0x16, 0, CPUID_EBX), 4);
+    assert_int_equal(reg(0x16, 0, CPUID_ECX), 1000);
+}
+
 static void test_spectre_bits_iff_host(void **state)
 {
     (void)state;
@@ -281,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_amd_hides_virtualization_monitor_offers_own_apic),
         cmocka_unit_test(test_amd_topology_is_virtual),
         cmocka_unit_test(test_intel_hides_vmx_and_unhandled_features),
+        cmocka_unit_test(test_clock_leaves_give_the_measured_tsc),
         cmocka_unit_test(test_spectre_bits_iff_host),
         cmocka_unit_test(test_xsave_follows_supported_xcr0),
         cmocka_unit_test(test_backend_instructions),

@@ -44,8 +44,17 @@ static void test_options(void **state)
     assert_string_equal(o.modules[0], "initrd");
     assert_string_equal(o.modules[1], "data");
     assert_int_equal(o.timeout_seconds, 30);
+    /* The guest's own words, in order, without the name and options:
+     * a Linux guest's kernel command line. */
+    assert_string_equal(o.guest_cmdline, "console=ttyS0 quiet");
+    assert_string_equal(o.initrd, "");
     assert_int_equal(parse("g mem=1G"), 0);
+    assert_string_equal(o.guest_cmdline, "");
     assert_int_equal(o.ram_mib, 1024);
+    assert_int_equal(parse("linux initrd=rd console=ttyS0 mem=64"), 0);
+    assert_string_equal(o.initrd, "rd");
+    assert_int_equal(o.ram_mib, 64);
+    assert_string_equal(o.guest_cmdline, "console=ttyS0");
     assert_int_equal(parse("g mem=48M cpus=64"), 0);
     assert_int_equal(o.ram_mib, 48);
     assert_int_equal(o.cpus, 64);
@@ -74,11 +83,15 @@ static void test_errors(void **state)
         "g mem=0", "g mem=", "g mem=12K", "g mem=12MB", "g mem=99999999999",
         "g cpus=0", "g cpus=65", "g cpus=two", "g cpus=2x", "g timeout=-1",
         "g module=", "g module=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "g initrd=", "g initrd=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(parse(bad[i]), -HV_EINVAL);
         assert_non_null(strstr(o.error, bad[i] + 2));
     }
+    /* One initrd only: the second names the word refused. */
+    assert_int_equal(parse("g initrd=a initrd=b"), -HV_EINVAL);
+    assert_non_null(strstr(o.error, "\"initrd=b\""));
     assert_int_equal(parse(""), -HV_EINVAL);
     assert_int_equal(parse("   "), -HV_EINVAL);
     assert_int_equal(parse("a_name_that_is_far_too_long_for_a_vm"), -HV_EINVAL);

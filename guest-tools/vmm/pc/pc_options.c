@@ -143,6 +143,8 @@ static int parse_word(const char *word, struct pc_options *o)
         return parse_input(word + 6, o);
     if (starts_with(word, "prompt="))
         return parse_prompt(word + 7, o);
+    if (starts_with(word, "initrd="))
+        return o->initrd[0] != '\0' ? -1 : copy_name(o->initrd, word + 7);
     if (starts_with(word, "module=")) {
         if (o->module_count == PC_OPTIONS_MAX_MODULES ||
             copy_name(o->modules[o->module_count], word + 7) < 0)
@@ -150,7 +152,20 @@ static int parse_word(const char *word, struct pc_options *o)
         o->module_count++;
         return 0;
     }
-    return 0; /* the guest's own */
+    return 1; /* the guest's own */
+}
+
+/* Appends a word of the guest's own; the line it came from had room for
+ * it, so it has room here too. */
+static void append_guest_word(struct pc_options *o, const char *word)
+{
+    size_t at = strlen(o->guest_cmdline), len = strlen(word);
+
+    if (at + (at != 0) + len >= sizeof(o->guest_cmdline))
+        return;
+    if (at != 0)
+        o->guest_cmdline[at++] = ' ';
+    memcpy(o->guest_cmdline + at, word, len + 1);
 }
 
 int pc_options_parse(const char *cmdline, size_t max, struct pc_options *o)
@@ -175,10 +190,14 @@ int pc_options_parse(const char *cmdline, size_t max, struct pc_options *o)
         return -HV_EINVAL;
     }
     for (int i = 1; i < count; i++) {
-        if (parse_word(words[i], o) < 0) {
+        int rc = parse_word(words[i], o);
+
+        if (rc < 0) {
             snprintf(o->error, sizeof(o->error), "bad option \"%.60s\"", words[i]);
             return -HV_EINVAL;
         }
+        if (rc > 0)
+            append_guest_word(o, words[i]);
     }
     return 0;
 }

@@ -7,6 +7,9 @@
  *   module=<name>   another boot module (named by its first word) passed to
  *                   this guest as a multiboot module instead of being booted
  *                   itself; may repeat
+ *   initrd=<name>   the guest is Linux: its image must be a bzImage, and
+ *                   this boot module (named by its first word) is its
+ *                   initrd. A bzImage boots as Linux without it too.
  *   timeout=<s>     stop the guest after this many seconds; none
  *   input=<text>    bytes typed on the guest's COM1, %XX-escaped (input=
  *                   ls%0a types "ls" and a newline), as soon as the guest
@@ -14,7 +17,9 @@
  *   prompt=<text>   type the input only once the guest has printed a line
  *                   containing <text> (%XX-escaped), as a person at a
  *                   terminal waits for the prompt
- * Other words are left to the guest.
+ * Other words are left to the guest: a Linux guest (a bzImage) gets them
+ * as its kernel command line, in `guest_cmdline`, without the name and
+ * the options above (Linux reads mem= itself).
  *
  * Pure; no locking.
  */
@@ -39,10 +44,12 @@ struct pc_options {
     unsigned cpus;
     unsigned module_count;
     char modules[PC_OPTIONS_MAX_MODULES][PC_OPTIONS_NAME_MAX];
+    char initrd[PC_OPTIONS_NAME_MAX];  /* "": none */
     uint64_t timeout_seconds;          /* 0: none */
     uint8_t input[PC_OPTIONS_INPUT_MAX];
     size_t input_len;
     char prompt[PC_OPTIONS_PROMPT_MAX];  /* "" : none */
+    char guest_cmdline[PC_OPTIONS_INPUT_MAX]; /* the guest's own words */
     char error[96];                    /* why parsing failed */
 };
 

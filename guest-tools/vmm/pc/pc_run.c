@@ -243,6 +243,20 @@ static void runner_job(unsigned cpu, void *arg)
     __atomic_store_n(&r->current, -1, __ATOMIC_RELEASE);
 }
 
+/* Where each vcpu was when the timeout stopped the guest: a hung guest's
+ * first clue. The runners are done, so every vcpu is idle. */
+static void report_vcpus_at_timeout(struct pc_vm *pc)
+{
+    for (unsigned k = 0; k < pc->vm.vcpu_count; k++) {
+        struct hv_regs regs;
+        long rc = hv_get_regs(pc->vm.vcpus[k].handle, &regs);
+
+        if (rc == 0)
+            ctl_printf("guest %s: at the timeout RIP 0x%lx RSP 0x%lx RFLAGS 0x%lx\n",
+                       pc->vm.vcpus[k].label, regs.rip, regs.rsp, regs.rflags);
+    }
+}
+
 int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
 {
     unsigned vcpus = pc->vm.vcpu_count, n = smp_cpu_count();
@@ -277,5 +291,7 @@ int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
     guest_console_flush(&pc->com1_line);   /* its last words before the verdict */
     spin_unlock(&pc->lock);
     *result = pc->result;
+    if (result->end == PC_END_TIMEOUT)
+        report_vcpus_at_timeout(pc);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/format.h"
 #include "guest-tools/runtime/string.h"
+#include "guest-tools/vmm/linux_boot.h"
 #include "guest-tools/vmm/pc/host_rtc.h"
 #include "guest-tools/vmm/pc/pc_internal.h"
 
@@ -161,9 +162,29 @@ int pc_vm_create(struct pc_vm **out, hv_handle_t sys, const struct pc_options *o
     return 0;
 }
 
+/* Identity mapping: a module's physical address is a pointer. */
+static const uint8_t *module_bytes(const struct hv_boot_module *mod)
+{
+    return (const uint8_t *)(uintptr_t)mod->guest_phys;
+}
+
+int pc_vm_load_linux(struct pc_vm *pc, const struct hv_boot_module *kernel,
+                     const struct hv_boot_module *initrd)
+{
+    return vmm_load_linux(&pc->vm, module_bytes(kernel), kernel->size,
+                          initrd ? module_bytes(initrd) : NULL, initrd ? initrd->size : 0,
+                          pc->options.guest_cmdline, pc->machine->acpi.rsdp_address);
+}
+
 int pc_vm_load(struct pc_vm *pc, const struct hv_boot_module *kernel,
                const struct hv_boot_module *const *modules, unsigned module_count)
 {
+    if (linux_is_bzimage(module_bytes(kernel), kernel->size)) {
+        if (module_count != 0)
+            ctl_printf("guest %s: a Linux guest takes its initrd by initrd=; %u modules "
+                       "ignored\n", pc->vm.name, module_count);
+        return pc_vm_load_linux(pc, kernel, NULL);
+    }
     return vmm_load_module_with(&pc->vm, kernel, modules, module_count);
 }
 

@@ -7,7 +7,8 @@
  *   pc_vm_create   the VM, its RAM, vcpus (APs waiting for INIT-SIPI-SIPI,
  *                  the BSP's LINT0 in ExtINT mode as firmware leaves it),
  *                  the machine with the RTC from the host's clock
- *   pc_vm_load     a multiboot1 kernel (or flat binary) with its modules
+ *   pc_vm_load     a multiboot1 kernel (or flat binary) with its modules,
+ *                  or pc_vm_load_linux: a bzImage with its initrd
  *   pc_vm_run      every vcpu until the machine stops; vcpu k runs on
  *                  control-domain CPU k % n (n = min(CPUs, vcpus)), and a
  *                  CPU with more than one vcpu time-shares them
@@ -52,6 +53,11 @@ struct pc_vm;
 int pc_vm_create(struct pc_vm **pc, hv_handle_t sys, const struct pc_options *options);
 int pc_vm_load(struct pc_vm *pc, const struct hv_boot_module *kernel,
                const struct hv_boot_module *const *modules, unsigned module_count);
+/* A Linux bzImage (vmm_load_linux) with its initrd (NULL: none), the
+ * module line's own words as its command line and the RSDP handed over.
+ * pc_vm_load takes this way for any bzImage, without an initrd. */
+int pc_vm_load_linux(struct pc_vm *pc, const struct hv_boot_module *kernel,
+                     const struct hv_boot_module *initrd);
 int pc_vm_run(struct pc_vm *pc, struct pc_result *result);
 void pc_vm_destroy(struct pc_vm *pc);
 
