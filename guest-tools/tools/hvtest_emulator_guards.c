@@ -10,6 +10,14 @@
  * QEMU aborted ("invalid tss type") when the VMCB held type 11; the SVM
  * backend now keeps the busy bit out of the VMCB (svm/svm_tr.h), and
  * GET_SREGS still reports type 11 afterwards.
+ *
+ * cr8_write_while_window_pending: a 64-bit guest with IF=0 writes CR8
+ * while the VMM has asked for the interrupt window, so the hypervisor
+ * waits for it with a virtual interrupt pending (V_IRQ on SVM). QEMU's
+ * CR8 write then re-evaluates that interrupt outside its iothread lock
+ * and fails an assertion in tcg_handle_interrupt; the SVM backend now
+ * intercepts CR8 writes while it waits for the window (svm/svm_cr8.c).
+ * The guest reads back what it wrote, and GET_SREGS reports it.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/string.h"
@@ -85,7 +93,33 @@ static void cpl3_exception_with_reset_tr(void)
     hvt_ok(hv_set_sregs(vm.vcpu, &s), "SET_SREGS of what GET_SREGS reported");
 }
 
+static void cr8_write_while_window_pending(void)
+{
+    /* mov eax, 5; mov cr8, rax; xor eax, eax; mov rax, cr8; out 0xe0, eax; hlt */
+    static const uint8_t program[] = {
+        0xb8, 0x05, 0x00, 0x00, 0x00, 0x44, 0x0f, 0x22, 0xc0, 0x31, 0xc0,
+        0x44, 0x0f, 0x20, 0xc0, 0xe7, HVT_PORT_VALUE, 0xf4,
+    };
+    const uint32_t out_at = HVT_CODE_GPA + 15;
+    struct vm_instance vm;
+    struct hv_sregs s;
+
+    if (hvt_guest_create(&vm, "cr8-window") != 0 || hvt_guest_long64(&vm, HVT_CODE_GPA) != 0)
+        return;
+    memcpy(vm.ram + HVT_CODE_GPA, program, sizeof(program));
+    vm.run->request_interrupt_window = 1; /* IF is 0: the window stays shut */
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 5, out_at,
+                            "CR8 read back after a write during the window wait"))
+        return;
+    vm.run->request_interrupt_window = 0;
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS") || !hvt_eq(s.cr8, 5, "CR8 reported"))
+        return;
+    if (!hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT after the OUT"))
+        return;
+}
+
 const struct hvtest_case hvtest_emulator_guards_cases[] = {
     { "cpl3_exception_with_reset_tr", cpl3_exception_with_reset_tr },
+    { "cr8_write_while_window_pending", cr8_write_while_window_pending },
     { NULL, NULL },
 };
