@@ -7,7 +7,7 @@
  * from the vCPU thread without its iothread lock: an assertion in
  * tcg_handle_interrupt then kills the emulator. For that time only the
  * write is intercepted and done here, with the CPU's rules (APM vol. 2,
- * 15.24.6 and the MOV CRn reference): CR8 bits 63:4 are reserved (#GP(0)),
+ * MOV CRn and the CR8 description): CR8 bits 63:4 are reserved (#GP(0)),
  * the CPL must be 0 (the CPU checks that before the intercept), and
  * outside 64-bit mode the write is LOCK MOV CR0 (AltMovCr8). The new
  * priority changes nothing else: a lower one lets the window open on
