@@ -656,7 +656,7 @@ static void step_system_args(struct fuzz *f)
             expect(f, rc, HV_MAX_MEMORY_SLOTS, f->what);
         else if (arg == HV_CAP_MAX_VMS)
             expect(f, rc, f->max_vms, f->what);
-        else if (arg == 0 || arg > HV_CAP_TSC_KHZ)
+        else if (arg == 0 || arg > HV_CAP_USER_MSR)
             expect(f, rc, 0, f->what);
         else
             expect(f, rc >= 0, 1, f->what);
