@@ -56,6 +56,7 @@ void svm_write_efer(struct vcpu *vcpu, uint64_t value);
 uint64_t svm_guest_cr4(struct vcpu *vcpu);
 /* An intercepted MOV to CR4, carried out or refused with #GP (svm_cr_access.c). */
 void svm_cr4_write(struct vcpu *vcpu);
+void svm_cr8_write(struct vcpu *vcpu);
 /* Interrupt injection and guest debugging (svm_events.c). */
 bool svm_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector);

@@ -154,7 +154,10 @@ void svm_set_event_state(struct vcpu *vcpu, const struct event_state *state)
 }
 
 /* The virtual interrupt is never delivered: its intercept exits first,
- * and the exit takes it away again (as KVM's svm_set_vintr does). */
+ * and the exit takes it away again (as KVM's svm_set_vintr does). While
+ * it is pending, the guest's CR8 writes are intercepted and emulated
+ * (svm/svm_cr8.c): QEMU 7.2 fails an assertion when a guest's CR8 write
+ * meets a pending virtual interrupt. */
 void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
 {
     struct vmcb_control *c = &vmcb_of(vcpu)->control;
@@ -162,9 +165,11 @@ void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
     if (on) {
         c->int_control |= virq;
         c->intercept_misc1 |= INTERCEPT_VINTR;
+        c->intercept_cr |= INTERCEPT_CR8_WRITE;
     } else {
         c->int_control &= ~virq;
         c->intercept_misc1 &= ~INTERCEPT_VINTR;
+        c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
     }
 }
 

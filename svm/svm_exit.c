@@ -160,6 +160,10 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
         svm_cr4_write(vcpu);
         return 0;
     }
+    if (code == VMEXIT_CR8_WRITE) {
+        svm_cr8_write(vcpu);
+        return 0;
+    }
     if (vcpu->svm_nmi.stepping && svm_nmi_step_done(vcpu, code == VMEXIT_EXCEPTION_DB)) {
         exit = (struct exit_record){ .kind = EXIT_NMI_WINDOW, .rip = vmcb->save.rip,
                                      .hardware_reason = code };

@@ -10,6 +10,7 @@
 #include "hv/vcpu.h"
 #include "hv/x86.h"
 #include "svm/svm.h"
+#include "svm/svm_tr.h"
 #include "svm/vmcb_layout.h"
 
 
@@ -90,6 +91,7 @@ void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     segment_to_abi(&s->ss, &r->ss);
     r->ss.dpl = s->cpl & 3; /* SS.DPL is the CPL, kept with a null SS too */
     segment_to_abi(&s->tr, &r->tr);
+    r->tr.type = svm_tr_attr_from_vmcb(s->tr.attrib) & 0xf;
     segment_to_abi(&s->ldtr, &r->ldt);
     r->gdt = (struct hv_dtable){ .base = s->gdtr.base, .limit = (uint16_t)s->gdtr.limit };
     r->idt = (struct hv_dtable){ .base = s->idtr.base, .limit = (uint16_t)s->idtr.limit };
@@ -136,6 +138,7 @@ int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     if (r->ss.unusable)
         s->ss.attrib = (uint16_t)((r->ss.dpl & 3) << 5);
     segment_from_abi(&r->tr, &s->tr);
+    s->tr.attrib = svm_tr_attr_to_vmcb(s->tr.attrib);
     segment_from_abi(&r->ldt, &s->ldtr);
     s->gdtr.base = r->gdt.base;
     s->gdtr.limit = r->gdt.limit;
@@ -165,7 +168,7 @@ void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
     s->cs = (struct vmcb_segment){ 0x08, code64, 0xffffffff, 0 };
     s->ds = s->es = s->ss = (struct vmcb_segment){ 0x10, data, 0xffffffff, 0 };
     s->fs = s->gs = (struct vmcb_segment){ 0, data, 0xffffffff, 0 };
-    s->tr = (struct vmcb_segment){ 0, 0xb | SEG_ATTR_P, 0x67, 0 };
+    s->tr = (struct vmcb_segment){ 0, svm_tr_attr_to_vmcb(0xb | SEG_ATTR_P), 0x67, 0 };
     s->gdtr = (struct vmcb_segment){ 0, 0, 0, 0 };
     s->idtr = (struct vmcb_segment){ 0, 0, 0, 0 };
     s->cr0 = 0x80010033;           /* PG WP NE ET MP PE */

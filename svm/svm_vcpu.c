@@ -12,6 +12,7 @@
 #include "hv/vcpu_run.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
+#include "svm/svm_tr.h"
 #include "svm/svm_exit.h"
 #include "svm/vmcb_layout.h"
 
@@ -45,7 +46,7 @@ static void reset_state(struct vmcb_save *save)
     set_segment(&save->gdtr, 0, 0, 0xffff, 0);
     set_segment(&save->idtr, 0, 0, 0xffff, 0);
     set_segment(&save->ldtr, 0, 0x2 | SEG_ATTR_P, 0xffff, 0);
-    set_segment(&save->tr, 0, 0xb | SEG_ATTR_P, 0xffff, 0);
+    set_segment(&save->tr, 0, svm_tr_attr_to_vmcb(0xb | SEG_ATTR_P), 0xffff, 0);
     save->cr0 = 0x60000010;
     save->cr3 = 0;
     save->cr4 = 0;

@@ -60,6 +60,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_msr_exits_cases,
     hvtest_fault_cases,
     hvtest_fuzz_found_cases,
+    hvtest_emulator_guards_cases,
     hvtest_ports_cases,
 };
 

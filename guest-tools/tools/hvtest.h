@@ -24,6 +24,7 @@
  * (GET/SET_VCPU_EVENTS, the NMI window), hvtest_msr_exits.c
  * (user-space MSR exits), hvtest_fault.c (allocation failures made by
  * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found),
+ * hvtest_emulator_guards.c (states that crashed QEMU, now guarded),
  * hvtest_ports.c (the hypervisor's own I/O ports).
  *
  * Resources: the runner takes a page-allocator mark before each test and
@@ -88,6 +89,7 @@ extern const struct hvtest_case hvtest_events_guest_cases[];
 extern const struct hvtest_case hvtest_msr_exits_cases[];
 extern const struct hvtest_case hvtest_fault_cases[];
 extern const struct hvtest_case hvtest_fuzz_found_cases[];
+extern const struct hvtest_case hvtest_emulator_guards_cases[];
 extern const struct hvtest_case hvtest_ports_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */

@@ -1,0 +1,125 @@
+/*
+ * Guest states that once crashed QEMU 7.2 itself (issue 13, problem 6),
+ * where the hypervisor now hands the emulator an equivalent state it
+ * survives. Each test runs the same on hardware, Bochs and QEMU; under an
+ * unguarded hypervisor the QEMU run ends here with the emulator gone.
+ *
+ * cpl3_exception_with_reset_tr: a 32-bit guest at CPL 3 takes #UD with TR
+ * as SET_SREGS accepts it (busy 32-bit TSS, type 11). The CPU switches to
+ * SS0:ESP0 from the TSS and pushes SS, ESP, EFLAGS, CS and EIP there.
+ * QEMU aborted ("invalid tss type") when the VMCB held type 11; the SVM
+ * backend now keeps the busy bit out of the VMCB (svm/svm_tr.h), and
+ * GET_SREGS still reports type 11 afterwards.
+ *
+ * cr8_write_while_window_pending: a 64-bit guest with IF=0 writes CR8
+ * while the VMM has asked for the interrupt window, so the hypervisor
+ * waits for it with a virtual interrupt pending (V_IRQ on SVM). QEMU's
+ * CR8 write then re-evaluates that interrupt outside its iothread lock
+ * and fails an assertion in tcg_handle_interrupt; the SVM backend now
+ * intercepts CR8 writes while it waits for the window (svm/svm_cr8.c).
+ * The guest reads back what it wrote, and GET_SREGS reports it.
+ */
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/tools/hvtest.h"
+
+#define TSS_GPA        0x4000u
+#define RING0_STACK    0x7000u
+#define USER_CODE_SEL  0x1b     /* RPL 3; never loaded from the GDT here */
+#define USER_DATA_SEL  0x23
+#define VECTOR_UD      6
+#define TSS32_BUSY     11
+
+static void user_segment(struct hv_segment *s, uint16_t selector)
+{
+    s->selector = selector;
+    s->dpl = 3;
+}
+
+static void cpl3_exception_with_reset_tr(void)
+{
+    static const uint8_t ud2[] = { 0x0f, 0x0b };
+    struct vm_instance vm;
+    struct hv_sregs s;
+    struct hv_regs r;
+    uint32_t frame[5];
+
+    if (hvt_guest_create(&vm, "cpl3-tss") != 0 ||
+        hvt_guest_flat32(&vm, HVT_CODE_GPA) != 0 ||
+        hvt_guest_catch_vector(&vm, VECTOR_UD) != 0)
+        return;
+    memcpy(vm.ram + HVT_CODE_GPA, ud2, sizeof(ud2));
+    /* 32-bit TSS: ESP0 at offset 4, SS0 at offset 8. */
+    uint32_t esp0 = RING0_STACK, ss0 = HVT_SELECTOR_DATA;
+    memset(vm.ram + TSS_GPA, 0, 0x68);
+    memcpy(vm.ram + TSS_GPA + 4, &esp0, 4);
+    memcpy(vm.ram + TSS_GPA + 8, &ss0, 4);
+
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS"))
+        return;
+    user_segment(&s.cs, USER_CODE_SEL);
+    user_segment(&s.ss, USER_DATA_SEL);
+    user_segment(&s.ds, USER_DATA_SEL);
+    user_segment(&s.es, USER_DATA_SEL);
+    user_segment(&s.fs, USER_DATA_SEL);
+    user_segment(&s.gs, USER_DATA_SEL);
+    s.tr.base = TSS_GPA;
+    s.tr.limit = 0x67;
+    s.tr.type = TSS32_BUSY;
+    if (!hvt_ok(hv_set_sregs(vm.vcpu, &s), "SET_SREGS (CPL 3, busy TSS)") ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS before RUN") ||
+        !hvt_eq(s.tr.type, TSS32_BUSY, "TR type reported before RUN"))
+        return;
+
+    uint32_t handler_out = HVT_HANDLER_GPA + VECTOR_UD * 16 + 5;
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VECTOR, 4, VECTOR_UD, handler_out,
+                            "#UD at CPL 3 through the TSS's ring-0 stack"))
+        return;
+    if (!hvt_ok(hv_get_regs(vm.vcpu, &r), "GET_REGS") ||
+        !hvt_eq(r.rsp, RING0_STACK - sizeof(frame), "ESP: ESP0 less a five-word frame") ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS after RUN"))
+        return;
+    memcpy(frame, vm.ram + RING0_STACK - sizeof(frame), sizeof(frame));
+    if (!hvt_eq(frame[0], HVT_CODE_GPA, "pushed EIP: the UD2") ||
+        !hvt_eq(frame[1], USER_CODE_SEL, "pushed CS") ||
+        !hvt_eq(frame[3], HVT_STACK_TOP, "pushed ESP: the CPL-3 stack") ||
+        !hvt_eq(frame[4], USER_DATA_SEL, "pushed SS") ||
+        !hvt_eq(s.cs.selector, HVT_SELECTOR_CODE, "CS: the handler's") ||
+        !hvt_eq(s.ss.dpl, 0, "CPL 0 in the handler") ||
+        !hvt_eq(s.tr.type, TSS32_BUSY, "TR type reported after RUN") ||
+        !hvt_eq(s.tr.base, TSS_GPA, "TR base after RUN"))
+        return;
+    /* The state GET_SREGS reports must be one SET_SREGS takes back. */
+    hvt_ok(hv_set_sregs(vm.vcpu, &s), "SET_SREGS of what GET_SREGS reported");
+}
+
+static void cr8_write_while_window_pending(void)
+{
+    /* mov eax, 5; mov cr8, rax; xor eax, eax; mov rax, cr8; out 0xe0, eax; hlt */
+    static const uint8_t program[] = {
+        0xb8, 0x05, 0x00, 0x00, 0x00, 0x44, 0x0f, 0x22, 0xc0, 0x31, 0xc0,
+        0x44, 0x0f, 0x20, 0xc0, 0xe7, HVT_PORT_VALUE, 0xf4,
+    };
+    const uint32_t out_at = HVT_CODE_GPA + 15;
+    struct vm_instance vm;
+    struct hv_sregs s;
+
+    if (hvt_guest_create(&vm, "cr8-window") != 0 || hvt_guest_long64(&vm, HVT_CODE_GPA) != 0)
+        return;
+    memcpy(vm.ram + HVT_CODE_GPA, program, sizeof(program));
+    vm.run->request_interrupt_window = 1; /* IF is 0: the window stays shut */
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 5, out_at,
+                            "CR8 read back after a write during the window wait"))
+        return;
+    vm.run->request_interrupt_window = 0;
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS") || !hvt_eq(s.cr8, 5, "CR8 reported"))
+        return;
+    if (!hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT after the OUT"))
+        return;
+}
+
+const struct hvtest_case hvtest_emulator_guards_cases[] = {
+    { "cpl3_exception_with_reset_tr", cpl3_exception_with_reset_tr },
+    { "cr8_write_while_window_pending", cr8_write_while_window_pending },
+    { NULL, NULL },
+};
