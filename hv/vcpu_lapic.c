@@ -76,6 +76,10 @@ static bool shorthand_includes(const struct vcpu *target, const struct vcpu *sou
 
 unsigned vcpu_lapic_deliver(struct vm *vm, struct vcpu *source, const struct lapic_message *m)
 {
+    /* A self-IPI (how Linux raises its irq_work) has one target, known:
+     * no walk of the VM's vcpus. */
+    if (m->shorthand == SHORTHAND_SELF && source)
+        return deliver_one(source, m);
     unsigned accepted = 0;
     struct vcpu *lowest = NULL;
     for (unsigned i = 0; i < HV_MAX_VCPUS; i++) {
