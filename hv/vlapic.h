@@ -92,6 +92,10 @@ struct vlapic {
     uint32_t divide;            /* 1..128, from the divide register */
     uint32_t esr_pending;       /* errors since the last ESR write */
     uint8_t last_eoi;           /* vector the last EOI retired */
+    /* The highest vector in ISR, or -1: ISR changes only on the vcpu's
+     * own CPU (acknowledge, EOI, reset, SET_LAPIC), so PPR and EOI need
+     * no scan of it but the one after an EOI. */
+    int16_t isr_top;
 };
 
 /* What a register write asks of the caller, beyond the page change. */
