@@ -37,11 +37,14 @@ static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
     __atomic_or_fetch(bitmap_word(l, base, vector), 1u << (vector % 32), __ATOMIC_RELEASE);
 }
 
-/* Highest set vector of a bitmap, or -1. */
+/* Highest set vector of a bitmap, or -1. Relaxed loads: a bit another
+ * CPU sets after the scan comes with a kick (hv/vcpu_lapic.c), and the
+ * scan is in the path of every EOI and every entry with an event. */
 static int bitmap_highest(const struct vlapic *l, uint32_t base)
 {
+    const uint32_t *words = &l->page[base / 4];
     for (int word = 7; word >= 0; word--) {
-        uint32_t bits = __atomic_load_n(&l->page[(base + (uint32_t)word * 16) / 4], __ATOMIC_ACQUIRE);
+        uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
         if (bits)
             return word * 32 + 31 - __builtin_clz(bits);
     }
