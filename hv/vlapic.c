@@ -249,6 +249,14 @@ enum vlapic_action vlapic_eoi(struct vlapic *l)
     return bitmap_test(l, LAPIC_TMR, (uint8_t)isr) ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
 }
 
+bool vlapic_eoi_edge(struct vlapic *l)
+{
+    if (l->isr_top >= 0 && bitmap_test(l, LAPIC_TMR, (uint8_t)l->isr_top))
+        return false;
+    vlapic_eoi(l);
+    return true;
+}
+
 static uint32_t lvt_bits(uint32_t offset)
 {
     switch (offset) {

@@ -148,6 +148,9 @@ void vlapic_timer_expire(struct vlapic *lapic, uint64_t now);
 
 /* For VLAPIC_EOI_LEVEL: the vector the last EOI retired. */
 uint8_t vlapic_last_eoi_vector(const struct vlapic *lapic);
+/* EOI unless the vector it would retire is level-triggered (whose EOI the
+ * IOAPIC must hear of: then false, nothing done). */
+bool vlapic_eoi_edge(struct vlapic *lapic);
 
 /* Destination matching of an IPI or MSI (SDM 10.6.2): physical ID or
  * logical (flat/cluster by DFR; x2APIC cluster), with 0xff (xAPIC) or
