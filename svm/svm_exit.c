@@ -225,11 +225,12 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
     return 0;
 }
 
-/* A child's WRMSR that the local APIC completes at once (x2APIC EOI and
- * SELF IPI, hv/vcpu_lapic.h): no exit handler sees it, so, as for CPUID,
- * the ASID needs no refresh; an interrupt it made deliverable goes in at
- * this entry. 0 when done, else -1: the general path. A WRMSR exit is no
- * fault and carries no event to deliver again. */
+/* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
+ * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
+ * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it,
+ * so, as for CPUID, the ASID needs no refresh; an interrupt it made
+ * deliverable goes in at this entry. 0 when done, else -1: the general
+ * path. A WRMSR exit is no fault and carries no event to deliver again. */
 static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     uint64_t rip = vmcb->save.rip, length = 2;
