@@ -240,16 +240,6 @@ bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool 
     return true;
 }
 
-/* A deadline already passed fires at this entry (vcpu_lapic_prepare),
- * not after a round through the host's timer. */
-static void set_tsc_deadline(struct vcpu *vcpu, uint64_t value)
-{
-    vlapic_set_tsc_deadline(&vcpu->lapic, value);
-    uint64_t fire = vlapic_timer_next(&vcpu->lapic);
-    if (fire && fire <= rdtsc())
-        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
-}
-
 bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop)
 {
     struct vlapic *l = &vcpu->lapic;
@@ -259,7 +249,7 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
         return true;
     }
     if (msr == MSR_TSC_DEADLINE) {
-        set_tsc_deadline(vcpu, value);
+        vlapic_set_tsc_deadline(l, value);
         *ok = true;
         return true;
     }
@@ -277,16 +267,6 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
 bool vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     struct vlapic *l = &vcpu->lapic;
-    if (msr == MSR_TSC_DEADLINE) {
-        /* Only a deadline already passed, with no host timer running for
-         * the vcpu: it fires at this entry, and nothing is left for
-         * vcpu_child_exit's timer check, which this path does not make. */
-        if (vcpu->timer_armed || !value || value > rdtsc() ||
-            LAPIC_TIMER_MODE(l->page[LAPIC_LVT_TIMER / 4]) != LAPIC_TIMER_DEADLINE)
-            return false;
-        set_tsc_deadline(vcpu, value);
-        return true;
-    }
     if (!vlapic_x2apic(l))
         return false;
     if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4)) {
