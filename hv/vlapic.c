@@ -43,12 +43,6 @@ static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
 static int bitmap_highest(const struct vlapic *l, uint32_t base)
 {
     const uint32_t *words = &l->page[base / 4];
-#define WORD(i) __atomic_load_n(&words[(i) * 4], __ATOMIC_RELAXED)
-    /* Mostly empty (nothing in service after an EOI, nothing pending at
-     * an entry): one OR of the eight words says so, no loop. */
-    if (!(WORD(0) | WORD(1) | WORD(2) | WORD(3) | WORD(4) | WORD(5) | WORD(6) | WORD(7)))
-        return -1;
-#undef WORD
     for (int word = 7; word >= 0; word--) {
         uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
         if (bits)
