@@ -226,8 +226,8 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 }
 
 /* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
- * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
- * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it,
+ * IPI, a fixed self-IPI through the ICR: vcpu_lapic_wrmsr_fast in
+ * hv/vcpu_lapic.h): no exit handler sees it,
  * so, as for CPUID, the ASID needs no refresh; an interrupt it made
  * deliverable goes in at this entry. 0 when done, else -1: the general
  * path. A WRMSR exit is no fault and carries no event to deliver again. */
