@@ -46,6 +46,28 @@ int vcpu_run_after_emulation(struct vcpu *vcpu);
  * which saves no host register of its own. */
 typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu);
 
+/* Defines `int name(struct vcpu **vcpu)`, the call of a backend's guest
+ * loop (svm/svm_guest_loop.S, vmx/vmx_guest_loop.S). The loops save none of
+ * the host's registers: the call declares every callee-saved one
+ * clobbered, so that the frame around it -- for a child, the whole RUN --
+ * saves them once in its prologue. A loop hands the vcpu back in RSI: the
+ * caller takes it from there rather than keeping its own copy on the
+ * stack across the call. */
+#define GUEST_LOOP_CALL(name, loop)                                                      \
+    static inline int name(struct vcpu **vcpu)                                           \
+    {                                                                                    \
+        register struct vcpu *rdi __asm__("rdi") = *vcpu;                                \
+        register struct vcpu *rsi __asm__("rsi");                                        \
+        int result;                                                                      \
+        __asm__ volatile("call " #loop                                                   \
+                         : "=a"(result), "+r"(rdi), "=r"(rsi)                            \
+                         :                                                               \
+                         : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12",  \
+                           "r13", "r14", "r15", "memory", "cc");                         \
+        *vcpu = rsi;                                                                     \
+        return result;                                                                   \
+    }
+
 /* What a backend tells vcpu_run_with, as constants:
  * RUN_XSETBV_EXITS: every guest XSETBV exits, so XCR0 need not be read
  * back (hv/fpu.h, fpu_leave_child);

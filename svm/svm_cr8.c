@@ -20,8 +20,6 @@
 #include "svm/vmcb_layout.h"
 
 #define VECTOR_GP 13
-#define EXITINFO1_GPR_VALID (1ull << 63)
-#define PREFIX_LOCK 0xf0
 #define CR8_PRIORITY 0xfull
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
@@ -30,27 +28,10 @@ static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
  * longer holds one. */
 static unsigned mov_to_cr8_source(struct vcpu *vcpu, unsigned *gpr)
 {
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    uint64_t info = vmcb->control.exit_info1;
-    if (svm_features.decode_assists && svm_features.next_rip && (info & EXITINFO1_GPR_VALID)) {
-        *gpr = info & 15;
-        return (unsigned)(vmcb->control.next_rip - vmcb->save.rip);
-    }
-    struct insn_site site;
-    uint8_t buffer[INSN_MAX_LENGTH];
-    const uint8_t *bytes;
     unsigned cr;
-    svm_insn_site(vmcb, &site);
-    unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
-    unsigned length = insn_decode_mov_to_cr(bytes, available, insn_site_mode64(&site), &cr, gpr);
-    if (!length)
-        return 0;
-    if (cr == 8)
-        return length;
-    bool locked = false;
-    for (unsigned i = 0; i + 3 < length; i++) /* the prefixes before 0f 22 /r */
-        locked |= bytes[i] == PREFIX_LOCK;
-    return cr == 0 && locked ? length : 0;
+    bool locked;
+    unsigned length = svm_mov_to_cr_source(vcpu, 8, &cr, gpr, &locked);
+    return length && (cr == 8 || (cr == 0 && locked)) ? length : 0;
 }
 
 void svm_cr8_write(struct vcpu *vcpu)

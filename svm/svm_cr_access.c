@@ -15,29 +15,46 @@
 
 #define VECTOR_GP 13
 #define EXITINFO1_GPR_VALID (1ull << 63)
+#define PREFIX_LOCK 0xf0
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
-/* The register MOV to CR4 wrote and the instruction's length: from the
- * decode assist and next-RIP where the CPU gives both, else decoded.
- * 0: no MOV to CR4 at RIP any more. */
-static unsigned mov_to_cr4_source(struct vcpu *vcpu, unsigned *gpr)
+/* The source register of the MOV to a control register at RIP, the CR it
+ * writes and the instruction's length: from the decode assist and next-RIP
+ * where the CPU gives both (the CR is then the intercept's, `intercepted`),
+ * else decoded, *locked saying whether a LOCK prefix came first (AMD's
+ * LOCK MOV CR0 writes CR8 outside 64-bit mode). 0: no MOV to a CR at RIP
+ * any more. */
+unsigned svm_mov_to_cr_source(struct vcpu *vcpu, unsigned intercepted, unsigned *cr,
+                              unsigned *gpr, bool *locked)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     uint64_t info = vmcb->control.exit_info1;
+    *locked = false;
     if (svm_features.decode_assists && svm_features.next_rip && (info & EXITINFO1_GPR_VALID)) {
+        *cr = intercepted;
         *gpr = info & 15;
         return (unsigned)(vmcb->control.next_rip - vmcb->save.rip);
     }
     struct insn_site site;
     uint8_t buffer[INSN_MAX_LENGTH];
     const uint8_t *bytes;
-    unsigned cr;
     svm_insn_site(vmcb, &site);
     unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
-    unsigned length = insn_decode_mov_to_cr(bytes, available, insn_site_mode64(&site),
-                                            &cr, gpr);
-    return cr == 4 ? length : 0;
+    unsigned length = insn_decode_mov_to_cr(bytes, available, insn_site_mode64(&site), cr, gpr);
+    for (unsigned i = 0; i + 3 < length; i++) /* the prefixes before 0f 22 /r */
+        *locked |= bytes[i] == PREFIX_LOCK;
+    return length;
+}
+
+/* The register MOV to CR4 wrote and the instruction's length; 0: no MOV
+ * to CR4 at RIP any more. */
+static unsigned mov_to_cr4_source(struct vcpu *vcpu, unsigned *gpr)
+{
+    unsigned cr;
+    bool locked;
+    unsigned length = svm_mov_to_cr_source(vcpu, 4, &cr, gpr, &locked);
+    return length && cr == 4 ? length : 0;
 }
 
 /* Carries out the intercepted write (VMEXIT_CR4_WRITE), or gives #GP(0).

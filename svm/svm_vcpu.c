@@ -115,24 +115,7 @@ void svm_vcpu_free(struct vcpu *vcpu)
     vcpu->arch_phys = 0;
 }
 
-/* svm/svm_guest_loop.S saves none of the host's registers: the call
- * declares every callee-saved one clobbered, so that the frame around it
- * -- for a child, the whole RUN (hv/vcpu_run.h) -- saves them once in its
- * prologue. The loop hands the vcpu back in RSI: the caller takes it from
- * there rather than keeping its own copy on the stack across the call. */
-static inline int call_guest_loop(struct vcpu **vcpu)
-{
-    register struct vcpu *rdi __asm__("rdi") = *vcpu;
-    register struct vcpu *rsi __asm__("rsi");
-    int result;
-    __asm__ volatile("call svm_guest_loop"
-                     : "=a"(result), "+r"(rdi), "=r"(rsi)
-                     :
-                     : "rcx", "rdx", "r8", "r9", "r10", "r11", "rbx", "rbp", "r12", "r13",
-                       "r14", "r15", "memory", "cc");
-    *vcpu = rsi;
-    return result;
-}
+GUEST_LOOP_CALL(call_guest_loop, svm_guest_loop)
 
 /* The run loop of either kind of vcpu; `control` is vcpu->vm->is_control,
  * which a child's RUN knows without looking; on_exit NULL keeps the
