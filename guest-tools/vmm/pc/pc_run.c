@@ -34,6 +34,10 @@
 #define LINT0_RECHECK_US  1000   /* INTR up but LINT0 refusing it: look again */
 #define MIN_RUN_US        100    /* the guest's least time in a RUN with a deadline */
 #define APIC_BASE_ENABLE  (1ull << 11)
+#define LAPIC_TPR         0x80
+#define LAPIC_PPR         0xa0
+#define LAPIC_ISR         0x100
+#define LAPIC_IRR         0x200
 #define LAPIC_LVT_LINT0   0x350
 #define LVT_MASKED        (1u << 16)
 #define LVT_DELIVERY(lvt) (((lvt) >> 8) & 7)
@@ -243,17 +247,43 @@ static void runner_job(unsigned cpu, void *arg)
     __atomic_store_n(&r->current, -1, __ATOMIC_RELEASE);
 }
 
-/* Where each vcpu was when the timeout stopped the guest: a hung guest's
- * first clue. The runners are done, so every vcpu is idle. */
+/* The highest vector set in one of the APIC's 256-bit registers (IRR,
+ * ISR) at `offset`, -1 when none: eight 32-bit words 16 bytes apart. */
+static int lapic_highest(const struct hv_lapic_state *lapic, unsigned offset)
+{
+    for (int word = 7; word >= 0; word--) {
+        uint32_t bits;
+
+        memcpy(&bits, lapic->regs + offset + 16 * (unsigned)word, sizeof(bits));
+        if (bits != 0)
+            return word * 32 + 31 - __builtin_clz(bits);
+    }
+    return -1;
+}
+
+/* Where each vcpu was when the timeout stopped the guest, and what its
+ * APIC held: a hung guest's first clue (a vcpu halted with a vector in
+ * IRR above its PPR is a lost wake-up; one spinning with IF clear waits
+ * for another). The runners are done, so every vcpu is idle. */
 static void report_vcpus_at_timeout(struct pc_vm *pc)
 {
     for (unsigned k = 0; k < pc->vm.vcpu_count; k++) {
+        hv_handle_t handle = pc->vm.vcpus[k].handle;
         struct hv_regs regs;
-        long rc = hv_get_regs(pc->vm.vcpus[k].handle, &regs);
+        uint32_t mp_state = 0, tpr = 0, ppr = 0;
 
-        if (rc == 0)
-            ctl_printf("guest %s: at the timeout RIP 0x%lx RSP 0x%lx RFLAGS 0x%lx\n",
-                       pc->vm.vcpus[k].label, regs.rip, regs.rsp, regs.rflags);
+        if (hv_get_regs(handle, &regs) < 0)
+            continue;
+        hv_get_mp_state(handle, &mp_state);
+        ctl_printf("guest %s: at the timeout RIP 0x%lx RSP 0x%lx RFLAGS 0x%lx mp_state %u\n",
+                   pc->vm.vcpus[k].label, regs.rip, regs.rsp, regs.rflags, mp_state);
+        if (hv_get_lapic(handle, &pc->bsp_lapic) < 0)
+            continue;
+        memcpy(&tpr, pc->bsp_lapic.regs + LAPIC_TPR, sizeof(tpr));
+        memcpy(&ppr, pc->bsp_lapic.regs + LAPIC_PPR, sizeof(ppr));
+        ctl_printf("guest %s: its APIC: IRR top %d, ISR top %d, TPR 0x%x, PPR 0x%x\n",
+                   pc->vm.vcpus[k].label, lapic_highest(&pc->bsp_lapic, LAPIC_IRR),
+                   lapic_highest(&pc->bsp_lapic, LAPIC_ISR), tpr, ppr);
     }
 }
 
