@@ -11,7 +11,10 @@
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
+#include "hv/insn_fetch.h"
+#include "hv/insn_length.h"
 #include "hv/vcpu.h"
+#include "hv/vm.h"
 
 /* The guest loop ends for the VMM with `reason` (HV_EXIT_*): the fields
  * every exit reports. if_flag is the guest's RFLAGS.IF, `allowed` whether
@@ -48,6 +51,53 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
         vcpu->pending_in_size = size;
     else
         *(uint32_t *)((uint8_t *)run + HV_RUN_IO_DATA_OFFSET) = (uint32_t)rax;
+}
+
+/* The backends' fast path for a child's nested page fault (the MMIO
+ * write or read the VMM emulates, the second hottest exit a VMM sees):
+ * the cases where the fault certainly ends RUN with HV_EXIT_MMIO and the
+ * instruction's bytes are at hand without a walk, so that nothing needs
+ * an exit record. Returns those bytes (15 of them, in guest memory), or
+ * NULL for the general path (hv/vcpu_run.c), which then finds the same
+ * answer the long way or another one:
+ *  - the VM has dirty-logged slots: the fault may be a first write to a
+ *    logged page, resolved without the VMM (vm_resolve_dirty_fault);
+ *  - the VM has local APICs and the address is in this vcpu's APIC page,
+ *    which the hypervisor emulates (vcpu_lapic_mmio);
+ *  - the guest pages, or its code is not where the last instruction
+ *    decoded without paging was (vcpu_cached_code): a walk or a fresh
+ *    look-up of the code's page.
+ * `paging`: the guest's CR0.PG; `linear`: CS.base + RIP, truncated to
+ * 32 bits (without paging the guest is not in 64-bit mode). Called inside
+ * the guest loop, with the vcpu claimed. */
+static inline const uint8_t *vcpu_mmio_fast_code(const struct vcpu *vcpu, uint64_t guest_phys,
+                                                 bool paging, uint64_t linear)
+{
+    const struct vm *vm = vcpu->vm;
+    if (paging || __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE))
+        return NULL;
+    if (vm->lapic && !((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull))
+        return NULL;
+    return vcpu_cached_code(vcpu, linear);
+}
+
+/* HV_EXIT_MMIO's fields, for the fast path above: the access and the
+ * instruction's 15 bytes, copied as two overlapping eight-byte words
+ * (0-7, 7-14), as vcpu_fetch_instruction_at does. Nothing is decoded
+ * (`decoded` stays 0). */
+static inline void vcpu_mmio_exit(struct vcpu *vcpu, uint64_t guest_phys, uint64_t linear_addr,
+                                  bool write, const uint8_t *code)
+{
+    struct hv_run *run = vcpu->run;
+    uint64_t head, tail;
+    __builtin_memcpy(&head, code, 8);
+    __builtin_memcpy(&tail, code + 7, 8);
+    run->mmio.phys_addr = guest_phys;
+    run->mmio.linear_addr = linear_addr;
+    run->mmio.is_write = write;
+    run->mmio.insn_length = INSN_MAX_LENGTH;
+    __builtin_memcpy(run->mmio.insn_bytes, &head, 8);
+    __builtin_memcpy(run->mmio.insn_bytes + 7, &tail, 8);
 }
 
 #endif
