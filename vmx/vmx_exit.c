@@ -312,7 +312,14 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     vcpu_mmio_exit(vcpu, guest_phys,
                    qualification & (1u << 7) ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull,
                    qualification & (1u << 1), code);
-    bool if_flag = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    /* What GET_REGS reads after this RUN, as vmx_child_port_io leaves it:
+     * the VMM's emulation of the access starts with GET_REGS. */
+    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+    vcpu->saved_regs.rip = rip;
+    vcpu->saved_regs.rflags = rflags;
+    vcpu->saved_regs_valid = 1;
+    bool if_flag = (rflags & RFLAGS_IF) != 0;
     bool allowed = if_flag &&
                    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
     return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
