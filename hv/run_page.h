@@ -54,31 +54,35 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
 }
 
 /* The backends' fast path for a child's nested page fault (the MMIO
- * write or read the VMM emulates, the second hottest exit a VMM sees):
- * the cases where the fault certainly ends RUN with HV_EXIT_MMIO and the
- * instruction's bytes are at hand without a walk, so that nothing needs
- * an exit record. Returns those bytes (15 of them, in guest memory), or
- * NULL for the general path (hv/vcpu_run.c), which then finds the same
- * answer the long way or another one:
- *  - the VM has dirty-logged slots: the fault may be a first write to a
- *    logged page, resolved without the VMM (vm_resolve_dirty_fault);
- *  - the VM has local APICs and the address is in this vcpu's APIC page,
- *    which the hypervisor emulates (vcpu_lapic_mmio);
- *  - the guest pages, or its code is not where the last instruction
- *    decoded without paging was (vcpu_cached_code): a walk or a fresh
- *    look-up of the code's page.
- * `paging`: the guest's CR0.PG; `linear`: CS.base + RIP, truncated to
- * 32 bits (without paging the guest is not in 64-bit mode). Called inside
- * the guest loop, with the vcpu claimed. */
-static inline const uint8_t *vcpu_mmio_fast_code(const struct vcpu *vcpu, uint64_t guest_phys,
-                                                 bool paging, uint64_t linear)
+ * write or read the VMM emulates, the second hottest exit a VMM sees)
+ * takes the cases where the fault certainly ends RUN with HV_EXIT_MMIO
+ * and the instruction's bytes are at hand without a walk, so that nothing
+ * needs an exit record; the general path (hv/vcpu_run.c) finds the same
+ * answer the long way, or another one. First, before the backend reads
+ * anything else: whether a fault at guest_phys is the VMM's at all. Not
+ *  - when the VM has dirty-logged slots: the fault may be a first write
+ *    to a logged page, resolved without the VMM (vm_resolve_dirty_fault);
+ *  - in the vcpu's APIC page, when the VM has local APICs: the
+ *    hypervisor emulates it (vcpu_lapic_mmio), and those exits should
+ *    pay for no more than this test. */
+static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
     const struct vm *vm = vcpu->vm;
-    if (paging || __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE))
-        return NULL;
     if (vm->lapic && !((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull))
-        return NULL;
-    return vcpu_cached_code(vcpu, linear);
+        return false;
+    return __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Then the instruction's 15 bytes, in guest memory, if the guest does not
+ * page and its code is where the last instruction decoded without paging
+ * was (vcpu_cached_code), else NULL (a walk, or a fresh look-up of the
+ * code's page). `paging`: the guest's CR0.PG; `linear`: CS.base + RIP,
+ * truncated to 32 bits (without paging the guest is not in 64-bit mode).
+ * Called inside the guest loop, with the vcpu claimed. */
+static inline const uint8_t *vcpu_mmio_fast_code(const struct vcpu *vcpu, bool paging,
+                                                 uint64_t linear)
+{
+    return paging ? NULL : vcpu_cached_code(vcpu, linear);
 }
 
 /* HV_EXIT_MMIO's fields, for the fast path above: the access and the

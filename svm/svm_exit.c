@@ -276,11 +276,11 @@ static __attribute__((noinline)) int svm_child_exit_decoded(struct vcpu *vcpu,
 static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
                                                             struct vmcb *vmcb)
 {
-    if ((vmcb->control.exit_int_info & EVENT_VALID) || svm_features.decode_assists ||
-        vcpu->svm_nmi.stepping)
-        return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
-    const uint8_t *code = vcpu_mmio_fast_code(vcpu, guest_phys, vmcb->save.cr0 & CR0_PG,
+    if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID) ||
+        svm_features.decode_assists || vcpu->svm_nmi.stepping)
+        return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + rip) & 0xffffffffull);
     if (!code)
         return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);

@@ -298,12 +298,13 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
  * CPUID paths of vmx_child_exit stay without a register to save. */
 static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
 {
-    if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
+    uint64_t guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+    if (!vcpu_mmio_for_vmm(vcpu, guest_phys) ||
+        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
         return vmx_exit_decoded(vcpu, EXIT_REASON_EPT_VIOLATION);
-    uint64_t guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS), rip = vmread(VMCS_GUEST_RIP);
+    uint64_t rip = vmread(VMCS_GUEST_RIP);
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
-    const uint8_t *code = vcpu_mmio_fast_code(vcpu, guest_phys, vmx_guest_cr0() & CR0_PG,
-                                              linear);
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_guest_cr0() & CR0_PG, linear);
     if (!code)
         return vmx_exit_decoded(vcpu, EXIT_REASON_EPT_VIOLATION);
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
