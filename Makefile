@@ -45,7 +45,7 @@ QEMU_MEM   ?= 1G
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 HV_CFLAGS := -std=gnu11 -m64 -O2 -g -ffreestanding -fno-pic -fno-pie \
-	-fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -mno-red-zone -mgeneral-regs-only -mpreferred-stack-boundary=3 \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
 	-fno-builtin -nostdlib -mcmodel=small $(WARNINGS) -I.
 HV_ASFLAGS := -m64 -I. -Wa,--noexecstack

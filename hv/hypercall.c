@@ -337,6 +337,12 @@ long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
     return result;
 }
 
+/* The unpin is handle_put's, except that the caller's table, needed only
+ * when the handle was closed meanwhile and this was its last user, is
+ * found again from this CPU's control-domain vcpu -- the one that made
+ * the call, the control domain being the only domain with handles --
+ * rather than kept in a register of its own across the handler: a push,
+ * a move and a pop on every call on a VM or vcpu handle. */
 int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state)
@@ -348,6 +354,7 @@ int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
         return 0;
     }
     *rax = (uint64_t)hypercall_table[nr].handler(caller, slot, call);
-    handle_put(&caller->handles, slot);
+    if (__builtin_expect((uint16_t)__atomic_fetch_sub(&slot->state, 1, __ATOMIC_ACQ_REL) == 1, 0))
+        handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
     return 0;
 }

@@ -28,19 +28,13 @@ long call_run(struct vm *cd, struct handle_slot *slot,
     return virt->vcpu_run(slot->object);
 }
 
-/* Output structures are written straight into the caller's memory: nothing
- * is read back from it, so there is nothing a concurrent writer could spoil. */
+/* One jump to the backend's whole GET_REGS (hv/get_regs_call.h). Output
+ * structures are written straight into the caller's memory: nothing is
+ * read back from it, so there is nothing a concurrent writer could spoil. */
 long call_get_regs(struct vm *cd, struct handle_slot *slot,
                    const struct guest_gprs *call)
 {
-    struct vcpu *vcpu = slot->object;
-    long err = control_range_check(cd, ARG1(call), sizeof(struct hv_regs), 8);
-    err = err ?: vcpu_claim(vcpu);
-    if (err)
-        return err;
-    virt->get_regs(vcpu, control_pointer(cd, ARG1(call)));
-    vcpu_release(vcpu);
-    return 0;
+    return virt->get_regs_call(cd, slot->object, ARG1(call));
 }
 
 long call_set_regs(struct vm *cd, struct handle_slot *slot,

@@ -11,7 +11,10 @@
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
+#include "hv/insn_fetch.h"
+#include "hv/insn_length.h"
 #include "hv/vcpu.h"
+#include "hv/vm.h"
 
 /* The guest loop ends for the VMM with `reason` (HV_EXIT_*): the fields
  * every exit reports. if_flag is the guest's RFLAGS.IF, `allowed` whether
@@ -48,6 +51,57 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
         vcpu->pending_in_size = size;
     else
         *(uint32_t *)((uint8_t *)run + HV_RUN_IO_DATA_OFFSET) = (uint32_t)rax;
+}
+
+/* The backends' fast path for a child's nested page fault (the MMIO
+ * write or read the VMM emulates, the second hottest exit a VMM sees)
+ * takes the cases where the fault certainly ends RUN with HV_EXIT_MMIO
+ * and the instruction's bytes are at hand without a walk, so that nothing
+ * needs an exit record; the general path (hv/vcpu_run.c) finds the same
+ * answer the long way, or another one. First, before the backend reads
+ * anything else: whether a fault at guest_phys is the VMM's at all. Not
+ *  - when the VM has dirty-logged slots: the fault may be a first write
+ *    to a logged page, resolved without the VMM (vm_resolve_dirty_fault);
+ *  - in the vcpu's APIC page, when the VM has local APICs: the
+ *    hypervisor emulates it (vcpu_lapic_mmio), and those exits should
+ *    pay for no more than this test. */
+static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
+{
+    const struct vm *vm = vcpu->vm;
+    if (vm->lapic && !((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull))
+        return false;
+    return __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Then the instruction's 15 bytes, in guest memory, if the guest does not
+ * page and its code is where the last instruction decoded without paging
+ * was (vcpu_cached_code), else NULL (a walk, or a fresh look-up of the
+ * code's page). `paging`: the guest's CR0.PG; `linear`: CS.base + RIP,
+ * truncated to 32 bits (without paging the guest is not in 64-bit mode).
+ * Called inside the guest loop, with the vcpu claimed. */
+static inline const uint8_t *vcpu_mmio_fast_code(const struct vcpu *vcpu, bool paging,
+                                                 uint64_t linear)
+{
+    return paging ? NULL : vcpu_cached_code(vcpu, linear);
+}
+
+/* HV_EXIT_MMIO's fields, for the fast path above: the access and the
+ * instruction's 15 bytes, copied as two overlapping eight-byte words
+ * (0-7, 7-14), as vcpu_fetch_instruction_at does. Nothing is decoded
+ * (`decoded` stays 0). */
+static inline void vcpu_mmio_exit(struct vcpu *vcpu, uint64_t guest_phys, uint64_t linear_addr,
+                                  bool write, const uint8_t *code)
+{
+    struct hv_run *run = vcpu->run;
+    uint64_t head, tail;
+    __builtin_memcpy(&head, code, 8);
+    __builtin_memcpy(&tail, code + 7, 8);
+    run->mmio.phys_addr = guest_phys;
+    run->mmio.linear_addr = linear_addr;
+    run->mmio.is_write = write;
+    run->mmio.insn_length = INSN_MAX_LENGTH;
+    __builtin_memcpy(run->mmio.insn_bytes, &head, 8);
+    __builtin_memcpy(run->mmio.insn_bytes + 7, &tail, 8);
 }
 
 #endif

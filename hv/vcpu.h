@@ -307,7 +307,11 @@ _Static_assert(offsetof(struct vcpu, guest_exit) == VCPU_GUEST_EXIT, "vcpu layou
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by
  * field: the output may be control-domain memory, and a compound literal
- * would be built on the stack and copied. */
+ * would be built on the stack and copied. The two structures' types tell
+ * the compiler they do not overlap, so it may hoist every load above the
+ * stores and then need more registers than a caller has free (GET_REGS
+ * pushed and popped up to six for it): the empty asm statements keep the
+ * copy in groups of five. */
 static inline void vcpu_gprs_to_regs(const struct guest_gprs *g, struct hv_regs *r)
 {
     r->rax = g->rax;
@@ -315,11 +319,13 @@ static inline void vcpu_gprs_to_regs(const struct guest_gprs *g, struct hv_regs 
     r->rcx = g->rcx;
     r->rdx = g->rdx;
     r->rsi = g->rsi;
+    __asm__("" ::: "memory");
     r->rdi = g->rdi;
     r->rbp = g->rbp;
     r->r8 = g->r8;
     r->r9 = g->r9;
     r->r10 = g->r10;
+    __asm__("" ::: "memory");
     r->r11 = g->r11;
     r->r12 = g->r12;
     r->r13 = g->r13;

@@ -11,6 +11,7 @@
 #include "hv/percpu.h"
 
 struct vcpu;
+struct vm;
 struct insn_site;
 
 /* What GET/SET_VCPU_EVENTS see of the backend (hv/hypercall_events.c):
@@ -79,6 +80,10 @@ struct virt_backend {
      * backend's run loop inlined). */
     long (*vcpu_run)(struct vcpu *vcpu);
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
+    /* GET_REGS of a child vcpu into the caller's memory at `gpa`
+     * (hv/get_regs_call.h: vcpu_get_regs_call_with, with the backend's
+     * get_regs inlined). */
+    long (*get_regs_call)(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);
     int (*set_sregs)(struct vcpu *vcpu, const struct hv_sregs *sregs);

@@ -34,6 +34,7 @@ int svm_bitmaps_init(void);
 
 /* vcpu operations (svm_vcpu.c), wired into svm_backend. */
 struct vcpu;
+struct vm;
 struct exit_record;
 struct hv_regs;
 struct hv_sregs;
@@ -44,6 +45,7 @@ typedef int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
 int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit);
 long svm_vcpu_run(struct vcpu *vcpu);
 void svm_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
+long svm_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
 int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);

@@ -113,6 +113,7 @@ const struct virt_backend svm_backend = {
     .run_loop = svm_run_loop,
     .vcpu_run = svm_vcpu_run,
     .get_regs = svm_get_regs,
+    .get_regs_call = svm_get_regs_call,
     .set_regs = svm_set_regs,
     .get_sregs = svm_get_sregs,
     .set_sregs = svm_set_sregs,

@@ -262,8 +262,39 @@ static __attribute__((noinline)) int svm_child_exit_decoded(struct vcpu *vcpu,
     return stop;
 }
 
-/* A child's exit: port I/O completed here, CPUID and the rest by tail
- * calls, so that the port I/O path saves no register. */
+/* A child's nested page fault that goes to its VMM as HV_EXIT_MMIO with
+ * the bytes of the last instruction decoded (hv/run_page.h says when):
+ * completed here, as svm_exit_decoded and vcpu_child_exit would -- no
+ * event to deliver again (none was being delivered: EXITINTINFO is not
+ * valid), the fault's address in EXITINFO2 and write bit in EXITINFO1
+ * (APM 15.25.6), no linear address. Not with decode assists, whose bytes
+ * the general path copies, nor while an NMI's IRET is being stepped
+ * over. The guest has not advanced: RIP is the instruction's. Every
+ * other nested page fault goes the general way. Out of line, so that the
+ * port I/O and CPUID paths of svm_child_exit stay without a register to
+ * save. */
+static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
+                                                            struct vmcb *vmcb)
+{
+    uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
+    if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID) ||
+        svm_features.decode_assists || vcpu->svm_nmi.stepping)
+        return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
+                                              (vmcb->save.cs.base + rip) & 0xffffffffull);
+    if (!code)
+        return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);
+    vcpu->exit_count++;
+    vmcb->control.event_inject = 0;
+    vcpu_mmio_exit(vcpu, guest_phys, ~0ull, vmcb->control.exit_info1 & (1u << 1), code);
+    bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag && !(vmcb->control.int_state & INT_STATE_SHADOW);
+    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+}
+
+/* A child's exit: port I/O and MMIO for the VMM completed here, CPUID
+ * and the rest by tail calls, so that the port I/O path saves no
+ * register. */
 static int svm_child_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -275,6 +306,8 @@ static int svm_child_exit(struct vcpu *vcpu)
             return svm_child_port_io(vcpu, vmcb, info);
     } else if (code == VMEXIT_CPUID) {
         return svm_child_cpuid(vcpu, vmcb);
+    } else if (code == VMEXIT_NPF) {
+        return svm_child_nested_fault(vcpu, vmcb);
     }
     return svm_child_exit_decoded(vcpu, vmcb, code);
 }

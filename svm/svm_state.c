@@ -4,6 +4,7 @@
 #include "abi/hv_errno.h"
 #include "hv/cr_write.h"
 #include "hv/fpu.h"
+#include "hv/get_regs_call.h"
 #include "hv/guest_memory.h"
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
@@ -16,13 +17,24 @@
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
-void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
+static inline struct vcpu *get_regs(struct vcpu *vcpu, struct hv_regs *r)
 {
     const struct vmcb_save *s = &vmcb_of(vcpu)->save;
     vcpu_gprs_to_regs(&vcpu->gprs, r);
     r->rsp = s->rsp;
     r->rip = s->rip;
     r->rflags = vcpu_rflags_to_abi(vcpu, s->rflags);
+    return vcpu;
+}
+
+void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
+{
+    get_regs(vcpu, r);
+}
+
+long svm_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
+{
+    return vcpu_get_regs_call_with(cd, vcpu, gpa, get_regs);
 }
 
 /* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS), as

@@ -35,6 +35,7 @@ extern uint64_t vmx_msr_bitmap;
 int vmx_bitmaps_init(void);
 
 struct vcpu;
+struct vm;
 struct event_state;
 struct exit_record;
 struct hv_regs;
@@ -80,6 +81,7 @@ int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit);
 long vmx_vcpu_run(struct vcpu *vcpu);
 void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
 void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *regs);
+long vmx_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
 int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);

@@ -221,6 +221,7 @@ const struct virt_backend vmx_backend = {
     .run_loop = vmx_run_loop,
     .vcpu_run = vmx_vcpu_run,
     .get_regs = vmx_get_regs_op,
+    .get_regs_call = vmx_get_regs_call,
     .set_regs = vmx_set_regs,
     .get_sregs = vmx_get_sregs,
     .set_sregs = vmx_set_sregs,

@@ -13,6 +13,7 @@
 #include "hv/rflags.h"
 #include "hv/run_page.h"
 #include "hv/speculation.h"
+#include "hv/sregs_check.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -283,7 +284,50 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
 
-/* A child's exit: CPUID and port I/O completed here, the rest decoded. */
+/* A child's EPT violation that goes to its VMM as HV_EXIT_MMIO with the
+ * bytes of the last instruction decoded (hv/run_page.h says when):
+ * completed here, as vmx_exit_decoded and vcpu_child_exit would. No event
+ * was being delivered (the IDT-vectoring information is not valid), so
+ * none is to be delivered again, and an IRET that unblocked NMIs gets its
+ * blocking back as in decode(); the qualification gives the access and
+ * whether the linear address is valid (SDM 3C table 28-7). Whether an
+ * interrupt could be taken is IF and the STI/MOV SS shadow: the exit
+ * cleared the entry's interruption information (SDM 3C 27.2.5). The
+ * guest has not advanced: RIP is the instruction's. Every other EPT
+ * violation goes the general way. Out of line, so that the port I/O and
+ * CPUID paths of vmx_child_exit stay without a register to save. */
+static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
+{
+    uint64_t guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+    if (!vcpu_mmio_for_vmm(vcpu, guest_phys) ||
+        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        return vmx_exit_decoded(vcpu, EXIT_REASON_EPT_VIOLATION);
+    uint64_t rip = vmread(VMCS_GUEST_RIP);
+    uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_guest_cr0() & CR0_PG, linear);
+    if (!code)
+        return vmx_exit_decoded(vcpu, EXIT_REASON_EPT_VIOLATION);
+    uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
+    vmx_nmi_blocking_after_iret(qualification, 0);
+    vcpu->exit_count++;
+    vcpu_mmio_exit(vcpu, guest_phys,
+                   qualification & (1u << 7) ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull,
+                   qualification & (1u << 1), code);
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    /* What GET_REGS reads after this RUN, as vmx_child_port_io leaves it:
+     * the VMM's emulation of the access starts with GET_REGS. */
+    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+    vcpu->saved_regs.rip = rip;
+    vcpu->saved_regs.rflags = rflags;
+    vcpu->saved_regs_valid = 1;
+    bool if_flag = (rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag &&
+                   !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
+    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+}
+
+/* A child's exit: CPUID, port I/O and MMIO for the VMM completed here,
+ * the rest decoded. */
 static int vmx_child_exit(struct vcpu *vcpu)
 {
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
@@ -293,6 +337,8 @@ static int vmx_child_exit(struct vcpu *vcpu)
             return vmx_child_port_io(vcpu, qualification);
     } else if (reason == EXIT_REASON_CPUID) {
         return vmx_child_cpuid(vcpu);
+    } else if (reason == EXIT_REASON_EPT_VIOLATION) {
+        return vmx_child_nested_fault(vcpu);
     }
     return vmx_exit_decoded(vcpu, reason);
 }

@@ -4,6 +4,7 @@
  * use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
 #include "hv/debugregs.h"
+#include "hv/get_regs_call.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
@@ -188,16 +189,32 @@ long vmx_vcpu_run(struct vcpu *vcpu)
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
  * left them while nothing has made the VMCS current since, else from the
  * VMCS (vmx_get_regs). */
-void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *__restrict r)
+static __attribute__((noinline)) struct vcpu *get_regs_from_vmcs(struct vcpu *vcpu,
+                                                                 struct hv_regs *r)
 {
-    if (!vcpu->saved_regs_valid) {
-        vmx_get_regs(vcpu, r);
-        return;
-    }
+    vmx_get_regs(vcpu, r);
+    return vcpu;
+}
+
+static inline struct vcpu *get_regs(struct vcpu *vcpu, struct hv_regs *r)
+{
+    if (!vcpu->saved_regs_valid)
+        return get_regs_from_vmcs(vcpu, r);
+    vcpu_gprs_to_regs(&vcpu->gprs, r);
     r->rsp = vcpu->saved_regs.rsp;
     r->rip = vcpu->saved_regs.rip;
     r->rflags = vcpu_rflags_to_abi(vcpu, vcpu->saved_regs.rflags);
-    vcpu_gprs_to_regs(&vcpu->gprs, r);
+    return vcpu;
+}
+
+void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *__restrict r)
+{
+    get_regs(vcpu, r);
+}
+
+long vmx_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
+{
+    return vcpu_get_regs_call_with(cd, vcpu, gpa, get_regs);
 }
 
 void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
