@@ -136,12 +136,18 @@ static inline bool handle_state_allows(uint64_t state, uint64_t handle, uint64_t
 }
 
 /* Unpins a slot returned by handle_get() or pinned by a caller of
- * handle_state_allows. The open handle counts one user, so users reaches 0
- * only once it is closed: the old count is then exactly 1, one compare
- * instead of masking the new value. */
+ * handle_state_allows; handle_unpin_was_last is its first half, for a
+ * caller that finds the table only when it needs it. The open handle
+ * counts one user, so users reaches 0 only once it is closed: the old
+ * count is then exactly 1, one compare instead of masking the new value. */
+static inline bool handle_unpin_was_last(struct handle_slot *slot)
+{
+    return (uint16_t)__atomic_fetch_sub(&slot->state, 1, __ATOMIC_ACQ_REL) == 1;
+}
+
 static inline void handle_put(struct handle_table *table, struct handle_slot *slot)
 {
-    if ((uint16_t)__atomic_fetch_sub(&slot->state, 1, __ATOMIC_ACQ_REL) == 1)
+    if (handle_unpin_was_last(slot))
         handle_release(table, slot);
 }
 

@@ -354,7 +354,7 @@ int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
         return 0;
     }
     *rax = (uint64_t)hypercall_table[nr].handler(caller, slot, call);
-    if (__builtin_expect((uint16_t)__atomic_fetch_sub(&slot->state, 1, __ATOMIC_ACQ_REL) == 1, 0))
+    if (__builtin_expect(handle_unpin_was_last(slot), 0))
         handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
     return 0;
 }

@@ -260,6 +260,17 @@ static inline int vmx_child_cpuid(struct vcpu *vcpu)
     return 0;
 }
 
+/* What GET_REGS reads after a RUN that an exit completed here ends
+ * (vmx_run_loop leaves them as they are): the VMM's emulation of an
+ * access starts with GET_REGS, and RIP and RFLAGS are at hand. */
+static inline void vmx_keep_regs_for_vmm(struct vcpu *vcpu, uint64_t rip, uint64_t rflags)
+{
+    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
+    vcpu->saved_regs.rip = rip;
+    vcpu->saved_regs.rflags = rflags;
+    vcpu->saved_regs_valid = 1;
+}
+
 /* A child's IN or OUT (not INS/OUTS), which ends its RUN with
  * HV_EXIT_IO; the exit qualification describes it (SDM 3C table 28-5).
  * The guest resumes after the instruction. A VM exit clears the valid bit
@@ -274,12 +285,7 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
                  qualification & (1u << 3), vcpu->gprs.rax);
     uint64_t next = vmx_skip(rip);
     uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
-    /* What GET_REGS reads after this RUN (vmx_run_loop leaves them as they
-     * are): RIP and RFLAGS are at hand here. */
-    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
-    vcpu->saved_regs.rip = next;
-    vcpu->saved_regs.rflags = rflags;
-    vcpu->saved_regs_valid = 1;
+    vmx_keep_regs_for_vmm(vcpu, next, rflags);
     bool if_flag = (rflags & RFLAGS_IF) != 0;
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
@@ -314,12 +320,7 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
                    qualification & (1u << 7) ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull,
                    qualification & (1u << 1), code);
     uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
-    /* What GET_REGS reads after this RUN, as vmx_child_port_io leaves it:
-     * the VMM's emulation of the access starts with GET_REGS. */
-    vcpu->saved_regs.rsp = vmread(VMCS_GUEST_RSP);
-    vcpu->saved_regs.rip = rip;
-    vcpu->saved_regs.rflags = rflags;
-    vcpu->saved_regs_valid = 1;
+    vmx_keep_regs_for_vmm(vcpu, rip, rflags);
     bool if_flag = (rflags & RFLAGS_IF) != 0;
     bool allowed = if_flag &&
                    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
