@@ -285,11 +285,12 @@ struct vcpu {
     uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
     struct vlapic lapic;
     struct vcpu_debugregs dr;
-    /* The last instruction decoded in a child without paging
-     * (hv/insn_fetch.c): its linear -- there guest-physical -- address plus
-     * one (0: none yet), and its bytes in the hypervisor's view, 15 of them
-     * within one page; valid while the VM's tlb_generation is
-     * code_generation. */
+    /* The page of the last instruction decoded in a child without paging
+     * (hv/insn_fetch.c): its linear -- there guest-physical -- address
+     * plus one (0: none yet), and the page in the hypervisor's view; valid
+     * while the VM's tlb_generation is code_generation. A page, not one
+     * instruction: a guest's APIC writes come from a few places in turn
+     * (the ICR write, the handler's EOI), mostly on one page of code. */
     uint64_t code_tag;
     const uint8_t *code_bytes;
     uint64_t code_generation;

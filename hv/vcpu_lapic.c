@@ -76,6 +76,10 @@ static bool shorthand_includes(const struct vcpu *target, const struct vcpu *sou
 
 unsigned vcpu_lapic_deliver(struct vm *vm, struct vcpu *source, const struct lapic_message *m)
 {
+    /* A self-IPI (how Linux raises its irq_work) has one target, known:
+     * no walk of the VM's vcpus. */
+    if (m->shorthand == SHORTHAND_SELF && source)
+        return deliver_one(source, m);
     unsigned accepted = 0;
     struct vcpu *lowest = NULL;
     for (unsigned i = 0; i < HV_MAX_VCPUS; i++) {
@@ -258,6 +262,43 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
         __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
     }
     return true;
+}
+
+bool vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value)
+{
+    struct vlapic *l = &vcpu->lapic;
+    if (!vlapic_x2apic(l))
+        return false;
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4)) {
+        if (value || !vlapic_eoi_edge(l))
+            return false;
+        /* The EOI lowered PPR: what it unmasked goes in at this entry. */
+        if (vlapic_pending(l) >= 0)
+            __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+        return true;
+    }
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) &&
+        LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF &&
+        LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED) {
+        /* The register itself as any ICR write (an illegal vector sets
+         * ESR instead of sending; time plays no part); the delivery has
+         * one target, known. */
+        enum vlapic_action action;
+        if (!vlapic_msr_write(l, msr, value, 0, &action))
+            return false;
+        if (action == VLAPIC_SEND_IPI)
+            send_ipi(vcpu);
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+        return true;
+    }
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_SELF_IPI >> 4)) {
+        if (value > 0xff || value < 16)
+            return false;
+        if (vlapic_accept(l, (uint8_t)value, false))
+            __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+        return true;
+    }
+    return false;
 }
 
 /* INIT: the APIC keeps its ID and base, the CPU goes to its INIT state and

@@ -37,11 +37,14 @@ static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
     __atomic_or_fetch(bitmap_word(l, base, vector), 1u << (vector % 32), __ATOMIC_RELEASE);
 }
 
-/* Highest set vector of a bitmap, or -1. */
+/* Highest set vector of a bitmap, or -1. Relaxed loads: a bit another
+ * CPU sets after the scan comes with a kick (hv/vcpu_lapic.c), and the
+ * scan is in the path of every EOI and every entry with an event. */
 static int bitmap_highest(const struct vlapic *l, uint32_t base)
 {
+    const uint32_t *words = &l->page[base / 4];
     for (int word = 7; word >= 0; word--) {
-        uint32_t bits = __atomic_load_n(&l->page[(base + (uint32_t)word * 16) / 4], __ATOMIC_ACQUIRE);
+        uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
         if (bits)
             return word * 32 + 31 - __builtin_clz(bits);
     }
@@ -68,7 +71,7 @@ uint32_t vlapic_id(const struct vlapic *l)
 static void update_ppr(struct vlapic *l)
 {
     uint32_t tpr = reg(l, LAPIC_TPR) & 0xff;
-    int isr = bitmap_highest(l, LAPIC_ISR);
+    int isr = l->isr_top;
     uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
     set_reg(l, LAPIC_PPR, (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : isrv & 0xf0);
 }
@@ -94,6 +97,7 @@ void vlapic_reset_registers(struct vlapic *l)
     l->divide = 2;
     l->esr_pending = 0;
     l->last_eoi = 0;
+    l->isr_top = -1;
 }
 
 void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_per_us)
@@ -226,6 +230,8 @@ void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 {
     bitmap_clear(l, LAPIC_IRR, vector);
     bitmap_set(l, LAPIC_ISR, vector);
+    if (vector > l->isr_top)
+        l->isr_top = vector;
     update_ppr(l);
 }
 
@@ -233,13 +239,22 @@ uint8_t vlapic_last_eoi_vector(const struct vlapic *l) { return l->last_eoi; }
 
 enum vlapic_action vlapic_eoi(struct vlapic *l)
 {
-    int isr = bitmap_highest(l, LAPIC_ISR);
+    int isr = l->isr_top;
     if (isr < 0)
         return VLAPIC_DONE;
     bitmap_clear(l, LAPIC_ISR, (uint8_t)isr);
+    l->isr_top = (int16_t)bitmap_highest(l, LAPIC_ISR);
     update_ppr(l);
     l->last_eoi = (uint8_t)isr;
     return bitmap_test(l, LAPIC_TMR, (uint8_t)isr) ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
+}
+
+bool vlapic_eoi_edge(struct vlapic *l)
+{
+    if (l->isr_top >= 0 && bitmap_test(l, LAPIC_TMR, (uint8_t)l->isr_top))
+        return false;
+    vlapic_eoi(l);
+    return true;
 }
 
 static uint32_t lvt_bits(uint32_t offset)
@@ -414,6 +429,7 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
         set_reg(l, LAPIC_LDR, vlapic_x2apic_ldr(reg(l, LAPIC_ID)));
+    l->isr_top = (int16_t)bitmap_highest(l, LAPIC_ISR);
     update_ppr(l);
     l->timer_fire = 0;
     if (timer_mode(l) != LAPIC_TIMER_DEADLINE && reg(l, LAPIC_TIMER_INITIAL) && current) {

@@ -92,6 +92,10 @@ struct vlapic {
     uint32_t divide;            /* 1..128, from the divide register */
     uint32_t esr_pending;       /* errors since the last ESR write */
     uint8_t last_eoi;           /* vector the last EOI retired */
+    /* The highest vector in ISR, or -1: ISR changes only on the vcpu's
+     * own CPU (acknowledge, EOI, reset, SET_LAPIC), so PPR and EOI need
+     * no scan of it but the one after an EOI. */
+    int16_t isr_top;
 };
 
 /* What a register write asks of the caller, beyond the page change. */
@@ -144,6 +148,9 @@ void vlapic_timer_expire(struct vlapic *lapic, uint64_t now);
 
 /* For VLAPIC_EOI_LEVEL: the vector the last EOI retired. */
 uint8_t vlapic_last_eoi_vector(const struct vlapic *lapic);
+/* EOI unless the vector it would retire is level-triggered (whose EOI the
+ * IOAPIC must hear of: then false, nothing done). */
+bool vlapic_eoi_edge(struct vlapic *lapic);
 
 /* Destination matching of an IPI or MSI (SDM 10.6.2): physical ID or
  * logical (flat/cluster by DFR; x2APIC cluster), with 0xff (xAPIC) or
