@@ -212,6 +212,11 @@ struct vcpu {
     struct guest_gprs gprs __attribute__((aligned(64)));
     uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
     uint8_t saved_regs_valid;    /* VMX: saved_regs hold the VMCS's values */
+    /* VMX: the hypervisor made the guest block NMIs (an NMI injected or
+     * put back, SET_VCPU_EVENTS' mask) and no exit since showed its IRET:
+     * only then is the VMCS's blocking by NMI the guest's own
+     * (vmx/vmx_events.c, vmx_guest_interruptibility). */
+    uint8_t nmi_blocking_ours;
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
     /* Read by the guest loops at fixed offsets (VCPU_ARCH_PHYS,

@@ -26,12 +26,14 @@
  * handler: the IRET had ended virtual-NMI blocking, but it will run again,
  * so the blocking is back until then (SDM 3C 27.2.3, 31.7.1.2). `flag` is
  * the exit's interruption information or qualification (bit 12 in both). */
-static void vmx_nmi_blocking_after_iret(uint64_t flag, uint32_t vectoring)
+static void vmx_nmi_blocking_after_iret(struct vcpu *vcpu, uint64_t flag, uint32_t vectoring)
 {
     if ((flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET) && vmx_features.virtual_nmis &&
-        !(vectoring & INTR_INFO_VALID))
+        !(vectoring & INTR_INFO_VALID)) {
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
                 vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+        vcpu->nmi_blocking_ours = 1;
+    }
 }
 
 static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
@@ -48,7 +50,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
     case EXIT_REASON_EXTERNAL_INTERRUPT: exit->kind = EXIT_INTERRUPT; break;
     case EXIT_REASON_EXCEPTION_NMI:
         exit->info2 = vmread(VMCS_EXIT_INTERRUPTION_INFO);
-        vmx_nmi_blocking_after_iret(exit->info2, vectoring);
+        vmx_nmi_blocking_after_iret(vcpu, exit->info2, vectoring);
         exit->kind = (exit->info2 & INTR_TYPE_MASK) == INTR_TYPE_NMI ? EXIT_NMI : EXIT_EXCEPTION;
         if (exit->kind == EXIT_EXCEPTION && (exit->info2 & 0xff) == VECTOR_MACHINE_CHECK)
             exit->kind = EXIT_MACHINE_CHECK;
@@ -88,7 +90,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
         exit->io.port = (uint16_t)(qualification >> 16);
         break;
     case EXIT_REASON_EPT_VIOLATION:
-        vmx_nmi_blocking_after_iret(qualification, vectoring);
+        vmx_nmi_blocking_after_iret(vcpu, qualification, vectoring);
         exit->kind = EXIT_NESTED_FAULT;
         exit->fault.guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
         exit->fault.guest_linear = qualification & (1u << 7)
@@ -156,6 +158,8 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
         vcpu->irq_vector = (uint8_t)vectoring;
     } else if ((vectoring & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, vectoring & ~0x1000u);
+        if ((vectoring & INTR_TYPE_MASK) == INTR_TYPE_NMI)
+            vcpu->nmi_blocking_ours = 1;
         if (vectoring & INTR_INFO_DELIVER_ERROR)
             vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
         vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
@@ -305,6 +309,10 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
 static int vmx_child_exit(struct vcpu *vcpu)
 {
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+    /* First, before an NMI put back or a blocking restored below: the
+     * guest's IRET may have ended the blocking an NMI of ours began. */
+    if (__builtin_expect(vcpu->nmi_blocking_ours, 0))
+        vmx_nmi_blocking_seen(vcpu);
     if (reason == EXIT_REASON_IO) {
         uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
         if (__builtin_expect(!(qualification & (1u << 4)), 1)) /* not a string */
