@@ -165,7 +165,8 @@ static void nmi_after_a_handler_that_exited_to_the_vmm(void)
                             "the second NMI, taken at once (IF is 0, nothing blocks it)") ||
         !hvt_get_events(&vm, e, "in the second NMI's handler") ||
         !hvt_eq(e->nmi.masked, 1, "nmi.masked in the handler") ||
-        !hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT after the handler's IRET") ||
+        !hvt_run_past_slices(&vm) ||
+        !hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT after the handler's IRET") ||
         !hvt_eq(vm.run->exit_rip, halt, "RIP of that HLT") ||
         !hvt_get_events(&vm, e, "after the second handler's IRET"))
         return;
