@@ -230,10 +230,11 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 }
 
 /* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
- * IPI, a fixed self-IPI through the ICR: vcpu_lapic_wrmsr_fast in
- * hv/vcpu_lapic.h): no exit handler sees it,
- * so, as for CPUID, the ASID needs no refresh; an interrupt it made
- * deliverable goes in at this entry. 0 when done, else -1: the general
+ * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
+ * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it, so,
+ * as for CPUID, the ASID needs no refresh. The interrupt it made
+ * deliverable is injected here when nothing else waits, without
+ * vcpu_prepare_events' full round. 0 when done, else -1: the general
  * path. A WRMSR exit is no fault and carries no event to deliver again. */
 static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct vmcb *vmcb)
 {
@@ -247,11 +248,15 @@ static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct v
             return -1;
     }
     uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vmcb->save.rax;
-    if (!vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value))
+    bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
+    int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
+    if (vector < 0)
         return -1;
     vcpu->exit_count++;
     vmcb->save.rip = rip + length;
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    if (vector)
+        vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | (uint32_t)vector;
     vcpu_prepare_events(vcpu, vcpu->run);
     return 0;
 }

@@ -307,6 +307,10 @@ static void test_garbage_writes_keep_invariants(void **state)
         assert_true(l.divide >= 1 && l.divide <= 128);
         assert_true(vlapic_ppr(&l) <= 0xff);
         assert_int_equal(l.isr_top, isr_highest(&l));
+        unsigned in_service = 0;
+        for (unsigned word = 0; word < 8; word++)
+            in_service += (unsigned)__builtin_popcount(l.page[(LAPIC_ISR + word * 16) / 4]);
+        assert_int_equal(l.isr_count, in_service);
     }
 }
 
