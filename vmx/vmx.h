@@ -95,9 +95,6 @@ bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
 bool vmx_nmi_allowed(struct vcpu *vcpu);
 void vmx_inject_nmi(struct vcpu *vcpu);
-/* After an exit of a vcpu with nmi_blocking_ours (hv/vcpu.h): whether the
- * guest still blocks NMIs or its IRET ended that. VMCS current. */
-void vmx_nmi_blocking_seen(struct vcpu *vcpu);
 void vmx_set_nmi_window(struct vcpu *vcpu, bool on);
 void vmx_get_event_state(struct vcpu *vcpu, struct event_state *state);
 void vmx_set_event_state(struct vcpu *vcpu, const struct event_state *state);

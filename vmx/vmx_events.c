@@ -66,11 +66,6 @@ void vmx_inject_nmi(struct vcpu *vcpu)
     vmcs_release(vcpu, acquired);
 }
 
-void vmx_nmi_blocking_seen(struct vcpu *vcpu)
-{
-    vcpu->nmi_blocking_ours = (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI) != 0;
-}
-
 void vmx_reset_vcpu(struct vcpu *vcpu)
 {
     bool acquired = vmcs_acquire(vcpu);

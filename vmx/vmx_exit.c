@@ -319,7 +319,8 @@ static int vmx_child_exit(struct vcpu *vcpu)
     /* First, before an NMI put back or a blocking restored below: the
      * guest's IRET may have ended the blocking an NMI of ours began. */
     if (__builtin_expect(vcpu->nmi_blocking_ours, 0))
-        vmx_nmi_blocking_seen(vcpu);
+        vcpu->nmi_blocking_ours =
+            (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI) != 0;
     if (reason == EXIT_REASON_IO) {
         uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
         if (__builtin_expect(!(qualification & (1u << 4)), 1)) /* not a string */
