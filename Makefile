@@ -93,6 +93,7 @@ deps-test:
 # files drop the frame pointer (two to three instructions per call). A
 # backtrace still works through them: it skips their frames, nothing more.
 HOT_PATH := hv/hypercall.c hv/hypercall_vcpu.c hv/vcpu_run.c hv/control_domain.c hv/handle.c hv/vcpu_events.c hv/cpuid.c \
+	hv/vcpu_lapic.c hv/vlapic.c \
 	svm/svm_vcpu.c svm/svm_exit.c svm/svm_state.c svm/svm_events.c vmx/vmx_vcpu.c vmx/vmx_exit.c \
 	vmx/vmx_vmcs.c vmx/vmx_state.c vmx/vmx_events.c
 $(patsubst %,$(BUILD)/hv/%.o,$(HOT_PATH)): HV_CFLAGS += -fomit-frame-pointer

@@ -26,10 +26,10 @@ static const uint8_t *code_without_paging(struct vcpu *vcpu, uint64_t linear)
     const uint8_t *page = vm_guest_page(vcpu->vm, linear);
     if (!page || offset > FRAME_SIZE - INSN_MAX_LENGTH)
         return NULL;
-    vcpu->code_bytes = page + offset;
-    vcpu->code_tag = linear + 1;
+    vcpu->code_bytes = page;
+    vcpu->code_tag = linear - offset + 1;
     vcpu->code_generation = generation;
-    return vcpu->code_bytes;
+    return page + offset;
 }
 
 unsigned vcpu_insn_bytes(struct vcpu *vcpu, const struct insn_site *site,

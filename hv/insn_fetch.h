@@ -32,21 +32,24 @@ struct insn_site {
  * CS.base is 0 and RIP is the whole linear address). */
 bool insn_site_mode64(const struct insn_site *site);
 
-/* The bytes at `linear` in a child without paging if they are those of
- * the last instruction decoded there and the VM's translations have not
+/* The bytes at `linear` in a child without paging if they lie on the page
+ * of the last instruction decoded there and the VM's translations have not
  * changed since, else NULL (then vcpu_insn_bytes finds them). Inline for
- * the backends' hot paths: a guest's loop exits from the same place again
- * and again. 15 bytes may be read. */
+ * the backends' hot paths: a guest's loop exits from the same places again
+ * and again. 15 bytes may be read: an instruction that could cross the
+ * page's end takes the slow way. */
+#define VCPU_CODE_PAGE 4096u
 static inline const uint8_t *vcpu_cached_code(const struct vcpu *vcpu, uint64_t linear)
 {
-    if (vcpu->code_tag != linear + 1 ||
+    uint64_t offset = linear & (VCPU_CODE_PAGE - 1);
+    if (vcpu->code_tag != linear - offset + 1 || offset > VCPU_CODE_PAGE - 15 ||
         vcpu->code_generation != __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE))
         return NULL;
-    /* A tag is only ever set together with its bytes (never NULL). */
-    const uint8_t *bytes = vcpu->code_bytes;
-    if (!bytes)
+    /* A tag is only ever set together with its page (never NULL). */
+    const uint8_t *page = vcpu->code_bytes;
+    if (!page)
         __builtin_unreachable();
-    return bytes;
+    return page + offset;
 }
 
 /* Up to 15 bytes of the instruction: returns how many could be read and

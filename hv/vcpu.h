@@ -212,6 +212,11 @@ struct vcpu {
     struct guest_gprs gprs __attribute__((aligned(64)));
     uint8_t launched;            /* VMX: VMRESUME rather than VMLAUNCH */
     uint8_t saved_regs_valid;    /* VMX: saved_regs hold the VMCS's values */
+    /* VMX: the hypervisor made the guest block NMIs (an NMI injected or
+     * put back, SET_VCPU_EVENTS' mask) and no exit since showed its IRET:
+     * only then is the VMCS's blocking by NMI the guest's own
+     * (vmx/vmx_events.c, vmx_guest_interruptibility). */
+    uint8_t nmi_blocking_ours;
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
     /* Read by the guest loops at fixed offsets (VCPU_ARCH_PHYS,
@@ -285,11 +290,12 @@ struct vcpu {
     uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
     struct vlapic lapic;
     struct vcpu_debugregs dr;
-    /* The last instruction decoded in a child without paging
-     * (hv/insn_fetch.c): its linear -- there guest-physical -- address plus
-     * one (0: none yet), and its bytes in the hypervisor's view, 15 of them
-     * within one page; valid while the VM's tlb_generation is
-     * code_generation. */
+    /* The page of the last instruction decoded in a child without paging
+     * (hv/insn_fetch.c): its linear -- there guest-physical -- address
+     * plus one (0: none yet), and the page in the hypervisor's view; valid
+     * while the VM's tlb_generation is code_generation. A page, not one
+     * instruction: a guest's APIC writes come from a few places in turn
+     * (the ICR write, the handler's EOI), mostly on one page of code. */
     uint64_t code_tag;
     const uint8_t *code_bytes;
     uint64_t code_generation;

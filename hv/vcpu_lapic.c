@@ -76,6 +76,10 @@ static bool shorthand_includes(const struct vcpu *target, const struct vcpu *sou
 
 unsigned vcpu_lapic_deliver(struct vm *vm, struct vcpu *source, const struct lapic_message *m)
 {
+    /* A self-IPI (how Linux raises its irq_work) has one target, known:
+     * no walk of the VM's vcpus. */
+    if (m->shorthand == SHORTHAND_SELF && source)
+        return deliver_one(source, m);
     unsigned accepted = 0;
     struct vcpu *lowest = NULL;
     for (unsigned i = 0; i < HV_MAX_VCPUS; i++) {
@@ -236,6 +240,16 @@ bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool 
     return true;
 }
 
+/* A deadline already passed fires at this entry (vcpu_lapic_prepare),
+ * not after a round through the host's timer. */
+static void set_tsc_deadline(struct vcpu *vcpu, uint64_t value)
+{
+    vlapic_set_tsc_deadline(&vcpu->lapic, value);
+    uint64_t fire = vlapic_timer_next(&vcpu->lapic);
+    if (fire && fire <= rdtsc())
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+}
+
 bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop)
 {
     struct vlapic *l = &vcpu->lapic;
@@ -245,7 +259,7 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
         return true;
     }
     if (msr == MSR_TSC_DEADLINE) {
-        vlapic_set_tsc_deadline(l, value);
+        set_tsc_deadline(vcpu, value);
         *ok = true;
         return true;
     }
@@ -258,6 +272,89 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
         __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
     }
     return true;
+}
+
+/* Whether nothing waits for vcpu_prepare_events: no event, window or
+ * posted message. Then no vector above PPR waits in IRR either (every
+ * path that leaves one there, or lowers PPR under one, posts
+ * LAPIC_EVENT_IRR or leaves lapic_window set), and an interrupt that the
+ * guest can take goes in at this entry with no other to come first. */
+static inline __attribute__((always_inline)) bool nothing_waits(const struct vcpu *vcpu)
+{
+    return !__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&vcpu->run->request_interrupt_window, __ATOMIC_RELAXED);
+}
+
+/* The vector a write made deliverable (the highest above PPR, or -1):
+ * acknowledged and returned for the backend to inject when the guest
+ * can take it (`open`) and nothing else waits, else left in IRR and
+ * posted for vcpu_prepare_events; 0 then. */
+static inline __attribute__((always_inline)) int take_now(struct vcpu *vcpu, int vector, bool open)
+{
+    if (vector < 0)
+        return 0;
+    if (!open || !nothing_waits(vcpu)) {
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+        return 0;
+    }
+    vlapic_acknowledge(&vcpu->lapic, (uint8_t)vector);
+    return vector;
+}
+
+/* A self-IPI of edge-triggered `vector`: at once into ISR when the guest
+ * can take it and nothing waits (no IRR round, no scan), else through
+ * IRR. */
+static int self_ipi(struct vcpu *vcpu, uint8_t vector, bool open)
+{
+    struct vlapic *l = &vcpu->lapic;
+    if (open && nothing_waits(vcpu) && vlapic_take_at_once(l, vector))
+        return vector;
+    if (!vlapic_accept(l, vector, false))
+        return 0;
+    return take_now(vcpu, vlapic_pending_raised(l), open);
+}
+
+int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open)
+{
+    struct vlapic *l = &vcpu->lapic;
+    if (msr == MSR_TSC_DEADLINE) {
+        /* Only a deadline already passed, with no host timer running for
+         * the vcpu: it fires now, and nothing is left for
+         * vcpu_child_exit's timer check, which this path does not make. */
+        if (vcpu->timer_armed || !value || value > rdtsc() ||
+            LAPIC_TIMER_MODE(l->page[LAPIC_LVT_TIMER / 4]) != LAPIC_TIMER_DEADLINE)
+            return -1;
+        vlapic_set_tsc_deadline(l, value);
+        vlapic_timer_expire(l, value);
+        return take_now(vcpu, vlapic_pending(l), open);
+    }
+    if (!vlapic_x2apic(l))
+        return -1;
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4)) {
+        if (value || !vlapic_eoi_edge(l))
+            return -1;
+        return take_now(vcpu, vlapic_pending(l), open); /* what the lower PPR unmasked */
+    }
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) &&
+        LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF &&
+        LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL)) {
+        /* The register itself as any ICR write (an illegal vector sets
+         * ESR instead of sending, and may raise the error LVT's vector;
+         * time plays no part); the one target is this APIC, as
+         * deliver_one would take it, with no one to kick. */
+        enum vlapic_action action;
+        if (!vlapic_msr_write(l, msr, value, 0, &action))
+            return -1;
+        if (action == VLAPIC_SEND_IPI)
+            return self_ipi(vcpu, (uint8_t)LAPIC_ICR_VECTOR(value), open);
+        return take_now(vcpu, vlapic_pending(l), open);
+    }
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_SELF_IPI >> 4)) {
+        if (value > 0xff || value < 16)
+            return -1;
+        return self_ipi(vcpu, (uint8_t)value, open);
+    }
+    return -1;
 }
 
 /* INIT: the APIC keeps its ID and base, the CPU goes to its INIT state and

@@ -59,6 +59,22 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
 bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *ok);
 bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop);
 
+/* A child's WRMSR straight from a backend's exit function, the
+ * instruction not yet skipped: IA32_TSC_DEADLINE with a deadline already
+ * passed (and no host timer running for the vcpu), the x2APIC EOI (0x80B)
+ * and SELF IPI (0x83F) registers, the ICR (0x830) for a fixed,
+ * edge-triggered self-IPI. -1 leaves the WRMSR to the general MSR path
+ * (not x2APIC mode, another register or case, a value that is a #GP or
+ * an illegal vector, the EOI of a level-triggered vector, which the VMM
+ * must see). Done, it returns the vector the guest takes now -- one the
+ * write raised or, after an EOI, unmasked -- already acknowledged (IRR
+ * to ISR), for the backend to inject at this entry: only when the guest
+ * can take an interrupt (`open`: IF set, nothing being injected; the
+ * backend drops the shadow) and nothing else waits for
+ * vcpu_prepare_events, which would decide the order. Else 0, with such a
+ * vector left in IRR and posted for vcpu_prepare_events. */
+int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open);
+
 /* Before an entry: timer expiry, posted events (INIT, SIPI, NMI), and the
  * highest pending vector injected or an interrupt window asked for. */
 void vcpu_lapic_prepare(struct vcpu *vcpu);

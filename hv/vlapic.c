@@ -37,21 +37,29 @@ static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
     __atomic_or_fetch(bitmap_word(l, base, vector), 1u << (vector % 32), __ATOMIC_RELEASE);
 }
 
-/* Highest set vector of a bitmap, or -1. */
-static int bitmap_highest(const struct vlapic *l, uint32_t base)
+/* Highest set vector of a bitmap, or -1. Relaxed loads: a bit another
+ * CPU sets after the scan comes with a kick (hv/vcpu_lapic.c), and the
+ * scan is in the path of every entry with an event and of the x2APIC's
+ * WRMSRs: inline there. */
+static inline __attribute__((always_inline)) int bitmap_highest(const struct vlapic *l, uint32_t base)
 {
+    const uint32_t *words = &l->page[base / 4];
     for (int word = 7; word >= 0; word--) {
-        uint32_t bits = __atomic_load_n(&l->page[(base + (uint32_t)word * 16) / 4], __ATOMIC_ACQUIRE);
+        uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
         if (bits)
             return word * 32 + 31 - __builtin_clz(bits);
     }
     return -1;
 }
 
-bool vlapic_x2apic(const struct vlapic *l)
+/* Mostly IRR is empty (nothing pending at an entry, after an EOI): one OR
+ * of the eight words says so, cheaper than the scan. */
+static inline __attribute__((always_inline)) bool bitmap_empty(const struct vlapic *l, uint32_t base)
 {
-    return (l->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) ==
-           (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD);
+    const uint32_t *words = &l->page[base / 4];
+#define WORD(i) __atomic_load_n(&words[(i) * 4], __ATOMIC_RELAXED)
+    return !(WORD(0) | WORD(1) | WORD(2) | WORD(3) | WORD(4) | WORD(5) | WORD(6) | WORD(7));
+#undef WORD
 }
 
 bool vlapic_enabled(const struct vlapic *l)
@@ -68,7 +76,7 @@ uint32_t vlapic_id(const struct vlapic *l)
 static void update_ppr(struct vlapic *l)
 {
     uint32_t tpr = reg(l, LAPIC_TPR) & 0xff;
-    int isr = bitmap_highest(l, LAPIC_ISR);
+    int isr = l->isr_top;
     uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
     set_reg(l, LAPIC_PPR, (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : isrv & 0xf0);
 }
@@ -94,6 +102,8 @@ void vlapic_reset_registers(struct vlapic *l)
     l->divide = 2;
     l->esr_pending = 0;
     l->last_eoi = 0;
+    l->isr_top = -1;
+    l->isr_count = 0;
 }
 
 void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_per_us)
@@ -212,9 +222,9 @@ bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level)
     return true;
 }
 
-int vlapic_pending(const struct vlapic *l)
+static inline __attribute__((always_inline)) int pending(const struct vlapic *l, bool maybe_empty)
 {
-    if (!vlapic_enabled(l))
+    if (!vlapic_enabled(l) || (maybe_empty && bitmap_empty(l, LAPIC_IRR)))
         return -1;
     int irr = bitmap_highest(l, LAPIC_IRR);
     if (irr < 0 || ((uint32_t)irr & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0))
@@ -222,24 +232,57 @@ int vlapic_pending(const struct vlapic *l)
     return irr;
 }
 
+int vlapic_pending(const struct vlapic *l) { return pending(l, true); }
+int vlapic_pending_raised(const struct vlapic *l) { return pending(l, false); }
+
 void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 {
     bitmap_clear(l, LAPIC_IRR, vector);
+    l->isr_count += !bitmap_test(l, LAPIC_ISR, vector);
     bitmap_set(l, LAPIC_ISR, vector);
+    if (vector > l->isr_top)
+        l->isr_top = vector;
     update_ppr(l);
+}
+
+bool vlapic_take_at_once(struct vlapic *l, uint8_t vector)
+{
+    if (!vlapic_enabled(l) || vector < 16 || (vector & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0))
+        return false;
+    bitmap_clear(l, LAPIC_TMR, vector);
+    vlapic_acknowledge(l, vector);
+    return true;
 }
 
 uint8_t vlapic_last_eoi_vector(const struct vlapic *l) { return l->last_eoi; }
 
-enum vlapic_action vlapic_eoi(struct vlapic *l)
+/* Retires in-service vector `isr` (isr_top). */
+static inline __attribute__((always_inline)) void retire(struct vlapic *l, int isr)
 {
-    int isr = bitmap_highest(l, LAPIC_ISR);
-    if (isr < 0)
-        return VLAPIC_DONE;
     bitmap_clear(l, LAPIC_ISR, (uint8_t)isr);
+    l->isr_top = --l->isr_count ? (int16_t)bitmap_highest(l, LAPIC_ISR) : -1;
     update_ppr(l);
     l->last_eoi = (uint8_t)isr;
+}
+
+enum vlapic_action vlapic_eoi(struct vlapic *l)
+{
+    int isr = l->isr_top;
+    if (isr < 0)
+        return VLAPIC_DONE;
+    retire(l, isr);
     return bitmap_test(l, LAPIC_TMR, (uint8_t)isr) ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
+}
+
+bool vlapic_eoi_edge(struct vlapic *l)
+{
+    int isr = l->isr_top;
+    if (isr >= 0) {
+        if (bitmap_test(l, LAPIC_TMR, (uint8_t)isr))
+            return false;
+        retire(l, isr);
+    }
+    return true;
 }
 
 static uint32_t lvt_bits(uint32_t offset)
@@ -414,6 +457,11 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
         set_reg(l, LAPIC_LDR, vlapic_x2apic_ldr(reg(l, LAPIC_ID)));
+    l->isr_top = (int16_t)bitmap_highest(l, LAPIC_ISR);
+    l->isr_count = 0;
+    for (unsigned word = 0; word < 8; word++)
+        for (uint32_t bits = reg(l, LAPIC_ISR + word * 16); bits; bits &= bits - 1)
+            l->isr_count++;
     update_ppr(l);
     l->timer_fire = 0;
     if (timer_mode(l) != LAPIC_TIMER_DEADLINE && reg(l, LAPIC_TIMER_INITIAL) && current) {

@@ -92,6 +92,12 @@ struct vlapic {
     uint32_t divide;            /* 1..128, from the divide register */
     uint32_t esr_pending;       /* errors since the last ESR write */
     uint8_t last_eoi;           /* vector the last EOI retired */
+    /* The highest vector in ISR, or -1: ISR changes only on the vcpu's
+     * own CPU (acknowledge, EOI, reset, SET_LAPIC), so PPR and EOI need
+     * no scan of it but the one after an EOI. */
+    int16_t isr_top;
+    uint8_t isr_count;          /* vectors in ISR: an EOI that empties it
+                                   needs no scan for the next */
 };
 
 /* What a register write asks of the caller, beyond the page change. */
@@ -109,7 +115,12 @@ void vlapic_reset(struct vlapic *lapic, uint32_t id, bool bsp, uint32_t tsc_per_
 void vlapic_init_signal(struct vlapic *lapic);
 
 bool vlapic_enabled(const struct vlapic *lapic);  /* hardware and software */
-bool vlapic_x2apic(const struct vlapic *lapic);
+/* Inline: every x2APIC WRMSR exit asks first. */
+static inline bool vlapic_x2apic(const struct vlapic *lapic)
+{
+    return (lapic->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) ==
+           (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD);
+}
 uint32_t vlapic_id(const struct vlapic *lapic);
 
 /* xAPIC MMIO access at `offset` in the page (4-byte aligned, 4 bytes). */
@@ -133,6 +144,15 @@ uint64_t vlapic_get_tsc_deadline(const struct vlapic *lapic);
 bool vlapic_accept(struct vlapic *lapic, uint8_t vector, bool level);
 /* The highest vector the guest should take now (IRR above PPR), or -1. */
 int vlapic_pending(const struct vlapic *lapic);
+/* The same right after a vector was accepted, IRR known not empty: no
+ * test for an empty IRR first. */
+int vlapic_pending_raised(const struct vlapic *lapic);
+/* An edge-triggered `vector` the CPU takes the moment it is sent, when
+ * nothing above PPR waits in IRR (the caller knows) and the CPU can take
+ * an interrupt: straight into ISR, PPR up, true. false, nothing done: it
+ * would not be taken now (APIC disabled, illegal vector, not above PPR),
+ * so it goes through vlapic_accept. */
+bool vlapic_take_at_once(struct vlapic *lapic, uint8_t vector);
 /* The CPU took `vector`: IRR to ISR, PPR up. */
 void vlapic_acknowledge(struct vlapic *lapic, uint8_t vector);
 uint32_t vlapic_ppr(const struct vlapic *lapic);
@@ -144,6 +164,9 @@ void vlapic_timer_expire(struct vlapic *lapic, uint64_t now);
 
 /* For VLAPIC_EOI_LEVEL: the vector the last EOI retired. */
 uint8_t vlapic_last_eoi_vector(const struct vlapic *lapic);
+/* EOI unless the vector it would retire is level-triggered (whose EOI the
+ * IOAPIC must hear of: then false, nothing done). */
+bool vlapic_eoi_edge(struct vlapic *lapic);
 
 /* Destination matching of an IPI or MSI (SDM 10.6.2): physical ID or
  * logical (flat/cluster by DFR; x2APIC cluster), with 0xff (xAPIC) or

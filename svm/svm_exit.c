@@ -11,6 +11,7 @@
 #include "hv/run_page.h"
 #include "hv/speculation.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
 #include "svm/svm_exit.h"
@@ -228,6 +229,38 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
     return 0;
 }
 
+/* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
+ * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
+ * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it, so,
+ * as for CPUID, the ASID needs no refresh. The interrupt it made
+ * deliverable is injected here when nothing else waits, without
+ * vcpu_prepare_events' full round. 0 when done, else -1: the general
+ * path. A WRMSR exit is no fault and carries no event to deliver again. */
+static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    uint64_t rip = vmcb->save.rip, length = 2;
+    if (svm_features.next_rip) {
+        length = vmcb->control.next_rip - rip;
+    } else {
+        const uint8_t *p = vmcb->save.cr0 & CR0_PG ? NULL :
+            vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
+        if (!p || *(const unaligned_u16 *)p != 0x300f)
+            return -1;
+    }
+    uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vmcb->save.rax;
+    bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
+    int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
+    if (vector < 0)
+        return -1;
+    vcpu->exit_count++;
+    vmcb->save.rip = rip + length;
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    if (vector)
+        vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | (uint32_t)vector;
+    vcpu_prepare_events(vcpu, vcpu->run);
+    return 0;
+}
+
 /* A child's IN or OUT (not INS/OUTS), which ends its RUN with
  * HV_EXIT_IO: EXITINFO1 describes the access (APM 15.10.2) and EXITINFO2
  * holds the next RIP, with or without next-RIP save. SZ8, SZ16 and SZ32
@@ -308,6 +341,9 @@ static int svm_child_exit(struct vcpu *vcpu)
         return svm_child_cpuid(vcpu, vmcb);
     } else if (code == VMEXIT_NPF) {
         return svm_child_nested_fault(vcpu, vmcb);
+    } else if (code == VMEXIT_MSR && vmcb->control.exit_info1 && vcpu->vm->lapic &&
+               svm_child_wrmsr(vcpu, vmcb) == 0) {
+        return 0;
     }
     return svm_child_exit_decoded(vcpu, vmcb, code);
 }

@@ -18,6 +18,18 @@ void svm_insn_site(const struct vmcb *vmcb, struct insn_site *site)
 
 uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode)
 {
+    /* A child without paging whose code page is at hand (the common case
+     * of a guest's WRMSR, HLT or RDMSR loop): the opcode right at RIP
+     * means no prefix, so its length is the opcode's. */
+    const struct vmcb *vmcb = vmcb_of(vcpu);
+    if (!(vmcb->save.cr0 & CR0_PG)) {
+        const uint8_t *p = vcpu_cached_code(vcpu, (vmcb->save.cs.base + vmcb->save.rip) & 0xffffffffull);
+        unsigned i = 0;
+        while (p && i < opcode->length && p[i] == opcode->bytes[i])
+            i++;
+        if (p && i == opcode->length)
+            return opcode->length;
+    }
     struct insn_site site;
     uint8_t buffer[INSN_MAX_LENGTH];
     const uint8_t *bytes;

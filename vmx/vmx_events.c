@@ -25,12 +25,33 @@ bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag)
     return allowed;
 }
 
+/* The guest's interruptibility state. A guest blocks NMIs only because
+ * the hypervisor made it (nmi_blocking_ours), so a blocking-by-NMI bit an
+ * exit saved without that is not the guest's: it goes, from the VMCS too,
+ * whose entry would refuse it beside an NMI to inject (SDM 3C 26.3.1.5).
+ * A CPU never saves one so; Bochs 2.7 does. Its VM entry sets NMI
+ * blocking from the VMCS but never clears it (fixed after 2.7, Bochs
+ * bug #1456), so a child's blocking, once the control domain ran while
+ * the child was in its NMI handler, went into the control domain's VMCS
+ * and from there into every child's exit on that CPU: trusted, it kept a
+ * pending NMI out until the guest's next IRET, which a guest waiting for
+ * its NMI with interrupts off never makes. VMCS current. */
+static uint64_t vmx_guest_interruptibility(struct vcpu *vcpu)
+{
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if ((blocking & INTERRUPTIBILITY_NMI) && !vcpu->nmi_blocking_ours) {
+        blocking &= ~(uint64_t)INTERRUPTIBILITY_NMI;
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking);
+    }
+    return blocking;
+}
+
 /* Blocking by NMI is the guest's own (until its IRET); entry also refuses
  * an NMI under STI or MOV SS blocking on some CPUs (SDM 3C 26.3.1.5). */
 bool vmx_nmi_allowed(struct vcpu *vcpu)
 {
     bool acquired = vmcs_acquire(vcpu);
-    bool allowed = !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+    bool allowed = !(vmx_guest_interruptibility(vcpu) &
                      (INTERRUPTIBILITY_STI_MOV_SS | INTERRUPTIBILITY_NMI)) &&
                    !(vmread(VMCS_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID);
     vmcs_release(vcpu, acquired);
@@ -41,6 +62,7 @@ void vmx_inject_nmi(struct vcpu *vcpu)
 {
     bool acquired = vmcs_acquire(vcpu);
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+    vcpu->nmi_blocking_ours = 1;
     vmcs_release(vcpu, acquired);
 }
 
@@ -50,6 +72,7 @@ void vmx_reset_vcpu(struct vcpu *vcpu)
     vmx_reset_state(vcpu);
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vcpu->nmi_blocking_ours = 0;
     vmcs_release(vcpu, acquired);
 }
 
@@ -197,7 +220,7 @@ void vmx_get_event_state(struct vcpu *vcpu, struct event_state *state)
 {
     bool acquired = vmcs_acquire(vcpu);
     uint32_t info = (uint32_t)vmread(VMCS_ENTRY_INTERRUPTION_INFO);
-    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    uint64_t blocking = vmx_guest_interruptibility(vcpu);
     *state = (struct event_state){
         .type = info & INTR_INFO_VALID ? event_type_of[(info >> 8) & 7] : EVENT_NONE,
         .vector = (uint8_t)info,
@@ -234,6 +257,9 @@ void vmx_set_event_state(struct vcpu *vcpu, const struct event_state *state)
     if (state->nmi_masked)
         blocking |= INTERRUPTIBILITY_NMI;
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking);
+    vcpu->nmi_blocking_ours = state->nmi_masked ||
+        (vmread(VMCS_ENTRY_INTERRUPTION_INFO) & (INTR_INFO_VALID | INTR_TYPE_MASK)) ==
+            (INTR_INFO_VALID | INTR_TYPE_NMI);
     /* Entry wants a pending single step to agree with TF under a shadow
      * (SDM 3C 26.3.1.5); a shadow set here starts with none pending. */
     if (state->shadow)

@@ -13,9 +13,17 @@
  * The guest then says so with an OUT to BENCH_LAPIC_PORT_PHASES and waits
  * in HLT for BENCH_LAPIC_ROUNDS MSIs that the VMM signals (SIGNAL_MSI) and
  * times from outside, each handler ending with an OUT to
- * BENCH_LAPIC_PORT_MSI; then it exits. The APIC is written at its MMIO
- * address directly (paging is off), so that only the store is between the
- * RDTSCs.
+ * BENCH_LAPIC_PORT_MSI. Then it switches to x2APIC mode, the way a
+ * modern guest (Linux with x2APIC in CPUID) drives its APIC, and times:
+ *   4  self-IPI: WRMSR to the ICR (0x830, shorthand self) to the handler;
+ *   5  EOI: WRMSR to 0x80B, inside phase 4's handler;
+ *   6  self-IPI through the SELF IPI register (0x83F) to the handler;
+ *   7  TSC-deadline timer: IA32_TSC_DEADLINE written with a deadline
+ *      already passed, its interrupt taken, the handler's EOI done;
+ * says so with an OUT to BENCH_LAPIC_PORT_X2APIC and exits. The xAPIC is
+ * written at its MMIO address directly (paging is off), so that only the
+ * store is between the RDTSCs; an x2APIC write has the WRMSR's register
+ * loads (two or three MOVs) with it.
  */
 #include "guest-tools/guests/lib/guest.h"
 #include "guest-tools/guests/lib/interrupts.h"
@@ -25,10 +33,17 @@
 #define BENCH_LAPIC_RESULTS     ((volatile uint32_t *)0x300000)
 #define BENCH_LAPIC_PORT_PHASES 0x90
 #define BENCH_LAPIC_PORT_MSI    0x91
+#define BENCH_LAPIC_PORT_X2APIC 0x92
 #define VECTOR_SOFT  0x40
 #define VECTOR_IPI   0x41
 #define VECTOR_TIMER 0x42
 #define VECTOR_MSI   0x43
+#define VECTOR_X2IPI 0x44
+#define VECTOR_X2TIMER 0x45
+#define X2APIC_EOI      0x80b
+#define X2APIC_ICR      0x830
+#define X2APIC_LVT_TIMER 0x832
+#define X2APIC_SELF_IPI 0x83f
 #define XAPIC(reg) (*(volatile uint32_t *)(0xfee00000u + (reg)))
 
 static volatile uint32_t entered, eoi_cost, timer_done, timer_fired, msis;
@@ -53,6 +68,28 @@ static void ipi_handler(struct interrupt_frame *frame)
     uint32_t start = tsc();
     XAPIC(LAPIC_EOI) = 0;
     eoi_cost = tsc() - start;
+}
+
+static inline void msr_write(uint32_t msr, uint32_t lo, uint32_t hi)
+{
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"(lo), "d"(hi) : "memory");
+}
+
+static void x2_ipi_handler(struct interrupt_frame *frame)
+{
+    (void)frame;
+    entered = tsc();
+    uint32_t start = tsc();
+    msr_write(X2APIC_EOI, 0, 0);
+    eoi_cost = tsc() - start;
+}
+
+static void x2_timer_handler(struct interrupt_frame *frame)
+{
+    (void)frame;
+    msr_write(X2APIC_EOI, 0, 0);
+    timer_done = tsc();
+    timer_fired = 1;
 }
 
 static void timer_handler(struct interrupt_frame *frame)
@@ -82,6 +119,8 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     interrupt_set_handler(VECTOR_IPI, ipi_handler);
     interrupt_set_handler(VECTOR_TIMER, timer_handler);
     interrupt_set_handler(VECTOR_MSI, msi_handler);
+    interrupt_set_handler(VECTOR_X2IPI, x2_ipi_handler);
+    interrupt_set_handler(VECTOR_X2TIMER, x2_timer_handler);
     __asm__ volatile("sti");
 
     for (unsigned i = 0; i < BENCH_LAPIC_ROUNDS; i++) {
@@ -109,5 +148,29 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
 
     while (msis < BENCH_LAPIC_ROUNDS)
         __asm__ volatile("sti; hlt" ::: "memory");
+
+    lapic_use_x2apic();
+    for (unsigned i = 0; i < BENCH_LAPIC_ROUNDS; i++) {
+        uint32_t start = tsc();
+        msr_write(X2APIC_ICR, ICR_SELF | ICR_FIXED | VECTOR_X2IPI, 0);
+        results[4 * BENCH_LAPIC_ROUNDS + i] = entered - start;
+        results[5 * BENCH_LAPIC_ROUNDS + i] = eoi_cost;
+    }
+    for (unsigned i = 0; i < BENCH_LAPIC_ROUNDS; i++) {
+        uint32_t start = tsc();
+        msr_write(X2APIC_SELF_IPI, VECTOR_X2IPI, 0);
+        results[6 * BENCH_LAPIC_ROUNDS + i] = entered - start;
+    }
+    msr_write(X2APIC_LVT_TIMER, LVT_TIMER_DEADLINE | VECTOR_X2TIMER, 0);
+    for (unsigned i = 0; i < BENCH_LAPIC_ROUNDS; i++) {
+        timer_fired = 0;
+        uint32_t lo, hi;
+        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        msr_write(MSR_TSC_DEADLINE, lo, hi); /* passed when it is written */
+        while (!timer_fired)
+            __asm__ volatile("pause");
+        results[7 * BENCH_LAPIC_ROUNDS + i] = timer_done - lo;
+    }
+    __asm__ volatile("outb %%al, %0" ::"i"(BENCH_LAPIC_PORT_X2APIC), "a"(0));
     guest_exit(0);
 }

@@ -184,6 +184,9 @@ uint32_t hvt_jmp_self(struct hvt_code *code);
 
 /* RUN once; fails the test if RUN itself fails. */
 int hvt_run(struct vm_instance *vm);
+/* RUN again while it ends only with a time slice (HV_EXIT_INTR): what a
+ * test waits for, on a loaded emulator host, may take several. */
+int hvt_run_past_slices(struct vm_instance *vm);
 /* The run page says exit `reason`; otherwise names what it says. */
 int hvt_exit_is(const struct vm_instance *vm, uint32_t reason, const char *what);
 /* RUN, then an HV_EXIT_IO exit OUT of `size` bytes to `port` at guest

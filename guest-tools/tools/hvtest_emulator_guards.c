@@ -1,8 +1,11 @@
 /*
- * Guest states that once crashed QEMU 7.2 itself (issue 13, problem 6),
- * where the hypervisor now hands the emulator an equivalent state it
- * survives. Each test runs the same on hardware, Bochs and QEMU; under an
- * unguarded hypervisor the QEMU run ends here with the emulator gone.
+ * Guest paths on which an emulator we test on goes wrong: states that once
+ * crashed QEMU 7.2 itself (issue 13, problem 6), where the hypervisor now
+ * hands the emulator an equivalent state it survives, and state that
+ * Bochs 2.7 carries from one VMCS to the next, which the hypervisor no
+ * longer believes. Each test runs the same on hardware, Bochs and QEMU;
+ * under an unguarded hypervisor the QEMU runs end here with the emulator
+ * gone, and the Bochs run fails its check.
  *
  * cpl3_exception_with_reset_tr: a 32-bit guest at CPL 3 takes #UD with TR
  * as SET_SREGS accepts it (busy 32-bit TSS, type 11). The CPU switches to
@@ -18,16 +21,27 @@
  * and fails an assertion in tcg_handle_interrupt; the SVM backend now
  * intercepts CR8 writes while it waits for the window (svm/svm_cr8.c).
  * The guest reads back what it wrote, and GET_SREGS reports it.
+ *
+ * nmi_after_a_handler_that_exited_to_the_vmm: a 32-bit guest with IF=0
+ * takes an NMI whose handler OUTs (its RUN ends inside the handler) and
+ * IRETs; two OUTs later a second NMI must come at once, and
+ * GET_VCPU_EVENTS must show NMIs unmasked. Bochs 2.7's VM entry never
+ * clears NMI blocking, so the control domain, having run while the child
+ * was in its handler, kept that blocking and handed it back to the child
+ * at every exit after; the VMX backend now believes the saved blocking
+ * only while an NMI it gave the guest may still be in its handler
+ * (vmx/vmx_events.c).
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
+#include "guest-tools/tools/hvtest_events.h"
 
 #define TSS_GPA        0x4000u
 #define RING0_STACK    0x7000u
 #define USER_CODE_SEL  0x1b     /* RPL 3; never loaded from the GDT here */
 #define USER_DATA_SEL  0x23
-#define VECTOR_UD      6
+#define VECTOR_NMI     2
 #define TSS32_BUSY     11
 
 static void user_segment(struct hv_segment *s, uint16_t selector)
@@ -118,8 +132,50 @@ static void cr8_write_while_window_pending(void)
         return;
 }
 
+static void nmi_after_a_handler_that_exited_to_the_vmm(void)
+{
+    struct vm_instance vm;
+    struct hv_vcpu_events *e = hvt_events_buffer();
+    struct hvt_code code;
+    if (hvt_events_guest(&vm, "nmi-after-vmm", 0) < 0)
+        return;
+    /* The handler: out 2 (to the VMM, NMIs blocked); iretd. */
+    hvt_code_start(&code, &vm, HVT_EVENTS_HANDLERS_GPA);
+    hvt_mov_eax_imm(&code, VECTOR_NMI);
+    uint32_t nmi_out = hvt_out_imm(&code, HVT_PORT_VECTOR, 4);
+    hvt_bytes(&code, (const uint8_t[]){ 0xcf }, 1);
+    hvt_events_set_gate(&vm, VECTOR_NMI, HVT_EVENTS_HANDLERS_GPA);
+    /* out 1; out 5; hlt */
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_mov_eax_imm(&code, 1);
+    uint32_t first = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    hvt_mov_eax_imm(&code, 5);
+    uint32_t second = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    uint32_t halt = hvt_hlt(&code);
+
+    e->flags = HV_VCPUEVENT_VALID_NMI_PENDING;
+    e->nmi.pending = 1;
+    if (!hvt_ok(hv_set_vcpu_events(vm.vcpu, e), "SET_VCPU_EVENTS: an NMI pending") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VECTOR, 4, VECTOR_NMI, nmi_out,
+                            "the NMI's handler leaves the RUN for the VMM") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 1, first, "after the handler's IRET") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 5, second, "the guest goes on") ||
+        !hvt_ok(hv_set_vcpu_events(vm.vcpu, e), "SET_VCPU_EVENTS: a second NMI pending") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VECTOR, 4, VECTOR_NMI, nmi_out,
+                            "the second NMI, taken at once (IF is 0, nothing blocks it)") ||
+        !hvt_get_events(&vm, e, "in the second NMI's handler") ||
+        !hvt_eq(e->nmi.masked, 1, "nmi.masked in the handler") ||
+        !hvt_run_past_slices(&vm) ||
+        !hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT after the handler's IRET") ||
+        !hvt_eq(vm.run->exit_rip, halt, "RIP of that HLT") ||
+        !hvt_get_events(&vm, e, "after the second handler's IRET"))
+        return;
+    hvt_eq(e->nmi.masked | e->nmi.pending | e->nmi.injected, 0, "NMI state after both IRETs");
+}
+
 const struct hvtest_case hvtest_emulator_guards_cases[] = {
     { "cpl3_exception_with_reset_tr", cpl3_exception_with_reset_tr },
     { "cr8_write_while_window_pending", cr8_write_while_window_pending },
+    { "nmi_after_a_handler_that_exited_to_the_vmm", nmi_after_a_handler_that_exited_to_the_vmm },
     { NULL, NULL },
 };

@@ -147,7 +147,7 @@ static void prefixed_hlt_and_rdmsr_resume_after_them(void)
     hvt_bytes(&code, rdmsr, sizeof(rdmsr));
     out = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
     hvt_hlt(&code);
-    if (enter_with_handlers(&vm) < 0 || !hvt_run(&vm) ||
+    if (enter_with_handlers(&vm) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_HLT, "2e f4 (HLT)") ||
         !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS") ||
         !hvt_eq(regs.rip, at + sizeof(hlt), "RIP after a prefixed HLT"))

@@ -176,6 +176,47 @@ static void test_random_bytes_never_overrun(void **state)
     }
 }
 
+/* The plain 32-bit MOV forms (89, 8B, C7 /0, no prefix) take a shortcut
+ * in the decoder; a DS override in front, which changes nothing, sends
+ * the same instruction the general way: both must agree on every field,
+ * and on refusing. */
+static void test_plain_mov_matches_general_decoder(void **state)
+{
+    (void)state;
+    static const uint8_t opcodes[] = { 0x89, 0x8b, 0xc7 };
+    uint64_t seed = 42;
+    unsigned decoded = 0;
+    for (unsigned i = 0; i < 300000; i++) {
+        uint8_t plain[15], prefixed[16];
+        for (unsigned b = 0; b < 15; b++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            plain[b] = (uint8_t)(seed >> 56);
+        }
+        plain[0] = opcodes[i % 3];
+        unsigned n = 1 + (unsigned)(seed >> 20) % 15;
+        enum mmio_mode mode = (enum mmio_mode)(2u << ((i / 3) % 3));
+        prefixed[0] = 0x3e;
+        memcpy(prefixed + 1, plain, 15);
+        struct mmio_access a, b;
+        bool ok_a = mmio_decode(plain, n, mode, &a);
+        bool ok_b = mmio_decode(prefixed, n + 1, mode, &b);
+        assert_int_equal(ok_a, ok_b);
+        if (!ok_a)
+            continue;
+        decoded++;
+        assert_int_equal(a.length + 1, b.length);
+        assert_int_equal(a.size, b.size);
+        assert_int_equal(a.write, b.write);
+        assert_int_equal(a.from_immediate, b.from_immediate);
+        assert_int_equal(a.immediate, b.immediate);
+        assert_int_equal(a.reg, b.reg);
+        assert_int_equal(a.high_byte, b.high_byte);
+        assert_int_equal(a.reg_size, b.reg_size);
+        assert_int_equal(a.sign_extend, b.sign_extend);
+    }
+    assert_true(decoded > 100000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_sixteen_bit_addressing),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_random_bytes_never_overrun),
+        cmocka_unit_test(test_plain_mov_matches_general_decoder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

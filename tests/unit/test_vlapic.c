@@ -251,6 +251,38 @@ static void test_page_round_trip_keeps_timer(void **state)
     assert_int_equal(vlapic_timer_next(&b), US(5600));
 }
 
+/* Highest vector set in ISR, read off the page. */
+static int isr_highest(const struct vlapic *l)
+{
+    for (int v = 255; v >= 0; v--)
+        if (l->page[(LAPIC_ISR + (v / 32) * 16) / 4] & (1u << (v % 32)))
+            return v;
+    return -1;
+}
+
+static void test_page_with_isr_retires_in_order(void **state)
+{
+    (void)state;
+    struct vlapic a = fresh(0), b = fresh(0);
+    uint8_t page[LAPIC_PAGE_BYTES];
+    software_enable(&a);
+    vlapic_get_page(&a, page, 0);
+    page[LAPIC_ISR + 0x10 + 1] = 0x01;        /* vector 0x28 */
+    page[LAPIC_ISR + 0x20 + 2] = 0x04;        /* vector 0x52 */
+    assert_true(vlapic_set_page(&b, page, 0));
+    assert_int_equal(vlapic_ppr(&b), 0x50);
+    assert_true(vlapic_accept(&b, 0x48, false));
+    assert_int_equal(vlapic_pending(&b), -1);  /* below the in-service 0x52 */
+    vlapic_mmio_write(&b, LAPIC_EOI, 0, 0);
+    assert_int_equal(vlapic_last_eoi_vector(&b), 0x52);
+    assert_int_equal(vlapic_ppr(&b), 0x20);
+    assert_int_equal(vlapic_pending(&b), 0x48);
+    vlapic_mmio_write(&b, LAPIC_EOI, 0, 0);
+    assert_int_equal(vlapic_last_eoi_vector(&b), 0x28);
+    assert_int_equal(vlapic_ppr(&b), 0);
+    assert_int_equal(isr_highest(&b), -1);
+}
+
 static void test_garbage_writes_keep_invariants(void **state)
 {
     (void)state;
@@ -274,6 +306,11 @@ static void test_garbage_writes_keep_invariants(void **state)
             vlapic_set_base(&l, value & 1 ? 0xfee00000ull | APIC_BASE_MSR_EN : (uint64_t)value << 20);
         assert_true(l.divide >= 1 && l.divide <= 128);
         assert_true(vlapic_ppr(&l) <= 0xff);
+        assert_int_equal(l.isr_top, isr_highest(&l));
+        unsigned in_service = 0;
+        for (unsigned word = 0; word < 8; word++)
+            in_service += (unsigned)__builtin_popcount(l.page[(LAPIC_ISR + word * 16) / 4]);
+        assert_int_equal(l.isr_count, in_service);
     }
 }
 
@@ -283,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_reset_state),
         cmocka_unit_test(test_priority_and_eoi_order),
         cmocka_unit_test(test_level_eoi_asks_for_broadcast),
+        cmocka_unit_test(test_page_with_isr_retires_in_order),
         cmocka_unit_test(test_illegal_vectors_set_esr),
         cmocka_unit_test(test_oneshot_timer),
         cmocka_unit_test(test_periodic_timer_with_divider),
