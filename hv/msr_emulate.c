@@ -7,6 +7,7 @@
 #include "hv/virt.h"
 #include "hv/vm.h"
 
+#define MSR_BIOS_SIGN_ID   0x0000008b  /* SDM vol. 4: IA32_BIOS_SIGN_ID, microcode revision */
 #define MSR_MTRR_CAP       0x000000fe
 #define MSR_MISC_ENABLE    0x000001a0
 #define MSR_MTRR_DEF_TYPE  0x000002ff
@@ -25,6 +26,7 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
     case MSR_MTRR_DEF_TYPE:
     case MSR_MISC_ENABLE:
     case MSR_AMD_NB_CFG:
+    case MSR_BIOS_SIGN_ID: /* no microcode update loaded (revision 0) */
         *value = 0;
         return true;
     default:
@@ -40,6 +42,11 @@ static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
         return true; /* accepted and ignored: no APIC or MTRRs to move */
     case MSR_AMD_NB_CFG:
         return true; /* no northbridge: Linux sets EnableCf8ExtCfg, unchecked */
+    case MSR_BIOS_SIGN_ID:
+        /* The write of 0 before CPUID that makes a CPU load its microcode
+         * revision (SDM vol. 3A 10.11.7); Linux does it on every Intel CPU,
+         * unchecked. There is nothing to load. */
+        return true;
     default:
         return vcpu_set_msr(vcpu, msr, value);
     }

@@ -264,22 +264,22 @@ static void get_msrs_reads_guest_wrmsr(void)
     tsc_near(tsc, BIG_TSC, "TSC after the guest's WRMSR");
 }
 
-/* AMD's NB_CFG (0xc001001f), which Linux's PCI code reads and sets
- * EnableCf8ExtCfg in on every AMD CPU it brings up, unchecked: it reads 0
- * and takes any write, as KVM answers it, rather than raising #GP. */
-static void guest_nb_cfg_reads_zero_and_takes_writes(void)
+/* A guest writes `msr` (EDX:EAX = high:0) and reads it back: it must read
+ * 0, with neither access raising #GP. */
+static void guest_msr_takes_write_reads_zero(uint32_t msr, uint32_t high, const char *name)
 {
     struct vm_instance vm;
     struct hvt_code code;
     uint32_t access_at[MSR_VALUES] = { 0 };
     uint64_t read;
+    char what[80];
 
     if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
         return;
     hvt_code_start(&code, &vm, HVT_CODE_GPA);
-    mov_ecx(&code, 0xc001001f);
+    mov_ecx(&code, msr);
     hvt_mov_eax_imm(&code, 0);
-    mov_edx(&code, 1u << 14);                  /* bit 46: EnableCf8ExtCfg */
+    mov_edx(&code, high);
     access_at[0] = WRMSR(&code);
     hvt_mov_eax_imm(&code, 0xdead);
     mov_edx(&code, 0xbeef);
@@ -289,18 +289,40 @@ static void guest_nb_cfg_reads_zero_and_takes_writes(void)
     if (!hvt_run(&vm))
         return;
     if (vm.run->exit_reason == HV_EXIT_SHUTDOWN) {
-        hvt_true(0, vm.run->exit_rip == access_at[0] ? "the guest faulted on WRMSR of NB_CFG"
-                                                     : "the guest faulted reading NB_CFG");
+        snprintf(what, sizeof(what), "the guest faulted %s %s",
+                 vm.run->exit_rip == access_at[0] ? "on WRMSR of" : "reading", name);
+        hvt_true(0, what);
         return;
     }
-    if (!hvt_exit_is(&vm, HV_EXIT_HLT, "guest writing and reading NB_CFG"))
+    snprintf(what, sizeof(what), "guest writing and reading %s", name);
+    if (!hvt_exit_is(&vm, HV_EXIT_HLT, what))
         return;
     memcpy(&read, vm.ram + HVT_DATA_GPA, 8);
-    hvt_eq(read, 0, "guest RDMSR of NB_CFG after writing it");
+    snprintf(what, sizeof(what), "guest RDMSR of %s after writing it", name);
+    hvt_eq(read, 0, what);
+}
+
+/* AMD's NB_CFG (0xc001001f), which Linux's PCI code reads and sets
+ * EnableCf8ExtCfg in on every AMD CPU it brings up, unchecked: it reads 0
+ * and takes any write, as KVM answers it, rather than raising #GP. */
+static void guest_nb_cfg_reads_zero_and_takes_writes(void)
+{
+    guest_msr_takes_write_reads_zero(0xc001001f, 1u << 14 /* bit 46: EnableCf8ExtCfg */,
+                                     "NB_CFG");
+}
+
+/* Intel's IA32_BIOS_SIGN_ID (0x8b): Linux writes 0 to it on every Intel
+ * CPU, unchecked, and reads the microcode revision back after a CPUID.
+ * A vcpu has no microcode update: the write is taken, the revision is 0. */
+static void guest_bios_sign_id_reads_zero_and_takes_writes(void)
+{
+    guest_msr_takes_write_reads_zero(0x8b, 0, "IA32_BIOS_SIGN_ID");
 }
 
 const struct hvtest_case hvtest_msrs_cases[] = {
     { "guest_nb_cfg_reads_zero_and_takes_writes", guest_nb_cfg_reads_zero_and_takes_writes },
+    { "guest_bios_sign_id_reads_zero_and_takes_writes",
+      guest_bios_sign_id_reads_zero_and_takes_writes },
     { "set_msrs_get_msrs_round_trip", set_msrs_get_msrs_round_trip },
     { "guest_rdmsr_reads_set_msrs_values", guest_rdmsr_reads_set_msrs_values },
     { "get_msrs_reads_guest_wrmsr", get_msrs_reads_guest_wrmsr },
