@@ -34,7 +34,7 @@ int cpuid_init(void)
         .supported_xcr0 = fpu_supported_xcr0(),
         .xsave_size = fpu_xsave_size(),
         .guest_instructions = virt->guest_instructions(),
-        .tsc_khz = tsc_per_us() * 1000,
+        .tsc_khz = tsc_khz(),
     };
     int err = cpuid_build_supported(&cpuid_supported, &host);
     if (err) {

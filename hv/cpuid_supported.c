@@ -215,6 +215,39 @@ static int add_xsave(struct cpuid_table *t, const struct offer *o)
     return err;
 }
 
+/* Leaf 0x15's ratio EBX / EAX for a TSC of `tsc_khz` over the crystal.
+ * Linux computes the rate as crystal_khz * EBX / EAX in 32-bit unsigned
+ * arithmetic (native_calibrate_tsc), so with the 1 GHz crystal EBX must
+ * stay under 2^32 / 10^6: the ratio tsc_khz / 10^6 exactly would wrap for
+ * any TSC above 4.29 MHz (a 50 MHz TSC came out as 1.755 MHz). Of the
+ * numerators that fit, each with its nearest denominator, the one whose
+ * rate, truncated as Linux truncates it, lies closest wins (the smallest
+ * on a tie). That is exact for most rates and within 1/8000 of any rate
+ * from 1 MHz up (the coarsest spacing, near whole ratios, is 1/4294):
+ * finer than the 10 ms PIT window measures the TSC. */
+static void tsc_crystal_ratio(uint64_t tsc_khz, uint32_t *numerator, uint32_t *denominator)
+{
+    const uint64_t crystal_khz = VLAPIC_BUS_KHZ;
+    uint64_t best_error = UINT64_MAX;
+
+    *numerator = 1;
+    *denominator = 1;
+    for (uint64_t n = 1; n <= UINT32_MAX / crystal_khz; n++) {
+        uint64_t d = (n * crystal_khz + tsc_khz / 2) / tsc_khz;
+        if (d == 0 || d > UINT32_MAX)
+            continue;
+        uint64_t rate = n * crystal_khz / d;
+        uint64_t error = rate > tsc_khz ? rate - tsc_khz : tsc_khz - rate;
+        if (error < best_error) {
+            best_error = error;
+            *numerator = (uint32_t)n;
+            *denominator = (uint32_t)d;
+        }
+        if (error == 0)
+            break;
+    }
+}
+
 /* Leaves 0x15 and 0x16 tell a kernel the TSC's rate and the clock of its
  * local APIC timer: Linux takes the TSC rate from them without
  * calibrating, and its APIC timer period from 0x15's crystal (SDM vol. 2,
@@ -227,8 +260,7 @@ static void virtual_clock_leaf(uint32_t leaf, uint64_t tsc_khz, uint32_t regs[4]
     uint32_t tsc_mhz = (uint32_t)(tsc_khz / 1000);
 
     if (leaf == CPUID_LEAF_TSC_CRYSTAL) {
-        regs[CPUID_EAX] = VLAPIC_BUS_KHZ;               /* denominator */
-        regs[CPUID_EBX] = (uint32_t)tsc_khz;            /* numerator */
+        tsc_crystal_ratio(tsc_khz, &regs[CPUID_EBX], &regs[CPUID_EAX]);
         regs[CPUID_ECX] = VLAPIC_BUS_KHZ * 1000u;       /* crystal, Hz */
         regs[CPUID_EDX] = 0;
     } else {
