@@ -11,6 +11,7 @@
  *   - with the extended state: AVX and its family only if XCR0 may hold
  *     AVX, AVX-512 only with opmask and both ZMM components, PKU with PKRU;
  *   - with the backend: INVPCID, RDTSCP/RDPID (VIRT_GUEST_*);
+ *   - IA32_TSC_ADJUST iff the host has it (hv/vcpu_msrs.c keeps a vcpu's);
  *   - Spectre controls (IBRS/IBPB, STIBP, ARCH_CAPABILITIES, SSBD) iff the
  *     host has them: the MSRs are handled by the same rule.
  * Topology is virtual: one package of up to HV_MAX_VCPUS single-thread
@@ -136,7 +137,8 @@ static int add_leaf7(struct cpuid_table *t, const struct offer *o)
 {
     uint32_t h[4], regs[4];
     host_leaf(o, CPUID_LEAF_EXT_FEATURES, 0, h);
-    uint32_t ebx = CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_BMI1 | CPUID_7_EBX_HLE |
+    uint32_t ebx = CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_TSC_ADJUST | CPUID_7_EBX_BMI1 |
+                   CPUID_7_EBX_HLE |
                    CPUID_7_EBX_FDP_EXCPTN_ONLY | CPUID_7_EBX_SMEP | CPUID_7_EBX_BMI2 |
                    CPUID_7_EBX_ERMS | CPUID_7_EBX_RTM | CPUID_7_EBX_ZERO_FCS_FDS |
                    CPUID_7_EBX_RDSEED | CPUID_7_EBX_ADX | CPUID_7_EBX_SMAP |

@@ -34,9 +34,34 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
     }
 }
 
+/* A guest's WRMSR that moves its TSC by some amount moves IA32_TSC_ADJUST
+ * by the same, and one to IA32_TSC_ADJUST moves the TSC (SDM 3B
+ * 17.17.3): Linux compares the two across CPUs to trust the TSC. */
+static bool guest_tsc_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
+{
+    uint64_t tsc, adjust;
+
+    if (!vcpu_get_msr(vcpu, MSR_IA32_TSC, &tsc))
+        return false;
+    if (msr == MSR_IA32_TSC) {
+        if (!vcpu_set_msr(vcpu, MSR_IA32_TSC, value))
+            return false;
+        vcpu->tsc_adjust += value - tsc;
+        return true;
+    }
+    if (!vcpu_get_msr(vcpu, MSR_IA32_TSC_ADJUST, &adjust) ||
+        !vcpu_set_msr(vcpu, MSR_IA32_TSC, tsc + (value - adjust)))
+        return false;
+    vcpu->tsc_adjust = value;
+    return true;
+}
+
 static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     switch (msr) {
+    case MSR_IA32_TSC:
+    case MSR_IA32_TSC_ADJUST:
+        return guest_tsc_write(vcpu, msr, value);
     case MSR_IA32_APIC_BASE:
     case MSR_MTRR_DEF_TYPE:
         return true; /* accepted and ignored: no APIC or MTRRs to move */
@@ -62,6 +87,8 @@ static bool handled_here(const struct vcpu *vcpu, uint32_t msr)
     case MSR_MTRR_CAP:
     case MSR_MTRR_DEF_TYPE:
     case MSR_MISC_ENABLE:
+    case MSR_AMD_NB_CFG:
+    case MSR_BIOS_SIGN_ID:
         return true;
     }
     if (vcpu->vm->lapic &&
