@@ -220,6 +220,9 @@ test-isos:
 	    GUEST_ARGS="mem=256 cpus=2 $(LINUX_TEST_INPUT)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-4 GUESTS=linux \
 	    GUEST_ARGS="mem=256 cpus=4 $(LINUX_TEST_INPUT)"
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-vmx-1 GUESTS=linux \
+	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
+	    GUEST_ARGS="mem=128 cpus=1 $(LINUX_TEST_INPUT)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-vmx GUESTS=linux \
 	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
 	    GUEST_ARGS="mem=128 cpus=2 $(LINUX_TEST_INPUT)"

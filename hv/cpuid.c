@@ -20,12 +20,15 @@
 
 struct cpuid_table cpuid_supported;
 static bool offers_xsave; /* leaf 0xD is in the supported table */
+static bool offers_tsc_adjust;
 
 static void host_query(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
 {
     cpuid_count(leaf, subleaf, &regs[CPUID_EAX], &regs[CPUID_EBX], &regs[CPUID_ECX],
                 &regs[CPUID_EDX]);
 }
+
+bool cpuid_offers_tsc_adjust(void) { return offers_tsc_adjust; }
 
 int cpuid_init(void)
 {
@@ -34,7 +37,7 @@ int cpuid_init(void)
         .supported_xcr0 = fpu_supported_xcr0(),
         .xsave_size = fpu_xsave_size(),
         .guest_instructions = virt->guest_instructions(),
-        .tsc_khz = tsc_per_us() * 1000,
+        .tsc_khz = tsc_khz(),
     };
     int err = cpuid_build_supported(&cpuid_supported, &host);
     if (err) {
@@ -43,6 +46,9 @@ int cpuid_init(void)
         return err;
     }
     offers_xsave = cpuid_table_find(&cpuid_supported, CPUID_LEAF_XSAVE, 0) != NULL;
+    const struct cpuid_entry *leaf7 =
+        cpuid_table_find(&cpuid_supported, CPUID_LEAF_EXT_FEATURES, 0);
+    offers_tsc_adjust = leaf7 && (leaf7->regs[CPUID_EBX] & CPUID_7_EBX_TSC_ADJUST);
     pr_info("cpuid: %u entries offered to guests, XCR0 0x%llx", cpuid_supported.count,
             (unsigned long long)host.supported_xcr0);
     for (unsigned i = 0; i < cpuid_supported.count; i++) {

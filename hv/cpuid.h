@@ -139,6 +139,10 @@ int cpuid_build_supported(struct cpuid_table *table, const struct cpuid_host *ho
 /* The supported (and default) table; valid after cpuid_init. */
 extern struct cpuid_table cpuid_supported;
 
+/* Whether the supported CPUID shows IA32_TSC_ADJUST (CPUID.7.EBX[1]): the
+ * MSR exists for vcpus exactly then. Valid after cpuid_init. */
+bool cpuid_offers_tsc_adjust(void);
+
 /* Builds cpuid_supported from this CPU. On the BSP, after virt_select and
  * before the control domain starts. 0 or a negative HV_E* code. */
 int cpuid_init(void);

@@ -97,6 +97,7 @@
 
 /* Leaf 7 subleaf 0 EBX. */
 #define CPUID_7_EBX_FSGSBASE       BIT32(0)
+#define CPUID_7_EBX_TSC_ADJUST     BIT32(1)
 #define CPUID_7_EBX_BMI1           BIT32(3)
 #define CPUID_7_EBX_HLE            BIT32(4)
 #define CPUID_7_EBX_AVX2           BIT32(5)

@@ -11,6 +11,7 @@
  *   - with the extended state: AVX and its family only if XCR0 may hold
  *     AVX, AVX-512 only with opmask and both ZMM components, PKU with PKRU;
  *   - with the backend: INVPCID, RDTSCP/RDPID (VIRT_GUEST_*);
+ *   - IA32_TSC_ADJUST iff the host has it (hv/vcpu_msrs.c keeps a vcpu's);
  *   - Spectre controls (IBRS/IBPB, STIBP, ARCH_CAPABILITIES, SSBD) iff the
  *     host has them: the MSRs are handled by the same rule.
  * Topology is virtual: one package of up to HV_MAX_VCPUS single-thread
@@ -136,7 +137,8 @@ static int add_leaf7(struct cpuid_table *t, const struct offer *o)
 {
     uint32_t h[4], regs[4];
     host_leaf(o, CPUID_LEAF_EXT_FEATURES, 0, h);
-    uint32_t ebx = CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_BMI1 | CPUID_7_EBX_HLE |
+    uint32_t ebx = CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_TSC_ADJUST | CPUID_7_EBX_BMI1 |
+                   CPUID_7_EBX_HLE |
                    CPUID_7_EBX_FDP_EXCPTN_ONLY | CPUID_7_EBX_SMEP | CPUID_7_EBX_BMI2 |
                    CPUID_7_EBX_ERMS | CPUID_7_EBX_RTM | CPUID_7_EBX_ZERO_FCS_FDS |
                    CPUID_7_EBX_RDSEED | CPUID_7_EBX_ADX | CPUID_7_EBX_SMAP |
@@ -215,6 +217,39 @@ static int add_xsave(struct cpuid_table *t, const struct offer *o)
     return err;
 }
 
+/* Leaf 0x15's ratio EBX / EAX for a TSC of `tsc_khz` over the crystal.
+ * Linux computes the rate as crystal_khz * EBX / EAX in 32-bit unsigned
+ * arithmetic (native_calibrate_tsc), so with the 1 GHz crystal EBX must
+ * stay under 2^32 / 10^6: the ratio tsc_khz / 10^6 exactly would wrap for
+ * any TSC above 4.29 MHz (a 50 MHz TSC came out as 1.755 MHz). Of the
+ * numerators that fit, each with its nearest denominator, the one whose
+ * rate, truncated as Linux truncates it, lies closest wins (the smallest
+ * on a tie). That is exact for most rates and within 1/8000 of any rate
+ * from 1 MHz up (the coarsest spacing, near whole ratios, is 1/4294):
+ * finer than the 10 ms PIT window measures the TSC. */
+static void tsc_crystal_ratio(uint64_t tsc_khz, uint32_t *numerator, uint32_t *denominator)
+{
+    const uint64_t crystal_khz = VLAPIC_BUS_KHZ;
+    uint64_t best_error = UINT64_MAX;
+
+    *numerator = 1;
+    *denominator = 1;
+    for (uint64_t n = 1; n <= UINT32_MAX / crystal_khz; n++) {
+        uint64_t d = (n * crystal_khz + tsc_khz / 2) / tsc_khz;
+        if (d == 0 || d > UINT32_MAX)
+            continue;
+        uint64_t rate = n * crystal_khz / d;
+        uint64_t error = rate > tsc_khz ? rate - tsc_khz : tsc_khz - rate;
+        if (error < best_error) {
+            best_error = error;
+            *numerator = (uint32_t)n;
+            *denominator = (uint32_t)d;
+        }
+        if (error == 0)
+            break;
+    }
+}
+
 /* Leaves 0x15 and 0x16 tell a kernel the TSC's rate and the clock of its
  * local APIC timer: Linux takes the TSC rate from them without
  * calibrating, and its APIC timer period from 0x15's crystal (SDM vol. 2,
@@ -227,8 +262,7 @@ static void virtual_clock_leaf(uint32_t leaf, uint64_t tsc_khz, uint32_t regs[4]
     uint32_t tsc_mhz = (uint32_t)(tsc_khz / 1000);
 
     if (leaf == CPUID_LEAF_TSC_CRYSTAL) {
-        regs[CPUID_EAX] = VLAPIC_BUS_KHZ;               /* denominator */
-        regs[CPUID_EBX] = (uint32_t)tsc_khz;            /* numerator */
+        tsc_crystal_ratio(tsc_khz, &regs[CPUID_EBX], &regs[CPUID_EAX]);
         regs[CPUID_ECX] = VLAPIC_BUS_KHZ * 1000u;       /* crystal, Hz */
         regs[CPUID_EDX] = 0;
     } else {

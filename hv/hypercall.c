@@ -74,7 +74,7 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_LAPIC: return 1;
     case HV_CAP_VCPU_EVENTS: return 1;
     case HV_CAP_USER_MSR: return 1;
-    case HV_CAP_TSC_KHZ: return (long)tsc_per_us() * 1000;
+    case HV_CAP_TSC_KHZ: return (long)tsc_khz();
     default: return 0;
     }
 }

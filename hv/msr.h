@@ -4,6 +4,7 @@
 #define HV_MSR_H
 
 #define MSR_IA32_TSC                0x00000010
+#define MSR_IA32_TSC_ADJUST         0x0000003b  /* SDM 3B 17.17.3 */
 #define MSR_IA32_APIC_BASE          0x0000001b
 #define   APIC_BASE_BSP             (1ull << 8)
 #define   APIC_BASE_X2APIC          (1ull << 10)

@@ -7,6 +7,7 @@
 #include "hv/virt.h"
 #include "hv/vm.h"
 
+#define MSR_BIOS_SIGN_ID   0x0000008b  /* SDM vol. 4: IA32_BIOS_SIGN_ID, microcode revision */
 #define MSR_MTRR_CAP       0x000000fe
 #define MSR_MISC_ENABLE    0x000001a0
 #define MSR_MTRR_DEF_TYPE  0x000002ff
@@ -25,6 +26,7 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
     case MSR_MTRR_DEF_TYPE:
     case MSR_MISC_ENABLE:
     case MSR_AMD_NB_CFG:
+    case MSR_BIOS_SIGN_ID: /* no microcode update loaded (revision 0) */
         *value = 0;
         return true;
     default:
@@ -32,14 +34,44 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
     }
 }
 
+/* A guest's WRMSR that moves its TSC by some amount moves IA32_TSC_ADJUST
+ * by the same, and one to IA32_TSC_ADJUST moves the TSC (SDM 3B
+ * 17.17.3): Linux compares the two across CPUs to trust the TSC. */
+static bool guest_tsc_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
+{
+    uint64_t tsc, adjust;
+
+    if (!vcpu_get_msr(vcpu, MSR_IA32_TSC, &tsc))
+        return false;
+    if (msr == MSR_IA32_TSC) {
+        if (!vcpu_set_msr(vcpu, MSR_IA32_TSC, value))
+            return false;
+        vcpu->tsc_adjust += value - tsc;
+        return true;
+    }
+    if (!vcpu_get_msr(vcpu, MSR_IA32_TSC_ADJUST, &adjust) ||
+        !vcpu_set_msr(vcpu, MSR_IA32_TSC, tsc + (value - adjust)))
+        return false;
+    vcpu->tsc_adjust = value;
+    return true;
+}
+
 static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     switch (msr) {
+    case MSR_IA32_TSC:
+    case MSR_IA32_TSC_ADJUST:
+        return guest_tsc_write(vcpu, msr, value);
     case MSR_IA32_APIC_BASE:
     case MSR_MTRR_DEF_TYPE:
         return true; /* accepted and ignored: no APIC or MTRRs to move */
     case MSR_AMD_NB_CFG:
         return true; /* no northbridge: Linux sets EnableCf8ExtCfg, unchecked */
+    case MSR_BIOS_SIGN_ID:
+        /* The write of 0 before CPUID that makes a CPU load its microcode
+         * revision (SDM vol. 3A 10.11.7); Linux does it on every Intel CPU,
+         * unchecked. There is nothing to load. */
+        return true;
     default:
         return vcpu_set_msr(vcpu, msr, value);
     }
@@ -55,6 +87,8 @@ static bool handled_here(const struct vcpu *vcpu, uint32_t msr)
     case MSR_MTRR_CAP:
     case MSR_MTRR_DEF_TYPE:
     case MSR_MISC_ENABLE:
+    case MSR_AMD_NB_CFG:
+    case MSR_BIOS_SIGN_ID:
         return true;
     }
     if (vcpu->vm->lapic &&

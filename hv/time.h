@@ -7,6 +7,7 @@
 
 void time_init(void);
 uint64_t tsc_per_us(void);
+uint64_t tsc_khz(void);
 void udelay(uint64_t us);
 uint64_t time_us_since_boot(void);
 

@@ -266,6 +266,7 @@ struct vcpu {
     struct vcpu_kept_msrs kept_msrs;
     bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
     uint64_t spec_ctrl;          /* the guest's SPEC_CTRL (speculation.h) */
+    uint64_t tsc_adjust;         /* the guest's IA32_TSC_ADJUST (vcpu_msrs.c) */
     uint8_t irq_vector;
     uint8_t nmi_window;          /* the backend's NMI window is on */
     uint8_t msr_exit_length;     /* the RDMSR/WRMSR of a user-space MSR exit */

@@ -1,5 +1,6 @@
 #include "hv/vcpu_msrs.h"
 
+#include "hv/cpuid.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
 #include "hv/speculation.h"
@@ -34,7 +35,7 @@ static bool virtualised(uint32_t index)
 
 bool vcpu_msr_known(uint32_t index)
 {
-    return speculation_is_msr(index) || virtualised(index);
+    return speculation_is_msr(index) || virtualised(index) || index == MSR_IA32_TSC_ADJUST;
 }
 
 /* Memory types 2, 3 and above 7 are reserved (SDM 3A 11.12.2). */
@@ -88,6 +89,10 @@ bool vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 {
     if (speculation_is_msr(index))
         return speculation_get_msr(vcpu, index, value);
+    if (index == MSR_IA32_TSC_ADJUST) {
+        *value = vcpu->tsc_adjust;
+        return cpuid_offers_tsc_adjust();
+    }
     if (!virtualised(index))
         return false;
     if (msr_switch_owns(index)) {
@@ -97,10 +102,19 @@ bool vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
     return virt->get_msr(vcpu, index, value);
 }
 
+/* SET_MSRS of IA32_TSC_ADJUST sets the value and leaves the TSC alone,
+ * so that a VMM restores both as they were (KVM's host-initiated write);
+ * the guest's own WRMSR moves its TSC too (msr_emulate.c). */
 bool vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
     if (speculation_is_msr(index))
         return speculation_set_msr(vcpu, index, value);
+    if (index == MSR_IA32_TSC_ADJUST) {
+        if (!cpuid_offers_tsc_adjust())
+            return false;
+        vcpu->tsc_adjust = value;
+        return true;
+    }
     if (!virtualised(index) || !value_valid(index, value))
         return false;
     if (msr_switch_owns(index)) {

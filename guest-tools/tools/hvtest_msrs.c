@@ -6,6 +6,7 @@
  * hvtest_msrs_refused.c.
  */
 #include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/format.h"
 #include "guest-tools/runtime/page_alloc.h"
 #include "guest-tools/runtime/string.h"
@@ -264,22 +265,22 @@ static void get_msrs_reads_guest_wrmsr(void)
     tsc_near(tsc, BIG_TSC, "TSC after the guest's WRMSR");
 }
 
-/* AMD's NB_CFG (0xc001001f), which Linux's PCI code reads and sets
- * EnableCf8ExtCfg in on every AMD CPU it brings up, unchecked: it reads 0
- * and takes any write, as KVM answers it, rather than raising #GP. */
-static void guest_nb_cfg_reads_zero_and_takes_writes(void)
+/* A guest writes `msr` (EDX:EAX = high:0) and reads it back: it must read
+ * 0, with neither access raising #GP. */
+static void guest_msr_takes_write_reads_zero(uint32_t msr, uint32_t high, const char *name)
 {
     struct vm_instance vm;
     struct hvt_code code;
     uint32_t access_at[MSR_VALUES] = { 0 };
     uint64_t read;
+    char what[80];
 
     if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
         return;
     hvt_code_start(&code, &vm, HVT_CODE_GPA);
-    mov_ecx(&code, 0xc001001f);
+    mov_ecx(&code, msr);
     hvt_mov_eax_imm(&code, 0);
-    mov_edx(&code, 1u << 14);                  /* bit 46: EnableCf8ExtCfg */
+    mov_edx(&code, high);
     access_at[0] = WRMSR(&code);
     hvt_mov_eax_imm(&code, 0xdead);
     mov_edx(&code, 0xbeef);
@@ -289,18 +290,100 @@ static void guest_nb_cfg_reads_zero_and_takes_writes(void)
     if (!hvt_run(&vm))
         return;
     if (vm.run->exit_reason == HV_EXIT_SHUTDOWN) {
-        hvt_true(0, vm.run->exit_rip == access_at[0] ? "the guest faulted on WRMSR of NB_CFG"
-                                                     : "the guest faulted reading NB_CFG");
+        snprintf(what, sizeof(what), "the guest faulted %s %s",
+                 vm.run->exit_rip == access_at[0] ? "on WRMSR of" : "reading", name);
+        hvt_true(0, what);
         return;
     }
-    if (!hvt_exit_is(&vm, HV_EXIT_HLT, "guest writing and reading NB_CFG"))
+    snprintf(what, sizeof(what), "guest writing and reading %s", name);
+    if (!hvt_exit_is(&vm, HV_EXIT_HLT, what))
         return;
     memcpy(&read, vm.ram + HVT_DATA_GPA, 8);
-    hvt_eq(read, 0, "guest RDMSR of NB_CFG after writing it");
+    snprintf(what, sizeof(what), "guest RDMSR of %s after writing it", name);
+    hvt_eq(read, 0, what);
+}
+
+/* AMD's NB_CFG (0xc001001f), which Linux's PCI code reads and sets
+ * EnableCf8ExtCfg in on every AMD CPU it brings up, unchecked: it reads 0
+ * and takes any write, as KVM answers it, rather than raising #GP. */
+static void guest_nb_cfg_reads_zero_and_takes_writes(void)
+{
+    guest_msr_takes_write_reads_zero(0xc001001f, 1u << 14 /* bit 46: EnableCf8ExtCfg */,
+                                     "NB_CFG");
+}
+
+/* Intel's IA32_BIOS_SIGN_ID (0x8b): Linux writes 0 to it on every Intel
+ * CPU, unchecked, and reads the microcode revision back after a CPUID.
+ * A vcpu has no microcode update: the write is taken, the revision is 0. */
+static void guest_bios_sign_id_reads_zero_and_takes_writes(void)
+{
+    guest_msr_takes_write_reads_zero(0x8b, 0, "IA32_BIOS_SIGN_ID");
+}
+
+/* IA32_TSC_ADJUST (0x3b) exists for a vcpu exactly where the supported
+ * CPUID shows it (CPUID.7.EBX[1], from the host). Where it does, the
+ * guest's WRMSR to it moves its TSC by the change and reads back, and
+ * GET_MSRS reads the guest's value (SDM 3B 17.17.3); where it does not,
+ * GET_MSRS stops at it. */
+static void guest_tsc_adjust_moves_the_tsc(void)
+{
+    struct hv_cpuid *supported = hvt_supported_cpuid();
+    struct hv_cpuid_entry *leaf7;
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t access_at[MSR_VALUES] = { 0 };
+    uint64_t before, after, read, value;
+    const uint64_t step = 1ull << 40;
+
+    if (!supported)
+        return;
+    leaf7 = hvt_cpuid_find(supported, 7, 0);
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
+        return;
+    ctl_printf("hvtest: info TSC_ADJUST %s\n",
+               leaf7 && (leaf7->ebx & (1u << 1)) ? "offered" : "not offered (the host lacks it)");
+    if (!leaf7 || !(leaf7->ebx & (1u << 1))) {
+        struct hvt_msr_list *list = hvt_msr_list();
+        hvt_msr_add(list, 0x3b, 0);
+        hvt_err(hv_get_msrs(vm.vcpu, &list->header), 0,
+                "GET_MSRS of IA32_TSC_ADJUST where CPUID does not show it");
+        return;
+    }
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    RDTSC(&code);
+    store_edx_eax(&code, HVT_DATA_GPA);
+    mov_ecx(&code, 0x3b);
+    hvt_mov_eax_imm(&code, 0);
+    mov_edx(&code, (uint32_t)(step >> 32));
+    access_at[0] = WRMSR(&code);
+    RDTSC(&code);
+    store_edx_eax(&code, HVT_DATA_GPA + 8);
+    access_at[1] = RDMSR(&code);
+    store_edx_eax(&code, HVT_DATA_GPA + 16);
+    hvt_hlt(&code);
+    if (!hvt_run(&vm))
+        return;
+    if (vm.run->exit_reason == HV_EXIT_SHUTDOWN) {
+        hvt_true(0, vm.run->exit_rip == access_at[0] ? "the guest faulted on WRMSR of TSC_ADJUST"
+                                                     : "the guest faulted reading TSC_ADJUST");
+        return;
+    }
+    if (!hvt_exit_is(&vm, HV_EXIT_HLT, "guest moving its TSC by TSC_ADJUST"))
+        return;
+    memcpy(&before, vm.ram + HVT_DATA_GPA, 8);
+    memcpy(&after, vm.ram + HVT_DATA_GPA + 8, 8);
+    memcpy(&read, vm.ram + HVT_DATA_GPA + 16, 8);
+    tsc_near(after - before, step, "the guest's TSC across its WRMSR of TSC_ADJUST");
+    hvt_eq(read, step, "guest RDMSR of TSC_ADJUST after writing it");
+    if (hvt_get_msr(vm.vcpu, 0x3b, &value, "GET_MSRS of TSC_ADJUST"))
+        hvt_eq(value, step, "GET_MSRS of TSC_ADJUST after the guest's WRMSR");
 }
 
 const struct hvtest_case hvtest_msrs_cases[] = {
     { "guest_nb_cfg_reads_zero_and_takes_writes", guest_nb_cfg_reads_zero_and_takes_writes },
+    { "guest_bios_sign_id_reads_zero_and_takes_writes",
+      guest_bios_sign_id_reads_zero_and_takes_writes },
+    { "guest_tsc_adjust_moves_the_tsc", guest_tsc_adjust_moves_the_tsc },
     { "set_msrs_get_msrs_round_trip", set_msrs_get_msrs_round_trip },
     { "guest_rdmsr_reads_set_msrs_values", guest_rdmsr_reads_set_msrs_values },
     { "get_msrs_reads_guest_wrmsr", get_msrs_reads_guest_wrmsr },

@@ -20,14 +20,17 @@ qemu_svm_uefi() {
 }
 
 # Bochs with a VMX CPU model. Writes a bochsrc next to the log and prints
-# the command. $1 ISO, $2 serial log, $3 CPUs, $4 cpu model
+# the command. $1 ISO, $2 serial log, $3 CPUs, $4 cpu model, $5 the
+# emulated instructions per emulated second (ips: the TSC's rate and each
+# CPU's speed against the emulated clocks; 4 M makes idle time pass
+# quickly in wall time, PLATFORM.md)
 bochs_vmx() {
-    local iso=$1 log=$2 cpus=$3 model=${4:-corei7_skylake_x}
+    local iso=$1 log=$2 cpus=$3 model=${4:-corei7_skylake_x} ips=${5:-4000000}
     local dir
     dir=$(dirname "$log")
     cat > "$log.bochsrc" <<RC
 megs: 512
-cpu: model=$model, count=$cpus, ips=4000000, reset_on_triple_fault=0
+cpu: model=$model, count=$cpus, ips=$ips, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$iso, status=inserted

@@ -202,6 +202,22 @@ static void test_intel_hides_vmx_and_unhandled_features(void **state)
     assert_int_equal(reg(0x16, 0, CPUID_EAX), 2600);
 }
 
+/* The TSC rate Linux takes from leaf 0x15 (native_calibrate_tsc): its
+ * products are 32-bit unsigned, so a numerator too large wraps. */
+static uint32_t linux_tsc_khz_from_leaf15(void)
+{
+    uint32_t crystal_khz = reg(0x15, 0, CPUID_ECX) / 1000;
+    return crystal_khz * reg(0x15, 0, CPUID_EBX) / reg(0x15, 0, CPUID_EAX);
+}
+
+static uint32_t leaf15_rate_for(uint64_t tsc_khz)
+{
+    host_tsc_khz = tsc_khz;
+    build(intel, XCR0_ALL, 0);
+    host_tsc_khz = 0;
+    return linux_tsc_khz_from_leaf15();
+}
+
 /* With a measured TSC rate, leaves 0x15/0x16 describe the guest's clocks:
  * crystal = the vlapic's 1 GHz bus, ECX * EBX / EAX = the TSC rate
  * (Linux: tsc_khz = crystal_khz * EBX / EAX, APIC period = crystal / HZ). */
@@ -212,11 +228,41 @@ static void test_clock_leaves_give_the_measured_tsc(void **state)
     build(intel, XCR0_ALL, 0);
     host_tsc_khz = 0;
     assert_int_equal(reg(0x15, 0, CPUID_ECX), 1000000000u);
-    assert_int_equal((uint64_t)reg(0x15, 0, CPUID_ECX) / 1000 * reg(0x15, 0, CPUID_EBX) /
-                         reg(0x15, 0, CPUID_EAX), 4000);
+    assert_int_equal(linux_tsc_khz_from_leaf15(), 4000);
     assert_int_equal(reg(0x16, 0, CPUID_EAX), 4);
     assert_int_equal(reg(0x16, 0, CPUID_EBX), 4);
     assert_int_equal(reg(0x16, 0, CPUID_ECX), 1000);
+}
+
+/* Any TSC above 4.29 MHz wrapped Linux's crystal_khz * EBX when EBX was
+ * the rate in kHz over EAX = 10^6 (Bochs at 50 MHz: 1.755 MHz). Rates
+ * measured on emulators and hardware come out exact; every rate from
+ * 1 MHz to 6 GHz within 1/8000, and none reads as 0. */
+static void test_clock_leaf_15_survives_linux_32_bit_arithmetic(void **state)
+{
+    (void)state;
+    const uint32_t exact[] = { 49999, 50000, 1000000, 2623417, 3500000, 3700000 };
+    for (unsigned i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+        assert_int_equal(leaf15_rate_for(exact[i]), exact[i]);
+    for (uint64_t khz = 1000; khz <= 6000000; khz += khz / 97 + 13) {
+        uint64_t got = leaf15_rate_for(khz);
+        uint64_t error = got > khz ? got - khz : khz - got;
+        if (error > khz / 8000 + 1)
+            fail_msg("TSC %llu kHz reads as %llu kHz", (unsigned long long)khz,
+                     (unsigned long long)got);
+        assert_true(reg(0x15, 0, CPUID_EAX) != 0);
+    }
+}
+
+/* IA32_TSC_ADJUST is a vcpu MSR (hv/vcpu_msrs.c) wherever the host has
+ * one: the Intel-like host does, the AMD-like one does not. */
+static void test_tsc_adjust_iff_host(void **state)
+{
+    (void)state;
+    build(intel, XCR0_ALL, 0);
+    assert_true(reg(7, 0, CPUID_EBX) & CPUID_7_EBX_TSC_ADJUST);
+    build(amd, XCR0_AVX_ONLY, 0);
+    assert_false(reg(7, 0, CPUID_EBX) & CPUID_7_EBX_TSC_ADJUST);
 }
 
 static void test_spectre_bits_iff_host(void **state)
@@ -302,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_amd_topology_is_virtual),
         cmocka_unit_test(test_intel_hides_vmx_and_unhandled_features),
         cmocka_unit_test(test_clock_leaves_give_the_measured_tsc),
+        cmocka_unit_test(test_clock_leaf_15_survives_linux_32_bit_arithmetic),
+        cmocka_unit_test(test_tsc_adjust_iff_host),
         cmocka_unit_test(test_spectre_bits_iff_host),
         cmocka_unit_test(test_xsave_follows_supported_xcr0),
         cmocka_unit_test(test_backend_instructions),
