@@ -149,3 +149,65 @@ test_linux_vmx_bochs_boots_to_init_2_vcpus() {
     expect_linux_on_the_hypervisor 2 128
 }
 fi
+
+# expect_two_linux_guests MiB: linux1 and linux2 (2 vcpus each, `together`)
+# both booted to init and powered off, each init's lines checked, and
+# their runs overlapping: each printed its first kernel line before the
+# other's init powered off.
+expect_two_linux_guests() {
+    local mib=$1 g other first last
+    expect_line "^\[ctl\] pc: 2 guests together"
+    for g in linux1 linux2; do
+        expect_line "^\[ctl\] pc: starting guest $g \(module [12] of [0-9]+, [0-9]+ bytes, $mib MiB RAM, 2 vcpus\)"
+        expect_line "^\[guest $g\] \[ *[0-9.]+\] ACPI: Using IOAPIC for interrupt routing"
+        expect_line "^\[guest $g\] \[ *[0-9.]+\] smp: Brought up 1 node, 2 CPUs"
+        expect_linux_init 2 "[guest $g] " "$mib"
+        expect_line "^\[ctl\] guest $g powered off"
+    done
+    for g in linux1 linux2; do
+        other=linux1; [ $g = linux1 ] && other=linux2
+        first=$(grep -naE "^\[guest $g\] \[ *[0-9.]+\] Linux version" "$LOG" | head -1 | cut -d: -f1)
+        last=$(grep -naE "^\[guest $other\] init: powering off" "$LOG" | head -1 | cut -d: -f1)
+        [ -n "$first" ] && [ -n "$last" ] && [ "$first" -lt "$last" ] ||
+            fail "$g did not start before $other's init ended (lines '$first', '$last'): not at once"
+    done
+    expect_line "^\[ctl\] pc: 2 guests run, 0 failed to run"
+    expect_no_line "Kernel panic|BUG:|Oops|refused"
+    expect_clean_run
+}
+
+# Issue 12, two Linux guests at once, each with 2 vcpus, on a 2-CPU
+# hypervisor (linux-two.iso: the `together` option, 256 MiB each): vcpu k
+# of both on CPU k, time-shared. Each init's line is typed at the
+# machine's console once it asks, after Ctrl-A and the guest's number, so
+# that it reaches that guest's ttyS0 only.
+test_two_linux_guests_together_svm() {
+    local -a PC_REPLIES=(
+        '^\[guest linux1\] init: type a line' 'printf "\001""1%s" "$LINUX_INPUT_TEXT"'
+        '^\[guest linux2\] init: type a line' 'printf "\001""2%s" "$LINUX_INPUT_TEXT"'
+    )
+    pc_emulate "$SYSTEST_DIR/linux-two.log" 600 $(pc_hv_qemu iso/out/linux-two.iso 2)
+    [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
+    expect_two_linux_guests 256
+    expect_line "^\[ctl\] console: typed input goes to guest 1 only"
+    expect_line "^\[ctl\] console: typed input goes to guest 2 only"
+    expect_no_line "^\[ctl\] console: .*dropped"
+    expect_line "tool pc finished with status 0"
+}
+
+# Issue 12 item 5: two Linux guests and the conformance suite side by side
+# (linux-beside.iso: `pc beside hvtest`). The guests' four vcpus run on
+# CPU 1; the suite runs on CPU 0 and its jobs for CPU 1 run there between
+# the guests' quanta (smp_lend), so the suite's guests, its state checks
+# and the Linux vcpus take turns on CPU 1. Each init reads its line from
+# input=. Both must finish correctly.
+test_two_linux_guests_beside_the_conformance_suite_svm() {
+    boot linux-beside 900 "$LINUX_END" $(qemu_svm iso/out/linux-beside.iso $SYSTEST_DIR/linux-beside.log 2)
+    expect_two_linux_guests 192
+    expect_line "^\[ctl\] pc: running tool hvtest beside the guests"
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "^\[ctl\] pc: tool hvtest beside the guests finished with status 0"
+    expect_line "tool pc finished with status 0"
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+    echo "    $(grep -aoE 'hvtest: [0-9]+ passed, [0-9]+ failed' "$LOG") (${ELAPSED}s)"
+}
