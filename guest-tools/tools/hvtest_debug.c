@@ -113,7 +113,7 @@ static void breakpoint_in_slot(unsigned slot)
         !run_expect_debug(&vm, target, 1ull << slot, "RUN to the breakpoint"))
         return;
     /* The next RUN executes the instruction at the breakpoint... */
-    if (!hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, "RUN on from the breakpoint") ||
+    if (!hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, "RUN on from the breakpoint") ||
         !hvt_eq(vm.run->exit_rip, out, "exit_rip after the breakpoint") ||
         !run_expect_debug(&vm, target, 1ull << slot, "RUN round the loop to the breakpoint"))
         return;

@@ -17,6 +17,7 @@
 #include "guest-tools/vmm/guest_console.h"
 #include "guest-tools/vmm/pc/guest_clock.h"
 #include "guest-tools/vmm/pc/pc_machine.h"
+#include "guest-tools/vmm/pc/pc_profile.h"
 #include "guest-tools/vmm/pc/pc_vm.h"
 #include "guest-tools/vmm/vmm_internal.h"
 
@@ -65,6 +66,7 @@ struct pc_vm {
     struct pc_runner runners[CTL_MAX_CPUS];
     uint8_t *mp_idle;            /* per vcpu: last seen not runnable (runner's) */
     struct hv_lapic_state bsp_lapic;  /* GET_LAPIC scratch, the BSP's runner's */
+    struct pc_profile profile;   /* the profile option's counts */
 };
 
 enum pc_exit_action {

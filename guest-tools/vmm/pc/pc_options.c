@@ -149,6 +149,10 @@ static int parse_word(const char *word, struct pc_options *o)
         o->together = true;
         return 0;
     }
+    if (strcmp(word, "profile") == 0) {
+        o->profile = true;
+        return 0;
+    }
     if (starts_with(word, "module=")) {
         if (o->module_count == PC_OPTIONS_MAX_MODULES ||
             copy_name(o->modules[o->module_count], word + 7) < 0)

@@ -20,6 +20,8 @@
  *   together        run this guest at the same time as the other guests
  *                   marked so, their vcpus sharing the control domain's
  *                   CPUs (tools/pc.c), instead of in turn
+ *   profile         count the run's instructions and its exits by reason
+ *                   (pc_profile.h), reported at its end
  * Other words are left to the guest: a Linux guest (a bzImage) gets them
  * as its kernel command line, in `guest_cmdline`, without the name and
  * the options above (Linux reads mem= itself).
@@ -54,6 +56,7 @@ struct pc_options {
     size_t input_len;
     char prompt[PC_OPTIONS_PROMPT_MAX];  /* "" : none */
     bool together;                     /* runs beside the others marked so */
+    bool profile;                      /* pc_profile.h */
     char guest_cmdline[PC_OPTIONS_INPUT_MAX]; /* the guest's own words */
     char error[96];                    /* why parsing failed */
 };

@@ -71,6 +71,8 @@ void pc_vm_stop(struct pc_vm *pc, enum pc_end end, uint32_t status, const char *
     if (!__atomic_compare_exchange_n(&pc->stopping, &expected, 1, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return;          /* decided already: the first end is the one reported */
+    if (pc->profile.on)
+        pc_profile_end(&pc->profile, pc->vm.sys);
     pc->result = (struct pc_result){ .end = end, .exit_status = status, .why = why };
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (unsigned k = 0; k < pc->vm.vcpu_count; k++)
@@ -184,7 +186,8 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
     bool shared = r->shared, timekeeper = r == &pc->runners[0];
     uint64_t turn_end = shared ? tsc_after_us(pc, pc->mp_idle[k] ? IDLE_QUANTUM_US
                                                                   : QUANTUM_US) : 0;
-    uint32_t mp_state;
+    uint32_t mp_state, exit_reason = 0;
+    uint64_t exit_tsc = 0;       /* the profile's: when RUN returned (0: none yet) */
 
     __atomic_store_n(&r->current, (int)k, __ATOMIC_RELEASE);
     while (!pc_stopping(pc)) {
@@ -201,7 +204,13 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
             vcpu->run->deadline_tsc = run_deadline(pc, r, turn_end, recheck);
             __atomic_store_n(&r->deadline, vcpu->run->deadline_tsc, __ATOMIC_SEQ_CST);
         }
+        if (exit_tsc != 0)
+            pc_profile_exit(&pc->profile, exit_reason, rdtsc() - exit_tsc);
         rc = hv_run(vcpu->handle);
+        if (pc->profile.on) {
+            exit_tsc = rdtsc();
+            exit_reason = vcpu->run->exit_reason;
+        }
         if (rc < 0) {
             ctl_printf("guest %s: RUN failed: %s\n", vcpu->label, hv_strerror(rc));
             pc_vm_stop(pc, PC_END_STOPPED, 0, "run failed");
@@ -221,6 +230,8 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
     }
     if (shared && hv_get_mp_state(vcpu->handle, &mp_state) == 0)
         pc->mp_idle[k] = mp_state != HV_MP_STATE_RUNNABLE;
+    if (exit_tsc != 0)
+        pc_profile_exit(&pc->profile, exit_reason, rdtsc() - exit_tsc);
 }
 
 unsigned pc_next_vcpu(struct pc_vm *pc, struct pc_runner *r)
@@ -264,6 +275,9 @@ void pc_prepare_run(struct pc_vm *pc, unsigned first_cpu, unsigned cpus, bool sh
                       : rdtsc() + pc->options.timeout_seconds * pc->clock.tsc_khz * 1000;
     pc_lock_devices(pc);
     pc_unlock_devices(pc);           /* the first next_event_ns */
+    pc->profile.on = pc->options.profile;
+    if (pc->profile.on)
+        pc_profile_start(&pc->profile, pc->vm.sys);
     if (pc->options.input_len != 0 && pc->options.prompt[0] != '\0')
         pc->input_held = true;
     else if (pc->options.input_len != 0)
@@ -280,4 +294,11 @@ void pc_finish_run(struct pc_vm *pc, struct pc_result *result)
     *result = pc->result;
     if (result->end == PC_END_TIMEOUT)
         report_vcpus_at_timeout(pc);
+    if (pc->profile.on) {
+        uint64_t exits = 0;
+
+        for (unsigned k = 0; k < pc->vm.vcpu_count; k++)
+            exits += pc->vm.vcpus[k].run->exit_count;
+        pc_profile_report(&pc->profile, pc->vm.name, exits);
+    }
 }
