@@ -227,6 +227,10 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-timeout CTL_CMDLINE=pc GUESTS=spin \
 	    GUEST_ARGS="mem=16 cpus=2 timeout=2"
 
+# The Linux boot bench's kernel command line: with `bench` init powers off
+# after its first line (tests/bench.sh boots the same on plain QEMU).
+LINUX_BENCH_CMDLINE := console=ttyS0 bench
+
 # The line the Linux guest's init reads, typed once it asks (input=, prompt=).
 LINUX_TEST_INPUT := input=hi%20there%0d prompt=a%20line
 
@@ -345,7 +349,11 @@ bench: deps-run
 	@$(BUILD)/bench/handle_bench
 	@echo
 	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS="bench_guest bench_lapic"
-	@tests/bench.sh
+	@$(MAKE) --no-print-directory linux
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-bench GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=1 profile" LINUX_CMDLINE="$(LINUX_BENCH_CMDLINE)" \
+	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=512M"
+	@LINUX_BENCH_CMDLINE="$(LINUX_BENCH_CMDLINE)" tests/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(ISO_DIR)

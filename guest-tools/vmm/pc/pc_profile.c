@@ -56,7 +56,8 @@ void pc_profile_report(const struct pc_profile *p, const char *name, uint64_t al
     ctl_printf("guest %s profile: %lu instructions from the first RUN to the end "
                "(%lu TSC ticks less %lu asleep for halted vcpus)\n", name, ticks - idle, ticks,
                idle);
-    ctl_printf("guest %s profile: %lu exits, %lu to the VMM, %lu handled in the hypervisor\n",
+    ctl_printf("guest %s profile: %lu exits, %lu to the VMM, %lu handled in the hypervisor "
+               "(without those its fast paths finish: plain CPUID, x2APIC EOI and self-IPI)\n",
                name, all_exits, vmm_exits, all_exits - vmm_exits);
     for (unsigned r = 0; r < PC_PROFILE_REASONS; r++)
         if (p->exits[r] != 0)

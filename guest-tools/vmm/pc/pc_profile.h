@@ -34,8 +34,10 @@ struct pc_profile {
 void pc_profile_start(struct pc_profile *p, hv_handle_t sys);
 void pc_profile_exit(struct pc_profile *p, uint32_t reason, uint64_t vmm_ticks);
 void pc_profile_end(struct pc_profile *p, hv_handle_t sys);
-/* `all_exits`: the vcpus' exits in all (run pages' exit_count), those the
- * hypervisor handled itself included. */
+/* `all_exits`: the vcpus' exits as the run pages' exit_count has them:
+ * those the hypervisor handled itself included, except what its fast
+ * paths finish before its exit handler (plain CPUID, x2APIC EOI and
+ * self-IPI writes), which that count leaves out. */
 void pc_profile_report(const struct pc_profile *p, const char *name, uint64_t all_exits);
 
 #endif
