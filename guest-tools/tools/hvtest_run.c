@@ -215,7 +215,7 @@ static void readd_read_only_revokes_write(void)
     hvt_mov_eax_imm(&code, 0x77777777);
     store = hvt_store_eax(&code, EXTRA_GPA);
     hvt_hlt(&code);
-    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_HLT, "store to writable slot 1") ||
         !hvt_eq(extra[0], 0x77777777, "slot 1 after the guest's store"))
         return;
