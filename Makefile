@@ -227,8 +227,13 @@ test-isos:
 	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
 	    GUEST_ARGS="mem=128 cpus=2 $(LINUX_TEST_INPUT)"
 	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-bad.iso
+	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-two.iso $(ISO_DIR)/linux-beside.iso
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-timeout CTL_CMDLINE=pc GUESTS=spin \
 	    GUEST_ARGS="mem=16 cpus=2 timeout=2"
+
+# The Linux boot bench's kernel command line: with `bench` init powers off
+# after its first line (tests/bench.sh boots the same on plain QEMU).
+LINUX_BENCH_CMDLINE := console=ttyS0 bench
 
 # The line the Linux guest's init reads, typed once it asks (input=, prompt=).
 LINUX_TEST_INPUT := input=hi%20there%0d prompt=a%20line
@@ -258,6 +263,36 @@ $(ISO_DIR)/linux-bad.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LIN
 	@grub-mkrescue -o $@ $(ISO_DIR)/linux-bad.root 2>$(BUILD)/grub-mkrescue.log || \
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 	@echo "  ISO     $@ (Linux images to refuse, then hello)"
+
+# Two Linux guests at once (`together`), 2 vcpus each, sharing the 2
+# CPUs: linux-two with 256 MiB each, the line each init reads typed at
+# the console (Ctrl-A 1, Ctrl-A 2; tests/system/linux_tests.sh);
+# linux-beside with 192 MiB each on CPU 1 while the conformance suite
+# runs on CPU 0 and hands its per-CPU jobs to CPU 1 (`pc beside hvtest`),
+# its guests the suite's own modules.
+# linux_together_iso NAME, CTL_CMDLINE, MiB, the guests' extra words, extra modules
+define linux_together_iso
+	@rm -rf $(ISO_DIR)/$(1).root && mkdir -p $(ISO_DIR)/$(1).root/boot/grub $(ISO_DIR)/$(1).root/boot/guests
+	@cp $(HV_ELF) $(ISO_DIR)/$(1).root/boot/hv.elf
+	@cp $(BUILD)/guest-tools/ctl.elf $(ISO_DIR)/$(1).root/boot/ctl.elf
+	@cp $(LINUX_KERNEL) $(LINUX_INITRD) $(foreach g,$(5),$(BUILD)/guest-tools/guests/$(g).elf) \
+	    $(ISO_DIR)/$(1).root/boot/guests/
+	@m='    module2 /boot/guests'; modules=""; \
+	for g in linux1 linux2; do \
+	  modules="$$modules$$m/vmlinuz $$g mem=$(3) cpus=2 together $(4) initrd=initrd console=ttyS0\n"; \
+	done; \
+	modules="$$modules$$m/initrd.cpio initrd\n"; \
+	for g in $(5); do modules="$$modules$$m/$$g.elf $$g\n"; done; \
+	sed -e 's|@HV_CMDLINE@|loglevel=info console=com1 ctl_mem=640M|' -e 's|@CTL_CMDLINE@|$(2)|' \
+	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_DIR)/$(1).root/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(ISO_DIR)/$(1).root 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "  ISO     $@ (two Linux guests together; control domain: $(2))"
+endef
+$(ISO_DIR)/linux-two.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LINUX_INITRD) iso/grub.cfg Makefile
+	$(call linux_together_iso,linux-two,pc,256,,)
+$(ISO_DIR)/linux-beside.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LINUX_INITRD) iso/grub.cfg Makefile
+	$(call linux_together_iso,linux-beside,pc beside hvtest,192,$(LINUX_TEST_INPUT),$(HOSTILE_GUESTS))
 
 # A guest alone on the bare machine under GRUB (no hypervisor): the
 # reference run where there is no `qemu -kernel` (Bochs).
@@ -318,7 +353,11 @@ bench: deps-run
 	@$(BUILD)/bench/handle_bench
 	@echo
 	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS="bench_guest bench_lapic"
-	@tests/bench.sh
+	@$(MAKE) --no-print-directory linux
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-bench GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=1 profile" LINUX_CMDLINE="$(LINUX_BENCH_CMDLINE)" \
+	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=512M"
+	@LINUX_BENCH_CMDLINE="$(LINUX_BENCH_CMDLINE)" tests/bench.sh
 
 clean:
 	rm -rf $(BUILD) $(ISO_DIR)

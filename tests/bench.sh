@@ -34,11 +34,77 @@ run() { # LOG STOP-TIMEOUT COMMAND...
     fi
 }
 
+# plain_icount LOG QEMU-ARGS...: boots plain QEMU (-icount shift=0 -smp 1)
+# until its guest powers off, which pauses it (-action shutdown=pause),
+# and prints the instructions it executed (QMP query-replay's icount).
+plain_icount() {
+    local log=$1 sock=build/bench/qmp.sock
+    shift
+    rm -f "$sock"
+    qemu-system-x86_64 -machine q35 -accel tcg -smp 1 -icount shift=0 -display none -nodefaults \
+        -serial "file:$log" -monitor none -qmp "unix:$sock,server=on,wait=off" \
+        -action shutdown=pause -no-reboot "$@" 2>"$log.emulator" &
+    local pid=$!
+    tests/bench/qmp_icount.py "$sock" 600
+    wait $pid
+}
+
+# Issue 12's bench: Debian's kernel with our initrd booted to init's first
+# line (init powers off right after it when `bench` is on the kernel
+# command line), -icount shift=0 -smp 1, 256 MiB, the same command line.
+# Under the hypervisor the pc tool's `profile` option counts from the
+# guest's first RUN to its power-off: TSC ticks less those the CPU slept
+# for the halted vcpu (GET_STATS idle_tsc), so instructions of the guest,
+# the hypervisor and the VMM. The floor: the same kernel, initrd and
+# command line on plain QEMU (-kernel/-initrd, -cpu EPYC: the model the
+# hypervisor runs on, without SVM; -nodefaults: no VGA or NIC, as the
+# virtual PC has none), counted by QEMU to the power-off, less
+# what SeaBIOS and the option ROM take before the kernel (measured by
+# booting pc_poweroff the same way: its own few thousand instructions are
+# in that figure, so the floor is, if anything, low).
+linux_boot_bench() {
+    local log=build/bench/linux-bench.log cmdline=${LINUX_BENCH_CMDLINE:-console=ttyS0 bench}
+    local total vmm guest_hv plain bios floor
+    echo "== Linux boot to init's first line: QEMU TCG -icount shift=0 -smp 1, 256 MiB, 1 vcpu, \"$cmdline\""
+    if ! tests/system/emulate.sh "$log" 900 'tool pc finished with status|PANIC|hv: halted|stopped:' -- \
+        $(qemu_svm iso/out/linux-bench.iso "$log" 1) -icount shift=0 >/dev/null ||
+        ! grep -qa "guest linux powered off" "$log"; then
+        echo "bench: FAILED (see $log)"
+        status=1
+        return
+    fi
+    total=$(sed -n 's/\r//; s/.*profile: \([0-9]*\) instructions from the first RUN.*/\1/p' "$log")
+    vmm=$(sed -n 's/\r//; s/.*profile: \([0-9]*\) instructions in the VMM, .*/\1/p' "$log")
+    guest_hv=$(sed -n 's/\r//; s/.*instructions in the VMM, \([0-9]*\) in the guest.*/\1/p' "$log")
+    plain=$(plain_icount build/bench/linux-plain.log -cpu EPYC -m 256 -kernel build/linux/vmlinuz \
+        -initrd build/linux/initrd.cpio -append "$cmdline")
+    bios=$(plain_icount build/bench/bios.log -cpu EPYC -m 256 \
+        -kernel build/guest-tools/guests/pc_poweroff.elf)
+    if [ -z "$total" ] || [ -z "$plain" ] || [ -z "$bios" ] ||
+        ! grep -qa '^init: kernel' build/bench/linux-plain.log; then
+        echo "bench: FAILED (hypervisor '$total', plain QEMU '$plain', SeaBIOS '$bios')"
+        status=1
+        return
+    fi
+    floor=$((plain - bios))
+    printf '  %-66s %13s\n' "under the hypervisor, first RUN to the power-off" "$total" \
+        "plain QEMU -kernel/-initrd to the power-off" "$plain" \
+        "  less SeaBIOS and the option ROM (pc_poweroff booted so)" "$bios" \
+        "floor" "$floor"
+    awk -v t="$total" -v f="$floor" 'BEGIN { printf "  ratio %.3f (target <= 1.15)\n", t / f }'
+    echo "  where the hypervisor's run goes:"
+    sed -n 's/\r//; s/^\[ctl\] guest linux profile: \(.*exits.*\)/    \1/p' "$log"
+    printf '    %s instructions in the VMM, %s in the guest and the hypervisor together\n' \
+        "$vmm" "$guest_hv"
+}
+
 echo "== SVM: QEMU TCG -icount shift=0 -smp 1 (make bench; about a minute)"
 run build/bench/bench.log 600 $(qemu_svm iso/out/bench.iso build/bench/bench.log 1) -icount shift=0
 echo
 echo "== VMX: Bochs corei7_skylake_x, 1 CPU (the targets and KVM column are for SVM)"
 run build/bench/bench-vmx.log 900 $(bochs_vmx "$PWD/iso/out/bench.iso" "$PWD/build/bench/bench-vmx.log" 1)
+echo
+linux_boot_bench
 echo
 # SMP with -icount may hang in QEMU 7.2 (PLATFORM.md): try it with a short
 # limit, and fall back to multi-threaded TCG, where a tick is wall TSC.

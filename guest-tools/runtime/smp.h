@@ -6,6 +6,13 @@
  *
  * One job per CPU at a time; smp_call on a CPU whose job is not finished
  * waits for it first. CPU 0 (the caller) runs a job for itself inline.
+ *
+ * A long job may lend its CPU (smp_lend): while it does, smp_call hands
+ * further jobs for that CPU to it, and the long job runs them between
+ * its own units of work (smp_serve), so that a tool on CPU 0 can use a
+ * CPU that another tool's long job holds (the `pc` tool's guests beside
+ * the conformance suite). Only CPU 0 lends and calls, so a lend never
+ * races a call.
  */
 #ifndef GUEST_TOOLS_RUNTIME_SMP_H
 #define GUEST_TOOLS_RUNTIME_SMP_H
@@ -29,5 +36,14 @@ bool smp_call(unsigned cpu, smp_job job, void *arg);
 
 /* Waits until the job last started on `cpu` has returned. */
 void smp_wait(unsigned cpu);
+
+/* From CPU 0, with `cpu`'s long job started: jobs for `cpu` go to that
+ * job (lent) or again to the CPU's idle loop (not lent; waits for the
+ * jobs handed over so far). */
+void smp_lend(unsigned cpu, bool lent);
+
+/* On `cpu`, from its long job: runs the job handed over meanwhile, if
+ * any; true if it ran one. */
+bool smp_serve(unsigned cpu);
 
 #endif

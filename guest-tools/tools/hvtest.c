@@ -66,9 +66,15 @@ static const struct hvtest_case *const areas[] = {
 
 /* State of the running test. */
 static const struct hv_boot_info *boot_info;
+static struct hv_stats stats_at_start;
 static char message[MESSAGE_MAX];      /* first failure; empty while passing */
 static long kept[KEPT_MAX];            /* handles to close after the test */
 static unsigned kept_count;
+
+const struct hv_stats *hvt_stats_at_start(void)
+{
+    return &stats_at_start;
+}
 
 const struct hv_boot_info *hvt_info(void)
 {
@@ -265,6 +271,8 @@ int hvtest_main(const struct hv_boot_info *info, int argc, char **argv)
     unsigned passed = 0, failed = 0;
 
     boot_info = info;
+    if (hv_get_stats(info->system_handle, &stats_at_start) < 0)
+        memset(&stats_at_start, 0, sizeof(stats_at_start));
     ctl_printf("hvtest suite: %s backend, %u CPUs, %lu MiB control-domain RAM, "
                "%u modules%s%s\n", hv_backend_name(hv_backend()),
                info->cpu_count, info->memory_size >> 20, info->module_count,

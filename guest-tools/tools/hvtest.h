@@ -95,6 +95,9 @@ extern const struct hvtest_case hvtest_ports_cases[];
 /* ---- the running test (hvtest.c) ------------------------------------ */
 
 const struct hv_boot_info *hvt_info(void);
+/* GET_STATS as the suite started: the child VMs and vcpus counted then
+ * are other tools' (`pc beside hvtest` runs guests all along). */
+const struct hv_stats *hvt_stats_at_start(void);
 hv_handle_t hvt_sys(void);
 
 /* Records why the current test failed; only the first reason is kept.
@@ -184,8 +187,8 @@ uint32_t hvt_jmp_self(struct hvt_code *code);
 
 /* RUN once; fails the test if RUN itself fails. */
 int hvt_run(struct vm_instance *vm);
-/* RUN again while it ends only with a time slice (HV_EXIT_INTR): what a
- * test waits for, on a loaded emulator host, may take several. */
+/* RUN again while it returns HV_EXIT_INTR (a time slice ended) unless
+ * immediate_exit is set, up to 1000 times; 0 if RUN failed. */
 int hvt_run_past_slices(struct vm_instance *vm);
 /* The run page says exit `reason`; otherwise names what it says. */
 int hvt_exit_is(const struct vm_instance *vm, uint32_t reason, const char *what);

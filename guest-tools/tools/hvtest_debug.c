@@ -23,7 +23,7 @@ static int run_expect_debug(struct vm_instance *vm, uint32_t pc, uint64_t dr6_bi
     const struct hv_run *run = vm->run;
     char label[96];
 
-    if (!hvt_run(vm) || !hvt_exit_is(vm, HV_EXIT_DEBUG, what))
+    if (!hvt_run_past_slices(vm) || !hvt_exit_is(vm, HV_EXIT_DEBUG, what))
         return 0;
     snprintf(label, sizeof(label), "%s: debug.pc", what);
     if (!hvt_eq(run->debug.pc, pc, label))
@@ -113,7 +113,7 @@ static void breakpoint_in_slot(unsigned slot)
         !run_expect_debug(&vm, target, 1ull << slot, "RUN to the breakpoint"))
         return;
     /* The next RUN executes the instruction at the breakpoint... */
-    if (!hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, "RUN on from the breakpoint") ||
+    if (!hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, "RUN on from the breakpoint") ||
         !hvt_eq(vm.run->exit_rip, out, "exit_rip after the breakpoint") ||
         !run_expect_debug(&vm, target, 1ull << slot, "RUN round the loop to the breakpoint"))
         return;

@@ -235,9 +235,10 @@ static void single_step_over_mov_from_dr(void)
     if (!hvt_err(hv_set_debugregs(vm.vcpu, regs), 0, "SET_DEBUGREGS") ||
         !hvt_err(debug_guest(&vm, HV_GUESTDBG_ENABLE | HV_GUESTDBG_SINGLESTEP, 0, 0, 0), 0,
                  "DEBUG_GUEST single-step") ||
-        !hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_DEBUG, "step over MOV EAX, 1") ||
+        !hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_DEBUG, "step over MOV EAX, 1") ||
         !hvt_eq(vm.run->debug.pc, mov, "debug.pc after the first step") ||
-        !hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_DEBUG, "step over MOV EAX, DR3") ||
+        !hvt_run_past_slices(&vm) ||
+        !hvt_exit_is(&vm, HV_EXIT_DEBUG, "step over MOV EAX, DR3") ||
         !hvt_eq(vm.run->debug.pc, next, "debug.pc after the step over MOV EAX, DR3") ||
         !hvt_eq(vm.run->exit_rip, next, "exit_rip after the step over MOV EAX, DR3") ||
         !hvt_true((vm.run->debug.dr6 & (1u << 14)) != 0, "debug.dr6 has BS") ||

@@ -47,7 +47,7 @@ static int answer_in(struct vm_instance *vm, unsigned size, uint32_t value,
 {
     struct hv_run *run = vm->run;
 
-    if (!hvt_run(vm) || !hvt_exit_is(vm, HV_EXIT_IO, what))
+    if (!hvt_run_past_slices(vm) || !hvt_exit_is(vm, HV_EXIT_IO, what))
         return 0;
     if (run->io.direction != HV_IO_IN || run->io.port != HVT_PORT_INPUT ||
         run->io.size != size || run->io.count != 1) {
@@ -108,7 +108,7 @@ static void run_in_completes_into_rax(void)
         !hvt_run_expect_out(&vm, HVT_PORT_ECHO, 4, 0xdeadbeef, echo4,
                             "EAX after in eax (0xdeadbeef)"))
         return;
-    if (hvt_run(&vm))
+    if (hvt_run_past_slices(&vm))
         hvt_exit_is(&vm, HV_EXIT_HLT, "after the INs");
 }
 
@@ -126,7 +126,7 @@ static void hlt_exits_with_rip_past_hlt(void)
     hlt = hvt_hlt(&code);
     out = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
     hvt_jmp_self(&code);
-    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_HLT, "guest executing HLT") ||
         !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS after HLT") ||
         !hvt_eq(regs.rip, hlt + 1, "RIP after the HLT exit (past the HLT)"))
@@ -161,7 +161,7 @@ static void hypercall_exit_reports_nr_and_args(void)
     regs.r10 = args[3];
     regs.r8 = args[4];
     if (!hvt_err(hv_set_regs(vm.vcpu, &regs), 0, "SET_REGS of the arguments") ||
-        !hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_HYPERCALL, "guest VMMCALL") ||
+        !hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_HYPERCALL, "guest VMMCALL") ||
         !hvt_eq(run->hypercall.nr, 0x1234, "hypercall nr (guest RAX)"))
         return;
     for (unsigned i = 0; i < 5; i++) {
@@ -248,12 +248,12 @@ static void shutdown_repeat_reports_guest_rip(void)
         return;
     hvt_code_start(&code, &vm, HVT_CODE_GPA);
     hvt_bytes(&code, ud2, sizeof(ud2));
-    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_SHUTDOWN, "ud2 with an empty IDT"))
         return;
     rip = vm.run->exit_rip;
     vm.run->exit_rip = POISON_RIP;
-    if (hvt_run(&vm) && hvt_exit_is(&vm, HV_EXIT_SHUTDOWN, "RUN again"))
+    if (hvt_run_past_slices(&vm) && hvt_exit_is(&vm, HV_EXIT_SHUTDOWN, "RUN again"))
         hvt_eq(vm.run->exit_rip, rip, "exit_rip of a repeated shutdown (as the first)");
 }
 
@@ -289,7 +289,7 @@ static void run_string_io_reported(void)
     hvt_bytes(&code, (const uint8_t *)&imm, 4);
     ins = hvt_bytes(&code, rep_insw, sizeof(rep_insw));
     hvt_hlt(&code);
-    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_IO, "rep outsb"))
         return;
     if (!hvt_eq(run->io.string, 1, "rep outsb: io.string") ||
@@ -300,7 +300,7 @@ static void run_string_io_reported(void)
         !hvt_eq(run->exit_rip, outs, "rep outsb: exit_rip"))
         return;
     /* Left to the VMM: it skips the instruction itself. */
-    if (hvt_guest_flat32(&vm, second) < 0 || !hvt_run(&vm) ||
+    if (hvt_guest_flat32(&vm, second) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_IO, "rep insw"))
         return;
     if (hvt_eq(run->io.string, 1, "rep insw: io.string") &&

@@ -139,13 +139,13 @@ static void memory_region_delete_makes_guest_fault(void)
     region.slot = 1;
     if (!hvt_err(hv_set_memory_region(vm.vm, &region), 0,
                  "SET_MEMORY_REGION size 0 (delete slot 1)") ||
-        hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+        hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !check_mmio(&vm, EXTRA_GPA, 0, load, "load after the delete"))
         return;
     /* A store there is an MMIO write. */
     hvt_code_start(&code, &vm, HVT_CODE_GPA + 0x100);
     store = hvt_store_eax(&code, EXTRA_GPA + 8);
-    if (hvt_guest_flat32(&vm, store) == 0 && hvt_run(&vm))
+    if (hvt_guest_flat32(&vm, store) == 0 && hvt_run_past_slices(&vm))
         check_mmio(&vm, EXTRA_GPA + 8, 1, store, "store after the delete");
 }
 
@@ -216,7 +216,7 @@ static void readd_read_only_revokes_write(void)
     hvt_mov_eax_imm(&code, 0x77777777);
     store = hvt_store_eax(&code, EXTRA_GPA);
     hvt_hlt(&code);
-    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !hvt_exit_is(&vm, HV_EXIT_HLT, "store to writable slot 1") ||
         !hvt_eq(extra[0], 0x77777777, "slot 1 after the guest's store"))
         return;

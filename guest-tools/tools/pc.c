@@ -14,7 +14,20 @@
  * names with module= or initrd= is that guest's, not booted itself.
  * Only a guest that cannot be built or loaded counts as a failure of the
  * tool; how a guest ends is the guest's business.
+ *
+ * Guests whose modules say `together` run at once, where the first of
+ * them comes in the order, their vcpus sharing the CPUs (pc_vms_run);
+ * their ends are reported in module order once all have ended. Input
+ * then goes to the guest Ctrl-A n names, or to the first one still
+ * running.
+ *
+ * `pc beside <tool> [args]` runs the `together` guests on CPUs 1.. while
+ * CPU 0 runs the tool (e.g. hvtest, the conformance suite), whose jobs
+ * for the other CPUs run there between the guests' quanta; the modules
+ * not marked `together` are the tool's, not booted. The pc tool's status
+ * is then the other tool's if that failed.
  */
+#include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/cmdline.h"
 #include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/string.h"
@@ -44,15 +57,14 @@ static const char *owner_of(unsigned index, unsigned count)
     return NULL;
 }
 
-/* Builds, loads and runs module `index`; 0 when it ran to an end. */
-static int run_guest(const struct hv_boot_info *info, unsigned index)
+/* Builds and loads module `index` as a guest in *pc; 0, or a negated
+ * HV_E* code after saying why (nothing left to destroy then). */
+static int prepare_guest(const struct hv_boot_info *info, unsigned index, struct pc_vm **out)
 {
     const struct pc_options *o = &options[index];
     const struct hv_boot_module *extra[HV_BOOT_MAX_MODULES];
     const struct hv_boot_module *initrd = NULL;
-    struct pc_result result;
     struct pc_vm *pc;
-    char verdict[64];
     int rc;
 
     for (unsigned m = 0; m < o->module_count; m++) {
@@ -78,22 +90,121 @@ static int run_guest(const struct hv_boot_info *info, unsigned index)
         rc = pc_vm_load_linux(pc, &info->modules[index], initrd);
     else
         rc = pc_vm_load(pc, &info->modules[index], extra, o->module_count);
-    if (rc == 0)
-        rc = pc_vm_run(pc, &result);
-    if (rc == 0) {
-        pc_vm_end_text(&result, o->timeout_seconds, verdict, sizeof(verdict));
-        ctl_printf("guest %s %s\n", o->name, verdict);
+    if (rc < 0) {
+        pc_vm_destroy(pc);
+        return rc;
     }
+    *out = pc;
+    return 0;
+}
+
+static void report_end(unsigned index, const struct pc_result *result)
+{
+    char verdict[64];
+
+    pc_vm_end_text(result, options[index].timeout_seconds, verdict, sizeof(verdict));
+    ctl_printf("guest %s %s\n", options[index].name, verdict);
+}
+
+/* Builds, loads and runs module `index`; 0 when it ran to an end. */
+static int run_guest(const struct hv_boot_info *info, unsigned index)
+{
+    struct pc_result result;
+    struct pc_vm *pc;
+    int rc = prepare_guest(info, index, &pc);
+
+    if (rc < 0)
+        return rc;
+    rc = pc_vm_run(pc, &result);
+    if (rc == 0)
+        report_end(index, &result);
     pc_vm_destroy(pc);
     return rc;
 }
 
+/* The tool run beside the guests, on CPU 0. */
+struct beside {
+    const struct tool *tool;
+    const struct hv_boot_info *info;
+    int argc;
+    char **argv;
+    int status;
+};
+
+static void run_beside(void *arg)
+{
+    struct beside *b = arg;
+
+    ctl_printf("pc: running tool %s beside the guests\n", b->tool->name);
+    b->status = b->tool->main(b->info, b->argc, b->argv);
+    ctl_printf("pc: tool %s beside the guests finished with status %d\n", b->tool->name,
+               b->status);
+}
+
+/* Builds the guests of `members` (module indices), runs those built at
+ * once (beside `b` if not NULL), reports their ends in module order and
+ * destroys them in reverse (the allocator is a stack). Counts into *ran
+ * and *failed. */
+static void run_together(const struct hv_boot_info *info, const unsigned *members,
+                         unsigned count, struct beside *b, unsigned *ran, unsigned *failed)
+{
+    struct pc_vm *pcs[PC_GROUP_MAX];
+    struct pc_result results[PC_GROUP_MAX];
+    unsigned built[PC_GROUP_MAX], n = 0;
+    int rc;
+
+    for (unsigned i = 0; i < count; i++) {
+        if (prepare_guest(info, members[i], &pcs[n]) < 0) {
+            (*failed)++;
+            continue;
+        }
+        built[n++] = members[i];
+    }
+    if (n == 0 && b == NULL)
+        return;
+    ctl_printf("pc: %u guest%s together%s\n", n, n == 1 ? "" : "s",
+               b != NULL ? ", beside the tool on CPU 0" : "");
+    if (b == NULL)
+        rc = pc_vms_run(pcs, n, results);
+    else if (n == 0) {
+        run_beside(b);
+        rc = 0;
+    } else
+        rc = pc_vms_run_beside(pcs, n, results, run_beside, b);
+    if (rc < 0)
+        ctl_printf("pc: running the guests together failed: %s\n", hv_strerror(rc));
+    for (unsigned g = 0; g < n; g++) {
+        if (rc == 0) {
+            report_end(built[g], &results[g]);
+            (*ran)++;
+        } else {
+            (*failed)++;
+        }
+    }
+    for (unsigned g = n; g-- > 0;)
+        pc_vm_destroy(pcs[g]);
+}
+
 int pc_main(const struct hv_boot_info *info, int argc, char **argv)
 {
-    unsigned count = module_count(info), ran = 0, failed = 0;
+    unsigned count = module_count(info), ran = 0, failed = 0, together[PC_GROUP_MAX];
+    unsigned together_count = 0;
+    bool together_done = false;
+    struct beside beside = { .info = info }, *b = NULL;
 
-    (void)argc;
-    (void)argv;
+    if (argc >= 3 && strcmp(argv[1], "beside") == 0) {
+        beside.tool = tool_find(argv[2]);
+        if (beside.tool == NULL || beside.tool->main == pc_main) {
+            ctl_printf("pc: no tool %s to run beside the guests\n", argv[2]);
+            return 1;
+        }
+        beside.argc = argc - 2;
+        beside.argv = argv + 2;
+        b = &beside;
+    } else if (argc > 1) {
+        ctl_printf("pc: unknown arguments (pc [beside <tool> [args]])\n");
+        return 1;
+    }
     for (unsigned i = 0; i < count; i++) {
         parsed[i] = pc_options_parse(info->modules[i].cmdline,
                                      sizeof(info->modules[i].cmdline), &options[i]);
@@ -118,12 +229,31 @@ int pc_main(const struct hv_boot_info *info, int argc, char **argv)
             ctl_printf("pc: module %u (%s) is passed to guest %s\n", i + 1, options[i].name, owner);
             continue;
         }
+        if (options[i].together && !together_done) {
+            /* The group, at its first member's place. */
+            for (unsigned j = i; j < count && together_count < PC_GROUP_MAX; j++)
+                if (parsed[j] == 0 && options[j].together && owner_of(j, count) == NULL)
+                    together[together_count++] = j;
+            run_together(info, together, together_count, b, &ran, &failed);
+            together_done = true;
+        }
+        if (options[i].together)
+            continue;
+        if (b != NULL) {
+            ctl_printf("pc: module %u (%s) is left to tool %s\n", i + 1, options[i].name,
+                       b->tool->name);
+            continue;
+        }
         if (run_guest(info, i) < 0)
             failed++;
         else
             ran++;
     }
+    if (b != NULL && !together_done)
+        run_together(info, together, 0, b, &ran, &failed);
     ctl_printf("pc: %u guests run, %u failed to run\n", ran, failed);
     ctl_printf("pc done\n");
+    if (b != NULL && b->status != 0)
+        return b->status;
     return failed == 0 ? 0 : 1;
 }

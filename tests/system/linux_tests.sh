@@ -16,11 +16,15 @@ LINUX_INITRD=build/linux/initrd.cpio
 # The pc tool types "hi there" (LINUX_TEST_INPUT in the Makefile).
 LINUX_INPUT_TEXT="hi there"
 
-# expect_linux_init CPUS [PREFIX [MiB]]: the init's lines (after PREFIX,
-# e.g. "[guest linux] " under the `pc` tool) of a guest of MiB RAM (256),
-# in order, with values checked.
+# expect_linux_init CPUS [PREFIX [MiB [SLACK]]]: the init's lines (after
+# PREFIX, e.g. "[guest linux] " under the `pc` tool) of a guest of MiB RAM
+# (256), in order, with values checked. SLACK (percent, default 10) bounds
+# how far an RTC second may be from 1000 ms and the TSC from
+# CLOCK_MONOTONIC: a guest whose vcpus wait for a shared CPU reads its
+# clocks late (steal time) and needs more; SLACK "none": the time lines
+# must be there and well formed, their values are not judged.
 expect_linux_init() {
-    local cpus=$1 prefix=${2:-} mib=${3:-256} lines mem ms
+    local cpus=$1 prefix=${2:-} mib=${3:-256} slack=${4:-10} lines mem ms
     lines=$(tr -d '\r' < "$LOG" | grep -aF "${prefix}init: " | grep -a "^${prefix//[/\\[}init: " |
         cut -c $((${#prefix} + 1))-)
     [ -n "$lines" ] || { fail "no line from init (see $LOG)"; return; }
@@ -37,8 +41,12 @@ expect_linux_init() {
     [ -n "$mem" ] && [ "$mem" -gt $low ] && [ "$mem" -le $high ] ||
         fail "MemTotal '$mem' kB not within $low..$high"
     ms=$(sed -n 's/^init: rtc second = \([0-9]*\) ms monotonic$/\1/p' <<<"$lines")
-    [ -n "$ms" ] && [ "$ms" -ge 900 ] && [ "$ms" -le 1100 ] ||
-        fail "an RTC second lasted '$ms' ms of CLOCK_MONOTONIC (want 1000 +/- 10 %)"
+    if [ -z "$ms" ]; then
+        fail "no RTC second line"
+    elif [ "$slack" != none ] &&
+        ! { [ "$ms" -ge $((1000 - slack * 10)) ] && [ "$ms" -le $((1000 + slack * 10)) ]; }; then
+        fail "an RTC second lasted '$ms' ms of CLOCK_MONOTONIC (want 1000 +/- $slack %)"
+    fi
     local sleep_line
     sleep_line=$(grep '^init: sleep 1 s = ' <<<"$lines")
     # Both clocks must count the sleep alike (to 10 %; the TSC's rate is
@@ -46,13 +54,17 @@ expect_linux_init() {
     # least; how late the wake-up comes is checked more loosely (25 %):
     # under the hypervisor on a loaded emulator host it was seen 3 to 15 %
     # late (see the header).
-    if [[ "$sleep_line" =~ ^init:\ sleep\ 1\ s\ =\ ([0-9]+)\ ms\ monotonic,\ ([0-9]+)\ ms\ tsc,\ ([0-9]+)\ ms\ rtc$ ]]; then
+    if [[ "$slack" = none && "$sleep_line" =~ ^init:\ sleep\ 1\ s\ =\ [0-9]+\ ms\ monotonic,\ [0-9]+\ ms\ tsc,\ [0-9]+\ ms\ rtc$ ]]; then
+        :
+    elif [[ "$sleep_line" =~ ^init:\ sleep\ 1\ s\ =\ ([0-9]+)\ ms\ monotonic,\ ([0-9]+)\ ms\ tsc,\ ([0-9]+)\ ms\ rtc$ ]]; then
         local mono=${BASH_REMATCH[1]} tsc=${BASH_REMATCH[2]}
         for ms in "$mono" "$tsc"; do
-            [ "$ms" -ge 900 ] && [ "$ms" -le 1250 ] || fail "1 s sleep: $sleep_line"
+            [ "$ms" -ge $((1000 - slack * 10)) ] && [ "$ms" -le $((1150 + slack * 10)) ] ||
+                fail "1 s sleep: $sleep_line"
         done
-        [ $((mono * 10)) -le $((tsc * 11)) ] && [ $((tsc * 10)) -le $((mono * 11)) ] ||
-            fail "CLOCK_MONOTONIC and the TSC disagree by more than 10 %: $sleep_line"
+        [ $((mono * 100)) -le $((tsc * (100 + slack))) ] &&
+            [ $((tsc * 100)) -le $((mono * (100 + slack))) ] ||
+            fail "CLOCK_MONOTONIC and the TSC disagree by more than $slack %: $sleep_line"
         [ "${BASH_REMATCH[3]}" = 1000 ] || fail "1 s sleep by the RTC: $sleep_line"
     else
         fail "no sleep line: '$sleep_line'"
@@ -186,3 +198,71 @@ test_linux_vmx_bochs_boots_to_init_2_vcpus() {
     expect_linux_vmx_clocks
 }
 fi
+
+# expect_two_linux_guests MiB [SLACK]: linux1 and linux2 (2 vcpus each,
+# `together`) both booted to init and powered off, each init's lines
+# checked (SLACK as for expect_linux_init), and their runs overlapping:
+# each printed its first kernel line before the other's init powered off.
+expect_two_linux_guests() {
+    local mib=$1 slack=${2:-10} g other first last
+    expect_line "^\[ctl\] pc: 2 guests together"
+    for g in linux1 linux2; do
+        expect_line "^\[ctl\] pc: starting guest $g \(module [12] of [0-9]+, [0-9]+ bytes, $mib MiB RAM, 2 vcpus\)"
+        expect_line "^\[guest $g\] \[ *[0-9.]+\] ACPI: Using IOAPIC for interrupt routing"
+        expect_line "^\[guest $g\] \[ *[0-9.]+\] smp: Brought up 1 node, 2 CPUs"
+        expect_linux_init 2 "[guest $g] " "$mib" "$slack"
+        expect_line "^\[ctl\] guest $g powered off"
+    done
+    for g in linux1 linux2; do
+        other=linux1; [ $g = linux1 ] && other=linux2
+        first=$(grep -naE "^\[guest $g\] \[ *[0-9.]+\] Linux version" "$LOG" | head -1 | cut -d: -f1)
+        last=$(grep -naE "^\[guest $other\] init: powering off" "$LOG" | head -1 | cut -d: -f1)
+        [ -n "$first" ] && [ -n "$last" ] && [ "$first" -lt "$last" ] ||
+            fail "$g did not start before $other's init ended (lines '$first', '$last'): not at once"
+    done
+    expect_line "^\[ctl\] pc: 2 guests run, 0 failed to run"
+    expect_no_line "^\[guest linux[12]\].*(Kernel panic|BUG:|Oops)|Linux image refused"
+    expect_clean_run
+}
+
+# Issue 12, two Linux guests at once, each with 2 vcpus, on a 2-CPU
+# hypervisor (linux-two.iso: the `together` option, 256 MiB each): vcpu k
+# of both on CPU k, time-shared. Each init's line is typed at the
+# machine's console once it asks, after Ctrl-A and the guest's number, so
+# that it reaches that guest's ttyS0 only.
+test_two_linux_guests_together_svm() {
+    local -a PC_REPLIES=(
+        '^\[guest linux1\] init: type a line' 'printf "\001""1%s" "$LINUX_INPUT_TEXT"'
+        '^\[guest linux2\] init: type a line' 'printf "\001""2%s" "$LINUX_INPUT_TEXT"'
+    )
+    pc_emulate "$SYSTEST_DIR/linux-two.log" 600 $(pc_hv_qemu iso/out/linux-two.iso 2)
+    [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
+    expect_two_linux_guests 256
+    expect_line "^\[ctl\] console: typed input goes to guest 1 only"
+    expect_line "^\[ctl\] console: typed input goes to guest 2 only"
+    expect_no_line "^\[ctl\] console: .*dropped"
+    expect_line "tool pc finished with status 0"
+}
+
+# Issue 12 item 5: two Linux guests and the conformance suite side by side
+# (linux-beside.iso: `pc beside hvtest`). The guests' four vcpus run on
+# CPU 1; the suite runs on CPU 0 and its jobs for CPU 1 run there between
+# the guests' quanta (smp_lend), so the suite's guests, its state checks
+# and the Linux vcpus take turns on CPU 1. Each init reads its line from
+# input=. Both must finish correctly. Four vcpus and the suite's jobs on
+# one CPU keep a vcpu waiting up to a few hundred ms (one of the suite's
+# jobs runs to its end), so init polls the RTC's edges late and its
+# RTC-calibrated TSC is off: seen an RTC second of 902 to 1163 ms and a
+# 1 s sleep of 1002 to 1080 ms by CLOCK_MONOTONIC but 749 to 1185 ms by
+# that TSC. The time lines are checked for form only here; the tests
+# above judge them with CPUs to spare.
+test_two_linux_guests_beside_the_conformance_suite_svm() {
+    boot linux-beside 900 "$LINUX_END" $(qemu_svm iso/out/linux-beside.iso $SYSTEST_DIR/linux-beside.log 2)
+    expect_two_linux_guests 192 none
+    expect_line "^\[ctl\] pc: running tool hvtest beside the guests"
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "^\[ctl\] pc: tool hvtest beside the guests finished with status 0"
+    expect_line "tool pc finished with status 0"
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+    echo "    $(grep -aoE 'hvtest: [0-9]+ passed, [0-9]+ failed' "$LOG") (${ELAPSED}s)"
+}

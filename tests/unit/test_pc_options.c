@@ -30,6 +30,8 @@ static void test_defaults(void **state)
     assert_int_equal(o.module_count, 0);
     assert_int_equal(o.timeout_seconds, 0);
     assert_int_equal(o.input_len, 0);
+    assert_false(o.together);
+    assert_false(o.profile);
 }
 
 static void test_options(void **state)
@@ -58,6 +60,11 @@ static void test_options(void **state)
     assert_int_equal(parse("g mem=48M cpus=64"), 0);
     assert_int_equal(o.ram_mib, 48);
     assert_int_equal(o.cpus, 64);
+    /* together is an option only as the whole word. */
+    assert_int_equal(parse("linux together initrd=rd console=ttyS0 together=no profile"), 0);
+    assert_true(o.together);
+    assert_true(o.profile);
+    assert_string_equal(o.guest_cmdline, "console=ttyS0 together=no");
 }
 
 static void test_input_escapes(void **state)

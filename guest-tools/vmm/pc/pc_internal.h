@@ -17,16 +17,19 @@
 #include "guest-tools/vmm/guest_console.h"
 #include "guest-tools/vmm/pc/guest_clock.h"
 #include "guest-tools/vmm/pc/pc_machine.h"
+#include "guest-tools/vmm/pc/pc_profile.h"
 #include "guest-tools/vmm/pc/pc_vm.h"
 #include "guest-tools/vmm/vmm_internal.h"
 
 #define PC_NOTED_MMIO_PAGES 16
 
-/* One control-domain CPU's share of the vcpus: first, first + stride, ... */
+/* One control-domain CPU's share of the vcpus: first, first + stride, ...
+ * Runner 0 (first 0, the BSP's) keeps the devices' time (pc_run.c). */
 struct pc_runner {
     struct pc_vm *pc;
     unsigned cpu;
     unsigned first, stride, count;
+    bool shared;                 /* its CPU runs other vcpus too: quanta */
     unsigned next;               /* round-robin position */
     int current;                 /* vcpu in hand (atomic; -1 none) */
     uint64_t deadline;           /* of the RUN it makes (atomic; 0 none) */
@@ -63,12 +66,31 @@ struct pc_vm {
     struct pc_runner runners[CTL_MAX_CPUS];
     uint8_t *mp_idle;            /* per vcpu: last seen not runnable (runner's) */
     struct hv_lapic_state bsp_lapic;  /* GET_LAPIC scratch, the BSP's runner's */
+    struct pc_profile profile;   /* the profile option's counts */
 };
 
 enum pc_exit_action {
     PC_CONTINUE,
     PC_STOP,
 };
+
+/* pc_run.c: runners for CPUs first_cpu .. first_cpu + cpus - 1 (vcpu k
+ * on the (k % n)-th), each told whether its CPU runs other guests too
+ * (`shared`); the timeout starts, input= is queued or held. */
+void pc_prepare_run(struct pc_vm *pc, unsigned first_cpu, unsigned cpus, bool shared);
+
+/* pc_run.c: one turn of vcpu k (pc_next_vcpu) on its runner's CPU: RUNs
+ * until the quantum ends (a shared runner), the machine stops, or the
+ * BSP needs runner 0. */
+void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k);
+unsigned pc_next_vcpu(struct pc_vm *pc, struct pc_runner *r);
+
+/* pc_run.c: has the end been decided? */
+bool pc_stopping(const struct pc_vm *pc);
+
+/* pc_run.c: after every runner has returned: the result, the COM1 line
+ * flushed, and where each vcpu was at a timeout. */
+void pc_finish_run(struct pc_vm *pc, struct pc_result *result);
 
 /* pc_run.c: decides the end (the first caller wins) and kicks every vcpu
  * out of RUN. */
@@ -87,8 +109,12 @@ void pc_unlock_devices(struct pc_vm *pc);
 void pc_service_timers(struct pc_vm *pc);
 
 /* pc_console.c: on runner 0 (the console's reader CPU), takes typed
- * input and queues this guest's share on its COM1. */
+ * input and queues it on the COM1 of the guest it is for (this one or
+ * another attached guest, console_switch.h); `runner` is pc's. */
 void pc_console_poll(struct pc_vm *pc, const struct pc_runner *runner);
+
+/* pc_console.c: the guest takes no more input (before it is destroyed). */
+void pc_console_detach(struct pc_vm *pc);
 
 /* pc_run.c: after device work by `runner` (NULL: not a runner), bring
  * runner 0 out of its RUN if it must act now: the 8259 raised INTR (only

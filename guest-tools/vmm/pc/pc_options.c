@@ -145,6 +145,14 @@ static int parse_word(const char *word, struct pc_options *o)
         return parse_prompt(word + 7, o);
     if (starts_with(word, "initrd="))
         return o->initrd[0] != '\0' ? -1 : copy_name(o->initrd, word + 7);
+    if (strcmp(word, "together") == 0) {
+        o->together = true;
+        return 0;
+    }
+    if (strcmp(word, "profile") == 0) {
+        o->profile = true;
+        return 0;
+    }
     if (starts_with(word, "module=")) {
         if (o->module_count == PC_OPTIONS_MAX_MODULES ||
             copy_name(o->modules[o->module_count], word + 7) < 0)

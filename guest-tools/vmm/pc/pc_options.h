@@ -17,6 +17,11 @@
  *   prompt=<text>   type the input only once the guest has printed a line
  *                   containing <text> (%XX-escaped), as a person at a
  *                   terminal waits for the prompt
+ *   together        run this guest at the same time as the other guests
+ *                   marked so, their vcpus sharing the control domain's
+ *                   CPUs (tools/pc.c), instead of in turn
+ *   profile         count the run's instructions and its exits by reason
+ *                   (pc_profile.h), reported at its end
  * Other words are left to the guest: a Linux guest (a bzImage) gets them
  * as its kernel command line, in `guest_cmdline`, without the name and
  * the options above (Linux reads mem= itself).
@@ -26,6 +31,7 @@
 #ifndef GUEST_TOOLS_VMM_PC_PC_OPTIONS_H
 #define GUEST_TOOLS_VMM_PC_PC_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +55,8 @@ struct pc_options {
     uint8_t input[PC_OPTIONS_INPUT_MAX];
     size_t input_len;
     char prompt[PC_OPTIONS_PROMPT_MAX];  /* "" : none */
+    bool together;                     /* runs beside the others marked so */
+    bool profile;                      /* pc_profile.h */
     char guest_cmdline[PC_OPTIONS_INPUT_MAX]; /* the guest's own words */
     char error[96];                    /* why parsing failed */
 };

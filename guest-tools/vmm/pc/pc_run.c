@@ -1,17 +1,20 @@
 /*
- * Running a PC guest's vcpus on the control domain's CPUs (see pc_vm.h).
+ * Running a PC guest's vcpus on the control domain's CPUs (see pc_vm.h;
+ * which CPU runs which vcpus, and beside which other guests, is
+ * pc_group.c's).
  *
- * Runner r (control-domain CPU r) owns vcpus r, r + n, r + 2n, ... A
- * runner with one vcpu runs it until the machine stops: RUN sleeps in the
- * hypervisor while the guest halts, so an idle guest costs no CPU. A
- * runner with several time-shares them: each RUN gets a deadline at the
- * end of the vcpu's quantum, shorter for a vcpu last seen halted or
- * waiting for SIPI (it only needs a look, as the IPIs and MSIs for a vcpu
- * no CPU runs wait in its APIC until its next RUN).
+ * Runner r owns vcpus r, r + n, r + 2n, ... on one control-domain CPU. A
+ * runner alone on its CPU with one vcpu runs it until the machine stops:
+ * RUN sleeps in the hypervisor while the guest halts, so an idle guest
+ * costs no CPU. A runner that shares its CPU (several vcpus, its own or
+ * other guests') time-shares: each RUN gets a deadline at the end of the
+ * vcpu's quantum, shorter for a vcpu last seen halted or waiting for SIPI
+ * (it only needs a look, as the IPIs and MSIs for a vcpu no CPU runs wait
+ * in its APIC until its next RUN).
  *
- * Runner 0 keeps the devices' time: each of its RUNs ends by the
- * machine's next timed event (PIT, RTC, UART timeout, PM timer), and it
- * brings the devices up to date then; the other CPUs sleep undisturbed
+ * Runner 0 (the BSP's) keeps the devices' time: each of its RUNs ends by
+ * the machine's next timed event (PIT, RTC, UART timeout, PM timer), and
+ * it brings the devices up to date then; the other CPUs sleep undisturbed
  * while their vcpus halt. A runner whose device access moved the next
  * event earlier than runner 0's deadline kicks runner 0. The 8259's INTR
  * reaches only the BSP (ExtINT through its LINT0), and INTERRUPT needs the
@@ -20,8 +23,8 @@
  * CPU's acknowledge cycle would, when the guest can take it (else it asks
  * for the interrupt window).
  *
- * Runner 0 also takes typed console input for the guest (pc_console.c):
- * the hypervisor ends its RUN with HV_EXIT_INTR when input arrives.
+ * Runner 0 also takes typed console input (pc_console.c): the hypervisor
+ * ends its RUN with HV_EXIT_INTR when input arrives for its CPU.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -60,7 +63,7 @@ static uint64_t tsc_after_us(const struct pc_vm *pc, uint64_t us)
     return rdtsc() + us * pc->clock.tsc_khz / 1000;
 }
 
-static bool stopping(const struct pc_vm *pc)
+bool pc_stopping(const struct pc_vm *pc)
 {
     return __atomic_load_n(&pc->stopping, __ATOMIC_ACQUIRE) != 0;
 }
@@ -72,6 +75,8 @@ void pc_vm_stop(struct pc_vm *pc, enum pc_end end, uint32_t status, const char *
     if (!__atomic_compare_exchange_n(&pc->stopping, &expected, 1, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return;          /* decided already: the first end is the one reported */
+    if (pc->profile.on)
+        pc_profile_end(&pc->profile, pc->vm.sys);
     pc->result = (struct pc_result){ .end = end, .exit_status = status, .why = why };
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (unsigned k = 0; k < pc->vm.vcpu_count; k++)
@@ -93,7 +98,7 @@ void pc_notify_runner0(struct pc_vm *pc, const struct pc_runner *runner)
     uint64_t deadline;
     int current;
 
-    if (runner != NULL && runner->cpu == 0)
+    if (runner == r0)
         return;          /* runner 0 looks before its next RUN anyway */
     /* The new next_event_ns (stored before the device unlock) is seen
      * before runner 0's deadline is read: x86 may otherwise let this load
@@ -167,7 +172,7 @@ static uint64_t offer_pic_interrupt(struct pc_vm *pc, struct vmm_vcpu *bsp)
 static uint64_t run_deadline(struct pc_vm *pc, const struct pc_runner *r, uint64_t turn_end,
                              uint64_t recheck)
 {
-    uint64_t event = r->cpu != 0 ? UINT64_MAX
+    uint64_t event = r != &pc->runners[0] ? UINT64_MAX
                      : guest_clock_tsc(&pc->clock, __atomic_load_n(&pc->next_event_ns,
                                                                    __ATOMIC_RELAXED));
     uint64_t deadline = event == UINT64_MAX ? 0 : event, soonest;
@@ -179,16 +184,17 @@ static uint64_t run_deadline(struct pc_vm *pc, const struct pc_runner *r, uint64
 
 /* One turn of vcpu k on this runner: RUNs until its quantum ends (when
  * time-sharing), the machine stops, or the BSP needs runner 0. */
-static void run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
+void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
 {
     struct vmm_vcpu *vcpu = &pc->vm.vcpus[k];
-    bool shared = r->count > 1;
+    bool shared = r->shared, timekeeper = r == &pc->runners[0];
     uint64_t turn_end = shared ? tsc_after_us(pc, pc->mp_idle[k] ? IDLE_QUANTUM_US
                                                                   : QUANTUM_US) : 0;
-    uint32_t mp_state;
+    uint32_t mp_state, exit_reason = 0;
+    uint64_t exit_tsc = 0;       /* the profile's: when RUN returned (0: none yet) */
 
     __atomic_store_n(&r->current, (int)k, __ATOMIC_RELEASE);
-    while (!stopping(pc)) {
+    while (!pc_stopping(pc)) {
         uint64_t recheck = k == 0 ? offer_pic_interrupt(pc, vcpu) : 0;
         long rc;
 
@@ -198,18 +204,24 @@ static void run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
          * above and the store: that runner may have read the old deadline
          * and not kicked, so look once more (a later move sees the new
          * deadline, pc_notify_runner0). */
-        if (r->cpu == 0 && event_before(pc, vcpu->run->deadline_tsc)) {
+        if (timekeeper && event_before(pc, vcpu->run->deadline_tsc)) {
             vcpu->run->deadline_tsc = run_deadline(pc, r, turn_end, recheck);
             __atomic_store_n(&r->deadline, vcpu->run->deadline_tsc, __ATOMIC_SEQ_CST);
         }
+        if (exit_tsc != 0)
+            pc_profile_exit(&pc->profile, exit_reason, rdtsc() - exit_tsc);
         rc = hv_run(vcpu->handle);
+        if (pc->profile.on) {
+            exit_tsc = rdtsc();
+            exit_reason = vcpu->run->exit_reason;
+        }
         if (rc < 0) {
             ctl_printf("guest %s: RUN failed: %s\n", vcpu->label, hv_strerror(rc));
             pc_vm_stop(pc, PC_END_STOPPED, 0, "run failed");
             break;
         }
         /* Typed input ends runner 0's RUN this way (CONSOLE_READ). */
-        if (r->cpu == 0 && vcpu->run->exit_reason == HV_EXIT_INTR)
+        if (timekeeper && vcpu->run->exit_reason == HV_EXIT_INTR)
             pc_console_poll(pc, r);
         if (pc_handle_exit(pc, r, vcpu) == PC_STOP)
             break;
@@ -217,34 +229,24 @@ static void run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
             pc_vm_stop(pc, PC_END_TIMEOUT, 0, NULL);
         if (shared && rdtsc() >= turn_end)
             break;
-        if (r->cpu == 0 && k != 0 && __atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
+        if (timekeeper && k != 0 && __atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
             break;
     }
     if (shared && hv_get_mp_state(vcpu->handle, &mp_state) == 0)
         pc->mp_idle[k] = mp_state != HV_MP_STATE_RUNNABLE;
+    if (exit_tsc != 0)
+        pc_profile_exit(&pc->profile, exit_reason, rdtsc() - exit_tsc);
 }
 
-/* The next vcpu of a runner: the BSP first when it has to inject, else
- * round robin. */
-static unsigned next_vcpu(struct pc_vm *pc, struct pc_runner *r)
+unsigned pc_next_vcpu(struct pc_vm *pc, struct pc_runner *r)
 {
     unsigned k;
 
-    if (r->cpu == 0 && r->count > 1 && __atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
+    if (r == &pc->runners[0] && r->count > 1 && __atomic_load_n(&pc->bsp_attention, __ATOMIC_ACQUIRE))
         return 0;
     k = r->first + r->next * r->stride;
     r->next = (r->next + 1) % r->count;
     return k;
-}
-
-static void runner_job(unsigned cpu, void *arg)
-{
-    struct pc_runner *r = arg;
-
-    (void)cpu;
-    while (!stopping(r->pc))
-        run_turn(r->pc, r, next_vcpu(r->pc, r));
-    __atomic_store_n(&r->current, -1, __ATOMIC_RELEASE);
 }
 
 /* The highest vector set in one of the APIC's 256-bit registers (IRR,
@@ -287,41 +289,46 @@ static void report_vcpus_at_timeout(struct pc_vm *pc)
     }
 }
 
-int pc_vm_run(struct pc_vm *pc, struct pc_result *result)
+void pc_prepare_run(struct pc_vm *pc, unsigned first_cpu, unsigned cpus, bool shared)
 {
-    unsigned vcpus = pc->vm.vcpu_count, n = smp_cpu_count();
+    unsigned vcpus = pc->vm.vcpu_count, n = cpus < vcpus ? cpus : vcpus;
 
-    if (n > vcpus)
-        n = vcpus;
     pc->runner_count = n;
     for (unsigned r = 0; r < n; r++)
         pc->runners[r] = (struct pc_runner){
-            .pc = pc, .cpu = r, .first = r, .stride = n,
+            .pc = pc, .cpu = first_cpu + r, .first = r, .stride = n,
             .count = (vcpus - r + n - 1) / n, .current = -1,
         };
+    for (unsigned r = 0; r < n; r++)
+        pc->runners[r].shared = shared || pc->runners[r].count > 1;
     pc->timeout_tsc = pc->options.timeout_seconds == 0 ? 0
                       : rdtsc() + pc->options.timeout_seconds * pc->clock.tsc_khz * 1000;
     pc_lock_devices(pc);
     pc_unlock_devices(pc);           /* the first next_event_ns */
+    pc->profile.on = pc->options.profile;
+    if (pc->profile.on)
+        pc_profile_start(&pc->profile, pc->vm.sys);
     if (pc->options.input_len != 0 && pc->options.prompt[0] != '\0')
         pc->input_held = true;
     else if (pc->options.input_len != 0)
         vmm_pc_console_input(pc, pc->options.input, pc->options.input_len);
-    /* Makes this CPU (0, runner 0's) the console's reader, and takes what
-     * was typed ahead. */
-    pc_console_poll(pc, NULL);
+}
 
-    /* CPU 0 runs its own runner inline, so hand out the others first. */
-    for (unsigned r = n; r-- > 0;)
-        smp_call(r, runner_job, &pc->runners[r]);
-    for (unsigned r = 1; r < n; r++)
-        smp_wait(r);
-
+void pc_finish_run(struct pc_vm *pc, struct pc_result *result)
+{
+    for (unsigned r = 0; r < pc->runner_count; r++)
+        __atomic_store_n(&pc->runners[r].current, -1, __ATOMIC_RELEASE);
     spin_lock(&pc->lock);
     guest_console_flush(&pc->com1_line);   /* its last words before the verdict */
     spin_unlock(&pc->lock);
     *result = pc->result;
     if (result->end == PC_END_TIMEOUT)
         report_vcpus_at_timeout(pc);
-    return 0;
+    if (pc->profile.on) {
+        uint64_t exits = 0;
+
+        for (unsigned k = 0; k < pc->vm.vcpu_count; k++)
+            exits += pc->vm.vcpus[k].run->exit_count;
+        pc_profile_report(&pc->profile, pc->vm.name, exits);
+    }
 }

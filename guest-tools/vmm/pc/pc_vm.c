@@ -192,6 +192,7 @@ void pc_vm_destroy(struct pc_vm *pc)
 {
     struct page_mark mark = pc->mark;
 
+    pc_console_detach(pc);
     vmm_destroy(&pc->vm);
     page_alloc_release(mark);   /* the pc_vm itself was the first allocation */
 }

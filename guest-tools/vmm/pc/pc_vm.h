@@ -3,7 +3,7 @@
  * INIT/SIPI and HLT in the hypervisor), its RAM, and the platform of
  * pc_machine.h around it, run by the control domain's CPUs.
  *
- * Life cycle, all from one control-domain CPU (CPU 0), one VM at a time:
+ * Life cycle, all from one control-domain CPU (CPU 0):
  *   pc_vm_create   the VM, its RAM, vcpus (APs waiting for INIT-SIPI-SIPI,
  *                  the BSP's LINT0 in ExtINT mode as firmware leaves it),
  *                  the machine with the RTC from the host's clock
@@ -11,7 +11,11 @@
  *                  or pc_vm_load_linux: a bzImage with its initrd
  *   pc_vm_run      every vcpu until the machine stops; vcpu k runs on
  *                  control-domain CPU k % n (n = min(CPUs, vcpus)), and a
- *                  CPU with more than one vcpu time-shares them
+ *                  CPU with more than one vcpu time-shares them;
+ *                  pc_vms_run: several guests at once, vcpu k of each on
+ *                  CPU k % n (n = min(CPUs, most vcpus of one guest));
+ *                  pc_vms_run_beside: the same on CPUs 1.., while CPU 0
+ *                  runs a tool that may hand jobs to those CPUs (smp_call)
  *   pc_vm_destroy  handles closed, memory back to the allocator (created
  *                  VMs are destroyed in the reverse order)
  * vmm_pc_console_input may be called at any time between create and
@@ -59,6 +63,16 @@ int pc_vm_load(struct pc_vm *pc, const struct hv_boot_module *kernel,
 int pc_vm_load_linux(struct pc_vm *pc, const struct hv_boot_module *kernel,
                      const struct hv_boot_module *initrd);
 int pc_vm_run(struct pc_vm *pc, struct pc_result *result);
+
+/* At most this many guests run at once. */
+#define PC_GROUP_MAX HV_BOOT_MAX_MODULES
+
+/* Guests pcs[0..count) at once until each has stopped; results[g] is
+ * pcs[g]'s. Returns 0, or -HV_EINVAL for a count of 0 or above
+ * PC_GROUP_MAX (or, beside a tool, a control domain of one CPU). */
+int pc_vms_run(struct pc_vm *const *pcs, unsigned count, struct pc_result *results);
+int pc_vms_run_beside(struct pc_vm *const *pcs, unsigned count, struct pc_result *results,
+                      void (*tool)(void *arg), void *arg);
 void pc_vm_destroy(struct pc_vm *pc);
 
 /* Bytes typed on the guest's COM1 from a tool (the input= option).
