@@ -80,8 +80,6 @@ void svm_set_debugreg_exits(struct vcpu *vcpu, int exits);
 void svm_get_entry_dr67(struct vcpu *vcpu, uint64_t *dr6, uint64_t *dr7);
 void svm_set_entry_dr67(struct vcpu *vcpu, uint64_t dr6, uint64_t dr7);
 void svm_decode_debug(struct vcpu *vcpu, struct exit_record *exit);
-void svm_arm_breakpoints(const struct vcpu *vcpu);
-void svm_disarm_breakpoints(void);
 /* The vcpu's MSRs (svm_msrs.c). */
 bool svm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 bool svm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
