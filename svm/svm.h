@@ -52,7 +52,11 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
+/* EFER as the guest sees it and writes it; LME with paging off is kept out
+ * of the VMCB, and the CR0 write that sets PG puts it there (svm_lme.c). */
 void svm_write_efer(struct vcpu *vcpu, uint64_t value);
+uint64_t svm_guest_efer(struct vcpu *vcpu);
+void svm_cr0_write(struct vcpu *vcpu);
 uint64_t svm_guest_cr4(struct vcpu *vcpu);
 /* An intercepted MOV to CR4, carried out or refused with #GP (svm_cr_access.c). */
 void svm_cr4_write(struct vcpu *vcpu);

@@ -156,6 +156,10 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
      * nested page faults. */
     if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
         vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
+    if (code == VMEXIT_CR0_WRITE) {
+        svm_cr0_write(vcpu);
+        return 0;
+    }
     if (code == VMEXIT_CR4_WRITE) {
         svm_cr4_write(vcpu);
         return 0;

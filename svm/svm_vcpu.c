@@ -101,6 +101,7 @@ void svm_reset_vcpu(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     reset_state(&vmcb->save);
+    svm_write_efer(vcpu, 0); /* no LME kept aside any more */
     vmcb->control.event_inject = 0;
     vmcb->control.int_state = 0;
     vmcb->control.clean = 0;
