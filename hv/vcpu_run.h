@@ -119,6 +119,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
         msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE);
         apic_timer_stop();
+        cpu->slice_end = 0; /* out of the RUN for the watchdog */
     } else {
         vcpu_report_position(vcpu); /* vcpu_child_exit reports where a guest stopped */
     }
