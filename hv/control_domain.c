@@ -13,6 +13,7 @@
 #include "hv/msr_emulate.h"
 #include "hv/msr_switch.h"
 #include "hv/percpu.h"
+#include "hv/run_watchdog.h"
 #include "hv/speculation.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
@@ -249,8 +250,11 @@ static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit
          * checked with IF closed, and STI's shadow makes STI; HLT one step. */
         virt->skip_instruction(vcpu, exit);
         if (!__atomic_exchange_n(&this_cpu()->wake_pending, false, __ATOMIC_ACQ_REL) &&
-            !console_input_take_pending())
+            !console_input_take_pending()) {
+            bool watching = run_watchdog_arm();
             __asm__ volatile("sti; hlt; cli" ::: "memory");
+            run_watchdog_check(watching);
+        }
         __atomic_store_n(&this_cpu()->wake_pending, false, __ATOMIC_RELEASE);
         console_input_take_pending();
         return 0;

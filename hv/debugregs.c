@@ -4,6 +4,7 @@
 #include "hv/debugregs.h"
 
 #include "abi/hv_errno.h"
+#include "hv/console.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/virt.h"
@@ -134,10 +135,28 @@ static void go_live(struct vcpu *vcpu)
     virt->set_debugreg_exits(vcpu, DEBUGREG_EXITS_LIVE);
 }
 
+/* The hypervisor's own DR7 enables no breakpoint, ever: a guest's reach
+ * the CPU only in the DR7 that VMRUN or VM entry loads, which #VMEXIT and
+ * VM exit replace by one enabling none. A host breakpoint on a guest's
+ * linear address could fire in the hypervisor (and QEMU 7.2, which keeps
+ * the host's DR7 across #VMEXIT, crashes on one hit at CS.base != 0).
+ * Checked where breakpoints are in use, on both sides of a guest loop
+ * that loads debug registers, so the hot path pays nothing. */
+static void check_host_dr7(const char *where)
+{
+    uint64_t dr7 = READ_DR(7);
+    if (dr7 & DR7_ENABLES) {
+        pr_error("debugregs: the hypervisor's DR7 0x%llx enables breakpoints %s",
+                 (unsigned long long)dr7, where);
+        WRITE_DR(7, DR7_RESET);
+    }
+}
+
 /* The DR7 entry loads enables a breakpoint: its addresses must be in the
  * CPU (entry does not load DR0-DR3). */
 void debugregs_enter_slow(struct vcpu *vcpu)
 {
+    check_host_dr7("before a guest loop");
     if (vcpu->debug.control)
         load_cpu(vcpu, vcpu->debug.addr);
     else if (!vcpu->dr.live)
@@ -150,6 +169,7 @@ void debugregs_enter_slow(struct vcpu *vcpu)
 void debugregs_leave_slow(struct vcpu *vcpu)
 {
     struct control_debugregs *aside = &control_set_aside[this_cpu_index()];
+    check_host_dr7("after a guest loop");
     if (vcpu->dr.live) {
         uint64_t dr6, dr7;
         read_dr0_3(vcpu->dr.db);

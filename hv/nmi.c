@@ -3,6 +3,7 @@
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/percpu.h"
+#include "hv/run_watchdog.h"
 #include "hv/trap.h"
 
 /* Vector 2. An NMI carries no cause: for the hypervisor it is a test's or
@@ -16,6 +17,8 @@ static void nmi_handler(struct trap_frame *frame)
     (void)frame;
     if (!percpu_ready)
         return; /* an NMI before this CPU's GS is set: nothing to count on */
+    if (run_watchdog_nmi_taken())
+        return; /* its exit ends the RUN; not a test's NMI */
     __atomic_fetch_add(&this_cpu()->nmi_count, 1, __ATOMIC_RELAXED);
 }
 

@@ -58,7 +58,8 @@ struct percpu {
     uint32_t slice_ticks;       /* APIC timer count of one time slice and
                                    a microsecond (vcpu_slice_setup_cpu) */
     struct vcpu *control_vcpu;  /* the control domain's vcpu pinned here */
-    uint64_t slice_end;         /* TSC at which the running child's slice ends */
+    uint64_t slice_end;         /* TSC at which the running child's slice ends;
+                                   0 outside a RUN (hv/run_watchdog.h) */
     uint64_t slice_tsc;         /* TSC ticks of one time slice */
     uint64_t idle_tsc;          /* TSC ticks spent asleep for halted vcpus */
     /* Events the hypervisor took on this CPU (GET_STATS sums them); written
@@ -76,6 +77,7 @@ struct percpu {
                                    domain's HLT returns */
     bool console_input_pending; /* typed input arrived for this CPU's
                                    reader (hv/console_input.h) */
+    bool watchdog_nmi;          /* the NMI sent here is the run watchdog's */
     struct vcpu *vmclear_request; /* VMX: a vcpu whose VMCS, active here,
                                      another CPU wants cleared; written by
                                      that CPU (vmx/vmx_vmcs.c) */

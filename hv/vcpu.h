@@ -279,6 +279,9 @@ struct vcpu {
         uint8_t masked, iret_seen, stepping;
         uint64_t iret_rip, dr6;
     } svm_nmi;
+    /* SVM: the guest set EFER.LME with paging off; the VMCB holds its
+     * EFER without it until a CR0 write sets PG (svm/svm_lme.c). */
+    uint8_t svm_lme_shadowed;
     struct vcpu_debug debug;
     /* Extended state (hv/fpu.h): the XSAVE image while the registers are
      * not live, and the guest's XCR0. */

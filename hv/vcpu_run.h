@@ -112,10 +112,12 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         fpu_enter_child(control, vcpu);
         vcpu = enter(vcpu);
         run = vcpu->run;
-        control = this_cpu()->control_vcpu;
         reason = vcpu->stop_reason;
         if (__builtin_expect(reason == RUN_STOP_EMULATE_DEBUGREG, 0))
             reason = vcpu_run_after_emulation(vcpu);
+        cpu = this_cpu();
+        control = cpu->control_vcpu;
+        cpu->slice_end = 0; /* out of the RUN for the watchdog */
         fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
         msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE);
         apic_timer_stop();

@@ -114,8 +114,13 @@ int vcpu_wait(struct vcpu *vcpu)
          * shadow covers the HLT, so none slips in between). */
         if (!__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) &&
             !__atomic_load_n(&vcpu->kick, __ATOMIC_ACQUIRE) &&
-            !console_input_pending())
+            !console_input_pending()) {
+            /* Asleep by design: not a RUN for the watchdog to suspect. */
+            uint64_t slice_end = cpu->slice_end;
+            __atomic_store_n(&cpu->slice_end, 0, __ATOMIC_RELAXED);
             __asm__ volatile("sti; hlt; cli" ::: "memory");
+            __atomic_store_n(&cpu->slice_end, slice_end, __ATOMIC_RELAXED);
+        }
         cpu->idle_tsc += rdtsc() - now;
     }
 }

@@ -54,7 +54,11 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
+/* EFER as the guest sees it and writes it; LME with paging off is kept out
+ * of the VMCB, and the CR0 write that sets PG puts it there (svm_lme.c). */
 void svm_write_efer(struct vcpu *vcpu, uint64_t value);
+uint64_t svm_guest_efer(struct vcpu *vcpu);
+void svm_cr0_write(struct vcpu *vcpu);
 uint64_t svm_guest_cr4(struct vcpu *vcpu);
 /* An intercepted MOV to CR4, carried out or refused with #GP (svm_cr_access.c). */
 void svm_cr4_write(struct vcpu *vcpu);
@@ -82,8 +86,6 @@ void svm_set_debugreg_exits(struct vcpu *vcpu, int exits);
 void svm_get_entry_dr67(struct vcpu *vcpu, uint64_t *dr6, uint64_t *dr7);
 void svm_set_entry_dr67(struct vcpu *vcpu, uint64_t dr6, uint64_t dr7);
 void svm_decode_debug(struct vcpu *vcpu, struct exit_record *exit);
-void svm_arm_breakpoints(const struct vcpu *vcpu);
-void svm_disarm_breakpoints(void);
 /* The vcpu's MSRs (svm_msrs.c). */
 bool svm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 bool svm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);

@@ -157,12 +157,15 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
      * nested page faults. */
     if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
         vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
-    if (code == VMEXIT_CR4_WRITE) {
-        svm_cr4_write(vcpu);
-        return 0;
-    }
-    if (code == VMEXIT_CR8_WRITE) {
-        svm_cr8_write(vcpu);
+    /* The CR writes intercepted (CR0 only while EFER.LME is set aside,
+     * CR8 only while a window is awaited), in one test for the others. */
+    if (__builtin_expect(code - VMEXIT_CR0_WRITE <= VMEXIT_CR8_WRITE - VMEXIT_CR0_WRITE, 0)) {
+        if (code == VMEXIT_CR0_WRITE)
+            svm_cr0_write(vcpu);
+        else if (code == VMEXIT_CR4_WRITE)
+            svm_cr4_write(vcpu);
+        else
+            svm_cr8_write(vcpu);
         return 0;
     }
     if (vcpu->svm_nmi.stepping && svm_nmi_step_done(vcpu, code == VMEXIT_EXCEPTION_DB)) {

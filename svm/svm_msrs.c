@@ -40,7 +40,7 @@ bool svm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
     if (plain)
         *value = *plain;
     else if (index == MSR_EFER)
-        *value = vmcb->save.efer & ~EFER_SVME;
+        *value = svm_guest_efer(vcpu);
     else if (index == MSR_IA32_TSC)
         *value = rdtsc() + vmcb->control.tsc_offset;
     else

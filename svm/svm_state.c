@@ -112,7 +112,7 @@ void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->cr3 = s->cr3;
     r->cr4 = s->cr4;
     r->cr8 = vmcb->control.int_control & 0xf;
-    r->efer = s->efer & ~EFER_SVME;
+    r->efer = svm_guest_efer(vcpu);
     r->apic_base = 0xfee00000ull | APIC_BASE_ENABLE | (vcpu->slot == 0 ? APIC_BASE_BSP : 0);
 }
 
@@ -194,15 +194,4 @@ void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
     s->rflags = 0x2;
     vcpu->gprs.rdi = rdi;
     vcpu->gprs.rsi = rsi;
-}
-
-/* LMA follows LME and CR0.PG, as the CPU would set it; SVME must stay set
- * in a guest's EFER or VMRUN refuses it. */
-void svm_write_efer(struct vcpu *vcpu, uint64_t value)
-{
-    struct vmcb_save *s = &vmcb_of(vcpu)->save;
-    uint64_t efer = value & ~EFER_LMA;
-    if ((efer & EFER_LME) && (s->cr0 & CR0_PG))
-        efer |= EFER_LMA;
-    s->efer = efer | EFER_SVME;
 }

@@ -101,6 +101,7 @@ void svm_reset_vcpu(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     reset_state(&vmcb->save);
+    svm_write_efer(vcpu, 0); /* no LME kept aside any more */
     vmcb->control.event_inject = 0;
     vmcb->control.int_state = 0;
     vmcb->control.clean = 0;
@@ -136,19 +137,13 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
     }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
-    if (vcpu->dr.entry_work) {
-        debugregs_enter_slow(vcpu); /* VMRUN does not switch DR0-DR3 */
-        if (vcpu->debug.control & HV_GUESTDBG_USE_HW_BP)
-            svm_arm_breakpoints(vcpu);
-    }
+    /* VMRUN does not switch DR0-DR3; breakpoints reach the CPU only as the
+     * VMCB's DR7, never through the host's (hv/debugregs.h). */
+    debugregs_enter(vcpu);
     if (speculation.spec_ctrl_bits)
         svm_spec_ctrl_first_entry(vcpu);
     *result = call_guest_loop(&vcpu);
-    /* Armed breakpoints imply the CPU was loaded: one test for both. */
-    if (vcpu->dr.cpu_loaded) {
-        svm_disarm_breakpoints();
-        debugregs_leave_slow(vcpu);
-    }
+    debugregs_leave(vcpu);
     vcpu->gprs.rax = vmcb_of(vcpu)->save.rax;
     return vcpu;
 }

@@ -192,10 +192,15 @@ int hvt_run(struct vm_instance *vm);
 int hvt_run_past_slices(struct vm_instance *vm);
 /* The run page says exit `reason`; otherwise names what it says. */
 int hvt_exit_is(const struct vm_instance *vm, uint32_t reason, const char *what);
+/* RUN, resumed past time-slice ends (HV_EXIT_INTR) up to 1000 times. */
+int hvt_run_past_slices(struct vm_instance *vm);
 /* RUN, then an HV_EXIT_IO exit OUT of `size` bytes to `port` at guest
- * address insn (exit_rip) carrying `value`. */
+ * address insn (exit_rip) carrying `value`; hvt_exit_is_out checks the
+ * run page for that exit without running. */
 int hvt_run_expect_out(struct vm_instance *vm, uint16_t port, unsigned size,
                        uint32_t value, uint32_t insn, const char *what);
+int hvt_exit_is_out(const struct vm_instance *vm, uint16_t port, unsigned size,
+                    uint32_t value, uint32_t insn, const char *what);
 /* The name of an exit reason, for messages. */
 const char *hvt_exit_name(uint32_t reason);
 
@@ -227,6 +232,19 @@ int hvt_run_expect_dr(struct vm_instance *vm, uint32_t out, uint32_t value, cons
 /* A GET_DEBUGREGS result holds these values and flags 0. */
 int hvt_debugregs_eq(const struct hv_debugregs *got, const uint64_t db[4], uint64_t dr6,
                      uint64_t dr7, const char *what);
+
+/* ---- DEBUG_GUEST (hvtest_debug.c) ------------------------------------ */
+
+/* RUN to a DEBUG_GUEST hardware breakpoint at pc with DR6 bit dr6_bit:
+ * 1 if it stopped there (HV_EXIT_DEBUG, checked); 0 if on SVM the guest
+ * ran past it to its next exit, which is left in the run page (QEMU's
+ * TCG: see hvtest_debug.c); -1 if the test failed. On SVM an info line
+ * names `what` and which it was. */
+int hvt_run_to_breakpoint(struct vm_instance *vm, uint32_t pc, uint64_t dr6_bit,
+                          const char *what);
+/* The HV_EXIT_DEBUG in the run page reports DR6 bit dr6_bit: 1; on SVM a
+ * DR6 without any cause is said in an info line instead (Bochs): 2. */
+int hvt_debug_dr6_has(const struct vm_instance *vm, uint64_t dr6_bit, const char *what);
 
 /* ---- 64-bit guests (hvtest_guest64.c) -------------------------------- */
 

@@ -164,6 +164,7 @@ static void guest_registers_kept_apart_under_debug_guest(void)
     struct hvt_code code;
     struct hv_debugregs *regs = page_alloc(sizeof(*regs));
     uint32_t first, own_dr0, own_dr7, new_dr1, set_dr2, stop, again_dr1, again_dr7;
+    int stopped;
 
     if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
         return;
@@ -201,11 +202,15 @@ static void guest_registers_kept_apart_under_debug_guest(void)
     if (!hvt_err(hv_set_debugregs(vm.vcpu, regs), 0, "SET_DEBUGREGS under DEBUG_GUEST") ||
         !hvt_run_expect_dr(&vm, set_dr2, (uint32_t)after[2],
                            "DR2 the guest reads after SET_DEBUGREGS under DEBUG_GUEST") ||
-        !hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_DEBUG, "RUN to DEBUG_GUEST's breakpoint") ||
-        !hvt_eq(vm.run->debug.pc, stop, "debug.pc") ||
-        !hvt_true((vm.run->debug.dr6 & 0xf) == 2, "debug.dr6 names breakpoint 1 alone") ||
+        (stopped = hvt_run_to_breakpoint(&vm, stop, 2, "slot 1, guest's own aside")) < 0 ||
+        (stopped && !hvt_true((vm.run->debug.dr6 & 0xd) == 0,
+                              "debug.dr6 names no other breakpoint")) ||
+        /* (ran past: DR1 as the guest reads it under DEBUG_GUEST) */
+        (!stopped && !hvt_exit_is_out(&vm, HVT_PORT_ECHO, 4, (uint32_t)after[1], again_dr1,
+                                      "DR1 the guest reads past the breakpoint")) ||
         !hvt_err(debug_guest(&vm, 0, 0, 0, 0), 0, "DEBUG_GUEST off") ||
-        !hvt_run_expect_dr(&vm, again_dr1, (uint32_t)after[1], "DR1 with debugging off") ||
+        (stopped && !hvt_run_expect_dr(&vm, again_dr1, (uint32_t)after[1],
+                                       "DR1 with debugging off")) ||
         !hvt_run_expect_dr(&vm, again_dr7, DR7_VALUE, "DR7 with debugging off") ||
         !hvt_err(hv_get_debugregs(vm.vcpu, regs), 0, "GET_DEBUGREGS with debugging off"))
         return;
@@ -241,7 +246,7 @@ static void single_step_over_mov_from_dr(void)
         !hvt_exit_is(&vm, HV_EXIT_DEBUG, "step over MOV EAX, DR3") ||
         !hvt_eq(vm.run->debug.pc, next, "debug.pc after the step over MOV EAX, DR3") ||
         !hvt_eq(vm.run->exit_rip, next, "exit_rip after the step over MOV EAX, DR3") ||
-        !hvt_true((vm.run->debug.dr6 & (1u << 14)) != 0, "debug.dr6 has BS") ||
+        !hvt_debug_dr6_has(&vm, 1u << 14, "debug.dr6 has BS") ||
         !hvt_err(hv_get_regs(vm.vcpu, &gprs), 0, "GET_REGS"))
         return;
     hvt_eq(gprs.rax, 0x4242, "EAX after the step over MOV EAX, DR3");

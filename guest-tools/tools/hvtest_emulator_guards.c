@@ -31,6 +31,16 @@
  * at every exit after; the VMX backend now believes the saved blocking
  * only while an NMI it gave the guest may still be in its handler
  * (vmx/vmx_events.c).
+ *
+ * efer_lme_with_paging_off: a flat 32-bit guest sets EFER.LME with
+ * paging off and halts, the architectural first step into long mode.
+ * QEMU's #VMEXIT then reloaded the host's CR0 as if it were activating
+ * long mode and, the guest's CR4.PAE being clear, dropped it: the
+ * control domain ran on with paging off and triple-faulted. The SVM
+ * backend keeps LME out of the VMCB until the guest sets CR0.PG
+ * (svm/svm_lme.c). The guest reads LME back with RDMSR, GET_SREGS
+ * reports it, and the guest then enables PAE paging, far-jumps to a
+ * 64-bit code segment and reads LME and LMA there.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/string.h"
@@ -173,9 +183,91 @@ static void nmi_after_a_handler_that_exited_to_the_vmm(void)
     hvt_eq(e->nmi.masked | e->nmi.pending | e->nmi.injected, 0, "NMI state after both IRETs");
 }
 
+#define LME_PML4_GPA   0x3000u  /* identity map of the first 2 MiB, one large page */
+#define LME_PDPT_GPA   0x4000u
+#define LME_PD_GPA     0x5000u
+#define SELECTOR_CODE64 0x18
+#define EFER_LME       0x100u
+#define EFER_LMA       0x400u
+
+static void efer_lme_with_paging_off(void)
+{
+    static const uint8_t set_lme_halt[] = {
+        0xb9, 0x80, 0x00, 0x00, 0xc0,   /* mov ecx, 0xc0000080 (EFER) */
+        0xb8, 0x00, 0x01, 0x00, 0x00,   /* mov eax, 0x100 (LME) */
+        0x31, 0xd2,                     /* xor edx, edx */
+        0x0f, 0x30,                     /* wrmsr */
+        0xf4,                           /* hlt */
+    };
+    static const uint8_t rdmsr[] = { 0x0f, 0x32 };
+    static const uint8_t enable_paging[] = {
+        0x0f, 0x20, 0xe0,               /* mov eax, cr4 */
+        0x83, 0xc8, 0x20,               /* or eax, 0x20 (PAE) */
+        0x0f, 0x22, 0xe0,               /* mov cr4, eax */
+        0xb8, 0x00, 0x30, 0x00, 0x00,   /* mov eax, LME_PML4_GPA */
+        0x0f, 0x22, 0xd8,               /* mov cr3, eax */
+        0x0f, 0x20, 0xc0,               /* mov eax, cr0 */
+        0x0d, 0x00, 0x00, 0x00, 0x80,   /* or eax, 0x80000000 (PG) */
+        0x0f, 0x22, 0xc0,               /* mov cr0, eax */
+    };
+    /* 64-bit code: execute/read, accessed, DPL 0, present, L, G. */
+    static const uint64_t code64 = 0x00af9b000000ffffull;
+    const uint64_t pml4e = LME_PDPT_GPA | 3, pdpte = LME_PD_GPA | 3, pde = 0x83;
+    struct vm_instance vm;
+    struct hvt_code code;
+    struct hv_sregs s;
+    uint8_t far_jmp[7] = { 0xea, 0, 0, 0, 0, SELECTOR_CODE64, 0 };
+    uint32_t out32, out64, target;
+
+    if (hvt_guest_create(&vm, "lme-paging-off") != 0 ||
+        hvt_guest_flat32(&vm, HVT_CODE_GPA) != 0 ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS"))
+        return;
+    memcpy(vm.ram + HVT_GDT_GPA + SELECTOR_CODE64, &code64, sizeof(code64));
+    memcpy(vm.ram + LME_PML4_GPA, &pml4e, sizeof(pml4e));
+    memcpy(vm.ram + LME_PDPT_GPA, &pdpte, sizeof(pdpte));
+    memcpy(vm.ram + LME_PD_GPA, &pde, sizeof(pde));
+    s.gdt.limit = SELECTOR_CODE64 + 7;
+    if (!hvt_ok(hv_set_sregs(vm.vcpu, &s), "SET_SREGS with a 64-bit code segment"))
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_bytes(&code, set_lme_halt, sizeof(set_lme_halt));
+    hvt_bytes(&code, rdmsr, sizeof(rdmsr));
+    out32 = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    hvt_bytes(&code, enable_paging, sizeof(enable_paging));
+    target = code.at + sizeof(far_jmp);
+    memcpy(far_jmp + 1, &target, 4);
+    hvt_bytes(&code, far_jmp, sizeof(far_jmp));
+    hvt_bytes(&code, rdmsr, sizeof(rdmsr));      /* in 64-bit mode now */
+    out64 = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    hvt_hlt(&code);
+
+    if (!hvt_run_past_slices(&vm) ||
+        !hvt_exit_is(&vm, HV_EXIT_HLT, "HLT after WRMSR EFER.LME, paging off") ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS at the HLT") ||
+        !hvt_eq(s.efer & (EFER_LME | EFER_LMA), EFER_LME, "EFER.LME and LMA reported, paging off") ||
+        !hvt_eq(s.cr0 >> 31, 0, "CR0.PG at the HLT"))
+        return;
+    /* The state GET_SREGS reports goes back as it is. */
+    if (!hvt_ok(hv_set_sregs(vm.vcpu, &s), "SET_SREGS of what GET_SREGS reported") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, EFER_LME, out32,
+                            "EFER the guest reads with paging off") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, EFER_LME | EFER_LMA, out64,
+                            "EFER the guest reads in 64-bit mode"))
+        return;
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS in 64-bit mode") ||
+        !hvt_eq(s.efer & (EFER_LME | EFER_LMA), EFER_LME | EFER_LMA, "EFER in 64-bit mode") ||
+        !hvt_eq(s.cs.l, 1, "CS.L in 64-bit mode") ||
+        !hvt_eq(s.cr0 >> 31, 1, "CR0.PG in 64-bit mode"))
+        return;
+    if (hvt_run_past_slices(&vm))
+        hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT in 64-bit mode");
+}
+
 const struct hvtest_case hvtest_emulator_guards_cases[] = {
     { "cpl3_exception_with_reset_tr", cpl3_exception_with_reset_tr },
     { "cr8_write_while_window_pending", cr8_write_while_window_pending },
     { "nmi_after_a_handler_that_exited_to_the_vmm", nmi_after_a_handler_that_exited_to_the_vmm },
+    { "efer_lme_with_paging_off", efer_lme_with_paging_off },
     { NULL, NULL },
 };

@@ -310,10 +310,16 @@ int hvt_run_past_slices(struct vm_instance *vm)
 int hvt_run_expect_out(struct vm_instance *vm, uint16_t port, unsigned size,
                        uint32_t value, uint32_t insn, const char *what)
 {
+    return hvt_run_past_slices(vm) && hvt_exit_is_out(vm, port, size, value, insn, what);
+}
+
+int hvt_exit_is_out(const struct vm_instance *vm, uint16_t port, unsigned size,
+                    uint32_t value, uint32_t insn, const char *what)
+{
     const struct hv_run *run = vm->run;
     uint32_t data = 0;
 
-    if (!hvt_run_past_slices(vm) || !hvt_exit_is(vm, HV_EXIT_IO, what))
+    if (!hvt_exit_is(vm, HV_EXIT_IO, what))
         return 0;
     if (run->io.direction != HV_IO_OUT || run->io.port != port ||
         run->io.size != size || run->io.count != 1 || run->io.string != 0) {

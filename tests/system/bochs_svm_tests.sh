@@ -19,3 +19,25 @@ test_vcpu_events_on_bochs_svm() {
     expect_clean_run
     grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
 }
+
+# DEBUG_GUEST's hardware breakpoints (hvtest's tests whose names hold
+# "debug_"; of the other debugregs_* ones, busy_while_running_elsewhere
+# did not end within 600 s under Bochs' SVM, not looked into). The
+# hypervisor keeps guests' breakpoints out of its own DR7, so QEMU's TCG,
+# which arms a breakpoint only on a MOV to DR7, never stops at one (the suite reports that on
+# SVM); Bochs' SVM loads them from the VMCB as hardware does, so every
+# one must stop here, the one in code with a CS base included. (Bochs
+# leaves the VMCB's DR6 unwritten at a #DB intercept: the suite says so.)
+test_debug_breakpoints_on_bochs_svm() {
+    boot bochs-svm-debug 600 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hvtest-debug.iso" \
+        "$PWD/$SYSTEST_DIR/bochs-svm-debug.log" 2 ryzen)
+    expect_line "virt: using svm"
+    expect_count "hvtest: info hw breakpoint: .*: stopped at it" 4
+    expect_no_line "hvtest: info hw breakpoint: .*ran past"
+    expect_line "hvtest: PASS debug_breakpoint_in_code_with_cs_base"
+    expect_no_line "hvtest: FAIL"
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "tool hvtest finished with status 0"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+}
