@@ -11,11 +11,20 @@
 /* VMX access rights: the descriptor's bits 40-47 and 52-55 at 0-7 and
  * 12-15, and "unusable" at bit 16. An unusable SS keeps its DPL, which is
  * the CPL whatever SS holds (SDM 3C 25.4.1): a 64-bit guest at CPL 3 may
- * run with a null SS. */
+ * run with a null SS.
+ *
+ * VM entry ignores an unusable segment's other bits, but a real-mode
+ * segment load makes it usable again and changes only its selector, base,
+ * S and P (Bochs, as the SDM leaves the rest to the CPU): the type it
+ * enters with is the one it keeps. So it enters as accessed read/write
+ * data, which the entry checks accept once the guest sets CR0.PE (seen by
+ * the fuzz tool on Bochs: a real-mode guest with an unusable DS ran POP DS
+ * and MOV CR0, and the next entry failed on "DS not accessed"). */
+#define AR_UNUSABLE_DATA (AR_UNUSABLE | 0x3u | 1u << 4)
 static uint32_t access_rights(unsigned seg, const struct hv_segment *s)
 {
     if (s->unusable)
-        return AR_UNUSABLE | (seg == SEG_SS ? (uint32_t)(s->dpl & 3) << AR_DPL_SHIFT : 0);
+        return AR_UNUSABLE_DATA | (seg == SEG_SS ? (uint32_t)(s->dpl & 3) << AR_DPL_SHIFT : 0);
     return (s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << AR_DPL_SHIFT |
            (s->present & 1) << 7 | (s->avl & 1) << 12 | (s->l & 1) << 13 |
            (s->db & 1) << 14 | (s->g & 1) << 15;

@@ -29,9 +29,12 @@
  * Every mismatch is printed (the first FUZZ_MAX_REPORTS in full) and the
  * tool fails if there was one.
  *
- * The random code and states avoid what crashes QEMU 7.2 itself (README,
- * known limits): WRMSR, MOV to CR8, privilege levels above 0, and EFER.LME
- * without paging; hardware breakpoints of DEBUG_GUEST are never armed.
+ * The random code and states include what once crashed QEMU 7.2 itself
+ * through the hypervisor (README, known limits), now that the hypervisor
+ * keeps it from the emulator: WRMSR (EFER.LME among the MSRs), MOV to
+ * CR8 in 64-bit code, code and exceptions at privilege level 3 with the
+ * reset TR, EFER.LME without paging, and DEBUG_GUEST hardware breakpoints
+ * in the code a RUN executes.
  */
 #include <stdarg.h>
 
@@ -82,6 +85,8 @@ struct fuzz {
     uint64_t calls, limit;
     uint64_t mismatches;
     uint64_t runs, exits[33], sregs_set, sregs_refused, fail_entries;
+    uint32_t last_reason;         /* the previous RUN's exit, for reports */
+    uint64_t last_rip;
     long max_vms;
     long xsave_size;              /* HV_CAP_XSAVE_SIZE */
     uint64_t deadline_ticks;      /* how long a RUN may sleep: 2 ms */
@@ -804,7 +809,7 @@ static void mutate_sregs(struct fuzz *f, struct hv_sregs *s, unsigned which)
     unsigned n = (unsigned)below(f, 3);
 
     for (unsigned i = 0; i < n; i++) {
-        switch (below(f, 9)) {
+        switch (below(f, 10)) {
         case 0:
             if (which != 2 || chance(f, 70))
                 s->cr4 ^= 1ull << cr4_bits[below(f, sizeof(cr4_bits))];
@@ -841,26 +846,44 @@ static void mutate_sregs(struct fuzz *f, struct hv_sregs *s, unsigned which)
             else
                 s->cs.limit = (uint32_t)edge_value(f);
             break;
+        case 8:
+            /* Privilege level 3: the code and stack segments' DPL and
+             * selectors' RPL (a guest without an IDT then faults from
+             * CPL 3 through the reset TR, as in cpl3_exception_with_reset_tr). */
+            if (which != 0) {
+                s->cs.dpl = s->ss.dpl = 3;
+                s->cs.selector |= 3;
+                s->ss.selector |= 3;
+            }
+            break;
         default:
             s->cr3 |= below(f, 2) ? 0x18 : (1ull << (52 + below(f, 12)));
             break;
         }
     }
-    /* Never CR0.PG clear with EFER.LME (QEMU 7.2 kills the caller). */
-    if ((s->efer & (1u << 8)) && !(s->cr0 & (1ull << 31)))
-        s->cr0 |= 1ull << 31;
+    /* EFER.LME with paging off, the first step into long mode. */
+    if (which == 1 && chance(f, 5))
+        s->efer |= 1u << 8;
 }
 
 /* Random instructions from a list that means the same in 16, 32 and 64-bit
- * code as far as it matters, none of them WRMSR or a CR8 write. */
-static unsigned random_code(struct fuzz *f, uint8_t *code)
+ * code as far as it matters, and in 64-bit code (template 2) MOV to CR8. */
+static unsigned random_code(struct fuzz *f, uint8_t *code, unsigned which)
 {
     unsigned len = 0;
     unsigned count = 1 + (unsigned)below(f, 12);
 
+    /* HLTs after the code, not an earlier run's bytes: code decoded out of
+     * step (a jump back into an instruction, a prefix that means another
+     * thing in this mode) would otherwise run on into old instructions,
+     * among them the 0f 22 c0 of a MOV to CR8, a MOV to CR0 of a random
+     * RAX, which QEMU's TCG takes whatever its value (README, known
+     * limits) and VMRUN then refuses. */
+    memset(code, 0xf4, CODE_MAX);
+
     for (unsigned i = 0; i < count && len < CODE_MAX - 16; i++) {
         uint32_t imm = (uint32_t)edge_value(f);
-        switch (below(f, 20)) {
+        switch (below(f, 22)) {
         case 0: code[len++] = 0x90; break;                                /* nop */
         case 1: code[len++] = 0xf4; break;                                /* hlt */
         case 2: code[len++] = 0xe6; code[len++] = (uint8_t)imm; break;    /* out imm8, al */
@@ -895,6 +918,20 @@ static unsigned random_code(struct fuzz *f, uint8_t *code)
         case 16: code[len++] = 0x0f; code[len++] = 0x32; break;           /* rdmsr */
         case 17: code[len++] = 0x50; code[len++] = 0x58; break;           /* push/pop */
         case 18: code[len++] = 0xf3; code[len++] = 0x90; break;           /* pause */
+        case 19:
+            if (chance(f, 50)) {                                          /* mov ecx, EFER */
+                uint32_t efer = 0xc0000080u;
+                code[len++] = 0xb9;
+                memcpy(code + len, &efer, 4);
+                len += 4;
+            }
+            code[len++] = 0x0f; code[len++] = 0x30;                       /* wrmsr */
+            break;
+        case 20:
+            if (which == 2) {                                             /* mov cr8, rax */
+                code[len++] = 0x44; code[len++] = 0x0f; code[len++] = 0x22; code[len++] = 0xc0;
+            }
+            break;
         default: code[len++] = 0xeb; code[len++] = (uint8_t)(0xfe - below(f, 3)); break;
         }
     }
@@ -956,6 +993,58 @@ static uint64_t rdtsc_now(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* DEBUG_GUEST with a hardware execute breakpoint on one of the code's
+ * bytes (an instruction's start or not; a linear address, so with CS.base
+ * CODE_GPA in real mode), or DEBUG_GUEST off. */
+static int arm_breakpoint(struct fuzz *f, int64_t vcpu, unsigned len)
+{
+    struct hv_guest_debug *g = (struct hv_guest_debug *)(f->scratch + 3072);
+    unsigned slot = (unsigned)below(f, 4);
+
+    memset(g, 0, sizeof(*g));
+    if (chance(f, 80)) {
+        g->control = HV_GUESTDBG_ENABLE | HV_GUESTDBG_USE_HW_BP |
+                     (chance(f, 10) ? HV_GUESTDBG_SINGLESTEP : 0);
+        g->debugreg[slot] = CODE_GPA + below(f, len);
+        g->debugreg[7] = 0x400 | (1ull << (2 * slot));
+    }
+    snprintf(f->what, sizeof(f->what), "DEBUG_GUEST control 0x%x, breakpoint 0x%lx",
+             g->control, g->debugreg[slot]);
+    return expect(f, call(f, HV_CALL_DEBUG_GUEST, vcpu, hv_gpa(g), 0, 0), 0, f->what);
+}
+
+/* After a failed entry: which segment or event the state that entered
+ * (SET_SREGS' `set`) changed into, as GET_SREGS and GET_VCPU_EVENTS read
+ * it, and after how many RUNs. */
+static void report_state_at_failure(struct fuzz *f, int64_t vcpu, const struct hv_sregs *set,
+                                    unsigned runs_before)
+{
+    struct hv_sregs *now = (struct hv_sregs *)(f->scratch + 4096);
+    struct hv_vcpu_events *e = (struct hv_vcpu_events *)(f->scratch + 6144);
+    const struct hv_segment *a[] = { &set->cs, &set->ds, &set->es, &set->fs, &set->gs, &set->ss };
+    const struct hv_segment *b[] = { &now->cs, &now->ds, &now->es, &now->fs, &now->gs, &now->ss };
+    static const char names[] = "CDEFGS";
+
+    if (hv_get_sregs(vcpu, now) != 0 || hv_get_vcpu_events(vcpu, e) != 0)
+        return;
+    const uint8_t *code = f->backing + CODE_GPA;
+    ctl_printf("fuzz:   code %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x; "
+               "the RUN before: exit %u at rip 0x%lx\n", code[0], code[1], code[2], code[3],
+               code[4], code[5], code[6], code[7], code[8], code[9], code[10], code[11],
+               f->last_reason, f->last_rip);
+    ctl_printf("fuzz:   after %u RUNs; cr0 0x%lx efer 0x%lx; exception %u (injected %u "
+               "pending %u), nmi %u/%u, interrupt %u/%u, shadow %u\n", runs_before, now->cr0,
+               now->efer, e->exception.nr, e->exception.injected, e->exception.pending,
+               e->nmi.injected, e->nmi.pending, e->interrupt.injected, e->interrupt.nr,
+               e->interrupt.shadow);
+    for (unsigned k = 0; k < 6; k++)
+        ctl_printf("fuzz:   %cS set: sel 0x%x type %u s %u dpl %u p %u unusable %u "
+                   "limit 0x%x; now: sel 0x%x type %u s %u dpl %u p %u unusable %u "
+                   "limit 0x%x\n", names[k], a[k]->selector, a[k]->type, a[k]->s, a[k]->dpl,
+                   a[k]->present, a[k]->unusable, a[k]->limit, b[k]->selector, b[k]->type,
+                   b[k]->s, b[k]->dpl, b[k]->present, b[k]->unusable, b[k]->limit);
+}
+
 static void step_state_and_run(struct fuzz *f)
 {
     struct fuzz_handle *v = pick_live(f, HV_HANDLE_VCPU);
@@ -983,7 +1072,9 @@ static void step_state_and_run(struct fuzz *f)
     }
     if (!expect(f, rc, 0, "SET_SREGS of a template state"))
         return;
-    unsigned len = random_code(f, f->backing + CODE_GPA);
+    unsigned len = random_code(f, f->backing + CODE_GPA, which);
+    if (chance(f, 10) && !arm_breakpoint(f, vcpu, len))
+        return;
     memset(r, 0, sizeof(*r));
     r->rip = which == 0 ? 0 : CODE_GPA;
     r->rsp = STACK_TOP;
@@ -1001,6 +1092,10 @@ static void step_state_and_run(struct fuzz *f)
             return;
         uint32_t reason = run->exit_reason;
         f->exits[reason < 33 ? reason : 0]++;
+        if (reason != HV_EXIT_FAIL_ENTRY) {
+            f->last_reason = reason;
+            f->last_rip = run->exit_rip;
+        }
         if (reason == HV_EXIT_FAIL_ENTRY) {
             f->fail_entries++;
             mismatch(f, "HV_EXIT_FAIL_ENTRY (hardware reason 0x%lx) after an accepted "
@@ -1008,6 +1103,7 @@ static void step_state_and_run(struct fuzz *f)
                      "tr type %u s %u, ldt unusable %u, code %u bytes", run->fail_entry
                      .hardware_entry_failure_reason, which, set.cr0, set.cr3, set.cr4,
                      set.efer, set.tr.type, set.tr.s, set.ldt.unusable, len);
+            report_state_at_failure(f, vcpu, &set, i);
             return;
         }
         if (reason == HV_EXIT_SHUTDOWN)
