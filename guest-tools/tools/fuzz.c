@@ -64,6 +64,10 @@
 #define CODE_GPA   0x10000u
 #define CODE_MAX   192u
 
+#define FUZZ_MAX_RUNS_PER_STATE    3   /* RUNs of one random state */
+#define FUZZ_MAX_CALLS_DURING_RUN  6   /* calls on a vcpu CPU 1 runs */
+#define FUZZ_SEQUENCE_STEPS        65536   /* steps between sequence lines */
+
 struct fuzz_vm {
     uint8_t live;
     uint8_t lapic;
@@ -991,9 +995,19 @@ static void step_state_and_run(struct fuzz *f)
     r->rax = rnd(f);
     if (!expect(f, call(f, HV_CALL_SET_REGS, vcpu, hv_gpa(r), 0, 0), 0, "SET_REGS"))
         return;
-    for (unsigned i = 0; i < 1 + below(f, 3); i++) {
-        run->immediate_exit = (uint8_t)chance(f, 5);
-        run->request_interrupt_window = (uint8_t)chance(f, 5);
+    /* How a RUN ends depends on timing (a deadline, the slice, an exit),
+     * so everything random about the RUNs is drawn before the first: the
+     * steps after them are then the same for a seed whatever the exits. */
+    struct { uint8_t immediate_exit, window, stop_at_mmio; } plan[FUZZ_MAX_RUNS_PER_STATE];
+    unsigned planned = 1 + (unsigned)below(f, FUZZ_MAX_RUNS_PER_STATE);
+    for (unsigned i = 0; i < planned; i++) {
+        plan[i].immediate_exit = (uint8_t)chance(f, 5);
+        plan[i].window = (uint8_t)chance(f, 5);
+        plan[i].stop_at_mmio = (uint8_t)chance(f, 50);
+    }
+    for (unsigned i = 0; i < planned; i++) {
+        run->immediate_exit = plan[i].immediate_exit;
+        run->request_interrupt_window = plan[i].window;
         run->deadline_tsc = rdtsc_now() + f->deadline_ticks;
         rc = call(f, HV_CALL_RUN, vcpu, 0, 0, 0);
         f->runs++;
@@ -1012,7 +1026,7 @@ static void step_state_and_run(struct fuzz *f)
         }
         if (reason == HV_EXIT_SHUTDOWN)
             return;
-        if (reason == HV_EXIT_MMIO && chance(f, 50))
+        if (reason == HV_EXIT_MMIO && plan[i].stop_at_mmio)
             return;
     }
 }
@@ -1068,6 +1082,11 @@ static void step_cross_cpu_run(struct fuzz *f)
                 "SET_SREGS of the flat 32-bit template") ||
         !expect(f, call(f, HV_CALL_SET_REGS, c.vcpu, hv_gpa(r), 0, 0), 0, "SET_REGS"))
         return;
+    /* The calls are drawn before CPU 1 is asked: it may refuse. */
+    uint64_t nrs[FUZZ_MAX_CALLS_DURING_RUN];
+    unsigned count = 1 + (unsigned)below(f, FUZZ_MAX_CALLS_DURING_RUN);
+    for (unsigned i = 0; i < count; i++)
+        nrs[i] = during[below(f, sizeof(during) / sizeof(during[0]))];
     c.run->immediate_exit = 0;
     c.run->request_interrupt_window = 0;
     c.run->deadline_tsc = rdtsc_now() + 10 * f->deadline_ticks;
@@ -1075,8 +1094,8 @@ static void step_cross_cpu_run(struct fuzz *f)
     if (!smp_call(1, cross_run_job, &c))
         return;
     f->calls++;
-    for (unsigned i = 0; i < 1 + below(f, 6); i++) {
-        uint64_t nr = during[below(f, sizeof(during) / sizeof(during[0]))];
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t nr = nrs[i];
         uint8_t *buf = f->scratch + 8192;
         if (nr == HV_CALL_SET_REGS)
             memcpy(buf, r, sizeof(*r));
@@ -1308,8 +1327,13 @@ int fuzz_main(const struct hv_boot_info *info, int argc, char **argv)
                f->limit, hv_backend_name(hv_backend()), info->cpu_count, f->max_vms);
 
     uint64_t next_report = 100000;
-    while (f->calls < f->limit) {
+    for (uint64_t steps = 1; f->calls < f->limit; steps++) {
         step(f);
+        /* The generator's state counts the draws so far: equal lines from
+         * two runs of a seed say that they made the same steps, whatever
+         * their RUNs' exits (a run that ended early can be replayed). */
+        if (steps % FUZZ_SEQUENCE_STEPS == 0)
+            ctl_printf("fuzz: step %lu, sequence 0x%016lx\n", steps, f->rng);
         if (f->calls >= next_report) {
             ctl_printf("fuzz: %lu calls, %lu mismatches, %u live handles, %u live VMs\n",
                        f->calls, f->mismatches, f->live, f->live_vms);
