@@ -2,8 +2,13 @@
  * The `fuzz` tool: random hypercalls and call sequences, seeded and
  * reproducible, each result checked against the model of abi/README.md
  * (fuzz.h, fuzz_model.c):
- *   fuzz [seed] [calls]        defaults: seed 1, 100000 calls
- * The same seed and count on the same backend make the same calls.
+ *   fuzz [seed] [calls] [trace-from] [trace-steps]
+ * defaults: seed 1, 100000 calls, no trace, 65536 steps traced.
+ * The same seed and count on the same backend make the same steps and
+ * calls, whatever the RUNs' exits; every 65536 steps a line gives the
+ * generator's state, and trace-steps steps from step trace-from on are
+ * each named before they are made: a run that ended after the sequence
+ * line of step N is replayed to its end with trace-from N.
  *
  * Each step is one of:
  * - a random call number (known, unknown, documented as coming later)
@@ -84,6 +89,8 @@ struct fuzz {
     hv_handle_t sys;
     uint64_t rng;
     uint64_t calls, limit;
+    uint64_t trace_from;          /* first step printed, 0: none */
+    uint64_t trace_steps;         /* how many are printed */
     uint64_t mismatches;
     uint64_t runs, exits[33], sregs_set, sregs_refused, fail_entries;
     long max_vms;
@@ -1246,40 +1253,41 @@ static uint64_t parse_number(const char *text, uint64_t fallback)
     return *text == '\0' ? value : fallback;
 }
 
-static void step(struct fuzz *f)
+/* Each kind of step with its share of the draws (out of 1000). */
+static const struct {
+    unsigned below;               /* taken when the draw is below this */
+    void (*run)(struct fuzz *f);
+    const char *name;
+} step_kinds[] = {
+    { 400, step_random_call, "random call" },
+    { 460, step_create_vm, "CREATE_VM" },
+    { 560, step_create_vcpu, "CREATE_VCPU" },
+    { 620, step_dup, "DUP" },
+    { 700, step_close, "CLOSE" },
+    { 790, step_region, "SET_MEMORY_REGION" },
+    { 820, step_dirty_log, "GET_DIRTY_LOG" },
+    { 860, step_system_args, "system call arguments" },
+    { 900, step_vcpu_args, "vcpu call arguments" },
+    { 920, step_vcpu_gets, "vcpu GETs" },
+    { 940, step_size_limits, "size limits" },
+    { 990, step_state_and_run, "guest state and RUN" },
+    { 998, step_cross_cpu_run, "RUN on CPU 1 with calls from CPU 0" },
+    { 999, step_vcpus_to_limit, "vcpus to the limit" },
+    { 1000, step_vms_to_limit, "VMs to the limit" },
+};
+
+static void step(struct fuzz *f, uint64_t number)
 {
     uint64_t pick = below(f, 1000);
+    unsigned k = 0;
 
-    if (pick < 400)
-        step_random_call(f);
-    else if (pick < 460)
-        step_create_vm(f);
-    else if (pick < 560)
-        step_create_vcpu(f);
-    else if (pick < 620)
-        step_dup(f);
-    else if (pick < 700)
-        step_close(f);
-    else if (pick < 790)
-        step_region(f);
-    else if (pick < 820)
-        step_dirty_log(f);
-    else if (pick < 860)
-        step_system_args(f);
-    else if (pick < 900)
-        step_vcpu_args(f);
-    else if (pick < 920)
-        step_vcpu_gets(f);
-    else if (pick < 940)
-        step_size_limits(f);
-    else if (pick < 990)
-        step_state_and_run(f);
-    else if (pick < 998)
-        step_cross_cpu_run(f);
-    else if (pick < 999)
-        step_vcpus_to_limit(f);
-    else
-        step_vms_to_limit(f);
+    while (pick >= step_kinds[k].below)
+        k++;
+    /* Printed before the step: if the machine dies in it, the serial log
+     * ends with the step that killed it. */
+    if (f->trace_from && number >= f->trace_from && number - f->trace_from < f->trace_steps)
+        ctl_printf("fuzz: step %lu: %s (call %lu)\n", number, step_kinds[k].name, f->calls + 1);
+    step_kinds[k].run(f);
 }
 
 static int stats_equal(struct fuzz *f, const struct hv_stats *a, const struct hv_stats *b)
@@ -1307,6 +1315,8 @@ int fuzz_main(const struct hv_boot_info *info, int argc, char **argv)
     f->info = info;
     f->sys = info->system_handle;
     f->limit = parse_number(argc > 2 ? argv[2] : NULL, 100000);
+    f->trace_from = parse_number(argc > 3 ? argv[3] : NULL, 0);
+    f->trace_steps = parse_number(argc > 4 ? argv[4] : NULL, FUZZ_SEQUENCE_STEPS);
     f->rng = seed * 0x9e3779b97f4a7c15ull + 1;
     f->run_pages = page_alloc_aligned(RUN_PAGES * 4096ull, 4096);
     f->backing = page_alloc_aligned(BACKING_BYTES, MIB2);
@@ -1328,7 +1338,7 @@ int fuzz_main(const struct hv_boot_info *info, int argc, char **argv)
 
     uint64_t next_report = 100000;
     for (uint64_t steps = 1; f->calls < f->limit; steps++) {
-        step(f);
+        step(f, steps);
         /* The generator's state counts the draws so far: equal lines from
          * two runs of a seed say that they made the same steps, whatever
          * their RUNs' exits (a run that ended early can be replayed). */
