@@ -180,6 +180,9 @@ PC_UART_RX_INPUT := hello%20from%20the%20test%20harness%0d
 # The fixed-seed fuzz runs of `make test` (about a minute each).
 FUZZ_TEST_CALLS := 600000
 FUZZ_TEST_VMX_CALLS := 150000
+# The replay test's two runs of one seed: three sequence lines each, and
+# 40 steps traced from step 196600 (about call 179,000).
+FUZZ_REPLAY_CALLS := 200000
 test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \
@@ -192,6 +195,8 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_CALLS)" \
 	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-vmx CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_VMX_CALLS)" \
+	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
+	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-replay CTL_CMDLINE="fuzz 13 $(FUZZ_REPLAY_CALLS) 196600 40" \
 	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello

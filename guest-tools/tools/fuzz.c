@@ -2,8 +2,13 @@
  * The `fuzz` tool: random hypercalls and call sequences, seeded and
  * reproducible, each result checked against the model of abi/README.md
  * (fuzz.h, fuzz_model.c):
- *   fuzz [seed] [calls]        defaults: seed 1, 100000 calls
- * The same seed and count on the same backend make the same calls.
+ *   fuzz [seed] [calls] [trace-from] [trace-steps]
+ * defaults: seed 1, 100000 calls, no trace, 65536 steps traced.
+ * The same seed and count on the same backend make the same steps and
+ * calls, whatever the RUNs' exits; every 65536 steps a line gives the
+ * generator's state, and trace-steps steps from step trace-from on are
+ * each named before they are made: a run that ended after the sequence
+ * line of step N is replayed to its end with trace-from N.
  *
  * Each step is one of:
  * - a random call number (known, unknown, documented as coming later)
@@ -67,6 +72,10 @@
 #define CODE_GPA   0x10000u
 #define CODE_MAX   192u
 
+#define FUZZ_MAX_RUNS_PER_STATE    3   /* RUNs of one random state */
+#define FUZZ_MAX_CALLS_DURING_RUN  6   /* calls on a vcpu CPU 1 runs */
+#define FUZZ_SEQUENCE_STEPS        65536   /* steps between sequence lines */
+
 struct fuzz_vm {
     uint8_t live;
     uint8_t lapic;
@@ -83,6 +92,8 @@ struct fuzz {
     hv_handle_t sys;
     uint64_t rng;
     uint64_t calls, limit;
+    uint64_t trace_from;          /* first step printed, 0: none */
+    uint64_t trace_steps;         /* how many are printed */
     uint64_t mismatches;
     uint64_t runs, exits[33], sregs_set, sregs_refused, fail_entries;
     uint32_t last_reason;         /* the previous RUN's exit, for reports */
@@ -1082,9 +1093,19 @@ static void step_state_and_run(struct fuzz *f)
     r->rax = rnd(f);
     if (!expect(f, call(f, HV_CALL_SET_REGS, vcpu, hv_gpa(r), 0, 0), 0, "SET_REGS"))
         return;
-    for (unsigned i = 0; i < 1 + below(f, 3); i++) {
-        run->immediate_exit = (uint8_t)chance(f, 5);
-        run->request_interrupt_window = (uint8_t)chance(f, 5);
+    /* How a RUN ends depends on timing (a deadline, the slice, an exit),
+     * so everything random about the RUNs is drawn before the first: the
+     * steps after them are then the same for a seed whatever the exits. */
+    struct { uint8_t immediate_exit, window, stop_at_mmio; } plan[FUZZ_MAX_RUNS_PER_STATE];
+    unsigned planned = 1 + (unsigned)below(f, FUZZ_MAX_RUNS_PER_STATE);
+    for (unsigned i = 0; i < planned; i++) {
+        plan[i].immediate_exit = (uint8_t)chance(f, 5);
+        plan[i].window = (uint8_t)chance(f, 5);
+        plan[i].stop_at_mmio = (uint8_t)chance(f, 50);
+    }
+    for (unsigned i = 0; i < planned; i++) {
+        run->immediate_exit = plan[i].immediate_exit;
+        run->request_interrupt_window = plan[i].window;
         run->deadline_tsc = rdtsc_now() + f->deadline_ticks;
         rc = call(f, HV_CALL_RUN, vcpu, 0, 0, 0);
         f->runs++;
@@ -1108,7 +1129,7 @@ static void step_state_and_run(struct fuzz *f)
         }
         if (reason == HV_EXIT_SHUTDOWN)
             return;
-        if (reason == HV_EXIT_MMIO && chance(f, 50))
+        if (reason == HV_EXIT_MMIO && plan[i].stop_at_mmio)
             return;
     }
 }
@@ -1164,6 +1185,11 @@ static void step_cross_cpu_run(struct fuzz *f)
                 "SET_SREGS of the flat 32-bit template") ||
         !expect(f, call(f, HV_CALL_SET_REGS, c.vcpu, hv_gpa(r), 0, 0), 0, "SET_REGS"))
         return;
+    /* The calls are drawn before CPU 1 is asked: it may refuse. */
+    uint64_t nrs[FUZZ_MAX_CALLS_DURING_RUN];
+    unsigned count = 1 + (unsigned)below(f, FUZZ_MAX_CALLS_DURING_RUN);
+    for (unsigned i = 0; i < count; i++)
+        nrs[i] = during[below(f, sizeof(during) / sizeof(during[0]))];
     c.run->immediate_exit = 0;
     c.run->request_interrupt_window = 0;
     c.run->deadline_tsc = rdtsc_now() + 10 * f->deadline_ticks;
@@ -1171,8 +1197,8 @@ static void step_cross_cpu_run(struct fuzz *f)
     if (!smp_call(1, cross_run_job, &c))
         return;
     f->calls++;
-    for (unsigned i = 0; i < 1 + below(f, 6); i++) {
-        uint64_t nr = during[below(f, sizeof(during) / sizeof(during[0]))];
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t nr = nrs[i];
         uint8_t *buf = f->scratch + 8192;
         if (nr == HV_CALL_SET_REGS)
             memcpy(buf, r, sizeof(*r));
@@ -1323,40 +1349,41 @@ static uint64_t parse_number(const char *text, uint64_t fallback)
     return *text == '\0' ? value : fallback;
 }
 
-static void step(struct fuzz *f)
+/* Each kind of step with its share of the draws (out of 1000). */
+static const struct {
+    unsigned below;               /* taken when the draw is below this */
+    void (*run)(struct fuzz *f);
+    const char *name;
+} step_kinds[] = {
+    { 400, step_random_call, "random call" },
+    { 460, step_create_vm, "CREATE_VM" },
+    { 560, step_create_vcpu, "CREATE_VCPU" },
+    { 620, step_dup, "DUP" },
+    { 700, step_close, "CLOSE" },
+    { 790, step_region, "SET_MEMORY_REGION" },
+    { 820, step_dirty_log, "GET_DIRTY_LOG" },
+    { 860, step_system_args, "system call arguments" },
+    { 900, step_vcpu_args, "vcpu call arguments" },
+    { 920, step_vcpu_gets, "vcpu GETs" },
+    { 940, step_size_limits, "size limits" },
+    { 990, step_state_and_run, "guest state and RUN" },
+    { 998, step_cross_cpu_run, "RUN on CPU 1 with calls from CPU 0" },
+    { 999, step_vcpus_to_limit, "vcpus to the limit" },
+    { 1000, step_vms_to_limit, "VMs to the limit" },
+};
+
+static void step(struct fuzz *f, uint64_t number)
 {
     uint64_t pick = below(f, 1000);
+    unsigned k = 0;
 
-    if (pick < 400)
-        step_random_call(f);
-    else if (pick < 460)
-        step_create_vm(f);
-    else if (pick < 560)
-        step_create_vcpu(f);
-    else if (pick < 620)
-        step_dup(f);
-    else if (pick < 700)
-        step_close(f);
-    else if (pick < 790)
-        step_region(f);
-    else if (pick < 820)
-        step_dirty_log(f);
-    else if (pick < 860)
-        step_system_args(f);
-    else if (pick < 900)
-        step_vcpu_args(f);
-    else if (pick < 920)
-        step_vcpu_gets(f);
-    else if (pick < 940)
-        step_size_limits(f);
-    else if (pick < 990)
-        step_state_and_run(f);
-    else if (pick < 998)
-        step_cross_cpu_run(f);
-    else if (pick < 999)
-        step_vcpus_to_limit(f);
-    else
-        step_vms_to_limit(f);
+    while (pick >= step_kinds[k].below)
+        k++;
+    /* Printed before the step: if the machine dies in it, the serial log
+     * ends with the step that killed it. */
+    if (f->trace_from && number >= f->trace_from && number - f->trace_from < f->trace_steps)
+        ctl_printf("fuzz: step %lu: %s (call %lu)\n", number, step_kinds[k].name, f->calls + 1);
+    step_kinds[k].run(f);
 }
 
 static int stats_equal(struct fuzz *f, const struct hv_stats *a, const struct hv_stats *b)
@@ -1384,6 +1411,8 @@ int fuzz_main(const struct hv_boot_info *info, int argc, char **argv)
     f->info = info;
     f->sys = info->system_handle;
     f->limit = parse_number(argc > 2 ? argv[2] : NULL, 100000);
+    f->trace_from = parse_number(argc > 3 ? argv[3] : NULL, 0);
+    f->trace_steps = parse_number(argc > 4 ? argv[4] : NULL, FUZZ_SEQUENCE_STEPS);
     f->rng = seed * 0x9e3779b97f4a7c15ull + 1;
     f->run_pages = page_alloc_aligned(RUN_PAGES * 4096ull, 4096);
     f->backing = page_alloc_aligned(BACKING_BYTES, MIB2);
@@ -1404,8 +1433,13 @@ int fuzz_main(const struct hv_boot_info *info, int argc, char **argv)
                f->limit, hv_backend_name(hv_backend()), info->cpu_count, f->max_vms);
 
     uint64_t next_report = 100000;
-    while (f->calls < f->limit) {
-        step(f);
+    for (uint64_t steps = 1; f->calls < f->limit; steps++) {
+        step(f, steps);
+        /* The generator's state counts the draws so far: equal lines from
+         * two runs of a seed say that they made the same steps, whatever
+         * their RUNs' exits (a run that ended early can be replayed). */
+        if (steps % FUZZ_SEQUENCE_STEPS == 0)
+            ctl_printf("fuzz: step %lu, sequence 0x%016lx\n", steps, f->rng);
         if (f->calls >= next_report) {
             ctl_printf("fuzz: %lu calls, %lu mismatches, %u live handles, %u live VMs\n",
                        f->calls, f->mismatches, f->live, f->live_vms);

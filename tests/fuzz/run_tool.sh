@@ -20,6 +20,10 @@ run() {
         echo "  fuzz  $what: PASS (${took}s)"
     else
         echo "  FAIL  $what (see $log)"
+        # What a replay needs (README, Fuzzing): how the run ended and the
+        # last step it is known to have passed.
+        [ -f "$log.exit" ] && echo "    emulator ended by itself: $(cat "$log.exit")"
+        grep -aoE 'fuzz: step [0-9]+, sequence 0x[0-9a-f]+' "$log" | tail -n 1 | sed 's/^/    last /'
         failed=1
     fi
 }

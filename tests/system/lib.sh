@@ -16,7 +16,26 @@ boot() {
     if [ $status -eq 124 ]; then
         fail "no end of run within ${timeout}s (see $LOG)"
     elif [ $status -ne 0 ]; then
-        fail "emulator ended before the expected output (see $LOG.emulator)"
+        fail "emulator ended before the expected output after ${ELAPSED}s:" \
+            "$(cat "$LOG.exit" 2>/dev/null || echo "exit unknown") (see $LOG.emulator)"
+        emulator_post_mortem
+    fi
+}
+
+# What an emulator that ended early left behind, for a failure seen once in
+# a long run: the serial log's last lines, its own output without QEMU's
+# start-up warnings, and QEMU's -d cpu_reset log (machines.sh), where a
+# triple fault of the hypervisor itself is the only trace (-no-reboot
+# turns it into a quiet exit with status 0).
+emulator_post_mortem() {
+    echo "    last lines of $LOG:"
+    tail -n 5 "$LOG" | tr -d '\r' | sed 's/^/      /'
+    echo "    emulator output (start-up warnings left out):"
+    grep -avE "warning: TCG doesn't support requested feature" "$LOG.emulator" 2>/dev/null |
+        tail -n 8 | sed 's/^/      /'
+    if [ -f "$LOG.qemu" ]; then
+        echo "    QEMU's reset log: $(grep -ac '^Triple fault' "$LOG.qemu") triple fault(s)," \
+            "$(grep -ac '^CPU Reset' "$LOG.qemu") CPU reset(s) (see $LOG.qemu)"
     fi
 }
 

@@ -4,19 +4,30 @@
 QEMU_BASE=(qemu-system-x86_64 -accel tcg -display none -no-reboot
            -device isa-debug-exit,iobase=0xf4,iosize=4)
 
+# QEMU's reset log next to the serial log (LOG.qemu): with -no-reboot a
+# triple fault of the hypervisor itself ends QEMU quietly with status 0,
+# and this log's "Triple fault" line is then all that tells it from a
+# crash (lib.sh, emulator_post_mortem). About 8 KiB a run: the state dumps
+# of the resets at power-on and of each AP's INIT.
+qemu_reset_log() {
+    echo -d cpu_reset -D "$1.qemu"
+}
+
 # QEMU TCG with SVM+NPT (PLATFORM.md). $1 ISO, $2 serial log, $3 CPUs, $4 cpu model
 qemu_svm() {
     local iso=$1 log=$2 cpus=$3 model=${4:-EPYC,+svm,+npt}
     shift 4 2>/dev/null || shift $#
+    rm -f "$log.qemu"
     echo "${QEMU_BASE[@]}" -machine q35 -cpu "$model" -smp "$cpus" -m 1G \
-        -cdrom "$iso" -serial "file:$log" "$@"
+        -cdrom "$iso" -serial "file:$log" $(qemu_reset_log "$log") "$@"
 }
 
 # The same under OVMF (UEFI firmware).
 qemu_svm_uefi() {
     local iso=$1 log=$2 cpus=$3
+    rm -f "$log.qemu"
     echo "${QEMU_BASE[@]}" -machine q35 -cpu EPYC,+svm,+npt -smp "$cpus" -m 1G \
-        -bios /usr/share/ovmf/OVMF.fd -cdrom "$iso" -serial "file:$log"
+        -bios /usr/share/ovmf/OVMF.fd -cdrom "$iso" -serial "file:$log" $(qemu_reset_log "$log")
 }
 
 # Bochs with a VMX CPU model. Writes a bochsrc next to the log and prints

@@ -1,0 +1,58 @@
+# The harness's own report of an emulator that ends before the expected
+# output (issue 13: a fuzz run under QEMU ended once in CI with nothing to
+# say why). Each case runs `boot` in a subshell on an emulator that ends
+# in a known way and checks what the failure says.
+# Sourced by tests/run_all.sh.
+
+source tests/system/machines.sh
+
+# harness_boot_report NAME COMMAND...: boot's output for a run that never
+# prints its stop line, and whether it failed
+harness_boot_report() {
+    local name=$1
+    shift
+    (
+        TEST_FAILED=0
+        boot "$name" 30 "no such line in any log" "$@"
+        echo "TEST_FAILED=$TEST_FAILED"
+    ) 2>/dev/null    # the shell's own "Aborted" notices
+}
+
+# expect_report REPORT REGEX
+expect_report() {
+    grep -qaE "$2" <<<"$1" || fail "missing in the harness's report: $2"
+}
+
+test_harness_reports_how_an_emulator_ended() {
+    local rom=$SYSTEST_DIR/triple-fault.rom report
+    # A 64 KiB firmware whose reset vector loads an empty IDT and executes
+    # INT3: #GP, #DF, triple fault, which -no-reboot makes a quiet exit.
+    { head -c 65520 /dev/zero; printf '\x2e\x0f\x01\x1e\xf8\xff\xcc'; head -c 9 /dev/zero; } > "$rom"
+    report=$(harness_boot_report harness-triple "${QEMU_BASE[@]}" -machine q35 -bios "$rom" \
+        -serial "file:$SYSTEST_DIR/harness-triple.log" $(qemu_reset_log "$SYSTEST_DIR/harness-triple.log"))
+    expect_report "$report" "TEST_FAILED=1"
+    expect_report "$report" "emulator ended before the expected output after [0-9.]+s: exit status 0 "
+    expect_report "$report" "QEMU's reset log: 1 triple fault\(s\)"
+
+    # A crash: the signal by name, and the emulator's last words.
+    report=$(harness_boot_report harness-abort bash -c \
+        'echo "qemu: fatal: invalid tss type" >&2; kill -ABRT $$')
+    expect_report "$report" "TEST_FAILED=1"
+    expect_report "$report" ": killed by signal 6 \(ABRT\) "
+    expect_report "$report" "^      qemu: fatal: invalid tss type$"
+    # What the serial log held last.
+    report=$(harness_boot_report harness-segv bash -c \
+        "echo 'last line before the crash' > $SYSTEST_DIR/harness-segv.log; kill -SEGV \$\$")
+    expect_report "$report" ": killed by signal 11 \(SEGV\) "
+    expect_report "$report" "^      last line before the crash$"
+
+    # A run that prints its stop line is not reported, whatever its status.
+    report=$(
+        TEST_FAILED=0
+        boot harness-ok 30 "stop here" bash -c \
+            "echo 'stop here' > $SYSTEST_DIR/harness-ok.log; exit 3"
+        echo "TEST_FAILED=$TEST_FAILED"
+    )
+    expect_report "$report" "^TEST_FAILED=0$"
+    [ "$(grep -c . <<<"$report")" -eq 1 ] || fail "a passing run reported: $report"
+}
