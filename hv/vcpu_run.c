@@ -153,7 +153,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
          * one-shot may have fired already, e.g. when the deadline came
          * with the interrupt that woke the vcpu. The guest must not run on
          * without a timer: a guest that then spins without an exit would
-         * keep this CPU, and every other vcpu its VMM runs here, forever. */
+         * keep this CPU, and every other vcpu its VMM runs here, forever
+         * (SVM: VMX's preemption timer ends the slice by itself). */
         if (reason < 0)
             vcpu_arm_host_timer(vcpu, rdtsc());
         return reason;

@@ -362,7 +362,9 @@ static void msi_then_watch(unsigned cpu, void *arg)
  * another CPU, it goes on in the same RUN, here into a loop without
  * exits. Its RUN must still end at the end of its time slice
  * (HV_EXIT_INTR), not hold the CPU until something kicks it: a VMM that
- * time-shares vcpus on that CPU would otherwise never run the others. */
+ * time-shares vcpus on that CPU would otherwise never run the others.
+ * (On VMX the preemption timer bounds the slice by itself; on SVM only
+ * the host's APIC timer does.) */
 static void halt_woken_mid_run_still_ends_at_its_slice(void)
 {
     struct vm_instance vm;
