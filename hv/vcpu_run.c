@@ -142,12 +142,23 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     case EXIT_IO:
         fill_io(vcpu, run, exit);
         return HV_EXIT_IO;
-    case EXIT_HLT:
+    case EXIT_HLT: {
         virt->skip_instruction(vcpu, exit);
         if (!vcpu->vm->lapic)
             return HV_EXIT_HLT;
         vcpu->mp_state = HV_MP_STATE_HALTED;
-        return vcpu_wait(vcpu);
+        int reason = vcpu_wait(vcpu);
+        /* The sleep armed the host timer for its own wake-up only (the
+         * deadline or the guest's timer, never the slice's end), and that
+         * one-shot may have fired already, e.g. when the deadline came
+         * with the interrupt that woke the vcpu. The guest must not run on
+         * without a timer: a guest that then spins without an exit would
+         * keep this CPU, and every other vcpu its VMM runs here, forever
+         * (SVM: VMX's preemption timer ends the slice by itself). */
+        if (reason < 0)
+            vcpu_arm_host_timer(vcpu, rdtsc());
+        return reason;
+    }
     case EXIT_XSETBV:
         xsetbv_emulate(vcpu, exit);
         return -1;

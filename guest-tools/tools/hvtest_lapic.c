@@ -11,6 +11,7 @@
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/format.h"
 #include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/runtime/smp.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
 
@@ -324,6 +325,94 @@ static void msi_from_the_vmm_reaches_a_halted_guest(void)
            "SIGNAL_MSI to an APIC ID no vcpu has");
 }
 
+/* What wakes_mid_run's two CPUs share. */
+struct wake_job {
+    long vcpu;
+    volatile uint32_t running;   /* CPU 0 is in its RUNs */
+    volatile uint32_t done;      /* CPU 0 saw the handler's mark after a RUN */
+    volatile uint32_t stuck;     /* no RUN came back after the MSI: kicked */
+    long msi;                    /* SIGNAL_MSI's result */
+} __attribute__((aligned(64)));
+
+static struct wake_job wake_job;
+
+/* CPU 1: the MSI once the guest on CPU 0 sleeps in its HLT, then a second
+ * for CPU 0's RUN to come back, or a kick that ends it. */
+static void msi_then_watch(unsigned cpu, void *arg)
+{
+    struct wake_job *job = arg;
+    (void)cpu;
+    while (!job->running)
+        __asm__ volatile("pause");
+    uint64_t at = rdtsc();
+    while (rdtsc() - at < tsc_per_ms() * 30)
+        __asm__ volatile("pause");
+    job->msi = hv_signal_msi(job->vcpu, 0xfee00000ull, 0x53);
+    at = rdtsc();
+    while (!job->done && rdtsc() - at < tsc_per_ms() * 1000)
+        __asm__ volatile("pause");
+    if (!job->done) {
+        job->stuck = 1;
+        hv_kick(job->vcpu);
+    }
+}
+
+/* A vcpu that halts inside a RUN with neither a deadline nor a timer of
+ * its own sleeps with no host timer armed; woken there by an MSI from
+ * another CPU, it goes on in the same RUN, here into a loop without
+ * exits. Its RUN must still end at the end of its time slice
+ * (HV_EXIT_INTR), not hold the CPU until something kicks it: a VMM that
+ * time-shares vcpus on that CPU would otherwise never run the others.
+ * (On VMX the preemption timer bounds the slice by itself; on SVM only
+ * the host's APIC timer does.) */
+static void halt_woken_mid_run_still_ends_at_its_slice(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (smp_cpu_count() < 2 || lapic_vm(&vm, "lapic_wake_mid_run", 1))
+        return;
+    /* The handler marks memory and EOIs: no exit that ends the RUN. */
+    uint32_t handler = HVT_HANDLER_GPA + 0x53 * 40;
+    hvt_code_start(&c, &vm, handler);
+    uint8_t mark[7] = { 0xc6, 0x05, 0, 0, 0, 0, 1 };    /* mov byte [data], 1 */
+    emit_u32(mark + 2, HVT_DATA_GPA);
+    emit(&c, mark, sizeof(mark));
+    mmio_write(&c, APIC + 0xb0, 0);
+    const uint8_t iret = 0xcf;
+    emit(&c, &iret, 1);
+    uint8_t *gate = vm.ram + HVT_IDT_GPA + 0x53 * 8;
+    const uint8_t gate_bytes[8] = { (uint8_t)handler, (uint8_t)(handler >> 8), HVT_SELECTOR_CODE, 0,
+                                    0, GATE_INTERRUPT_32, (uint8_t)(handler >> 16),
+                                    (uint8_t)(handler >> 24) };
+    memcpy(gate, gate_bytes, sizeof(gate_bytes));
+    volatile uint8_t *marked = vm.ram + HVT_DATA_GPA;
+    *marked = 0;
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    const uint8_t sti_hlt[] = { 0xfb, 0xf4 };
+    emit(&c, sti_hlt, sizeof(sti_hlt));
+    hvt_jmp_self(&c);
+    memset(&wake_job, 0, sizeof(wake_job));
+    wake_job.vcpu = vm.vcpu;
+    vm.run->deadline_tsc = 0;
+    if (!hvt_true(smp_call(1, msi_then_watch, &wake_job), "smp_call of the MSI sender"))
+        return;
+    wake_job.running = 1;
+    long rc = 0;
+    unsigned runs = 0;
+    /* RUNs until the handler has run; a slice may end before the HLT. */
+    for (; runs < 2000 && rc == 0 && !*marked; runs++)
+        rc = hv_run(vm.vcpu);
+    wake_job.done = 1;
+    smp_wait(1);
+    if (!hvt_ok(rc, "RUN") || !hvt_eq((uint64_t)wake_job.msi, 1, "SIGNAL_MSI accepted") ||
+        !hvt_true(*marked, "the MSI's handler ran") ||
+        !hvt_exit_is_vcpu(&vm, 0, HV_EXIT_INTR, "the RUN that took the MSI"))
+        return;
+    hvt_true(!wake_job.stuck, "the RUN woken from HLT by the MSI ended at its slice's end "
+             "(it had to be kicked after 1 s)");
+}
+
 static void lapic_calls_refuse_bad_input(void)
 {
     struct vm_instance plain, vm;
@@ -369,6 +458,7 @@ const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_init_sipi_start_an_ap_in_real_mode", init_sipi_start_an_ap_in_real_mode },
     { "lapic_fixed_ipi_wakes_another_vcpu", fixed_ipi_wakes_another_vcpu },
     { "lapic_msi_from_the_vmm_reaches_a_halted_guest", msi_from_the_vmm_reaches_a_halted_guest },
+    { "lapic_halt_woken_mid_run_still_ends_at_its_slice", halt_woken_mid_run_still_ends_at_its_slice },
     { "lapic_calls_refuse_bad_input", lapic_calls_refuse_bad_input },
     { NULL, NULL },
 };
