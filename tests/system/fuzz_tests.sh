@@ -23,7 +23,7 @@ expect_fuzz_pass() {
 }
 
 test_fuzz_tool_fixed_seed_svm() {
-    boot fuzz-svm 300 "$END_OF_TOOL" $(qemu_svm iso/out/fuzz.iso $SYSTEST_DIR/fuzz-svm.log 2)
+    boot_again_after_qemu_triple_fault fuzz-svm 300 "$END_OF_TOOL" $(qemu_svm iso/out/fuzz.iso $SYSTEST_DIR/fuzz-svm.log 2)
     expect_fuzz_pass
 }
 

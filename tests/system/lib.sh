@@ -8,11 +8,41 @@ END_OF_BOOT='tool [a-z_]+ finished with status|hv: halted\.|CPU halted\.|PANIC|c
 
 # boot NAME TIMEOUT STOP_REGEX COMMAND...   (sets LOG and ELAPSED)
 boot() {
+    boot_start "$@"
+    boot_judge $? "$2"
+}
+
+# boot_again_after_qemu_triple_fault NAME TIMEOUT STOP CMD...: boot, and
+# boot once more when QEMU ended the first run by itself on a triple fault
+# of the hypervisor with no PANIC: QEMU 7.2's walk of the host's intact
+# page tables failing right after a #VMEXIT (README, known limits; about
+# 1 boot in 25 of the 4-vcpu Linux guest on 2 CPUs). Said in the output,
+# the first run's reset log kept; the second run is judged as boot does.
+boot_again_after_qemu_triple_fault() {
+    boot_start "$@"
+    local status=$?
+    if [ $status -ne 0 ] && [ $status -ne 124 ] && ! grep -qa 'PANIC' "$LOG" &&
+        grep -qa '^Triple fault' "$LOG.qemu" 2>/dev/null; then
+        echo "    QEMU ended the run after ${ELAPSED}s on a triple fault of the hypervisor" \
+            "(README, known limits; reset log kept as $LOG.qemu.first): booting again"
+        cp "$LOG.qemu" "$LOG.qemu.first"
+        boot_start "$@"
+        status=$?
+    fi
+    boot_judge $status "$2"
+}
+
+# The emulator run itself: sets LOG and ELAPSED, returns emulate.sh's status.
+boot_start() {
     local name=$1 timeout=$2 stop=$3
     shift 3
     LOG=$SYSTEST_DIR/$name.log
     ELAPSED=$(tests/system/emulate.sh "$LOG" "$timeout" "$stop" -- "$@")
-    local status=$?
+}
+
+# boot_judge STATUS TIMEOUT: a run that did not reach its stop line fails.
+boot_judge() {
+    local status=$1 timeout=$2
     if [ $status -eq 124 ]; then
         fail "no end of run within ${timeout}s (see $LOG)"
     elif [ $status -ne 0 ]; then

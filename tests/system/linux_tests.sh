@@ -114,7 +114,7 @@ expect_linux_on_the_hypervisor() {
 }
 
 test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
-    boot linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
+    boot_again_after_qemu_triple_fault linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 1
 }
@@ -131,13 +131,13 @@ test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
 # hypervisor: a separate, open problem (README, known limits: QEMU's walk
 # of the host's intact page tables fails right after a #VMEXIT).
 test_linux_boots_to_init_on_the_hypervisor_svm_4_vcpus_on_2_cpus() {
-    boot linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
+    boot_again_after_qemu_triple_fault linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 4
 }
 
 test_linux_boots_to_init_on_the_hypervisor_svm_2_vcpus() {
-    boot linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
+    boot_again_after_qemu_triple_fault linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 2
 }
@@ -271,7 +271,7 @@ test_two_linux_guests_together_svm() {
 # that TSC. The time lines are checked for form only here; the tests
 # above judge them with CPUs to spare.
 test_two_linux_guests_beside_the_conformance_suite_svm() {
-    boot linux-beside 900 "$LINUX_END" $(qemu_svm iso/out/linux-beside.iso $SYSTEST_DIR/linux-beside.log 2)
+    boot_again_after_qemu_triple_fault linux-beside 900 "$LINUX_END" $(qemu_svm iso/out/linux-beside.iso $SYSTEST_DIR/linux-beside.log 2)
     expect_two_linux_guests 192 none
     expect_line "^\[ctl\] pc: running tool hvtest beside the guests"
     expect_line "hvtest: [0-9]+ passed, 0 failed"
