@@ -249,7 +249,20 @@ test_two_linux_guests_together_svm() {
         '^\[guest linux1\] init: type a line' 'printf "\001""1%s" "$LINUX_INPUT_TEXT"'
         '^\[guest linux2\] init: type a line' 'printf "\001""2%s" "$LINUX_INPUT_TEXT"'
     )
-    pc_emulate "$SYSTEST_DIR/linux-two.log" 600 $(pc_hv_qemu iso/out/linux-two.iso 2)
+    local log=$SYSTEST_DIR/linux-two.log tries ended
+    # QEMU's triple fault of the hypervisor (README, known limits): booted
+    # again, twice at most, as boot_again_after_qemu_triple_fault does.
+    for tries in 1 2 3; do
+        pc_emulate "$log" 600 $(pc_hv_qemu iso/out/linux-two.iso 2) $(qemu_reset_log "$log")
+        ended=1                          # early, unless the tool's last line came
+        grep -qa "tool pc finished" "$log" && ended=0
+        [ "$PC_STATUS" -ne 124 ] || ended=124
+        qemu_triple_faulted $ended || break
+        [ $tries -lt 3 ] || break
+        echo "    QEMU ended the run on a triple fault of the hypervisor" \
+            "(README, known limits; reset log kept as $log.qemu.first): booting again"
+        [ -f "$log.qemu.first" ] && [ $tries -gt 1 ] || cp "$log.qemu" "$log.qemu.first"
+    done
     [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
     expect_two_linux_guests 256
     expect_line "^\[ctl\] console: typed input goes to guest 1 only"
