@@ -20,17 +20,23 @@ boot() {
 # guests at once). Said in the output, the first such run's reset log
 # kept; the last run is judged as boot does.
 boot_again_after_qemu_triple_fault() {
+    again_after_qemu_triple_fault boot_start "$@"
+    boot_judge $? "$2"
+}
+
+# again_after_qemu_triple_fault RUN ARGS...: RUN ARGS (which sets LOG and
+# returns emulate.sh's status or the like), again while qemu_triple_faulted,
+# three runs at most; returns the last run's status.
+again_after_qemu_triple_fault() {
     local status tries
     for tries in 1 2 3; do
-        boot_start "$@"
+        "$@"
         status=$?
-        qemu_triple_faulted $status || break
-        [ $tries -lt 3 ] || break
-        echo "    QEMU ended the run after ${ELAPSED}s on a triple fault of the hypervisor" \
+        qemu_triple_faulted $status && [ $tries -lt 3 ] || return $status
+        echo "    QEMU ended the run on a triple fault of the hypervisor" \
             "(README, known limits; reset log kept as $LOG.qemu.first): booting again"
-        [ -f "$LOG.qemu.first" ] && [ $tries -gt 1 ] || cp "$LOG.qemu" "$LOG.qemu.first"
+        [ $tries -gt 1 ] || cp "$LOG.qemu" "$LOG.qemu.first"
     done
-    boot_judge $status "$2"
 }
 
 # qemu_triple_faulted STATUS: the run behind LOG ended early (STATUS from

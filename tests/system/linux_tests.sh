@@ -244,25 +244,23 @@ expect_two_linux_guests() {
 # of both on CPU k, time-shared. Each init's line is typed at the
 # machine's console once it asks, after Ctrl-A and the guest's number, so
 # that it reaches that guest's ttyS0 only.
+# One run of linux-two.iso; its status as emulate.sh's would be: 124 for
+# the timeout, 0 when the tool's last line came, else 1 (an early end).
+two_linux_guests_run() {
+    local log=$SYSTEST_DIR/linux-two.log
+    pc_emulate "$log" 600 $(pc_hv_qemu iso/out/linux-two.iso 2) $(qemu_reset_log "$log")
+    [ "$PC_STATUS" -ne 124 ] || return 124
+    ! grep -qa "tool pc finished" "$log"
+}
+
 test_two_linux_guests_together_svm() {
     local -a PC_REPLIES=(
         '^\[guest linux1\] init: type a line' 'printf "\001""1%s" "$LINUX_INPUT_TEXT"'
         '^\[guest linux2\] init: type a line' 'printf "\001""2%s" "$LINUX_INPUT_TEXT"'
     )
-    local log=$SYSTEST_DIR/linux-two.log tries ended
     # QEMU's triple fault of the hypervisor (README, known limits): booted
-    # again, twice at most, as boot_again_after_qemu_triple_fault does.
-    for tries in 1 2 3; do
-        pc_emulate "$log" 600 $(pc_hv_qemu iso/out/linux-two.iso 2) $(qemu_reset_log "$log")
-        ended=1                          # early, unless the tool's last line came
-        grep -qa "tool pc finished" "$log" && ended=0
-        [ "$PC_STATUS" -ne 124 ] || ended=124
-        qemu_triple_faulted $ended || break
-        [ $tries -lt 3 ] || break
-        echo "    QEMU ended the run on a triple fault of the hypervisor" \
-            "(README, known limits; reset log kept as $log.qemu.first): booting again"
-        [ -f "$log.qemu.first" ] && [ $tries -gt 1 ] || cp "$log.qemu" "$log.qemu.first"
-    done
+    # again, twice at most, as the other SVM Linux tests are.
+    again_after_qemu_triple_fault two_linux_guests_run
     [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
     expect_two_linux_guests 256
     expect_line "^\[ctl\] console: typed input goes to guest 1 only"
