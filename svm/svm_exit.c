@@ -197,7 +197,7 @@ static int svm_control_exit(struct vcpu *vcpu)
             return control_domain_hypercall(vcpu, &vmcb->save.rax);
         }
     }
-    return svm_exit_decoded(vcpu, vmcb, code);
+    return GUEST_EXIT_ALL_GPRS;
 }
 
 /* A child's CPUID, completed in place. No exit handler sees it, so the
@@ -285,17 +285,24 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
-/* Every other exit of a child: decoded for its exit handler, and, when the
+/* Every other exit of a child, with all its registers in vcpu->gprs
+ * (GUEST_EXIT_ALL_GPRS): decoded for its exit handler, and, when the
  * guest goes on, an ASID check, as the VM's translations may have changed
  * meanwhile (hv/tlb_tag.h). */
-static __attribute__((noinline)) int svm_child_exit_decoded(struct vcpu *vcpu,
-                                                            struct vmcb *vmcb,
-                                                            uint64_t code)
+static int svm_child_exit_all_gprs(struct vcpu *vcpu)
 {
-    int stop = svm_exit_decoded(vcpu, vmcb, code);
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    int stop = svm_exit_decoded(vcpu, vmcb, vmcb->control.exit_code);
     if (!stop)
         svm_choose_asid(vcpu, &vmcb->control);
     return stop;
+}
+
+/* The control domain's exits other than its hypercall, likewise. */
+static int svm_control_exit_all_gprs(struct vcpu *vcpu)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    return svm_exit_decoded(vcpu, vmcb, vmcb->control.exit_code);
 }
 
 /* A child's nested page fault that goes to its VMM as HV_EXIT_MMIO with
@@ -315,11 +322,11 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
     if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID) ||
         svm_features.decode_assists || vcpu->svm_nmi.stepping)
-        return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);
+        return GUEST_EXIT_ALL_GPRS;
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + rip) & 0xffffffffull);
     if (!code)
-        return svm_child_exit_decoded(vcpu, vmcb, VMEXIT_NPF);
+        return GUEST_EXIT_ALL_GPRS;
     vcpu->exit_count++;
     vmcb->control.event_inject = 0;
     vcpu_mmio_exit(vcpu, guest_phys, ~0ull, vmcb->control.exit_info1 & (1u << 1), code);
@@ -348,7 +355,7 @@ static int svm_child_exit(struct vcpu *vcpu)
                svm_child_wrmsr(vcpu, vmcb) == 0) {
         return 0;
     }
-    return svm_child_exit_decoded(vcpu, vmcb, code);
+    return GUEST_EXIT_ALL_GPRS;
 }
 
 /* SPEC_CTRL around each entry where the CPU has it (hv/speculation.h).
@@ -371,6 +378,20 @@ static int svm_child_exit_v_spec_ctrl(struct vcpu *vcpu)
     return stop;
 }
 
+static int svm_control_exit_all_gprs_v_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_control_exit_all_gprs(vcpu);
+    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    return stop;
+}
+
+static int svm_child_exit_all_gprs_v_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_child_exit_all_gprs(vcpu);
+    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
+    return stop;
+}
+
 static int svm_control_exit_spec_ctrl(struct vcpu *vcpu)
 {
     spec_ctrl_leave_guest(vcpu);
@@ -389,6 +410,24 @@ static int svm_child_exit_spec_ctrl(struct vcpu *vcpu)
     return stop;
 }
 
+/* The second half of the two above: the host's SPEC_CTRL is in force
+ * already (a GUEST_EXIT_ALL_GPRS is no 0). */
+static int svm_control_exit_all_gprs_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_control_exit_all_gprs(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
+static int svm_child_exit_all_gprs_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = svm_child_exit_all_gprs(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
 int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
 {
     bool control = vcpu->vm->is_control;
@@ -397,6 +436,17 @@ int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
     if (svm_features.v_spec_ctrl)
         return control ? svm_control_exit_v_spec_ctrl : svm_child_exit_v_spec_ctrl;
     return control ? svm_control_exit_spec_ctrl : svm_child_exit_spec_ctrl;
+}
+
+int (*svm_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *)
+{
+    bool control = vcpu->vm->is_control;
+    if (!speculation.spec_ctrl_bits)
+        return control ? svm_control_exit_all_gprs : svm_child_exit_all_gprs;
+    if (svm_features.v_spec_ctrl)
+        return control ? svm_control_exit_all_gprs_v_spec_ctrl
+                       : svm_child_exit_all_gprs_v_spec_ctrl;
+    return control ? svm_control_exit_all_gprs_spec_ctrl : svm_child_exit_all_gprs_spec_ctrl;
 }
 
 void svm_spec_ctrl_first_entry(struct vcpu *vcpu)

@@ -13,6 +13,9 @@
  * it (hv/speculation.h). Chosen once, when the vcpu is made
  * (vcpu->guest_exit). */
 int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *);
+/* Its second half, for the exits that need R12-R15 as well
+ * (vcpu->guest_exit_all_gprs, hv/vcpu.h). */
+int (*svm_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *);
 /* Where SPEC_CTRL follows the vcpu: its value for the first entry of a
  * guest loop. */
 void svm_spec_ctrl_first_entry(struct vcpu *vcpu);

@@ -10,7 +10,8 @@
  * loop plus a little C, so the loop moves as few registers as it can: the
  * guest's R12-R15 stay live in the CPU across the exit function -- the C
  * calling convention preserves them -- and reach vcpu->gprs only when the
- * loop ends. Every other guest register goes through vcpu->gprs on each
+ * loop ends, or around vcpu->guest_exit_all_gprs when the exit function
+ * asks for them (GUEST_EXIT_ALL_GPRS). Every other guest register goes through vcpu->gprs on each
  * exit, where the exit handlers read and write them. RBP is zero in the
  * host, so that a backtrace never follows a guest's frame pointer.
  *
@@ -76,10 +77,23 @@ enter_guest:
     call *VCPU_GUEST_EXIT(%rdi)
     test %eax, %eax
     jz enter_guest
+    js exit_with_all_gprs
 
+stop:
     mov 16(%rsp), %rsi
     save_guest_r12_r15 %rsi
     add $24, %rsp
     ret
+
+    /* GUEST_EXIT_ALL_GPRS (hv/vcpu.h): the exit needs R12-R15 too. */
+exit_with_all_gprs:
+    mov 16(%rsp), %rdi
+    save_guest_r12_r15 %rdi
+    call *VCPU_GUEST_EXIT_ALL_GPRS(%rdi)
+    mov 16(%rsp), %rsi
+    load_guest_r12_r15 %rsi
+    test %eax, %eax
+    jz enter_guest
+    jmp stop
 
     .section .note.GNU-stack, "", @progbits

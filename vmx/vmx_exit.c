@@ -246,7 +246,7 @@ static int vmx_control_exit(struct vcpu *vcpu)
         vmx_vmcs_serve(this_cpu());
         return 0;
     }
-    return vmx_exit_decoded(vcpu, reason);
+    return GUEST_EXIT_ALL_GPRS;
 }
 
 /* A child's CPUID, completed in place: cpuid_answer_static for the leaves
@@ -336,12 +336,12 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     uint64_t guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
     if (!vcpu_mmio_for_vmm(vcpu, guest_phys) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
-        return vmx_exit_decoded(vcpu, EXIT_REASON_EPT_VIOLATION);
+        return GUEST_EXIT_ALL_GPRS;
     uint64_t rip = vmread(VMCS_GUEST_RIP);
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_guest_cr0() & CR0_PG, linear);
     if (!code)
-        return vmx_exit_decoded(vcpu, EXIT_REASON_EPT_VIOLATION);
+        return GUEST_EXIT_ALL_GPRS;
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
     vcpu->exit_count++;
@@ -377,7 +377,15 @@ static int vmx_child_exit(struct vcpu *vcpu)
     } else if (reason == EXIT_REASON_WRMSR && vcpu->vm->lapic && vmx_child_wrmsr(vcpu) == 0) {
         return 0;
     }
-    return vmx_exit_decoded(vcpu, reason);
+    return GUEST_EXIT_ALL_GPRS;
+}
+
+/* Every exit the functions above leave to vmx_exit_decoded, with all the
+ * guest's registers in vcpu->gprs (GUEST_EXIT_ALL_GPRS): the VMCS still
+ * holds the exit. */
+static int vmx_exit_all_gprs(struct vcpu *vcpu)
+{
+    return vmx_exit_decoded(vcpu, (uint32_t)vmread(VMCS_EXIT_REASON));
 }
 
 /* SPEC_CTRL by hand around each entry where the CPU has it: VMX has no
@@ -401,10 +409,26 @@ static int vmx_child_exit_spec_ctrl(struct vcpu *vcpu)
     return stop;
 }
 
+/* The second half of the two above: the host's SPEC_CTRL is in force
+ * already (a GUEST_EXIT_ALL_GPRS is no 0). */
+static int vmx_exit_all_gprs_spec_ctrl(struct vcpu *vcpu)
+{
+    int stop = vmx_exit_all_gprs(vcpu);
+    if (!stop)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
+}
+
 int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *)
 {
     bool control = vcpu->vm->is_control;
     if (speculation.spec_ctrl_bits)
         return control ? vmx_control_exit_spec_ctrl : vmx_child_exit_spec_ctrl;
     return control ? vmx_control_exit : vmx_child_exit;
+}
+
+int (*vmx_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *)
+{
+    (void)vcpu;
+    return speculation.spec_ctrl_bits ? vmx_exit_all_gprs_spec_ctrl : vmx_exit_all_gprs;
 }

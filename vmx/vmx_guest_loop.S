@@ -5,9 +5,10 @@
  * VMCS (VMLAUNCH while it is clear, VMRESUME after), and after each VM exit
  * calls vcpu->guest_exit(vcpu), re-entering while it returns 0, and returns
  * what it returned otherwise, with the vcpu in RSI. R12-R15 of the guest
- * stay live across the exit function; the other general registers, RAX
- * included (VMX keeps no guest RAX in the VMCS), go through vcpu->gprs on
- * each exit. Only the loop's first entry, and one after a failed entry,
+ * stay live across the exit function (stored around
+ * vcpu->guest_exit_all_gprs when it returns GUEST_EXIT_ALL_GPRS); the
+ * other general registers, RAX included (VMX keeps no guest RAX in the
+ * VMCS), go through vcpu->gprs on each exit. Only the loop's first entry, and one after a failed entry,
  * looks at `launched`: after an exit the VMCS is launched.
  *
  * A VM exit lands at vmx_exit_entry with RSP = HOST_RSP, written here to the
@@ -69,7 +70,7 @@ vmx_exit_entry:
     mov (%rsp), %rdi
     call *VCPU_GUEST_EXIT(%rdi)
     test %eax, %eax
-    jnz stop
+    jnz not_resumed
 
     mov (%rsp), %rsi
 resume_vcpu_in_rsi:
@@ -78,9 +79,22 @@ resume_vcpu_in_rsi:
     vmresume
     jmp entry_failed
 
+not_resumed:
+    js exit_with_all_gprs
 stop:
     pop %rsi
     save_guest_r12_r15 %rsi
     ret
+
+    /* GUEST_EXIT_ALL_GPRS (hv/vcpu.h): the exit needs R12-R15 too. */
+exit_with_all_gprs:
+    mov (%rsp), %rdi
+    save_guest_r12_r15 %rdi
+    call *VCPU_GUEST_EXIT_ALL_GPRS(%rdi)
+    mov (%rsp), %rsi
+    load_guest_r12_r15 %rsi
+    test %eax, %eax
+    jz resume_vcpu_in_rsi
+    jmp stop
 
     .section .note.GNU-stack, "", @progbits

@@ -62,6 +62,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_fuzz_found_cases,
     hvtest_emulator_guards_cases,
     hvtest_ports_cases,
+    hvtest_high_gprs_cases,
 };
 
 /* State of the running test. */

@@ -25,7 +25,8 @@
  * (user-space MSR exits), hvtest_fault.c (allocation failures made by
  * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found),
  * hvtest_emulator_guards.c (states that crashed QEMU, now guarded),
- * hvtest_ports.c (the hypervisor's own I/O ports).
+ * hvtest_ports.c (the hypervisor's own I/O ports), hvtest_high_gprs.c
+ * (emulated instructions naming R12-R15).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -91,6 +92,7 @@ extern const struct hvtest_case hvtest_fault_cases[];
 extern const struct hvtest_case hvtest_fuzz_found_cases[];
 extern const struct hvtest_case hvtest_emulator_guards_cases[];
 extern const struct hvtest_case hvtest_ports_cases[];
+extern const struct hvtest_case hvtest_high_gprs_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

@@ -91,6 +91,7 @@ void vmm_report_stop(const struct vmm_vcpu *vcpu,
     case VMM_STOP_SHUTDOWN:
         ctl_printf("guest %s: triple fault (shutdown) at rip 0x%lx\n",
                    vcpu->label, rip);
+        vmm_dump_cpu_state(vcpu);
         break;
     case VMM_STOP_MMIO:
         report_mmio(vcpu, rip);

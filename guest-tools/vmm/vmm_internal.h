@@ -33,4 +33,9 @@ void vmm_uart_flush(struct vmm_vcpu *vcpu);
 void vmm_report_stop(const struct vmm_vcpu *vcpu,
                      const struct vmm_result *result);
 
+/* cpu_dump.c: the vcpu's registers, segments, control registers, the MSRs
+ * a 64-bit kernel's entry paths use and its pending events, as lines on
+ * the console. */
+void vmm_dump_cpu_state(const struct vmm_vcpu *vcpu);
+
 #endif
