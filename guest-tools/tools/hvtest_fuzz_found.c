@@ -95,7 +95,7 @@ static void real_mode_exception_has_no_error_code(void)
     for (unsigned round = 0; round < 2; round++) {
         /* The second round is the same program on the same vcpu: it must
          * enter as the first did. */
-        if (!real_mode_state(&vm, CODE_GPA) || !hvt_run(&vm) ||
+        if (!real_mode_state(&vm, CODE_GPA) || !hvt_run_past_slices(&vm) ||
             !hvt_exit_is(&vm, HV_EXIT_HLT, "real-mode RDMSR of an unknown MSR (#GP)") ||
             !hvt_eq(vm.run->exit_rip, HANDLER_GPA, "exit RIP: the #GP handler's HLT") ||
             !hvt_ok(hv_get_regs(vm.vcpu, &r), "GET_REGS"))

@@ -188,7 +188,7 @@ static int guest_halted(struct vm_instance *vm, const uint32_t *insns, const cha
 {
     char message[128];
 
-    if (!hvt_run(vm))
+    if (!hvt_run_past_slices(vm))
         return 0;
     if (vm->run->exit_reason == HV_EXIT_SHUTDOWN) {
         for (unsigned i = 0; i < MSR_VALUES; i++) {
@@ -287,7 +287,7 @@ static void guest_msr_takes_write_reads_zero(uint32_t msr, uint32_t high, const 
     access_at[1] = RDMSR(&code);
     store_edx_eax(&code, HVT_DATA_GPA);
     hvt_hlt(&code);
-    if (!hvt_run(&vm))
+    if (!hvt_run_past_slices(&vm))
         return;
     if (vm.run->exit_reason == HV_EXIT_SHUTDOWN) {
         snprintf(what, sizeof(what), "the guest faulted %s %s",
@@ -361,7 +361,7 @@ static void guest_tsc_adjust_moves_the_tsc(void)
     access_at[1] = RDMSR(&code);
     store_edx_eax(&code, HVT_DATA_GPA + 16);
     hvt_hlt(&code);
-    if (!hvt_run(&vm))
+    if (!hvt_run_past_slices(&vm))
         return;
     if (vm.run->exit_reason == HV_EXIT_SHUTDOWN) {
         hvt_true(0, vm.run->exit_rip == access_at[0] ? "the guest faulted on WRMSR of TSC_ADJUST"

@@ -231,7 +231,7 @@ static void readd_read_only_revokes_write(void)
     region.control_addr = (uint64_t)(uintptr_t)extra;
     extra[0] = 0;
     if (!hvt_err(hv_set_memory_region(vm.vm, &region), 0, "re-add slot 1 read-only") ||
-        hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run(&vm) ||
+        hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !hvt_run_past_slices(&vm) ||
         !check_mmio(&vm, EXTRA_GPA, 1, store, "store after the slot became read-only"))
         return;
     hvt_eq(extra[0], 0, "read-only slot 1 after the refused store");
