@@ -18,7 +18,7 @@
 
 void vcpu_lapic_reset(struct vcpu *vcpu)
 {
-    vlapic_reset(&vcpu->lapic, vcpu->slot, vcpu->slot == 0, (uint32_t)tsc_per_us());
+    vlapic_reset(&vcpu->lapic, vcpu->slot, vcpu->slot == 0, (uint32_t)tsc_khz());
     vcpu->lapic_events = 0;
     vcpu->mp_state = HV_MP_STATE_RUNNABLE;
 }

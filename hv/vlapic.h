@@ -88,7 +88,7 @@ struct vlapic {
     uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE; 0 disarmed */
     uint64_t timer_start;       /* TSC the one-shot/periodic count started */
     uint64_t timer_fire;        /* TSC of the next expiry; 0 not armed */
-    uint32_t tsc_per_us;        /* host TSC rate, for the timer */
+    uint32_t tsc_khz;           /* host TSC rate, for the timer */
     uint32_t divide;            /* 1..128, from the divide register */
     uint32_t esr_pending;       /* errors since the last ESR write */
     uint8_t last_eoi;           /* vector the last EOI retired */
@@ -110,7 +110,7 @@ enum vlapic_action {
 };
 
 /* The state after RESET (SDM 10.4.7.1), with APIC ID `id`. */
-void vlapic_reset(struct vlapic *lapic, uint32_t id, bool bsp, uint32_t tsc_per_us);
+void vlapic_reset(struct vlapic *lapic, uint32_t id, bool bsp, uint32_t tsc_khz);
 /* INIT keeps the APIC ID and base, resets the rest (SDM 10.4.7.3). */
 void vlapic_init_signal(struct vlapic *lapic);
 

@@ -19,7 +19,7 @@ static struct vlapic fresh(uint32_t id)
 {
     struct vlapic l;
     memset(&l, 0x5a, sizeof(l));
-    vlapic_reset(&l, id, id == 0, TSC_PER_US);
+    vlapic_reset(&l, id, id == 0, TSC_PER_US * 1000);
     return l;
 }
 
@@ -111,6 +111,21 @@ static void test_oneshot_timer(void **state)
     assert_int_equal(vlapic_pending(&l), 0x40);
     assert_int_equal(vlapic_timer_next(&l), 0);
     assert_int_equal(vlapic_mmio_read(&l, LAPIC_TIMER_CURRENT, US(200)), 0);
+}
+
+/* A TSC of 3.78 MHz (Bochs' is near that): 30 ms is 113400 ticks, not the
+ * 90000 that whole ticks per microsecond gave. */
+static void test_timer_at_a_fractional_mhz_tsc(void **state)
+{
+    (void)state;
+    struct vlapic l;
+    vlapic_reset(&l, 0, true, 3780);
+    software_enable(&l);
+    vlapic_mmio_write(&l, LAPIC_TIMER_DIVIDE, 0xb, 0);
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, 0x40, 0);
+    vlapic_mmio_write(&l, LAPIC_TIMER_INITIAL, 30000000, 1000);
+    assert_int_equal(vlapic_timer_next(&l), 1000 + 113400);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_TIMER_CURRENT, 1000 + 56700), 15000000);
 }
 
 static void test_periodic_timer_with_divider(void **state)
@@ -323,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_page_with_isr_retires_in_order),
         cmocka_unit_test(test_illegal_vectors_set_esr),
         cmocka_unit_test(test_oneshot_timer),
+        cmocka_unit_test(test_timer_at_a_fractional_mhz_tsc),
         cmocka_unit_test(test_periodic_timer_with_divider),
         cmocka_unit_test(test_masked_timer_raises_nothing),
         cmocka_unit_test(test_tsc_deadline_mode),
