@@ -17,14 +17,14 @@
 #define VCPU_LAUNCHED 184       /* backend flag, right after the registers */
 #define VCPU_ARCH_PHYS 192      /* VMCB or VMCS, physical */
 #define VCPU_GUEST_EXIT 200     /* the guest loop's exit function */
-#define VCPU_GUEST_EXIT_ALL_GPRS 208 /* its second half (below) */
 
 /* What an exit function returns when the exit needs every general
  * register of the guest in vcpu->gprs: inside the guest loop R12-R15 are
  * the guest's in the CPU itself, which C code cannot name, so the loop
- * stores them, calls vcpu->guest_exit_all_gprs and loads them back (an
- * emulated instruction may read or write any register). The hot exits
- * (port I/O, CPUID, a hypercall) never need them and pay nothing. */
+ * stores them, calls the backend's svm_exit_all_gprs or vmx_exit_all_gprs
+ * and loads them back (an emulated instruction may read or write any
+ * register). The hot exits (port I/O, CPUID, a hypercall) never need them
+ * and pay nothing. */
 #define GUEST_EXIT_ALL_GPRS (-1)
 #define GPRS_RAX 0
 #define GPRS_RBX 8
@@ -229,16 +229,11 @@ struct vcpu {
     uint32_t vmcs_cpu;           /* VMX: CPU index + 1 where the VMCS is
                                     active, 0 none (vmx/vmx_vmcs.c) */
     /* Read by the guest loops at fixed offsets (VCPU_ARCH_PHYS,
-     * VCPU_GUEST_EXIT, VCPU_GUEST_EXIT_ALL_GPRS), so that their callers
-     * pass only the vcpu. */
+     * VCPU_GUEST_EXIT), so that their callers pass only the vcpu. */
     uint64_t arch_phys;          /* VMCB or VMCS, physical */
     /* backend: what its guest loop calls after each exit (chosen when the
      * vcpu is made, as it depends only on the vcpu's kind and the CPU) */
     int (*guest_exit)(struct vcpu *vcpu);
-    /* backend: what the loop calls when guest_exit returned
-     * GUEST_EXIT_ALL_GPRS, with all of vcpu->gprs the guest's; returns
-     * as guest_exit does, never GUEST_EXIT_ALL_GPRS */
-    int (*guest_exit_all_gprs)(struct vcpu *vcpu);
     /* VMX: RSP, RIP and RFLAGS as a child's guest loop left them, for
      * GET_REGS without making the VMCS current; valid until the VMCS is
      * next made current by anything else (vmcs_acquire clears the flag). */
@@ -327,8 +322,6 @@ _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, arch_phys) == VCPU_ARCH_PHYS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, guest_exit) == VCPU_GUEST_EXIT, "vcpu layout");
-_Static_assert(offsetof(struct vcpu, guest_exit_all_gprs) == VCPU_GUEST_EXIT_ALL_GPRS,
-               "vcpu layout");
 
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by

@@ -285,26 +285,6 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
-/* Every other exit of a child, with all its registers in vcpu->gprs
- * (GUEST_EXIT_ALL_GPRS): decoded for its exit handler, and, when the
- * guest goes on, an ASID check, as the VM's translations may have changed
- * meanwhile (hv/tlb_tag.h). */
-static int svm_child_exit_all_gprs(struct vcpu *vcpu)
-{
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    int stop = svm_exit_decoded(vcpu, vmcb, vmcb->control.exit_code);
-    if (!stop)
-        svm_choose_asid(vcpu, &vmcb->control);
-    return stop;
-}
-
-/* The control domain's exits other than its hypercall, likewise. */
-static int svm_control_exit_all_gprs(struct vcpu *vcpu)
-{
-    struct vmcb *vmcb = vmcb_of(vcpu);
-    return svm_exit_decoded(vcpu, vmcb, vmcb->control.exit_code);
-}
-
 /* A child's nested page fault that goes to its VMM as HV_EXIT_MMIO with
  * the bytes of the last instruction decoded (hv/run_page.h says when):
  * completed here, as svm_exit_decoded and vcpu_child_exit would -- no
@@ -378,20 +358,6 @@ static int svm_child_exit_v_spec_ctrl(struct vcpu *vcpu)
     return stop;
 }
 
-static int svm_control_exit_all_gprs_v_spec_ctrl(struct vcpu *vcpu)
-{
-    int stop = svm_control_exit_all_gprs(vcpu);
-    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
-    return stop;
-}
-
-static int svm_child_exit_all_gprs_v_spec_ctrl(struct vcpu *vcpu)
-{
-    int stop = svm_child_exit_all_gprs(vcpu);
-    vmcb_of(vcpu)->save.spec_ctrl = vcpu->spec_ctrl;
-    return stop;
-}
-
 static int svm_control_exit_spec_ctrl(struct vcpu *vcpu)
 {
     spec_ctrl_leave_guest(vcpu);
@@ -410,24 +376,6 @@ static int svm_child_exit_spec_ctrl(struct vcpu *vcpu)
     return stop;
 }
 
-/* The second half of the two above: the host's SPEC_CTRL is in force
- * already (a GUEST_EXIT_ALL_GPRS is no 0). */
-static int svm_control_exit_all_gprs_spec_ctrl(struct vcpu *vcpu)
-{
-    int stop = svm_control_exit_all_gprs(vcpu);
-    if (!stop)
-        spec_ctrl_enter_guest(vcpu);
-    return stop;
-}
-
-static int svm_child_exit_all_gprs_spec_ctrl(struct vcpu *vcpu)
-{
-    int stop = svm_child_exit_all_gprs(vcpu);
-    if (!stop)
-        spec_ctrl_enter_guest(vcpu);
-    return stop;
-}
-
 int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
 {
     bool control = vcpu->vm->is_control;
@@ -438,15 +386,26 @@ int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
     return control ? svm_control_exit_spec_ctrl : svm_child_exit_spec_ctrl;
 }
 
-int (*svm_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *)
+/* What svm_guest_loop.S calls when an exit function returned
+ * GUEST_EXIT_ALL_GPRS, with all the guest's registers in vcpu->gprs:
+ * every exit the fast paths above leave, decoded for the exit handler.
+ * A child that goes on gets an ASID check, as the VM's translations may
+ * have changed meanwhile (hv/tlb_tag.h). SPEC_CTRL as the wrappers above
+ * would have it: the host's is in force (a GUEST_EXIT_ALL_GPRS is no 0),
+ * and an emulated WRMSR may have changed the guest's. */
+int svm_exit_all_gprs(struct vcpu *vcpu)
 {
-    bool control = vcpu->vm->is_control;
-    if (!speculation.spec_ctrl_bits)
-        return control ? svm_control_exit_all_gprs : svm_child_exit_all_gprs;
-    if (svm_features.v_spec_ctrl)
-        return control ? svm_control_exit_all_gprs_v_spec_ctrl
-                       : svm_child_exit_all_gprs_v_spec_ctrl;
-    return control ? svm_control_exit_all_gprs_spec_ctrl : svm_child_exit_all_gprs_spec_ctrl;
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    int stop = svm_exit_decoded(vcpu, vmcb, vmcb->control.exit_code);
+    if (!stop && !vcpu->vm->is_control)
+        svm_choose_asid(vcpu, &vmcb->control);
+    if (speculation.spec_ctrl_bits) {
+        if (svm_features.v_spec_ctrl)
+            vmcb->save.spec_ctrl = vcpu->spec_ctrl;
+        else if (!stop)
+            spec_ctrl_enter_guest(vcpu);
+    }
+    return stop;
 }
 
 void svm_spec_ctrl_first_entry(struct vcpu *vcpu)

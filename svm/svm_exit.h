@@ -14,8 +14,8 @@
  * (vcpu->guest_exit). */
 int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *);
 /* Its second half, for the exits that need R12-R15 as well
- * (vcpu->guest_exit_all_gprs, hv/vcpu.h). */
-int (*svm_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *);
+ * (GUEST_EXIT_ALL_GPRS, hv/vcpu.h); called by svm_guest_loop.S. */
+int svm_exit_all_gprs(struct vcpu *vcpu);
 /* Where SPEC_CTRL follows the vcpu: its value for the first entry of a
  * guest loop. */
 void svm_spec_ctrl_first_entry(struct vcpu *vcpu);

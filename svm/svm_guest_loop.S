@@ -10,9 +10,9 @@
  * loop plus a little C, so the loop moves as few registers as it can: the
  * guest's R12-R15 stay live in the CPU across the exit function -- the C
  * calling convention preserves them -- and reach vcpu->gprs only when the
- * loop ends, or around vcpu->guest_exit_all_gprs when the exit function
- * asks for them (GUEST_EXIT_ALL_GPRS). Every other guest register goes through vcpu->gprs on each
- * exit, where the exit handlers read and write them. RBP is zero in the
+ * loop ends, or around svm_exit_all_gprs when the exit function asks
+ * for them (GUEST_EXIT_ALL_GPRS). Every other guest register goes through
+ * vcpu->gprs on each exit, where the exit handlers read and write them. RBP is zero in the
  * host, so that a backtrace never follows a guest's frame pointer.
  *
  * GIF is clear from before VMLOAD of the guest's state until the host's is
@@ -89,7 +89,7 @@ stop:
 exit_with_all_gprs:
     mov 16(%rsp), %rdi
     save_guest_r12_r15 %rdi
-    call *VCPU_GUEST_EXIT_ALL_GPRS(%rdi)
+    call svm_exit_all_gprs
     mov 16(%rsp), %rsi
     load_guest_r12_r15 %rsi
     test %eax, %eax

@@ -94,7 +94,6 @@ int svm_vcpu_init(struct vcpu *vcpu)
     c->n_cr3 = vcpu->vm->npt.root;
     reset_state(&vmcb->save);
     vcpu->guest_exit = svm_exit_function(vcpu);
-    vcpu->guest_exit_all_gprs = svm_exit_all_gprs_function(vcpu);
     return 0;
 }
 

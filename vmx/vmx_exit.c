@@ -380,14 +380,6 @@ static int vmx_child_exit(struct vcpu *vcpu)
     return GUEST_EXIT_ALL_GPRS;
 }
 
-/* Every exit the functions above leave to vmx_exit_decoded, with all the
- * guest's registers in vcpu->gprs (GUEST_EXIT_ALL_GPRS): the VMCS still
- * holds the exit. */
-static int vmx_exit_all_gprs(struct vcpu *vcpu)
-{
-    return vmx_exit_decoded(vcpu, (uint32_t)vmread(VMCS_EXIT_REASON));
-}
-
 /* SPEC_CTRL by hand around each entry where the CPU has it: VMX has no
  * field for it (hv/speculation.h). The guest's WRMSR exits, so nothing is
  * read back. */
@@ -409,16 +401,6 @@ static int vmx_child_exit_spec_ctrl(struct vcpu *vcpu)
     return stop;
 }
 
-/* The second half of the two above: the host's SPEC_CTRL is in force
- * already (a GUEST_EXIT_ALL_GPRS is no 0). */
-static int vmx_exit_all_gprs_spec_ctrl(struct vcpu *vcpu)
-{
-    int stop = vmx_exit_all_gprs(vcpu);
-    if (!stop)
-        spec_ctrl_enter_guest(vcpu);
-    return stop;
-}
-
 int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *)
 {
     bool control = vcpu->vm->is_control;
@@ -427,8 +409,14 @@ int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *)
     return control ? vmx_control_exit : vmx_child_exit;
 }
 
-int (*vmx_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *)
+/* What vmx_guest_loop.S calls when an exit function returned
+ * GUEST_EXIT_ALL_GPRS, with all the guest's registers in vcpu->gprs: the
+ * VMCS still holds the exit. SPEC_CTRL as the wrappers above would have
+ * it: the host's is in force (a GUEST_EXIT_ALL_GPRS is no 0). */
+int vmx_exit_all_gprs(struct vcpu *vcpu)
 {
-    (void)vcpu;
-    return speculation.spec_ctrl_bits ? vmx_exit_all_gprs_spec_ctrl : vmx_exit_all_gprs;
+    int stop = vmx_exit_decoded(vcpu, (uint32_t)vmread(VMCS_EXIT_REASON));
+    if (!stop && speculation.spec_ctrl_bits)
+        spec_ctrl_enter_guest(vcpu);
+    return stop;
 }

@@ -17,8 +17,8 @@
  * (vcpu->guest_exit). */
 int (*vmx_exit_function(struct vcpu *vcpu))(struct vcpu *);
 /* Its second half, for the exits that need R12-R15 as well
- * (vcpu->guest_exit_all_gprs, hv/vcpu.h). */
-int (*vmx_exit_all_gprs_function(struct vcpu *vcpu))(struct vcpu *);
+ * (GUEST_EXIT_ALL_GPRS, hv/vcpu.h); called by vmx_guest_loop.S. */
+int vmx_exit_all_gprs(struct vcpu *vcpu);
 /* What vmx_guest_loop calls instead when VMLAUNCH/VMRESUME failed. */
 int vmx_entry_failed(struct vcpu *vcpu);
 /* The backend op virt->insn_site. */

@@ -5,10 +5,10 @@
  * VMCS (VMLAUNCH while it is clear, VMRESUME after), and after each VM exit
  * calls vcpu->guest_exit(vcpu), re-entering while it returns 0, and returns
  * what it returned otherwise, with the vcpu in RSI. R12-R15 of the guest
- * stay live across the exit function (stored around
- * vcpu->guest_exit_all_gprs when it returns GUEST_EXIT_ALL_GPRS); the
- * other general registers, RAX included (VMX keeps no guest RAX in the
- * VMCS), go through vcpu->gprs on each exit. Only the loop's first entry, and one after a failed entry,
+ * stay live across the exit function (stored around vmx_exit_all_gprs
+ * when it returns GUEST_EXIT_ALL_GPRS); the other general registers, RAX
+ * included (VMX keeps no guest RAX in the VMCS), go through vcpu->gprs on
+ * each exit. Only the loop's first entry, and one after a failed entry,
  * looks at `launched`: after an exit the VMCS is launched.
  *
  * A VM exit lands at vmx_exit_entry with RSP = HOST_RSP, written here to the
@@ -90,7 +90,7 @@ stop:
 exit_with_all_gprs:
     mov (%rsp), %rdi
     save_guest_r12_r15 %rdi
-    call *VCPU_GUEST_EXIT_ALL_GPRS(%rdi)
+    call vmx_exit_all_gprs
     mov (%rsp), %rsi
     load_guest_r12_r15 %rsi
     test %eax, %eax

@@ -96,7 +96,6 @@ int vmx_vcpu_init(struct vcpu *vcpu)
     vmx_reset_state(vcpu);
     vmcs_release(vcpu, acquired);
     vcpu->guest_exit = vmx_exit_function(vcpu);
-    vcpu->guest_exit_all_gprs = vmx_exit_all_gprs_function(vcpu);
     return 0;
 }
 
