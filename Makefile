@@ -16,7 +16,16 @@ BUILD   := build
 ISO_DIR := iso/out
 ISO_NAME ?= hv
 ISO     := $(ISO_DIR)/$(ISO_NAME).iso
+# HV_EXIT_PROFILE=1: a bench build of the hypervisor that counts where
+# its children's exits spend it (hv/exit_profile.h), built apart.
+HV_EXIT_PROFILE ?=
+ifeq ($(HV_EXIT_PROFILE),1)
+HV_OBJ_DIR := $(BUILD)/hv-profile
+HV_ELF  := $(BUILD)/hv-profile.elf
+else
+HV_OBJ_DIR := $(BUILD)/hv
 HV_ELF  := $(BUILD)/hv.elf
+endif
 
 # What the ISO boots: hypervisor command line, the control domain's command
 # line (which tool it runs) and the guest images given to it as modules.
@@ -52,7 +61,11 @@ HV_ASFLAGS := -m64 -I. -Wa,--noexecstack
 HV_LDFLAGS := -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack
 
 HV_SOURCES := $(wildcard boot/*.S hv/*.c svm/*.c svm/*.S vmx/*.c vmx/*.S mmu/*.c)
-HV_OBJECTS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SOURCES))
+HV_OBJECTS := $(patsubst %,$(HV_OBJ_DIR)/%.o,$(HV_SOURCES))
+ifeq ($(HV_EXIT_PROFILE),1)
+HV_CFLAGS += -DHV_EXIT_PROFILE
+HV_ASFLAGS += -DHV_EXIT_PROFILE
+endif
 
 # Debian packages each entry point needs; installed when missing.
 RUN_PACKAGES  := gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common \
@@ -96,14 +109,14 @@ HOT_PATH := hv/hypercall.c hv/hypercall_vcpu.c hv/vcpu_run.c hv/control_domain.c
 	hv/vcpu_lapic.c hv/vlapic.c \
 	svm/svm_vcpu.c svm/svm_exit.c svm/svm_state.c svm/svm_events.c vmx/vmx_vcpu.c vmx/vmx_exit.c \
 	vmx/vmx_vmcs.c vmx/vmx_state.c vmx/vmx_events.c
-$(patsubst %,$(BUILD)/hv/%.o,$(HOT_PATH)): HV_CFLAGS += -fomit-frame-pointer
+$(patsubst %,$(HV_OBJ_DIR)/%.o,$(HOT_PATH)): HV_CFLAGS += -fomit-frame-pointer
 
-$(BUILD)/hv/%.c.o: %.c
+$(HV_OBJ_DIR)/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/hv/%.S.o: %.S
+$(HV_OBJ_DIR)/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
@@ -112,7 +125,7 @@ $(HV_ELF): $(HV_OBJECTS) linker.ld
 	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJECTS)
 
 ISO_ROOT := $(ISO_DIR)/$(ISO_NAME).root
-ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)|$(LINUX_CMDLINE)
+ISO_CONFIG := $(HV_CMDLINE)|$(CTL_CMDLINE)|$(GUESTS)|$(GUEST_ARGS)|$(LINUX_CMDLINE)|$(HV_ELF)
 ISO_STAMP := $(ISO_DIR)/$(ISO_NAME).config
 ifneq ($(file <$(ISO_STAMP)),$(ISO_CONFIG))
 $(shell mkdir -p $(ISO_DIR) && printf '%s' '$(ISO_CONFIG)' > $(ISO_STAMP))
@@ -187,6 +200,8 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \
 	    GUEST_ARGS="mem=32 cpus=3"
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello-profile CTL_CMDLINE=pc GUESTS=hello \
+	    GUEST_ARGS="mem=32 cpus=1 profile" HV_EXIT_PROFILE=1
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
@@ -361,6 +376,9 @@ bench: deps-run
 	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS="bench_guest bench_lapic"
 	@$(MAKE) --no-print-directory linux
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-bench GUESTS=linux \
+	    GUEST_ARGS="mem=256 cpus=1 profile" LINUX_CMDLINE="$(LINUX_BENCH_CMDLINE)" \
+	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=512M"
+	@$(MAKE) --no-print-directory iso ISO_NAME=linux-bench-profile GUESTS=linux HV_EXIT_PROFILE=1 \
 	    GUEST_ARGS="mem=256 cpus=1 profile" LINUX_CMDLINE="$(LINUX_BENCH_CMDLINE)" \
 	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=512M"
 	@LINUX_BENCH_CMDLINE="$(LINUX_BENCH_CMDLINE)" tests/bench.sh

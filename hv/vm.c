@@ -2,6 +2,7 @@
 
 #include "hv/cpuid.h"
 #include "hv/debugregs.h"
+#include "hv/exit_profile.h"
 #include "hv/fault_inject.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
@@ -101,6 +102,10 @@ static void vm_destroy(struct vm *vm)
     nested_tables_destroy(vm);
     if (!vm->is_control)
         __atomic_sub_fetch(&live_child_vms, 1, __ATOMIC_RELAXED);
+#ifdef HV_EXIT_PROFILE
+    if (!vm->is_control)
+        exit_profile_report(); /* a bench build's: its guest has ended */
+#endif
     object_free(&vm_cache, vm);
 }
 

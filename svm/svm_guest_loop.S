@@ -44,6 +44,10 @@ svm_guest_loop:
     load_guest_r12_r15 %rdi
 
 enter_guest:
+#ifdef HV_EXIT_PROFILE
+    mov 16(%rsp), %rdi
+    call exit_profile_on_enter  /* hv/exit_profile.h, a bench build's */
+#endif
     mov 16(%rsp), %rsi
     mov VCPU_ARCH_PHYS(%rsi), %rax
     clgi
@@ -73,6 +77,10 @@ enter_guest:
     mov 8(%rsp), %rax
     vmload %rax
     stgi
+#ifdef HV_EXIT_PROFILE
+    call svm_exit_profile
+    mov 16(%rsp), %rdi
+#endif
 
     call *VCPU_GUEST_EXIT(%rdi)
     test %eax, %eax

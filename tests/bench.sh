@@ -93,9 +93,61 @@ linux_boot_bench() {
         "floor" "$floor"
     awk -v t="$total" -v f="$floor" 'BEGIN { printf "  ratio %.3f (target <= 1.15)\n", t / f }'
     echo "  where the hypervisor's run goes:"
-    sed -n 's/\r//; s/^\[ctl\] guest linux profile: \(.*exits.*\)/    \1/p' "$log"
+    sed -n 's/\r//; s/^\[ctl\] guest linux profile: \(.*\(exits\|returns\),.*\)/    \1/p' "$log"
     printf '    %s instructions in the VMM, %s in the guest and the hypervisor together\n' \
         "$vmm" "$guest_hv"
+    linux_exit_profile
+}
+
+# The same boot with the hypervisor's profile build (HV_EXIT_PROFILE=1,
+# hv/exit_profile.h), which counts each exit's instructions in the
+# hypervisor by kind and by who completes it: the hypervisor alone, or
+# the VMM (then both ways through RUN, less the VMM's own time, which the
+# pc tool's profile gives per exit reason). Its hooks' two RDTSCs an exit
+# are why it is a boot of its own.
+linux_exit_profile() {
+    local log=build/bench/linux-bench-profile.log
+    echo "  exits by kind, from a second boot with the hypervisor's profile build:"
+    if ! tests/system/emulate.sh "$log" 900 'tool pc finished with status|PANIC|hv: halted|stopped:' -- \
+        $(qemu_svm iso/out/linux-bench-profile.iso "$log" 1) -icount shift=0 >/dev/null ||
+        ! grep -qa "exit profile: cpu" "$log"; then
+        echo "bench: FAILED (see $log)"
+        status=1
+        return
+    fi
+    tr -d '\r' <"$log" | awk '
+        # the pc tool: "guest linux profile: to the VMM io: N returns, T instructions in the VMM"
+        /guest linux profile: to the VMM / {
+            split($0, a, "to the VMM "); split(a[2], b, ":"); reason = b[1]
+            split(b[2], c, " "); vmm_ticks[reason] += c[3]
+        }
+        # the hypervisor: "exit profile: cpuN KIND by WHO: N exits, T ticks"
+        /exit profile: cpu[0-9]+ / {
+            sub(/.*exit profile: cpu[0-9]+ /, ""); kind = $1; who = $3; sub(/:$/, "", who)
+            key = kind " " who
+            if (!(key in exits)) order[++n] = key
+            exits[key] += $4; ticks[key] += $6
+        }
+        END {
+            # which of the VMM'"'"'s exit reasons each kind comes back as
+            vmm_of["io"] = "io"; vmm_of["mmio"] = "mmio"; vmm_of["irq_window"] = "irq_window"
+            vmm_of["interrupt"] = "intr deadline"; vmm_of["hlt"] = "hlt"
+            printf "    %-11s %-11s %8s %12s %9s %12s %9s\n", "kind", "completed", "exits",
+                "hypervisor", "per exit", "VMM", "per exit"
+            for (i = 1; i <= n; i++) {
+                split(order[i], k, " ")
+                line = sprintf("    %-11s %-11s %8d %12d %9d", k[1], k[2], exits[order[i]],
+                               ticks[order[i]], ticks[order[i]] / exits[order[i]])
+                if (k[2] == "vmm") {
+                    v = 0; m = split(vmm_of[k[1]], rs, " ")
+                    for (j = 1; j <= m; j++) v += vmm_ticks[rs[j]]
+                    line = line sprintf(" %12d %9d", v, v / exits[order[i]])
+                }
+                print line
+                all_exits += exits[order[i]]; all_ticks += ticks[order[i]]
+            }
+            printf "    %-23s %8d %12d %9d\n", "all", all_exits, all_ticks, all_ticks / all_exits
+        }'
 }
 
 echo "== SVM: QEMU TCG -icount shift=0 -smp 1 (make bench; about a minute)"

@@ -28,6 +28,17 @@
 
 #define VMCS_HOST_RSP 0x6c14
 
+/* A bench build's exit profile (hv/exit_profile.h): the hook before an
+ * entry, with the vcpu in RSI, which it keeps. */
+.macro profile_enter
+#ifdef HV_EXIT_PROFILE
+    push %rsi
+    mov %rsi, %rdi
+    call exit_profile_on_enter
+    pop %rsi
+#endif
+.endm
+
     .section .text
     .code64
     .global vmx_guest_loop
@@ -46,6 +57,7 @@ enter_guest:
      * so without a store of its own, and a VMLAUNCH that fails clears it
      * again (vmx_entry_failed). */
     movb $1, VCPU_LAUNCHED(%rsi)
+    profile_enter
     mov GUEST_REG(RAX)(%rsi), %rax
     load_guest_registers
     vmlaunch
@@ -66,6 +78,10 @@ vmx_exit_entry:
     mov 8(%rsp), %rsi
     mov %rax, GUEST_REG(RAX)(%rsi)
     save_guest_registers
+#ifdef HV_EXIT_PROFILE
+    mov (%rsp), %rdi
+    call vmx_exit_profile
+#endif
 
     mov (%rsp), %rdi
     call *VCPU_GUEST_EXIT(%rdi)
@@ -74,6 +90,7 @@ vmx_exit_entry:
 
     mov (%rsp), %rsi
 resume_vcpu_in_rsi:
+    profile_enter
     mov GUEST_REG(RAX)(%rsi), %rax
     load_guest_registers
     vmresume

@@ -40,6 +40,38 @@ test_pc_tool_boots_hello_on_the_virtual_pc_svm() {
     expect_line "virt: using svm"
     expect_pc_hello
     expect_pc_hello_matches_plain_qemu
+    expect_no_line "exit profile:" # only the bench build counts exits so
+}
+
+# The hypervisor's bench build (HV_EXIT_PROFILE=1, hv/exit_profile.h) with
+# hello under the pc tool and its `profile` option: when the VM dies the
+# hypervisor reports its exits by kind, and the I/O exits it says went to
+# the VMM are the pc tool's own count of RUNs that returned with one.
+expect_exit_profile_matches_the_vmm() {
+    local hv_io vmm_io
+    expect_line "^\[ctl\] guest hello exited with status 16"
+    expect_line "tool pc finished with status 0"
+    expect_line "exit profile: cpu[0-9]+ io by vmm: [1-9][0-9]* exits, [1-9][0-9]* ticks"
+    expect_no_line "exit profile: .* [0-9]+ exits, 0 ticks"
+    hv_io=$(tr -d '\r' <"$LOG" | awk '/exit profile: cpu[0-9]+ io by vmm:/ { n += $(NF-3) } END { print n + 0 }')
+    vmm_io=$(tr -d '\r' <"$LOG" | sed -n 's/.*guest hello profile: to the VMM io: \([0-9]*\) returns.*/\1/p')
+    [ -n "$vmm_io" ] && [ "$hv_io" -eq "$vmm_io" ] ||
+        fail "the hypervisor counted $hv_io I/O exits to the VMM, the pc tool '$vmm_io'"
+    expect_clean_run
+}
+
+test_exit_profile_build_counts_what_the_vmm_sees_svm() {
+    boot pc-hello-profile 120 "$PC_END_OF_TOOL" \
+        $(qemu_svm iso/out/pc-hello-profile.iso $SYSTEST_DIR/pc-hello-profile.log 2)
+    expect_line "virt: using svm"
+    expect_exit_profile_matches_the_vmm
+}
+
+test_exit_profile_build_counts_what_the_vmm_sees_vmx_bochs() {
+    boot vmx-pc-hello-profile 300 "$PC_END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/pc-hello-profile.iso" \
+        "$PWD/$SYSTEST_DIR/vmx-pc-hello-profile.log" 2)
+    expect_line "virt: using vmx"
+    expect_exit_profile_matches_the_vmm
 }
 
 test_pc_tool_boots_hello_on_the_virtual_pc_vmx_bochs() {

@@ -30,10 +30,12 @@ void pc_profile_start(struct pc_profile *p, hv_handle_t sys)
     p->start_tsc = __builtin_ia32_rdtsc();
 }
 
-void pc_profile_exit(struct pc_profile *p, uint32_t reason, uint64_t vmm_ticks)
+void pc_profile_exit(struct pc_profile *p, uint32_t reason, bool after_exit, uint64_t vmm_ticks)
 {
     if (reason >= PC_PROFILE_REASONS)
         reason = HV_EXIT_UNKNOWN;
+    if (after_exit)
+        __atomic_fetch_add(&p->returns_after_exit, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&p->exits[reason], 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&p->vmm_ticks[reason], vmm_ticks, __ATOMIC_RELAXED);
 }
@@ -56,12 +58,15 @@ void pc_profile_report(const struct pc_profile *p, const char *name, uint64_t al
     ctl_printf("guest %s profile: %lu instructions from the first RUN to the end "
                "(%lu TSC ticks less %lu asleep for halted vcpus)\n", name, ticks - idle, ticks,
                idle);
+    uint64_t to_vmm = p->returns_after_exit;
     ctl_printf("guest %s profile: %lu exits, %lu to the VMM, %lu handled in the hypervisor "
-               "(without those its fast paths finish: plain CPUID, x2APIC EOI and self-IPI)\n",
-               name, all_exits, vmm_exits, all_exits - vmm_exits);
+               "(without those its fast paths finish: plain CPUID, x2APIC EOI and self-IPI); "
+               "%lu RUNs returned without entering\n",
+               name, all_exits, to_vmm, all_exits > to_vmm ? all_exits - to_vmm : 0,
+               vmm_exits - to_vmm);
     for (unsigned r = 0; r < PC_PROFILE_REASONS; r++)
         if (p->exits[r] != 0)
-            ctl_printf("guest %s profile: to the VMM %s: %lu exits, %lu instructions in the "
+            ctl_printf("guest %s profile: to the VMM %s: %lu returns, %lu instructions in the "
                        "VMM\n", name, reason_names[r] ? reason_names[r] : "other", p->exits[r],
                        p->vmm_ticks[r]);
     ctl_printf("guest %s profile: %lu instructions in the VMM, %lu in the guest and the "

@@ -192,6 +192,8 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
                                                                   : QUANTUM_US) : 0;
     uint32_t mp_state, exit_reason = 0;
     uint64_t exit_tsc = 0;       /* the profile's: when RUN returned (0: none yet) */
+    uint64_t exits_before = 0;   /* and the vcpu's exit count before that RUN */
+    bool entered = false;        /* whether that RUN's return followed an exit */
 
     __atomic_store_n(&r->current, (int)k, __ATOMIC_RELEASE);
     while (!pc_stopping(pc)) {
@@ -209,11 +211,13 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
             __atomic_store_n(&r->deadline, vcpu->run->deadline_tsc, __ATOMIC_SEQ_CST);
         }
         if (exit_tsc != 0)
-            pc_profile_exit(&pc->profile, exit_reason, rdtsc() - exit_tsc);
+            pc_profile_exit(&pc->profile, exit_reason, entered, rdtsc() - exit_tsc);
+        exits_before = vcpu->run->exit_count;
         rc = hv_run(vcpu->handle);
         if (pc->profile.on) {
             exit_tsc = rdtsc();
             exit_reason = vcpu->run->exit_reason;
+            entered = vcpu->run->exit_count != exits_before;
         }
         if (rc < 0) {
             ctl_printf("guest %s: RUN failed: %s\n", vcpu->label, hv_strerror(rc));
@@ -235,7 +239,7 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
     if (shared && hv_get_mp_state(vcpu->handle, &mp_state) == 0)
         pc->mp_idle[k] = mp_state != HV_MP_STATE_RUNNABLE;
     if (exit_tsc != 0)
-        pc_profile_exit(&pc->profile, exit_reason, rdtsc() - exit_tsc);
+        pc_profile_exit(&pc->profile, exit_reason, entered, rdtsc() - exit_tsc);
 }
 
 unsigned pc_next_vcpu(struct pc_vm *pc, struct pc_runner *r)
