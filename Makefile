@@ -205,6 +205,8 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-watchdog CTL_CMDLINE="hvtest run_watchdog" \
+	    HV_CMDLINE="loglevel=info console=com1 lost_slice_interrupts" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fault CTL_CMDLINE="hvtest fault_walk" \
 	    HV_CMDLINE="loglevel=info console=com1 fault_inject" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_CALLS)" \

@@ -112,6 +112,12 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
         out->fault_inject = true;
         return true;
     }
+    if (word_is(word, eq, "lost_slice_interrupts")) {
+        if (eq != end)
+            return false;
+        out->lost_slice_interrupts = true;
+        return true;
+    }
     if (word_is(word, eq, "fault_test")) {
         if (eq != end)
             return false;
@@ -129,6 +135,7 @@ int cmdline_parse(const char *line, struct hv_options *out)
     out->acpi_dump = false;
     out->fault_test = false;
     out->fault_inject = false;
+    out->lost_slice_interrupts = false;
     out->no_xsave = false;
     out->unknown_count = 0;
 

@@ -8,6 +8,11 @@
  *   fault_inject                               a test option: enables the
  *                                              FAULT_INJECT call (allocations
  *                                              made to fail on demand)
+ *   lost_slice_interrupts                      a test option: a child's RUN
+ *                                              ignores the interrupts that
+ *                                              end its slice, so that only
+ *                                              the run watchdog's NMI ends
+ *                                              it (hv/run_watchdog.h)
  *   xsave=on|off                               off: switch guests' extended
  *                                              state with FXSAVE, as on a
  *                                              CPU without XSAVE
@@ -33,6 +38,7 @@ struct hv_options {
     bool acpi_dump;
     bool fault_test;
     bool fault_inject;
+    bool lost_slice_interrupts;
     bool no_xsave;
     unsigned unknown_count;           /* words not understood */
     const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */

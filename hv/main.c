@@ -18,6 +18,7 @@
 #include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
+#include "hv/run_watchdog.h"
 #include "hv/smp.h"
 #include "hv/speculation.h"
 #include "hv/time.h"
@@ -252,6 +253,11 @@ void boot_main(uint32_t magic, uint64_t info)
     if (options.fault_inject) {
         fault_inject_enabled = true;
         pr_warn("hv: fault_inject: FAULT_INJECT can make allocations fail (a test option)");
+    }
+    if (options.lost_slice_interrupts) {
+        run_watchdog_lost_slice_interrupts = true;
+        pr_warn("hv: lost_slice_interrupts: children's RUNs end only by the run watchdog's NMI "
+                "(a test option)");
     }
     if (options.fault_test) {
         pr_info("hv: fault_test: raising #UD to show the exception report");

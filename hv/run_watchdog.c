@@ -6,6 +6,8 @@
 #include "hv/percpu.h"
 #include "hv/x86.h"
 
+bool run_watchdog_lost_slice_interrupts;
+
 static bool another_cpu_in_run(unsigned self)
 {
     for (unsigned i = 0; i < cpu_count; i++)

@@ -36,4 +36,10 @@ void run_watchdog_check(bool armed);
 /* The NMI handler: whether this NMI is the watchdog's (then cleared). */
 bool run_watchdog_nmi_taken(void);
 
+/* The test option `lost_slice_interrupts` (hv/cmdline.h): a child's
+ * interrupt and slice-timer exits end nothing, as if the CPU had not taken
+ * the interrupt, so that a guest that makes no exit of its own keeps its
+ * CPU until the watchdog's NMI, as the stuck RUNs did. */
+extern bool run_watchdog_lost_slice_interrupts;
+
 #endif

@@ -18,6 +18,7 @@
 #include "hv/msr_switch.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
+#include "hv/run_watchdog.h"
 #include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
@@ -122,9 +123,11 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     case EXIT_INTERRUPT:
     case EXIT_NMI:
         take_pending_interrupt();
+        if (__builtin_expect(run_watchdog_lost_slice_interrupts, 0) && exit->kind != EXIT_NMI)
+            return -1;
         return vcpu_after_interrupt(vcpu);
     case EXIT_SLICE_OVER:
-        return HV_EXIT_INTR;
+        return __builtin_expect(run_watchdog_lost_slice_interrupts, 0) ? -1 : HV_EXIT_INTR;
     case EXIT_MSR_READ:
     case EXIT_MSR_WRITE:
         return msr_emulate(vcpu, exit);

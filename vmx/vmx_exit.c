@@ -12,6 +12,7 @@
 #include "hv/nmi.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
+#include "hv/run_watchdog.h"
 #include "hv/speculation.h"
 #include "hv/sregs_check.h"
 #include "hv/trap.h"
@@ -67,7 +68,13 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
     case EXIT_REASON_INTERRUPT_WINDOW: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case EXIT_REASON_NMI_WINDOW: exit->kind = EXIT_NMI_WINDOW; break;
     case EXIT_REASON_TRIPLE_FAULT: exit->kind = EXIT_SHUTDOWN; break;
-    case EXIT_REASON_PREEMPTION_TIMER: exit->kind = EXIT_SLICE_OVER; break;
+    case EXIT_REASON_PREEMPTION_TIMER:
+        /* The test option lost_slice_interrupts (hv/run_watchdog.h): the
+         * slice's end is lost, the guest runs on without a timer. */
+        if (__builtin_expect(run_watchdog_lost_slice_interrupts, 0))
+            vmwrite(VMCS_PREEMPTION_TIMER_VALUE, UINT32_MAX);
+        exit->kind = EXIT_SLICE_OVER;
+        break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
     case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
     case EXIT_REASON_XSETBV: exit->kind = EXIT_XSETBV; break;

@@ -93,6 +93,7 @@ extern const struct hvtest_case hvtest_fuzz_found_cases[];
 extern const struct hvtest_case hvtest_emulator_guards_cases[];
 extern const struct hvtest_case hvtest_ports_cases[];
 extern const struct hvtest_case hvtest_high_gprs_cases[];
+extern const struct hvtest_case hvtest_watchdog_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
 

@@ -94,6 +94,18 @@ static void test_fault_inject(void **state)
     assert_false(o.fault_inject);
 }
 
+static void test_lost_slice_interrupts(void **state)
+{
+    (void)state;
+    struct hv_options o = dirty_options();
+    assert_int_equal(cmdline_parse("console=com1 lost_slice_interrupts", &o), 0);
+    assert_true(o.lost_slice_interrupts);
+    assert_int_equal(cmdline_parse("console=com1", &o), 0);
+    assert_false(o.lost_slice_interrupts); /* a test option: off unless asked for */
+    assert_int_equal(cmdline_parse("lost_slice_interrupts=on", &o), -HV_EINVAL);
+    assert_false(o.lost_slice_interrupts);
+}
+
 static void test_ctl_mem_and_acpi_dump(void **state)
 {
     (void)state;
@@ -258,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_fault_inject),
+        cmocka_unit_test(test_lost_slice_interrupts),
         cmocka_unit_test(test_loglevel),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_ctl_mem_and_acpi_dump),
