@@ -314,7 +314,12 @@ static int self_ipi(struct vcpu *vcpu, uint8_t vector, bool open)
     return take_now(vcpu, vlapic_pending_raised(l), open);
 }
 
-int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open)
+int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open)
+{
+    return take_now(vcpu, vector, open);
+}
+
+int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open)
 {
     struct vlapic *l = &vcpu->lapic;
     if (msr == MSR_TSC_DEADLINE) {
@@ -330,18 +335,19 @@ int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
     }
     if (!vlapic_x2apic(l))
         return -1;
-    if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4)) {
-        if (value || !vlapic_eoi_edge(l))
-            return -1;
-        return take_now(vcpu, vlapic_pending(l), open); /* what the lower PPR unmasked */
-    }
     if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) &&
         LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF &&
         LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL)) {
-        /* The register itself as any ICR write (an illegal vector sets
+        /* The one target is this APIC, as deliver_one would take it,
+         * with no one to kick. A legal vector's register write is two
+         * stores; an illegal one goes the register's whole way (it sets
          * ESR instead of sending, and may raise the error LVT's vector;
-         * time plays no part); the one target is this APIC, as
-         * deliver_one would take it, with no one to kick. */
+         * time plays no part). */
+        uint8_t vector = (uint8_t)LAPIC_ICR_VECTOR(value);
+        if (vector >= 16) {
+            vlapic_x2apic_write_icr(l, value);
+            return self_ipi(vcpu, vector, open);
+        }
         enum vlapic_action action;
         if (!vlapic_msr_write(l, msr, value, 0, &action))
             return -1;

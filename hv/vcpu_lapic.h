@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hv/exit.h"
+#include "hv/vcpu.h"
 #include "hv/vlapic.h"
 
 struct vcpu;
@@ -73,7 +74,23 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
  * backend drops the shadow) and nothing else waits for
  * vcpu_prepare_events, which would decide the order. Else 0, with such a
  * vector left in IRR and posted for vcpu_prepare_events. */
-int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open);
+int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open);
+/* `vector`, which a write made deliverable, taken now or posted, as
+ * vcpu_lapic_wrmsr_fast returns it. */
+int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open);
+/* The EOI first and inline, the hottest of these writes (one per
+ * interrupt): with nothing pending after it, the backend's WRMSR exit
+ * makes one call, vlapic_eoi_edge's. */
+static inline int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open)
+{
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4) && vlapic_x2apic(&vcpu->lapic)) {
+        int vector = value ? VLAPIC_EOI_NOT_EDGE : vlapic_eoi_edge(&vcpu->lapic);
+        if (vector == VLAPIC_EOI_NOT_EDGE)
+            return -1;
+        return vector < 0 ? 0 : vcpu_lapic_take_now(vcpu, vector, open); /* what the lower PPR unmasked */
+    }
+    return vcpu_lapic_wrmsr_other(vcpu, msr, value, open);
+}
 
 /* Before an entry: timer expiry, posted events (INIT, SIPI, NMI), and the
  * highest pending vector injected or an interrupt window asked for. */

@@ -37,6 +37,8 @@ static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
     __atomic_or_fetch(bitmap_word(l, base, vector), 1u << (vector % 32), __ATOMIC_RELEASE);
 }
 
+static uint8_t irr_word_bit(uint8_t vector) { return (uint8_t)(1u << (vector / 32)); }
+
 /* Highest set vector of a bitmap, or -1. Relaxed loads: a bit another
  * CPU sets after the scan comes with a kick (hv/vcpu_lapic.c), and the
  * scan is in the path of every entry with an event and of the x2APIC's
@@ -52,14 +54,14 @@ static inline __attribute__((always_inline)) int bitmap_highest(const struct vla
     return -1;
 }
 
-/* Mostly IRR is empty (nothing pending at an entry, after an EOI): one OR
- * of the eight words says so, cheaper than the scan. */
-static inline __attribute__((always_inline)) bool bitmap_empty(const struct vlapic *l, uint32_t base)
+/* The summary of IRR as its words are (after a reset or a whole page). */
+static uint8_t irr_summary(const struct vlapic *l)
 {
-    const uint32_t *words = &l->page[base / 4];
-#define WORD(i) __atomic_load_n(&words[(i) * 4], __ATOMIC_RELAXED)
-    return !(WORD(0) | WORD(1) | WORD(2) | WORD(3) | WORD(4) | WORD(5) | WORD(6) | WORD(7));
-#undef WORD
+    uint8_t words = 0;
+    for (unsigned w = 0; w < 8; w++)
+        if (reg(l, LAPIC_IRR + w * 16))
+            words |= (uint8_t)(1u << w);
+    return words;
 }
 
 bool vlapic_enabled(const struct vlapic *l)
@@ -104,6 +106,7 @@ void vlapic_reset_registers(struct vlapic *l)
     l->last_eoi = 0;
     l->isr_top = -1;
     l->isr_count = 0;
+    __atomic_store_n(&l->irr_words, 0, __ATOMIC_RELEASE);
 }
 
 void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_khz)
@@ -220,12 +223,14 @@ bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level)
     else
         bitmap_clear(l, LAPIC_TMR, vector);
     bitmap_set(l, LAPIC_IRR, vector);
+    __atomic_or_fetch(&l->irr_words, irr_word_bit(vector), __ATOMIC_RELEASE);
     return true;
 }
 
 static inline __attribute__((always_inline)) int pending(const struct vlapic *l, bool maybe_empty)
 {
-    if (!vlapic_enabled(l) || (maybe_empty && bitmap_empty(l, LAPIC_IRR)))
+    if ((maybe_empty && !__atomic_load_n(&l->irr_words, __ATOMIC_RELAXED)) ||
+        !vlapic_enabled(l))
         return -1;
     int irr = bitmap_highest(l, LAPIC_IRR);
     if (irr < 0 || ((uint32_t)irr & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0))
@@ -238,7 +243,17 @@ int vlapic_pending_raised(const struct vlapic *l) { return pending(l, false); }
 
 void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 {
-    bitmap_clear(l, LAPIC_IRR, vector);
+    /* Only this CPU clears IRR's bits: one not set (a vector taken at
+     * once, vlapic_take_at_once) has nothing to clear. */
+    uint32_t bit = 1u << (vector % 32), *word = bitmap_word(l, LAPIC_IRR, vector);
+    if ((__atomic_load_n(word, __ATOMIC_RELAXED) & bit) &&
+        __atomic_and_fetch(word, ~bit, __ATOMIC_SEQ_CST) == 0) {
+        /* This emptied the word: out of the summary, unless another CPU
+         * set a bit in it meanwhile (struct vlapic). */
+        __atomic_and_fetch(&l->irr_words, (uint8_t)~irr_word_bit(vector), __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(word, __ATOMIC_SEQ_CST))
+            __atomic_or_fetch(&l->irr_words, irr_word_bit(vector), __ATOMIC_SEQ_CST);
+    }
     l->isr_count += !bitmap_test(l, LAPIC_ISR, vector);
     bitmap_set(l, LAPIC_ISR, vector);
     if (vector > l->isr_top)
@@ -275,15 +290,15 @@ enum vlapic_action vlapic_eoi(struct vlapic *l)
     return bitmap_test(l, LAPIC_TMR, (uint8_t)isr) ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
 }
 
-bool vlapic_eoi_edge(struct vlapic *l)
+int vlapic_eoi_edge(struct vlapic *l)
 {
     int isr = l->isr_top;
     if (isr >= 0) {
         if (bitmap_test(l, LAPIC_TMR, (uint8_t)isr))
-            return false;
+            return VLAPIC_EOI_NOT_EDGE;
         retire(l, isr);
     }
-    return true;
+    return pending(l, true);
 }
 
 static uint32_t lvt_bits(uint32_t offset)
@@ -351,7 +366,7 @@ enum vlapic_action vlapic_write_register(struct vlapic *l, uint32_t offset, uint
         l->esr_pending = 0;
         return VLAPIC_DONE;
     case LAPIC_ICR_LOW:
-        set_reg(l, LAPIC_ICR_LOW, value & ~LAPIC_ICR_PENDING & 0x000cdfffu);
+        set_reg(l, LAPIC_ICR_LOW, value & LAPIC_ICR_LOW_WRITABLE);
         if (LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && LAPIC_ICR_VECTOR(value) < 16) {
             raise_error(l, ESR_SEND_ILLEGAL);
             return VLAPIC_DONE;
@@ -458,6 +473,7 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
         set_reg(l, LAPIC_LDR, vlapic_x2apic_ldr(reg(l, LAPIC_ID)));
+    __atomic_store_n(&l->irr_words, irr_summary(l), __ATOMIC_RELEASE);
     l->isr_top = (int16_t)bitmap_highest(l, LAPIC_ISR);
     l->isr_count = 0;
     for (unsigned word = 0; word < 8; word++)

@@ -98,6 +98,14 @@ struct vlapic {
     int16_t isr_top;
     uint8_t isr_count;          /* vectors in ISR: an EOI that empties it
                                    needs no scan for the next */
+    /* IRR's summary: bit w is set whenever IRR's word w may hold a
+     * vector. Any CPU sets it after the word (vlapic_accept); the vcpu's
+     * CPU clears it when an acknowledgement empties the word, then sets
+     * it again if another CPU set a bit meanwhile. So an empty summary
+     * is an empty IRR to any scan (a bit set after the scan comes with a
+     * kick), and an EOI with nothing pending reads one byte, not eight
+     * words. */
+    uint8_t irr_words;
 };
 
 /* What a register write asks of the caller, beyond the page change. */
@@ -131,6 +139,10 @@ enum vlapic_action vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint
 bool vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t *value, uint64_t now);
 bool vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
                       enum vlapic_action *action);
+/* The x2APIC ICR (0x830) written with a fixed IPI of a legal vector
+ * (16-255), in x2APIC mode: the register as vlapic_msr_write leaves it,
+ * for the caller to send (what it would answer VLAPIC_SEND_IPI for). */
+void vlapic_x2apic_write_icr(struct vlapic *lapic, uint64_t value);
 /* IA32_APIC_BASE writes, with the mode transitions hardware allows
  * (SDM 10.12.5); false: #GP. */
 bool vlapic_set_base(struct vlapic *lapic, uint64_t value);
@@ -164,9 +176,12 @@ void vlapic_timer_expire(struct vlapic *lapic, uint64_t now);
 
 /* For VLAPIC_EOI_LEVEL: the vector the last EOI retired. */
 uint8_t vlapic_last_eoi_vector(const struct vlapic *lapic);
-/* EOI unless the vector it would retire is level-triggered (whose EOI the
- * IOAPIC must hear of: then false, nothing done). */
-bool vlapic_eoi_edge(struct vlapic *lapic);
+/* The x2APIC EOI's fast path (hv/vcpu_lapic.c), in one call: EOI, then
+ * what is pending as vlapic_pending says; or VLAPIC_EOI_NOT_EDGE, nothing
+ * done, when the vector it would retire is level-triggered (the IOAPIC
+ * must hear of that EOI). */
+#define VLAPIC_EOI_NOT_EDGE (-2)
+int vlapic_eoi_edge(struct vlapic *lapic);
 
 /* Destination matching of an IPI or MSI (SDM 10.6.2): physical ID or
  * logical (flat/cluster by DFR; x2APIC cluster), with 0xff (xAPIC) or

@@ -29,6 +29,12 @@ bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *value, uint64_t n
     }
 }
 
+void vlapic_x2apic_write_icr(struct vlapic *l, uint64_t value)
+{
+    set_reg(l, LAPIC_ICR_HIGH, (uint32_t)(value >> 32));
+    set_reg(l, LAPIC_ICR_LOW, (uint32_t)value & LAPIC_ICR_LOW_WRITABLE);
+}
+
 bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t now,
                       enum vlapic_action *action)
 {

@@ -241,22 +241,27 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
  * path. A WRMSR exit is no fault and carries no event to deliver again. */
 static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-    uint64_t rip = vmcb->save.rip, length = 2;
+    uint64_t next_rip;
     if (svm_features.next_rip) {
-        length = vmcb->control.next_rip - rip;
+        next_rip = vmcb->control.next_rip;
     } else {
+        uint64_t rip = vmcb->save.rip;
         const uint8_t *p = vmcb->save.cr0 & CR0_PG ? NULL :
             vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
         if (!p || *(const unaligned_u16 *)p != 0x300f)
             return -1;
+        next_rip = rip + 2;
     }
     uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vmcb->save.rax;
     bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
     int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
     if (vector < 0)
         return -1;
+    /* Read again rather than kept across the call: one register fewer to
+     * save on the path of every x2APIC EOI. */
+    vmcb = vmcb_of(vcpu);
     vcpu->exit_count++;
-    vmcb->save.rip = rip + length;
+    vmcb->save.rip = next_rip;
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     if (vector)
         vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | (uint32_t)vector;

@@ -248,6 +248,81 @@ static void test_destination_matching(void **state)
     assert_false(vlapic_matches(&l, 0x00010004, true));
 }
 
+/* Highest vector set in ISR, read off the page. */
+static int isr_highest(const struct vlapic *l)
+{
+    for (int v = 255; v >= 0; v--)
+        if (l->page[(LAPIC_ISR + (v / 32) * 16) / 4] & (1u << (v % 32)))
+            return v;
+    return -1;
+}
+
+/* IRR's summary (struct vlapic, irr_words): a word's bit stays while a
+ * vector of that word waits and goes with the last one acknowledged;
+ * what vlapic_pending says never depends on it being stale. */
+static void test_irr_summary_follows_its_words(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    assert_int_equal(l.irr_words, 0);
+    assert_true(vlapic_accept(&l, 0x41, false));
+    assert_true(vlapic_accept(&l, 0x45, false));   /* the same word, 2 */
+    assert_true(vlapic_accept(&l, 0xe0, false));   /* word 7 */
+    assert_int_equal(l.irr_words, 1u << 2 | 1u << 7);
+    assert_int_equal(vlapic_pending(&l), 0xe0);
+    vlapic_acknowledge(&l, 0xe0);
+    assert_int_equal(l.irr_words, 1u << 2);
+    assert_int_equal(vlapic_pending(&l), -1);      /* below the in-service 0xe0 */
+    assert_int_equal(vlapic_eoi_edge(&l), 0x45);
+    assert_int_equal(vlapic_pending(&l), 0x45);
+    vlapic_acknowledge(&l, 0x45);
+    assert_int_equal(l.irr_words, 1u << 2);        /* 0x41 still waits */
+    assert_int_equal(vlapic_eoi_edge(&l), 0x41);
+    assert_int_equal(vlapic_pending(&l), 0x41);
+    vlapic_acknowledge(&l, 0x41);
+    assert_int_equal(l.irr_words, 0);
+    assert_int_equal(vlapic_eoi_edge(&l), -1);
+    assert_int_equal(vlapic_pending(&l), -1);
+    /* Taken at once, a vector never was in IRR: the summary stays empty. */
+    assert_true(vlapic_take_at_once(&l, 0x90));
+    assert_int_equal(l.irr_words, 0);
+    assert_int_equal(vlapic_eoi_edge(&l), -1);
+    /* A level-triggered vector's EOI is not this path's. */
+    assert_true(vlapic_accept(&l, 0x66, true));
+    vlapic_acknowledge(&l, 0x66);
+    assert_int_equal(vlapic_eoi_edge(&l), VLAPIC_EOI_NOT_EDGE);
+    assert_int_equal(isr_highest(&l), 0x66);
+    /* An INIT empties IRR, and the summary with it. */
+    assert_true(vlapic_accept(&l, 0x70, false));
+    vlapic_init_signal(&l);
+    assert_int_equal(l.irr_words, 0);
+}
+
+/* The x2APIC self-IPI fast path's ICR store (vlapic_x2apic_write_icr)
+ * leaves the register as the MSR write does, for any fixed IPI of a
+ * legal vector, whatever else the value holds. */
+static void test_x2apic_icr_store_matches_the_msr_write(void **state)
+{
+    (void)state;
+    uint64_t seed = 99;
+    for (unsigned i = 0; i < 20000; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t value = seed & ~0x700ull;          /* delivery mode fixed */
+        if ((value & 0xff) < 16)
+            value |= 0x40;
+        struct vlapic a = fresh(3), b = fresh(3);
+        assert_true(vlapic_set_base(&a, 0xfee00000ull | APIC_BASE_MSR_EN));
+        assert_true(vlapic_set_base(&a, 0xfee00000ull | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD));
+        b = a;
+        enum vlapic_action action;
+        assert_true(vlapic_msr_write(&a, X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4), value, 0, &action));
+        assert_int_equal(action, VLAPIC_SEND_IPI);
+        vlapic_x2apic_write_icr(&b, value);
+        assert_memory_equal(a.page, b.page, sizeof(a.page));
+    }
+}
+
 static void test_page_round_trip_keeps_timer(void **state)
 {
     (void)state;
@@ -264,15 +339,6 @@ static void test_page_round_trip_keeps_timer(void **state)
     assert_int_equal(vlapic_pending(&b), 0x80);
     assert_int_equal(vlapic_mmio_read(&b, LAPIC_TIMER_CURRENT, US(5000)), 600000);
     assert_int_equal(vlapic_timer_next(&b), US(5600));
-}
-
-/* Highest vector set in ISR, read off the page. */
-static int isr_highest(const struct vlapic *l)
-{
-    for (int v = 255; v >= 0; v--)
-        if (l->page[(LAPIC_ISR + (v / 32) * 16) / 4] & (1u << (v % 32)))
-            return v;
-    return -1;
 }
 
 static void test_page_with_isr_retires_in_order(void **state)
@@ -323,8 +389,11 @@ static void test_garbage_writes_keep_invariants(void **state)
         assert_true(vlapic_ppr(&l) <= 0xff);
         assert_int_equal(l.isr_top, isr_highest(&l));
         unsigned in_service = 0;
-        for (unsigned word = 0; word < 8; word++)
+        for (unsigned word = 0; word < 8; word++) {
             in_service += (unsigned)__builtin_popcount(l.page[(LAPIC_ISR + word * 16) / 4]);
+            if (l.page[(LAPIC_IRR + word * 16) / 4]) /* IRR's summary covers it */
+                assert_true(l.irr_words & (1u << word));
+        }
         assert_int_equal(l.isr_count, in_service);
     }
 }
@@ -344,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_tsc_deadline_mode),
         cmocka_unit_test(test_x2apic_transitions_and_msrs),
         cmocka_unit_test(test_destination_matching),
+        cmocka_unit_test(test_irr_summary_follows_its_words),
+        cmocka_unit_test(test_x2apic_icr_store_matches_the_msr_write),
         cmocka_unit_test(test_page_round_trip_keeps_timer),
         cmocka_unit_test(test_garbage_writes_keep_invariants),
     };
