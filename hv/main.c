@@ -70,6 +70,14 @@ static void acknowledge_interrupt(struct trap_frame *frame)
     apic_eoi();
 }
 
+/* The timer fired: nothing is armed any more (hv/host_timer.h). */
+static void host_timer_fired(struct trap_frame *frame)
+{
+    (void)frame;
+    this_cpu()->host_timer_end = 0;
+    apic_eoi();
+}
+
 static __attribute__((noreturn)) void stop(const char *why)
 {
     pr_error("hv: %s", why);
@@ -211,7 +219,7 @@ void boot_main(uint32_t magic, uint64_t info)
     /* The timer only brings the CPU out of a guest: whether the slice is
      * over is read from the TSC (percpu.slice_end), as the timer may have
      * been armed for an earlier event (a guest's APIC timer, a deadline). */
-    interrupt_register(VECTOR_TIMER, acknowledge_interrupt);
+    interrupt_register(VECTOR_TIMER, host_timer_fired);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     console_input_init(&madt, VECTOR_CONSOLE_INPUT, bsp->apic_id);
     pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",

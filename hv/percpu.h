@@ -62,6 +62,8 @@ struct percpu {
                                    0 outside a RUN (hv/run_watchdog.h) */
     uint64_t slice_tsc;         /* TSC ticks of one time slice */
     uint64_t idle_tsc;          /* TSC ticks spent asleep for halted vcpus */
+    uint64_t host_timer_end;    /* TSC at which the APIC timer fires; 0 not
+                                   armed, or fired (hv/host_timer.h) */
     /* Events the hypervisor took on this CPU (GET_STATS sums them); written
      * only by this CPU, from its NMI and machine-check handlers. */
     uint64_t nmi_count;

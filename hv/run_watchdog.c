@@ -2,6 +2,7 @@
 
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/host_timer.h"
 #include "hv/nmi.h"
 #include "hv/percpu.h"
 #include "hv/x86.h"
@@ -22,7 +23,8 @@ bool run_watchdog_arm(void)
     struct percpu *cpu = this_cpu();
     if (!cpu->slice_ticks || !another_cpu_in_run(cpu->index))
         return false;
-    apic_timer_start(RUN_WATCHDOG_SLICES * cpu->slice_ticks);
+    host_timer_start(cpu, RUN_WATCHDOG_SLICES * cpu->slice_ticks,
+                     rdtsc() + RUN_WATCHDOG_SLICES * cpu->slice_tsc);
     return true;
 }
 
@@ -31,7 +33,7 @@ void run_watchdog_check(bool armed)
     struct percpu *cpu = this_cpu();
     if (!armed)
         return;
-    apic_timer_stop();
+    host_timer_stop(cpu);
     uint64_t now = rdtsc();
     uint64_t overrun = RUN_WATCHDOG_SLICES * cpu->slice_tsc;
     for (unsigned i = 0; i < cpu_count; i++) {

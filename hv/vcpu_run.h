@@ -19,6 +19,7 @@
 #include "hv/apic.h"
 #include "hv/debugregs.h"
 #include "hv/fpu.h"
+#include "hv/host_timer.h"
 #include "hv/msr_switch.h"
 #include "hv/speculation.h"
 #include "hv/vcpu.h"
@@ -103,11 +104,11 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         speculation_enter_child(vcpu, cpu);
         msr_switch_to_child(control, vcpu, backend & RUN_KERNEL_GS_BASE);
         /* Without either the slice's end comes first, whose count each
-         * CPU computed once. */
+         * CPU computed once; a timer that fires sooner stays armed. */
         if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
             vcpu_arm_host_timer(vcpu, now);
         else
-            apic_timer_start(cpu->slice_ticks);
+            host_timer_for_slice(cpu);
         vcpu_prepare_events(vcpu, run);
         fpu_enter_child(control, vcpu);
         vcpu = enter(vcpu);
@@ -120,7 +121,8 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         cpu->slice_end = 0; /* out of the RUN for the watchdog */
         fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
         msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE);
-        apic_timer_stop();
+        /* The timer stays armed (hv/host_timer.h): the next RUN mostly
+         * comes before it fires, and then needs no APIC write. */
     } else {
         vcpu_report_position(vcpu); /* vcpu_child_exit reports where a guest stopped */
     }

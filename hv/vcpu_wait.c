@@ -5,6 +5,7 @@
  * CPU instead of spinning or returning to the VMM just to wait. */
 #include "hv/apic.h"
 #include "hv/console_input.h"
+#include "hv/host_timer.h"
 #include "hv/percpu.h"
 #include "hv/time.h"
 #include "hv/vcpu.h"
@@ -24,12 +25,13 @@ static uint64_t earliest(uint64_t a, uint64_t b)
  * the event, not a rounding error before it. */
 static void arm_until(uint64_t end, uint64_t now)
 {
+    struct percpu *cpu = this_cpu();
     if (!end) {
-        apic_timer_stop();
+        host_timer_stop(cpu);
         return;
     }
     uint32_t ticks = end > now ? apic_timer_ticks((end - now) / tsc_per_us() + 1) : 1;
-    apic_timer_start(ticks ? ticks : 1);
+    host_timer_start(cpu, ticks ? ticks : 1, end);
 }
 
 /* The slice's timer count includes arm_until's extra microsecond, so that
