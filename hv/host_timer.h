@@ -10,6 +10,7 @@
 #ifndef HV_HOST_TIMER_H
 #define HV_HOST_TIMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/apic.h"
@@ -28,11 +29,21 @@ static inline void host_timer_stop(struct percpu *cpu)
     cpu->host_timer_end = 0;
 }
 
-/* A RUN's slice timer: left as it is if it fires by the slice's end. */
-static inline void host_timer_for_slice(struct percpu *cpu)
+/* Whether the timer armed fires after `now` and by `end`: then it may
+ * stay. One whose time has passed is armed again, whether or not its
+ * interrupt came: one that waits in the APIC for a CPU that does not
+ * take it (Bochs, a guest with IF clear) would otherwise leave a RUN
+ * with no timer. */
+static inline bool host_timer_fires_by(const struct percpu *cpu, uint64_t now, uint64_t end)
 {
-    uint64_t end = cpu->host_timer_end;
-    if (!end || end > cpu->slice_end)
+    uint64_t armed = cpu->host_timer_end;
+    return armed > now && armed <= end;
+}
+
+/* A RUN's slice timer, left as it is if it fires by the slice's end. */
+static inline void host_timer_for_slice(struct percpu *cpu, uint64_t now)
+{
+    if (!host_timer_fires_by(cpu, now, cpu->slice_end))
         host_timer_start(cpu, cpu->slice_ticks, cpu->slice_end);
 }
 

@@ -222,10 +222,10 @@ void boot_main(uint32_t magic, uint64_t info)
     interrupt_register(VECTOR_TIMER, host_timer_fired);
     interrupt_register(VECTOR_KICK, acknowledge_interrupt);
     console_input_init(&madt, VECTOR_CONSOLE_INPUT, bsp->apic_id);
-    pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu MHz",
+    pr_info("cpu: %u CPUs in the MADT, local APIC in %s mode, TSC %llu.%03llu MHz",
             madt.cpu_count ? madt.cpu_count : 1,
             apic_is_x2apic() ? "x2APIC" : "xAPIC",
-            (unsigned long long)tsc_per_us());
+            (unsigned long long)(tsc_khz() / 1000), (unsigned long long)(tsc_khz() % 1000));
 
     fpu_probe(!options.no_xsave);
     fpu_enable_cpu();

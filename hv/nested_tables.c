@@ -62,7 +62,7 @@ static bool wait_for_software_walks(struct vm *vm)
         uint32_t count = __atomic_load_n(&vcpu->nested_walk, __ATOMIC_ACQUIRE);
         if (!(count & 1))
             continue;
-        uint64_t deadline = rdtsc() + TIME_SLICE_US * tsc_per_us();
+        uint64_t deadline = rdtsc() + tsc_from_us(TIME_SLICE_US);
         while (__atomic_load_n(&vcpu->nested_walk, __ATOMIC_ACQUIRE) == count) {
             if (rdtsc() > deadline) {
                 pr_warn("vm: a lookup for vcpu %u did not end; keeping %llu "

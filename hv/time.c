@@ -8,8 +8,7 @@
 #define PORT_B          0x61      /* bit 0: gate of channel 2, bit 5: its output */
 #define CALIBRATE_US    10000u
 
-static uint64_t ticks_per_us = 1000; /* a guess until calibrated */
-static uint64_t ticks_per_ms = 1000000;
+static uint64_t ticks_per_ms = 1000000; /* a guess until calibrated */
 static uint64_t boot_tsc;
 
 void time_init(void)
@@ -30,23 +29,29 @@ void time_init(void)
         if (spins > 100000000)
             return; /* no PIT: keep the guess rather than hang */
     uint64_t elapsed = rdtsc() - start;
-    if (elapsed >= CALIBRATE_US) {
-        ticks_per_us = elapsed / CALIBRATE_US;
+    if (elapsed >= CALIBRATE_US)
         ticks_per_ms = elapsed / (CALIBRATE_US / 1000);
-    }
 }
-
-uint64_t tsc_per_us(void) { return ticks_per_us; }
 
 /* The rate guests are told (CPUID 0x15/0x16, HV_CAP_TSC_KHZ) to the kHz
  * the 10 ms window resolves: whole MHz would be 2 % off a 49.9 MHz TSC. */
 uint64_t tsc_khz(void) { return ticks_per_ms; }
 
+uint64_t tsc_from_us(uint64_t us)
+{
+    return us / 1000 * ticks_per_ms + us % 1000 * ticks_per_ms / 1000;
+}
+
+uint64_t tsc_to_us(uint64_t ticks)
+{
+    return ticks / ticks_per_ms * 1000 + ticks % ticks_per_ms * 1000 / ticks_per_ms;
+}
+
 void udelay(uint64_t us)
 {
-    uint64_t end = rdtsc() + us * ticks_per_us;
+    uint64_t end = rdtsc() + tsc_from_us(us);
     while (rdtsc() < end)
         cpu_relax();
 }
 
-uint64_t time_us_since_boot(void) { return (rdtsc() - boot_tsc) / ticks_per_us; }
+uint64_t time_us_since_boot(void) { return tsc_to_us(rdtsc() - boot_tsc); }

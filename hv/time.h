@@ -6,8 +6,12 @@
 #include <stdint.h>
 
 void time_init(void);
-uint64_t tsc_per_us(void);
 uint64_t tsc_khz(void);
+/* Microseconds to TSC ticks and back at the TSC's rate in kHz: a rate in
+ * whole ticks per microsecond would be 21 % off a 3.8 MHz TSC (Bochs),
+ * and the host's timers with it. */
+uint64_t tsc_from_us(uint64_t us);
+uint64_t tsc_to_us(uint64_t ticks);
 void udelay(uint64_t us);
 uint64_t time_us_since_boot(void);
 

@@ -108,7 +108,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
             vcpu_arm_host_timer(vcpu, now);
         else
-            host_timer_for_slice(cpu);
+            host_timer_for_slice(cpu, now);
         vcpu_prepare_events(vcpu, run);
         fpu_enter_child(control, vcpu);
         vcpu = enter(vcpu);

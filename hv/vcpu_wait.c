@@ -30,7 +30,7 @@ static void arm_until(uint64_t end, uint64_t now)
         host_timer_stop(cpu);
         return;
     }
-    uint32_t ticks = end > now ? apic_timer_ticks((end - now) / tsc_per_us() + 1) : 1;
+    uint32_t ticks = end > now ? apic_timer_ticks(tsc_to_us(end - now) + 1) : 1;
     host_timer_start(cpu, ticks ? ticks : 1, end);
 }
 
@@ -38,7 +38,7 @@ static void arm_until(uint64_t end, uint64_t now)
  * a RUN that arms it for a whole slice fires no earlier than slice_end. */
 void vcpu_slice_setup_cpu(struct percpu *cpu)
 {
-    cpu->slice_tsc = TIME_SLICE_US * tsc_per_us();
+    cpu->slice_tsc = tsc_from_us(TIME_SLICE_US);
     cpu->slice_ticks = apic_timer_ticks(TIME_SLICE_US + 1);
 }
 

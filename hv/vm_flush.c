@@ -62,7 +62,7 @@ static void kick_owner(struct vcpu *vcpu)
  * leave the guest a translation its VMM has just taken away. */
 static void wait_for_vcpu(struct vcpu *vcpu, uint64_t generation)
 {
-    uint64_t slice = TIME_SLICE_US * tsc_per_us();
+    uint64_t slice = tsc_from_us(TIME_SLICE_US);
     uint64_t deadline = rdtsc() + 4 * slice;
     bool reported = false;
     while (!vcpu_translations_current(vcpu, generation)) {

@@ -4,7 +4,7 @@
 #   - QEMU TCG with -icount shift=0 (SVM): one tick per instruction, a VMRUN
 #     with its #VMEXIT counting as one (PLATFORM.md);
 #   - Bochs (VMX): at the bochsrc's ips its TSC also advances one tick per
-#     instruction (the boot log's "TSC 4 MHz" at ips=4000000).
+#     instruction (the boot log's "TSC 4.000 MHz" at ips=4000000).
 # Prints the control domain's tables. Wall-clock time under an emulator says
 # nothing about hardware and is not shown, except in the SMP run's fallback
 # below, where it is labelled.
