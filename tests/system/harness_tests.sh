@@ -85,6 +85,25 @@ test_harness_boots_again_only_after_a_triple_fault() {
     expect_report "$report" "TEST_FAILED=1"
 }
 
+# The same for the control domain, from the hypervisor's report of its
+# vcpu's triple fault.
+harness_control_domain_fault_run() {
+    LOG=$SYSTEST_DIR/harness-control-walk.log
+    echo "[cpu0] error: ctl: control-domain vcpu 0 stopped: triple fault at rip 0x24a48b" \
+        "(exit 0x7f, info 0x0 0x0; cr2 0x$HARNESS_CR2 idt 0x213000)" > "$LOG"
+    return 0
+}
+
+test_harness_boots_again_after_a_control_domain_walk_failure() {
+    local report
+    report=$(HARNESS_CR2=213080 again_after_qemu_triple_fault harness_control_domain_fault_run)
+    [ "$(grep -c 'control domain triple-faulted.*booting again' <<<"$report")" -eq 2 ] ||
+        fail "not booted exactly three times for CR2 at gate 8: $report"
+    [ -f "$SYSTEST_DIR/harness-control-walk.log.first" ] || fail "the first run's log was not kept"
+    report=$(HARNESS_CR2=24a48b again_after_qemu_triple_fault harness_control_domain_fault_run)
+    ! grep -q 'booting again' <<<"$report" || fail "booted again for CR2 elsewhere: $report"
+}
+
 # A child's triple fault whose state dump has CR2 at gate 8 of its IDT (the
 # delivery of #DF failed reading the IDT: QEMU's walk failing in a guest,
 # README) boots again, twice at most; CR2 anywhere else does not. The runs

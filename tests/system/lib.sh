@@ -41,6 +41,10 @@ again_after_qemu_triple_fault() {
             echo "    a guest triple-faulted on its IDT's gate 8, QEMU's page walk" \
                 "failing in a guest (README, known limits; log kept as $LOG.first): booting again"
             [ $tries -gt 1 ] || cp "$LOG" "$LOG.first"
+        elif qemu_walk_failed_in_the_control_domain; then
+            echo "    the control domain triple-faulted on its IDT's gate 8, QEMU's page walk" \
+                "failing in it (README, known limits; log kept as $LOG.first): booting again"
+            [ $tries -gt 1 ] || cp "$LOG" "$LOG.first"
         else
             return $status
         fi
@@ -59,6 +63,17 @@ qemu_walk_failed_in_a_guest() {
     cr2=$(grep -aoE '^\[ctl\] guest [^ ]+:   cr0 [0-9a-f]+ cr2 [0-9a-f]+' "$LOG" |
           head -1 | sed -E 's|.* cr2 ||')
     [ -n "$idt" ] && [ -n "$cr2" ] && [ $((16#$cr2)) -eq $((16#$idt + 0x80)) ]
+}
+
+# qemu_walk_failed_in_the_control_domain: the same for the control
+# domain, from the hypervisor's report of its vcpu's triple fault
+# (hv/control_domain.c), CR2 at gate 8 of its IDT.
+qemu_walk_failed_in_the_control_domain() {
+    local line cr2 idt
+    line=$(grep -aoE 'control-domain vcpu [0-9]+ stopped: triple fault at rip .*; cr2 0x[0-9a-f]+ idt 0x[0-9a-f]+' "$LOG" | head -1)
+    cr2=$(sed -nE 's/.*; cr2 0x([0-9a-f]+) idt .*/\1/p' <<<"$line")
+    idt=$(sed -nE 's/.* idt 0x([0-9a-f]+)$/\1/p' <<<"$line")
+    [ -n "$cr2" ] && [ -n "$idt" ] && [ $((16#$cr2)) -eq $((16#$idt + 0x80)) ]
 }
 
 # qemu_triple_faulted STATUS: the run behind LOG ended early (STATUS from
