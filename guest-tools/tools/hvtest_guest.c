@@ -10,6 +10,7 @@
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/cmdline.h"
+#include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
 
@@ -290,6 +291,14 @@ int hvt_exit_is(const struct vm_instance *vm, uint32_t reason, const char *what)
         hvt_fail("%s: expected %s, got %s (%u) at rip 0x%lx", what,
                  hvt_exit_name(reason), hvt_exit_name(run->exit_reason),
                  run->exit_reason, run->exit_rip);
+    /* An unexpected triple fault says where its last exception pointed:
+     * CR2 at gate 8 of the IDT is QEMU's page walk failing on intact
+     * tables (README, known limits), not the test's guest. */
+    struct hv_sregs sregs;
+    if (run->exit_reason == HV_EXIT_SHUTDOWN && hv_get_sregs(vm->vcpu, &sregs) == 0)
+        ctl_printf("hvtest: info the guest's triple fault: cr2 0x%lx idt 0x%lx/0x%x cr0 0x%lx "
+                   "cr3 0x%lx cr4 0x%lx\n", sregs.cr2, sregs.idt.base, sregs.idt.limit,
+                   sregs.cr0, sregs.cr3, sregs.cr4);
     return 0;
 }
 
