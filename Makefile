@@ -4,6 +4,9 @@
 #   make run GUESTS=linux   the same with Debian's kernel as a 2-vcpu guest
 #   make test       unit tests and every system test; ends "N passed, N failed"
 #   make unit       host unit tests only
+#   make bench      hot paths in instructions under QEMU -icount and Bochs, the
+#                   Linux boot against plain QEMU (HV_EXIT_PROFILE=1 builds the
+#                   hypervisor that times every exit by kind, for its table)
 # CROSS_COMPILE=x86_64-linux-gnu- selects a cross toolchain.
 
 CROSS_COMPILE ?=
