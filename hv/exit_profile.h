@@ -23,8 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Kinds of exit, common to both backends (svm/svm_exit.c and
- * vmx/vmx_exit.c map theirs). */
+/* Kinds of exit, common to both backends (svm/svm_exit_profile.c and
+ * vmx/vmx_exit_profile.c map theirs). */
 enum exit_profile_class {
     EXIT_PROFILE_IO,
     EXIT_PROFILE_MMIO,            /* nested page fault, EPT violation or

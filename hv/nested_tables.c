@@ -2,7 +2,7 @@
 
 #include "hv/console.h"
 #include "hv/memory.h"
-#include "hv/time.h"
+#include "hv/percpu.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
 
@@ -62,7 +62,7 @@ static bool wait_for_software_walks(struct vm *vm)
         uint32_t count = __atomic_load_n(&vcpu->nested_walk, __ATOMIC_ACQUIRE);
         if (!(count & 1))
             continue;
-        uint64_t deadline = rdtsc() + tsc_from_us(TIME_SLICE_US);
+        uint64_t deadline = rdtsc() + this_cpu()->slice_tsc;
         while (__atomic_load_n(&vcpu->nested_walk, __ATOMIC_ACQUIRE) == count) {
             if (rdtsc() > deadline) {
                 pr_warn("vm: a lookup for vcpu %u did not end; keeping %llu "

@@ -18,7 +18,6 @@
 #include "hv/vcpu.h"
 #include "hv/vlapic.h"
 
-struct vcpu;
 struct vm;
 
 /* lapic_events bits: what other CPUs post for the owner to act on. */
@@ -60,6 +59,10 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
 bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *ok);
 bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop);
 
+/* vcpu_lapic_wrmsr_fast's halves, out of line: every register but the
+ * EOI, and the taking of a vector the EOI unmasked. */
+int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open);
+int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open);
 /* A child's WRMSR straight from a backend's exit function, the
  * instruction not yet skipped: IA32_TSC_DEADLINE with a deadline already
  * passed (and no host timer running for the vcpu), the x2APIC EOI (0x80B)
@@ -73,14 +76,10 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
  * can take an interrupt (`open`: IF set, nothing being injected; the
  * backend drops the shadow) and nothing else waits for
  * vcpu_prepare_events, which would decide the order. Else 0, with such a
- * vector left in IRR and posted for vcpu_prepare_events. */
-int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open);
-/* `vector`, which a write made deliverable, taken now or posted, as
- * vcpu_lapic_wrmsr_fast returns it. */
-int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open);
-/* The EOI first and inline, the hottest of these writes (one per
- * interrupt): with nothing pending after it, the backend's WRMSR exit
- * makes one call, vlapic_eoi_edge's. */
+ * vector left in IRR and posted for vcpu_prepare_events. The EOI, the
+ * hottest of these writes (one per interrupt), is tested first and
+ * inline: with nothing pending after it, the exit function makes one
+ * call, vlapic_eoi_edge's. */
 static inline int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open)
 {
     if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4) && vlapic_x2apic(&vcpu->lapic)) {

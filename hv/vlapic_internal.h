@@ -7,10 +7,11 @@
 #include "hv/vlapic.h"
 
 static inline uint32_t reg(const struct vlapic *l, uint32_t offset) { return l->page[offset / 4]; }
+static inline void set_reg(struct vlapic *l, uint32_t offset, uint32_t v) { l->page[offset / 4] = v; }
+
 /* ICR low's bits a write keeps: vector, delivery, destination mode,
  * level, trigger, shorthand (never delivery status: IPIs go at once). */
 #define LAPIC_ICR_LOW_WRITABLE 0x000ccfffu
-static inline void set_reg(struct vlapic *l, uint32_t offset, uint32_t v) { l->page[offset / 4] = v; }
 
 /* x2APIC's logical ID follows from the APIC ID (SDM 10.12.10.2). */
 static inline uint32_t vlapic_x2apic_ldr(uint32_t id)

@@ -15,7 +15,6 @@
 #include "hv/apic.h"
 #include "hv/console.h"
 #include "hv/percpu.h"
-#include "hv/time.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -62,7 +61,7 @@ static void kick_owner(struct vcpu *vcpu)
  * leave the guest a translation its VMM has just taken away. */
 static void wait_for_vcpu(struct vcpu *vcpu, uint64_t generation)
 {
-    uint64_t slice = tsc_from_us(TIME_SLICE_US);
+    uint64_t slice = this_cpu()->slice_tsc;
     uint64_t deadline = rdtsc() + 4 * slice;
     bool reported = false;
     while (!vcpu_translations_current(vcpu, generation)) {

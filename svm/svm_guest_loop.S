@@ -12,8 +12,9 @@
  * calling convention preserves them -- and reach vcpu->gprs only when the
  * loop ends, or around svm_exit_all_gprs when the exit function asks
  * for them (GUEST_EXIT_ALL_GPRS). Every other guest register goes through
- * vcpu->gprs on each exit, where the exit handlers read and write them. RBP is zero in the
- * host, so that a backtrace never follows a guest's frame pointer.
+ * vcpu->gprs on each exit, where the exit handlers read and write them.
+ * RBP is zero in the host, so that a backtrace never follows a guest's
+ * frame pointer.
  *
  * GIF is clear from before VMLOAD of the guest's state until the host's is
  * back, so no interrupt or NMI runs on a half-switched CPU (APM 15.17); IF

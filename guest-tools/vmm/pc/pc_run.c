@@ -192,8 +192,7 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
                                                                   : QUANTUM_US) : 0;
     uint32_t mp_state, exit_reason = 0;
     uint64_t exit_tsc = 0;       /* the profile's: when RUN returned (0: none yet) */
-    uint64_t exits_before = 0;   /* and the vcpu's exit count before that RUN */
-    bool entered = false;        /* whether that RUN's return followed an exit */
+    bool entered = false;        /* and whether an exit ended that RUN */
 
     __atomic_store_n(&r->current, (int)k, __ATOMIC_RELEASE);
     while (!pc_stopping(pc)) {
@@ -212,7 +211,7 @@ void pc_run_turn(struct pc_vm *pc, struct pc_runner *r, unsigned k)
         }
         if (exit_tsc != 0)
             pc_profile_exit(&pc->profile, exit_reason, entered, rdtsc() - exit_tsc);
-        exits_before = vcpu->run->exit_count;
+        uint64_t exits_before = vcpu->run->exit_count;
         rc = hv_run(vcpu->handle);
         if (pc->profile.on) {
             exit_tsc = rdtsc();
