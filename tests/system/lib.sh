@@ -26,13 +26,15 @@ boot_again_after_qemu_triple_fault() {
 
 # again_after_qemu_triple_fault RUN ARGS...: RUN ARGS (which sets LOG and
 # returns emulate.sh's status or the like), again while qemu_triple_faulted,
-# three runs at most; returns the last run's status.
+# QEMU_FAULT_BOOTS runs at most (3 unless the caller sets it); returns the
+# last run's status.
 again_after_qemu_triple_fault() {
     local status tries
-    for tries in 1 2 3; do
+    local most=${QEMU_FAULT_BOOTS:-3}
+    for ((tries = 1; ; tries++)); do
         "$@"
         status=$?
-        [ $tries -lt 3 ] || return $status
+        [ $tries -lt $most ] || return $status
         if qemu_triple_faulted $status; then
             echo "    QEMU ended the run on a triple fault of the hypervisor" \
                 "(README, known limits; reset log kept as $LOG.qemu.first): booting again"
