@@ -259,7 +259,7 @@ test_two_linux_guests_together_svm() {
         '^\[guest linux2\] init: type a line' 'printf "\001""2%s" "$LINUX_INPUT_TEXT"'
     )
     # QEMU's triple fault of the hypervisor (README, known limits): booted
-    # again, four times at most: it ended 6 of 15 boots of this pair on
+    # again, four times at most: it ended 6 of 16 boots of this pair on
     # 2026-12-01, and 3 in a row once (the other SVM Linux tests: twice).
     QEMU_FAULT_BOOTS=5 again_after_qemu_triple_fault two_linux_guests_run
     [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
