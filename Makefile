@@ -220,6 +220,7 @@ test-isos:
 	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=crash CTL_CMDLINE=crash GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=readline CTL_CMDLINE="readline 2" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=readline-hold CTL_CMDLINE="readline hold" GUESTS=
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello

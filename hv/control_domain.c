@@ -6,6 +6,7 @@
 #include "hv/elf.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
+#include "hv/guest_memory.h"
 #include "hv/format.h"
 #include "hv/hypercall.h"
 #include "hv/machine_check.h"
@@ -20,6 +21,7 @@
 #include "hv/vm.h"
 #include "hv/trap.h"
 #include "hv/x86.h"
+#include "mmu/guest_walk.h"
 #include "mmu/page_table.h"
 
 volatile int control_domain_ready;
@@ -184,15 +186,27 @@ int control_domain_create(const struct boot_info *boot, uint64_t memory_size)
     return 0;
 }
 
-/* CR2 and the IDT's base go with it: a triple fault whose CR2 is gate 8
- * of the IDT is QEMU's page walk failing on intact tables (README, known
- * limits), which the system tests tell from a fault of ours. */
+/* CR2 and the IDT's base go with it, and the hypervisor's own walk of RIP
+ * and CR2 through the domain's page tables, printed first (the stop line
+ * ends a system test's run). A page fault at an address those tables
+ * translate is an emulator's walk failing on intact tables (README, known
+ * limits; QEMU's signature is CR2 at RIP or at the IDT's gate 8), which
+ * the system tests tell from a fault of the domain's own making. */
 static __attribute__((noreturn)) void control_vcpu_failed(struct vcpu *vcpu,
                                                           const char *what,
                                                           const struct exit_record *exit)
 {
     struct hv_sregs sregs;
+    struct guest_translation at_rip = { 0 }, at_cr2 = { 0 };
     virt->get_sregs(vcpu, &sregs);
+    int rip_walk = vcpu_translate(vcpu, exit->rip, &at_rip);
+    int cr2_walk = vcpu_translate(vcpu, sregs.cr2, &at_cr2);
+    pr_error("ctl: control-domain vcpu %u: cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx; "
+             "the hypervisor's walk of rip: %d gpa 0x%llx, of cr2: %d gpa 0x%llx",
+             vcpu->slot, (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
+             (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer, rip_walk,
+             (unsigned long long)at_rip.guest_phys, cr2_walk,
+             (unsigned long long)at_cr2.guest_phys);
     pr_error("ctl: control-domain vcpu %u stopped: %s at rip 0x%llx (exit 0x%llx, "
              "info 0x%llx 0x%llx; cr2 0x%llx idt 0x%llx)", vcpu->slot, what,
              (unsigned long long)exit->rip, (unsigned long long)exit->hardware_reason,

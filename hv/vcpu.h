@@ -17,6 +17,7 @@
 #define VCPU_LAUNCHED 184       /* backend flag, right after the registers */
 #define VCPU_ARCH_PHYS 192      /* VMCB or VMCS, physical */
 #define VCPU_GUEST_EXIT 200     /* the guest loop's exit function */
+#define VCPU_CR2 232            /* VMX: the guest's CR2 */
 
 /* What an exit function returns when the exit needs every general
  * register of the guest in vcpu->gprs: inside the guest loop R12-R15 are
@@ -238,6 +239,12 @@ struct vcpu {
      * GET_REGS without making the VMCS current; valid until the VMCS is
      * next made current by anything else (vmcs_acquire clears the flag). */
     struct { uint64_t rsp, rip, rflags; } saved_regs;
+    /* VMX: the guest's CR2, which VMX neither saves nor loads. The guest
+     * loop reads it after every exit and writes it to the CPU before an
+     * entry when the CPU holds another value, so that a page fault's
+     * address is never seen by another VM on this CPU and survives
+     * whatever ran between the fault and the guest's handler. */
+    uint64_t cr2;
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;
     struct hv_run *run;          /* in control-domain memory; NULL for the
@@ -270,7 +277,6 @@ struct vcpu {
      * VM's nested tables in software (hv/nested_tables.h); read by the CPU
      * that frees emptied tables. */
     uint32_t nested_walk;
-    uint64_t cr2;                /* VMX: CR2 as SET_SREGS gave it */
     uint64_t cr8;                /* VMX: the guest's task priority */
     struct vcpu_kept_msrs kept_msrs;
     bool msrs_live;              /* kept_msrs are in the CPU (msr_switch.h) */
@@ -322,6 +328,7 @@ _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, arch_phys) == VCPU_ARCH_PHYS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, guest_exit) == VCPU_GUEST_EXIT, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, cr2) == VCPU_CR2, "vcpu layout");
 
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by

@@ -563,6 +563,17 @@ static long expected_region(const struct fuzz *f, const struct fuzz_vm *m,
     return 0;
 }
 
+/* A region outside the backing maps the domain's own image, stack or page
+ * tables (the pages at free_end and above): a random guest writing there
+ * would overwrite the fuzzer and its address space, so such a region goes
+ * to the child read-only. */
+static int inside_backing(const struct fuzz *f, uint64_t control_addr, uint64_t size)
+{
+    uint64_t start = hv_gpa(f->backing);
+    return control_addr >= start && size <= BACKING_BYTES &&
+           control_addr - start <= BACKING_BYTES - size;
+}
+
 static void random_region(struct fuzz *f, struct hv_memory_region *r)
 {
     static const uint64_t sizes[] = { 0x1000, 0x2000, 0x5000, 0x10000, MIB2, 2 * MIB2,
@@ -585,6 +596,9 @@ static void random_region(struct fuzz *f, struct hv_memory_region *r)
                                         : edge_value(f);
     if (chance(f, 3))
         r->size = edge_value(f);
+    if (!(r->flags & ~(uint32_t)(HV_MEM_READONLY | HV_MEM_LOG_DIRTY)) &&
+        !inside_backing(f, r->control_addr, r->size))
+        r->flags = HV_MEM_READONLY;
 }
 
 static void apply_region(struct fuzz_vm *m, const struct hv_memory_region *r)

@@ -38,6 +38,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_msrs_cases,
     hvtest_msrs_refused_cases,
     hvtest_msr_switch_cases,
+    hvtest_cr2_cases,
     hvtest_speculation_cases,
     hvtest_translate_cases,
     hvtest_kick_cases,

@@ -13,7 +13,7 @@
  * hvtest_memory.c,
  * hvtest_region_churn.c (slot churn and nested tables), hvtest_lifecycle.c,
  * hvtest_hostile.c, hvtest_msrs.c, hvtest_msrs_refused.c,
- * hvtest_msr_switch.c, hvtest_speculation.c (with 64-bit guests from
+ * hvtest_msr_switch.c, hvtest_cr2.c, hvtest_speculation.c (with 64-bit guests from
  * hvtest_guest64.c),
  * hvtest_translate.c, hvtest_kick.c, hvtest_dirty.c, hvtest_interrupt.c,
  * hvtest_debug.c, hvtest_debugregs.c, hvtest_debugregs_guest.c,
@@ -68,6 +68,7 @@ extern const struct hvtest_case hvtest_hostile_cases[];
 extern const struct hvtest_case hvtest_msrs_cases[];
 extern const struct hvtest_case hvtest_msrs_refused_cases[];
 extern const struct hvtest_case hvtest_msr_switch_cases[];
+extern const struct hvtest_case hvtest_cr2_cases[];
 extern const struct hvtest_case hvtest_speculation_cases[];
 extern const struct hvtest_case hvtest_translate_cases[];
 extern const struct hvtest_case hvtest_kick_cases[];

@@ -34,5 +34,6 @@ int region_churn_main(const struct hv_boot_info *info, int argc, char **argv);
 int readline_main(const struct hv_boot_info *info, int argc, char **argv);
 int fuzz_main(const struct hv_boot_info *info, int argc, char **argv);
 int mcwait_main(const struct hv_boot_info *info, int argc, char **argv);
+int crash_main(const struct hv_boot_info *info, int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ const struct tool ctl_tools[] = {
     { "fuzz", "random hypercalls checked against the ABI's error rules, then a leak "
       "check [seed] [calls]", fuzz_main },
     { "mcwait", "count machine checks injected from outside (system test)", mcwait_main },
+    { "crash", "stop this control domain with a page fault it cannot deliver (system "
+      "test of the hypervisor's report)", crash_main },
     { NULL, NULL, NULL },
 };
 
