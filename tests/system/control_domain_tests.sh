@@ -54,7 +54,7 @@ expect_control_domain_fault_report() {
     rip=$(grep -aoE 'control-domain vcpu 0 stopped: triple fault at rip 0x[0-9a-f]+ ' "$LOG" |
           sed -E 's/.* rip (0x[0-9a-f]+) $/\1/')
     [ -n "$rip" ] || fail "no triple-fault report"
-    expect_line "control-domain vcpu 0: cr0 0x[0-9a-f]+ cr3 0x[0-9a-f]+ cr4 0x[0-9a-f]+ efer 0x[0-9a-f]+; the hypervisor's walk of rip: 0 gpa $rip, of cr2: -2 gpa 0x0\$"
+    expect_line "control-domain vcpu 0: cr0 0x[0-9a-f]+ cr3 0x[0-9a-f]+ cr4 0x[0-9a-f]+ efer 0x[0-9a-f]+; the hypervisor's walk of rip: 0 gpa $rip, of cr2: -2 gpa 0x0"
     expect_line "control-domain vcpu 0 stopped: triple fault at rip $rip \(.*; cr2 0x8000000000 idt 0x0\)"
     ! qemu_walk_failed_in_the_control_domain || fail "the harness takes the fault for QEMU's"
     expect_no_line "PANIC"
