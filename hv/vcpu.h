@@ -17,7 +17,6 @@
 #define VCPU_LAUNCHED 184       /* backend flag, right after the registers */
 #define VCPU_ARCH_PHYS 192      /* VMCB or VMCS, physical */
 #define VCPU_GUEST_EXIT 200     /* the guest loop's exit function */
-#define VCPU_CR2 232            /* VMX: the guest's CR2 */
 
 /* What an exit function returns when the exit needs every general
  * register of the guest in vcpu->gprs: inside the guest loop R12-R15 are
@@ -239,11 +238,9 @@ struct vcpu {
      * GET_REGS without making the VMCS current; valid until the VMCS is
      * next made current by anything else (vmcs_acquire clears the flag). */
     struct { uint64_t rsp, rip, rflags; } saved_regs;
-    /* VMX: the guest's CR2, which VMX neither saves nor loads. The guest
-     * loop reads it after every exit and writes it to the CPU before an
-     * entry when the CPU holds another value, so that a page fault's
-     * address is never seen by another VM on this CPU and survives
-     * whatever ran between the fault and the guest's handler. */
+    /* VMX: a child's CR2, which VMX neither saves nor loads: in the CPU
+     * from the start of a RUN's guest loop to its end, here otherwise
+     * (vmx/vmx_vcpu.c, run_loop). A control domain's is the CPU's. */
     uint64_t cr2;
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;
@@ -328,7 +325,6 @@ _Static_assert(sizeof(((struct vcpu *)0)->run_blockers) == 4 &&
 _Static_assert(offsetof(struct vcpu, launched) == VCPU_LAUNCHED, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, arch_phys) == VCPU_ARCH_PHYS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, guest_exit) == VCPU_GUEST_EXIT, "vcpu layout");
-_Static_assert(offsetof(struct vcpu, cr2) == VCPU_CR2, "vcpu layout");
 
 /* The general registers of the ABI's hv_regs from the saved ones and back;
  * each backend adds RSP, RIP and RFLAGS from where it keeps them. Field by

@@ -39,18 +39,6 @@
 #endif
 .endm
 
-/* The guest's CR2 into the CPU before an entry (vcpu in RSI; RAX and RDX
- * are free, the guest's are loaded after): written only when the CPU holds
- * another value, as MOV to CR2 costs more than reading it. */
-.macro load_guest_cr2
-    mov VCPU_CR2(%rsi), %rax
-    mov %cr2, %rdx
-    cmp %rax, %rdx
-    je 1f
-    mov %rax, %cr2
-1:
-.endm
-
     .section .text
     .code64
     .global vmx_guest_loop
@@ -70,7 +58,6 @@ enter_guest:
      * again (vmx_entry_failed). */
     movb $1, VCPU_LAUNCHED(%rsi)
     profile_enter
-    load_guest_cr2
     mov GUEST_REG(RAX)(%rsi), %rax
     load_guest_registers
     vmlaunch
@@ -91,8 +78,6 @@ vmx_exit_entry:
     mov 8(%rsp), %rsi
     mov %rax, GUEST_REG(RAX)(%rsi)
     save_guest_registers
-    mov %cr2, %rax
-    mov %rax, VCPU_CR2(%rsi)
 #ifdef HV_EXIT_PROFILE
     mov (%rsp), %rdi
     call vmx_exit_profile
@@ -106,7 +91,6 @@ vmx_exit_entry:
     mov (%rsp), %rsi
 resume_vcpu_in_rsi:
     profile_enter
-    load_guest_cr2
     mov GUEST_REG(RAX)(%rsi), %rax
     load_guest_registers
     vmresume

@@ -9,6 +9,7 @@
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
+#include "hv/vm.h"
 #include "hv/x86.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -203,7 +204,9 @@ void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->idt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_IDTR_BASE),
                                  .limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT) };
     r->cr0 = vmx_guest_cr0();
-    r->cr2 = vcpu->cr2;
+    /* A control domain's CR2 is the CPU's (vmx_vcpu.c, run_loop), and
+     * only its own CPU reads its state (its triple-fault report). */
+    r->cr2 = vcpu->vm->is_control ? read_cr2() : vcpu->cr2;
     r->cr3 = vmread(VMCS_GUEST_CR3);
     r->cr4 = vmx_current_guest_cr4();
     r->cr8 = vcpu->cr8;
