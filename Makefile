@@ -380,6 +380,7 @@ bench: deps-run
 	@$(BUILD)/bench/handle_bench
 	@echo
 	@$(MAKE) --no-print-directory iso ISO_NAME=bench CTL_CMDLINE=bench GUESTS="bench_guest bench_lapic"
+	@$(MAKE) --no-print-directory iso ISO_NAME=bench-ipi CTL_CMDLINE="bench ipi" GUESTS=bench_ipi
 	@$(MAKE) --no-print-directory linux
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-bench GUESTS=linux \
 	    GUEST_ARGS="mem=256 cpus=1 profile" LINUX_CMDLINE="$(LINUX_BENCH_CMDLINE)" \

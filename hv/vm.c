@@ -343,8 +343,11 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     }
     spin_lock(&vm->lock);
     bool taken = vm->vcpus[slot] != NULL;
-    if (!taken)
-        vm->vcpus[slot] = vcpu;
+    if (!taken) {
+        __atomic_store_n(&vm->vcpus[slot], vcpu, __ATOMIC_RELEASE);
+        if (slot >= vm->vcpu_slots_end)
+            __atomic_store_n(&vm->vcpu_slots_end, slot + 1, __ATOMIC_RELEASE);
+    }
     spin_unlock(&vm->lock);
     if (taken) {
         vcpu_free_state(vcpu);

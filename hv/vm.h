@@ -63,6 +63,11 @@ struct vm {
     uint32_t dirty_logged;  /* bit i: slot i was made with HV_MEM_LOG_DIRTY
                                (set then, never cleared: a hint for
                                vm_resolve_dirty_fault) */
+    /* One past the highest vcpu slot ever made: raised under `lock`
+     * after vcpus[] holds the vcpu, never lowered. Bounds the walks of
+     * vcpus[] an interrupt's delivery makes (hv/vcpu_lapic.c), so that an
+     * IPI in a 2-vcpu VM looks at 2 slots, not HV_MAX_VCPUS. */
+    uint32_t vcpu_slots_end;
 
     struct spinlock lock __attribute__((aligned(64)));
     uint32_t refs;

@@ -23,6 +23,7 @@
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/cmdline.h"
 #include "guest-tools/runtime/console.h"
+#include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/bench.h"
 #include "guest-tools/tools/tool.h"
 #include "guest-tools/vmm/vmm.h"
@@ -201,8 +202,10 @@ static uint64_t guest_cpuid_figure(struct vm_instance *vm)
 
 int bench_main(const struct hv_boot_info *info, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    /* `bench ipi`: the two-CPU table alone, for an emulator whose CPUs
+     * run side by side (bench_ipi.c). */
+    if (argc > 1 && strcmp(argv[1], "ipi") == 0)
+        return bench_ipi_table(info);
     const struct hv_boot_module *guest = module_find(info, "bench_guest");
     if (!guest) {
         ctl_printf("bench: needs the bench_guest module\n");

@@ -1,7 +1,8 @@
 /*
  * What the files of the bench tool share: bench.c (single-CPU hot paths),
  * bench_smp.c (per-vcpu versus shared-vcpu calls on several control-domain
- * CPUs) and bench_lapic.c (the local APIC's paths).
+ * CPUs), bench_lapic.c (the local APIC's paths) and bench_ipi.c (those
+ * between two CPUs).
  */
 #ifndef GUEST_TOOLS_TOOLS_BENCH_H
 #define GUEST_TOOLS_TOOLS_BENCH_H
@@ -28,5 +29,9 @@ int bench_smp_table(hv_handle_t sys);
  * every row could be measured. */
 struct hv_boot_info;
 int bench_lapic_table(const struct hv_boot_info *info);
+
+/* Prints the two-CPU local APIC table with the bench_ipi guest module
+ * (`bench ipi`); 0 when every row could be measured, or with one CPU. */
+int bench_ipi_table(const struct hv_boot_info *info);
 
 #endif

@@ -10,7 +10,8 @@ const struct tool ctl_tools[] = {
     { "pc", "boot every guest module on the virtual PC (LAPIC, IOAPIC, PIC, PIT, RTC, "
       "ACPI, COM1)", pc_main },
     { "hvtest", "hypercall ABI conformance tests", hvtest_main },
-    { "bench", "exit and hypercall latency benchmarks", bench_main },
+    { "bench", "exit and hypercall latency benchmarks [ipi: the two-CPU APIC paths]",
+      bench_main },
     { "region_churn", "memory-slot add/delete cycles across the guest-physical "
       "space [cycles]", region_churn_main },
     { "readline", "read lines typed at the hypervisor's console and echo them "
