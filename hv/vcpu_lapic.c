@@ -312,7 +312,7 @@ static int self_ipi(struct vcpu *vcpu, uint8_t vector, bool open)
         return vector;
     if (!vlapic_accept(l, vector, false))
         return 0;
-    return take_now(vcpu, vlapic_pending_raised(l), open);
+    return take_now(vcpu, vlapic_pending(l), open);
 }
 
 int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open)

@@ -22,7 +22,9 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 }
 
 /* end 0: no timer. One microsecond is added so that the timer fires after
- * the event, not a rounding error before it. */
+ * the event, not a rounding error before it. A timer armed for this very
+ * end and not yet fired stays: an interrupt exit (a kick, another CPU's
+ * IPI) mostly leaves the time the run needs as it was. */
 static void arm_until(uint64_t end, uint64_t now)
 {
     struct percpu *cpu = this_cpu();
@@ -30,6 +32,8 @@ static void arm_until(uint64_t end, uint64_t now)
         host_timer_stop(cpu);
         return;
     }
+    if (cpu->host_timer_end == end && end > now)
+        return;
     uint32_t ticks = end > now ? apic_timer_ticks(tsc_to_us(end - now) + 1) : 1;
     host_timer_start(cpu, ticks ? ticks : 1, end);
 }

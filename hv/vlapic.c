@@ -39,10 +39,7 @@ static void bitmap_set(struct vlapic *l, uint32_t base, uint8_t vector)
 
 static uint8_t irr_word_bit(uint8_t vector) { return (uint8_t)(1u << (vector / 32)); }
 
-/* Highest set vector of a bitmap, or -1. Relaxed loads: a bit another
- * CPU sets after the scan comes with a kick (hv/vcpu_lapic.c), and the
- * scan is in the path of every entry with an event and of the x2APIC's
- * WRMSRs: inline there. */
+/* Highest set vector of a bitmap (ISR's, after an EOI), or -1. */
 static inline __attribute__((always_inline)) int bitmap_highest(const struct vlapic *l, uint32_t base)
 {
     const uint32_t *words = &l->page[base / 4];
@@ -227,19 +224,31 @@ bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level)
     return true;
 }
 
-static inline __attribute__((always_inline)) int pending(const struct vlapic *l, bool maybe_empty)
+/* What the guest should take now: IRR's highest vector above PPR, or -1.
+ * IRR is read only in the words its summary names, highest first: a word
+ * set but not yet in the summary is one another CPU is filling, whose
+ * kick follows (struct vlapic). So one pending vector costs one word's
+ * read, not a scan down from the top, and an empty IRR one byte's (the
+ * EOI's path, inline there). */
+static inline __attribute__((always_inline)) int pending(const struct vlapic *l)
 {
-    if ((maybe_empty && !__atomic_load_n(&l->irr_words, __ATOMIC_RELAXED)) ||
-        !vlapic_enabled(l))
+    unsigned summary = __atomic_load_n(&l->irr_words, __ATOMIC_ACQUIRE);
+    if (!summary || !vlapic_enabled(l))
         return -1;
-    int irr = bitmap_highest(l, LAPIC_IRR);
-    if (irr < 0 || ((uint32_t)irr & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0))
-        return -1;
-    return irr;
+    const uint32_t *words = &l->page[LAPIC_IRR / 4];
+    do {
+        int word = 31 - __builtin_clz(summary);
+        uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
+        if (bits) {
+            int irr = word * 32 + 31 - __builtin_clz(bits);
+            return ((uint32_t)irr & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0) ? -1 : irr;
+        }
+        summary &= ~(1u << word);
+    } while (summary);
+    return -1;
 }
 
-int vlapic_pending(const struct vlapic *l) { return pending(l, true); }
-int vlapic_pending_raised(const struct vlapic *l) { return pending(l, false); }
+int vlapic_pending(const struct vlapic *l) { return pending(l); }
 
 void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 {
@@ -298,7 +307,7 @@ int vlapic_eoi_edge(struct vlapic *l)
             return VLAPIC_EOI_NOT_EDGE;
         retire(l, isr);
     }
-    return pending(l, true);
+    return pending(l);
 }
 
 static uint32_t lvt_bits(uint32_t offset)

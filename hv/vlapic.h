@@ -156,9 +156,6 @@ uint64_t vlapic_get_tsc_deadline(const struct vlapic *lapic);
 bool vlapic_accept(struct vlapic *lapic, uint8_t vector, bool level);
 /* The highest vector the guest should take now (IRR above PPR), or -1. */
 int vlapic_pending(const struct vlapic *lapic);
-/* The same right after a vector was accepted, IRR known not empty: no
- * test for an empty IRR first. */
-int vlapic_pending_raised(const struct vlapic *lapic);
 /* An edge-triggered `vector` the CPU takes the moment it is sent, when
  * nothing above PPR waits in IRR (the caller knows) and the CPU can take
  * an interrupt: straight into ISR, PPR up, true. false, nothing done: it
