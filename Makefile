@@ -226,6 +226,7 @@ test-isos:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-events CTL_CMDLINE="hvtest vcpu_events" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-debug CTL_CMDLINE="hvtest debug_" GUESTS=hello
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-cpuid CTL_CMDLINE="hvtest cpuid" GUESTS=hello
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
