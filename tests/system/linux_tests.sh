@@ -113,8 +113,15 @@ expect_linux_on_the_hypervisor() {
     expect_clean_run
 }
 
+# Boots of the one-guest SVM Linux tests that QEMU's own triple fault of
+# the hypervisor may end before one counts (README, known limits): five,
+# as for two guests. A fresh-clone CI run of 2026-12-01 saw it end three
+# boots of the 2-vcpu test in a row; measured the same day on this
+# machine, 1 of 24 boots of that test (0 of 12 at the session's start).
+LINUX_FAULT_BOOTS=5
+
 test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
-    boot_again_after_qemu_triple_fault linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
+    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot_again_after_qemu_triple_fault linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 1
 }
@@ -131,13 +138,13 @@ test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
 # hypervisor: a separate, open problem (README, known limits: QEMU's walk
 # of the host's intact page tables fails right after a #VMEXIT).
 test_linux_boots_to_init_on_the_hypervisor_svm_4_vcpus_on_2_cpus() {
-    boot_again_after_qemu_triple_fault linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
+    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot_again_after_qemu_triple_fault linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 4
 }
 
 test_linux_boots_to_init_on_the_hypervisor_svm_2_vcpus() {
-    boot_again_after_qemu_triple_fault linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
+    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot_again_after_qemu_triple_fault linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 2
 }
