@@ -12,6 +12,13 @@
  * cost nothing extra. msr_switch.c compares this with VMX's MSR load and
  * store lists, figures included.
  *
+ * VMX's CR2 goes the same way (`cr2` below): VM entry and exit leave it
+ * alone too, the guest changes it without an exit (its page faults, MOV
+ * to CR2) and the hypervisor takes no page fault, so a child's CR2 is in
+ * the CPU exactly while its MSRs are. Only a child's is switched: the
+ * control domain survives no page fault of its own and may read every
+ * child's state, so after a RUN its CR2 is the child's.
+ *
  * Which vcpu's values are in the CPU is vcpu->msrs_live: a child's inside
  * its RUN; the control domain's vcpu's always, which is true whenever
  * anything looks (msr_switch_to_child). Everything here runs on the CPU that
@@ -106,16 +113,22 @@ static inline void msr_switch_hand_over(struct vcpu *from, struct vcpu *to,
  * as nothing reads or writes its MSRs while one of its RUNs has a child's
  * loaded (its own RDMSR and WRMSR exit only while it runs). */
 static inline void msr_switch_to_child(struct vcpu *control, struct vcpu *child,
-                                       bool kernel_gs_base)
+                                       bool kernel_gs_base, bool cr2)
 {
     msr_switch_hand_over(control, child, kernel_gs_base);
+    /* Written only where the CPU holds another value: MOV to CR2 costs
+     * more than reading it. */
+    if (cr2 && read_cr2() != child->cr2)
+        write_cr2(child->cr2);
     child->msrs_live = true;
 }
 
 static inline void msr_switch_to_control(struct vcpu *child, struct vcpu *control,
-                                         bool kernel_gs_base)
+                                         bool kernel_gs_base, bool cr2)
 {
     msr_switch_hand_over(child, control, kernel_gs_base);
+    if (cr2)
+        child->cr2 = read_cr2();
     child->msrs_live = false;
 }
 

@@ -239,8 +239,7 @@ struct vcpu {
      * next made current by anything else (vmcs_acquire clears the flag). */
     struct { uint64_t rsp, rip, rflags; } saved_regs;
     /* VMX: a child's CR2, which VMX neither saves nor loads: in the CPU
-     * from the start of a RUN's guest loop to its end, here otherwise
-     * (vmx/vmx_vcpu.c, run_loop). A control domain's is the CPU's. */
+     * while `msrs_live` (hv/msr_switch.h), here otherwise. */
     uint64_t cr2;
     struct vm *vm;               /* never changes; the VM outlives its vcpus */
     unsigned slot;

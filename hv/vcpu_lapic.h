@@ -67,10 +67,10 @@ int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open);
  * instruction not yet skipped: IA32_TSC_DEADLINE with a deadline already
  * passed (and no host timer running for the vcpu), the x2APIC EOI (0x80B)
  * and SELF IPI (0x83F) registers, the ICR (0x830) for a fixed,
- * edge-triggered IPI of a legal vector (to itself or others). -1 leaves the WRMSR to the general MSR path
- * (not x2APIC mode, another register or case, a value that is a #GP or
- * an illegal vector, the EOI of a level-triggered vector, which the VMM
- * must see). Done, it returns the vector the guest takes now -- one the
+ * edge-triggered IPI of a legal vector (to itself or others). -1 leaves
+ * the WRMSR to the general MSR path (not x2APIC mode, another register or
+ * case, a value that is a #GP or an illegal vector, the EOI of a
+ * level-triggered vector, which the VMM must see). Done, it returns the vector the guest takes now -- one the
  * write raised or, after an EOI, unmasked -- already acknowledged (IRR
  * to ISR), for the backend to inject at this entry: only when the guest
  * can take an interrupt (`open`: IF set, nothing being injected; the

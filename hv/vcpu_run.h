@@ -73,9 +73,12 @@ typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu);
  * RUN_XSETBV_EXITS: every guest XSETBV exits, so XCR0 need not be read
  * back (hv/fpu.h, fpu_leave_child);
  * RUN_KERNEL_GS_BASE: KERNEL_GS_BASE is among its software_switched_msrs
- * (hv/msr_switch.h: msr_switch_plan.kernel_gs_base is then set). */
+ * (hv/msr_switch.h: msr_switch_plan.kernel_gs_base is then set);
+ * RUN_CR2: entry and exit leave CR2 alone (VMX), so RUN switches a
+ * child's with its MSRs (hv/msr_switch.h). */
 #define RUN_XSETBV_EXITS   (1u << 0)
 #define RUN_KERNEL_GS_BASE (1u << 1)
+#define RUN_CR2            (1u << 2)
 
 /* RUN: claims the child vcpu, runs it until an exit its VMM must see,
  * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
@@ -102,7 +105,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         uint64_t now = rdtsc();
         cpu->slice_end = now + cpu->slice_tsc;
         speculation_enter_child(vcpu, cpu);
-        msr_switch_to_child(control, vcpu, backend & RUN_KERNEL_GS_BASE);
+        msr_switch_to_child(control, vcpu, backend & RUN_KERNEL_GS_BASE, backend & RUN_CR2);
         /* Without either the slice's end comes first, whose count each
          * CPU computed once; a timer that fires sooner stays armed. */
         if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
@@ -120,7 +123,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         control = cpu->control_vcpu;
         cpu->slice_end = 0; /* out of the RUN for the watchdog */
         fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
-        msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE);
+        msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE, backend & RUN_CR2);
         /* The timer stays armed (hv/host_timer.h): the next RUN mostly
          * comes before it fires, and then needs no APIC write. */
     } else {

@@ -48,6 +48,7 @@ static void reset_state(struct vmcb_save *save)
     set_segment(&save->ldtr, 0, 0x2 | SEG_ATTR_P, 0xffff, 0);
     set_segment(&save->tr, 0, svm_tr_attr_to_vmcb(0xb | SEG_ATTR_P), 0xffff, 0);
     save->cr0 = 0x60000010;
+    save->cr2 = 0;
     save->cr3 = 0;
     save->cr4 = 0;
     save->efer = EFER_SVME;

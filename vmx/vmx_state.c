@@ -9,7 +9,6 @@
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
-#include "hv/vm.h"
 #include "hv/x86.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -96,9 +95,25 @@ static void common_guest_state(void)
 }
 
 /* The architectural state after RESET (SDM 3A 9.1.1), on the current VMCS. */
+/* VMX leaves CR2 to software: in the CPU while the vcpu's MSRs are
+ * (hv/msr_switch.h), inside a child's RUN (an INIT or SIPI taken there)
+ * and always for the control domain's vcpu, which only its own CPU
+ * reads; in the vcpu otherwise. */
+static uint64_t get_cr2(const struct vcpu *vcpu)
+{
+    return vcpu->msrs_live ? read_cr2() : vcpu->cr2;
+}
+
+static void set_cr2(struct vcpu *vcpu, uint64_t value)
+{
+    if (vcpu->msrs_live)
+        write_cr2(value);
+    else
+        vcpu->cr2 = value;
+}
+
 void vmx_reset_state(struct vcpu *vcpu)
 {
-    (void)vcpu;
     for (enum vmx_segment seg = SEG_ES; seg <= SEG_GS; seg++)
         vmx_set_segment(seg, 0, 0x93, 0xffff, 0);
     vmx_set_segment(SEG_CS, 0xf000, 0x9b, 0xffff, 0xffff0000);
@@ -110,6 +125,7 @@ void vmx_reset_state(struct vcpu *vcpu)
     vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
     guest_write_cr0(0x60000010);
     guest_write_cr4(0);
+    set_cr2(vcpu, 0);
     vmwrite(VMCS_GUEST_CR3, 0);
     write_efer(0, 0);
     vmwrite(VMCS_GUEST_RIP, 0xfff0);
@@ -204,9 +220,7 @@ void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
     r->idt = (struct hv_dtable){ .base = vmread(VMCS_GUEST_IDTR_BASE),
                                  .limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT) };
     r->cr0 = vmx_guest_cr0();
-    /* A control domain's CR2 is the CPU's (vmx_vcpu.c, run_loop), and
-     * only its own CPU reads its state (its triple-fault report). */
-    r->cr2 = vcpu->vm->is_control ? read_cr2() : vcpu->cr2;
+    r->cr2 = get_cr2(vcpu);
     r->cr3 = vmread(VMCS_GUEST_CR3);
     r->cr4 = vmx_current_guest_cr4();
     r->cr8 = vcpu->cr8;
@@ -255,7 +269,7 @@ int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *r)
     vmwrite(VMCS_GUEST_CR3, r->cr3);
     for (int i = 0; i < 4; i++)
         vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
-    vcpu->cr2 = r->cr2;
+    set_cr2(vcpu, r->cr2);
     vcpu->cr8 = r->cr8;
     write_efer(r->efer, r->cr0);
     abandon_pending_events(true);

@@ -147,18 +147,7 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
         vcpu->exit_handler = on_exit;
     if (speculation.spec_ctrl_bits)
         spec_ctrl_enter_guest(vcpu);
-    /* CR2 changes only by the guest's own page faults and MOVs (the
-     * hypervisor takes none), so a child's goes into the CPU for its
-     * guest loop and is read back after it: once a RUN, not on every
-     * exit. A write only where the CPU holds another value, as MOV to CR2
-     * costs more than reading it. The control domain's own CR2 is left as
-     * the child's: it survives no page fault of its own, and may read
-     * every child's state anyway. */
-    if (!control && read_cr2() != vcpu->cr2)
-        write_cr2(vcpu->cr2);
     *result = call_guest_loop(&vcpu);
-    if (!control)
-        vcpu->cr2 = read_cr2();
     debugregs_leave(vcpu);
     /* What GET_REGS reads until the VMCS is next made current, so that
      * the VMM's calls after a RUN do not switch VMCSs for it; a child's
@@ -194,7 +183,7 @@ long vmx_vcpu_run(struct vcpu *vcpu)
      * KERNEL_GS_BASE is switched by software (VMX_SOFTWARE_SWITCHED_MSRS). */
     _Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
                    "RUN's traits follow the backend's switched MSRs");
-    return vcpu_run_with(vcpu, enter_child, RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE);
+    return vcpu_run_with(vcpu, enter_child, RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE | RUN_CR2);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop

@@ -52,6 +52,24 @@ uint64_t bench_median(uint64_t *values, unsigned count)
     return values[count / 2];
 }
 
+bool bench_run_to_port(const struct vm_instance *vm, uint16_t port)
+{
+    for (unsigned runs = 0; runs < 1000000; runs++) {
+        if (hv_run(vm->vcpu) < 0)
+            return false;
+        const struct hv_run *run = vm->run;
+        if (run->exit_reason == HV_EXIT_INTR)
+            continue;
+        if (run->exit_reason == HV_EXIT_IO && run->io.direction == HV_IO_OUT &&
+            run->io.port == port)
+            return true;
+        ctl_printf("bench: guest %s: waiting for port 0x%x, got exit %u at rip 0x%lx\n",
+                   vm->name, port, run->exit_reason, run->exit_rip);
+        return false;
+    }
+    return false;
+}
+
 struct figure {
     const char *name;
     uint64_t measured;

@@ -7,6 +7,7 @@
 #ifndef GUEST_TOOLS_TOOLS_BENCH_H
 #define GUEST_TOOLS_TOOLS_BENCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "abi/hv_abi.h"
@@ -20,6 +21,11 @@ static inline uint64_t rdtsc(void)
 
 /* Sorts values in place and returns the middle one. */
 uint64_t bench_median(uint64_t *values, unsigned count);
+
+/* RUN of vcpu 0 until an OUT to `port`, resuming after time slices;
+ * false on any other exit, which it prints. */
+struct vm_instance;
+bool bench_run_to_port(const struct vm_instance *vm, uint16_t port);
 
 /* Prints the SMP table (1, 2 and 4 CPUs, as many as exist); 0 when every
  * row could be measured. */

@@ -81,25 +81,6 @@ static uint64_t phase_median(const struct vm_instance *vm, unsigned phase)
     return bench_median(samples, BENCH_IPI_SAMPLES);
 }
 
-/* RUN vcpu 0 until its OUT to BENCH_IPI_PORT_PHASES. */
-static bool run_sender(const struct vm_instance *vm)
-{
-    for (unsigned runs = 0; runs < 1000000; runs++) {
-        if (hv_run(vm->vcpus[0].handle) < 0)
-            return false;
-        const struct hv_run *run = vm->vcpus[0].run;
-        if (run->exit_reason == HV_EXIT_INTR)
-            continue;
-        if (run->exit_reason == HV_EXIT_IO && run->io.direction == HV_IO_OUT &&
-            run->io.port == BENCH_IPI_PORT_PHASES)
-            return true;
-        ctl_printf("bench: ipi guest: vcpu 0 stopped with exit %u at rip 0x%lx\n",
-                   run->exit_reason, run->exit_rip);
-        return false;
-    }
-    return false;
-}
-
 static void settle(void)
 {
     uint64_t start = rdtsc();
@@ -158,7 +139,7 @@ int bench_ipi_table(const struct hv_boot_info *info)
         vmm_destroy(&vm);
         return 1;
     }
-    bool ok = run_sender(&vm);
+    bool ok = bench_run_to_port(&vm, BENCH_IPI_PORT_PHASES);
     uint64_t running = 0, halted = 0, msi = 0, sent_running = 0, sent_halted = 0;
     uint32_t ap_id = *guest_word(&vm, BENCH_IPI_AP_ID);
     if (ok) {

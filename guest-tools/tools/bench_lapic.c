@@ -53,26 +53,6 @@ static uint64_t phase_median(const struct vm_instance *vm, unsigned phase)
     return bench_median(samples, BENCH_LAPIC_SAMPLES);
 }
 
-/* RUN until an OUT to `port`, resuming after time slices; false on any
- * other exit. */
-static bool run_to_port(struct vm_instance *vm, uint16_t port)
-{
-    for (unsigned runs = 0; runs < 1000000; runs++) {
-        if (hv_run(vm->vcpu) < 0)
-            return false;
-        const struct hv_run *run = vm->run;
-        if (run->exit_reason == HV_EXIT_INTR)
-            continue;
-        if (run->exit_reason == HV_EXIT_IO && run->io.direction == HV_IO_OUT &&
-            run->io.port == port)
-            return true;
-        ctl_printf("bench: lapic guest: waiting for port 0x%x, got exit %u at rip 0x%lx\n",
-                   port, run->exit_reason, run->exit_rip);
-        return false;
-    }
-    return false;
-}
-
 /* SIGNAL_MSI and the RUN that delivers it, until the handler's OUT. */
 static uint64_t time_msi(struct vm_instance *vm)
 {
@@ -80,7 +60,7 @@ static uint64_t time_msi(struct vm_instance *vm)
         uint64_t start = rdtsc();
         if (hv_signal_msi(vm->vcpu, BENCH_LAPIC_MSI_ADDRESS, BENCH_LAPIC_VECTOR_MSI) != 1)
             return 0;
-        if (!run_to_port(vm, BENCH_LAPIC_PORT_MSI))
+        if (!bench_run_to_port(vm, BENCH_LAPIC_PORT_MSI))
             return 0;
         uint64_t end = rdtsc();
         if (i >= BENCH_LAPIC_ROUNDS - BENCH_LAPIC_SAMPLES)
@@ -109,7 +89,7 @@ int bench_lapic_table(const struct hv_boot_info *info)
     if (vmm_create_with(&vm, info->system_handle, "bench_lapic", BENCH_LAPIC_RAM, 1,
                         HV_VM_LAPIC) < 0)
         return 1;
-    if (vmm_load_module(&vm, guest) < 0 || !run_to_port(&vm, BENCH_LAPIC_PORT_PHASES)) {
+    if (vmm_load_module(&vm, guest) < 0 || !bench_run_to_port(&vm, BENCH_LAPIC_PORT_PHASES)) {
         vmm_destroy(&vm);
         return 1;
     }
@@ -123,7 +103,7 @@ int bench_lapic_table(const struct hv_boot_info *info)
         ctl_printf("bench: SIGNAL_MSI round trip could not be measured\n");
         return 1;
     }
-    if (!run_to_port(&vm, BENCH_LAPIC_PORT_X2APIC)) {
+    if (!bench_run_to_port(&vm, BENCH_LAPIC_PORT_X2APIC)) {
         vmm_destroy(&vm);
         ctl_printf("bench: the x2APIC phases did not finish\n");
         return 1;

@@ -238,7 +238,13 @@ static void init_sipi_start_an_ap_in_real_mode(void)
         return;
     long ap = vm.vcpus[1].handle;
     uint32_t *state = page_alloc(sizeof(*state));
-    if (!hvt_ok(hv_set_mp_state(ap, HV_MP_STATE_UNINITIALIZED), "SET_MP_STATE") ||
+    struct hv_sregs sregs;
+    /* A CR2 that the INIT must clear (SDM vol. 3A, table 9-1). */
+    if (!hvt_ok(hv_get_sregs(ap, &sregs), "GET_SREGS of the AP"))
+        return;
+    sregs.cr2 = 0xc2c2000;
+    if (!hvt_ok(hv_set_sregs(ap, &sregs), "SET_SREGS of the AP with a CR2") ||
+        !hvt_ok(hv_set_mp_state(ap, HV_MP_STATE_UNINITIALIZED), "SET_MP_STATE") ||
         !hvt_ok(hv_get_mp_state(ap, state), "GET_MP_STATE") ||
         !hvt_eq(*state, HV_MP_STATE_UNINITIALIZED, "the AP's MP state"))
         return;
@@ -259,11 +265,11 @@ static void init_sipi_start_an_ap_in_real_mode(void)
     if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "the BSP after INIT-SIPI") ||
         !expect_out(&vm, 1, HVT_PORT_VALUE, 0x55, "the AP's first instructions"))
         return;
-    struct hv_sregs sregs;
     if (hvt_ok(hv_get_sregs(ap, &sregs), "GET_SREGS of the AP")) {
         hvt_eq(sregs.cs.selector, AP_PAGE >> 4, "the AP's CS selector");
         hvt_eq(sregs.cs.base, AP_PAGE, "the AP's CS base");
         hvt_eq(sregs.cr0 & 1, 0, "the AP in real mode");
+        hvt_eq(sregs.cr2, 0, "the AP's CR2 after INIT");
     }
 }
 
