@@ -146,3 +146,16 @@ test_harness_boots_again_after_a_guest_walk_failure() {
     [ "$(grep -c 'gate 8.*booting again' <<<"$report")" -eq 4 ] ||
         fail "not booted exactly five times with QEMU_FAULT_BOOTS=5: $report"
 }
+
+# pc_emulate ends a run whose log says the machine stopped for good (here
+# a control domain's triple fault) at once, with PC_STATUS 1, rather than
+# at its timeout: the boot-again guards then judge it, and a CI run does
+# not wait out 600 s for each such boot.
+test_harness_pc_emulate_ends_at_a_stopped_control_domain() {
+    local -a PC_REPLIES=()
+    local started=$SECONDS
+    pc_emulate "$SYSTEST_DIR/harness-pc-stop.log" 60 bash -c \
+        'echo "[cpu0] error: ctl: control-domain vcpu 0 stopped: triple fault at rip 0x1"; exec sleep 50'
+    [ "$PC_STATUS" -eq 1 ] || fail "PC_STATUS $PC_STATUS, not 1"
+    [ $((SECONDS - started)) -lt 10 ] || fail "pc_emulate took $((SECONDS - started)) s to end"
+}

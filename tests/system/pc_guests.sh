@@ -48,8 +48,12 @@ pc_bochs_expected() {
 # pc_emulate LOG TIMEOUT COMMAND...
 # Runs an emulator whose serial port is its stdio: output to LOG, input
 # from a FIFO. Each time a prompt of PC_REPLIES appears in the log, its
-# reply goes in. Ends when the emulator exits (its status in PC_STATUS)
-# or after TIMEOUT seconds (PC_STATUS 124, the emulator killed).
+# reply goes in. Ends when the emulator exits (its status in PC_STATUS),
+# when the log shows that the machine stopped for good (a PANIC, the
+# hypervisor halted, a control-domain vcpu stopped: PC_STATUS 1, the
+# emulator killed), or after TIMEOUT seconds (PC_STATUS 124, likewise).
+PC_STOPPED='PANIC|hv: halted\.|control-domain vcpu [0-9]+ stopped'
+
 pc_emulate() {
     local log=$1 timeout=$2
     shift 2
@@ -74,6 +78,13 @@ pc_emulate() {
         if ! kill -0 $pid 2>/dev/null; then
             wait $pid
             PC_STATUS=$?
+            break
+        fi
+        if grep -qaE "$PC_STOPPED" "$log"; then
+            sleep 0.5               # the rest of the report
+            kill -KILL -- -$pid 2>/dev/null
+            wait $pid 2>/dev/null
+            PC_STATUS=1
             break
         fi
         if [ "$(date +%s)" -ge $deadline ]; then
