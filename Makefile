@@ -73,12 +73,15 @@ endif
 # Debian packages each entry point needs; installed when missing.
 RUN_PACKAGES  := gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common \
 	xorriso mtools qemu-system-x86
-TEST_PACKAGES := $(RUN_PACKAGES) ovmf bochs bochs-term bochsbios vgabios \
+BOCHS_PACKAGES := bochs bochs-term bochsbios vgabios
+TEST_PACKAGES := $(RUN_PACKAGES) ovmf $(BOCHS_PACKAGES) \
 	libcmocka-dev pkg-config fdisk $(FUZZ_PACKAGES)
+# make bench's VMX and next-RIP-save SVM rows run under Bochs.
+BENCH_PACKAGES := $(RUN_PACKAGES) $(BOCHS_PACKAGES)
 # clang with libFuzzer's runtime, for the host fuzzing harnesses.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
-.PHONY: all iso run test test-isos unit bench fuzz fuzz-harnesses deps-run deps-test clean
+.PHONY: all iso run test test-isos unit bench fuzz fuzz-harnesses deps-run deps-test deps-bench clean
 all: $(HV_ELF) $(ISO)
 
 # The control-domain image and the test guests (GUEST_TOOLS_OUTPUTS).
@@ -104,6 +107,9 @@ deps-run:
 
 deps-test:
 	$(call ensure_packages,$(TEST_PACKAGES))
+
+deps-bench:
+	$(call ensure_packages,$(BENCH_PACKAGES))
 
 # The hypercall and VM-exit paths run thousands of times a second: their
 # files drop the frame pointer (two to three instructions per call). A
@@ -375,7 +381,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(wildcard hv/*.[ch] abi/*.h)
 
 # Cost of the hot paths in instructions (QEMU -icount), as the issue asks,
 # after the host figures for the handle path.
-bench: deps-run
+bench: deps-bench
 	@$(MAKE) --no-print-directory $(BUILD)/bench/handle_bench
 	@echo "== Host: handle lookup and reference path, pthreads (wall-clock on this machine)"
 	@$(BUILD)/bench/handle_bench

@@ -159,3 +159,19 @@ test_harness_pc_emulate_ends_at_a_stopped_control_domain() {
     [ "$PC_STATUS" -eq 1 ] || fail "PC_STATUS $PC_STATUS, not 1"
     [ $((SECONDS - started)) -lt 10 ] || fail "pc_emulate took $((SECONDS - started)) s to end"
 }
+
+# make bench installs what its emulators need on a fresh machine, as make
+# test does: its Bochs rows once failed there with "failed to execute bochs".
+test_harness_bench_installs_every_emulator_it_runs() {
+    local packages command package
+    packages=" $(make -s --no-print-directory --eval 'print-%: ; @echo $($*)' print-BENCH_PACKAGES) "
+    for command in $(grep -oE 'bochs_vmx|qemu_svm' tests/bench.sh | sort -u); do
+        case $command in
+        bochs_vmx) command=bochs ;;
+        qemu_svm)  command=qemu-system-x86_64 ;;
+        esac
+        package=$(dpkg -S "$(readlink -f "$(command -v $command)")" 2>/dev/null | cut -d: -f1 | head -1)
+        [ -n "$package" ] || { fail "no Debian package holds $command"; continue; }
+        [[ $packages == *" $package "* ]] || fail "make bench runs $command but does not install $package"
+    done
+}
