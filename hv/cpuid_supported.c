@@ -11,7 +11,10 @@
  *   - with the extended state: AVX and its family only if XCR0 may hold
  *     AVX, AVX-512 only with opmask and both ZMM components, PKU with PKRU;
  *   - with the backend: INVPCID, RDTSCP/RDPID (VIRT_GUEST_*);
- *   - IA32_TSC_ADJUST iff the host has it (hv/vcpu_msrs.c keeps a vcpu's);
+ *   - IA32_TSC_ADJUST always: it is the vcpu's own, kept in software
+ *     (hv/vcpu_msrs.c, hv/msr_emulate.c), as KVM offers it on every host;
+ *     with a constant, invariant TSC it is what lets Linux trust the TSC
+ *     without the clocksource watchdog, AMD guests included;
  *   - Spectre controls (IBRS/IBPB, STIBP, ARCH_CAPABILITIES, SSBD) iff the
  *     host has them: the MSRs are handled by the same rule.
  * Topology is virtual: one package of up to HV_MAX_VCPUS single-thread
@@ -137,7 +140,7 @@ static int add_leaf7(struct cpuid_table *t, const struct offer *o)
 {
     uint32_t h[4], regs[4];
     host_leaf(o, CPUID_LEAF_EXT_FEATURES, 0, h);
-    uint32_t ebx = CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_TSC_ADJUST | CPUID_7_EBX_BMI1 |
+    uint32_t ebx = CPUID_7_EBX_FSGSBASE | CPUID_7_EBX_BMI1 |
                    CPUID_7_EBX_HLE |
                    CPUID_7_EBX_FDP_EXCPTN_ONLY | CPUID_7_EBX_SMEP | CPUID_7_EBX_BMI2 |
                    CPUID_7_EBX_ERMS | CPUID_7_EBX_RTM | CPUID_7_EBX_ZERO_FCS_FDS |
@@ -165,7 +168,7 @@ static int add_leaf7(struct cpuid_table *t, const struct offer *o)
                                         CPUID_7_EDX_AVX512_FP16);
     bool has_subleaf1 = h[CPUID_EAX] >= 1;
     regs[CPUID_EAX] = has_subleaf1 ? 1 : 0;
-    regs[CPUID_EBX] = h[CPUID_EBX] & ebx;
+    regs[CPUID_EBX] = (h[CPUID_EBX] & ebx) | CPUID_7_EBX_TSC_ADJUST;
     regs[CPUID_ECX] = h[CPUID_ECX] & ecx;
     regs[CPUID_EDX] = h[CPUID_EDX] & edx;
     int err = add(t, CPUID_LEAF_EXT_FEATURES, 0, true, regs);

@@ -12,6 +12,12 @@
 #define MSR_MISC_ENABLE    0x000001a0
 #define MSR_MTRR_DEF_TYPE  0x000002ff
 #define MSR_AMD_NB_CFG     0xc001001f  /* APM vol. 2 / BKDG: northbridge config */
+#define MSR_AMD_HWCR       0xc0010015  /* APM vol. 2: hardware configuration */
+/* HWCR.TscFreqSel: the TSC counts at the P0 frequency, read-only 1 on
+ * every AMD CPU since family 10h; Linux reads HWCR unchecked on AMD and
+ * warns of a firmware bug without it. A guest's TSC is the host's,
+ * invariant, so the bit is the truth; the rest of HWCR is the reset's 0. */
+#define HWCR_TSC_FREQ_SEL  (1ull << 24)
 #define VECTOR_GP          13
 
 /* A few MSRs a guest's boot code probes are answered here; every other one
@@ -28,6 +34,9 @@ static bool msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
     case MSR_AMD_NB_CFG:
     case MSR_BIOS_SIGN_ID: /* no microcode update loaded (revision 0) */
         *value = 0;
+        return true;
+    case MSR_AMD_HWCR:
+        *value = HWCR_TSC_FREQ_SEL;
         return true;
     default:
         return vcpu_get_msr(vcpu, msr, value);
@@ -67,6 +76,8 @@ static bool msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
         return true; /* accepted and ignored: no APIC or MTRRs to move */
     case MSR_AMD_NB_CFG:
         return true; /* no northbridge: Linux sets EnableCf8ExtCfg, unchecked */
+    case MSR_AMD_HWCR:
+        return value == HWCR_TSC_FREQ_SEL; /* a constant: #GP for a change */
     case MSR_BIOS_SIGN_ID:
         /* The write of 0 before CPUID that makes a CPU load its microcode
          * revision (SDM vol. 3A 10.11.7); Linux does it on every Intel CPU,
@@ -88,6 +99,7 @@ static bool handled_here(const struct vcpu *vcpu, uint32_t msr)
     case MSR_MTRR_DEF_TYPE:
     case MSR_MISC_ENABLE:
     case MSR_AMD_NB_CFG:
+    case MSR_AMD_HWCR:
     case MSR_BIOS_SIGN_ID:
         return true;
     }

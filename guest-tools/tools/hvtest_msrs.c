@@ -320,11 +320,41 @@ static void guest_bios_sign_id_reads_zero_and_takes_writes(void)
     guest_msr_takes_write_reads_zero(0x8b, 0, "IA32_BIOS_SIGN_ID");
 }
 
-/* IA32_TSC_ADJUST (0x3b) exists for a vcpu exactly where the supported
- * CPUID shows it (CPUID.7.EBX[1], from the host). Where it does, the
- * guest's WRMSR to it moves its TSC by the change and reads back, and
- * GET_MSRS reads the guest's value (SDM 3B 17.17.3); where it does not,
- * GET_MSRS stops at it. */
+/* AMD's HWCR (0xc0010015), which Linux reads unchecked on every AMD CPU
+ * of family 10h or later: it reads TscFreqSel (bit 24, the TSC counts at
+ * the P0 frequency) and nothing else, takes a write of that same value,
+ * and a write that would change it raises #GP: it is a constant. */
+static void guest_hwcr_reads_tsc_freq_sel(void)
+{
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t change_at;
+    uint64_t read;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    mov_ecx(&code, 0xc0010015);
+    hvt_mov_eax_imm(&code, 0xdead);
+    mov_edx(&code, 0xbeef);
+    RDMSR(&code);
+    store_edx_eax(&code, HVT_DATA_GPA);
+    WRMSR(&code);               /* the value just read back */
+    hvt_mov_eax_imm(&code, 0);
+    change_at = WRMSR(&code);   /* TscFreqSel cleared: #GP, no IDT, shutdown */
+    hvt_hlt(&code);
+    if (!hvt_run_past_slices(&vm))
+        return;
+    memcpy(&read, vm.ram + HVT_DATA_GPA, 8);
+    hvt_eq(read, 1ull << 24, "guest RDMSR of HWCR");
+    if (hvt_exit_is(&vm, HV_EXIT_SHUTDOWN, "guest clearing HWCR's TscFreqSel"))
+        hvt_eq(vm.run->exit_rip, change_at, "RIP of the guest's shutdown (its WRMSR clearing TscFreqSel)");
+}
+
+/* IA32_TSC_ADJUST (0x3b) is every vcpu's, kept in software, and the
+ * supported CPUID shows it (CPUID.7.EBX[1]) on every host, as KVM's does:
+ * the guest's WRMSR to it moves its TSC by the change and reads back, and
+ * GET_MSRS reads the guest's value (SDM 3B 17.17.3). */
 static void guest_tsc_adjust_moves_the_tsc(void)
 {
     struct hv_cpuid *supported = hvt_supported_cpuid();
@@ -338,17 +368,10 @@ static void guest_tsc_adjust_moves_the_tsc(void)
     if (!supported)
         return;
     leaf7 = hvt_cpuid_find(supported, 7, 0);
+    if (!hvt_true(leaf7 && (leaf7->ebx & (1u << 1)), "the supported CPUID shows TSC_ADJUST"))
+        return;
     if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
         return;
-    ctl_printf("hvtest: info TSC_ADJUST %s\n",
-               leaf7 && (leaf7->ebx & (1u << 1)) ? "offered" : "not offered (the host lacks it)");
-    if (!leaf7 || !(leaf7->ebx & (1u << 1))) {
-        struct hvt_msr_list *list = hvt_msr_list();
-        hvt_msr_add(list, 0x3b, 0);
-        hvt_err(hv_get_msrs(vm.vcpu, &list->header), 0,
-                "GET_MSRS of IA32_TSC_ADJUST where CPUID does not show it");
-        return;
-    }
     hvt_code_start(&code, &vm, HVT_CODE_GPA);
     RDTSC(&code);
     store_edx_eax(&code, HVT_DATA_GPA);
@@ -381,6 +404,7 @@ static void guest_tsc_adjust_moves_the_tsc(void)
 
 const struct hvtest_case hvtest_msrs_cases[] = {
     { "guest_nb_cfg_reads_zero_and_takes_writes", guest_nb_cfg_reads_zero_and_takes_writes },
+    { "guest_hwcr_reads_tsc_freq_sel", guest_hwcr_reads_tsc_freq_sel },
     { "guest_bios_sign_id_reads_zero_and_takes_writes",
       guest_bios_sign_id_reads_zero_and_takes_writes },
     { "guest_tsc_adjust_moves_the_tsc", guest_tsc_adjust_moves_the_tsc },
