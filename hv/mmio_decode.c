@@ -52,28 +52,19 @@ static bool skip_memory_operand(struct cursor *c, uint8_t modrm, unsigned addres
 
 /* The forms a compiler emits for a 32-bit device register (the local
  * APIC's EOI, ICR, timer): MOV r/m32 with 89, 8B or C7 /0, no prefix, in
- * 32- or 64-bit code, where both address with ModRM alike (64-bit mode's
- * RIP-relative form is 32-bit mode's disp32, the same length). The
- * result is exactly mmio_decode's; false: let mmio_decode look. */
+ * 32- or 64-bit code, where both address with ModRM alike
+ * (mmio_modrm_length). The result is exactly mmio_decode's; false: let
+ * mmio_decode look. */
 static bool decode_plain_mov32(const uint8_t *b, unsigned n, enum mmio_mode mode,
                                struct mmio_access *out)
 {
     if (mode == MMIO_MODE_16 || n < 2 || (b[0] != 0x89 && b[0] != 0x8b && b[0] != 0xc7))
         return false;
     uint8_t modrm = b[1];
-    unsigned mod = modrm >> 6, rm = modrm & 7, reg = (modrm >> 3) & 7, length = 2;
-    if (mod == 3 || (b[0] == 0xc7 && reg))
+    unsigned mod = modrm >> 6, rm = modrm & 7, reg = (modrm >> 3) & 7;
+    if (mod == 3 || (b[0] == 0xc7 && reg) || (rm == 4 && n < 3))
         return false;
-    if (rm == 4) {
-        if (n < 3)
-            return false;
-        length = 3;
-        if (mod == 0 && (b[2] & 7) == 5)
-            length += 4;
-    } else if (mod == 0 && rm == 5) {
-        length += 4;
-    }
-    length += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+    unsigned length = mmio_modrm_length(modrm, rm == 4 ? b[2] : 0);
     *out = (struct mmio_access){ .size = 4, .write = b[0] != 0x8b };
     if (b[0] == 0xc7) {
         if (length + 4 > n)

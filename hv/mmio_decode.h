@@ -36,4 +36,36 @@ uint64_t mmio_register_after_read(const struct mmio_access *access, uint64_t old
 /* The value a write stores, from the register's value (or the immediate). */
 uint64_t mmio_write_value(const struct mmio_access *access, uint64_t reg_value);
 
+/* The bytes of a one-byte opcode, its ModRM addressing memory (mod != 3)
+ * and what follows it (SIB, displacement) in 32- or 64-bit code, where
+ * both forms have the same lengths (64-bit mode's RIP-relative form is
+ * 32-bit mode's disp32). `sib` is looked at only when ModRM has one. */
+static inline unsigned mmio_modrm_length(uint8_t modrm, uint8_t sib)
+{
+    unsigned mod = modrm >> 6, rm = modrm & 7, length = 2;
+    if (rm == 4) {
+        length++;
+        if (mod == 0 && (sib & 7) == 5)
+            length += 4;  /* SIB without a base: disp32 */
+    } else if (mod == 0 && rm == 5) {
+        length += 4;
+    }
+    return length + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/* The length of the store a guest's hot path uses on a register whose
+ * value does not matter (the xAPIC's EOI), for a backend's exit function
+ * before it has the guest's registers: MOV r/m32, r32 (89 /r) or
+ * MOV r/m32, imm32 (C7 /0) to memory, no prefix, in a 32-bit or 64-bit
+ * code segment. 0 for anything else, which mmio_decode then decodes.
+ * 15 bytes may be read. */
+static inline unsigned mmio_store32_length(const uint8_t *code)
+{
+    uint8_t opcode = code[0], modrm = code[1];
+    if ((modrm >> 6) == 3 || (opcode != 0x89 && (opcode != 0xc7 || (modrm & 0x38))))
+        return 0;
+    unsigned length = mmio_modrm_length(modrm, code[2]);
+    return opcode == 0xc7 ? length + 4 : length;
+}
+
 #endif

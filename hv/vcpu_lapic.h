@@ -91,6 +91,26 @@ static inline int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_
     return vcpu_lapic_wrmsr_other(vcpu, msr, value, open);
 }
 
+/* A child's write to the EOI register of its xAPIC page, straight from a
+ * backend's nested-fault exit function in a VM with local APICs, the
+ * instruction not yet skipped: `guest_phys` is the fault's address; the
+ * backend knows the instruction's length (mmio_store32_length: a 32-bit
+ * store, whose value an EOI ignores, SDM 10.8.5). Returns as
+ * vcpu_lapic_wrmsr_fast: -1 for the general path (not that register, an
+ * APIC disabled or in x2APIC mode, the EOI of a level-triggered vector),
+ * else the vector to take now or 0. */
+static inline int vcpu_xapic_eoi_fast(struct vcpu *vcpu, uint64_t guest_phys, bool open)
+{
+    const struct vlapic *l = &vcpu->lapic;
+    if (guest_phys != (l->apic_base & ~0xfffull) + LAPIC_EOI ||
+        (l->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) != APIC_BASE_MSR_EN)
+        return -1;
+    int vector = vlapic_eoi_edge(&vcpu->lapic);
+    if (vector == VLAPIC_EOI_NOT_EDGE)
+        return -1;
+    return vector < 0 ? 0 : vcpu_lapic_take_now(vcpu, vector, open); /* what the lower PPR unmasked */
+}
+
 /* Before an entry: timer expiry, posted events (INIT, SIPI, NMI), and the
  * highest pending vector injected or an interrupt window asked for. */
 void vcpu_lapic_prepare(struct vcpu *vcpu);

@@ -7,6 +7,7 @@
  * their guest loop starts, so that no exit tests which it is. */
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
+#include "hv/mmio_decode.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
 #include "hv/speculation.h"
@@ -290,6 +291,51 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
+/* A child's write to its xAPIC's EOI register (vcpu_xapic_eoi_fast in
+ * hv/vcpu_lapic.h), the hottest MMIO write of a guest without x2APIC:
+ * done here as svm_child_wrmsr does the x2APIC's, from the instruction's
+ * length alone, when its bytes are at hand -- the decode assists' in the
+ * VMCB, or the cached code of a guest without paging -- and it is a plain
+ * 32-bit store in 32- or 64-bit code. No event was being delivered and no
+ * NMI's IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general
+ * path (vcpu_lapic_mmio). */
+static __attribute__((noinline)) int svm_child_xapic_eoi(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    uint64_t rip = vmcb->save.rip;
+    unsigned attrib = vmcb->save.cs.attrib;
+    bool code64 = (vmcb->save.efer & EFER_LMA) && (attrib & SEG_ATTR_L);
+    if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
+        (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
+        !(code64 || (attrib & SEG_ATTR_DB)))
+        return GUEST_EXIT_ALL_GPRS;
+    const uint8_t *code;
+    unsigned available = 15;
+    if (svm_features.decode_assists) {
+        code = vmcb->control.insn_bytes;
+        available = vmcb->control.insn_length;
+    } else {
+        code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
+                                   (vmcb->save.cs.base + rip) & 0xffffffffull);
+        if (!code)
+            return GUEST_EXIT_ALL_GPRS;
+    }
+    unsigned length = mmio_store32_length(code);
+    if (!length || length > available)
+        return GUEST_EXIT_ALL_GPRS;
+    bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
+    int vector = vcpu_xapic_eoi_fast(vcpu, vmcb->control.exit_info2, open);
+    if (vector < 0)
+        return GUEST_EXIT_ALL_GPRS;
+    vmcb = vmcb_of(vcpu);
+    vcpu->exit_count++;
+    vmcb->save.rip = rip + length;
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    if (vector)
+        vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | (uint32_t)vector;
+    vcpu_prepare_events(vcpu, vcpu->run);
+    return 0;
+}
+
 /* A child's nested page fault that goes to its VMM as HV_EXIT_MMIO with
  * the bytes of the last instruction decoded (hv/run_page.h says when):
  * completed here, as svm_exit_decoded and vcpu_child_exit would -- no
@@ -307,7 +353,7 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
     if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID) ||
         svm_features.decode_assists || vcpu->svm_nmi.stepping)
-        return GUEST_EXIT_ALL_GPRS;
+        return svm_child_xapic_eoi(vcpu, vmcb);
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + rip) & 0xffffffffull);
     if (!code)

@@ -9,6 +9,7 @@
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
 #include "hv/insn_fetch.h"
+#include "hv/mmio_decode.h"
 #include "hv/nmi.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
@@ -225,17 +226,22 @@ int vmx_entry_failed(struct vcpu *vcpu)
     return vcpu->exit_handler(vcpu, &exit);
 }
 
-/* Moves RIP (read already) past the instruction that exited, whose
- * length the CPU gives, prefixes included (SDM 3C 27.2.5), and drops an
- * STI/MOV SS shadow. Returns the new RIP. */
-static inline uint64_t vmx_skip(uint64_t rip)
+/* Moves RIP (read already) past the instruction that exited, `length`
+ * bytes, and drops an STI/MOV SS shadow. Returns the new RIP. vmx_skip:
+ * by the length the CPU gives, prefixes included (SDM 3C 27.2.5). */
+static inline uint64_t vmx_skip_by(uint64_t rip, uint64_t length)
 {
-    uint64_t next = rip + vmread(VMCS_EXIT_INSTRUCTION_LENGTH);
+    uint64_t next = rip + length;
     vmwrite(VMCS_GUEST_RIP, next);
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
     return next;
+}
+
+static inline uint64_t vmx_skip(uint64_t rip)
+{
+    return vmx_skip_by(rip, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
 }
 
 /* A control-domain vcpu's exit: its hypercall is dispatched at once. Its
@@ -326,6 +332,41 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
 
+/* A child's write to its xAPIC's EOI register (vcpu_xapic_eoi_fast in
+ * hv/vcpu_lapic.h), the hottest MMIO write of a guest without x2APIC:
+ * done here as vmx_child_wrmsr does the x2APIC's, from the instruction's
+ * length alone, when its bytes are at hand (the cached code of a guest
+ * without paging: an EPT violation reports no instruction length) and it
+ * is a plain 32-bit store in 32-bit code. No event was being delivered.
+ * Else GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
+static __attribute__((noinline)) int vmx_child_xapic_eoi(struct vcpu *vcpu, uint64_t guest_phys)
+{
+    uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
+    if (!vcpu->vm->lapic || (vmx_guest_cr0() & CR0_PG) || !(qualification & (1u << 1)) ||
+        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) ||
+        !(vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
+        return GUEST_EXIT_ALL_GPRS;
+    uint64_t rip = vmread(VMCS_GUEST_RIP);
+    const uint8_t *code =
+        vcpu_cached_code(vcpu, (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull);
+    unsigned length = code ? mmio_store32_length(code) : 0;
+    if (!length)
+        return GUEST_EXIT_ALL_GPRS;
+    /* The exit cleared the entry's interruption information (SDM 3C
+     * 27.2.5) and vmx_skip_by drops the shadow: IF alone says. */
+    bool open = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+    int vector = vcpu_xapic_eoi_fast(vcpu, guest_phys, open);
+    if (vector < 0)
+        return GUEST_EXIT_ALL_GPRS;
+    vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
+    vcpu->exit_count++;
+    vmx_skip_by(rip, length);
+    if (vector)
+        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+    vcpu_prepare_events(vcpu, vcpu->run);
+    return 0;
+}
+
 /* A child's EPT violation that goes to its VMM as HV_EXIT_MMIO with the
  * bytes of the last instruction decoded (hv/run_page.h says when):
  * completed here, as vmx_exit_decoded and vcpu_child_exit would. No event
@@ -343,7 +384,7 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     uint64_t guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
     if (!vcpu_mmio_for_vmm(vcpu, guest_phys) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
-        return GUEST_EXIT_ALL_GPRS;
+        return vmx_child_xapic_eoi(vcpu, guest_phys);
     uint64_t rip = vmread(VMCS_GUEST_RIP);
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_guest_cr0() & CR0_PG, linear);

@@ -217,10 +217,57 @@ static void test_plain_mov_matches_general_decoder(void **state)
     assert_true(decoded > 100000);
 }
 
+/* mmio_store32_length agrees with mmio_decode on every ModRM and SIB byte
+ * of both its opcodes, in 32-bit and 64-bit code, and gives 0 for what it
+ * does not take: register operands, other opcodes and /r of C7, and any
+ * prefix. */
+static void test_store32_length_agrees_with_the_decoder(void **state)
+{
+    (void)state;
+    static const uint8_t others[] = { 0x88, 0x8b, 0x8a, 0xc6, 0xa3, 0x0f, 0x66, 0x67, 0xf3,
+                                      0x2e, 0x3e, 0x26, 0x48, 0x41, 0xf0 };
+    uint8_t code[15], prefixed[15];
+    struct mmio_access a;
+    for (unsigned opcode = 0; opcode < 2; opcode++) {
+        for (unsigned modrm = 0; modrm < 256; modrm++) {
+            for (unsigned sib = 0; sib < 256; sib++) {
+                memset(code, 0x11, sizeof(code));
+                code[0] = opcode ? 0xc7 : 0x89;
+                code[1] = (uint8_t)modrm;
+                code[2] = (uint8_t)sib;
+                unsigned length = mmio_store32_length(code);
+                bool taken = (modrm >> 6) != 3 && (!opcode || (modrm & 0x38) == 0);
+                if (!taken) {
+                    assert_int_equal(length, 0);
+                    continue;
+                }
+                /* A DS override in front sends it the general way. */
+                prefixed[0] = 0x3e;
+                memcpy(prefixed + 1, code, 14);
+                assert_true(length >= 2 && length <= 11);
+                assert_true(mmio_decode(prefixed, 15, MMIO_MODE_32, &a));
+                assert_int_equal(a.length, length + 1);
+                assert_true(a.write);
+                assert_int_equal(a.size, 4);
+                assert_int_equal(a.from_immediate, opcode == 1);
+                assert_true(mmio_decode(prefixed, 15, MMIO_MODE_64, &a));
+                assert_int_equal(a.length, length + 1);
+            }
+        }
+    }
+    for (unsigned i = 0; i < sizeof(others); i++) {
+        code[0] = others[i];
+        code[1] = 0x05;
+        code[2] = 0x89;
+        assert_int_equal(mmio_store32_length(code), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mov_store_and_load_32),
+        cmocka_unit_test(test_store32_length_agrees_with_the_decoder),
         cmocka_unit_test(test_absolute_and_rip_relative),
         cmocka_unit_test(test_immediates),
         cmocka_unit_test(test_sizes_and_register_results),
