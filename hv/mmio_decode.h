@@ -68,4 +68,19 @@ static inline unsigned mmio_store32_length(const uint8_t *code)
     return opcode == 0xc7 ? length + 4 : length;
 }
 
+/* What that store writes: the 32-bit register its ModRM names (0-7, the
+ * encoding's order: EAX ECX EDX EBX ESP EBP ESI EDI), or -1 for the
+ * immediate, the last four bytes of its `length` (mmio_store32_length). */
+static inline int mmio_store32_register(const uint8_t *code)
+{
+    return code[0] == 0x89 ? (code[1] >> 3) & 7 : -1;
+}
+
+static inline uint32_t mmio_store32_immediate(const uint8_t *code, unsigned length)
+{
+    const uint8_t *imm = code + length - 4;
+    return (uint32_t)imm[0] | (uint32_t)imm[1] << 8 | (uint32_t)imm[2] << 16 |
+           (uint32_t)imm[3] << 24;
+}
+
 #endif

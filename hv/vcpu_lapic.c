@@ -376,6 +376,24 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
     return -1;
 }
 
+int vcpu_xapic_write_other(struct vcpu *vcpu, uint32_t offset, uint32_t value, bool open)
+{
+    struct vlapic *l = &vcpu->lapic;
+    if (offset == LAPIC_ICR_LOW && LAPIC_ICR_DELIVERY(value) != DELIVERY_FIXED)
+        return -1;
+    /* No register but the EOI asks for an exit (VLAPIC_EOI_LEVEL). */
+    if (vlapic_mmio_write(l, offset, value, rdtsc()) != VLAPIC_SEND_IPI) {
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+        return 0;
+    }
+    /* A fixed IPI, taken at this entry when it is the sender's own, as
+     * the x2APIC's ICR above. */
+    if (LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF && !(value & LAPIC_ICR_LEVEL))
+        return self_ipi(vcpu, (uint8_t)LAPIC_ICR_VECTOR(value), open);
+    send_ipi(vcpu);
+    return take_now(vcpu, vlapic_pending(l), open);
+}
+
 /* INIT: the APIC keeps its ID and base, the CPU goes to its INIT state and
  * waits for a SIPI (SDM 10.4.7.3, 9.1.1). */
 static void take_init(struct vcpu *vcpu)

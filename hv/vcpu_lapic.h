@@ -17,6 +17,7 @@
 #include "hv/exit.h"
 #include "hv/vcpu.h"
 #include "hv/vlapic.h"
+#include "hv/x86.h"
 
 struct vm;
 
@@ -91,24 +92,68 @@ static inline int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_
     return vcpu_lapic_wrmsr_other(vcpu, msr, value, open);
 }
 
-/* A child's write to the EOI register of its xAPIC page, straight from a
- * backend's nested-fault exit function in a VM with local APICs, the
- * instruction not yet skipped: `guest_phys` is the fault's address; the
- * backend knows the instruction's length (mmio_store32_length: a 32-bit
- * store, whose value an EOI ignores, SDM 10.8.5). Returns as
- * vcpu_lapic_wrmsr_fast: -1 for the general path (not that register, an
- * APIC disabled or in x2APIC mode, the EOI of a level-triggered vector),
- * else the vector to take now or 0. */
-static inline int vcpu_xapic_eoi_fast(struct vcpu *vcpu, uint64_t guest_phys, bool open)
+/* A child's 32-bit store to its xAPIC page, straight from a backend's
+ * nested-fault exit function in a VM with local APICs, the instruction
+ * not yet skipped (mmio_store32_length and _register tell the backend
+ * its length and value without the guest's other registers). First the
+ * register's offset in the page for the fault's address `guest_phys`, or
+ * -1 (not the APIC's page, an unaligned access, an APIC disabled or in
+ * x2APIC mode). */
+static inline int vcpu_xapic_offset(const struct vcpu *vcpu, uint64_t guest_phys)
 {
     const struct vlapic *l = &vcpu->lapic;
-    if (guest_phys != (l->apic_base & ~0xfffull) + LAPIC_EOI ||
+    uint64_t offset = guest_phys - (l->apic_base & ~0xfffull);
+    if (offset > 0xffc || (offset & 3) ||
         (l->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) != APIC_BASE_MSR_EN)
         return -1;
+    return (int)offset;
+}
+
+/* Then the write, done as vcpu_lapic_mmio would: the EOI (one per
+ * interrupt, whose value does not matter) or, out of line, any other
+ * register but an ICR write of another delivery mode than fixed (INIT,
+ * SIPI, NMI: their effects want the general path). Each returns as
+ * vcpu_lapic_wrmsr_fast: -1 for the general path, nothing done (also the
+ * EOI of a level-triggered vector, which the VMM must see), else the
+ * vector to take now (after an EOI) or 0. Then the backend skips the
+ * instruction, prepares the events and, after a register other than the
+ * EOI, calls vcpu_lapic_follow_timer. */
+static inline int vcpu_xapic_eoi(struct vcpu *vcpu, bool open)
+{
     int vector = vlapic_eoi_edge(&vcpu->lapic);
     if (vector == VLAPIC_EOI_NOT_EDGE)
         return -1;
     return vector < 0 ? 0 : vcpu_lapic_take_now(vcpu, vector, open); /* what the lower PPR unmasked */
+}
+int vcpu_xapic_write_other(struct vcpu *vcpu, uint32_t offset, uint32_t value, bool open);
+
+/* The value of a store that mmio_store32_register said comes from
+ * register `reg` (0-7, the encoding's order), in a fast path: EAX and ESP
+ * as the backend has them (`rax`, `rsp`: its VMCB or VMCS, or gprs), the
+ * others from vcpu->gprs. */
+static inline uint32_t vcpu_store32_register(const struct vcpu *vcpu, int reg, uint64_t rax,
+                                             uint64_t rsp)
+{
+    const struct guest_gprs *g = &vcpu->gprs;
+    switch (reg) {
+    case 0: return (uint32_t)rax;
+    case 1: return (uint32_t)g->rcx;
+    case 2: return (uint32_t)g->rdx;
+    case 3: return (uint32_t)g->rbx;
+    case 4: return (uint32_t)rsp;
+    case 5: return (uint32_t)g->rbp;
+    case 6: return (uint32_t)g->rsi;
+    default: return (uint32_t)g->rdi;
+    }
+}
+
+/* After a fast path's vcpu_prepare_events, as vcpu_child_exit after an
+ * exit it handled: the host timer follows the guest's APIC timer when a
+ * write moved it. */
+static inline void vcpu_lapic_follow_timer(struct vcpu *vcpu)
+{
+    if (vcpu->timer_armed != vlapic_timer_next(&vcpu->lapic))
+        vcpu_arm_host_timer(vcpu, rdtsc());
 }
 
 /* Before an entry: timer expiry, posted events (INIT, SIPI, NMI), and the

@@ -291,15 +291,16 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
-/* A child's write to its xAPIC's EOI register (vcpu_xapic_eoi_fast in
- * hv/vcpu_lapic.h), the hottest MMIO write of a guest without x2APIC:
- * done here as svm_child_wrmsr does the x2APIC's, from the instruction's
- * length alone, when its bytes are at hand -- the decode assists' in the
- * VMCB, or the cached code of a guest without paging -- and it is a plain
- * 32-bit store in 32- or 64-bit code. No event was being delivered and no
- * NMI's IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general
- * path (vcpu_lapic_mmio). */
-static __attribute__((noinline)) int svm_child_xapic_eoi(struct vcpu *vcpu, struct vmcb *vmcb)
+/* A child's 32-bit store to its xAPIC page (vcpu_xapic_write_fast in
+ * hv/vcpu_lapic.h): the EOI, one per interrupt, the ICR, the timer's
+ * registers. Done here as svm_child_wrmsr does the x2APIC's, without the
+ * general path's decoding and its saving of every register, when the
+ * instruction's bytes are at hand -- the decode assists' in the VMCB, or
+ * the cached code of a guest without paging -- and it is a plain MOV
+ * store in 32- or 64-bit code. No event was being delivered and no NMI's
+ * IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
+ * (vcpu_lapic_mmio). */
+static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     uint64_t rip = vmcb->save.rip;
     unsigned attrib = vmcb->save.cs.attrib;
@@ -307,6 +308,9 @@ static __attribute__((noinline)) int svm_child_xapic_eoi(struct vcpu *vcpu, stru
     if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
         (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
         !(code64 || (attrib & SEG_ATTR_DB)))
+        return GUEST_EXIT_ALL_GPRS;
+    int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
+    if (offset < 0)
         return GUEST_EXIT_ALL_GPRS;
     const uint8_t *code;
     unsigned available = 15;
@@ -323,7 +327,17 @@ static __attribute__((noinline)) int svm_child_xapic_eoi(struct vcpu *vcpu, stru
     if (!length || length > available)
         return GUEST_EXIT_ALL_GPRS;
     bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
-    int vector = vcpu_xapic_eoi_fast(vcpu, vmcb->control.exit_info2, open);
+    int vector;
+    if (offset == LAPIC_EOI) {
+        vector = vcpu_xapic_eoi(vcpu, open);
+    } else {
+        int reg = mmio_store32_register(code);
+        vector = vcpu_xapic_write_other(
+            vcpu, (uint32_t)offset,
+            reg < 0 ? mmio_store32_immediate(code, length)
+                    : vcpu_store32_register(vcpu, reg, vmcb->save.rax, vmcb->save.rsp),
+            open);
+    }
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmcb = vmcb_of(vcpu);
@@ -333,6 +347,8 @@ static __attribute__((noinline)) int svm_child_xapic_eoi(struct vcpu *vcpu, stru
     if (vector)
         vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | (uint32_t)vector;
     vcpu_prepare_events(vcpu, vcpu->run);
+    if (offset != LAPIC_EOI)
+        vcpu_lapic_follow_timer(vcpu);
     return 0;
 }
 
@@ -353,7 +369,7 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
     if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID) ||
         svm_features.decode_assists || vcpu->svm_nmi.stepping)
-        return svm_child_xapic_eoi(vcpu, vmcb);
+        return svm_child_xapic_write(vcpu, vmcb);
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + rip) & 0xffffffffull);
     if (!code)

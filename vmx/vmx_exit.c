@@ -332,19 +332,23 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
 
-/* A child's write to its xAPIC's EOI register (vcpu_xapic_eoi_fast in
- * hv/vcpu_lapic.h), the hottest MMIO write of a guest without x2APIC:
- * done here as vmx_child_wrmsr does the x2APIC's, from the instruction's
- * length alone, when its bytes are at hand (the cached code of a guest
- * without paging: an EPT violation reports no instruction length) and it
- * is a plain 32-bit store in 32-bit code. No event was being delivered.
- * Else GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
-static __attribute__((noinline)) int vmx_child_xapic_eoi(struct vcpu *vcpu, uint64_t guest_phys)
+/* A child's 32-bit store to its xAPIC page (vcpu_xapic_write_fast in
+ * hv/vcpu_lapic.h): the EOI, one per interrupt, the ICR, the timer's
+ * registers. Done here as vmx_child_wrmsr does the x2APIC's, without the
+ * general path's decoding and its saving of every register, when the
+ * instruction's bytes are at hand (the cached code of a guest without
+ * paging: an EPT violation reports no instruction length) and it is a
+ * plain MOV store in 32-bit code. No event was being delivered. Else
+ * GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
+static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, uint64_t guest_phys)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     if (!vcpu->vm->lapic || (vmx_guest_cr0() & CR0_PG) || !(qualification & (1u << 1)) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) ||
         !(vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
+        return GUEST_EXIT_ALL_GPRS;
+    int offset = vcpu_xapic_offset(vcpu, guest_phys);
+    if (offset < 0)
         return GUEST_EXIT_ALL_GPRS;
     uint64_t rip = vmread(VMCS_GUEST_RIP);
     const uint8_t *code =
@@ -355,7 +359,18 @@ static __attribute__((noinline)) int vmx_child_xapic_eoi(struct vcpu *vcpu, uint
     /* The exit cleared the entry's interruption information (SDM 3C
      * 27.2.5) and vmx_skip_by drops the shadow: IF alone says. */
     bool open = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
-    int vector = vcpu_xapic_eoi_fast(vcpu, guest_phys, open);
+    int vector;
+    if (offset == LAPIC_EOI) {
+        vector = vcpu_xapic_eoi(vcpu, open);
+    } else {
+        int reg = mmio_store32_register(code);
+        vector = vcpu_xapic_write_other(
+            vcpu, (uint32_t)offset,
+            reg < 0 ? mmio_store32_immediate(code, length)
+                    : vcpu_store32_register(vcpu, reg, vcpu->gprs.rax,
+                                            reg == 4 ? vmread(VMCS_GUEST_RSP) : 0),
+            open);
+    }
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
@@ -364,6 +379,8 @@ static __attribute__((noinline)) int vmx_child_xapic_eoi(struct vcpu *vcpu, uint
     if (vector)
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
     vcpu_prepare_events(vcpu, vcpu->run);
+    if (offset != LAPIC_EOI)
+        vcpu_lapic_follow_timer(vcpu);
     return 0;
 }
 
@@ -384,7 +401,7 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     uint64_t guest_phys = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
     if (!vcpu_mmio_for_vmm(vcpu, guest_phys) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
-        return vmx_child_xapic_eoi(vcpu, guest_phys);
+        return vmx_child_xapic_write(vcpu, guest_phys);
     uint64_t rip = vmread(VMCS_GUEST_RIP);
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_guest_cr0() & CR0_PG, linear);

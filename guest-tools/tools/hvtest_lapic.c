@@ -230,6 +230,83 @@ static void x2apic_self_ipi_waits_for_tpr(void)
         hvt_eq(sregs.apic_base, 0xfee00c00ull, "GET_SREGS apic_base in x2APIC mode");
 }
 
+/* The xAPIC stores a guest's hot paths use, from every register and an
+ * immediate, in each ModRM form (disp32, base + disp8/disp32, SIB with
+ * and without a base): TPR, read back by the general path (a load) and
+ * OUT, must hold what each store wrote, and the guest must go on at the
+ * next instruction, which also checks the length the hypervisor skipped.
+ * The first store on the code's page leaves its bytes cached, so the
+ * others take the exit function's fast path where it has one. */
+static void xapic_stores_of_each_form_reach_the_register(void)
+{
+    static const struct {
+        uint8_t bytes[11];
+        uint8_t n;
+        uint8_t reg;          /* 0-7, or 8: an immediate */
+    } stores[] = {
+        { { 0x89, 0x05, 0x80, 0x00, 0xe0, 0xfe }, 6, 0 },             /* mov [TPR], eax */
+        { { 0x89, 0x0d, 0x80, 0x00, 0xe0, 0xfe }, 6, 1 },             /* mov [TPR], ecx */
+        { { 0x89, 0x15, 0x80, 0x00, 0xe0, 0xfe }, 6, 2 },             /* mov [TPR], edx */
+        { { 0x89, 0x1d, 0x80, 0x00, 0xe0, 0xfe }, 6, 3 },             /* mov [TPR], ebx */
+        { { 0x89, 0x25, 0x80, 0x00, 0xe0, 0xfe }, 6, 4 },             /* mov [TPR], esp */
+        { { 0x89, 0x2d, 0x80, 0x00, 0xe0, 0xfe }, 6, 5 },             /* mov [TPR], ebp */
+        { { 0x89, 0x35, 0x80, 0x00, 0xe0, 0xfe }, 6, 6 },             /* mov [TPR], esi */
+        { { 0x89, 0x3d, 0x80, 0x00, 0xe0, 0xfe }, 6, 7 },             /* mov [TPR], edi */
+        { { 0x89, 0x4b, 0x40 }, 3, 1 },                               /* mov [ebx+0x40], ecx */
+        { { 0x89, 0x97, 0x80, 0x00, 0x00, 0x00 }, 6, 2 },             /* mov [edi+0x80], edx */
+        { { 0x89, 0x0c, 0x37 }, 3, 1 },                               /* mov [edi+esi], ecx */
+        { { 0x89, 0x54, 0x37, 0x00 }, 4, 2 },                         /* mov [edi+esi+0], edx */
+        { { 0x89, 0x0c, 0x35, 0x00, 0x00, 0xe0, 0xfe }, 7, 1 },       /* mov [esi+0xfee00000], ecx */
+        { { 0xc7, 0x05, 0x80, 0x00, 0xe0, 0xfe, 0x9a, 0, 0, 0 }, 10, 8 }, /* mov [TPR], 0x9a */
+        { { 0xc7, 0x43, 0x40, 0xab, 0, 0, 0 }, 7, 8 },                /* mov [ebx+0x40], 0xab */
+    };
+    const unsigned count = sizeof(stores) / sizeof(stores[0]);
+    static const uint8_t set_reg[8] = { 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf };
+    const uint8_t load_tpr[] = { 0x8b, 0x05, 0x80, 0x00, 0xe0, 0xfe }; /* mov eax, [TPR] */
+    struct vm_instance vm;
+    struct hvt_code c;
+    uint32_t expected[sizeof(stores) / sizeof(stores[0])];
+    if (lapic_vm(&vm, "lapic_xapic_stores", 1))
+        return;
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);           /* SVR: enabled; its bytes now cached */
+    for (unsigned i = 0; i < count; i++) {
+        uint8_t value = (uint8_t)(0x11 * (i + 1) + 3);
+        uint8_t insn[5];
+        /* For the based forms EDI is the page, EBX the page + 0x40 and
+         * ESI the register's offset; the value's register is loaded last,
+         * so it may be any. */
+        insn[0] = set_reg[3];
+        emit_u32(insn + 1, APIC + 0x40);
+        emit(&c, insn, 5);
+        insn[0] = set_reg[7];
+        emit_u32(insn + 1, APIC);
+        emit(&c, insn, 5);
+        insn[0] = set_reg[6];
+        emit_u32(insn + 1, 0x80);
+        emit(&c, insn, 5);
+        if (stores[i].reg == 8) {
+            expected[i] = stores[i].bytes[stores[i].n - 4];
+        } else {
+            expected[i] = value;
+            insn[0] = set_reg[stores[i].reg];
+            emit_u32(insn + 1, value);
+            emit(&c, insn, 5);
+        }
+        emit(&c, stores[i].bytes, stores[i].n);
+        emit(&c, load_tpr, sizeof(load_tpr));
+        hvt_out_imm(&c, HVT_PORT_VALUE, 4);
+    }
+    hvt_jmp_self(&c);
+    for (unsigned i = 0; i < count; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "TPR after store %u (%02x %02x)", i, stores[i].bytes[0],
+                 stores[i].bytes[1]);
+        if (!expect_out(&vm, 0, HVT_PORT_VALUE, expected[i], what))
+            return;
+    }
+}
+
 static void init_sipi_start_an_ap_in_real_mode(void)
 {
     struct vm_instance vm;
@@ -466,6 +543,8 @@ static void lapic_calls_refuse_bad_input(void)
 const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_timer_oneshot_wakes_hlt_while_cpu_sleeps", timer_oneshot_wakes_hlt_while_cpu_sleeps },
     { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
+    { "lapic_xapic_stores_of_each_form_reach_the_register",
+      xapic_stores_of_each_form_reach_the_register },
     { "lapic_init_sipi_start_an_ap_in_real_mode", init_sipi_start_an_ap_in_real_mode },
     { "lapic_fixed_ipi_wakes_another_vcpu", fixed_ipi_wakes_another_vcpu },
     { "lapic_msi_from_the_vmm_reaches_a_halted_guest", msi_from_the_vmm_reaches_a_halted_guest },

@@ -217,9 +217,10 @@ static void test_plain_mov_matches_general_decoder(void **state)
     assert_true(decoded > 100000);
 }
 
-/* mmio_store32_length agrees with mmio_decode on every ModRM and SIB byte
- * of both its opcodes, in 32-bit and 64-bit code, and gives 0 for what it
- * does not take: register operands, other opcodes and /r of C7, and any
+/* mmio_store32_length, _register and _immediate agree with mmio_decode's
+ * general path on every ModRM and SIB byte of both opcodes, in 32-bit and
+ * 64-bit code, and the length is 0 for what they do not take: register
+ * operands, other opcodes, C7 with a ModRM reg field other than 0, any
  * prefix. */
 static void test_store32_length_agrees_with_the_decoder(void **state)
 {
@@ -231,7 +232,8 @@ static void test_store32_length_agrees_with_the_decoder(void **state)
     for (unsigned opcode = 0; opcode < 2; opcode++) {
         for (unsigned modrm = 0; modrm < 256; modrm++) {
             for (unsigned sib = 0; sib < 256; sib++) {
-                memset(code, 0x11, sizeof(code));
+                for (unsigned b = 0; b < sizeof(code); b++)
+                    code[b] = (uint8_t)(0x11 * (b + 1) + modrm);
                 code[0] = opcode ? 0xc7 : 0x89;
                 code[1] = (uint8_t)modrm;
                 code[2] = (uint8_t)sib;
@@ -250,6 +252,11 @@ static void test_store32_length_agrees_with_the_decoder(void **state)
                 assert_true(a.write);
                 assert_int_equal(a.size, 4);
                 assert_int_equal(a.from_immediate, opcode == 1);
+                if (opcode)
+                    assert_int_equal(mmio_store32_immediate(code, length), a.immediate);
+                else
+                    assert_int_equal(mmio_store32_register(code), a.reg);
+                assert_int_equal(mmio_store32_register(code) < 0, opcode == 1);
                 assert_true(mmio_decode(prefixed, 15, MMIO_MODE_64, &a));
                 assert_int_equal(a.length, length + 1);
             }
