@@ -294,10 +294,10 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_write_fast in
  * hv/vcpu_lapic.h): the EOI, one per interrupt, the ICR, the timer's
  * registers. Done here as svm_child_wrmsr does the x2APIC's, without the
- * general path's decoding and its saving of every register, when the
- * instruction's bytes are at hand -- the decode assists' in the VMCB, or
- * the cached code of a guest without paging -- and it is a plain MOV
- * store in 32- or 64-bit code. No event was being delivered and no NMI's
+ * general path's decoding and its saving of every register, from the
+ * instruction's bytes -- the decode assists' in the VMCB, the cached code
+ * of a guest without paging, else fetched through the guest's page
+ * tables -- when it is a plain MOV store in 32- or 64-bit code. No event was being delivered and no NMI's
  * IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
  * (vcpu_lapic_mmio). */
 static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
@@ -307,21 +307,30 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
     bool code64 = (vmcb->save.efer & EFER_LMA) && (attrib & SEG_ATTR_L);
     if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
         (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
-        !(code64 || (attrib & SEG_ATTR_DB)))
+        !(code64 || ((vmcb->save.cr0 & CR0_PE) && (attrib & SEG_ATTR_DB))))
         return GUEST_EXIT_ALL_GPRS;
     int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
     if (offset < 0)
         return GUEST_EXIT_ALL_GPRS;
     const uint8_t *code;
-    unsigned available = 15;
+    uint8_t buffer[INSN_MAX_LENGTH];
+    unsigned available = INSN_MAX_LENGTH;
     if (svm_features.decode_assists) {
         code = vmcb->control.insn_bytes;
         available = vmcb->control.insn_length;
     } else {
         code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                    (vmcb->save.cs.base + rip) & 0xffffffffull);
-        if (!code)
-            return GUEST_EXIT_ALL_GPRS;
+        if (!code) {
+            /* A paging guest's (Linux keeps the xAPIC: x2APIC without
+             * interrupt remapping it takes only from hypervisors it
+             * knows): its page tables walked, as the general path would. */
+            struct insn_site site;
+            svm_insn_site(vmcb, &site);
+            available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
+            if (available < 3)
+                return GUEST_EXIT_ALL_GPRS;
+        }
     }
     unsigned length = mmio_store32_length(code);
     if (!length || length > available)

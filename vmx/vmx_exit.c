@@ -335,26 +335,44 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_write_fast in
  * hv/vcpu_lapic.h): the EOI, one per interrupt, the ICR, the timer's
  * registers. Done here as vmx_child_wrmsr does the x2APIC's, without the
- * general path's decoding and its saving of every register, when the
- * instruction's bytes are at hand (the cached code of a guest without
- * paging: an EPT violation reports no instruction length) and it is a
- * plain MOV store in 32-bit code. No event was being delivered. Else
+ * general path's decoding and its saving of every register, from the
+ * instruction's bytes (an EPT violation reports no length: the cached
+ * code of a guest without paging, else fetched through the guest's page
+ * tables) when it is a plain MOV store in 32- or 64-bit code. No event
+ * was being delivered. Else
  * GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
 static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, uint64_t guest_phys)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
-    if (!vcpu->vm->lapic || (vmx_guest_cr0() & CR0_PG) || !(qualification & (1u << 1)) ||
-        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) ||
-        !(vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
+    if (!vcpu->vm->lapic || !(qualification & (1u << 1)) ||
+        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
         return GUEST_EXIT_ALL_GPRS;
     int offset = vcpu_xapic_offset(vcpu, guest_phys);
     if (offset < 0)
         return GUEST_EXIT_ALL_GPRS;
     uint64_t rip = vmread(VMCS_GUEST_RIP);
-    const uint8_t *code =
-        vcpu_cached_code(vcpu, (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull);
-    unsigned length = code ? mmio_store32_length(code) : 0;
-    if (!length)
+    const uint8_t *code = NULL;
+    uint8_t buffer[INSN_MAX_LENGTH];
+    unsigned available = INSN_MAX_LENGTH;
+    uint64_t cr0 = vmx_guest_cr0();
+    if ((cr0 & (CR0_PG | CR0_PE)) == CR0_PE &&
+        (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
+        code = vcpu_cached_code(vcpu,
+                                (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull);
+    if (!code) {
+        /* A paging guest's (Linux keeps the xAPIC: x2APIC without
+         * interrupt remapping it takes only from hypervisors it knows):
+         * its page tables walked, as the general path would. */
+        struct insn_site site;
+        vmx_insn_site(vcpu, &site);
+        if (!insn_site_mode64(&site) && !((site.paging.cr0 & CR0_PE) && site.cs_db))
+            return GUEST_EXIT_ALL_GPRS;
+        available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
+        if (available < 3)
+            return GUEST_EXIT_ALL_GPRS;
+    }
+    unsigned length = mmio_store32_length(code);
+    if (!length || length > available)
         return GUEST_EXIT_ALL_GPRS;
     /* The exit cleared the entry's interruption information (SDM 3C
      * 27.2.5) and vmx_skip_by drops the shadow: IF alone says. */

@@ -230,20 +230,72 @@ static void x2apic_self_ipi_waits_for_tpr(void)
         hvt_eq(sregs.apic_base, 0xfee00c00ull, "GET_SREGS apic_base in x2APIC mode");
 }
 
-/* The xAPIC stores a guest's hot paths use, from every register and an
- * immediate, in each ModRM form (disp32, base + disp8/disp32, SIB with
- * and without a base): TPR, read back by the general path (a load) and
- * OUT, must hold what each store wrote, and the guest must go on at the
- * next instruction, which also checks the length the hypervisor skipped.
- * The first store on the code's page leaves its bytes cached, so the
- * others take the exit function's fast path where it has one. */
+/* An xAPIC store of the table below: its bytes and the register whose
+ * value it writes (0-7, or 8: the immediate in its last four bytes). */
+struct xapic_store {
+    uint8_t bytes[11];
+    uint8_t n;
+    uint8_t reg;
+};
+
+/* Runs each store to TPR in `vm`'s vcpu 0 (set up already), each followed
+ * by `load` (TPR into EAX by the general path) and an OUT of EAX; TPR must
+ * hold what each store wrote, and the guest must go on at the next
+ * instruction, which also checks the length the hypervisor skipped. For
+ * the based forms, before the store and again before the load, EDI is
+ * the page, EBX the page + 0x40 and ESI 0x80; the value's register is
+ * loaded last, so it may be any of them. */
+static void xapic_stores_run(struct vm_instance *vm, const struct xapic_store *stores,
+                             unsigned count, const uint8_t load[6], const char *mode)
+{
+    static const uint8_t set_reg[8] = { 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf };
+    const uint32_t bases[3][2] = { { 3, APIC + 0x40 }, { 7, APIC }, { 6, 0x80 } };
+    struct hvt_code c;
+    uint32_t expected[16];
+    uint8_t insn[5];
+    hvt_code_start(&c, vm, HVT_CODE_GPA);
+    for (unsigned i = 0; i < count && i < 16; i++) {
+        uint8_t value = (uint8_t)(0x11 * (i + 1) + 3);
+        for (unsigned b = 0; b < 3; b++) {
+            insn[0] = set_reg[bases[b][0]];
+            emit_u32(insn + 1, bases[b][1]);
+            emit(&c, insn, 5);
+        }
+        if (stores[i].reg == 8) {
+            expected[i] = stores[i].bytes[stores[i].n - 4];
+        } else {
+            expected[i] = value;
+            insn[0] = set_reg[stores[i].reg];
+            emit_u32(insn + 1, value);
+            emit(&c, insn, 5);
+        }
+        emit(&c, stores[i].bytes, stores[i].n);
+        for (unsigned b = 0; b < 3; b++) {
+            insn[0] = set_reg[bases[b][0]];
+            emit_u32(insn + 1, bases[b][1]);
+            emit(&c, insn, 5);
+        }
+        emit(&c, load, 6);
+        hvt_out_imm(&c, HVT_PORT_VALUE, 4);
+    }
+    hvt_jmp_self(&c);
+    for (unsigned i = 0; i < count && i < 16; i++) {
+        char what[80];
+        snprintf(what, sizeof(what), "%s: TPR after store %u (%02x %02x)", mode, i,
+                 stores[i].bytes[0], stores[i].bytes[1]);
+        if (!expect_out(vm, 0, HVT_PORT_VALUE, expected[i], what))
+            return;
+    }
+}
+
+/* The xAPIC stores a guest's hot paths use (MOV from every register or
+ * an immediate), in each ModRM form: disp32, base + disp8 and disp32,
+ * SIB with and without a base. A 32-bit guest without paging: the first
+ * store leaves its code page cached, so the others take the exit
+ * function's fast path on every backend. */
 static void xapic_stores_of_each_form_reach_the_register(void)
 {
-    static const struct {
-        uint8_t bytes[11];
-        uint8_t n;
-        uint8_t reg;          /* 0-7, or 8: an immediate */
-    } stores[] = {
+    static const struct xapic_store stores[] = {
         { { 0x89, 0x05, 0x80, 0x00, 0xe0, 0xfe }, 6, 0 },             /* mov [TPR], eax */
         { { 0x89, 0x0d, 0x80, 0x00, 0xe0, 0xfe }, 6, 1 },             /* mov [TPR], ecx */
         { { 0x89, 0x15, 0x80, 0x00, 0xe0, 0xfe }, 6, 2 },             /* mov [TPR], edx */
@@ -260,51 +312,50 @@ static void xapic_stores_of_each_form_reach_the_register(void)
         { { 0xc7, 0x05, 0x80, 0x00, 0xe0, 0xfe, 0x9a, 0, 0, 0 }, 10, 8 }, /* mov [TPR], 0x9a */
         { { 0xc7, 0x43, 0x40, 0xab, 0, 0, 0 }, 7, 8 },                /* mov [ebx+0x40], 0xab */
     };
-    const unsigned count = sizeof(stores) / sizeof(stores[0]);
-    static const uint8_t set_reg[8] = { 0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf };
-    const uint8_t load_tpr[] = { 0x8b, 0x05, 0x80, 0x00, 0xe0, 0xfe }; /* mov eax, [TPR] */
+    static const uint8_t load[6] = { 0x8b, 0x05, 0x80, 0x00, 0xe0, 0xfe }; /* mov eax, [TPR] */
     struct vm_instance vm;
-    struct hvt_code c;
-    uint32_t expected[sizeof(stores) / sizeof(stores[0])];
     if (lapic_vm(&vm, "lapic_xapic_stores", 1))
         return;
-    hvt_code_start(&c, &vm, HVT_CODE_GPA);
-    mmio_write(&c, APIC + 0xf0, 0x1ff);           /* SVR: enabled; its bytes now cached */
-    for (unsigned i = 0; i < count; i++) {
-        uint8_t value = (uint8_t)(0x11 * (i + 1) + 3);
-        uint8_t insn[5];
-        /* For the based forms EDI is the page, EBX the page + 0x40 and
-         * ESI the register's offset; the value's register is loaded last,
-         * so it may be any. */
-        insn[0] = set_reg[3];
-        emit_u32(insn + 1, APIC + 0x40);
-        emit(&c, insn, 5);
-        insn[0] = set_reg[7];
-        emit_u32(insn + 1, APIC);
-        emit(&c, insn, 5);
-        insn[0] = set_reg[6];
-        emit_u32(insn + 1, 0x80);
-        emit(&c, insn, 5);
-        if (stores[i].reg == 8) {
-            expected[i] = stores[i].bytes[stores[i].n - 4];
-        } else {
-            expected[i] = value;
-            insn[0] = set_reg[stores[i].reg];
-            emit_u32(insn + 1, value);
-            emit(&c, insn, 5);
-        }
-        emit(&c, stores[i].bytes, stores[i].n);
-        emit(&c, load_tpr, sizeof(load_tpr));
-        hvt_out_imm(&c, HVT_PORT_VALUE, 4);
-    }
-    hvt_jmp_self(&c);
-    for (unsigned i = 0; i < count; i++) {
-        char what[64];
-        snprintf(what, sizeof(what), "TPR after store %u (%02x %02x)", i, stores[i].bytes[0],
-                 stores[i].bytes[1]);
-        if (!expect_out(&vm, 0, HVT_PORT_VALUE, expected[i], what))
-            return;
-    }
+    xapic_stores_run(&vm, stores, sizeof(stores) / sizeof(stores[0]), load, "32-bit");
+}
+
+/* The same stores from a 64-bit guest with paging, whose code the exit
+ * function fetches through the guest's page tables (the APIC's 2 MiB
+ * mapped 1:1 beside the helper's first 2 MiB). Absolute disp32 forms
+ * are sign-extended in 64-bit mode, so every store is based. */
+#define XAPIC64_PD_GPA 0x6000u
+static void xapic_stores_from_a_paging_64_bit_guest(void)
+{
+    static const struct xapic_store stores[] = {
+        { { 0x89, 0x87, 0x80, 0, 0, 0 }, 6, 0 },                      /* mov [rdi+0x80], eax */
+        { { 0x89, 0x8f, 0x80, 0, 0, 0 }, 6, 1 },                      /* ecx */
+        { { 0x89, 0x97, 0x80, 0, 0, 0 }, 6, 2 },                      /* edx */
+        { { 0x89, 0x9f, 0x80, 0, 0, 0 }, 6, 3 },                      /* ebx */
+        { { 0x89, 0xa7, 0x80, 0, 0, 0 }, 6, 4 },                      /* esp */
+        { { 0x89, 0xaf, 0x80, 0, 0, 0 }, 6, 5 },                      /* ebp */
+        { { 0x89, 0xb7, 0x80, 0, 0, 0 }, 6, 6 },                      /* esi */
+        { { 0x89, 0x7b, 0x40 }, 3, 7 },                               /* mov [rbx+0x40], edi */
+        { { 0x89, 0x0c, 0x37 }, 3, 1 },                               /* mov [rdi+rsi], ecx */
+        { { 0x89, 0x54, 0x37, 0x00 }, 4, 2 },                         /* mov [rdi+rsi+0], edx */
+        { { 0xc7, 0x87, 0x80, 0, 0, 0, 0x9a, 0, 0, 0 }, 10, 8 },      /* mov [rdi+0x80], 0x9a */
+        { { 0xc7, 0x43, 0x40, 0xab, 0, 0, 0 }, 7, 8 },                /* mov [rbx+0x40], 0xab */
+    };
+    static const uint8_t load[6] = { 0x8b, 0x87, 0x80, 0, 0, 0 };    /* mov eax, [rdi+0x80] */
+    struct vm_instance vm;
+    if (!hvt_ok(vmm_create_with(&vm, hvt_sys(), "lapic_xapic64", HVT_GUEST_RAM_MIB, 1,
+                                HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return;
+    hvt_keep(vm.vcpus[0].handle);
+    hvt_keep(vm.vm);
+    if (hvt_guest_long64(&vm, HVT_CODE_GPA) < 0)
+        return;
+    /* PDPT entry 3 (3-4 GiB) to a PD whose entry 0x1f7 maps 0xfee00000. */
+    uint64_t pdpte = XAPIC64_PD_GPA | 0x7, pde = APIC | 0x80 | 0x7;
+    memset(vm.ram + XAPIC64_PD_GPA, 0, 4096);
+    memcpy(vm.ram + 0x4000 + 3 * 8, &pdpte, 8);
+    memcpy(vm.ram + XAPIC64_PD_GPA + (APIC >> 21 & 511) * 8, &pde, 8);
+    xapic_stores_run(&vm, stores, sizeof(stores) / sizeof(stores[0]), load, "64-bit, paging");
 }
 
 static void init_sipi_start_an_ap_in_real_mode(void)
@@ -545,6 +596,7 @@ const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
     { "lapic_xapic_stores_of_each_form_reach_the_register",
       xapic_stores_of_each_form_reach_the_register },
+    { "lapic_xapic_stores_from_a_paging_64_bit_guest", xapic_stores_from_a_paging_64_bit_guest },
     { "lapic_init_sipi_start_an_ap_in_real_mode", init_sipi_start_an_ap_in_real_mode },
     { "lapic_fixed_ipi_wakes_another_vcpu", fixed_ipi_wakes_another_vcpu },
     { "lapic_msi_from_the_vmm_reaches_a_halted_guest", msi_from_the_vmm_reaches_a_halted_guest },
