@@ -300,38 +300,11 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
  * tables -- when it is a plain MOV store in 32- or 64-bit code. No event was being delivered and no NMI's
  * IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
  * (vcpu_lapic_mmio). */
-static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
+static inline __attribute__((always_inline)) int
+svm_xapic_store(struct vcpu *vcpu, struct vmcb *vmcb, int offset, const uint8_t *code,
+                unsigned available)
 {
     uint64_t rip = vmcb->save.rip;
-    unsigned attrib = vmcb->save.cs.attrib;
-    bool code64 = (vmcb->save.efer & EFER_LMA) && (attrib & SEG_ATTR_L);
-    if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
-        (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
-        !(code64 || ((vmcb->save.cr0 & CR0_PE) && (attrib & SEG_ATTR_DB))))
-        return GUEST_EXIT_ALL_GPRS;
-    int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
-    if (offset < 0)
-        return GUEST_EXIT_ALL_GPRS;
-    const uint8_t *code;
-    uint8_t buffer[INSN_MAX_LENGTH];
-    unsigned available = INSN_MAX_LENGTH;
-    if (svm_features.decode_assists) {
-        code = vmcb->control.insn_bytes;
-        available = vmcb->control.insn_length;
-    } else {
-        code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
-                                   (vmcb->save.cs.base + rip) & 0xffffffffull);
-        if (!code) {
-            /* A paging guest's (Linux keeps the xAPIC: x2APIC without
-             * interrupt remapping it takes only from hypervisors it
-             * knows): its page tables walked, as the general path would. */
-            struct insn_site site;
-            svm_insn_site(vmcb, &site);
-            available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
-            if (available < 3)
-                return GUEST_EXIT_ALL_GPRS;
-        }
-    }
     unsigned length = mmio_store32_length(code);
     if (!length || length > available)
         return GUEST_EXIT_ALL_GPRS;
@@ -359,6 +332,44 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
     if (offset != LAPIC_EOI)
         vcpu_lapic_follow_timer(vcpu);
     return 0;
+}
+
+/* A paging guest's store (Linux keeps the xAPIC: x2APIC without interrupt
+ * remapping it takes only from hypervisors it knows): its bytes fetched
+ * through its page tables, as the general path would. Apart, so that the
+ * other cases keep no buffer in their frame. */
+static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *vcpu,
+                                                                  struct vmcb *vmcb, int offset)
+{
+    uint8_t buffer[INSN_MAX_LENGTH];
+    const uint8_t *code;
+    struct insn_site site;
+    svm_insn_site(vmcb, &site);
+    unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
+    if (available < 3)
+        return GUEST_EXIT_ALL_GPRS;
+    return svm_xapic_store(vcpu, vmcb, offset, code, available);
+}
+
+static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    unsigned attrib = vmcb->save.cs.attrib;
+    bool code64 = (vmcb->save.efer & EFER_LMA) && (attrib & SEG_ATTR_L);
+    if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
+        (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
+        !(code64 || ((vmcb->save.cr0 & CR0_PE) && (attrib & SEG_ATTR_DB))))
+        return GUEST_EXIT_ALL_GPRS;
+    int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
+    if (offset < 0)
+        return GUEST_EXIT_ALL_GPRS;
+    if (svm_features.decode_assists)
+        return svm_xapic_store(vcpu, vmcb, offset, vmcb->control.insn_bytes,
+                               vmcb->control.insn_length);
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
+                                              (vmcb->save.cs.base + vmcb->save.rip) & 0xffffffffull);
+    if (!code)
+        return svm_child_xapic_write_walked(vcpu, vmcb, offset);
+    return svm_xapic_store(vcpu, vmcb, offset, code, INSN_MAX_LENGTH);
 }
 
 /* A child's nested page fault that goes to its VMM as HV_EXIT_MMIO with
@@ -391,6 +402,28 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
     return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
 }
 
+/* A physical interrupt that ended a child's run (the slice's timer, a
+ * kick, another vcpu's IPI, a device's): handed to the exit handler as
+ * svm_exit_decoded would, without the decode and the saving of every
+ * register around it -- the handler takes the interrupt and decides
+ * whether the RUN goes on. Not when the exit interrupted an event's
+ * delivery (EXITINTINFO: the general path delivers it again), while an
+ * NMI's IRET is stepped over, or with an INIT posted, whose reset of
+ * every register wants them all in vcpu->gprs. A child that goes on gets
+ * the ASID check of svm_exit_all_gprs. */
+static __attribute__((noinline)) int svm_child_interrupt(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    if ((vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
+        (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
+        return GUEST_EXIT_ALL_GPRS;
+    struct exit_record exit = { .kind = EXIT_INTERRUPT, .hardware_reason = VMEXIT_INTR,
+                                .rip = vmcb->save.rip };
+    int stop = vcpu->exit_handler(vcpu, &exit);
+    if (!stop)
+        svm_choose_asid(vcpu, &vmcb_of(vcpu)->control);
+    return stop;
+}
+
 /* A child's exit: port I/O and MMIO for the VMM completed here, CPUID
  * and the rest by tail calls, so that the port I/O path saves no
  * register. */
@@ -407,9 +440,11 @@ static int svm_child_exit(struct vcpu *vcpu)
         return svm_child_cpuid(vcpu, vmcb);
     } else if (code == VMEXIT_NPF) {
         return svm_child_nested_fault(vcpu, vmcb);
-    } else if (code == VMEXIT_MSR && vmcb->control.exit_info1 && vcpu->vm->lapic &&
-               svm_child_wrmsr(vcpu, vmcb) == 0) {
-        return 0;
+    } else if (code == VMEXIT_MSR) {
+        if (vmcb->control.exit_info1 && vcpu->vm->lapic && svm_child_wrmsr(vcpu, vmcb) == 0)
+            return 0;
+    } else if (code == VMEXIT_INTR) {
+        return svm_child_interrupt(vcpu, vmcb);
     }
     return GUEST_EXIT_ALL_GPRS;
 }

@@ -341,36 +341,10 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
  * tables) when it is a plain MOV store in 32- or 64-bit code. No event
  * was being delivered. Else
  * GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
-static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, uint64_t guest_phys)
+static inline __attribute__((always_inline)) int
+vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uint8_t *code,
+                unsigned available)
 {
-    uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
-    if (!vcpu->vm->lapic || !(qualification & (1u << 1)) ||
-        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
-        return GUEST_EXIT_ALL_GPRS;
-    int offset = vcpu_xapic_offset(vcpu, guest_phys);
-    if (offset < 0)
-        return GUEST_EXIT_ALL_GPRS;
-    uint64_t rip = vmread(VMCS_GUEST_RIP);
-    const uint8_t *code = NULL;
-    uint8_t buffer[INSN_MAX_LENGTH];
-    unsigned available = INSN_MAX_LENGTH;
-    uint64_t cr0 = vmx_guest_cr0();
-    if ((cr0 & (CR0_PG | CR0_PE)) == CR0_PE &&
-        (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
-        code = vcpu_cached_code(vcpu,
-                                (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull);
-    if (!code) {
-        /* A paging guest's (Linux keeps the xAPIC: x2APIC without
-         * interrupt remapping it takes only from hypervisors it knows):
-         * its page tables walked, as the general path would. */
-        struct insn_site site;
-        vmx_insn_site(vcpu, &site);
-        if (!insn_site_mode64(&site) && !((site.paging.cr0 & CR0_PE) && site.cs_db))
-            return GUEST_EXIT_ALL_GPRS;
-        available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
-        if (available < 3)
-            return GUEST_EXIT_ALL_GPRS;
-    }
     unsigned length = mmio_store32_length(code);
     if (!length || length > available)
         return GUEST_EXIT_ALL_GPRS;
@@ -393,13 +367,52 @@ static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, ui
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
     vcpu->exit_count++;
-    vmx_skip_by(rip, length);
+    vmx_skip_by(vmread(VMCS_GUEST_RIP), length);
     if (vector)
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
     vcpu_prepare_events(vcpu, vcpu->run);
     if (offset != LAPIC_EOI)
         vcpu_lapic_follow_timer(vcpu);
     return 0;
+}
+
+/* A paging guest's store (Linux keeps the xAPIC: x2APIC without interrupt
+ * remapping it takes only from hypervisors it knows): its bytes fetched
+ * through its page tables, as the general path would. Apart, so that the
+ * other case keeps no buffer in its frame. */
+static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *vcpu,
+                                                                  uint64_t qualification,
+                                                                  int offset)
+{
+    uint8_t buffer[INSN_MAX_LENGTH];
+    const uint8_t *code;
+    struct insn_site site;
+    vmx_insn_site(vcpu, &site);
+    if (!insn_site_mode64(&site) && !((site.paging.cr0 & CR0_PE) && site.cs_db))
+        return GUEST_EXIT_ALL_GPRS;
+    unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
+    if (available < 3)
+        return GUEST_EXIT_ALL_GPRS;
+    return vmx_xapic_store(vcpu, qualification, offset, code, available);
+}
+
+static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, uint64_t guest_phys)
+{
+    uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
+    if (!vcpu->vm->lapic || !(qualification & (1u << 1)) ||
+        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        return GUEST_EXIT_ALL_GPRS;
+    int offset = vcpu_xapic_offset(vcpu, guest_phys);
+    if (offset < 0)
+        return GUEST_EXIT_ALL_GPRS;
+    const uint8_t *code = NULL;
+    if ((vmx_guest_cr0() & (CR0_PG | CR0_PE)) == CR0_PE &&
+        (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
+        code = vcpu_cached_code(vcpu, (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) +
+                                       vmread(VMCS_GUEST_RIP)) & 0xffffffffull);
+    if (!code)
+        return vmx_child_xapic_write_walked(vcpu, qualification, offset);
+    return vmx_xapic_store(vcpu, qualification, offset, code, INSN_MAX_LENGTH);
 }
 
 /* A child's EPT violation that goes to its VMM as HV_EXIT_MMIO with the
@@ -439,6 +452,29 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
 }
 
+/* A physical interrupt that ended a child's run (a kick, another vcpu's
+ * IPI, a guest APIC timer's host timer, a device's): handed to the exit
+ * handler as vmx_exit_decoded would, without the decode and the saving
+ * of every register around it -- the handler takes the interrupt and
+ * decides whether the RUN goes on. Not when the exit interrupted an
+ * event's delivery (IDT-vectoring information: the general path delivers
+ * it again), or with an INIT posted, whose reset of every register wants
+ * them all in vcpu->gprs. A child that goes on gets the VPID check of
+ * vmx_exit_decoded. */
+static __attribute__((noinline)) int vmx_child_interrupt(struct vcpu *vcpu)
+{
+    if ((vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) ||
+        (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
+        return GUEST_EXIT_ALL_GPRS;
+    struct exit_record exit = { .kind = EXIT_INTERRUPT,
+                                .hardware_reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+                                .rip = vmread(VMCS_GUEST_RIP) };
+    int stop = vcpu->exit_handler(vcpu, &exit);
+    if (!stop)
+        vmx_choose_vpid(vcpu);
+    return stop;
+}
+
 /* A child's exit: CPUID, port I/O and MMIO for the VMM completed here,
  * the rest decoded. */
 static int vmx_child_exit(struct vcpu *vcpu)
@@ -457,8 +493,11 @@ static int vmx_child_exit(struct vcpu *vcpu)
         return vmx_child_cpuid(vcpu);
     } else if (reason == EXIT_REASON_EPT_VIOLATION) {
         return vmx_child_nested_fault(vcpu);
-    } else if (reason == EXIT_REASON_WRMSR && vcpu->vm->lapic && vmx_child_wrmsr(vcpu) == 0) {
-        return 0;
+    } else if (reason == EXIT_REASON_WRMSR) {
+        if (vcpu->vm->lapic && vmx_child_wrmsr(vcpu) == 0)
+            return 0;
+    } else if (reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
+        return vmx_child_interrupt(vcpu);
     }
     return GUEST_EXIT_ALL_GPRS;
 }
