@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hv/exit.h"
+#include "hv/mmio_decode.h"
 #include "hv/vcpu.h"
 #include "hv/vlapic.h"
 #include "hv/x86.h"
@@ -127,24 +128,44 @@ static inline int vcpu_xapic_eoi(struct vcpu *vcpu, bool open)
 }
 int vcpu_xapic_write_other(struct vcpu *vcpu, uint32_t offset, uint32_t value, bool open);
 
+/* Where a backend keeps a guest's RAX and RSP in its fast paths (its
+ * VMCB, VMCS or vcpu->gprs): read only when a store names them. */
+typedef uint64_t (*vcpu_gpr_reader)(const struct vcpu *vcpu);
+
 /* The value of a store that mmio_store32_register said comes from
  * register `reg` (0-7, the encoding's order), in a fast path: EAX and ESP
- * as the backend has them (`rax`, `rsp`: its VMCB or VMCS, or gprs), the
- * others from vcpu->gprs. */
-static inline uint32_t vcpu_store32_register(const struct vcpu *vcpu, int reg, uint64_t rax,
-                                             uint64_t rsp)
+ * from the backend, the others from vcpu->gprs. */
+static inline __attribute__((always_inline)) uint32_t
+vcpu_store32_register(const struct vcpu *vcpu, int reg, vcpu_gpr_reader rax, vcpu_gpr_reader rsp)
 {
     const struct guest_gprs *g = &vcpu->gprs;
     switch (reg) {
-    case 0: return (uint32_t)rax;
+    case 0: return (uint32_t)rax(vcpu);
     case 1: return (uint32_t)g->rcx;
     case 2: return (uint32_t)g->rdx;
     case 3: return (uint32_t)g->rbx;
-    case 4: return (uint32_t)rsp;
+    case 4: return (uint32_t)rsp(vcpu);
     case 5: return (uint32_t)g->rbp;
     case 6: return (uint32_t)g->rsi;
     default: return (uint32_t)g->rdi;
     }
+}
+
+/* Both together for the backend: the store `code` of `length` bytes
+ * (mmio_store32_length) to the register at `offset` (vcpu_xapic_offset),
+ * returning as they do. Inlined with the backend's readers, so that the
+ * EOI reads no register. */
+static inline __attribute__((always_inline)) int
+vcpu_xapic_store(struct vcpu *vcpu, int offset, const uint8_t *code, unsigned length,
+                 bool open, vcpu_gpr_reader rax, vcpu_gpr_reader rsp)
+{
+    if (offset == LAPIC_EOI)
+        return vcpu_xapic_eoi(vcpu, open);
+    int reg = mmio_store32_register(code);
+    return vcpu_xapic_write_other(vcpu, (uint32_t)offset,
+                                  reg < 0 ? mmio_store32_immediate(code, length)
+                                          : vcpu_store32_register(vcpu, reg, rax, rsp),
+                                  open);
 }
 
 /* After a fast path's vcpu_prepare_events, as vcpu_child_exit after an

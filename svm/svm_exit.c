@@ -20,6 +20,7 @@
 #include "svm/vmcb_layout.h"
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
+static const struct vmcb *vmcb_of_const(const struct vcpu *vcpu) { return vcpu->arch; }
 
 static void decode_ioio(struct vmcb *vmcb, struct exit_record *exit)
 {
@@ -300,6 +301,9 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
  * tables -- when it is a plain MOV store in 32- or 64-bit code. No event was being delivered and no NMI's
  * IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
  * (vcpu_lapic_mmio). */
+static uint64_t svm_guest_rax(const struct vcpu *vcpu) { return vmcb_of_const(vcpu)->save.rax; }
+static uint64_t svm_guest_rsp(const struct vcpu *vcpu) { return vmcb_of_const(vcpu)->save.rsp; }
+
 static inline __attribute__((always_inline)) int
 svm_xapic_store(struct vcpu *vcpu, struct vmcb *vmcb, int offset, const uint8_t *code,
                 unsigned available)
@@ -309,17 +313,7 @@ svm_xapic_store(struct vcpu *vcpu, struct vmcb *vmcb, int offset, const uint8_t 
     if (!length || length > available)
         return GUEST_EXIT_ALL_GPRS;
     bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
-    int vector;
-    if (offset == LAPIC_EOI) {
-        vector = vcpu_xapic_eoi(vcpu, open);
-    } else {
-        int reg = mmio_store32_register(code);
-        vector = vcpu_xapic_write_other(
-            vcpu, (uint32_t)offset,
-            reg < 0 ? mmio_store32_immediate(code, length)
-                    : vcpu_store32_register(vcpu, reg, vmcb->save.rax, vmcb->save.rsp),
-            open);
-    }
+    int vector = vcpu_xapic_store(vcpu, offset, code, length, open, svm_guest_rax, svm_guest_rsp);
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmcb = vmcb_of(vcpu);

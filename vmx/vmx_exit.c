@@ -341,6 +341,13 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
  * tables) when it is a plain MOV store in 32- or 64-bit code. No event
  * was being delivered. Else
  * GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
+static uint64_t vmx_guest_rax(const struct vcpu *vcpu) { return vcpu->gprs.rax; }
+static uint64_t vmx_guest_rsp(const struct vcpu *vcpu)
+{
+    (void)vcpu; /* the current VMCS's */
+    return vmread(VMCS_GUEST_RSP);
+}
+
 static inline __attribute__((always_inline)) int
 vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uint8_t *code,
                 unsigned available)
@@ -351,18 +358,7 @@ vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uin
     /* The exit cleared the entry's interruption information (SDM 3C
      * 27.2.5) and vmx_skip_by drops the shadow: IF alone says. */
     bool open = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
-    int vector;
-    if (offset == LAPIC_EOI) {
-        vector = vcpu_xapic_eoi(vcpu, open);
-    } else {
-        int reg = mmio_store32_register(code);
-        vector = vcpu_xapic_write_other(
-            vcpu, (uint32_t)offset,
-            reg < 0 ? mmio_store32_immediate(code, length)
-                    : vcpu_store32_register(vcpu, reg, vcpu->gprs.rax,
-                                            reg == 4 ? vmread(VMCS_GUEST_RSP) : 0),
-            open);
-    }
+    int vector = vcpu_xapic_store(vcpu, offset, code, length, open, vmx_guest_rax, vmx_guest_rsp);
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
