@@ -62,10 +62,12 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     check("pic: IRQ0 latched in the IRR while masked, not delivered",
           (i8259_read_irr() & 1) != 0 && irq0_count == 0);
 
-    /* Counted against the time the window really took: the loop may end
-     * well after its 500 ms when the vcpu waits for the VMM (under Bochs
-     * at 4 M instructions a second, 21 ms once, two more ticks). The one
-     * latched above comes first; at most one more for the phase. */
+    /* At most the ticks of the time the window really took: the loop may
+     * end well after its 500 ms when the vcpu waits for the VMM (under
+     * Bochs at 4 M instructions a second, 21 ms once, two more ticks).
+     * The one latched above comes first; at most one more for the phase.
+     * At least 60 % of the 500 ms's: ticks the vcpu missed while it
+     * waited merge, as on a PC whose CPU cannot keep up. */
     i8259_set_mask(0xfffe);
     uint64_t window_start = rdtsc();
     irq_enable();
@@ -73,8 +75,8 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     irq_disable();
     uint32_t ticks = tsc_to_us(rdtsc() - window_start) / (1000000 / TICK_HZ);
     counted = irq0_count;
-    check_range("pic: protected mode, 100 Hz for 500 ms (60 % to all of the ticks in the time "
-                "taken, +2)", counted, ticks * 6 / 10, ticks + 2);
+    check_range("pic: protected mode, 100 Hz for 500 ms (30 to the ticks in the time taken + 2)",
+                counted, 30, ticks + 2);
     check("pic: IRQ0 in service until its EOI, ISR clear after",
           in_service_seen && (i8259_read_isr() & 1) == 0);
 
