@@ -28,7 +28,7 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
 {
     bool lapic = vcpu->vm->lapic;
     if (lapic)
-        vcpu_lapic_prepare(vcpu);
+        vcpu_lapic_prepare(vcpu, false);
     if (vcpu->nmi_pending && virt->nmi_allowed(vcpu)) {
         virt->inject_nmi(vcpu);
         vcpu->nmi_pending = 0;

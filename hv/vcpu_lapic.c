@@ -52,6 +52,9 @@ static bool deliver_one(struct vcpu *target, const struct lapic_message *m)
          * synchronised arbitration IDs on old CPUs: nothing to do. */
         if (m->level && !m->assert_level)
             return true;
+        /* The target stops running its guest at once, as KICK makes it:
+         * its RUN ends and the next takes the INIT (vcpu_run_checks). */
+        __atomic_store_n(&target->kick, 1, __ATOMIC_SEQ_CST);
         post(target, LAPIC_EVENT_INIT);
         return true;
     case DELIVERY_STARTUP:
@@ -427,9 +430,16 @@ static void take_sipi(struct vcpu *vcpu)
     vcpu->mp_state = HV_MP_STATE_RUNNABLE;
 }
 
-void vcpu_lapic_prepare(struct vcpu *vcpu)
+void vcpu_lapic_prepare(struct vcpu *vcpu, bool may_take_init)
 {
     uint32_t events = __atomic_exchange_n(&vcpu->lapic_events, 0, __ATOMIC_ACQ_REL);
+    if ((events & LAPIC_EVENT_INIT) && !may_take_init) {
+        /* Left posted, with a SIPI behind it, for vcpu_wait: the entry
+         * path must not run the guest in its INIT state. */
+        __atomic_or_fetch(&vcpu->lapic_events, events & (LAPIC_EVENT_INIT | LAPIC_EVENT_SIPI),
+                          __ATOMIC_RELAXED);
+        events &= ~(LAPIC_EVENT_INIT | LAPIC_EVENT_SIPI);
+    }
     if (events & LAPIC_EVENT_INIT)
         take_init(vcpu);
     if (events & LAPIC_EVENT_SIPI)

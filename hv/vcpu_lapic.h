@@ -178,8 +178,12 @@ static inline void vcpu_lapic_follow_timer(struct vcpu *vcpu)
 }
 
 /* Before an entry: timer expiry, posted events (INIT, SIPI, NMI), and the
- * highest pending vector injected or an interrupt window asked for. */
-void vcpu_lapic_prepare(struct vcpu *vcpu);
+ * highest pending vector injected or an interrupt window asked for. An
+ * INIT is taken only where `may_take_init` (vcpu_wait): it resets every
+ * register, which needs them all in vcpu->gprs, and stops the guest; the
+ * entry path leaves it posted, the vcpu's RUN ends (the INIT's kick,
+ * vcpu_child_exit) and the next takes it. */
+void vcpu_lapic_prepare(struct vcpu *vcpu, bool may_take_init);
 
 /* The TSC of the vcpu's next timer expiry, 0 for none. */
 uint64_t vcpu_lapic_next_timer(const struct vcpu *vcpu);

@@ -219,6 +219,11 @@ int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     vcpu->exit_count++;
     int reason = handle_exit(vcpu, vcpu->run, exit);
+    /* An INIT posted (to itself, or with the kick from another vcpu still
+     * on its way) ends the RUN before the guest runs on. */
+    if (__builtin_expect(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT,
+                         0) && reason < 0)
+        reason = HV_EXIT_INTR;
     if (reason < 0) {
         vcpu_prepare_events(vcpu, vcpu->run);
         if (vcpu->vm->lapic && vcpu->timer_armed != vcpu_lapic_next_timer(vcpu))
@@ -286,6 +291,10 @@ int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
         msr_complete_user_exit(vcpu, run);
     if (vcpu->state == VCPU_SHUTDOWN)
         return HV_EXIT_SHUTDOWN;
+    /* An INIT that ended the last RUN: taken here, outside the guest loop
+     * (vcpu_lapic_prepare), and the vcpu waits for its SIPI. */
+    if (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT)
+        return vcpu_wait(vcpu);
     if (__atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) ||
         __atomic_load_n(&vcpu->kick, __ATOMIC_SEQ_CST))
         return HV_EXIT_INTR; /* a kick between two RUNs ends the next at once */

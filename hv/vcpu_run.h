@@ -23,6 +23,7 @@
 #include "hv/msr_switch.h"
 #include "hv/speculation.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
 
@@ -130,8 +131,10 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         vcpu_report_position(vcpu); /* vcpu_child_exit reports where a guest stopped */
     }
     /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
-     * answers every kick made so far. */
-    if (reason == HV_EXIT_INTR)
+     * answers every kick made so far, but an INIT's while the INIT waits:
+     * the next RUN then looks (vcpu_run_checks). */
+    if (reason == HV_EXIT_INTR &&
+        !(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count;

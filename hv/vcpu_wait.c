@@ -95,7 +95,7 @@ int vcpu_wait(struct vcpu *vcpu)
 {
     struct percpu *cpu = this_cpu();
     for (;;) {
-        vcpu_lapic_prepare(vcpu);
+        vcpu_lapic_prepare(vcpu, true);
         if (vcpu->mp_state == HV_MP_STATE_HALTED && halt_ends(vcpu))
             vcpu->mp_state = HV_MP_STATE_RUNNABLE;
         if (vcpu->mp_state == HV_MP_STATE_RUNNABLE) {

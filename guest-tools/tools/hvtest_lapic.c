@@ -401,6 +401,57 @@ static void init_sipi_start_an_ap_in_real_mode(void)
     }
 }
 
+/* An INIT to an AP that runs stops it: the AP waits for a SIPI (SDM
+ * 10.4.7.3), it runs no instruction of its INIT state, and a SIPI starts
+ * it again at the new page. */
+static void init_stops_a_running_ap(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_init_running", 2))
+        return;
+    long ap = vm.vcpus[1].handle;
+    uint32_t *state = page_alloc(sizeof(*state));
+    if (!hvt_ok(hv_set_mp_state(ap, HV_MP_STATE_UNINITIALIZED), "SET_MP_STATE"))
+        return;
+    const uint8_t ap_code[] = { 0xb0, 0x55, 0xe6, HVT_PORT_VALUE, 0xeb, 0xfe }; /* out 0x55; jmp $ */
+    const uint8_t ap_again[] = { 0xb0, 0x66, 0xe6, HVT_PORT_VALUE, 0xeb, 0xfe }; /* out 0x66; jmp $ */
+    memcpy(vm.ram + AP_PAGE, ap_code, sizeof(ap_code));
+    memcpy(vm.ram + AP_PAGE + 0x1000, ap_again, sizeof(ap_again));
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    mmio_write(&c, APIC + 0x310, 1u << 24);
+    mmio_write(&c, APIC + 0x300, 0x4500);                 /* INIT */
+    mmio_write(&c, APIC + 0x300, 0x4600 | (AP_PAGE >> 12)); /* SIPI */
+    out_mark(&c, MARK_AFTER);
+    mmio_write(&c, APIC + 0x300, 0x4500);                 /* INIT while it runs */
+    out_mark(&c, MARK_AGAIN);
+    mmio_write(&c, APIC + 0x300, 0x4600 | ((AP_PAGE + 0x1000) >> 12));
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "the BSP after INIT-SIPI") ||
+        !expect_out(&vm, 1, HVT_PORT_VALUE, 0x55, "the AP's first instructions"))
+        return;
+    /* The AP spins in its loop until the RUN's deadline. */
+    vm.vcpus[1].run->deadline_tsc = rdtsc() + tsc_per_ms() * 2;
+    if (!run_past_slices(&vm, 1) ||
+        !hvt_exit_is_vcpu(&vm, 1, HV_EXIT_DEADLINE, "RUN of the AP in its loop"))
+        return;
+    if (!expect_out(&vm, 0, MARK_AGAIN, ~0u, "the BSP after the second INIT"))
+        return;
+    vm.vcpus[1].run->deadline_tsc = rdtsc() + tsc_per_ms() * 5;
+    if (!run_past_slices(&vm, 1) ||
+        !hvt_exit_is_vcpu(&vm, 1, HV_EXIT_DEADLINE, "RUN of the AP after an INIT, before its SIPI"))
+        return;
+    vm.vcpus[1].run->deadline_tsc = 0;
+    if (!hvt_ok(hv_get_mp_state(ap, state), "GET_MP_STATE") ||
+        !hvt_eq(*state, HV_MP_STATE_INIT_RECEIVED, "the AP's MP state after the INIT"))
+        return;
+    if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "the BSP after the second SIPI") ||
+        !expect_out(&vm, 1, HVT_PORT_VALUE, 0x66, "the AP at the second SIPI's page"))
+        return;
+}
+
 static void fixed_ipi_wakes_another_vcpu(void)
 {
     struct vm_instance vm;
@@ -598,6 +649,7 @@ const struct hvtest_case hvtest_lapic_cases[] = {
       xapic_stores_of_each_form_reach_the_register },
     { "lapic_xapic_stores_from_a_paging_64_bit_guest", xapic_stores_from_a_paging_64_bit_guest },
     { "lapic_init_sipi_start_an_ap_in_real_mode", init_sipi_start_an_ap_in_real_mode },
+    { "lapic_init_stops_a_running_ap", init_stops_a_running_ap },
     { "lapic_fixed_ipi_wakes_another_vcpu", fixed_ipi_wakes_another_vcpu },
     { "lapic_msi_from_the_vmm_reaches_a_halted_guest", msi_from_the_vmm_reaches_a_halted_guest },
     { "lapic_halt_woken_mid_run_still_ends_at_its_slice", halt_woken_mid_run_still_ends_at_its_slice },
