@@ -292,15 +292,6 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
-/* A child's 32-bit store to its xAPIC page (vcpu_xapic_write_fast in
- * hv/vcpu_lapic.h): the EOI, one per interrupt, the ICR, the timer's
- * registers. Done here as svm_child_wrmsr does the x2APIC's, without the
- * general path's decoding and its saving of every register, from the
- * instruction's bytes -- the decode assists' in the VMCB, the cached code
- * of a guest without paging, else fetched through the guest's page
- * tables -- when it is a plain MOV store in 32- or 64-bit code. No event was being delivered and no NMI's
- * IRET is being stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
- * (vcpu_lapic_mmio). */
 static uint64_t svm_guest_rax(const struct vcpu *vcpu) { return vmcb_of_const(vcpu)->save.rax; }
 static uint64_t svm_guest_rsp(const struct vcpu *vcpu) { return vmcb_of_const(vcpu)->save.rsp; }
 
@@ -345,6 +336,16 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
     return svm_xapic_store(vcpu, vmcb, offset, code, available);
 }
 
+/* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
+ * vcpu_xapic_store in hv/vcpu_lapic.h): the EOI, one per interrupt, the
+ * ICR, the timer's registers. Done here as svm_child_wrmsr does the
+ * x2APIC's, without the general path's decoding and its saving of every
+ * register, from the instruction's bytes -- the decode assists' in the
+ * VMCB, the cached code of a guest without paging, else fetched through
+ * the guest's page tables -- when it is a plain MOV store in 32- or
+ * 64-bit code. No event was being delivered and no NMI's IRET is being
+ * stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
+ * (vcpu_lapic_mmio). */
 static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     unsigned attrib = vmcb->save.cs.attrib;
@@ -401,14 +402,13 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
  * svm_exit_decoded would, without the decode and the saving of every
  * register around it -- the handler takes the interrupt and decides
  * whether the RUN goes on. Not when the exit interrupted an event's
- * delivery (EXITINTINFO: the general path delivers it again), while an
- * NMI's IRET is stepped over, or with an INIT posted, whose reset of
- * every register wants them all in vcpu->gprs. A child that goes on gets
+ * delivery (EXITINTINFO: the general path delivers it again) or while
+ * an NMI's IRET is stepped over. An INIT posted ends the RUN in the
+ * handler (vcpu_child_exit), never taken here. A child that goes on gets
  * the ASID check of svm_exit_all_gprs. */
 static __attribute__((noinline)) int svm_child_interrupt(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-    if ((vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
-        (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
+    if ((vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping)
         return GUEST_EXIT_ALL_GPRS;
     struct exit_record exit = { .kind = EXIT_INTERRUPT, .hardware_reason = VMEXIT_INTR,
                                 .rip = vmcb->save.rip };

@@ -332,15 +332,6 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
 }
 
-/* A child's 32-bit store to its xAPIC page (vcpu_xapic_write_fast in
- * hv/vcpu_lapic.h): the EOI, one per interrupt, the ICR, the timer's
- * registers. Done here as vmx_child_wrmsr does the x2APIC's, without the
- * general path's decoding and its saving of every register, from the
- * instruction's bytes (an EPT violation reports no length: the cached
- * code of a guest without paging, else fetched through the guest's page
- * tables) when it is a plain MOV store in 32- or 64-bit code. No event
- * was being delivered. Else
- * GUEST_EXIT_ALL_GPRS: the general path (vcpu_lapic_mmio). */
 static uint64_t vmx_guest_rax(const struct vcpu *vcpu) { return vcpu->gprs.rax; }
 static uint64_t vmx_guest_rsp(const struct vcpu *vcpu)
 {
@@ -392,6 +383,15 @@ static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *v
     return vmx_xapic_store(vcpu, qualification, offset, code, available);
 }
 
+/* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
+ * vcpu_xapic_store in hv/vcpu_lapic.h): the EOI, one per interrupt, the
+ * ICR, the timer's registers. Done here as vmx_child_wrmsr does the
+ * x2APIC's, without the general path's decoding and its saving of every
+ * register, from the instruction's bytes (an EPT violation reports no
+ * length: the cached code of a guest without paging, else fetched
+ * through the guest's page tables) when it is a plain MOV store in 32- or
+ * 64-bit code. No event was being delivered. Else GUEST_EXIT_ALL_GPRS:
+ * the general path (vcpu_lapic_mmio). */
 static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, uint64_t guest_phys)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
@@ -454,13 +454,12 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
  * of every register around it -- the handler takes the interrupt and
  * decides whether the RUN goes on. Not when the exit interrupted an
  * event's delivery (IDT-vectoring information: the general path delivers
- * it again), or with an INIT posted, whose reset of every register wants
- * them all in vcpu->gprs. A child that goes on gets the VPID check of
- * vmx_exit_decoded. */
+ * it again). An INIT posted ends the RUN in the handler
+ * (vcpu_child_exit), never taken here. A child that goes on gets the VPID
+ * check of vmx_exit_decoded. */
 static __attribute__((noinline)) int vmx_child_interrupt(struct vcpu *vcpu)
 {
-    if ((vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) ||
-        (__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
+    if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
         return GUEST_EXIT_ALL_GPRS;
     struct exit_record exit = { .kind = EXIT_INTERRUPT,
                                 .hardware_reason = EXIT_REASON_EXTERNAL_INTERRUPT,

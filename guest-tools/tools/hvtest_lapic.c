@@ -358,6 +358,16 @@ static void xapic_stores_from_a_paging_64_bit_guest(void)
     xapic_stores_run(&vm, stores, sizeof(stores) / sizeof(stores[0]), load, "64-bit, paging");
 }
 
+/* The BSP's APIC enabled, then INIT and a SIPI to APIC ID 1 for the page
+ * at `page` (xAPIC ICR writes). */
+static void emit_init_sipi(struct hvt_code *c, uint32_t page)
+{
+    mmio_write(c, APIC + 0xf0, 0x1ff);
+    mmio_write(c, APIC + 0x310, 1u << 24);
+    mmio_write(c, APIC + 0x300, 0x4500);              /* INIT */
+    mmio_write(c, APIC + 0x300, 0x4600 | (page >> 12)); /* SIPI */
+}
+
 static void init_sipi_start_an_ap_in_real_mode(void)
 {
     struct vm_instance vm;
@@ -384,10 +394,7 @@ static void init_sipi_start_an_ap_in_real_mode(void)
     const uint8_t ap_code[] = { 0xb0, 0x55, 0xe6, HVT_PORT_VALUE, 0xf4 }; /* mov al; out; hlt */
     memcpy(vm.ram + AP_PAGE, ap_code, sizeof(ap_code));
     hvt_code_start(&c, &vm, HVT_CODE_GPA);
-    mmio_write(&c, APIC + 0xf0, 0x1ff);
-    mmio_write(&c, APIC + 0x310, 1u << 24);
-    mmio_write(&c, APIC + 0x300, 0x4500);                 /* INIT */
-    mmio_write(&c, APIC + 0x300, 0x4600 | (AP_PAGE >> 12)); /* SIPI */
+    emit_init_sipi(&c, AP_PAGE);
     out_mark(&c, MARK_AFTER);
     hvt_jmp_self(&c);
     if (!expect_out(&vm, 0, MARK_AFTER, ~0u, "the BSP after INIT-SIPI") ||
@@ -419,10 +426,7 @@ static void init_stops_a_running_ap(void)
     memcpy(vm.ram + AP_PAGE, ap_code, sizeof(ap_code));
     memcpy(vm.ram + AP_PAGE + 0x1000, ap_again, sizeof(ap_again));
     hvt_code_start(&c, &vm, HVT_CODE_GPA);
-    mmio_write(&c, APIC + 0xf0, 0x1ff);
-    mmio_write(&c, APIC + 0x310, 1u << 24);
-    mmio_write(&c, APIC + 0x300, 0x4500);                 /* INIT */
-    mmio_write(&c, APIC + 0x300, 0x4600 | (AP_PAGE >> 12)); /* SIPI */
+    emit_init_sipi(&c, AP_PAGE);
     out_mark(&c, MARK_AFTER);
     mmio_write(&c, APIC + 0x300, 0x4500);                 /* INIT while it runs */
     out_mark(&c, MARK_AGAIN);
