@@ -6,6 +6,9 @@
  *   the PIT's IRQ 0 at 100 Hz arrives at 100 Hz (60% of them at least,
  *   for a loaded emulator), and not at all while
  *   its entry is masked; the entry reads back as written;
+ *   an ExtINT entry whose logical destination names no CPU (what Linux's
+ *   check_timer programs to "unlock" a chipset's ExtINT logic) sends
+ *   nothing anywhere;
  *   COM1's transmitter-empty interrupt arrives once on IRQ 4 when the
  *   guest enables it, with IIR naming it.
  * Anything reaching a PIC vector would end the guest ("unexpected
@@ -25,6 +28,7 @@
 #define UART_VECTOR  0x34
 #define TICK_HZ      100
 #define PIT_IRQ      0
+#define DELIVERY_EXTINT (7u << 8)
 #define ENTRY_WRITABLE_BITS 0x1afffu   /* all but delivery status and remote IRR */
 
 static struct madt_info madt;
@@ -76,6 +80,20 @@ static void check_pit(uint8_t self)
     check("ioapic: a masked entry delivers nothing", pit_count == seen);
 }
 
+/* A CPU that took the message would fetch its vector from the masked
+ * 8259s (the spurious IRQ 7's), which ends the guest as unexpected. */
+static void check_extint_to_no_cpu(void)
+{
+    uint32_t low = (ioapic_isa_entry(madt.isa_flags[PIT_IRQ], 0) & ~0x7ffu) |
+                   DELIVERY_EXTINT | IOAPIC_LOGICAL;
+    uint32_t seen = pit_count;
+
+    ioapic_route(input_of(PIT_IRQ), low, 0);
+    wait_ms(100);
+    ioapic_route(input_of(PIT_IRQ), IOAPIC_MASKED, 0);
+    check("ioapic: an ExtINT entry to logical destination 0 reaches no CPU", pit_count == seen);
+}
+
 static void check_uart(uint8_t self)
 {
     uint32_t input = input_of(COM1_IRQ);
@@ -114,6 +132,7 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
           ioapic_entries() >= 24);
     ioapic_mask_all();
     check_pit(self);
+    check_extint_to_no_cpu();
     check_uart(self);
     pc_finish();
 }

@@ -17,13 +17,24 @@
 /* ---- the machine's hooks (called under the device lock) ---------------- */
 
 /* An IOAPIC message: the hypervisor delivers it to the local APICs. Any
- * vcpu handle of the VM serves, and none needs to be idle. */
+ * vcpu handle of the VM serves, and none needs to be idle.
+ *
+ * An ExtINT message asks the CPU it reaches to fetch its vector from the
+ * 8259s, whose INTR this VMM gives the BSP through LINT0 already
+ * (pc_run.c); like QEMU, which takes the 8259's vector only where LINT0
+ * accepts it, it adds nothing to that path and is not sent on. Linux's
+ * check_timer sends one to logical destination 0, i.e. to no CPU, which
+ * hardware drops too. (KVM's in-kernel IOAPIC drops them all.) */
 static void deliver_msi(void *ctx, uint64_t address, uint32_t data)
 {
     struct pc_vm *pc = ctx;
-    long rc = hv_signal_msi(pc->vm.vcpus[0].handle, address, data);
+    long rc;
 
-    /* Refused messages (an ExtINT entry, a vector below 16) are what a
+    if (((data >> MSI_DATA_DELIVERY_SHIFT) & 7) == IOAPIC_DELIVERY_EXTINT)
+        return;
+    rc = hv_signal_msi(pc->vm.vcpus[0].handle, address, data);
+
+    /* Refused messages (a vector below 16, say) are what a
      * misprogrammed IOAPIC sends on hardware too: lost. Say so once. */
     if (rc < 0 && !__atomic_exchange_n(&pc->msi_refusal_noted, 1, __ATOMIC_RELAXED))
         ctl_printf("guest %s: IOAPIC message 0x%lx/0x%x refused (%s), dropped\n",
