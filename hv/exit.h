@@ -6,6 +6,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Whether the RIP after an instruction the hypervisor completed (`next`,
+ * from `rip`) carried out of the low 32 bits: outside 64-bit code EIP
+ * wraps there, and VM entry refuses bits 63:32 (SDM 3C 26.3.1.4), so the
+ * backend then asks whether the code is 64-bit -- only then, as 64-bit
+ * code carries only where it crosses a 4 GiB boundary -- and if not keeps
+ * the low half. */
+static inline bool rip_carried_out_of_32_bits(uint64_t rip, uint64_t next)
+{
+    return (uint32_t)next < (uint32_t)rip;
+}
+
 enum exit_kind {
     EXIT_NONE = 0,        /* the backend dealt with it (VMX's reflected
                              #DB): resume the guest */

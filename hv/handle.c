@@ -24,8 +24,7 @@ void handle_table_init(struct handle_table *table, struct handle_slot *slots,
     table->free_head = 0;
 }
 
-hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
-                        uint16_t rights, void *object)
+long handle_reserve(struct handle_table *table)
 {
     spin_lock(&table->lock);
     uint32_t index = table->free_head;
@@ -33,11 +32,34 @@ hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
         spin_unlock(&table->lock);
         return -HV_ENOSPC;
     }
-    struct handle_slot *slot = &table->slots[index];
-    table->free_head = slot->next_free;
+    table->free_head = table->slots[index].next_free;
     table->open_count++;
     spin_unlock(&table->lock);
+    return index;
+}
 
+void handle_unreserve(struct handle_table *table, uint32_t index)
+{
+    spin_lock(&table->lock);
+    table->slots[index].next_free = table->free_head;
+    table->free_head = index;
+    table->open_count--;
+    spin_unlock(&table->lock);
+}
+
+hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
+                        uint16_t rights, void *object)
+{
+    long index = handle_reserve(table);
+    if (index < 0)
+        return index;
+    return handle_publish(table, (uint32_t)index, type, rights, object);
+}
+
+hv_handle_t handle_publish(struct handle_table *table, uint32_t index,
+                           enum hv_handle_type type, uint16_t rights, void *object)
+{
+    struct handle_slot *slot = &table->slots[index];
     slot->object = object;
     /* Generations wrap within 31 bits, skipping 0 so a handle is never 0. */
     uint64_t generation = ((slot->state >> HANDLE_STATE_GEN_SHIFT) + 1) & 0x7fffffff;

@@ -111,6 +111,17 @@ void handle_table_init(struct handle_table *table, struct handle_slot *slots,
 hv_handle_t handle_open(struct handle_table *table, enum hv_handle_type type,
                         uint16_t rights, void *object);
 
+/* handle_open in two steps, for an object that other CPUs may reach as
+ * soon as it exists and that therefore must not be made and then freed
+ * for want of a handle (a vcpu, which IPIs find in its VM): a slot is
+ * taken first (its index, or -HV_ENOSPC), then opened with the object
+ * (handle_publish, which cannot fail) or given back (handle_unreserve).
+ * A reserved slot is closed to every call until it is published. */
+long handle_reserve(struct handle_table *table);
+hv_handle_t handle_publish(struct handle_table *table, uint32_t index,
+                           enum hv_handle_type type, uint16_t rights, void *object);
+void handle_unreserve(struct handle_table *table, uint32_t index);
+
 /* Out of line halves of handle_get and handle_put. */
 long handle_get_error(const struct handle_slot *slot, uint64_t handle,
                       uint64_t state, enum hv_handle_type type);

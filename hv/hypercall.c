@@ -202,17 +202,21 @@ static long call_create_vcpu(struct vm *cd, struct handle_slot *slot,
     long err = control_range_check(cd, run_gpa, HV_RUN_PAGE_SIZE, HV_RUN_PAGE_SIZE);
     if (err)
         return err;
+    /* The handle's slot first: a vcpu is in its VM's table as soon as it
+     * exists, where another CPU's IPI or SIGNAL_MSI may be touching it
+     * without a lock, so it must never be freed for want of a handle. A
+     * slot already taken is still -HV_EEXIST with the table full. */
+    long index = handle_reserve(&cd->handles);
+    if (index < 0)
+        return __atomic_load_n(&vm->vcpus[vcpu_slot], __ATOMIC_RELAXED) ? -HV_EEXIST : index;
     struct vcpu *vcpu = vcpu_create(vm, (unsigned)vcpu_slot,
                                     control_pointer(cd, run_gpa), &err);
-    if (!vcpu)
+    if (!vcpu) {
+        handle_unreserve(&cd->handles, (uint32_t)index);
         return err;
-    vm_get(vm); /* the vcpu handle's reference on its VM */
-    hv_handle_t handle = handle_open(&cd->handles, HV_HANDLE_VCPU, HV_RIGHTS_ALL, vcpu);
-    if (handle < 0) {
-        vcpu_discard(vcpu);
-        vm_put(vm);
     }
-    return handle;
+    vm_get(vm); /* the vcpu handle's reference on its VM */
+    return handle_publish(&cd->handles, (uint32_t)index, HV_HANDLE_VCPU, HV_RIGHTS_ALL, vcpu);
 }
 
 static long call_set_memory_region(struct vm *cd, struct handle_slot *slot,

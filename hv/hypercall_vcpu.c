@@ -93,8 +93,10 @@ long call_set_sregs(struct vm *cd, struct handle_slot *slot,
     err = err ?: virt->set_sregs(vcpu, &sregs);
     if (!err && new_base)
         vlapic_set_base(&vcpu->lapic, sregs.apic_base);
-    if (!err)
+    if (!err) {
         vcpu->state = VCPU_RUNNABLE; /* a new state lifts a shutdown */
+        vcpu->pending_in_size = 0;   /* and abandons an unfinished IN, as SET_REGS */
+    }
     vcpu_release(vcpu);
     return err;
 }

@@ -87,8 +87,9 @@ static inline const uint8_t *vcpu_mmio_fast_code(const struct vcpu *vcpu, bool p
 
 /* HV_EXIT_MMIO's fields, for the fast path above: the access and the
  * instruction's 15 bytes, copied as two overlapping eight-byte words
- * (0-7, 7-14), as vcpu_fetch_instruction_at does. Nothing is decoded
- * (`decoded` stays 0). */
+ * (0-7, 7-14), as vcpu_fetch_instruction_at does. Nothing is decoded:
+ * `decoded` is written 0, its byte of the union holding what an earlier
+ * exit left there (a hypercall's R10, say). */
 static inline void vcpu_mmio_exit(struct vcpu *vcpu, uint64_t guest_phys, uint64_t linear_addr,
                                   bool write, const uint8_t *code)
 {
@@ -99,6 +100,7 @@ static inline void vcpu_mmio_exit(struct vcpu *vcpu, uint64_t guest_phys, uint64
     run->mmio.phys_addr = guest_phys;
     run->mmio.linear_addr = linear_addr;
     run->mmio.is_write = write;
+    run->mmio.decoded = 0;
     run->mmio.insn_length = INSN_MAX_LENGTH;
     __builtin_memcpy(run->mmio.insn_bytes, &head, 8);
     __builtin_memcpy(run->mmio.insn_bytes + 7, &tail, 8);

@@ -6,9 +6,10 @@
  * exiting). Three RUNs under QEMU 7.2 never ended so: the CPU looped in
  * the child with the timer and kick vectors in its IRR, never accepted
  * (README, known limits). An NMI still ends a guest's run when nothing
- * else does: so a CPU idle in the control domain's HLT, while another CPU
- * is in a child's RUN, wakes every RUN_WATCHDOG_SLICES slices and sends
- * an NMI to a CPU whose RUN is that far past its slice's end. The NMI's
+ * else does: so a CPU idle in the control domain's HLT wakes every
+ * RUN_WATCHDOG_SLICES slices, whether or not another CPU is in a RUN
+ * when it goes to sleep (one may enter its RUN just after), and sends an
+ * NMI to a CPU whose RUN is that far past its slice's end. The NMI's
  * exit finds the slice over (vcpu_after_interrupt) and the RUN returns
  * HV_EXIT_INTR. Such NMIs are not counted in GET_STATS' `nmis`.
  *
@@ -25,8 +26,8 @@
 #define RUN_WATCHDOG_SLICES 10
 
 /* Before the control domain's idle HLT: arms this CPU's timer for
- * RUN_WATCHDOG_SLICES slices if another CPU is in a child's RUN. Returns
- * whether it did. */
+ * RUN_WATCHDOG_SLICES slices where there is another CPU. Returns whether
+ * it did. */
 bool run_watchdog_arm(void);
 
 /* After that HLT: stops the timer if `armed`, and sends an NMI to each CPU

@@ -1,7 +1,11 @@
 /* The CPU facts sregs_check needs, read once from CPUID (SDM 2A, CPUID;
- * SDM 3A 2.5 for which feature makes which CR4 bit exist). */
+ * SDM 3A 2.5 for which feature makes which CR4 bit exist), after
+ * fpu_probe: OSXSAVE and PKE exist for guests only where the hypervisor
+ * switches the state they enable (what CPUID offers, hv/cpuid_supported.c). */
+#include "hv/fpu.h"
 #include "hv/sregs_check.h"
 #include "hv/x86.h"
+#include "hv/xstate_check.h"
 
 #include <stdbool.h>
 
@@ -38,7 +42,8 @@ const struct cpu_limits *cpu_limits(void)
     add_if(c7 & (1u << 16), 12);    /* LA57 */
     add_if(b7 & (1u << 0), 16);     /* FSGSBASE */
     add_if(c & (1u << 17), 17);     /* PCIDE */
-    add_if(c & (1u << 26), 18);     /* OSXSAVE */
+    add_if((c & (1u << 26)) && fpu_config.xsave, 18);                   /* OSXSAVE */
+    add_if((c7 & (1u << 3)) && (fpu_supported_xcr0() & XCR0_PKRU), 22); /* PKE */
     add_if(b7 & (1u << 7), 20);     /* SMEP */
     add_if(b7 & (1u << 20), 21);    /* SMAP */
     /* Address widths: leaf 0x80000008 EAX[7:0] physical, [15:8] linear

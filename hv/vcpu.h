@@ -269,6 +269,13 @@ struct vcpu {
     int (*exit_handler)(struct vcpu *vcpu, const struct exit_record *exit);
     int stop_reason;             /* HV_EXIT_* that ended the current RUN */
     uint64_t exit_count;
+    /* Exits a backend completes in place, the exit handler unseen (CPUID,
+     * an x2APIC WRMSR, an xAPIC store): counted apart, because exit_count
+     * moving tells a region change's flush that the vcpu left its guest
+     * and takes a new TLB tag before it enters again (hv/tlb_tag.h,
+     * hv/vm_flush.c), which those paths, re-entering at once, do not. The
+     * run page's exit_count is the sum. */
+    uint64_t inplace_exits;
     /* Odd while this vcpu's CPU looks a guest-physical address up in the
      * VM's nested tables in software (hv/nested_tables.h); read by the CPU
      * that frees emptied tables. */

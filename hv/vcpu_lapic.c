@@ -330,11 +330,14 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
         /* Only a deadline already passed, with no host timer running for
          * the vcpu: it fires now, and nothing is left for
          * vcpu_child_exit's timer check, which this path does not make. */
-        if (vcpu->timer_armed || !value || value > rdtsc() ||
+        if (vcpu->timer_armed || !value ||
             LAPIC_TIMER_MODE(l->page[LAPIC_LVT_TIMER / 4]) != LAPIC_TIMER_DEADLINE)
             return -1;
+        uint64_t fire = vlapic_deadline_tsc(l, value);
+        if (fire > rdtsc())
+            return -1;
         vlapic_set_tsc_deadline(l, value);
-        vlapic_timer_expire(l, value);
+        vlapic_timer_expire(l, fire);
         return take_now(vcpu, vlapic_pending(l), open);
     }
     if (!vlapic_x2apic(l))

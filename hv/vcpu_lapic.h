@@ -18,6 +18,7 @@
 #include "hv/mmio_decode.h"
 #include "hv/vcpu.h"
 #include "hv/vlapic.h"
+#include "hv/vm.h"
 #include "hv/x86.h"
 
 struct vm;
@@ -98,14 +99,20 @@ static inline int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_
  * not yet skipped (mmio_store32_length and _register tell the backend
  * its length and value without the guest's other registers). First the
  * register's offset in the page for the fault's address `guest_phys`, or
- * -1 (not the APIC's page, an unaligned access, an APIC disabled or in
- * x2APIC mode). */
+ * -1 (not the APIC's page, an APIC disabled or in x2APIC mode, an
+ * address that is not a register's start: the SDM wants registers
+ * accessed at their 16-byte-aligned offsets, and the general path takes
+ * the other dword offsets as their register's, which the checks on the
+ * offset below would then miss), or a VM with dirty-logged slots: the
+ * general path first takes the fault as a first write to a logged page
+ * when RAM lies under the APIC, as a slot may put it. */
 static inline int vcpu_xapic_offset(const struct vcpu *vcpu, uint64_t guest_phys)
 {
     const struct vlapic *l = &vcpu->lapic;
     uint64_t offset = guest_phys - (l->apic_base & ~0xfffull);
-    if (offset > 0xffc || (offset & 3) ||
-        (l->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) != APIC_BASE_MSR_EN)
+    if (offset > 0xff0 || (offset & 0xf) ||
+        (l->apic_base & (APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD)) != APIC_BASE_MSR_EN ||
+        __atomic_load_n(&vcpu->vm->dirty_logged, __ATOMIC_RELAXED))
         return -1;
     return (int)offset;
 }

@@ -78,6 +78,7 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
     run->mmio.phys_addr = exit->fault.guest_phys;
     run->mmio.linear_addr = exit->fault.guest_linear;
     run->mmio.is_write = exit->fault.write;
+    run->mmio.decoded = 0; /* the union's byte may hold an earlier exit's */
     if (exit->fault.insn_length) {
         run->mmio.insn_length = exit->fault.insn_length;
         for (unsigned i = 0; i < exit->fault.insn_length; i++)

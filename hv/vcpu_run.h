@@ -137,7 +137,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         !(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
         __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
     run->exit_reason = (uint32_t)reason;
-    run->exit_count = vcpu->exit_count;
+    run->exit_count = vcpu->exit_count + vcpu->inplace_exits;
     vcpu_release(vcpu);
     return 0;
 }

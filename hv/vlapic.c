@@ -109,6 +109,7 @@ void vlapic_reset_registers(struct vlapic *l)
 void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_khz)
 {
     l->tsc_khz = tsc_khz ? tsc_khz : 1;
+    l->tsc_offset = 0; /* a new vcpu's, as its backend starts it */
     l->apic_base = APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | (bsp ? APIC_BASE_MSR_BSP : 0);
     set_reg(l, LAPIC_ID, id << 24);
     vlapic_reset_registers(l);
@@ -194,12 +195,32 @@ void vlapic_timer_expire(struct vlapic *l, uint64_t now)
     }
 }
 
+uint64_t vlapic_deadline_tsc(const struct vlapic *l, uint64_t deadline)
+{
+    if (!deadline)
+        return 0;
+    int64_t offset = (int64_t)l->tsc_offset;
+    uint64_t fire;
+    if (offset >= 0)
+        fire = deadline > (uint64_t)offset ? deadline - (uint64_t)offset : 1;
+    else if (__builtin_add_overflow(deadline, -(uint64_t)offset, &fire))
+        fire = UINT64_MAX;
+    return fire ? fire : 1;
+}
+
 void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t value)
 {
     if (timer_mode(l) != LAPIC_TIMER_DEADLINE)
         return; /* ignored outside TSC-deadline mode (SDM 10.5.4.1) */
     l->tsc_deadline = value;
-    l->timer_fire = value;
+    l->timer_fire = vlapic_deadline_tsc(l, value);
+}
+
+void vlapic_set_tsc_offset(struct vlapic *l, uint64_t offset)
+{
+    l->tsc_offset = offset;
+    if (timer_mode(l) == LAPIC_TIMER_DEADLINE)
+        l->timer_fire = vlapic_deadline_tsc(l, l->tsc_deadline);
 }
 
 uint64_t vlapic_get_tsc_deadline(const struct vlapic *l)
@@ -490,6 +511,13 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
             l->isr_count++;
     update_ppr(l);
     l->timer_fire = 0;
+    /* IA32_TSC_DEADLINE is no register of the page (KVM keeps it an MSR
+     * too): an armed deadline goes on in TSC-deadline mode, and reads 0
+     * in the others, as a mode change by the guest leaves it. */
+    if (timer_mode(l) == LAPIC_TIMER_DEADLINE)
+        l->timer_fire = vlapic_deadline_tsc(l, l->tsc_deadline);
+    else
+        l->tsc_deadline = 0;
     if (timer_mode(l) != LAPIC_TIMER_DEADLINE && reg(l, LAPIC_TIMER_INITIAL) && current) {
         if (current > reg(l, LAPIC_TIMER_INITIAL))
             current = reg(l, LAPIC_TIMER_INITIAL);

@@ -85,7 +85,10 @@ enum { SHORTHAND_NONE = 0, SHORTHAND_SELF = 1, SHORTHAND_ALL = 2, SHORTHAND_OTHE
 struct vlapic {
     uint32_t page[LAPIC_PAGE_BYTES / 4]; /* register at offset o: page[o / 4] */
     uint64_t apic_base;         /* IA32_APIC_BASE */
-    uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE; 0 disarmed */
+    uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE (the guest's TSC); 0 disarmed */
+    /* The guest's TSC minus the host's (the backend's TSC offset): every
+     * `now` and timer below is the host's TSC, the deadline the guest's. */
+    uint64_t tsc_offset;
     uint64_t timer_start;       /* TSC the one-shot/periodic count started */
     uint64_t timer_fire;        /* TSC of the next expiry; 0 not armed */
     uint32_t tsc_khz;           /* host TSC rate, for the timer */
@@ -146,9 +149,19 @@ void vlapic_x2apic_write_icr(struct vlapic *lapic, uint64_t value);
 /* IA32_APIC_BASE writes, with the mode transitions hardware allows
  * (SDM 10.12.5); false: #GP. */
 bool vlapic_set_base(struct vlapic *lapic, uint64_t value);
-/* TSC_DEADLINE MSR: armed in TSC-deadline mode only, reads 0 outside it. */
+/* TSC_DEADLINE MSR: armed in TSC-deadline mode only, reads 0 outside it.
+ * The value is the guest's TSC, which fires when the host's reaches it
+ * less the offset (SDM 10.5.4.1: the deadline is compared with the TSC
+ * the guest reads). */
 void vlapic_set_tsc_deadline(struct vlapic *lapic, uint64_t value);
 uint64_t vlapic_get_tsc_deadline(const struct vlapic *lapic);
+/* The guest's TSC moved (a write of IA32_TSC or TSC_ADJUST): an armed
+ * deadline keeps its value, so it fires at another host time. */
+void vlapic_set_tsc_offset(struct vlapic *lapic, uint64_t offset);
+/* The host TSC at which the guest's reaches `deadline`: 0 for 0, else
+ * never 0 (0 means unarmed); 1 for a deadline before the host's TSC
+ * began, UINT64_MAX for one past the host's range. */
+uint64_t vlapic_deadline_tsc(const struct vlapic *lapic, uint64_t deadline);
 
 /* Interrupt acceptance: sets IRR (and TMR for level). Safe against a
  * concurrent owner: only atomic ORs. false if the APIC is disabled (hardware

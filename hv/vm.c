@@ -360,18 +360,6 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     return vcpu;
 }
 
-void vcpu_discard(struct vcpu *vcpu)
-{
-    struct vm *vm = vcpu->vm;
-    spin_lock(&vm->lock);
-    vm->vcpus[vcpu->slot] = NULL;
-    spin_unlock(&vm->lock);
-    vcpu_free_state(vcpu);
-    object_free(&vcpu_cache, vcpu);
-    if (!vm->is_control)
-        __atomic_sub_fetch(&live_child_vcpus, 1, __ATOMIC_RELAXED);
-}
-
 void vm_stats(uint64_t *vms, uint64_t *vcpus, uint64_t *objects)
 {
     *vms = __atomic_load_n(&live_child_vms, __ATOMIC_RELAXED);

@@ -125,9 +125,6 @@ int vm_map_host(struct vm *vm, uint64_t guest_phys, uint64_t host_phys,
 struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
                          long *error);
 
-/* Takes back a vcpu that was created but never handed out. */
-void vcpu_discard(struct vcpu *vcpu);
-
 /* Live child VMs and vcpus, and all objects, for GET_STATS. */
 void vm_stats(uint64_t *vms, uint64_t *vcpus, uint64_t *objects);
 

@@ -44,7 +44,7 @@ static __attribute__((noinline)) bool svm_skip_decoded(struct vcpu *vcpu,
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     uint64_t length = svm_insn_length(vcpu, vmcb, opcode);
-    vmcb->save.rip += length;
+    vmcb->save.rip = svm_rip_after(vmcb, length);
     return length != 0;
 }
 
@@ -202,8 +202,9 @@ static int svm_control_exit(struct vcpu *vcpu)
     return GUEST_EXIT_ALL_GPRS;
 }
 
-/* A child's CPUID, completed in place. No exit handler sees it, so the
- * ASID needs no refresh (hv/tlb_tag.h). The other cases of svm_child_cpuid
+/* A child's CPUID, completed in place. No exit handler sees it, so it
+ * counts in inplace_exits, not exit_count, and the ASID needs no refresh
+ * (hv/tlb_tag.h). The other cases of svm_child_cpuid
  * below: a prefix or bytes not at hand (a length of 0 means the
  * instruction is no longer at RIP: the guest then runs what is there),
  * or a leaf cpuid_answer_static does not answer. */
@@ -224,10 +225,10 @@ static __attribute__((noinline)) int svm_child_cpuid_slow(struct vcpu *vcpu,
  * leaf with a static answer. */
 static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-    uint64_t rip = vmcb->save.rip;
+    vcpu->inplace_exits++;
     if (!__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
         return svm_child_cpuid_slow(vcpu, vmcb, false);
-    vmcb->save.rip = rip + 2;
+    vmcb->save.rip = svm_rip_after(vmcb, 2);
     if (!cpuid_answer_static(vcpu, &vmcb->save.rax))
         return svm_child_cpuid_slow(vcpu, vmcb, true);
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
@@ -237,7 +238,7 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 /* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
  * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
  * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it, so,
- * as for CPUID, the ASID needs no refresh. The interrupt it made
+ * as for CPUID, it counts in inplace_exits and the ASID needs no refresh. The interrupt it made
  * deliverable is injected here when nothing else waits, without
  * vcpu_prepare_events' full round. 0 when done, else -1: the general
  * path. A WRMSR exit is no fault and carries no event to deliver again. */
@@ -252,7 +253,7 @@ static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct v
             vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
         if (!p || *(const unaligned_u16 *)p != 0x300f)
             return -1;
-        next_rip = rip + 2;
+        next_rip = (uint32_t)(rip + 2); /* no paging, no 64-bit code: EIP wraps */
     }
     uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vmcb->save.rax;
     bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
@@ -262,7 +263,7 @@ static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct v
     /* Read again rather than kept across the call: one register fewer to
      * save on the path of every x2APIC EOI. */
     vmcb = vmcb_of(vcpu);
-    vcpu->exit_count++;
+    vcpu->inplace_exits++;
     vmcb->save.rip = next_rip;
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     if (vector)
@@ -299,7 +300,6 @@ static inline __attribute__((always_inline)) int
 svm_xapic_store(struct vcpu *vcpu, struct vmcb *vmcb, int offset, const uint8_t *code,
                 unsigned available)
 {
-    uint64_t rip = vmcb->save.rip;
     unsigned length = mmio_store32_length(code);
     if (!length || length > available)
         return GUEST_EXIT_ALL_GPRS;
@@ -308,8 +308,8 @@ svm_xapic_store(struct vcpu *vcpu, struct vmcb *vmcb, int offset, const uint8_t 
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmcb = vmcb_of(vcpu);
-    vcpu->exit_count++;
-    vmcb->save.rip = rip + length;
+    vcpu->inplace_exits++;
+    vmcb->save.rip = svm_rip_after(vmcb, length);
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     if (vector)
         vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_INTR | (uint32_t)vector;

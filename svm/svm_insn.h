@@ -10,12 +10,25 @@
 #ifndef SVM_SVM_INSN_H
 #define SVM_SVM_INSN_H
 
+#include "hv/exit.h"
 #include "hv/guest_access.h"
 #include "hv/insn_fetch.h"
 #include "hv/insn_length.h"
+#include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "svm/svm.h"
 #include "svm/vmcb_layout.h"
+
+/* RIP past the instruction of `length` bytes at the guest's RIP, wrapped
+ * at 4 GiB outside 64-bit code (hv/exit.h). */
+static inline uint64_t svm_rip_after(const struct vmcb *vmcb, uint64_t length)
+{
+    uint64_t rip = vmcb->save.rip, next = rip + length;
+    if (__builtin_expect(rip_carried_out_of_32_bits(rip, next), 0) &&
+        !((vmcb->save.efer & EFER_LMA) && (vmcb->save.cs.attrib & SEG_ATTR_L)))
+        next = (uint32_t)next;
+    return next;
+}
 
 /* Decodes the length from the guest's bytes (svm_insn.c). */
 uint64_t svm_insn_length_decoded(struct vcpu *vcpu, const struct insn_opcode *opcode);

@@ -67,9 +67,10 @@ bool svm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
         *plain = value;
     else if (index == MSR_EFER)
         return set_efer(vcpu, value);
-    else if (index == MSR_IA32_TSC)
+    else if (index == MSR_IA32_TSC) {
         vmcb->control.tsc_offset = value - rdtsc(); /* the guest reads host + offset */
-    else
+        vlapic_set_tsc_offset(&vcpu->lapic, vmcb->control.tsc_offset);
+    } else
         return false;
     return true;
 }

@@ -14,6 +14,7 @@
 #include "svm/svm.h"
 #include "svm/svm_tr.h"
 #include "svm/svm_exit.h"
+#include "svm/svm_insn.h"
 #include "svm/vmcb_layout.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull
@@ -174,7 +175,7 @@ long svm_vcpu_run(struct vcpu *vcpu)
 void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
-    vmcb->save.rip += exit->instruction_length;
+    vmcb->save.rip = svm_rip_after(vmcb, exit->instruction_length);
     vmcb->control.int_state &= ~1ull; /* past the instruction: no STI/MOV SS shadow */
 }
 

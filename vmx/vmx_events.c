@@ -12,6 +12,7 @@
 #include "hv/virt.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
+#include "vmx/vmx_exit.h"
 #include "vmx/vmx_instructions.h"
 
 bool vmx_interrupt_allowed(struct vcpu *vcpu, bool *if_flag)
@@ -162,7 +163,7 @@ bool vmx_reflect_debug(struct vcpu *vcpu, const struct exit_record *exit)
     if (vcpu->dr.live)
         return false; /* no #DB exits then: not the guest's own */
     if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIVILEGED_SOFTWARE)
-        vmwrite(VMCS_GUEST_RIP, exit->rip + exit->instruction_length);
+        vmwrite(VMCS_GUEST_RIP, vmx_rip_after(exit->rip, exit->instruction_length));
     else
         debugregs_guest_debug_exception(vcpu, exit->info1);
     if (vmread(VMCS_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID)

@@ -231,7 +231,7 @@ int vmx_entry_failed(struct vcpu *vcpu)
  * by the length the CPU gives, prefixes included (SDM 3C 27.2.5). */
 static inline uint64_t vmx_skip_by(uint64_t rip, uint64_t length)
 {
-    uint64_t next = rip + length;
+    uint64_t next = vmx_rip_after(rip, length);
     vmwrite(VMCS_GUEST_RIP, next);
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & INTERRUPTIBILITY_STI_MOV_SS)
@@ -264,7 +264,8 @@ static int vmx_control_exit(struct vcpu *vcpu)
 
 /* A child's CPUID, completed in place: cpuid_answer_static for the leaves
  * it answers, cpuid_emulate (out of line) for the others. No exit handler
- * sees it, so the VPID needs no refresh (hv/tlb_tag.h). */
+ * sees it, so it counts in inplace_exits, not exit_count, and the VPID
+ * needs no refresh (hv/tlb_tag.h). */
 static __attribute__((noinline)) void vmx_cpuid_slow(struct vcpu *vcpu)
 {
     cpuid_emulate(vcpu);
@@ -272,6 +273,7 @@ static __attribute__((noinline)) void vmx_cpuid_slow(struct vcpu *vcpu)
 
 static inline int vmx_child_cpuid(struct vcpu *vcpu)
 {
+    vcpu->inplace_exits++;
     if (!cpuid_answer_static(vcpu, &vcpu->gprs.rax))
         vmx_cpuid_slow(vcpu);
     vmx_skip(vmread(VMCS_GUEST_RIP));
@@ -292,7 +294,7 @@ static inline void vmx_keep_regs_for_vmm(struct vcpu *vcpu, uint64_t rip, uint64
 /* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
  * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
  * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it, so,
- * as for CPUID, the VPID needs no refresh. The interrupt it made
+ * as for CPUID, it counts in inplace_exits and the VPID needs no refresh. The interrupt it made
  * deliverable is injected here when nothing else waits, without
  * vcpu_prepare_events' full round. 0 when done, else -1: the general
  * path. */
@@ -305,7 +307,7 @@ static __attribute__((noinline)) int vmx_child_wrmsr(struct vcpu *vcpu)
     int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
     if (vector < 0)
         return -1;
-    vcpu->exit_count++;
+    vcpu->inplace_exits++;
     vmx_skip(vmread(VMCS_GUEST_RIP));
     if (vector)
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
@@ -353,7 +355,7 @@ vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uin
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
-    vcpu->exit_count++;
+    vcpu->inplace_exits++;
     vmx_skip_by(vmread(VMCS_GUEST_RIP), length);
     if (vector)
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);

@@ -3,6 +3,7 @@
 #ifndef VMX_VMX_EXIT_H
 #define VMX_VMX_EXIT_H
 
+#include "hv/exit.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -24,6 +25,18 @@ int vmx_entry_failed(struct vcpu *vcpu);
 /* The backend op virt->insn_site. */
 struct insn_site;
 void vmx_insn_site(struct vcpu *vcpu, struct insn_site *site);
+
+/* RIP past an instruction of `length` bytes at `rip`, wrapped at 4 GiB
+ * outside 64-bit code (hv/exit.h), the VMCS current. */
+static inline uint64_t vmx_rip_after(uint64_t rip, uint64_t length)
+{
+    uint64_t next = rip + length;
+    if (__builtin_expect(rip_carried_out_of_32_bits(rip, next), 0) &&
+        !((vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) &&
+          (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 13))))
+        next = (uint32_t)next;
+    return next;
+}
 
 /* A child's VPID before an entry (hv/tlb_tag.h), the VMCS current: kept,
  * or a fresh one. Guest-physical translations are tagged by EPT pointer,

@@ -59,9 +59,11 @@ bool vmx_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
     bool acquired = vmcs_acquire(vcpu);
     if (index == MSR_EFER)
         ok = set_efer(vcpu, value);
-    else if (index == MSR_IA32_TSC)
-        vmwrite(VMCS_TSC_OFFSET, value - rdtsc());
-    else
+    else if (index == MSR_IA32_TSC) {
+        uint64_t offset = value - rdtsc();
+        vmwrite(VMCS_TSC_OFFSET, offset);
+        vlapic_set_tsc_offset(&vcpu->lapic, offset);
+    } else
         vmwrite(field, value);
     vmcs_release(vcpu, acquired);
     return ok;

@@ -12,6 +12,7 @@
 #include "hv/x86.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
+#include "vmx/vmx_exit.h"
 #include "vmx/vmx_instructions.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull
@@ -368,7 +369,8 @@ bool vmx_cr_access(struct vcpu *vcpu)
         vmx_inject_exception(vcpu, VECTOR_GP, true, 0);
         return true;
     }
-    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
+    vmwrite(VMCS_GUEST_RIP, vmx_rip_after(vmread(VMCS_GUEST_RIP),
+                                          vmread(VMCS_EXIT_INSTRUCTION_LENGTH)));
     /* Past the instruction: no STI or MOV SS blocking any more. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
             vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);

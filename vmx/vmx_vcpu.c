@@ -220,7 +220,7 @@ long vmx_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
 void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
 {
     bool acquired = vmcs_acquire(vcpu);
-    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + exit->instruction_length);
+    vmwrite(VMCS_GUEST_RIP, vmx_rip_after(vmread(VMCS_GUEST_RIP), exit->instruction_length));
     /* Past the instruction: no STI or MOV SS blocking any more. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
     vmcs_release(vcpu, acquired);

@@ -7,6 +7,7 @@
  * Bochs/VMX match.
  */
 #include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/page_alloc.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
@@ -20,6 +21,9 @@
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 #define EXT1_ECX_SVM        (1u << 2)
 #define CR4_OSXSAVE         (1ull << 18)
+#define CR4_PKE             (1ull << 22)
+#define LEAF7_ECX_PKU       (1u << 3)
+#define LEAF7_ECX_OSPKE     (1u << 4)
 #define SECOND_SLOT         3        /* a vcpu slot other than 0 */
 #define TEST_APIC_ID        0x2a
 
@@ -183,6 +187,29 @@ static void cpuid_osxsave_follows_guest_cr4(void)
         hvt_eq(after[ECX], before[ECX], "leaf 1 ECX after CR4.OSXSAVE is cleared again");
 }
 
+/* CR4.PKE exists exactly where PKU is offered (leaf 7 ECX bit 3), and
+ * leaf 7 ECX bit 4 (OSPKE) is then the guest's CR4.PKE: SET_SREGS once
+ * refused the bit although CPUID offered PKU, and a guest's MOV to CR4
+ * (Linux's setup_pku) got #GP. */
+static void cpuid_pku_offered_means_cr4_pke_settable(void)
+{
+    struct hv_cpuid *cpuid = hvt_supported_cpuid();
+    struct vm_instance vm;
+    struct hv_sregs sregs;
+    uint32_t leaf7[4];
+    if (!cpuid || !cpuid_guest(&vm) || !hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS"))
+        return;
+    struct hv_cpuid_entry *s7 = hvt_cpuid_find(cpuid, 7, 0);
+    bool pku = s7 && (s7->ecx & LEAF7_ECX_PKU);
+    sregs.cr4 |= CR4_PKE;
+    long rc = hv_set_sregs(vm.vcpu, &sregs);
+    ctl_printf("hvtest: info PKU %s, SET_SREGS with CR4.PKE: %ld\n", pku ? "offered" : "not offered", rc);
+    if (!hvt_err(rc, pku ? 0 : -HV_EINVAL, "SET_SREGS with CR4.PKE") || !pku ||
+        !guest_cpuid(&vm, 7, 0, leaf7))
+        return;
+    hvt_eq(leaf7[ECX] & LEAF7_ECX_OSPKE, LEAF7_ECX_OSPKE, "leaf 7 ECX OSPKE with CR4.PKE set");
+}
+
 /* One vcpu's APIC IDs by default: its slot in leaf 1, 0xB and 0x8000001E
  * (each where the supported table has the leaf), and in GET_CPUID. */
 static int apic_ids_are(struct vm_instance *vm, struct hv_cpuid *supported, uint32_t slot)
@@ -290,6 +317,7 @@ static void set_cpuid_guest_sees_vmm_values(void)
 const struct hvtest_case hvtest_cpuid_cases[] = {
     { "cpuid_hides_monitor_vmx_svm", cpuid_hides_monitor_vmx_svm },
     { "cpuid_osxsave_follows_guest_cr4", cpuid_osxsave_follows_guest_cr4 },
+    { "cpuid_pku_offered_means_cr4_pke_settable", cpuid_pku_offered_means_cr4_pke_settable },
     { "cpuid_apic_id_is_vcpu_slot", cpuid_apic_id_is_vcpu_slot },
     { "set_cpuid_guest_sees_vmm_values", set_cpuid_guest_sees_vmm_values },
     { NULL, NULL },

@@ -5,6 +5,7 @@
  * tiny guest is assembled here; each run-page field is checked.
  */
 #include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/page_alloc.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
 
@@ -110,6 +111,105 @@ static void run_in_completes_into_rax(void)
         return;
     if (hvt_run_past_slices(&vm))
         hvt_exit_is(&vm, HV_EXIT_HLT, "after the INs");
+}
+
+/* SET_SREGS, like SET_REGS, abandons an IN the guest has not received:
+ * the next RUN leaves EAX as it was (abi/README.md section 8). It once
+ * wrote the run page's data bytes into AL all the same. */
+static void set_sregs_abandons_an_unfinished_in(void)
+{
+    struct vm_instance vm;
+    struct hvt_code code;
+    struct hv_sregs sregs;
+    uint32_t echo;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_mov_eax_imm(&code, 0xaabbccdd);
+    hvt_in_imm(&code, HVT_PORT_INPUT, 1);
+    echo = hvt_out_imm(&code, HVT_PORT_ECHO, 4);
+    hvt_hlt(&code);
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 || !answer_in(&vm, 1, 0x5a, "in al") ||
+        !hvt_err(hv_get_sregs(vm.vcpu, &sregs), 0, "GET_SREGS after the IN exit") ||
+        !hvt_err(hv_set_sregs(vm.vcpu, &sregs), 0, "SET_SREGS of the same state"))
+        return;
+    hvt_run_expect_out(&vm, HVT_PORT_ECHO, 4, 0xaabbccdd, echo,
+                       "EAX after SET_SREGS abandoned the IN");
+}
+
+/* An MMIO exit says it decoded nothing (`mmio.decoded` 0), whatever an
+ * earlier exit left in the run page's union: a hypercall's R10 lies where
+ * `decoded` and `len` are (it once showed through). */
+static void mmio_exit_after_a_hypercall_is_not_decoded(void)
+{
+    struct vm_instance vm;
+    struct hvt_code code;
+    struct hv_regs regs;
+    const struct hv_run *run;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0)
+        return;
+    run = vm.run;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_vmmcall(&code);
+    hvt_load_eax(&code, 0x40000000u);                 /* no memory there */
+    hvt_hlt(&code);
+    if (hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS"))
+        return;
+    regs.r10 = 0x040101ull;   /* bytes 1 and 2: where decoded and len lie */
+    regs.r8 = 0x5555;
+    if (!hvt_err(hv_set_regs(vm.vcpu, &regs), 0, "SET_REGS of R10 and R8") ||
+        !hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_HYPERCALL, "guest VMMCALL") ||
+        !hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_MMIO, "load from no memory"))
+        return;
+    if (hvt_eq(run->mmio.phys_addr, 0x40000000u, "MMIO address"))
+        hvt_eq(run->mmio.decoded, 0, "mmio.decoded after a hypercall exit");
+}
+
+/* An instruction the hypervisor completes, ending at 4 GiB in 32-bit
+ * code: EIP wraps to 0, as on a CPU. It once became 0x100000000, which
+ * VM entry refuses (HV_EXIT_FAIL_ENTRY on VMX). `insn` fills the last
+ * bytes of a page at the top of the 32-bit space; at 0 an OUT reports. */
+static void completed_at_4g_wraps(const uint8_t *insn, unsigned n, uint32_t ecx,
+                                  const char *what)
+{
+    static const uint8_t out_hlt[] = { 0xe6, HVT_PORT_VALUE, 0xf4 };
+    struct vm_instance vm;
+    struct hv_regs regs;
+    uint8_t *top = page_alloc(4096);
+
+    if (hvt_guest_create(&vm, "hvtest") < 0)
+        return;
+    struct hv_memory_region region = { .slot = 1, .guest_phys = 0xfffff000u, .size = 4096,
+                                       .control_addr = hv_gpa(top) };
+    if (!hvt_err(hv_set_memory_region(vm.vm, &region), 0, "SET_MEMORY_REGION at 4 GiB - 4 KiB"))
+        return;
+    memset(top, 0xf4, 4096);
+    memcpy(top + 4096 - n, insn, n);
+    memcpy(vm.ram, out_hlt, sizeof(out_hlt));
+    if (hvt_guest_flat32(&vm, (uint32_t)(0x100000000ull - n)) < 0 ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS"))
+        return;
+    regs.rcx = ecx;
+    if (!hvt_err(hv_set_regs(vm.vcpu, &regs), 0, "SET_REGS of ECX") ||
+        !hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, what))
+        return;
+    hvt_eq(vm.run->exit_rip, 0, what);
+}
+
+static void cpuid_ending_at_4g_wraps_eip(void)
+{
+    static const uint8_t cpuid[] = { 0x0f, 0xa2 };
+    completed_at_4g_wraps(cpuid, sizeof(cpuid), 0, "OUT at 0 after a CPUID ending at 4 GiB");
+}
+
+static void rdmsr_ending_at_4g_wraps_eip(void)
+{
+    static const uint8_t rdmsr[] = { 0x0f, 0x32 };
+    completed_at_4g_wraps(rdmsr, sizeof(rdmsr), 0x3b /* IA32_TSC_ADJUST */,
+                          "OUT at 0 after an RDMSR ending at 4 GiB");
 }
 
 static void hlt_exits_with_rip_past_hlt(void)
@@ -350,8 +450,12 @@ static void child_cpuid_reports_signature(void)
 const struct hvtest_case hvtest_exits_cases[] = {
     { "run_out_reports_port_size_data", run_out_reports_port_size_data },
     { "run_in_completes_into_rax", run_in_completes_into_rax },
+    { "set_sregs_abandons_an_unfinished_in", set_sregs_abandons_an_unfinished_in },
+    { "mmio_exit_after_a_hypercall_is_not_decoded", mmio_exit_after_a_hypercall_is_not_decoded },
     { "run_string_io_reported", run_string_io_reported },
     { "hlt_exits_with_rip_past_hlt", hlt_exits_with_rip_past_hlt },
+    { "cpuid_ending_at_4g_wraps_eip", cpuid_ending_at_4g_wraps_eip },
+    { "rdmsr_ending_at_4g_wraps_eip", rdmsr_ending_at_4g_wraps_eip },
     { "hypercall_exit_reports_nr_and_args", hypercall_exit_reports_nr_and_args },
     { "immediate_exit_returns_intr_without_running",
       immediate_exit_returns_intr_without_running },

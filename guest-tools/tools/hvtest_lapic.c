@@ -203,6 +203,71 @@ static void timer_oneshot_wakes_hlt_while_cpu_sleeps(void)
     }
 }
 
+/* IA32_TSC_DEADLINE is the TSC the guest reads (SDM 10.5.4.1): after the
+ * guest's WRMSR of IA32_TSC moves that TSC back (to 2^24) or far ahead
+ * (by 2^52), a deadline 20 ms past what RDTSC then gives fires about 20
+ * ms later. It was once compared with the host's TSC: it fired at once
+ * with the TSC moved back, and never with it moved ahead. (Bochs' own
+ * APIC compares it so too, so no pc guest can check this against Bochs.) */
+static void tsc_deadline_after_a_tsc_write(bool ahead, const char *what)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_tsc_deadline", 1))
+        return;
+    install_handler(&vm, 0x40, false);
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    mmio_write(&c, APIC + 0xf0, 0x1ff);
+    mmio_write(&c, APIC + 0x320, (2u << 17) | 0x40);          /* TSC-deadline mode */
+    if (ahead) {
+        static const uint8_t move_ahead[] = {
+            0x0f, 0x31,                                         /* rdtsc */
+            0x81, 0xc2, 0x00, 0x00, 0x10, 0x00,                 /* add edx, 1 << 20 */
+            0xb9, 0x10, 0x00, 0x00, 0x00,                       /* mov ecx, IA32_TSC */
+            0x0f, 0x30 };                                       /* wrmsr */
+        emit(&c, move_ahead, sizeof(move_ahead));
+    } else {
+        wrmsr(&c, 0x10, 1u << 24);                              /* IA32_TSC = 2^24 */
+    }
+    uint8_t arm[] = { 0x0f, 0x31,                               /* rdtsc */
+                      0x05, 0, 0, 0, 0,                         /* add eax, 20 ms */
+                      0x83, 0xd2, 0x00,                         /* adc edx, 0 */
+                      0xb9, 0xe0, 0x06, 0x00, 0x00,             /* mov ecx, TSC_DEADLINE */
+                      0x0f, 0x30,                               /* wrmsr */
+                      0xfb, 0xf4 };                             /* sti; hlt */
+    emit_u32(arm + 3, (uint32_t)(tsc_per_ms() * 20));
+    emit(&c, arm, sizeof(arm));
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    uint64_t start = rdtsc();
+    struct hv_run *run = vm.vcpus[0].run;
+    run->deadline_tsc = start + tsc_per_ms() * 1000;
+    long rc;
+    do
+        rc = hv_run(vm.vcpus[0].handle);
+    while (rc == 0 && run->exit_reason == HV_EXIT_INTR);
+    run->deadline_tsc = 0;
+    uint64_t took_us = (rdtsc() - start) * 1000 / tsc_per_ms();
+    if (!hvt_ok(rc, "RUN") || !hvt_exit_is_vcpu(&vm, 0, HV_EXIT_IO, what))
+        return;
+    uint32_t got = 0;
+    memcpy(&got, (uint8_t *)run + run->io.data_offset, 1);
+    if (!hvt_eq(run->io.port, HVT_PORT_VECTOR, what) || !hvt_eq(got & 0xff, 0x40, what))
+        return;
+    if (took_us < 15000)
+        hvt_fail("%s: the deadline 20 ms ahead fired after %lu us", what, (unsigned long)took_us);
+}
+
+static void tsc_deadline_after_the_tsc_moved_back(void)
+{
+    tsc_deadline_after_a_tsc_write(false, "timer after IA32_TSC moved back");
+}
+
+static void tsc_deadline_after_the_tsc_moved_ahead(void)
+{
+    tsc_deadline_after_a_tsc_write(true, "timer after IA32_TSC moved ahead");
+}
+
 static void x2apic_self_ipi_waits_for_tpr(void)
 {
     struct vm_instance vm;
@@ -649,6 +714,8 @@ static void lapic_calls_refuse_bad_input(void)
 const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_timer_oneshot_wakes_hlt_while_cpu_sleeps", timer_oneshot_wakes_hlt_while_cpu_sleeps },
     { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
+    { "lapic_tsc_deadline_after_the_tsc_moved_back", tsc_deadline_after_the_tsc_moved_back },
+    { "lapic_tsc_deadline_after_the_tsc_moved_ahead", tsc_deadline_after_the_tsc_moved_ahead },
     { "lapic_xapic_stores_of_each_form_reach_the_register",
       xapic_stores_of_each_form_reach_the_register },
     { "lapic_xapic_stores_from_a_paging_64_bit_guest", xapic_stores_from_a_paging_64_bit_guest },

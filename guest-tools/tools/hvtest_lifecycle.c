@@ -249,12 +249,15 @@ static void handle_table_full_gives_enospc(void)
 {
     long *dups = page_alloc(MAX_DUPS * sizeof(long));
     struct hv_stats base, full;
-    long vm = 0, count = 0, rc;
+    long vm = 0, vcpu1 = 0, count = 0, rc;
 
     if (!hvt_stats(&base))
         return;
     vm = hv_create_vm(hvt_sys());
     if (!hvt_ok(vm, "CREATE_VM"))
+        return;
+    vcpu1 = hv_create_vcpu(vm, 1, page_alloc(HV_RUN_PAGE_SIZE));
+    if (!hvt_ok(vcpu1, "CREATE_VCPU of slot 1"))
         return;
     /* Fill the table with duplicates of the system handle. */
     for (;;) {
@@ -268,16 +271,25 @@ static void handle_table_full_gives_enospc(void)
         hvt_err(hv_create_vm(hvt_sys()), -HV_ENOSPC, "CREATE_VM with a full table") &&
         hvt_err(hv_create_vcpu(vm, 0, page_alloc(HV_RUN_PAGE_SIZE)), -HV_ENOSPC,
                 "CREATE_VCPU with a full table") &&
+        hvt_err(hv_create_vcpu(vm, 1, page_alloc(HV_RUN_PAGE_SIZE)), -HV_EEXIST,
+                "CREATE_VCPU of a taken slot with a full table") &&
         hvt_stats_unchanged(&full, "after the calls refused for a full table") &&
         hvt_err(hv_close(dups[--count]), 0, "CLOSE of one duplicate")) {
-        rc = hv_dup(hvt_sys(), HV_RIGHTS_ALL);
-        if (hvt_ok(rc, "DUP after one slot was freed"))
-            dups[count++] = rc;
+        /* The refused vcpu never existed: its slot is free, and the one
+         * handle slot freed takes it. */
+        rc = hv_create_vcpu(vm, 0, page_alloc(HV_RUN_PAGE_SIZE));
+        if (hvt_ok(rc, "CREATE_VCPU of slot 0 after one handle was freed") &&
+            hvt_err(hv_close(rc), 0, "CLOSE of that vcpu")) {
+            rc = hv_dup(hvt_sys(), HV_RIGHTS_ALL);
+            if (hvt_ok(rc, "DUP after one slot was freed"))
+                dups[count++] = rc;
+        }
     }
     ctl_printf("handle_table_full_gives_enospc: %ld handles open when the table "
-               "filled\n", base.handles + 1 + count);
+               "filled\n", base.handles + 2 + count);
     while (count > 0)
         hv_close(dups[--count]);
+    hv_close(vcpu1);
     hv_close(vm);
     if (!hvt_failed())
         hvt_stats_unchanged(&base, "after closing the duplicates");

@@ -7,7 +7,11 @@
  * interrupt exits end nothing, as the stuck RUNs under QEMU (issue 13,
  * problem 5): only the watchdog's NMI ends it, 10 slices past its end.
  * Either way RUN returns HV_EXIT_INTR; the case prints how long it took,
- * which the system tests check against the mode they booted.
+ * which the system tests check against the mode they booted. A second
+ * case has CPU 1 enter its RUN only after CPU 0 went to sleep: the
+ * watchdog once armed CPU 0's timer only when it saw a RUN under way at
+ * its HLT, so that CPU slept for ever (the first case hung so twice in
+ * full test runs, its HLT a few instructions ahead of the RUN's start).
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
@@ -24,6 +28,8 @@ struct watched_run {
     long rc;
     uint32_t exit_reason;
     uint64_t start_tsc, end_tsc;
+    uint64_t delay_tsc;          /* the late case: after CPU 0's `halting` */
+    uint32_t halting;
     uint32_t done;
 } __attribute__((aligned(64)));
 
@@ -46,7 +52,22 @@ static void run_once_job(unsigned cpu, void *arg)
     hv_wake_cpu(hvt_sys(), 0);
 }
 
-static void spinning_run_on_another_cpu_ends_with_intr(void)
+/* The late case's job: the RUN once CPU 0 is on its way to sleep, and a
+ * moment more (`delay_tsc`). */
+static void run_after_halt_job(unsigned cpu, void *arg)
+{
+    struct watched_run *w = arg;
+    while (!__atomic_load_n(&w->halting, __ATOMIC_ACQUIRE))
+        __asm__ volatile("pause" ::: "memory");
+    uint64_t until = conc_tsc() + w->delay_tsc;
+    while (conc_tsc() < until)
+        __asm__ volatile("pause" ::: "memory");
+    run_once_job(cpu, arg);
+}
+
+/* `late`: CPU 1 enters its RUN 20 ms after this CPU starts to halt;
+ * else this CPU halts once it sees the RUN under way. */
+static void spinning_run_ends_with_intr(bool late, const char *what)
 {
     struct hv_stats before;
     long khz = hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ);
@@ -59,23 +80,24 @@ static void spinning_run_on_another_cpu_ends_with_intr(void)
     if (!hvt_true(khz > 0, "CHECK_EXTENSION(TSC_KHZ)") || !hvt_stats(&before) ||
         conc_spin_guest(&watched.vm) < 0)
         return;
-    smp_call(1, run_once_job, &watched);
-    /* CPU 1 must be in its RUN before this CPU halts, or no HLT arms the
-     * watchdog: GET_REGS refused with -HV_EBUSY says it is. */
+    watched.delay_tsc = (uint64_t)khz * 20;
+    smp_call(1, late ? run_after_halt_job : run_once_job, &watched);
+    /* GET_REGS refused with -HV_EBUSY says the RUN is under way. */
     struct hv_regs regs;
-    while (!__atomic_load_n(&watched.done, __ATOMIC_ACQUIRE) &&
+    while (!late && !__atomic_load_n(&watched.done, __ATOMIC_ACQUIRE) &&
            hv_get_regs(watched.vm.vcpu, &regs) != -HV_EBUSY)
         __asm__ volatile("pause" ::: "memory");
+    __atomic_store_n(&watched.halting, 1, __ATOMIC_RELEASE);
     uint64_t give_up = conc_tsc() + (uint64_t)khz * 1000 * WATCHDOG_WAIT_SECONDS;
     while (!__atomic_load_n(&watched.done, __ATOMIC_ACQUIRE) && conc_tsc() < give_up)
         __asm__ volatile("hlt" ::: "memory"); /* until the wake, or the watchdog's timer */
     if (!__atomic_load_n(&watched.done, __ATOMIC_ACQUIRE)) {
-        hvt_fail("the spinning RUN on CPU 1 did not end in %d s", WATCHDOG_WAIT_SECONDS);
+        hvt_fail("%s on CPU 1 did not end in %d s", what, WATCHDOG_WAIT_SECONDS);
         return; /* its CPU is lost to the tests that follow */
     }
     smp_wait(1);
     uint64_t us = (watched.end_tsc - watched.start_tsc) * 1000 / (uint64_t)khz;
-    ctl_printf("hvtest: run watchdog: the spinning RUN on CPU 1 ended after %lu us\n", us);
+    ctl_printf("hvtest: run watchdog: %s on CPU 1 ended after %lu us\n", what, us);
     if (hvt_err(watched.rc, 0, "the spinning RUN on CPU 1") &&
         hvt_eq(watched.exit_reason, HV_EXIT_INTR, "its exit reason (HV_EXIT_INTR)") &&
         hvt_err(hv_close(watched.vm.vcpu), 0, "CLOSE of the vcpu") &&
@@ -83,8 +105,20 @@ static void spinning_run_on_another_cpu_ends_with_intr(void)
         hvt_stats_unchanged(&before, "after closing the VM");
 }
 
+static void spinning_run_on_another_cpu_ends_with_intr(void)
+{
+    spinning_run_ends_with_intr(false, "the spinning RUN");
+}
+
+static void run_entered_after_this_cpu_halted_ends_with_intr(void)
+{
+    spinning_run_ends_with_intr(true, "the spinning RUN entered after CPU 0 halted");
+}
+
 const struct hvtest_case hvtest_watchdog_cases[] = {
     { "run_watchdog_spinning_run_on_another_cpu_ends_with_intr",
       spinning_run_on_another_cpu_ends_with_intr },
+    { "run_watchdog_run_entered_after_this_cpu_halted_ends_with_intr",
+      run_entered_after_this_cpu_halted_ends_with_intr },
     { NULL, NULL },
 };

@@ -164,6 +164,38 @@ static void test_table_full(void **state)
     assert_int_equal(table.open_count, HANDLE_TABLE_SIZE);
 }
 
+/* The two-step open: a reserved slot answers no call until it is
+ * published, counts as taken (the table fills), and goes back whole. */
+static void test_reserve_then_publish_or_give_back(void **state)
+{
+    (void)state;
+    hv_handle_t first = handle_open(&table, HV_HANDLE_VM, HV_RIGHTS_ALL, &object_a);
+    close_handle(first);
+    long index = handle_reserve(&table);
+    assert_true(index >= 0);
+    assert_int_equal(table.open_count, 1);
+    long err = 0;
+    /* The slot's last handle stays closed while it is reserved. */
+    assert_null(handle_get(&table, first, HV_HANDLE_NONE, 0, &err));
+    assert_int_equal(err, -HV_ECLOSED);
+    hv_handle_t h = handle_publish(&table, (uint32_t)index, HV_HANDLE_VCPU, HV_RIGHTS_ALL,
+                                   &object_b);
+    assert_true(h > 0);
+    struct handle_slot *s = handle_get(&table, h, HV_HANDLE_VCPU, HV_RIGHT_RUN, &err);
+    assert_non_null(s);
+    assert_ptr_equal(s->object, &object_b);
+    handle_put(&table, s);
+
+    for (int i = 1; i < HANDLE_TABLE_SIZE; i++)
+        assert_true(handle_reserve(&table) >= 0);
+    assert_int_equal(handle_reserve(&table), -HV_ENOSPC);
+    assert_int_equal(handle_open(&table, HV_HANDLE_VM, HV_RIGHTS_ALL, &object_a), -HV_ENOSPC);
+    handle_unreserve(&table, 5);
+    assert_int_equal(table.open_count, HANDLE_TABLE_SIZE - 1);
+    assert_true(handle_open(&table, HV_HANDLE_VM, HV_RIGHTS_ALL, &object_a) > 0);
+    assert_int_equal(table.open_count, HANDLE_TABLE_SIZE);
+}
+
 static void test_slots_do_not_share_cache_lines(void **state)
 {
     (void)state;
@@ -244,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup(test_close_during_call_defers_release, setup),
         cmocka_unit_test_setup(test_double_close, setup),
         cmocka_unit_test_setup(test_table_full, setup),
+        cmocka_unit_test_setup(test_reserve_then_publish_or_give_back, setup),
         cmocka_unit_test_setup(test_slots_do_not_share_cache_lines, setup),
         cmocka_unit_test_setup(test_state_word_check_refuses_forgeries, setup),
         cmocka_unit_test_setup(test_state_word_check_agrees_with_handle_get, setup),

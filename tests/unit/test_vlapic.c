@@ -352,6 +352,62 @@ static void test_page_round_trip_keeps_timer(void **state)
     assert_int_equal(vlapic_timer_next(&b), US(5600));
 }
 
+/* The deadline is the guest's TSC (host + offset): it fires when the
+ * host's TSC reaches it less the offset, and moves with the offset; one
+ * before the host's TSC began fires at once, none is lost past its top. */
+static void test_tsc_deadline_follows_the_guest_tsc(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, (2u << 17) | 0x42, 0);
+    vlapic_set_tsc_offset(&l, US(1000));                     /* guest 1 ms ahead */
+    vlapic_set_tsc_deadline(&l, US(1500));
+    assert_int_equal(vlapic_get_tsc_deadline(&l), US(1500));
+    assert_int_equal(vlapic_timer_next(&l), US(500));
+    vlapic_set_tsc_offset(&l, (uint64_t)-US(2000));          /* now 2 ms behind */
+    assert_int_equal(vlapic_get_tsc_deadline(&l), US(1500));
+    assert_int_equal(vlapic_timer_next(&l), US(3500));
+    vlapic_timer_expire(&l, US(3499));
+    assert_int_equal(vlapic_pending(&l), -1);
+    vlapic_timer_expire(&l, US(3500));
+    assert_int_equal(vlapic_pending(&l), 0x42);
+    vlapic_set_tsc_offset(&l, US(1000000));
+    vlapic_set_tsc_deadline(&l, US(5));                      /* before host TSC 0 */
+    assert_int_equal(vlapic_timer_next(&l), 1);
+    assert_int_equal(vlapic_deadline_tsc(&l, 0), 0);
+    vlapic_set_tsc_offset(&l, (uint64_t)-US(1000));
+    assert_int_equal(vlapic_deadline_tsc(&l, UINT64_MAX - 1), UINT64_MAX);
+}
+
+/* SET_LAPIC of the page GET_LAPIC gave keeps an armed TSC deadline (it
+ * is an MSR, not in the page): it once left the deadline reading back
+ * but never firing. */
+static void test_page_round_trip_keeps_tsc_deadline(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    uint8_t page[LAPIC_PAGE_BYTES];
+    software_enable(&l);
+    vlapic_mmio_write(&l, LAPIC_LVT_TIMER, (2u << 17) | 0x42, 0);
+    vlapic_set_tsc_deadline(&l, US(800));
+    vlapic_get_page(&l, page, US(100));
+    assert_true(vlapic_set_page(&l, page, US(200)));
+    assert_int_equal(vlapic_get_tsc_deadline(&l), US(800));
+    assert_int_equal(vlapic_timer_next(&l), US(800));
+    vlapic_timer_expire(&l, US(801));
+    assert_int_equal(vlapic_pending(&l), 0x42);
+    /* A page in another timer mode leaves no deadline behind. */
+    vlapic_set_tsc_deadline(&l, US(900));
+    vlapic_get_page(&l, page, US(850));
+    page[LAPIC_LVT_TIMER + 2] = 0;            /* one-shot */
+    assert_true(vlapic_set_page(&l, page, US(860)));
+    assert_int_equal(vlapic_timer_next(&l), 0);
+    page[LAPIC_LVT_TIMER + 2] = 0x04;         /* TSC-deadline again (bits 18:17 = 2) */
+    assert_true(vlapic_set_page(&l, page, US(870)));
+    assert_int_equal(vlapic_get_tsc_deadline(&l), 0);
+}
+
 static void test_page_with_isr_retires_in_order(void **state)
 {
     (void)state;
@@ -425,6 +481,8 @@ int main(void)
         cmocka_unit_test(test_periodic_timer_with_divider),
         cmocka_unit_test(test_masked_timer_raises_nothing),
         cmocka_unit_test(test_tsc_deadline_mode),
+        cmocka_unit_test(test_page_round_trip_keeps_tsc_deadline),
+        cmocka_unit_test(test_tsc_deadline_follows_the_guest_tsc),
         cmocka_unit_test(test_x2apic_transitions_and_msrs),
         cmocka_unit_test(test_destination_matching),
         cmocka_unit_test(test_irr_summary_follows_its_words),
