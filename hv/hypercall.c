@@ -202,13 +202,17 @@ static long call_create_vcpu(struct vm *cd, struct handle_slot *slot,
     long err = control_range_check(cd, run_gpa, HV_RUN_PAGE_SIZE, HV_RUN_PAGE_SIZE);
     if (err)
         return err;
-    /* The handle's slot first: a vcpu is in its VM's table as soon as it
-     * exists, where another CPU's IPI or SIGNAL_MSI may be touching it
-     * without a lock, so it must never be freed for want of a handle. A
-     * slot already taken is still -HV_EEXIST with the table full. */
+    /* A slot taken is -HV_EEXIST before anything is allocated (with the
+     * table full or memory short too); vcpu_create checks again under the
+     * VM's lock. Then the handle's slot: a vcpu is in its VM's table as
+     * soon as it exists, where another CPU's IPI or SIGNAL_MSI may be
+     * touching it without a lock, so it must never be freed for want of a
+     * handle. */
+    if (__atomic_load_n(&vm->vcpus[vcpu_slot], __ATOMIC_RELAXED))
+        return -HV_EEXIST;
     long index = handle_reserve(&cd->handles);
     if (index < 0)
-        return __atomic_load_n(&vm->vcpus[vcpu_slot], __ATOMIC_RELAXED) ? -HV_EEXIST : index;
+        return index;
     struct vcpu *vcpu = vcpu_create(vm, (unsigned)vcpu_slot,
                                     control_pointer(cd, run_gpa), &err);
     if (!vcpu) {

@@ -117,7 +117,9 @@ long vcpu_lapic_signal_msi(struct vm *vm, uint64_t address, uint32_t data)
         .delivery = (uint8_t)((data >> 8) & 7),
         .vector = (uint8_t)data,
         .level = data & (1u << 15),
-        .assert_level = true,
+        /* Bit 14 counts for level-triggered messages only (SDM 10.11.2),
+         * where its one use is INIT's level de-assert. */
+        .assert_level = !(data & (1u << 15)) || (data & (1u << 14)),
     };
     if (m.delivery == DELIVERY_SMI || m.delivery == 3 || m.delivery == DELIVERY_EXTINT ||
         ((m.delivery == DELIVERY_FIXED || m.delivery == DELIVERY_LOWEST) && m.vector < 16))

@@ -693,6 +693,21 @@ static void lapic_calls_refuse_bad_input(void)
     hvt_err(hv_signal_msi(vm.vcpu, 0xfed00000ull, 0x40), -HV_EINVAL, "SIGNAL_MSI outside 0xfee00000");
     hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x10040), -HV_EINVAL, "SIGNAL_MSI reserved data bits");
     hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x05), -HV_EINVAL, "SIGNAL_MSI of vector 5");
+    /* An INIT level de-assert (trigger level, bit 14 clear) is accepted and
+     * does nothing (SDM 10.6.1): it once reset the target like an INIT,
+     * which the next RUN took. */
+    struct hvt_code spin;
+    hvt_code_start(&spin, &vm, HVT_CODE_GPA);
+    hvt_jmp_self(&spin);
+    if (hvt_eq((uint64_t)hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x8500), 1,
+               "SIGNAL_MSI of an INIT level de-assert")) {
+        vm.run->deadline_tsc = rdtsc() + tsc_per_ms() * 5;
+        long rc = hv_run(vm.vcpu);
+        vm.run->deadline_tsc = 0;
+        if (hvt_ok(rc, "RUN after the de-assert") &&
+            hvt_ok(hv_get_mp_state(vm.vcpu, mp), "GET_MP_STATE"))
+            hvt_eq(*mp, HV_MP_STATE_RUNNABLE, "MP state after an INIT level de-assert");
+    }
     hvt_err(hv_call(HV_CALL_SIGNAL_MSI, (uint64_t)vm.vcpu, 0xfee00000ull, 1ull << 32 | 0x40, 0, 0, 0),
             -HV_EINVAL, "SIGNAL_MSI data above 32 bits");
     hvt_err(hv_call(HV_CALL_GET_LAPIC, (uint64_t)vm.vm, hv_gpa(state), 0, 0, 0, 0), -HV_EBADTYPE,

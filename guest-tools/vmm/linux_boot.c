@@ -93,8 +93,11 @@ static int check_header(const struct linux_boot_input *in, struct linux_boot_pla
     return 0;
 }
 
-/* The kernel at 1 MiB; it decompresses to pref_address (or where it was
- * loaded, if higher) and needs init_size bytes from there. */
+/* The kernel at 1 MiB; it decompresses to pref_address (its
+ * LOAD_PHYSICAL_ADDR, where a kernel that is not relocatable must run, and
+ * the least a relocatable one moves to) or where it was loaded, if higher,
+ * and needs init_size bytes from there. Both come from the untrusted
+ * header: the checks are written so that no sum or difference wraps. */
 static int place_kernel(const struct linux_boot_input *in, struct linux_boot_plan *plan)
 {
     const uint8_t *k = in->kernel;
@@ -105,12 +108,12 @@ static int place_kernel(const struct linux_boot_input *in, struct linux_boot_pla
         uint64_t pref = get64(k, BP_PREF_ADDRESS);
         uint32_t init_size = get32(k, BP_INIT_SIZE);
 
-        if (pref > start && k[BP_RELOCATABLE_KERNEL])
+        if (pref > start)
             start = pref;
         if (init_size > need)
             need = init_size;
     }
-    if (in->ram_below_4g < LINUX_KERNEL_ADDRESS + pm_size ||
+    if (in->ram_below_4g < LINUX_KERNEL_ADDRESS + pm_size || start > in->ram_below_4g ||
         in->ram_below_4g - start < need)
         return refuse(plan, -HV_ERANGE, "the kernel does not fit in the guest's RAM");
     plan->entry = LINUX_KERNEL_ADDRESS + (plan->entry_64 ? 0x200 : 0);

@@ -300,10 +300,18 @@ static void test_polarity_active_low(void **state)
     ioapic_eoi(&ioapic, 0x51);
     assert_int_equal(sent.count, 3);
 
-    /* An unconnected pin is low: active low and level, it fires at unmask. */
+    /* A pin no device drives is deasserted whatever the polarity (a
+     * board's unused PCI line is pulled up): active low and level, it
+     * stays quiet at unmask (it once fired, and again after every EOI),
+     * until something drives it low. */
     entry_write(18, make_entry(0x52, IOAPIC_DELIVERY_FIXED, 0,
                                IOAPIC_RTE_ACTIVE_LOW | IOAPIC_RTE_TRIGGER_LEVEL));
+    assert_int_equal(sent.count, 3);
+    ioapic_eoi(&ioapic, 0x52);
+    assert_int_equal(sent.count, 3);
+    ioapic_set_irq(&ioapic, 18, false);
     assert_int_equal(sent.count, 4);
+    expect_message(3, 0xfee00000, 0xc052);
 }
 
 static void test_special_delivery_modes_are_edge(void **state)

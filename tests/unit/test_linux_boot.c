@@ -254,6 +254,21 @@ static void test_refuses_what_does_not_fit(void **state)
     set32(image, BP_CMDLINE_SIZE, 255);
     long_line[300] = '\0';
     expect_refused(&in, -HV_ERANGE, "command line");
+    /* pref_address past the RAM, or so high that a sum would wrap, and a
+     * kernel that is not relocatable decompressing where its init_size
+     * does not fit: refused (each was once accepted, the first two
+     * putting the initrd over the kernel). */
+    in = input(0, "");
+    make_image(0x20f, XLF_KERNEL_64);
+    set64(image, BP_PREF_ADDRESS, RAM_SIZE + 32 * MIB);
+    expect_refused(&in, -HV_ERANGE, "kernel does not fit");
+    set64(image, BP_PREF_ADDRESS, 0xfffffffffff00000ull);
+    expect_refused(&in, -HV_ERANGE, "kernel does not fit");
+    make_image(0x20f, XLF_KERNEL_64);
+    image[BP_RELOCATABLE_KERNEL] = 0;
+    set64(image, BP_PREF_ADDRESS, 48 * MIB);
+    set32(image, BP_INIT_SIZE, 24 * MIB);
+    expect_refused(&in, -HV_ERANGE, "kernel does not fit");
     /* The initrd just fits below initrd_addr_max's limit. */
     make_image(0x20f, XLF_KERNEL_64);
     set32(image, BP_INITRD_ADDR_MAX, 48 * MIB - 1);

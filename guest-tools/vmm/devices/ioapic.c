@@ -43,15 +43,18 @@ void ioapic_init(struct ioapic *ioapic, uint8_t id, struct msi_sink msi)
     ioapic->id = id & IOAPIC_ID_MASK;
     ioapic->register_select = 0;
     ioapic->pin_levels = 0;
+    ioapic->pins_driven = 0;
     for (unsigned pin = 0; pin < IOAPIC_PINS; pin++)
         ioapic->redirection[pin] = IOAPIC_RTE_MASKED;
     ioapic->msi = msi;
 }
 
 /* The pin's logical state: its electrical level seen through the entry's
- * polarity. */
+ * polarity; never asserted before a device drives it. */
 static bool pin_asserted(const struct ioapic *ioapic, unsigned pin)
 {
+    if (!((ioapic->pins_driven >> pin) & 1))
+        return false;
     bool high = (ioapic->pin_levels >> pin) & 1;
     bool active_low = ioapic->redirection[pin] & IOAPIC_RTE_ACTIVE_LOW;
     return high != active_low;
@@ -88,6 +91,7 @@ void ioapic_set_irq(struct ioapic *ioapic, unsigned pin, bool level)
     if (pin >= IOAPIC_PINS)
         return;
     bool was_asserted = pin_asserted(ioapic, pin);
+    ioapic->pins_driven |= 1u << pin;
     if (level)
         ioapic->pin_levels |= 1u << pin;
     else

@@ -12,7 +12,11 @@
  *   (IOREGSEL 0x00, IOWIN 0x10, EOI 0x40), 1, 2 or 4 bytes. Registers are
  *   dwords; narrower accesses read or merge the bytes they cover.
  * - ioapic_set_irq(): the electrical level of an input pin. An entry with
- *   active-low polarity sees a low pin as asserted. Unconnected pins are low.
+ *   active-low polarity sees a low pin as asserted. A pin nothing has
+ *   driven yet is deasserted whatever the entry's polarity, as a board's
+ *   unused line idles at its inactive level (PCI's active-low INTx lines
+ *   are pulled up): a guest that unmasks such an entry active-low and
+ *   level-triggered gets no interrupt storm.
  *   `ioapic_irq_input` has the `irq_line` signature so that a device's
  *   `struct irq_line { ioapic_irq_input, &ioapic, pin }` drives a pin.
  * - ioapic_eoi(): the local APIC's EOI broadcast for a level-triggered
@@ -86,6 +90,7 @@ struct ioapic {
     uint8_t id;                      /* 4 bits, IOAPICID[27:24] */
     uint8_t register_select;         /* IOREGSEL[7:0] */
     uint32_t pin_levels;             /* electrical level of each pin, bit n = pin n */
+    uint32_t pins_driven;            /* pins ioapic_set_irq has set, bit n = pin n */
     uint64_t redirection[IOAPIC_PINS];
     struct msi_sink msi;
 };
