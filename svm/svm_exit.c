@@ -226,9 +226,10 @@ static __attribute__((noinline)) int svm_child_cpuid_slow(struct vcpu *vcpu,
 static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     vcpu->inplace_exits++;
-    if (!__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb), 1))
+    uint64_t next;
+    if (!__builtin_expect(svm_is_plain_cpuid(vcpu, vmcb, &next), 1))
         return svm_child_cpuid_slow(vcpu, vmcb, false);
-    vmcb->save.rip = svm_rip_after(vmcb, 2);
+    vmcb->save.rip = next;
     if (!cpuid_answer_static(vcpu, &vmcb->save.rax))
         return svm_child_cpuid_slow(vcpu, vmcb, true);
     vmcb->control.int_state &= ~INT_STATE_SHADOW;

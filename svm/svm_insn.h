@@ -60,20 +60,26 @@ static inline bool svm_is_control_vmmcall(const struct vm *cd, uint64_t rip)
            (*(const unaligned_u32 *)control_pointer(cd, rip) & 0xffffff) == 0xd9010f;
 }
 
-/* CPUID, 0f a2: in a guest without paging, at the place of its last
+/* CPUID, 0f a2, and the RIP after it (*next): in a guest without paging,
+ * so not in 64-bit code (EIP wraps at 4 GiB), at the place of its last
  * decoded instruction (a child's CPUID loop); else, with next-RIP save,
- * any CPUID exit two bytes long (a prefix would make it longer), paging
- * or not; else in the control domain (which always pages). The cached
- * code first: the next-RIP test costs the CPUs without it. */
-static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb *vmcb)
+ * any CPUID exit two bytes long (a prefix would make it longer, and a
+ * wrap would not give RIP + 2), paging or not; else in the control
+ * domain (which always pages, in 64-bit code). The cached code first:
+ * the next-RIP test costs the CPUs without it. */
+static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb *vmcb,
+                                      uint64_t *next)
 {
     const struct vm *vm = vcpu->vm;
     uint64_t rip = vmcb->save.rip;
     if (!(vmcb->save.cr0 & CR0_PG)) {
         const uint8_t *p = vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
-        if (p)
+        if (p) {
+            *next = (uint32_t)(rip + 2);
             return *(const unaligned_u16 *)p == 0xa20f;
+        }
     }
+    *next = rip + 2;
     if (svm_features.next_rip)
         return vmcb->control.next_rip == rip + 2;
     return vm->is_control && rip + 2 <= vm->memory_size &&
