@@ -247,7 +247,7 @@ static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct v
 {
     uint64_t next_rip;
     if (svm_features.next_rip) {
-        next_rip = vmcb->control.next_rip;
+        next_rip = svm_wrap_rip(vmcb, vmcb->control.next_rip);
     } else {
         uint64_t rip = vmcb->save.rip;
         const uint8_t *p = vmcb->save.cr0 & CR0_PG ? NULL :
@@ -287,7 +287,7 @@ static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64
     vcpu->exit_count++;
     vcpu_port_io(vcpu, (uint16_t)(info >> 16), (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7),
                  info & IOIO_IN, vmcb->save.rax);
-    vmcb->save.rip = vmcb->control.exit_info2;
+    vmcb->save.rip = svm_wrap_rip(vmcb, vmcb->control.exit_info2);
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
     bool allowed = if_flag && !(vmcb->control.event_inject & EVENT_VALID);

@@ -19,15 +19,22 @@
 #include "svm/svm.h"
 #include "svm/vmcb_layout.h"
 
-/* RIP past the instruction of `length` bytes at the guest's RIP, wrapped
- * at 4 GiB outside 64-bit code (hv/exit.h). */
-static inline uint64_t svm_rip_after(const struct vmcb *vmcb, uint64_t length)
+/* `next`, a RIP after the instruction at the guest's RIP, wrapped at
+ * 4 GiB outside 64-bit code (hv/exit.h): the sum of RIP and a length, or
+ * a next RIP the CPU gave (next-RIP save, IOIO's EXITINFO2), which Bochs
+ * at least does not wrap. */
+static inline uint64_t svm_wrap_rip(const struct vmcb *vmcb, uint64_t next)
 {
-    uint64_t rip = vmcb->save.rip, next = rip + length;
-    if (__builtin_expect(rip_carried_out_of_32_bits(rip, next), 0) &&
+    if (__builtin_expect(rip_carried_out_of_32_bits(vmcb->save.rip, next), 0) &&
         !((vmcb->save.efer & EFER_LMA) && (vmcb->save.cs.attrib & SEG_ATTR_L)))
         next = (uint32_t)next;
     return next;
+}
+
+/* RIP past the instruction of `length` bytes at the guest's RIP. */
+static inline uint64_t svm_rip_after(const struct vmcb *vmcb, uint64_t length)
+{
+    return svm_wrap_rip(vmcb, vmcb->save.rip + length);
 }
 
 /* Decodes the length from the guest's bytes (svm_insn.c). */
@@ -79,7 +86,7 @@ static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb
             return *(const unaligned_u16 *)p == 0xa20f;
         }
     }
-    *next = rip + 2;
+    *next = svm_wrap_rip(vmcb, rip + 2);
     if (svm_features.next_rip)
         return vmcb->control.next_rip == rip + 2;
     return vm->is_control && rip + 2 <= vm->memory_size &&
