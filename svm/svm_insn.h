@@ -70,9 +70,9 @@ static inline bool svm_is_control_vmmcall(const struct vm *cd, uint64_t rip)
 /* CPUID, 0f a2, and the RIP after it (*next): in a guest without paging,
  * so not in 64-bit code (EIP wraps at 4 GiB), at the place of its last
  * decoded instruction (a child's CPUID loop); else, with next-RIP save,
- * any CPUID exit two bytes long (a prefix would make it longer, and a
- * wrap would not give RIP + 2), paging or not; else in the control
- * domain (which always pages, in 64-bit code). The cached code first:
+ * any CPUID exit two bytes long (a prefix would make it longer), paging
+ * or not; else in the control domain (which always pages, in 64-bit
+ * code). The cached code first:
  * the next-RIP test costs the CPUs without it. */
 static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb *vmcb,
                                       uint64_t *next)
@@ -86,9 +86,11 @@ static inline bool svm_is_plain_cpuid(const struct vcpu *vcpu, const struct vmcb
             return *(const unaligned_u16 *)p == 0xa20f;
         }
     }
-    *next = svm_wrap_rip(vmcb, rip + 2);
+    /* Paging on: RIP + 2, except for a CPUID ending at 4 GiB, which goes
+     * the general way (svm_rip_after asks the mode). */
+    *next = rip + 2;
     if (svm_features.next_rip)
-        return vmcb->control.next_rip == rip + 2;
+        return vmcb->control.next_rip == rip + 2 && (uint32_t)rip < 0xfffffffeu;
     return vm->is_control && rip + 2 <= vm->memory_size &&
            *(const unaligned_u16 *)control_pointer(vm, rip) == 0xa20f;
 }
