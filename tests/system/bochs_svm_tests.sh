@@ -22,7 +22,10 @@ test_vcpu_events_on_bochs_svm() {
 
 # DEBUG_GUEST's hardware breakpoints (hvtest's tests whose names hold
 # "debug_"; of the other debugregs_* ones, busy_while_running_elsewhere
-# did not end within 600 s under Bochs' SVM, not looked into). The
+# does not end under Bochs' SVM: its spinning guest runs with IF clear,
+# Bochs' SVM then takes neither the slice's timer nor the kick (README,
+# known limits), and CPU 0 waits for CPU 1 spinning, not in the HLT that
+# would arm the run watchdog). The
 # hypervisor keeps guests' breakpoints out of its own DR7, so QEMU's TCG,
 # which arms a breakpoint only on a MOV to DR7, never stops at one (the suite reports that on
 # SVM); Bochs' SVM loads them from the VMCB as hardware does, so every
