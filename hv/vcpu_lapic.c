@@ -344,7 +344,8 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
     }
     if (!vlapic_x2apic(l))
         return -1;
-    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) &&
+    /* An ICR value with reserved bits set goes the general way: #GP. */
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) && !(value & X2APIC_ICR_RESERVED) &&
         LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF &&
         LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL)) {
         /* The one target is this APIC, as deliver_one would take it,
@@ -369,7 +370,7 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
             return -1;
         return self_ipi(vcpu, (uint8_t)value, open);
     }
-    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) &&
+    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) && !(value & X2APIC_ICR_RESERVED) &&
         LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL) &&
         LAPIC_ICR_VECTOR(value) >= 16) {
         /* A fixed IPI to other vcpus (Linux's reschedule and function-call

@@ -65,6 +65,9 @@
 #define LAPIC_ICR_ASSERT        (1u << 14)
 #define LAPIC_ICR_LEVEL         (1u << 15)
 #define LAPIC_ICR_SHORTHAND(v)  (((v) >> 18) & 3)
+/* The x2APIC ICR's reserved bits, whose WRMSR gives #GP (SDM 10.12.9;
+ * bit 12, delivery status in xAPIC mode, ignored, as KVM does). */
+#define X2APIC_ICR_RESERVED     0xfff32000ull
 enum { DELIVERY_FIXED = 0, DELIVERY_LOWEST = 1, DELIVERY_SMI = 2, DELIVERY_NMI = 4,
        DELIVERY_INIT = 5, DELIVERY_STARTUP = 6, DELIVERY_EXTINT = 7 };
 enum { SHORTHAND_NONE = 0, SHORTHAND_SELF = 1, SHORTHAND_ALL = 2, SHORTHAND_OTHERS = 3 };

@@ -43,6 +43,8 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t n
     if (!vlapic_x2apic(l) || msr < X2APIC_MSR_FIRST || msr > X2APIC_MSR_LAST)
         return false;
     if (offset == LAPIC_ICR_LOW) {
+        if (value & X2APIC_ICR_RESERVED)
+            return false;
         set_reg(l, LAPIC_ICR_HIGH, (uint32_t)(value >> 32));
         *action = vlapic_write_register(l, LAPIC_ICR_LOW, (uint32_t)value, now);
         return true;

@@ -295,6 +295,30 @@ static void x2apic_self_ipi_waits_for_tpr(void)
         hvt_eq(sregs.apic_base, 0xfee00c00ull, "GET_SREGS apic_base in x2APIC mode");
 }
 
+/* A WRMSR of the x2APIC ICR with a reserved bit set (bit 13, then bit
+ * 17) gives #GP, as the SDM (10.12.9) and KVM have it; both were once
+ * sent. The IPIs would go to this vcpu (destination 0), IF clear. */
+static int icr_write_gives_gp(uint32_t icr, const char *what)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_x2apic_icr", 1))
+        return 0;
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    wrmsr(&c, 0x1b, 0xfee00c00);          /* APIC_BASE: EN | EXTD */
+    wrmsr(&c, 0x80f, 0x1ff);              /* SVR */
+    wrmsr(&c, 0x830, icr);
+    out_mark(&c, MARK_AFTER);
+    hvt_jmp_self(&c);
+    return expect_out(&vm, 0, HVT_PORT_VECTOR, 13, what);
+}
+
+static void x2apic_icr_reserved_bits_give_gp(void)
+{
+    if (icr_write_gives_gp(0x2031, "ICR (fixed 0x31) with bit 13 set"))
+        icr_write_gives_gp(0x20031, "ICR (fixed 0x31) with bit 17 set");
+}
+
 /* An xAPIC store of the table below: its bytes and the register whose
  * value it writes (0-7, or 8: the immediate in its last four bytes). */
 struct xapic_store {
@@ -729,6 +753,7 @@ static void lapic_calls_refuse_bad_input(void)
 const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_timer_oneshot_wakes_hlt_while_cpu_sleeps", timer_oneshot_wakes_hlt_while_cpu_sleeps },
     { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
+    { "lapic_x2apic_icr_reserved_bits_give_gp", x2apic_icr_reserved_bits_give_gp },
     { "lapic_tsc_deadline_after_the_tsc_moved_back", tsc_deadline_after_the_tsc_moved_back },
     { "lapic_tsc_deadline_after_the_tsc_moved_ahead", tsc_deadline_after_the_tsc_moved_ahead },
     { "lapic_xapic_stores_of_each_form_reach_the_register",
