@@ -344,9 +344,10 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
     }
     if (!vlapic_x2apic(l))
         return -1;
-    /* An ICR value with reserved bits set goes the general way: #GP. */
-    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) && !(value & X2APIC_ICR_RESERVED) &&
-        LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF &&
+    bool icr = msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4);
+    if (icr && (value & X2APIC_ICR_RESERVED))
+        return -1; /* the general way: #GP */
+    if (icr && LAPIC_ICR_SHORTHAND(value) == SHORTHAND_SELF &&
         LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL)) {
         /* The one target is this APIC, as deliver_one would take it,
          * with no one to kick. A legal vector's register write is two
@@ -370,8 +371,7 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
             return -1;
         return self_ipi(vcpu, (uint8_t)value, open);
     }
-    if (msr == X2APIC_MSR_FIRST + (LAPIC_ICR_LOW >> 4) && !(value & X2APIC_ICR_RESERVED) &&
-        LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL) &&
+    if (icr && LAPIC_ICR_DELIVERY(value) == DELIVERY_FIXED && !(value & LAPIC_ICR_LEVEL) &&
         LAPIC_ICR_VECTOR(value) >= 16) {
         /* A fixed IPI to other vcpus (Linux's reschedule and function-call
          * IPIs): the register's two stores and the delivery, not the

@@ -239,8 +239,9 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 /* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
  * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
  * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it, so,
- * as for CPUID, it counts in inplace_exits and the ASID needs no refresh. The interrupt it made
- * deliverable is injected here when nothing else waits, without
+ * as for CPUID, it counts in inplace_exits and the ASID needs no refresh.
+ * The interrupt it made deliverable is injected here when nothing else
+ * waits, without
  * vcpu_prepare_events' full round. 0 when done, else -1: the general
  * path. A WRMSR exit is no fault and carries no event to deliver again. */
 static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct vmcb *vmcb)

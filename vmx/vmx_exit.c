@@ -294,8 +294,9 @@ static inline void vmx_keep_regs_for_vmm(struct vcpu *vcpu, uint64_t rip, uint64
 /* A child's WRMSR that the local APIC completes at once (x2APIC EOI, SELF
  * IPI, a fixed self-IPI through the ICR, a TSC deadline already passed:
  * vcpu_lapic_wrmsr_fast in hv/vcpu_lapic.h): no exit handler sees it, so,
- * as for CPUID, it counts in inplace_exits and the VPID needs no refresh. The interrupt it made
- * deliverable is injected here when nothing else waits, without
+ * as for CPUID, it counts in inplace_exits and the VPID needs no refresh.
+ * The interrupt it made deliverable is injected here when nothing else
+ * waits, without
  * vcpu_prepare_events' full round. 0 when done, else -1: the general
  * path. */
 static __attribute__((noinline)) int vmx_child_wrmsr(struct vcpu *vcpu)
