@@ -61,6 +61,12 @@ struct cpuid_table {
     uint8_t apic_ids_from_slot;
     uint8_t first[CPUID_LEAF_SLOTS];  /* first entry of each leaf (0 if none) */
     uint8_t span[CPUID_LEAF_SLOTS];   /* its number of entries (subleaves) */
+    /* Where the answer of a leaf that has one for every subleaf and
+     * needs nothing of the vcpu's (its first entry neither
+     * CPUID_ENTRY_INDEXED nor _DYNAMIC) is: a byte offset into the
+     * table, 0 for every other leaf. One load tells the CPUID fast path
+     * both whether it may answer and where from. */
+    uint16_t static_answer[CPUID_LEAF_SLOTS];
     struct cpuid_entry entries[HV_MAX_CPUID_ENTRIES];
 };
 _Static_assert(HV_MAX_CPUID_ENTRIES < 256, "entry numbers and counts fit first[], span[]");
@@ -172,11 +178,10 @@ static inline bool cpuid_answer_static(struct vcpu *vcpu, uint64_t *rax)
     if (slot >= CPUID_LEAF_SLOTS)
         return false;
     const struct cpuid_table *table = vcpu->cpuid ? vcpu->cpuid : &cpuid_supported;
-    if (!table->span[slot])
+    uint32_t offset = table->static_answer[slot];
+    if (!offset)
         return false;
-    const struct cpuid_entry *entry = &table->entries[table->first[slot]];
-    if (entry->flags & (CPUID_ENTRY_INDEXED | CPUID_ENTRY_DYNAMIC))
-        return false;
+    const struct cpuid_entry *entry = (const struct cpuid_entry *)((const uint8_t *)table + offset);
     *rax = entry->regs[CPUID_EAX];
     vcpu->gprs.rbx = entry->regs[CPUID_EBX];
     vcpu->gprs.rcx = entry->regs[CPUID_ECX];

@@ -3,14 +3,18 @@
  * bounded lookup and never a search of the whole table. Host-testable. */
 #include "hv/cpuid.h"
 
+#include <stddef.h>
+
 #include "hv/cpuid_bits.h"
 
 void cpuid_table_reset(struct cpuid_table *table, bool apic_ids_from_slot)
 {
     table->count = 0;
     table->apic_ids_from_slot = apic_ids_from_slot;
-    for (unsigned i = 0; i < CPUID_LEAF_SLOTS; i++)
+    for (unsigned i = 0; i < CPUID_LEAF_SLOTS; i++) {
         table->first[i] = table->span[i] = 0;
+        table->static_answer[i] = 0;
+    }
 }
 
 int cpuid_table_append(struct cpuid_table *table, const struct cpuid_entry *entry)
@@ -62,8 +66,10 @@ int cpuid_table_seal(struct cpuid_table *table)
     for (unsigned i = 1; i < count; i++)
         if (e[i].function == e[i - 1].function && e[i].index == e[i - 1].index)
             return -HV_EINVAL;
-    for (unsigned i = 0; i < CPUID_LEAF_SLOTS; i++)
+    for (unsigned i = 0; i < CPUID_LEAF_SLOTS; i++) {
         table->first[i] = table->span[i] = 0;
+        table->static_answer[i] = 0;
+    }
     for (unsigned i = 0; i < count; i++) {
         e[i].flags &= ~CPUID_ENTRY_DYNAMIC;
         if (entry_is_dynamic(table, &e[i]))
@@ -71,8 +77,12 @@ int cpuid_table_seal(struct cpuid_table *table)
         uint32_t slot = cpuid_leaf_slot(e[i].function);
         if (slot >= CPUID_LEAF_SLOTS)
             continue; /* kept for GET_CPUID; reads as zeros anyway */
-        if (table->span[slot] == 0)
+        if (table->span[slot] == 0) {
             table->first[slot] = (uint8_t)i;
+            if (!(e[i].flags & (CPUID_ENTRY_INDEXED | CPUID_ENTRY_DYNAMIC)))
+                table->static_answer[slot] =
+                    (uint16_t)(offsetof(struct cpuid_table, entries) + i * sizeof(*e));
+        }
         table->span[slot]++;
     }
     return 0;

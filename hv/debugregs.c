@@ -209,3 +209,21 @@ void debugregs_guest_debug_exception(struct vcpu *vcpu, uint64_t causes)
     uint64_t dr6 = vcpu->dr.dr6 & ~DR6_B0_B3;
     vcpu->dr.dr6 = debugregs_dr6_normal(dr6 | (causes & (DR6_B0_B3 | DR6_BD | DR6_BS)));
 }
+
+/* SVM's VMRUN loads the VMCB's DR6; VMX's entry loads none, so the
+ * guest's is in the CPU while live and in vcpu->dr otherwise, as it is
+ * on both while DEBUG_GUEST has it aside. */
+void debugregs_single_step(struct vcpu *vcpu)
+{
+    if (vcpu->debug.control || (!virt->entry_switches_dr6 && !vcpu->dr.live)) {
+        debugregs_guest_debug_exception(vcpu, DR6_BS);
+        return;
+    }
+    if (!virt->entry_switches_dr6) {
+        WRITE_DR(6, debugregs_dr6_normal((READ_DR(6) & ~DR6_B0_B3) | DR6_BS));
+        return;
+    }
+    uint64_t dr6, dr7;
+    virt->get_entry_dr67(vcpu, &dr6, &dr7);
+    virt->set_entry_dr67(vcpu, debugregs_dr6_normal((dr6 & ~DR6_B0_B3) | DR6_BS), dr7);
+}

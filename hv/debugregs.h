@@ -93,6 +93,10 @@ int debugregs_access_exit(struct vcpu *vcpu, const struct exit_record *exit);
  * HV_EXIT_DEBUG (run page filled) when DEBUG_GUEST single-steps. */
 int debugregs_emulate(struct vcpu *vcpu);
 
+/* A single-step trap the hypervisor delivers (hv/single_step.h): the
+ * guest's DR6 gets BS, wherever it is kept now. */
+void debugregs_single_step(struct vcpu *vcpu);
+
 /* VMX's reflected #DB (the guest's own, while its DR6 is kept): the DR6
  * the guest reads after a debug exception reporting `causes` (B0-B3, BD,
  * BS, as the exit qualification gives them). */

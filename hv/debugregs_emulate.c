@@ -11,6 +11,7 @@
 #include "abi/hv_errno.h"
 #include "hv/debugreg_decode.h"
 #include "hv/debugregs.h"
+#include "hv/single_step.h"
 #include "hv/guest_memory.h"
 #include "hv/msr.h"
 #include "hv/rflags.h"
@@ -112,17 +113,6 @@ int debugregs_emulate(struct vcpu *vcpu)
         virt->inject_exception(vcpu, (uint8_t)fault, fault == VECTOR_GENERAL_PROTECTION, 0);
         return -1;
     }
-    if (!(vcpu->debug.control & HV_GUESTDBG_SINGLESTEP))
-        return -1;
-    /* The instruction is done, so is the step: what a trap after it
-     * would have reported. */
-    struct hv_regs regs;
-    uint64_t dr6, dr7;
-    virt->get_regs(vcpu, &regs);
-    virt->get_entry_dr67(vcpu, &dr6, &dr7);
-    vcpu->run->debug.exception = VECTOR_DEBUG;
-    vcpu->run->debug.pc = regs.rip;
-    vcpu->run->debug.dr6 = DR6_RESET | DR6_BS;
-    vcpu->run->debug.dr7 = dr7;
-    return HV_EXIT_DEBUG;
+    /* The instruction is done, so is a step over it (hv/single_step.h). */
+    return vcpu->state == VCPU_STEP_REPORT ? vcpu_single_step_report(vcpu) : -1;
 }

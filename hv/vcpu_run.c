@@ -7,6 +7,7 @@
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/console.h"
+#include "hv/cpuid.h"
 #include "hv/debugregs.h"
 #include "hv/format.h"
 #include "hv/fpu.h"
@@ -19,6 +20,7 @@
 #include "hv/rflags.h"
 #include "hv/run_page.h"
 #include "hv/run_watchdog.h"
+#include "hv/single_step.h"
 #include "hv/speculation.h"
 #include "hv/trap.h"
 #include "hv/vcpu.h"
@@ -115,8 +117,9 @@ static int child_machine_check(struct vcpu *vcpu, struct hv_run *run,
 
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
  * to the VMM, or -1 to resume the guest. A child's CPUID and its IN and
- * OUT never come here: the backends complete them before decoding (their
- * exit functions, with hv/cpuid.h and hv/run_page.h). */
+ * OUT come here only with RFLAGS.TF set: the backends complete the others
+ * before decoding (their exit functions, with hv/cpuid.h and
+ * hv/run_page.h) and leave a single step to the skip functions here. */
 static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
                        const struct exit_record *exit)
 {
@@ -135,6 +138,10 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
     case EXIT_UNDEFINED:
         virt->inject_exception(vcpu, VECTOR_INVALID_OPCODE, false, 0);
         return -1;
+    case EXIT_CPUID:
+        cpuid_emulate(vcpu);
+        virt->skip_instruction(vcpu, exit);
+        return -1;
     case EXIT_INVD:
         wbinvd();
         virt->skip_instruction(vcpu, exit);
@@ -147,7 +154,10 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         fill_io(vcpu, run, exit);
         return HV_EXIT_IO;
     case EXIT_HLT: {
-        virt->skip_instruction(vcpu, exit);
+        /* A single step's trap comes first and ends the halt, as KVM has
+         * it: the guest's #DB handler runs, or DEBUG_GUEST reports. */
+        if (virt->skip_instruction(vcpu, exit))
+            return -1;
         if (!vcpu->vm->lapic)
             return HV_EXIT_HLT;
         vcpu->mp_state = HV_MP_STATE_HALTED;
@@ -220,6 +230,8 @@ int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     vcpu->exit_count++;
     int reason = handle_exit(vcpu, vcpu->run, exit);
+    if (__builtin_expect(vcpu->state == VCPU_STEP_REPORT, 0) && reason < 0)
+        reason = vcpu_single_step_report(vcpu);
     /* An INIT posted (to itself, or with the kick from another vcpu still
      * on its way) ends the RUN before the guest runs on. */
     if (__builtin_expect(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT,
@@ -233,7 +245,9 @@ int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit)
     }
     bool if_flag;
     bool allowed = virt->interrupt_allowed(vcpu, &if_flag); /* VMCS still current */
-    return vcpu_stop(vcpu, reason, exit->rip, if_flag, allowed);
+    /* A debug exit is at its pc: past the instruction after a step. */
+    uint64_t rip = reason == HV_EXIT_DEBUG ? vcpu->run->debug.pc : exit->rip;
+    return vcpu_stop(vcpu, reason, rip, if_flag, allowed);
 }
 
 /* The flag is set before the owner is read, and RUN claims the vcpu (a
@@ -281,7 +295,7 @@ int vcpu_run_after_emulation(struct vcpu *vcpu)
 }
 
 /* What RUN does before entering when its quick test below finds
- * something: an IN to complete, a shutdown, immediate_exit or a kick, a
+ * something: a step to report, an IN to complete, a shutdown, immediate_exit or a kick, a
  * deadline, a vcpu halted or waiting for SIPI. Returns the HV_EXIT_* that
  * ends the RUN without entering, or -1 to enter. */
 int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
@@ -290,6 +304,14 @@ int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
         complete_in(vcpu, run);
     if (vcpu->state == VCPU_MSR_READ_EXIT || vcpu->state == VCPU_MSR_WRITE_EXIT)
         msr_complete_user_exit(vcpu, run);
+    /* DEBUG_GUEST's step over an instruction completed for the VMM (an
+     * I/O exit, or the MSR access just above): reported before the guest
+     * runs another. */
+    if (vcpu->state == VCPU_STEP_REPORT) {
+        int reason = vcpu_single_step_report(vcpu);
+        if (reason >= 0)
+            return reason;
+    }
     if (vcpu->state == VCPU_SHUTDOWN)
         return HV_EXIT_SHUTDOWN;
     /* An INIT that ended the last RUN: taken here, outside the guest loop

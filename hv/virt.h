@@ -87,8 +87,10 @@ struct virt_backend {
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);
     int (*set_sregs)(struct vcpu *vcpu, const struct hv_sregs *sregs);
-    /* Moves RIP past the instruction that exited. */
-    void (*skip_instruction)(struct vcpu *vcpu, const struct exit_record *exit);
+    /* Moves RIP past the instruction that exited, the hypervisor having
+     * carried it out, and gives RFLAGS.TF its trap (hv/single_step.h).
+     * True when TF was set: a trap follows the instruction. */
+    bool (*skip_instruction)(struct vcpu *vcpu, const struct exit_record *exit);
     /* Injects a hardware exception on the next entry (e.g. #GP). */
     void (*inject_exception)(struct vcpu *vcpu, uint8_t vector,
                              bool has_error, uint32_t error_code);

@@ -49,7 +49,10 @@ long svm_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void svm_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
 int svm_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);
-void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
+bool svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
+/* svm_skip_instruction by a length: RIP past the instruction, no STI/MOV
+ * SS shadow, and a single step's trap (hv/single_step.h). */
+bool svm_complete_instruction(struct vcpu *vcpu, uint64_t length);
 void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,

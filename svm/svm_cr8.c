@@ -51,6 +51,5 @@ void svm_cr8_write(struct vcpu *vcpu)
         return;
     }
     vmcb->control.int_control = (vmcb->control.int_control & ~CR8_PRIORITY) | value;
-    s->rip += length;
-    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    svm_complete_instruction(vcpu, length);
 }

@@ -87,6 +87,5 @@ void svm_cr4_write(struct vcpu *vcpu)
         vmcb->control.tlb_control = svm_features.flush_by_asid ? TLB_CONTROL_FLUSH_ASID
                                                                : TLB_CONTROL_FLUSH_ALL;
     s->cr4 = value;
-    s->rip += length;
-    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    svm_complete_instruction(vcpu, length);
 }

@@ -138,6 +138,5 @@ void svm_cr0_write(struct vcpu *vcpu)
     s->cr0 = value;
     if (value & CR0_PG) /* long mode activates: LME and LMA into the VMCB */
         svm_write_efer(vcpu, svm_guest_efer(vcpu));
-    s->rip += length;
-    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    svm_complete_instruction(vcpu, length);
 }

@@ -6,6 +6,8 @@
 #include "hv/msr_switch.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
+#include "hv/rflags.h"
+#include "hv/single_step.h"
 #include "hv/speculation.h"
 #include "hv/tlb_tag.h"
 #include "hv/vcpu.h"
@@ -172,11 +174,21 @@ long svm_vcpu_run(struct vcpu *vcpu)
     return vcpu_run_with(vcpu, enter_child, 0);
 }
 
-void svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
+bool svm_complete_instruction(struct vcpu *vcpu, uint64_t length)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
-    vmcb->save.rip = svm_rip_after(vmcb, exit->instruction_length);
-    vmcb->control.int_state &= ~1ull; /* past the instruction: no STI/MOV SS shadow */
+    vmcb->save.rip = svm_rip_after(vmcb, length);
+    vmcb->control.int_state &= ~INT_STATE_SHADOW;
+    /* The TF of a step over an NMI handler's IRET is ours (svm_events.c). */
+    if (!(vmcb->save.rflags & RFLAGS_TF) || vcpu->svm_nmi.stepping)
+        return false;
+    vcpu_single_step_trap(vcpu);
+    return true;
+}
+
+bool svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
+{
+    return svm_complete_instruction(vcpu, exit->instruction_length);
 }
 
 void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,

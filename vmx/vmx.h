@@ -85,7 +85,7 @@ long vmx_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
 int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);
-void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
+bool vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
 void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
 void vmx_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,

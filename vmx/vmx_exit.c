@@ -153,8 +153,14 @@ static void vmx_take_nmi(void)
 static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_t reason)
 {
     struct exit_record exit;
-    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu))
-        return 0;
+    if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu)) {
+        if (__builtin_expect(vcpu->state != VCPU_STEP_REPORT, 1))
+            return 0;
+        /* DEBUG_GUEST's step over it, which the exit handler reports. */
+        exit = (struct exit_record){ .kind = EXIT_NONE, .rip = vmread(VMCS_GUEST_RIP),
+                                     .hardware_reason = reason };
+        return vcpu->exit_handler(vcpu, &exit);
+    }
     if (reason == EXIT_REASON_EXCEPTION_NMI)
         vmx_take_nmi();
     /* An event whose delivery the exit interrupted must be delivered again
@@ -273,6 +279,8 @@ static __attribute__((noinline)) void vmx_cpuid_slow(struct vcpu *vcpu)
 
 static inline int vmx_child_cpuid(struct vcpu *vcpu)
 {
+    if (__builtin_expect(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
+        return GUEST_EXIT_ALL_GPRS; /* its trap (hv/single_step.h) */
     vcpu->inplace_exits++;
     if (!cpuid_answer_static(vcpu, &vcpu->gprs.rax))
         vmx_cpuid_slow(vcpu);
@@ -304,7 +312,10 @@ static __attribute__((noinline)) int vmx_child_wrmsr(struct vcpu *vcpu)
     uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vcpu->gprs.rax;
     /* The exit cleared the entry's interruption information (SDM 3C
      * 27.2.5) and vmx_skip drops the shadow: IF alone says. */
-    bool open = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    if (rflags & RFLAGS_TF)
+        return -1; /* its trap (hv/single_step.h) */
+    bool open = rflags & RFLAGS_IF;
     int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
     if (vector < 0)
         return -1;
@@ -324,12 +335,13 @@ static __attribute__((noinline)) int vmx_child_wrmsr(struct vcpu *vcpu)
  * alone, the shadow being gone. */
 static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
 {
-    uint64_t rip = vmread(VMCS_GUEST_RIP);
+    uint64_t rip = vmread(VMCS_GUEST_RIP), rflags = vmread(VMCS_GUEST_RFLAGS);
+    if (__builtin_expect(rflags & RFLAGS_TF, 0))
+        return GUEST_EXIT_ALL_GPRS; /* its trap (hv/single_step.h) */
     vcpu->exit_count++;
     vcpu_port_io(vcpu, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
                  qualification & (1u << 3), vcpu->gprs.rax);
     uint64_t next = vmx_skip(rip);
-    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
     vmx_keep_regs_for_vmm(vcpu, next, rflags);
     bool if_flag = (rflags & RFLAGS_IF) != 0;
     return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
@@ -351,7 +363,10 @@ vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uin
         return GUEST_EXIT_ALL_GPRS;
     /* The exit cleared the entry's interruption information (SDM 3C
      * 27.2.5) and vmx_skip_by drops the shadow: IF alone says. */
-    bool open = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    if (rflags & RFLAGS_TF)
+        return GUEST_EXIT_ALL_GPRS; /* its trap (hv/single_step.h) */
+    bool open = rflags & RFLAGS_IF;
     int vector = vcpu_xapic_store(vcpu, offset, code, length, open, vmx_guest_rax, vmx_guest_rsp);
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;

@@ -369,11 +369,9 @@ bool vmx_cr_access(struct vcpu *vcpu)
         vmx_inject_exception(vcpu, VECTOR_GP, true, 0);
         return true;
     }
-    vmwrite(VMCS_GUEST_RIP, vmx_rip_after(vmread(VMCS_GUEST_RIP),
-                                          vmread(VMCS_EXIT_INSTRUCTION_LENGTH)));
-    /* Past the instruction: no STI or MOV SS blocking any more. */
-    vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-            vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_STI_MOV_SS);
+    struct exit_record skip = { .instruction_length =
+                                    (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_LENGTH) };
+    vmx_skip_instruction(vcpu, &skip);
     return true;
 }
 

@@ -10,6 +10,7 @@
 #include "hv/msr_switch.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
+#include "hv/single_step.h"
 #include "hv/speculation.h"
 #include "hv/tlb_tag.h"
 #include "hv/trap.h"
@@ -217,13 +218,22 @@ long vmx_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
     return vcpu_get_regs_call_with(cd, vcpu, gpa, get_regs);
 }
 
-void vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
+bool vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
 {
     bool acquired = vmcs_acquire(vcpu);
     vmwrite(VMCS_GUEST_RIP, vmx_rip_after(vmread(VMCS_GUEST_RIP), exit->instruction_length));
     /* Past the instruction: no STI or MOV SS blocking any more. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
+    bool step = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF) != 0;
+    if (step) {
+        /* The trap is delivered or reported here now; one the exit left
+         * pending (Bochs saves TF's as BS there) would come a second time
+         * at the next entry. */
+        vmwrite(VMCS_GUEST_PENDING_DEBUG, vmread(VMCS_GUEST_PENDING_DEBUG) & ~(uint64_t)DR6_BS);
+        vcpu_single_step_trap(vcpu);
+    }
     vmcs_release(vcpu, acquired);
+    return step;
 }
 
 void vmx_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,

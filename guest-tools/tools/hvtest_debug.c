@@ -142,6 +142,55 @@ static void single_step_reports_each_pc(void)
         hvt_eq(regs.rflags & RFLAGS_TF, 0, "RFLAGS.TF after stepping is off");
 }
 
+/* DEBUG_GUEST steps over instructions the hypervisor carries out (CPUID,
+ * an emulated RDMSR) and one the VMM completes (OUT) one at a time: the
+ * step after each stops at the next instruction, and after an OUT the
+ * next RUN reports the step before the guest runs anything (ESI is
+ * still 0 there). Until 2026-12 these steps took two instructions. Its
+ * name lacks "debug_": Bochs' SVM, whose run takes those cases, ends in
+ * a triple fault of the host on a step over an intercepted instruction
+ * (README, known limits). */
+static void single_step_over_completed_instructions(void)
+{
+    static const uint8_t cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 },
+                         mov_ecx_tsc_adjust[] = { 0xb9, 0x3b, 0x00, 0x00, 0x00 },
+                         inc_esi = 0x46;
+    struct vm_instance vm;
+    struct hvt_code code;
+    struct hv_regs regs;
+    uint32_t at_cpuid, at_mov_ecx, at_rdmsr, at_out, at_inc, at_hlt;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_mov_eax_imm(&code, 0);
+    at_cpuid = hvt_bytes(&code, cpuid, sizeof(cpuid));
+    at_mov_ecx = hvt_bytes(&code, mov_ecx_tsc_adjust, sizeof(mov_ecx_tsc_adjust));
+    at_rdmsr = hvt_bytes(&code, rdmsr, sizeof(rdmsr));
+    at_out = hvt_out_imm(&code, HVT_PORT_VALUE, 1);
+    at_inc = hvt_bytes(&code, &inc_esi, 1);
+    at_hlt = hvt_hlt(&code);
+    if (!hvt_err(set_debug(&vm, HV_GUESTDBG_ENABLE | HV_GUESTDBG_SINGLESTEP, 0, 0, 0), 0,
+                 "DEBUG_GUEST single-step") ||
+        !run_expect_debug(&vm, at_cpuid, DR6_BS, "step over MOV") ||
+        !run_expect_debug(&vm, at_mov_ecx, DR6_BS, "step over CPUID") ||
+        !run_expect_debug(&vm, at_rdmsr, DR6_BS, "step over MOV ECX") ||
+        !run_expect_debug(&vm, at_out, DR6_BS, "step over RDMSR") ||
+        /* AL: RDMSR's, from a new vcpu's IA32_TSC_ADJUST of 0 */
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 1, 0, at_out, "the stepped OUT, for the VMM"))
+        return;
+    if (!run_expect_debug(&vm, at_inc, DR6_BS, "step over OUT, reported by the next RUN") ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS after the OUT's step") ||
+        !hvt_eq(regs.rsi, 0, "ESI: the INC after the OUT has not run") ||
+        !run_expect_debug(&vm, at_hlt, DR6_BS, "step over INC") ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS after the INC") ||
+        !hvt_eq(regs.rsi, 1, "ESI after the INC") ||
+        !hvt_err(set_debug(&vm, 0, 0, 0, 0), 0, "DEBUG_GUEST off") ||
+        !hvt_run(&vm))
+        return;
+    hvt_exit_is(&vm, HV_EXIT_HLT, "RUN after stepping is off");
+}
+
 /* The guest writes its own DR7, then loops: mov eax, 5 (the breakpoint);
  * mov eax, dr7; out eax; jmp back. */
 static void breakpoint_in_slot(unsigned slot)
@@ -283,6 +332,8 @@ static void debug_guest_arguments_and_rights(void)
 
 const struct hvtest_case hvtest_debug_cases[] = {
     { "debug_single_step_reports_each_pc", single_step_reports_each_pc },
+    { "guest_debugging_steps_over_completed_instructions_one_at_a_time",
+      single_step_over_completed_instructions },
     { "debug_breakpoint_slot0_stops_at_address", breakpoint_slot0_stops_at_address },
     { "debug_breakpoint_slot3_stops_at_address", breakpoint_slot3_stops_at_address },
     { "debug_breakpoint_in_code_with_cs_base", breakpoint_in_code_with_cs_base },

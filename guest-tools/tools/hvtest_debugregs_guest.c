@@ -13,6 +13,7 @@
  * takes it out of the emulator's list again (README, limits).
  */
 #include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/format.h"
 #include "guest-tools/runtime/page_alloc.h"
 #include "guest-tools/runtime/string.h"
 #include "guest-tools/tools/hvtest.h"
@@ -141,6 +142,65 @@ static void guest_single_step_sets_its_dr6(void)
         hvt_run_expect_dr(&vm, eip_out, after, "EIP the single-step #DB pushed");
 }
 
+/* The guest single-steps itself over instructions the hypervisor carries
+ * out -- CPUID, an emulated RDMSR, an OUT the VMM completes, HLT -- and
+ * takes its trap right after each, as after any other instruction: the
+ * EIP its #DB handler finds is the next instruction's, and its DR6 says
+ * BS. (Until 2026-12, the trap came one instruction late, after the NOP
+ * that follows; a HLT halted first.) */
+enum stepped_kind { STEP_CPUID, STEP_RDMSR, STEP_OUT, STEP_HLT };
+
+static void guest_single_step_over(enum stepped_kind kind, const char *what)
+{
+    static const uint8_t set_tf[] = { 0x9c,                                   /* pushfd */
+                                      0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* or [esp], TF */
+                                      0x9d },                                 /* popfd */
+                         cpuid[] = { 0x0f, 0xa2 }, rdmsr[] = { 0x0f, 0x32 },
+                         mov_ecx_tsc_adjust[] = { 0xb9, 0x3b, 0x00, 0x00, 0x00 },
+                         nop = 0x90, eip_from_stack[] = { 0x8b, 0x04, 0x24 };
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t stepped, after, eip_out, dr6_out;
+    char label[96];
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 ||
+        hvt_guest_catch_vector(&vm, 1) < 0)
+        return;
+    set_gate(&vm, 1, HANDLER_GPA);
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_mov_eax_imm(&code, 0);
+    hvt_bytes(&code, mov_ecx_tsc_adjust, sizeof(mov_ecx_tsc_adjust));
+    hvt_bytes(&code, set_tf, sizeof(set_tf));
+    switch (kind) {
+    case STEP_CPUID: stepped = hvt_bytes(&code, cpuid, sizeof(cpuid)); break;
+    case STEP_RDMSR: stepped = hvt_bytes(&code, rdmsr, sizeof(rdmsr)); break;
+    case STEP_OUT: stepped = hvt_out_imm(&code, HVT_PORT_VALUE, 1); break;
+    default: stepped = hvt_hlt(&code); break;
+    }
+    after = hvt_bytes(&code, &nop, 1);
+    hvt_hlt(&code);
+    hvt_code_start(&code, &vm, HANDLER_GPA);
+    hvt_bytes(&code, eip_from_stack, sizeof(eip_from_stack));
+    eip_out = hvt_out_imm(&code, HVT_PORT_ECHO, 4);
+    dr6_out = hvt_report_dr(&code, 6);
+    hvt_hlt(&code);
+    if (kind == STEP_OUT) {
+        snprintf(label, sizeof(label), "%s: the OUT, for the VMM", what);
+        if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 1, 0, stepped, label))
+            return;
+    }
+    snprintf(label, sizeof(label), "%s: EIP the single-step #DB pushed", what);
+    if (!hvt_run_expect_dr(&vm, eip_out, after, label))
+        return;
+    snprintf(label, sizeof(label), "%s: DR6 the guest's handler read", what);
+    hvt_run_expect_dr(&vm, dr6_out, 0xffff4ff0, label);
+}
+
+static void guest_single_step_over_cpuid(void) { guest_single_step_over(STEP_CPUID, "CPUID"); }
+static void guest_single_step_over_rdmsr(void) { guest_single_step_over(STEP_RDMSR, "RDMSR"); }
+static void guest_single_step_over_out(void) { guest_single_step_over(STEP_OUT, "OUT"); }
+static void guest_single_step_over_hlt(void) { guest_single_step_over(STEP_HLT, "HLT"); }
+
 static long debug_guest(struct vm_instance *vm, uint32_t control, unsigned slot,
                         uint64_t address, uint64_t dr7)
 {
@@ -255,6 +315,10 @@ static void single_step_over_mov_from_dr(void)
 const struct hvtest_case hvtest_debugregs_guest_cases[] = {
     { "debugregs_guest_breakpoint_fires_in_guest", guest_breakpoint_fires_in_guest },
     { "debugregs_guest_single_step_sets_its_dr6", guest_single_step_sets_its_dr6 },
+    { "debugregs_guest_single_step_traps_right_after_cpuid", guest_single_step_over_cpuid },
+    { "debugregs_guest_single_step_traps_right_after_rdmsr", guest_single_step_over_rdmsr },
+    { "debugregs_guest_single_step_traps_right_after_out", guest_single_step_over_out },
+    { "debugregs_guest_single_step_traps_right_after_hlt", guest_single_step_over_hlt },
     { "debugregs_guest_registers_kept_apart_under_debug_guest",
       guest_registers_kept_apart_under_debug_guest },
     { "debugregs_single_step_over_mov_from_dr", single_step_over_mov_from_dr },

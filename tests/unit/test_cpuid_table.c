@@ -14,6 +14,9 @@
 #include "hv/cpuid_bits.h"
 
 static struct cpuid_table supported;
+/* The default table, which cpuid_answer_static falls back on; these tests
+ * give their vcpu its own. */
+struct cpuid_table cpuid_supported;
 
 static void put(struct cpuid_table *t, uint32_t function, uint32_t index, bool indexed,
                 uint32_t a, uint32_t b, uint32_t c, uint32_t d)
@@ -87,6 +90,45 @@ static void test_leaf_without_subleaves_answers_every_index(void **state)
     const struct cpuid_entry *e = cpuid_table_find(&supported, CPUID_LEAF_FEATURES, 12345);
     assert_non_null(e);
     assert_int_equal(e->function, CPUID_LEAF_FEATURES);
+}
+
+/* The fast path answers from static_answer: leaves with one plain answer
+ * only, from wherever sorting put their entry. */
+static void test_static_answers_only_for_plain_leaves(void **state)
+{
+    (void)state;
+    static struct vcpu vcpu;
+    vcpu.cpuid = &supported;
+    uint64_t rax = CPUID_LEAF_VENDOR;
+    assert_true(cpuid_answer_static(&vcpu, &rax));
+    assert_int_equal(rax, 0xd);
+    assert_int_equal(vcpu.gprs.rbx, 0x68747541);
+    assert_int_equal(vcpu.gprs.rcx, 0x444d4163);
+    assert_int_equal(vcpu.gprs.rdx, 0x69746e65);
+    rax = CPUID_LEAF_EXT_MAX;
+    assert_true(cpuid_answer_static(&vcpu, &rax));
+    assert_int_equal(rax, 0x8000001e);
+    /* computed at the exit, indexed, absent, beyond the table's slots */
+    const uint32_t refused[] = { CPUID_LEAF_FEATURES, CPUID_LEAF_XSAVE, CPUID_LEAF_TOPOLOGY,
+                                 2, 0x40000000, 0x80000002 };
+    for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        rax = refused[i];
+        vcpu.gprs.rbx = 0x5a5a;
+        assert_false(cpuid_answer_static(&vcpu, &rax));
+        assert_int_equal(rax, refused[i]);
+        assert_int_equal(vcpu.gprs.rbx, 0x5a5a);
+    }
+    for (unsigned slot = 0; slot < CPUID_LEAF_SLOTS; slot++) {
+        unsigned offset = supported.static_answer[slot];
+        if (!offset)
+            continue;
+        assert_true(offset >= offsetof(struct cpuid_table, entries));
+        assert_int_equal((offset - offsetof(struct cpuid_table, entries)) %
+                         sizeof(struct cpuid_entry), 0);
+        const struct cpuid_entry *e = (const void *)((const uint8_t *)&supported + offset);
+        assert_int_equal(cpuid_leaf_slot(e->function), slot);
+        assert_false(e->flags & (CPUID_ENTRY_INDEXED | CPUID_ENTRY_DYNAMIC));
+    }
 }
 
 static void test_dynamic_entries_marked(void **state)
@@ -257,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_find_misses_read_as_zeros),
         cmocka_unit_test(test_leaf_without_subleaves_answers_every_index),
         cmocka_unit_test(test_dynamic_entries_marked),
+        cmocka_unit_test(test_static_answers_only_for_plain_leaves),
         cmocka_unit_test(test_duplicates_refused),
         cmocka_unit_test(test_table_full),
         cmocka_unit_test(test_feature_bits_within_mask),
