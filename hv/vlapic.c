@@ -56,7 +56,7 @@ static uint8_t irr_summary(const struct vlapic *l)
 {
     uint8_t words = 0;
     for (unsigned w = 0; w < 8; w++)
-        if (reg(l, LAPIC_IRR + w * 16))
+        if (__atomic_load_n(&l->page[(LAPIC_IRR + w * 16) / 4], __ATOMIC_RELAXED))
             words |= (uint8_t)(1u << w);
     return words;
 }
@@ -494,8 +494,9 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
         page[i] = (uint32_t)in[i * 4] | (uint32_t)in[i * 4 + 1] << 8 |
                   (uint32_t)in[i * 4 + 2] << 16 | (uint32_t)in[i * 4 + 3] << 24;
     uint32_t current = page[LAPIC_TIMER_CURRENT / 4];
+    /* Atomic stores: other CPUs post to IRR meanwhile (vlapic_accept). */
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
-        l->page[i] = page[i];
+        __atomic_store_n(&l->page[i], page[i], __ATOMIC_RELAXED);
     /* What the CPU computes is recomputed, whatever the image said. */
     set_reg(l, LAPIC_VERSION, LAPIC_VERSION_VALUE);
     set_reg(l, LAPIC_TIMER_CURRENT, 0);
@@ -503,7 +504,14 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
         set_reg(l, LAPIC_LDR, vlapic_x2apic_ldr(reg(l, LAPIC_ID)));
-    __atomic_store_n(&l->irr_words, irr_summary(l), __ATOMIC_RELEASE);
+    /* A post from another CPU (vlapic_accept: the IRR bit, then the
+     * summary) may come between the summary's computation and its store,
+     * which would then drop its word, and pending() reads only the words
+     * the summary names: a second pass ORs in whatever IRR holds by then.
+     * So a post racing SET_LAPIC is either replaced by the image or kept
+     * whole, never left in IRR unseen. */
+    __atomic_store_n(&l->irr_words, irr_summary(l), __ATOMIC_SEQ_CST);
+    __atomic_or_fetch(&l->irr_words, irr_summary(l), __ATOMIC_SEQ_CST);
     l->isr_top = (int16_t)bitmap_highest(l, LAPIC_ISR);
     l->isr_count = 0;
     for (unsigned word = 0; word < 8; word++)

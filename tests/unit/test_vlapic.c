@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "hv/vlapic.h"
 
@@ -474,6 +475,56 @@ static void test_garbage_writes_keep_invariants(void **state)
     }
 }
 
+/* SET_LAPIC (vlapic_set_page) on one CPU while another CPU posts an IPI
+ * (vlapic_accept: the IRR bit, then IRR's summary): whichever comes
+ * first, a vector left in IRR must be in the summary, or the guest never
+ * takes it (pending() reads only the words the summary names). The two
+ * start together each round; a round whose post lands between the
+ * summary's computation and its store once lost the vector. */
+static struct vlapic racing;
+static uint8_t racing_image[LAPIC_PAGE_BYTES];
+static pthread_barrier_t racing_start, racing_done;
+static const unsigned racing_rounds = 50000;
+
+static void *post_each_round(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < racing_rounds; i++) {
+        pthread_barrier_wait(&racing_start);
+        for (volatile unsigned spin = i % 64; spin; spin--)
+            ;
+        vlapic_accept(&racing, (uint8_t)(0x80 + i % 64), false);
+        pthread_barrier_wait(&racing_done);
+    }
+    return NULL;
+}
+
+static void test_set_page_racing_a_post_keeps_its_vector_pending(void **state)
+{
+    (void)state;
+    racing = fresh(0);
+    software_enable(&racing);
+    vlapic_get_page(&racing, racing_image, 0); /* IRR empty */
+    pthread_t poster;
+    pthread_barrier_init(&racing_start, NULL, 2);
+    pthread_barrier_init(&racing_done, NULL, 2);
+    assert_int_equal(pthread_create(&poster, NULL, post_each_round, NULL), 0);
+    unsigned lost = 0;
+    for (unsigned i = 0; i < racing_rounds; i++) {
+        pthread_barrier_wait(&racing_start);
+        for (volatile unsigned spin = (i * 7) % 64; spin; spin--)
+            ;
+        assert_true(vlapic_set_page(&racing, racing_image, 0));
+        pthread_barrier_wait(&racing_done);
+        bool in_irr = false;
+        for (unsigned w = 0; w < 8; w++)
+            in_irr |= racing.page[(LAPIC_IRR + w * 16) / 4] != 0;
+        lost += in_irr && vlapic_pending(&racing) < 0;
+    }
+    pthread_join(poster, NULL);
+    assert_int_equal(lost, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_x2apic_icr_store_matches_the_msr_write),
         cmocka_unit_test(test_page_round_trip_keeps_timer),
         cmocka_unit_test(test_garbage_writes_keep_invariants),
+        cmocka_unit_test(test_set_page_racing_a_post_keeps_its_vector_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
