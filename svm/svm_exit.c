@@ -425,6 +425,20 @@ static __attribute__((noinline)) int svm_child_interrupt(struct vcpu *vcpu, stru
     return stop;
 }
 
+/* RFLAGS.TF, tested in memory by one instruction: a value the compiler
+ * keeps for the fast paths' own RFLAGS reads ties up a register, and
+ * svm_child_exit then saves a callee-saved one on every exit. */
+static inline __attribute__((always_inline)) bool svm_guest_single_steps(const struct vmcb *vmcb)
+{
+    __asm__ goto("testb %[tf], %[flags]\n\tjnz %l[stepping]"
+                 : : [flags] "m"(*((const uint8_t *)&vmcb->save.rflags + 1)),
+                     [tf] "i"(RFLAGS_TF >> 8)
+                 : "cc" : stepping);
+    return false;
+stepping:
+    return true;
+}
+
 /* A child's exit: port I/O and MMIO for the VMM completed here, CPUID
  * and the rest by tail calls, so that the port I/O path saves no
  * register. */
@@ -434,11 +448,8 @@ static int svm_child_exit(struct vcpu *vcpu)
     uint64_t code = vmcb->control.exit_code;
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
     /* A guest single-stepping takes the general path, whose skip
-     * functions give the trap after the instruction (hv/single_step.h).
-     * A volatile read: one the compiler may keep for the paths' own
-     * RFLAGS reads ties up a register, and svm_child_exit would save a
-     * callee-saved one on every exit. */
-    if (__builtin_expect(*(volatile const uint64_t *)&vmcb->save.rflags & RFLAGS_TF, 0))
+     * functions give the trap after the instruction (hv/single_step.h). */
+    if (svm_guest_single_steps(vmcb))
         return GUEST_EXIT_ALL_GPRS;
     if (code == VMEXIT_IOIO) {
         uint64_t info = vmcb->control.exit_info1;
