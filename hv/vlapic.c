@@ -99,7 +99,7 @@ void vlapic_reset_registers(struct vlapic *l)
     l->timer_start = 0;
     l->timer_fire = 0;
     l->divide = 2;
-    l->esr_pending = 0;
+    __atomic_store_n(&l->esr_pending, 0, __ATOMIC_RELAXED);
     l->last_eoi = 0;
     l->isr_top = -1;
     l->isr_count = 0;
@@ -166,7 +166,7 @@ uint64_t vlapic_timer_next(const struct vlapic *l) { return l->timer_fire; }
 
 static void raise_error(struct vlapic *l, uint32_t bits)
 {
-    l->esr_pending |= bits;
+    __atomic_or_fetch(&l->esr_pending, bits, __ATOMIC_RELAXED);
     uint32_t lvt = reg(l, LAPIC_LVT_ERROR);
     if (!(lvt & LAPIC_LVT_MASKED))
         vlapic_accept(l, (uint8_t)lvt, false);
@@ -233,7 +233,9 @@ bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level)
     if (!vlapic_enabled(l))
         return false;
     if (vector < 16) {
-        l->esr_pending |= ESR_RECEIVE_ILLEGAL;
+        /* Another CPU's post: ORed atomically, as the owner's own
+         * errors and its ESR write (an exchange) touch the word too. */
+        __atomic_or_fetch(&l->esr_pending, ESR_RECEIVE_ILLEGAL, __ATOMIC_RELAXED);
         return false;
     }
     if (level)
@@ -392,8 +394,7 @@ enum vlapic_action vlapic_write_register(struct vlapic *l, uint32_t offset, uint
     }
     case LAPIC_ESR:
         /* A write latches the errors seen since the last one (10.5.3). */
-        set_reg(l, LAPIC_ESR, l->esr_pending);
-        l->esr_pending = 0;
+        set_reg(l, LAPIC_ESR, __atomic_exchange_n(&l->esr_pending, 0, __ATOMIC_RELAXED));
         return VLAPIC_DONE;
     case LAPIC_ICR_LOW:
         set_reg(l, LAPIC_ICR_LOW, value & LAPIC_ICR_LOW_WRITABLE);
