@@ -2,6 +2,7 @@
 
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
+#include "hv/console.h"
 #include "hv/guest_memory.h"
 #include "hv/insn_fetch.h"
 #include "hv/mmio_decode.h"
@@ -429,7 +430,15 @@ static void take_sipi(struct vcpu *vcpu)
     virt->get_sregs(vcpu, &sregs);
     sregs.cs.selector = (uint16_t)(vector << 8);
     sregs.cs.base = (uint64_t)vector << 12;
-    virt->set_sregs(vcpu, &sregs);
+    /* VMX without unrestricted guest runs no real mode: the vcpu stays
+     * waiting (GET_MP_STATE says so) rather than run a state never set. */
+    if (virt->set_sregs(vcpu, &sregs) < 0) {
+        static bool said; /* once: a guest could send SIPIs without end */
+        if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+            pr_warn("vcpu %u of VM %u: SIPI to real mode at 0x%x, which this CPU cannot run",
+                    vcpu->slot, vcpu->vm->id, (unsigned)vector << 12);
+        return;
+    }
     virt->get_regs(vcpu, &regs);
     regs.rip = 0;
     virt->set_regs(vcpu, &regs);
