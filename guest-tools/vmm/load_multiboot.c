@@ -149,5 +149,5 @@ int vmm_load_multiboot(struct vm_instance *vm, const uint8_t *image,
         ctl_printf("guest %s: %u multiboot modules at 0x%lx..0x%lx\n", vm->name,
                    module_count, placed.modules_start, placed.end);
     return vmm_set_protected_mode(vm, eh.e_entry, MULTIBOOT_BOOTLOADER_MAGIC,
-                                  (uint32_t)info_addr);
+                                  (uint32_t)placed.info_address);
 }

@@ -64,6 +64,14 @@ int multiboot_info_write(uint8_t *ram, uint64_t ram_below_4g, uint64_t ram_above
     if (info_address >= ram_below_4g || (info_address & (PAGE - 1)))
         return -HV_ERANGE;
     rc = plan(&l, ram_below_4g, ram_above_4g, info_address, cmdline, modules, module_count);
+    /* Below 1 MiB it all must fit in conventional memory: 640 KiB to 1
+     * MiB is no RAM in the map (firmware's tables live there in a `pc`
+     * VM). Else it starts at 1 MiB, above a kernel that ends below. */
+    if (info_address < E820_HIGH_RAM_START && (rc < 0 || l.end > E820_LOW_RAM_END)) {
+        info_address = E820_HIGH_RAM_START;
+        rc = plan(&l, ram_below_4g, ram_above_4g, info_address, cmdline, modules,
+                  module_count);
+    }
     if (rc < 0)
         return rc;
     /* Everything from the structure to the first module, zeroed first so
@@ -108,6 +116,7 @@ int multiboot_info_write(uint8_t *ram, uint64_t ram_below_4g, uint64_t ram_above
         cmdline_at += len;
         module_at = align_up(module_at + modules[i].size, PAGE);
     }
+    result->info_address = info_address;
     result->modules_start = l.modules;
     result->end = l.end;
     return 0;

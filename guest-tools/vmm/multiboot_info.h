@@ -5,7 +5,9 @@
  * their command lines, then the modules' contents, each page aligned.
  *
  * multiboot_info_write() lays everything out from `info_address` (page
- * aligned, in RAM below 4 GiB): the structure first, the strings, map and
+ * aligned, in RAM below 4 GiB; from 1 MiB instead when asked for below 1
+ * MiB and not all of it fits below 640 KiB, the map's conventional
+ * memory): the structure first, the strings, map and
  * module list after it, the modules from the next page boundary on. It
  * checks that all of it fits below `layout->ram_below_4g` before it writes
  * a byte. Pure: it touches only `ram` (guest-physical 0 in the caller's
@@ -26,6 +28,9 @@ struct multiboot_module_image {
 
 /* Where the loader put things, for its report. */
 struct multiboot_info_result {
+    uint64_t info_address;   /* the structure's (EBX): at 1 MiB when what
+                                was asked for below it would reach past
+                                640 KiB */
     uint64_t modules_start;  /* first module's address (= end if none) */
     uint64_t end;            /* first byte after everything written */
 };

@@ -151,6 +151,36 @@ static void test_refuses_what_does_not_fit(void **state)
     assert_int_equal(result.end, RAM);
 }
 
+/* A kernel that ends below 640 KiB: the block and modules stay in
+ * conventional memory while they fit below 640 KiB, else all of it
+ * moves to 1 MiB; never into 640 KiB-1 MiB, which the map gives no RAM
+ * (a `pc` VM's firmware tables are there). */
+static void test_never_in_the_640k_to_1m_hole(void **state)
+{
+    static uint8_t small[8192], large[256 * 1024];
+    struct multiboot_module_image mods[1] = { { small, sizeof(small), "m" } };
+    struct multiboot_info_result result;
+    (void)state;
+    assert_int_equal(multiboot_info_write(ram, RAM, 0, 0x90000, "k", mods, 1, &result), 0);
+    assert_int_equal(result.info_address, 0x90000);
+    assert_true(result.end <= 0xa0000);
+    assert_int_equal(u32_at(0x90000 + 20), 1);                   /* mods_count */
+    memset(ram + 0xa0000, 0x5a, 0x60000);
+    mods[0] = (struct multiboot_module_image){ large, sizeof(large), "m" };
+    assert_int_equal(multiboot_info_write(ram, RAM, 0, 0x90000, "k", mods, 1, &result), 0);
+    assert_int_equal(result.info_address, MIB);
+    assert_true(result.modules_start >= MIB);
+    assert_int_equal(u32_at(MIB + 20), 1);
+    assert_true(u32_at(MIB + 24) >= MIB);                         /* mods_addr */
+    for (uint64_t a = 0xa0000; a < MIB; a++)
+        assert_int_equal(ram[a], 0x5a);
+    /* Asked for inside the hole (a kernel ending there): from 1 MiB. */
+    assert_int_equal(multiboot_info_write(ram, RAM, 0, 0xb0000, "k", NULL, 0, &result), 0);
+    assert_int_equal(result.info_address, MIB);
+    for (uint64_t a = 0xa0000; a < MIB; a++)
+        assert_int_equal(ram[a], 0x5a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +188,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_modules_page_aligned_with_cmdlines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ram_above_4g_is_mapped_not_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_what_does_not_fit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_never_in_the_640k_to_1m_hole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
