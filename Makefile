@@ -194,7 +194,7 @@ HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 # (tests/system/pc_guests.sh runs them under plain QEMU alike); those
 # that read typed input, and those that end the machine, apart.
 PC_GUESTS := pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
-	pc_ioapic pc_pmtimer pc_firmware
+	pc_ioapic pc_pmtimer pc_firmware pc_string_io
 PC_GUEST_ARGS := mem=64 cpus=4
 # The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes)
 # in ISO pc-uart-rx-input; in pc-uart-rx the test types it live at COM1.

@@ -343,12 +343,13 @@ struct hv_cpuid_entry {
 };
 _Static_assert(sizeof(struct hv_cpuid_entry) == 40, "hv_cpuid_entry");
 
+/* Aligned as the calls want it (8), so that one on a caller's stack is. */
 struct hv_cpuid {
     uint32_t count;               /* in: room (GET) or entries (SET); out: entries */
     uint32_t padding;             /* ignored */
     struct hv_cpuid_entry entries[];
-};
-_Static_assert(sizeof(struct hv_cpuid) == 8, "hv_cpuid");
+} __attribute__((aligned(8)));
+_Static_assert(sizeof(struct hv_cpuid) == 8 && _Alignof(struct hv_cpuid) == 8, "hv_cpuid");
 
 /* ---- GET_LAPIC / SET_LAPIC ------------------------------------------- */
 /* The shape of KVM's kvm_lapic_state: the xAPIC register page's first 1 KiB,
@@ -357,8 +358,9 @@ _Static_assert(sizeof(struct hv_cpuid) == 8, "hv_cpuid");
 #define HV_LAPIC_REGS_SIZE 1024
 struct hv_lapic_state {
     uint8_t regs[HV_LAPIC_REGS_SIZE];
-};
-_Static_assert(sizeof(struct hv_lapic_state) == 1024, "hv_lapic_state");
+} __attribute__((aligned(8)));    /* as the calls want it */
+_Static_assert(sizeof(struct hv_lapic_state) == 1024 && _Alignof(struct hv_lapic_state) == 8,
+               "hv_lapic_state");
 
 /* ---- SIGNAL_MSI ------------------------------------------------------ */
 /* Argument 1 the MSI address, argument 2 the data, as the x86 platform
@@ -402,8 +404,9 @@ struct hv_vcpu_events {
     uint32_t sipi_vector;
     uint32_t flags;               /* HV_VCPUEVENT_VALID_* (SET: what to apply) */
     uint8_t reserved[40];         /* zero */
-};
-_Static_assert(sizeof(struct hv_vcpu_events) == 64, "hv_vcpu_events");
+} __attribute__((aligned(8)));    /* as the calls want it */
+_Static_assert(sizeof(struct hv_vcpu_events) == 64 && _Alignof(struct hv_vcpu_events) == 8,
+               "hv_vcpu_events");
 
 /* ---- GET/SET_MP_STATE ------------------------------------------------ */
 /* KVM's numbers. An AP vcpu starts in UNINITIALIZED when the VM's vcpu 0

@@ -60,14 +60,20 @@ void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     abandon_pending_events(vmcb_of(vcpu));
 }
 
+/* A code or data segment in use reads as accessed: the CPU sets the bit
+ * when it loads one, and the descriptor cache keeps it set (as KVM's
+ * svm_get_segment says, for VM entry's sake), but QEMU's TCG leaves it
+ * clear in the VMCB for a CS loaded by a far jump, and SET_SREGS (VM
+ * entry's rule) would then refuse what GET_SREGS gave. */
 static void segment_to_abi(const struct vmcb_segment *v, struct hv_segment *a)
 {
     uint16_t attr = v->attrib;
+    bool loaded_code_or_data = (attr & (1u << 4)) && (attr & (1u << 7));
     *a = (struct hv_segment){
         .base = v->base,
         .limit = v->limit,
         .selector = v->selector,
-        .type = attr & 0xf,
+        .type = (attr & 0xf) | (loaded_code_or_data ? 1 : 0),
         .s = (attr >> 4) & 1,
         .dpl = (attr >> 5) & 3,
         .present = (attr >> 7) & 1,

@@ -262,8 +262,52 @@ static void sregs_refuses_states_vm_entry_refuses(void)
     hvt_run_expect_out(&vm, HVT_PORT_VALUE, 1, 0, out, "the guest after the refusals");
 }
 
+/* What GET_SREGS gives, SET_SREGS takes, whatever the guest did: here it
+ * far-jumps to a code descriptor whose accessed bit is clear (QEMU's TCG
+ * leaves that bit clear in the VMCB then, and SET_SREGS, with VM entry,
+ * wants it: the round trip once failed with -HV_EINVAL, and the pc tool
+ * could not give such a guest its #PF). A loaded code or data segment
+ * reads as accessed, as its descriptor cache has it. */
+static void sregs_round_trip_after_a_far_jump_to_an_unaccessed_descriptor(void)
+{
+    /* Code, execute/read, not accessed, DPL 0, present, 4 GiB, 32-bit. */
+    static const uint64_t unaccessed_code = 0x00cf9a000000ffffull;
+    const unsigned selector = 0x18;
+    uint8_t far_jmp[7] = { 0xea };
+    struct vm_instance vm;
+    struct hvt_code code;
+    struct hv_sregs s;
+    uint32_t target = HVT_CODE_GPA + 0x100, out;
+
+    if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS"))
+        return;
+    memcpy(vm.ram + HVT_GDT_GPA + selector, &unaccessed_code, sizeof(unaccessed_code));
+    s.gdt.limit = selector + 7;
+    if (!hvt_ok(hv_set_sregs(vm.vcpu, &s), "SET_SREGS with a GDT of four entries"))
+        return;
+    memcpy(far_jmp + 1, &target, 4);
+    far_jmp[5] = (uint8_t)selector;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_bytes(&code, far_jmp, sizeof(far_jmp));
+    hvt_code_start(&code, &vm, target);
+    hvt_mov_eax_imm(&code, 0x5a);
+    out = hvt_out_imm(&code, HVT_PORT_VALUE, 1);
+    hvt_hlt(&code);
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 1, 0x5a, out, "the OUT after the far jump") ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &s), "GET_SREGS after the far jump") ||
+        !hvt_eq(s.cs.selector, selector, "CS selector after the far jump") ||
+        !hvt_eq(s.cs.type & 1, 1, "CS reads as accessed") ||
+        !hvt_err(hv_set_sregs(vm.vcpu, &s), 0, "SET_SREGS of what GET_SREGS gave") ||
+        !hvt_run(&vm))
+        return;
+    hvt_exit_is(&vm, HV_EXIT_HLT, "the HLT after the round trip");
+}
+
 const struct hvtest_case hvtest_sregs_cases[] = {
     { "sregs_pae_guest_runs_and_takes_interrupt", sregs_pae_guest_runs_and_takes_interrupt },
+    { "sregs_round_trip_after_a_far_jump_to_an_unaccessed_descriptor",
+      sregs_round_trip_after_a_far_jump_to_an_unaccessed_descriptor },
     { "sregs_pae_reserved_pdpte_refused", sregs_pae_reserved_pdpte_refused },
     { "sregs_pae_guest_mov_cr3_reserved_pdpte", sregs_pae_guest_mov_cr3_reserved_pdpte },
     { "sregs_new_state_abandons_pending_single_step",

@@ -53,6 +53,10 @@ test_pc_firmware_fw_cfg_acpi_and_pci_plain_qemu() {
     run_pc_guest_plain pc_firmware $PC_EXPECTED/pc_firmware.txt 65 -no-reboot
 }
 
+test_pc_string_io_into_refused_pages_faults_plain_qemu() {
+    run_pc_guest_plain pc_string_io $PC_EXPECTED/pc_string_io.txt 65 -no-reboot
+}
+
 # Without -no-reboot: a reset instead of the power-off would boot the
 # guest again (its banner twice) rather than end QEMU with status 0.
 test_pc_guest_powers_off_through_acpi_s5_plain_qemu() {

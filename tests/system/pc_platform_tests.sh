@@ -48,7 +48,7 @@ expect_pc_tool_done() {
 test_pc_guests_under_hypervisor_svm_4_vcpus_on_2_cpus() {
     pc_emulate "$SYSTEST_DIR/hv-pc-guests.log" 900 $(pc_hv_qemu iso/out/pc-guests.iso 2)
     expect_pc_guests_relayed hv-pc-guests pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic \
-        pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware
+        pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware pc_string_io
     expect_pc_tool_done
 }
 
@@ -140,6 +140,6 @@ test_pc_guests_under_hypervisor_vmx_bochs() {
         "$PWD/$SYSTEST_DIR/vmx-pc-guests.log" 2)
     expect_line "virt: using vmx"
     expect_pc_guests_relayed vmx-pc-guests pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic \
-        pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware
+        pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware pc_string_io
     expect_pc_tool_done
 }

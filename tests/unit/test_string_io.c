@@ -21,14 +21,22 @@ static uint8_t port_log[16384];
 static unsigned port_log_len, port_reads, port_writes;
 static uint16_t last_port;
 static bool swap_pages;      /* linear pages 1 and 2 map to physical 2 and 1 */
+/* Rights of the linear pages below: read-only; user, writable; user,
+ * read-only; one maps past the memory; the rest supervisor, writable. */
+#define READ_ONLY_PAGE 0x18u
+#define USER_PAGE 0x19u
+#define USER_READ_ONLY_PAGE 0x1au
+#define NOT_RAM_PAGE 0x1bu
 
-static bool translate(void *ctx, uint64_t linear, uint64_t *phys)
+static bool translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable, bool *user)
 {
     (void)ctx;
     uint64_t page = linear / PAGE;
     if (swap_pages && (page == 1 || page == 2))
         page = 3 - page;
-    *phys = page * PAGE + linear % PAGE;
+    *phys = (page == NOT_RAM_PAGE ? MEMORY / PAGE : page) * PAGE + linear % PAGE;
+    *writable = page != READ_ONLY_PAGE && page != USER_READ_ONLY_PAGE;
+    *user = page == USER_PAGE || page == USER_READ_ONLY_PAGE;
     return linear < MEMORY;
 }
 
@@ -220,10 +228,21 @@ static void test_faults_and_mismatches(void **state)
     cpu.rsi = MEMORY - 2;
     cpu.rcx = 5;
     const uint8_t rep_outsb[] = { 0xf3, 0x6e };
-    assert_int_equal(string_io_execute(rep_outsb, 2, 0x3f8, true, 1, &ops, &cpu), STRING_IO_FAULT);
+    /* Past the page tables' mappings: #PF (not present, a read). */
+    assert_int_equal(string_io_execute(rep_outsb, 2, 0x3f8, true, 1, &ops, &cpu),
+                     STRING_IO_PAGE_FAULT);
     assert_int_equal(port_writes, 2);      /* the elements before it happened */
     assert_int_equal(cpu.rcx, 3);
     assert_int_equal(cpu.rip, 0x1000);
+    assert_int_equal(cpu.fault_address, MEMORY);
+    assert_int_equal(cpu.fault_error, 0);
+    /* Mapped, but not to the VM's RAM: the VMM's stop. */
+    cpu.rsi = NOT_RAM_PAGE * PAGE - 1;
+    cpu.rcx = 2;
+    assert_int_equal(string_io_execute(rep_outsb, 2, 0x3f8, true, 1, &ops, &cpu), STRING_IO_FAULT);
+    assert_int_equal(port_writes, 3);
+    assert_int_equal(cpu.rcx, 1);
+    port_writes = 2;
     /* Not the instruction that exited: direction, size or opcode differ. */
     const uint8_t insb[] = { 0x6c }, outsd[] = { 0x6f }, nop[] = { 0x90 }, prefixes[] = { 0xf3, 0x66 };
     assert_int_equal(string_io_execute(insb, 1, 0x3f8, true, 1, &ops, &cpu), STRING_IO_NOT_STRING_IO);
@@ -231,6 +250,68 @@ static void test_faults_and_mismatches(void **state)
     assert_int_equal(string_io_execute(nop, 1, 0x3f8, true, 1, &ops, &cpu), STRING_IO_NOT_STRING_IO);
     assert_int_equal(string_io_execute(prefixes, 2, 0x3f8, true, 1, &ops, &cpu), STRING_IO_NOT_STRING_IO);
     assert_int_equal(port_writes, 2);
+}
+
+/* The page's rights (SDM 3A 4.6), each refusal a #PF with its error code
+ * (P, W, U) and CR2, the instruction not moved past: a write to a
+ * read-only page unless CR0.WP is clear at CPL < 3, any supervisor page
+ * at CPL 3, a user page at CPL < 3 under SMAP unless RFLAGS.AC. */
+static void test_page_rights_give_page_faults(void **state)
+{
+    (void)state;
+    const uint8_t insb[] = { 0x6c }, outsb[] = { 0x6e };
+    struct string_io_cpu cpu = cpu32();
+    cpu.write_protect = true;
+    cpu.rdi = READ_ONLY_PAGE * PAGE + 8;
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(cpu.fault_address, READ_ONLY_PAGE * PAGE + 8);
+    assert_int_equal(cpu.fault_error, 3);          /* present, write */
+    assert_int_equal(cpu.rip, 0x1000);
+    assert_int_equal(cpu.rdi, READ_ONLY_PAGE * PAGE + 8);
+    assert_int_equal(port_reads, 0);               /* restartable: the port not read */
+    cpu.write_protect = false;                     /* CR0.WP clear: supervisor writes go */
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_DONE);
+    assert_int_equal(memory[READ_ONLY_PAGE * PAGE + 8], 0x10);
+
+    cpu = cpu32();
+    cpu.cpl = 3;
+    cpu.rsi = 0x5000;                              /* supervisor page */
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(cpu.fault_error, 5);          /* present, user */
+    cpu.rsi = USER_READ_ONLY_PAGE * PAGE;
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_DONE);
+    cpu.rip = 0x1000;
+    cpu.rdi = USER_READ_ONLY_PAGE * PAGE;
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(cpu.fault_error, 7);          /* present, write, user */
+    cpu.rdi = USER_PAGE * PAGE;
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_DONE);
+
+    cpu = cpu32();
+    cpu.smap = true;
+    cpu.rdi = USER_PAGE * PAGE;
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(cpu.fault_error, 3);
+    cpu.rflags |= 1u << 18;                        /* AC */
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_DONE);
+}
+
+/* An element straddling into a page it may not write is not done in
+ * part: nothing is stored, the port is not read, CR2 is the second
+ * page's first byte. */
+static void test_straddling_element_faults_whole(void **state)
+{
+    (void)state;
+    const uint8_t insd[] = { 0x6d };
+    struct string_io_cpu cpu = cpu32();
+    cpu.write_protect = true;
+    cpu.rdi = READ_ONLY_PAGE * PAGE - 2;
+    memset(memory + READ_ONLY_PAGE * PAGE - 2, 0xee, 4);
+    assert_int_equal(string_io_execute(insd, 1, 0x510, false, 4, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(cpu.fault_address, READ_ONLY_PAGE * PAGE);
+    assert_int_equal(port_reads, 0);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(memory[READ_ONLY_PAGE * PAGE - 2 + i], 0xee);
 }
 
 int main(void)
@@ -244,6 +325,8 @@ int main(void)
         cmocka_unit_test_setup(test_long_rep_in_batches, setup),
         cmocka_unit_test_setup(test_element_across_pages, setup),
         cmocka_unit_test_setup(test_faults_and_mismatches, setup),
+        cmocka_unit_test_setup(test_page_rights_give_page_faults, setup),
+        cmocka_unit_test_setup(test_straddling_element_faults_whole, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,11 @@
 
 #define PAGE 4096ull
 #define CR0_PE (1ull << 0)
+#define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
+#define CR4_SMAP (1ull << 21)
+#define RFLAGS_VM (1ull << 17)
+#define VECTOR_PF 14
 #define EFER_LMA (1ull << 10)
 
 /* ---- the device lock ----------------------------------------------------- */
@@ -113,29 +117,33 @@ struct guest_view {
     struct vmm_vcpu *vcpu;
     bool paging;
     uint64_t cached_page, cached_phys;   /* the last translation */
-    bool cached;
+    bool cached, cached_writable, cached_user;
     uint64_t now;
 };
 
-static bool view_translate(void *ctx, uint64_t linear, uint64_t *phys)
+static bool view_translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable,
+                           bool *user)
 {
     struct guest_view *v = ctx;
     struct hv_translation t = { .linear_address = linear };
 
     if (!v->paging) {
         *phys = linear & 0xffffffffull;
+        *writable = *user = true;
         return true;
     }
-    if (v->cached && (linear & ~(PAGE - 1)) == v->cached_page) {
-        *phys = v->cached_phys | (linear & (PAGE - 1));
-        return true;
+    if (!v->cached || (linear & ~(PAGE - 1)) != v->cached_page) {
+        if (hv_translate(v->vcpu->handle, &t) < 0 || !t.valid)
+            return false;
+        v->cached = true;
+        v->cached_page = linear & ~(PAGE - 1);
+        v->cached_phys = t.physical_address & ~(PAGE - 1);
+        v->cached_writable = t.writeable;
+        v->cached_user = t.usermode;
     }
-    if (hv_translate(v->vcpu->handle, &t) < 0 || !t.valid)
-        return false;
-    v->cached = true;
-    v->cached_page = linear & ~(PAGE - 1);
-    v->cached_phys = t.physical_address & ~(PAGE - 1);
-    *phys = t.physical_address;
+    *phys = v->cached_phys | (linear & (PAGE - 1));
+    *writable = v->cached_writable;
+    *user = v->cached_user;
     return true;
 }
 
@@ -181,15 +189,53 @@ static unsigned fetch_instruction(struct guest_view *v, const struct hv_sregs *s
 
     while (n < INSN_MAX_LENGTH) {
         uint64_t phys;
+        bool writable, user;
         unsigned chunk = (unsigned)(PAGE - ((linear + n) & (PAGE - 1)));
 
         if (chunk > INSN_MAX_LENGTH - n)
             chunk = INSN_MAX_LENGTH - n;
-        if (!view_translate(v, linear + n, &phys) || !view_memory(v, phys, bytes + n, chunk, false))
+        if (!view_translate(v, linear + n, &phys, &writable, &user) ||
+            !view_memory(v, phys, bytes + n, chunk, false))
             break;
         n += chunk;
     }
     return n;
+}
+
+/* CPL: 3 in virtual-8086 mode, 0 in real mode, else CS's RPL (SS's DPL
+ * would do as well: they agree outside a conforming CS). */
+static uint8_t guest_cpl(const struct hv_sregs *s, uint64_t rflags)
+{
+    if (!(s->cr0 & CR0_PE))
+        return 0;
+    return rflags & RFLAGS_VM ? 3 : s->cs.selector & 3;
+}
+
+/* A #PF for the guest, as the CPU raises it: CR2 (through SET_SREGS, with
+ * the NMI blocking that call ends given back) and the exception with its
+ * error code (SET_VCPU_EVENTS, as KVM's VMMs queue one). */
+static bool inject_page_fault(struct vmm_vcpu *vcpu, struct hv_sregs *sregs, uint64_t address,
+                              uint32_t error_code)
+{
+    struct hv_vcpu_events events;
+    long err;
+
+    sregs->cr2 = address;
+    err = hv_get_vcpu_events(vcpu->handle, &events);
+    err = err ?: hv_set_sregs(vcpu->handle, sregs);
+    if (!err) {
+        events.flags = HV_VCPUEVENT_VALID_NMI | HV_VCPUEVENT_VALID_EXCEPTION;
+        events.exception.injected = 1;
+        events.exception.pending = 0;
+        events.exception.nr = VECTOR_PF;
+        events.exception.has_error_code = 1;
+        events.exception.error_code = error_code;
+        err = hv_set_vcpu_events(vcpu->handle, &events);
+    }
+    if (err)
+        ctl_printf("guest %s: #PF for string I/O at 0x%lx not injected: error %ld\n",
+                   vcpu->label, address, err);
+    return !err;
 }
 
 static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
@@ -212,6 +258,9 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
         .rcx = regs.rcx, .rsi = regs.rsi, .rdi = regs.rdi,
         .segment_base = { sregs.es.base, sregs.cs.base, sregs.ss.base, sregs.ds.base,
                           sregs.fs.base, sregs.gs.base },
+        .cpl = guest_cpl(&sregs, regs.rflags),
+        .write_protect = (sregs.cr0 & CR0_WP) != 0,
+        .smap = (sregs.cr4 & CR4_SMAP) != 0,
     };
     n = fetch_instruction(&view, &sregs, regs.rip, cpu.mode, insn);
     view.now = pc_lock_devices(pc);
@@ -225,6 +274,13 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
     regs.rsi = cpu.rsi;
     regs.rdi = cpu.rdi;
     hv_set_regs(vcpu->handle, &regs);
+    if (status == STRING_IO_PAGE_FAULT) {
+        if (inject_page_fault(vcpu, &sregs, cpu.fault_address, cpu.fault_error))
+            return PC_CONTINUE;
+        /* Re-entered, the instruction would fault again, for ever. */
+        pc_vm_stop(pc, PC_END_STOPPED, 0, "string I/O page fault not injected");
+        return PC_STOP;
+    }
     if (status == STRING_IO_FAULT) {
         ctl_printf("guest %s: string I/O on port 0x%x reached memory outside its RAM at "
                    "rip 0x%lx\n", vcpu->label, run->io.port, regs.rip);

@@ -11,6 +11,20 @@
 
 #define PAGE 4096ull
 #define RFLAGS_DF (1ull << 10)
+#define RFLAGS_AC (1ull << 18)
+#define PF_PRESENT (1u << 0)   /* #PF error code (SDM 3A 4.7) */
+#define PF_WRITE   (1u << 1)
+#define PF_USER    (1u << 2)
+
+/* Whether the page's rights allow the access (SDM 3A 4.6). */
+static bool permitted(const struct string_io_cpu *cpu, bool write, bool writable, bool user)
+{
+    if (cpu->cpl == 3)
+        return user && (!write || writable);
+    if (user && cpu->smap && !(cpu->rflags & RFLAGS_AC))
+        return false;
+    return !write || writable || !cpu->write_protect;
+}
 
 static uint64_t mask_of(unsigned bytes)
 {
@@ -25,19 +39,38 @@ static uint64_t set_sized(uint64_t reg, uint64_t value, unsigned bytes)
     return value & mask_of(bytes); /* 4: zero-extends; 8: all of it */
 }
 
-/* Moves len bytes (within one element) between `bytes` and linear
- * address `linear`, page by page. */
-static bool access_linear(const struct string_io_ops *ops, uint64_t linear, uint8_t *bytes,
-                          unsigned len, bool write)
+/* The pages of an element at `linear` (one, or two when it straddles):
+ * their guest-physical addresses, or the page fault the access takes
+ * (recorded in *cpu). All are checked before a byte moves, so that an
+ * element is done whole or not at all, and an INS that faults has not
+ * read its port: the instruction restarts cleanly after the guest's
+ * handler, as the CPU's (and QEMU's, which writes a dummy first). */
+static bool translate_element(const struct string_io_ops *ops, struct string_io_cpu *cpu,
+                              uint64_t linear, unsigned len, bool write, uint64_t phys[2])
 {
-    while (len > 0) {
-        uint64_t phys;
-        unsigned chunk = (unsigned)(PAGE - (linear & (PAGE - 1)));
+    unsigned i = 0;
+    for (uint64_t at = linear; at < linear + len; at = (at | (PAGE - 1)) + 1, i++) {
+        bool writable, user, present = ops->translate(ops->ctx, at, &phys[i], &writable, &user);
+        if (!present || !permitted(cpu, write, writable, user)) {
+            cpu->fault_address = at;
+            cpu->fault_error = (present ? PF_PRESENT : 0) | (write ? PF_WRITE : 0) |
+                               (cpu->cpl == 3 ? PF_USER : 0);
+            return false;
+        }
+    }
+    return true;
+}
 
+/* Moves len bytes (one element) between `bytes` and the pages found by
+ * translate_element; false when they are not RAM. */
+static bool copy_element(const struct string_io_ops *ops, uint64_t linear,
+                         const uint64_t phys[2], uint8_t *bytes, unsigned len, bool write)
+{
+    for (unsigned i = 0; len > 0; i++) {
+        unsigned chunk = (unsigned)(PAGE - (linear & (PAGE - 1)));
         if (chunk > len)
             chunk = len;
-        if (!ops->translate(ops->ctx, linear, &phys) ||
-            !ops->memory(ops->ctx, phys, bytes, chunk, write))
+        if (!ops->memory(ops->ctx, phys[i], bytes, chunk, write))
             return false;
         linear += chunk;
         bytes += chunk;
@@ -57,27 +90,32 @@ static uint64_t linear_address(const struct string_io_cpu *cpu, enum insn_segmen
     return (cpu->segment_base[segment] + offset) & 0xffffffffull;
 }
 
-/* One element; false when its memory is not RAM. */
-static bool move_element(const struct string_io_ops *ops, const struct string_io_cpu *cpu,
-                         bool is_out, enum insn_segment segment, uint64_t index,
-                         uint16_t port, unsigned size)
+/* One element. */
+static enum string_io_status move_element(const struct string_io_ops *ops,
+                                          struct string_io_cpu *cpu, bool is_out,
+                                          enum insn_segment segment, uint64_t index,
+                                          uint16_t port, unsigned size)
 {
+    uint64_t linear = linear_address(cpu, is_out ? segment : INSN_SEG_ES, index), phys[2];
     uint8_t bytes[4] = { 0 };
     uint32_t value = 0;
 
+    if (!translate_element(ops, cpu, linear, size, !is_out, phys))
+        return STRING_IO_PAGE_FAULT;
     if (is_out) {
-        if (!access_linear(ops, linear_address(cpu, segment, index), bytes, size, false))
-            return false;
+        if (!copy_element(ops, linear, phys, bytes, size, false))
+            return STRING_IO_FAULT;
         for (unsigned i = 0; i < size; i++)
             value |= (uint32_t)bytes[i] << (8 * i);
         ops->port_out(ops->ctx, port, size, value);
-        return true;
+        return STRING_IO_DONE;
     }
-    /* INS: the port is read before the store can fault, as on the CPU. */
+    /* INS into memory that is no RAM: the port is read first, as on the
+     * CPU, and the VM stops (the caller's STRING_IO_FAULT). */
     value = ops->port_in(ops->ctx, port, size);
     for (unsigned i = 0; i < size; i++)
         bytes[i] = (uint8_t)(value >> (8 * i));
-    return access_linear(ops, linear_address(cpu, INSN_SEG_ES, index), bytes, size, true);
+    return copy_element(ops, linear, phys, bytes, size, true) ? STRING_IO_DONE : STRING_IO_FAULT;
 }
 
 enum string_io_status string_io_execute(const uint8_t *insn, unsigned n, uint16_t port,
@@ -109,8 +147,9 @@ enum string_io_status string_io_execute(const uint8_t *insn, unsigned n, uint16_
     step = cpu->rflags & RFLAGS_DF ? (uint64_t)-(int64_t)size : size;
 
     for (unsigned done = 0; count > 0 && done + size <= STRING_IO_MAX_BYTES; done += size) {
-        if (!move_element(ops, cpu, is_out, segment, index, port, size))
-            return STRING_IO_FAULT;
+        enum string_io_status r = move_element(ops, cpu, is_out, segment, index, port, size);
+        if (r != STRING_IO_DONE)
+            return r;
         index = (index + step) & address_mask;
         if (is_out)
             cpu->rsi = set_sized(cpu->rsi, index, address_size);

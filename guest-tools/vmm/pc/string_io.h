@@ -13,11 +13,16 @@
  * as a CPU may between iterations.
  *
  * Guest memory is reached through callbacks: `translate` turns a linear
- * address into a guest-physical one (the VMM asks the hypervisor's
- * TRANSLATE, or takes it as it is with paging off), `memory` reads or
- * writes guest-physical bytes within one page. Ports through `port_in` /
- * `port_out`. Segment limits and the I/O permission bitmap are not
- * checked: a guest that the CPU would fault gets the access instead.
+ * address into a guest-physical one with the page's rights (the VMM asks
+ * the hypervisor's TRANSLATE, or takes it as it is with paging off),
+ * `memory` reads or writes guest-physical bytes within one page. Ports
+ * through `port_in` / `port_out`. An element whose page is not present,
+ * or whose access the page's rights refuse (SDM 3A 4.6: user access at
+ * CPL 3, writes unless CR0.WP is clear at CPL < 3, SMAP), ends the
+ * instruction in a page fault for the guest, as on the CPU, with the
+ * elements before it done. Segment limits and the I/O permission bitmap
+ * are not checked: a guest that the CPU would fault gets the access
+ * instead.
  *
  * Pure apart from the callbacks; no locking (the caller holds the device
  * lock around the ports).
@@ -33,8 +38,10 @@
 #define STRING_IO_MAX_BYTES 4096
 
 struct string_io_ops {
-    /* false: no translation (not present, outside the VM). */
-    bool (*translate)(void *ctx, uint64_t linear, uint64_t *guest_phys);
+    /* false: no translation (not present). Else the guest-physical
+     * address, and whether every level allows writes and user access. */
+    bool (*translate)(void *ctx, uint64_t linear, uint64_t *guest_phys, bool *writable,
+                      bool *user);
     /* len bytes within one page; false: not the VM's RAM. */
     bool (*memory)(void *ctx, uint64_t guest_phys, void *bytes, unsigned len, bool write);
     uint32_t (*port_in)(void *ctx, uint16_t port, unsigned size);
@@ -47,6 +54,12 @@ struct string_io_cpu {
     enum insn_mode mode;
     uint64_t rip, rflags, rcx, rsi, rdi;
     uint64_t segment_base[6];     /* indexed by enum insn_segment */
+    uint8_t cpl;
+    bool write_protect;           /* CR0.WP */
+    bool smap;                    /* CR4.SMAP */
+    /* out, on STRING_IO_PAGE_FAULT: the #PF's CR2 and error code */
+    uint64_t fault_address;
+    uint32_t fault_error;
 };
 
 enum string_io_status {
@@ -54,12 +67,14 @@ enum string_io_status {
     STRING_IO_MORE,               /* a batch done; RIP on the instruction */
     STRING_IO_NOT_STRING_IO,      /* the bytes are no INS/OUTS of this exit */
     STRING_IO_FAULT,              /* an element's memory is not the VM's RAM */
+    STRING_IO_PAGE_FAULT,         /* the guest takes #PF (fault_address,
+                                     fault_error); RIP on the instruction */
 };
 
 /* Executes the INS/OUTS whose bytes are insn[0..n) (at cpu->rip), which
  * exited for `port` in direction `is_out` with `size` bytes an element;
- * updates *cpu. On STRING_IO_FAULT the elements before the faulting one
- * are done and counted in the registers. */
+ * updates *cpu. On STRING_IO_FAULT and STRING_IO_PAGE_FAULT the elements
+ * before the faulting one are done and counted in the registers. */
 enum string_io_status string_io_execute(const uint8_t *insn, unsigned n, uint16_t port,
                                         bool is_out, unsigned size,
                                         const struct string_io_ops *ops,
