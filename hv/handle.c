@@ -38,11 +38,20 @@ long handle_reserve(struct handle_table *table)
     return index;
 }
 
+/* A slot whose generation reached the last one is retired, never on the
+ * free list again: a new generation would wrap to a value once issued,
+ * and a handle the VMM kept from then would name the new object. One
+ * slot of the 65536 in 2^31 opens of it. */
 void handle_unreserve(struct handle_table *table, uint32_t index)
 {
+    struct handle_slot *slot = &table->slots[index];
+    bool retired = ((slot->state & HANDLE_STATE_GEN_MASK) >> HANDLE_STATE_GEN_SHIFT) ==
+                   HANDLE_GENERATION_LAST;
     spin_lock(&table->lock);
-    table->slots[index].next_free = table->free_head;
-    table->free_head = index;
+    if (!retired) {
+        slot->next_free = table->free_head;
+        table->free_head = index;
+    }
     table->open_count--;
     spin_unlock(&table->lock);
 }
@@ -61,10 +70,9 @@ hv_handle_t handle_publish(struct handle_table *table, uint32_t index,
 {
     struct handle_slot *slot = &table->slots[index];
     slot->object = object;
-    /* Generations wrap within 31 bits, skipping 0 so a handle is never 0. */
-    uint64_t generation = ((slot->state >> HANDLE_STATE_GEN_SHIFT) + 1) & 0x7fffffff;
-    if (generation == 0)
-        generation = 1;
+    /* Never past HANDLE_GENERATION_LAST (handle_unreserve retires such a
+     * slot), and never 0, so a handle is never 0. */
+    uint64_t generation = ((slot->state & HANDLE_STATE_GEN_MASK) >> HANDLE_STATE_GEN_SHIFT) + 1;
     /* Publishing the state makes the object visible to handle_get. */
     __atomic_store_n(&slot->state,
                      HANDLE_STATE_WANT(type, rights) |
@@ -94,11 +102,7 @@ void handle_release(struct handle_table *table, struct handle_slot *slot)
     /* Last user of a closed handle: nobody else can reach the slot now. */
     table->release(slot->object, handle_slot_type(slot));
     slot->object = NULL;
-    spin_lock(&table->lock);
-    slot->next_free = table->free_head;
-    table->free_head = slot_index(table, slot);
-    table->open_count--;
-    spin_unlock(&table->lock);
+    handle_unreserve(table, slot_index(table, slot));
 }
 
 long handle_close(struct handle_table *table, struct handle_slot *slot)

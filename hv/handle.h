@@ -43,6 +43,7 @@
 _Static_assert(MAX_CPUS + 1 < HANDLE_STATE_USERS, "users never overflow their 16 bits");
 #define HANDLE_STATE_GEN_SHIFT  HANDLE_INDEX_BITS
 #define HANDLE_STATE_GEN_MASK   (0x7fffffffull << HANDLE_STATE_GEN_SHIFT)
+#define HANDLE_GENERATION_LAST  0x7fffffffull  /* the slot retires after it */
 #define HANDLE_STATE_OPEN       (1ull << 47)
 #define HANDLE_STATE_TYPE_SHIFT 48
 #define HANDLE_STATE_RIGHTS_SHIFT 56

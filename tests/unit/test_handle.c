@@ -154,6 +154,36 @@ static void test_double_close(void **state)
     assert_int_equal(table.open_count, 0);
 }
 
+/* A slot that issued the last generation is retired: no later handle
+ * reuses it, so a value kept from before can never name a new object
+ * (a wrap to generation 1 would). */
+static void test_slot_retires_at_the_last_generation(void **state)
+{
+    (void)state;
+    hv_handle_t h = handle_open(&table, HV_HANDLE_VM, HV_RIGHTS_ALL, &object_a);
+    uint32_t index = h & 0xffff;
+    close_handle(h);
+    /* As if the slot had been opened and closed 2^31 - 2 times. */
+    slots[index].state = (slots[index].state & ~HANDLE_STATE_GEN_MASK) |
+                         (HANDLE_GENERATION_LAST - 1) << HANDLE_STATE_GEN_SHIFT;
+    hv_handle_t last = handle_open(&table, HV_HANDLE_VM, HV_RIGHTS_ALL, &object_a);
+    assert_int_equal(last & 0xffff, index);
+    assert_int_equal((uint64_t)last >> HANDLE_INDEX_BITS, HANDLE_GENERATION_LAST);
+    close_handle(last);
+    long before = table.open_count;
+    hv_handle_t next = handle_open(&table, HV_HANDLE_VM, HV_RIGHTS_ALL, &object_b);
+    assert_true(next > 0);
+    assert_int_not_equal(next & 0xffff, index);
+    assert_int_equal(table.open_count, before + 1);
+    long err = 0;
+    assert_null(handle_get(&table, last, HV_HANDLE_NONE, 0, &err));
+    assert_int_equal(err, -HV_ECLOSED);
+    struct handle_slot *s = handle_get(&table, next, HV_HANDLE_VM, 0, &err);
+    assert_non_null(s);
+    assert_ptr_equal(s->object, &object_b);
+    handle_put(&table, s);
+}
+
 static void test_table_full(void **state)
 {
     (void)state;
@@ -276,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup(test_close_during_call_defers_release, setup),
         cmocka_unit_test_setup(test_double_close, setup),
         cmocka_unit_test_setup(test_table_full, setup),
+        cmocka_unit_test_setup(test_slot_retires_at_the_last_generation, setup),
         cmocka_unit_test_setup(test_reserve_then_publish_or_give_back, setup),
         cmocka_unit_test_setup(test_slots_do_not_share_cache_lines, setup),
         cmocka_unit_test_setup(test_state_word_check_refuses_forgeries, setup),
