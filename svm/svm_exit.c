@@ -356,7 +356,7 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
 static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     unsigned attrib = vmcb->save.cs.attrib;
-    bool code64 = (vmcb->save.efer & EFER_LMA) && (attrib & SEG_ATTR_L);
+    bool code64 = svm_code64(vmcb);
     if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
         (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
         !(code64 || ((vmcb->save.cr0 & CR0_PE) && (attrib & SEG_ATTR_DB))))

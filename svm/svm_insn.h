@@ -19,6 +19,12 @@
 #include "svm/svm.h"
 #include "svm/vmcb_layout.h"
 
+/* The guest runs 64-bit code: IA-32e mode and CS.L. */
+static inline bool svm_code64(const struct vmcb *vmcb)
+{
+    return (vmcb->save.efer & EFER_LMA) && (vmcb->save.cs.attrib & SEG_ATTR_L);
+}
+
 /* `next`, a RIP after the instruction at the guest's RIP, wrapped at
  * 4 GiB outside 64-bit code (hv/exit.h): the sum of RIP and a length, or
  * a next RIP the CPU gave (next-RIP save, IOIO's EXITINFO2), which Bochs
@@ -26,7 +32,7 @@
 static inline uint64_t svm_wrap_rip(const struct vmcb *vmcb, uint64_t next)
 {
     if (__builtin_expect(rip_carried_out_of_32_bits(vmcb->save.rip, next), 0) &&
-        !((vmcb->save.efer & EFER_LMA) && (vmcb->save.cs.attrib & SEG_ATTR_L)))
+        !svm_code64(vmcb))
         next = (uint32_t)next;
     return next;
 }
