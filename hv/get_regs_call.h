@@ -1,11 +1,12 @@
 /* GET_REGS (abi/README.md, section 7) as one function per backend, the
- * way RUN is one (hv/vcpu_run.h): the backend's get_regs_call op is
+ * way RUN is one (hv/vcpu_run.h): the backend's call_get_regs handler is
  * vcpu_get_regs_call_with() below with its own copy of the registers
- * inlined, so that the call's handler (hv/hypercall_vcpu.c) reaches the
- * check of the argument, the claim, the copy into the caller's memory and
- * the release with one jump, in one frame, instead of calling through
- * the get_regs op for the copy. GET_REGS is the call a VMM makes most
- * after RUN (an MMIO or I/O string exit's emulation starts with it). */
+ * inlined, and the hypercall table points at it (hypercall_bind_backend),
+ * so that the dispatch reaches the check of the argument, the claim, the
+ * copy into the caller's memory and the release in one call, in one
+ * frame, instead of jumping through the backend's ops for the call and
+ * calling its get_regs op for the copy. GET_REGS is the call a VMM makes
+ * most after RUN (an MMIO or I/O string exit's emulation starts with it). */
 #ifndef HV_GET_REGS_CALL_H
 #define HV_GET_REGS_CALL_H
 

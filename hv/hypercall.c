@@ -278,9 +278,18 @@ static long call_unknown(struct vm *cd, struct handle_slot *slot,
     return -HV_ENOSYS;
 }
 
+/* RUN and GET_REGS until hypercall_bind_backend: never called, as no
+ * control domain runs before a backend is chosen. */
+static long call_before_backend(struct vm *cd, struct handle_slot *slot,
+                                const struct guest_gprs *call)
+{
+    (void)cd, (void)slot, (void)call;
+    return -HV_ENODEV;
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
+struct call_spec hypercall_table[HYPERCALL_COUNT] = {
     [0 ... HYPERCALL_COUNT - 1] = { call_unknown, 0, 0, HV_HANDLE_NONE, 0, 0 },
     [HV_CALL_GET_API_VERSION] = CALL(call_get_api_version, HV_HANDLE_SYSTEM, 0),
     [HV_CALL_CHECK_EXTENSION] = CALL(call_check_extension, HV_HANDLE_SYSTEM, 0),
@@ -295,8 +304,8 @@ const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
     [HV_CALL_CREATE_VCPU] = CALL(call_create_vcpu, HV_HANDLE_VM, HV_RIGHT_CREATE),
     [HV_CALL_SET_MEMORY_REGION] = CALL(call_set_memory_region, HV_HANDLE_VM, HV_RIGHT_WRITE),
     [HV_CALL_GET_DIRTY_LOG] = CALL(call_get_dirty_log, HV_HANDLE_VM, HV_RIGHT_READ),
-    [HV_CALL_RUN] = CALL(call_run, HV_HANDLE_VCPU, HV_RIGHT_RUN),
-    [HV_CALL_GET_REGS] = CALL(call_get_regs, HV_HANDLE_VCPU, HV_RIGHT_READ),
+    [HV_CALL_RUN] = CALL(call_before_backend, HV_HANDLE_VCPU, HV_RIGHT_RUN),
+    [HV_CALL_GET_REGS] = CALL(call_before_backend, HV_HANDLE_VCPU, HV_RIGHT_READ),
     [HV_CALL_SET_REGS] = CALL(call_set_regs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
     [HV_CALL_GET_SREGS] = CALL(call_get_sregs, HV_HANDLE_VCPU, HV_RIGHT_READ),
     [HV_CALL_SET_SREGS] = CALL(call_set_sregs, HV_HANDLE_VCPU, HV_RIGHT_WRITE),
@@ -327,6 +336,12 @@ const struct call_spec hypercall_table[HYPERCALL_COUNT] = {
     [HV_CALL_DUP] = CALL(call_dup, HV_HANDLE_NONE, HV_RIGHT_DUP),
 };
 #pragma GCC diagnostic pop
+
+void hypercall_bind_backend(void)
+{
+    hypercall_table[HV_CALL_RUN].handler = virt->call_run;
+    hypercall_table[HV_CALL_GET_REGS].handler = virt->call_get_regs;
+}
 
 long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
                                 const struct guest_gprs *call)

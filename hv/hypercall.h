@@ -38,7 +38,13 @@ struct call_spec {
 /* Every number up to the highest call has an entry (unknown ones a handler
  * that returns -HV_ENOSYS and checks no handle). */
 #define HYPERCALL_COUNT (HV_CALL_DUP + 1)
-extern const struct call_spec hypercall_table[HYPERCALL_COUNT];
+/* Written once more at boot (hypercall_bind_backend), read-only after. */
+extern struct call_spec hypercall_table[HYPERCALL_COUNT];
+/* Points RUN and GET_REGS straight at the chosen backend's handlers
+ * (struct virt_backend's call_run and call_get_regs): the calls a VMM
+ * makes most then reach the backend's code with no jump through its ops.
+ * Called once, after virt_select and before the control domain runs. */
+void hypercall_bind_backend(void);
 
 /* The call the fast path below did not take, checked the long way, which
  * tells the errors apart in abi/README.md's order (an unknown number, then

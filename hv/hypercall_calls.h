@@ -9,8 +9,6 @@
 #include "hv/hypercall.h"
 
 /* hypercall_vcpu.c */
-long call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
-long call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_set_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_get_sregs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 long call_set_sregs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);

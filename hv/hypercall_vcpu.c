@@ -21,21 +21,8 @@
 #define ARG1(r) ((r)->rsi)
 #define ARG2(r) ((r)->rdx)
 
-long call_run(struct vm *cd, struct handle_slot *slot,
-              const struct guest_gprs *call)
-{
-    (void)cd, (void)call;
-    return virt->vcpu_run(slot->object);
-}
-
-/* One jump to the backend's whole GET_REGS (hv/get_regs_call.h). Output
- * structures are written straight into the caller's memory: nothing is
- * read back from it, so there is nothing a concurrent writer could spoil. */
-long call_get_regs(struct vm *cd, struct handle_slot *slot,
-                   const struct guest_gprs *call)
-{
-    return virt->get_regs_call(cd, slot->object, ARG1(call));
-}
+/* RUN and GET_REGS are the backend's own handlers (struct virt_backend:
+ * call_run, call_get_regs; hypercall_bind_backend). */
 
 long call_set_regs(struct vm *cd, struct handle_slot *slot,
                    const struct guest_gprs *call)

@@ -11,6 +11,7 @@
 #include "hv/cpuid.h"
 #include "hv/fault_inject.h"
 #include "hv/fpu.h"
+#include "hv/hypercall.h"
 #include "hv/machine_check.h"
 #include "hv/memory.h"
 #include "hv/msr_switch.h"
@@ -235,6 +236,7 @@ void boot_main(uint32_t magic, uint64_t info)
 
     if (virt_select())
         stop("no usable hardware virtualization; see the message above");
+    hypercall_bind_backend();
     speculation_probe();
     msr_switch_probe();
     virt_enable_this_cpu();

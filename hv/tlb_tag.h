@@ -36,9 +36,9 @@ enum tlb_tag_change tlb_tag_new(struct vcpu *vcpu, struct percpu *cpu,
 
 /* Returns whether vcpu->asid changed, and whether every tag of this CPU
  * must be flushed because the tags wrapped (TAG_NEW_AFTER_WRAP). */
-static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t tag_count)
+static inline enum tlb_tag_change tlb_tag_refresh_on(struct vcpu *vcpu, struct percpu *cpu,
+                                                     uint32_t tag_count)
 {
-    struct percpu *cpu = this_cpu();
     /* Back to the guest after its exit handler ran: the vcpu says so
      * (vcpu->entered_at) before it reads the generation, with a locked
      * write, a full barrier. A CPU flushing the VM increments the
@@ -53,6 +53,12 @@ static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t ta
                          vcpu->tlb_generation == tlb_generation, 1))
         return TAG_KEPT;
     return tlb_tag_new(vcpu, cpu, tlb_generation, tag_count);
+}
+
+/* tlb_tag_refresh_on this CPU, for callers that do not have it at hand. */
+static inline enum tlb_tag_change tlb_tag_refresh(struct vcpu *vcpu, uint32_t tag_count)
+{
+    return tlb_tag_refresh_on(vcpu, this_cpu(), tag_count);
 }
 
 #endif

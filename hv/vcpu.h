@@ -428,8 +428,8 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu);
  * queued, no window asked for) must cost a few loads. */
 static inline void vcpu_prepare_events(struct vcpu *vcpu, const struct hv_run *run)
 {
-    if (__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) ||
-        __atomic_load_n(&run->request_interrupt_window, __ATOMIC_RELAXED))
+    if (__builtin_expect(__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) != 0, 0) ||
+        __builtin_expect(__atomic_load_n(&run->request_interrupt_window, __ATOMIC_RELAXED), 0))
         vcpu_prepare_events_slow(vcpu);
 }
 /* Fills ready_for_interrupt_injection and if_flag of the run page. */

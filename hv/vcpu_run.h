@@ -45,8 +45,9 @@ int vcpu_run_after_emulation(struct vcpu *vcpu);
  * and returns when it stops for the VMM (vcpu->stop_reason). It returns
  * the vcpu as its guest loop hands it back: what RUN does after it starts
  * from that, so that nothing of before needs keeping across the loop,
- * which saves no host register of its own. */
-typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu);
+ * which saves no host register of its own. `cpu` is this CPU, which RUN
+ * has at hand (a %gs read fewer for the backend's TLB-tag check). */
+typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu, struct percpu *cpu);
 
 /* Defines `int name(struct vcpu **vcpu)`, the call of a backend's guest
  * loop (svm/svm_guest_loop.S, vmx/vmx_guest_loop.S). The loops save none of
@@ -115,7 +116,7 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
             host_timer_for_slice(cpu, now);
         vcpu_prepare_events(vcpu, run);
         fpu_enter_child(control, vcpu);
-        vcpu = enter(vcpu);
+        vcpu = enter(vcpu, cpu);
         run = vcpu->run;
         reason = vcpu->stop_reason;
         if (__builtin_expect(reason == RUN_STOP_EMULATE_DEBUGREG, 0))

@@ -13,6 +13,8 @@
 struct vcpu;
 struct vm;
 struct insn_site;
+struct handle_slot;
+struct guest_gprs;
 
 /* What GET/SET_VCPU_EVENTS see of the backend (hv/hypercall_events.c):
  * the event the next entry delivers, the STI/MOV SS shadow and the
@@ -76,14 +78,16 @@ struct virt_backend {
      * CPUID (cpuid_answer_static, cpuid_emulate) and a child's IN or OUT
      * (vcpu_port_io, vcpu_stop). */
     int (*run_loop)(struct vcpu *vcpu, exit_handler on_exit);
-    /* RUN of a child vcpu (hv/vcpu_run.h: vcpu_run_with, with the
-     * backend's run loop inlined). */
-    long (*vcpu_run)(struct vcpu *vcpu);
+    /* The hypercall handlers of RUN of a child vcpu (hv/vcpu_run.h:
+     * vcpu_run_with, with the backend's run loop inlined) and of GET_REGS
+     * into the caller's memory (hv/get_regs_call.h:
+     * vcpu_get_regs_call_with, with the backend's get_regs inlined): the
+     * hypercall table points at them once the backend is chosen
+     * (hypercall_bind_backend), no indirection between. */
+    long (*call_run)(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
-    /* GET_REGS of a child vcpu into the caller's memory at `gpa`
-     * (hv/get_regs_call.h: vcpu_get_regs_call_with, with the backend's
-     * get_regs inlined). */
-    long (*get_regs_call)(struct vm *cd, struct vcpu *vcpu, uint64_t gpa);
+    long (*call_get_regs)(struct vm *cd, struct handle_slot *slot,
+                          const struct guest_gprs *call);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);
     int (*set_sregs)(struct vcpu *vcpu, const struct hv_sregs *sregs);

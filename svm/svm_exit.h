@@ -22,14 +22,20 @@ void svm_spec_ctrl_first_entry(struct vcpu *vcpu);
 
 /* A child's ASID before an entry (hv/tlb_tag.h): kept, or a fresh one,
  * with every tag of the CPU flushed when they wrapped. */
-static inline void svm_choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
+static inline void svm_choose_asid_on(struct vcpu *vcpu, struct percpu *cpu,
+                                      struct vmcb_control *c)
 {
-    enum tlb_tag_change change = tlb_tag_refresh(vcpu, svm_features.asid_count);
+    enum tlb_tag_change change = tlb_tag_refresh_on(vcpu, cpu, svm_features.asid_count);
     if (change == TAG_KEPT)
         return;
     c->asid = vcpu->asid;
     if (change == TAG_NEW_AFTER_WRAP)
         c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+}
+
+static inline void svm_choose_asid(struct vcpu *vcpu, struct vmcb_control *c)
+{
+    svm_choose_asid_on(vcpu, this_cpu(), c);
 }
 
 #endif

@@ -32,9 +32,9 @@ void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
     get_regs(vcpu, r);
 }
 
-long svm_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
+long svm_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
-    return vcpu_get_regs_call_with(cd, vcpu, gpa, get_regs);
+    return vcpu_get_regs_call_with(cd, slot->object, call->rsi, get_regs);
 }
 
 /* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS), as

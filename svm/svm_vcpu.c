@@ -127,7 +127,7 @@ GUEST_LOOP_CALL(call_guest_loop, svm_guest_loop)
  * exit handler the vcpu has. Returns the vcpu as the
  * guest loop hands it back, with the loop's result at *result. */
 static inline __attribute__((always_inline)) struct vcpu *
-run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
+run_loop(struct vcpu *vcpu, struct percpu *cpu, exit_handler on_exit, bool control, int *result)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     if (on_exit) /* a child's RUN passes none: vcpu_child_exit is set (hv/vm.c) */
@@ -137,7 +137,7 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
         vmcb->control.asid = CONTROL_ASID;
         vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
     } else {
-        svm_choose_asid(vcpu, &vmcb->control);
+        svm_choose_asid_on(vcpu, cpu, &vmcb->control);
     }
     vmcb->save.rax = vcpu->gprs.rax;
     vmcb->control.clean = 0;
@@ -155,18 +155,21 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
 int svm_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     int result;
-    run_loop(vcpu, on_exit, vcpu->vm->is_control, &result);
+    run_loop(vcpu, this_cpu(), on_exit, vcpu->vm->is_control, &result);
     return result;
 }
 
-static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
+static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu,
+                                                                      struct percpu *cpu)
 {
     int result;
-    return run_loop(vcpu, NULL, false, &result);
+    return run_loop(vcpu, cpu, NULL, false, &result);
 }
 
-long svm_vcpu_run(struct vcpu *vcpu)
+long svm_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
+    (void)cd, (void)call;
+    struct vcpu *vcpu = slot->object;
     /* The XSETBV intercept may be ignored (QEMU's TCG): XCR0 is read back.
      * VMLOAD and VMSAVE switch KERNEL_GS_BASE (SVM_SOFTWARE_SWITCHED_MSRS). */
     _Static_assert(!(SVM_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE)),

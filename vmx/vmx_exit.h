@@ -41,9 +41,9 @@ static inline uint64_t vmx_rip_after(uint64_t rip, uint64_t length)
 /* A child's VPID before an entry (hv/tlb_tag.h), the VMCS current: kept,
  * or a fresh one. Guest-physical translations are tagged by EPT pointer,
  * not VPID: a changed EPT must be flushed by context. */
-static inline void vmx_choose_vpid(struct vcpu *vcpu)
+static inline void vmx_choose_vpid_on(struct vcpu *vcpu, struct percpu *cpu)
 {
-    enum tlb_tag_change change = tlb_tag_refresh(vcpu, vmx_features.vpid_count);
+    enum tlb_tag_change change = tlb_tag_refresh_on(vcpu, cpu, vmx_features.vpid_count);
     if (change == TAG_KEPT)
         return;
     if (vmx_features.vpid)
@@ -52,5 +52,7 @@ static inline void vmx_choose_vpid(struct vcpu *vcpu)
     if (change == TAG_NEW_AFTER_WRAP && vmx_features.vpid)
         invvpid(INVVPID_ALL_CONTEXTS, 0);
 }
+
+static inline void vmx_choose_vpid(struct vcpu *vcpu) { vmx_choose_vpid_on(vcpu, this_cpu()); }
 
 #endif

@@ -127,9 +127,8 @@ GUEST_LOOP_CALL(call_guest_loop, vmx_guest_loop)
  * exit handler the vcpu has. Returns the vcpu as the
  * guest loop hands it back, with the loop's result at *result. */
 static inline __attribute__((always_inline)) struct vcpu *
-run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
+run_loop(struct vcpu *vcpu, struct percpu *cpu, exit_handler on_exit, bool control, int *result)
 {
-    struct percpu *cpu = this_cpu();
     if (__builtin_expect(control, 0)) {
         vmcs_make_current(vcpu, cpu);
         /* This CPU's control-domain VMCS stays current for good. */
@@ -139,7 +138,7 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
         invept(INVEPT_ALL_CONTEXTS, 0);
     } else {
         vmcs_make_child_current(vcpu, cpu);
-        vmx_choose_vpid(vcpu);
+        vmx_choose_vpid_on(vcpu, cpu);
     }
     if (__builtin_expect((vmx_controls.pin & PIN_PREEMPTION_TIMER) != 0, 1))
         vmwrite(VMCS_PREEMPTION_TIMER_VALUE, slice_timer_value);
@@ -168,18 +167,21 @@ run_loop(struct vcpu *vcpu, exit_handler on_exit, bool control, int *result)
 int vmx_run_loop(struct vcpu *vcpu, exit_handler on_exit)
 {
     int result;
-    run_loop(vcpu, on_exit, vcpu->vm->is_control, &result);
+    run_loop(vcpu, this_cpu(), on_exit, vcpu->vm->is_control, &result);
     return result;
 }
 
-static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu)
+static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcpu *vcpu,
+                                                                      struct percpu *cpu)
 {
     int result;
-    return run_loop(vcpu, NULL, false, &result);
+    return run_loop(vcpu, cpu, NULL, false, &result);
 }
 
-long vmx_vcpu_run(struct vcpu *vcpu)
+long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
+    (void)cd, (void)call;
+    struct vcpu *vcpu = slot->object;
     /* XSETBV always exits in VMX non-root operation (SDM 3C 25.1.2);
      * KERNEL_GS_BASE is switched by software (VMX_SOFTWARE_SWITCHED_MSRS). */
     _Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
@@ -213,9 +215,9 @@ void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *__restrict r)
     get_regs(vcpu, r);
 }
 
-long vmx_get_regs_call(struct vm *cd, struct vcpu *vcpu, uint64_t gpa)
+long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
-    return vcpu_get_regs_call_with(cd, vcpu, gpa, get_regs);
+    return vcpu_get_regs_call_with(cd, slot->object, call->rsi, get_regs);
 }
 
 bool vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
