@@ -114,5 +114,5 @@ int debugregs_emulate(struct vcpu *vcpu)
         return -1;
     }
     /* The instruction is done, so is a step over it (hv/single_step.h). */
-    return vcpu->state == VCPU_STEP_REPORT ? vcpu_single_step_report(vcpu) : -1;
+    return vcpu->state == VCPU_STEP_PENDING ? vcpu_single_step_deliver(vcpu) : -1;
 }

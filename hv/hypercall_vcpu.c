@@ -33,10 +33,19 @@ long call_set_regs(struct vm *cd, struct handle_slot *slot,
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
+    /* A single step over the instruction that exited (hv/single_step.h)
+     * stays pending while RIP stays: the VMM answering a hypercall or an
+     * I/O exit writes the registers back as they are. */
+    bool step_kept = false;
+    if (vcpu->state == VCPU_STEP_PENDING) {
+        struct hv_regs now;
+        virt->get_regs(vcpu, &now);
+        step_kept = now.rip == regs.rip;
+    }
     virt->set_regs(vcpu, &regs);
     /* A new RIP abandons an RDMSR/WRMSR waiting for the VMM's answer, as
      * it abandons an unfinished IN. */
-    if (vcpu->state != VCPU_SHUTDOWN)
+    if (vcpu->state != VCPU_SHUTDOWN && !step_kept)
         vcpu->state = VCPU_RUNNABLE;
     vcpu_release(vcpu);
     return 0;

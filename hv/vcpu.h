@@ -123,9 +123,9 @@ _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
  * the VMM's answer in the run page, which the next RUN applies. */
 enum vcpu_state {
     VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1, VCPU_MSR_READ_EXIT = 2, VCPU_MSR_WRITE_EXIT = 3,
-    /* DEBUG_GUEST's single step over an instruction the hypervisor
-     * completed, not reported yet (hv/single_step.h) */
-    VCPU_STEP_REPORT = 4
+    /* a single step over an instruction the hypervisor completed, its
+     * trap not delivered or reported yet (hv/single_step.h) */
+    VCPU_STEP_PENDING = 4
 };
 
 /* MSRs that VM entry and exit do not switch on one backend or both: VMX

@@ -230,8 +230,8 @@ int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     vcpu->exit_count++;
     int reason = handle_exit(vcpu, vcpu->run, exit);
-    if (__builtin_expect(vcpu->state == VCPU_STEP_REPORT, 0) && reason < 0)
-        reason = vcpu_single_step_report(vcpu);
+    if (__builtin_expect(vcpu->state == VCPU_STEP_PENDING, 0) && reason < 0)
+        reason = vcpu_single_step_deliver(vcpu);
     /* An INIT posted (to itself, or with the kick from another vcpu still
      * on its way) ends the RUN before the guest runs on. */
     if (__builtin_expect(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT,
@@ -304,11 +304,11 @@ int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
         complete_in(vcpu, run);
     if (vcpu->state == VCPU_MSR_READ_EXIT || vcpu->state == VCPU_MSR_WRITE_EXIT)
         msr_complete_user_exit(vcpu, run);
-    /* DEBUG_GUEST's step over an instruction completed for the VMM (an
-     * I/O exit, or the MSR access just above): reported before the guest
-     * runs another. */
-    if (vcpu->state == VCPU_STEP_REPORT) {
-        int reason = vcpu_single_step_report(vcpu);
+    /* The step over an instruction completed for the VMM (an I/O exit, a
+     * hypercall, the MSR access just above): delivered, or reported,
+     * before the guest runs another. */
+    if (vcpu->state == VCPU_STEP_PENDING) {
+        int reason = vcpu_single_step_deliver(vcpu);
         if (reason >= 0)
             return reason;
     }

@@ -168,7 +168,7 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
             svm_cr4_write(vcpu);
         else
             svm_cr8_write(vcpu);
-        if (__builtin_expect(vcpu->state != VCPU_STEP_REPORT, 1))
+        if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
         /* DEBUG_GUEST's step over it, which the exit handler reports. */
         exit = (struct exit_record){ .kind = EXIT_NONE, .rip = vmcb->save.rip,

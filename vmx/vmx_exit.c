@@ -154,7 +154,7 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
 {
     struct exit_record exit;
     if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu)) {
-        if (__builtin_expect(vcpu->state != VCPU_STEP_REPORT, 1))
+        if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
         /* DEBUG_GUEST's step over it, which the exit handler reports. */
         exit = (struct exit_record){ .kind = EXIT_NONE, .rip = vmread(VMCS_GUEST_RIP),

@@ -143,10 +143,12 @@ static void single_step_reports_each_pc(void)
 }
 
 /* DEBUG_GUEST steps over instructions the hypervisor carries out (CPUID,
- * an emulated RDMSR) and one the VMM completes (OUT) one at a time: the
- * step after each stops at the next instruction, and after an OUT the
- * next RUN reports the step before the guest runs anything (ESI is
- * still 0 there). Until 2026-12 these steps took two instructions. Its
+ * an emulated RDMSR) and ones the VMM completes (OUT; VMMCALL, answered
+ * with SET_REGS as the ABI has it) one at a time: the step after each
+ * stops at the next instruction, and after an exit to the VMM the next
+ * RUN reports the step before the guest runs anything (ESI unchanged
+ * there), also when the VMM wrote the registers back in between. Until
+ * 2026-12 these steps took two instructions. Its
  * name lacks "debug_": Bochs' SVM, whose run takes those cases, ends in
  * a triple fault of the host on a step over an intercepted instruction
  * (README, known limits). */
@@ -158,7 +160,7 @@ static void single_step_over_completed_instructions(void)
     struct vm_instance vm;
     struct hvt_code code;
     struct hv_regs regs;
-    uint32_t at_cpuid, at_mov_ecx, at_rdmsr, at_out, at_inc, at_hlt;
+    uint32_t at_cpuid, at_mov_ecx, at_rdmsr, at_out, at_inc, at_vmmcall, at_inc2, at_hlt;
 
     if (hvt_guest_create(&vm, "hvtest") < 0 || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0)
         return;
@@ -169,6 +171,8 @@ static void single_step_over_completed_instructions(void)
     at_rdmsr = hvt_bytes(&code, rdmsr, sizeof(rdmsr));
     at_out = hvt_out_imm(&code, HVT_PORT_VALUE, 1);
     at_inc = hvt_bytes(&code, &inc_esi, 1);
+    at_vmmcall = hvt_vmmcall(&code);
+    at_inc2 = hvt_bytes(&code, &inc_esi, 1);
     at_hlt = hvt_hlt(&code);
     if (!hvt_err(set_debug(&vm, HV_GUESTDBG_ENABLE | HV_GUESTDBG_SINGLESTEP, 0, 0, 0), 0,
                  "DEBUG_GUEST single-step") ||
@@ -182,9 +186,19 @@ static void single_step_over_completed_instructions(void)
     if (!run_expect_debug(&vm, at_inc, DR6_BS, "step over OUT, reported by the next RUN") ||
         !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS after the OUT's step") ||
         !hvt_eq(regs.rsi, 0, "ESI: the INC after the OUT has not run") ||
-        !run_expect_debug(&vm, at_hlt, DR6_BS, "step over INC") ||
+        !run_expect_debug(&vm, at_vmmcall, DR6_BS, "step over INC") ||
         !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS after the INC") ||
         !hvt_eq(regs.rsi, 1, "ESI after the INC") ||
+        !hvt_run(&vm) || !hvt_exit_is(&vm, HV_EXIT_HYPERCALL, "the stepped VMMCALL") ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS at the hypercall"))
+        return;
+    regs.rax = 0x77;                       /* the hypercall's answer */
+    if (!hvt_err(hv_set_regs(vm.vcpu, &regs), 0, "SET_REGS of the hypercall's answer") ||
+        !run_expect_debug(&vm, at_inc2, DR6_BS, "step over VMMCALL, after SET_REGS") ||
+        !hvt_err(hv_get_regs(vm.vcpu, &regs), 0, "GET_REGS after the VMMCALL's step") ||
+        !hvt_eq(regs.rax, 0x77, "EAX: the VMM's answer") ||
+        !hvt_eq(regs.rsi, 1, "ESI: the INC after the VMMCALL has not run") ||
+        !run_expect_debug(&vm, at_hlt, DR6_BS, "step over the second INC") ||
         !hvt_err(set_debug(&vm, 0, 0, 0, 0), 0, "DEBUG_GUEST off") ||
         !hvt_run(&vm))
         return;
