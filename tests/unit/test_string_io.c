@@ -28,7 +28,9 @@ static bool swap_pages;      /* linear pages 1 and 2 map to physical 2 and 1 */
 #define USER_READ_ONLY_PAGE 0x1au
 #define NOT_RAM_PAGE 0x1bu
 
-static bool translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable, bool *user)
+static bool translation_fails;  /* the VMM's TRANSLATE call itself fails */
+
+static int translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable, bool *user)
 {
     (void)ctx;
     uint64_t page = linear / PAGE;
@@ -37,6 +39,8 @@ static bool translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable
     *phys = (page == NOT_RAM_PAGE ? MEMORY / PAGE : page) * PAGE + linear % PAGE;
     *writable = page != READ_ONLY_PAGE && page != USER_READ_ONLY_PAGE;
     *user = page == USER_PAGE || page == USER_READ_ONLY_PAGE;
+    if (translation_fails)
+        return -1;
     return linear < MEMORY;
 }
 
@@ -81,6 +85,7 @@ static int setup(void **state)
     memset(memory, 0, sizeof(memory));
     port_log_len = port_reads = port_writes = 0;
     swap_pages = false;
+    translation_fails = false;
     return 0;
 }
 
@@ -230,10 +235,11 @@ static void test_faults_and_mismatches(void **state)
     const uint8_t rep_outsb[] = { 0xf3, 0x6e };
     /* Past the page tables' mappings: #PF (not present, a read). */
     assert_int_equal(string_io_execute(rep_outsb, 2, 0x3f8, true, 1, &ops, &cpu),
-                     STRING_IO_PAGE_FAULT);
+                     STRING_IO_GUEST_FAULT);
     assert_int_equal(port_writes, 2);      /* the elements before it happened */
     assert_int_equal(cpu.rcx, 3);
     assert_int_equal(cpu.rip, 0x1000);
+    assert_int_equal(cpu.fault_vector, 14);
     assert_int_equal(cpu.fault_address, MEMORY);
     assert_int_equal(cpu.fault_error, 0);
     /* Mapped, but not to the VM's RAM: the VMM's stop. */
@@ -263,7 +269,7 @@ static void test_page_rights_give_page_faults(void **state)
     struct string_io_cpu cpu = cpu32();
     cpu.write_protect = true;
     cpu.rdi = READ_ONLY_PAGE * PAGE + 8;
-    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_address, READ_ONLY_PAGE * PAGE + 8);
     assert_int_equal(cpu.fault_error, 3);          /* present, write */
     assert_int_equal(cpu.rip, 0x1000);
@@ -276,13 +282,13 @@ static void test_page_rights_give_page_faults(void **state)
     cpu = cpu32();
     cpu.cpl = 3;
     cpu.rsi = 0x5000;                              /* supervisor page */
-    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_error, 5);          /* present, user */
     cpu.rsi = USER_READ_ONLY_PAGE * PAGE;
     assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_DONE);
     cpu.rip = 0x1000;
     cpu.rdi = USER_READ_ONLY_PAGE * PAGE;
-    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_error, 7);          /* present, write, user */
     cpu.rdi = USER_PAGE * PAGE;
     assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_DONE);
@@ -290,7 +296,7 @@ static void test_page_rights_give_page_faults(void **state)
     cpu = cpu32();
     cpu.smap = true;
     cpu.rdi = USER_PAGE * PAGE;
-    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_error, 3);
     cpu.rflags |= 1u << 18;                        /* AC */
     assert_int_equal(string_io_execute(insb, 1, 0x80, false, 1, &ops, &cpu), STRING_IO_DONE);
@@ -307,11 +313,35 @@ static void test_straddling_element_faults_whole(void **state)
     cpu.write_protect = true;
     cpu.rdi = READ_ONLY_PAGE * PAGE - 2;
     memset(memory + READ_ONLY_PAGE * PAGE - 2, 0xee, 4);
-    assert_int_equal(string_io_execute(insd, 1, 0x510, false, 4, &ops, &cpu), STRING_IO_PAGE_FAULT);
+    assert_int_equal(string_io_execute(insd, 1, 0x510, false, 4, &ops, &cpu), STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_address, READ_ONLY_PAGE * PAGE);
     assert_int_equal(port_reads, 0);
     for (unsigned i = 0; i < 4; i++)
         assert_int_equal(memory[READ_ONLY_PAGE * PAGE - 2 + i], 0xee);
+}
+
+/* In 64-bit mode a non-canonical address is #GP(0), or #SS(0) through
+ * SS, before any translation; a TRANSLATE call that fails is the VMM's
+ * trouble (the VM stops), not a #PF. */
+static void test_non_canonical_and_failed_translation(void **state)
+{
+    (void)state;
+    const uint8_t outsb[] = { 0x6e }, ss_outsb[] = { 0x36, 0x6e };
+    struct string_io_cpu cpu = { .mode = INSN_MODE_64, .rip = 0x1000, .rflags = 2,
+                                 .linear_bits = 48, .rsi = 0x0000800000000000ull };
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
+    assert_int_equal(cpu.fault_vector, 13);
+    assert_int_equal(cpu.fault_error, 0);
+    assert_int_equal(string_io_execute(ss_outsb, 2, 0x80, true, 1, &ops, &cpu),
+                     STRING_IO_GUEST_FAULT);
+    assert_int_equal(cpu.fault_vector, 12);
+    assert_int_equal(port_writes, 0);
+    cpu.linear_bits = 57;                  /* with LA57 the same address is canonical */
+    cpu.rsi = 0x5000;
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_DONE);
+    translation_fails = true;
+    cpu.rip = 0x1000;
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_FAULT);
 }
 
 int main(void)
@@ -327,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup(test_faults_and_mismatches, setup),
         cmocka_unit_test_setup(test_page_rights_give_page_faults, setup),
         cmocka_unit_test_setup(test_straddling_element_faults_whole, setup),
+        cmocka_unit_test_setup(test_non_canonical_and_failed_translation, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

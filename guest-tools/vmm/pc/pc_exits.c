@@ -15,6 +15,7 @@
 #define CR0_PE (1ull << 0)
 #define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
+#define CR4_LA57 (1ull << 12)
 #define CR4_SMAP (1ull << 21)
 #define RFLAGS_VM (1ull << 17)
 #define VECTOR_PF 14
@@ -121,8 +122,8 @@ struct guest_view {
     uint64_t now;
 };
 
-static bool view_translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable,
-                           bool *user)
+static int view_translate(void *ctx, uint64_t linear, uint64_t *phys, bool *writable,
+                          bool *user)
 {
     struct guest_view *v = ctx;
     struct hv_translation t = { .linear_address = linear };
@@ -130,11 +131,13 @@ static bool view_translate(void *ctx, uint64_t linear, uint64_t *phys, bool *wri
     if (!v->paging) {
         *phys = linear & 0xffffffffull;
         *writable = *user = true;
-        return true;
+        return 1;
     }
     if (!v->cached || (linear & ~(PAGE - 1)) != v->cached_page) {
-        if (hv_translate(v->vcpu->handle, &t) < 0 || !t.valid)
-            return false;
+        if (hv_translate(v->vcpu->handle, &t) < 0)
+            return -1;
+        if (!t.valid)
+            return 0;
         v->cached = true;
         v->cached_page = linear & ~(PAGE - 1);
         v->cached_phys = t.physical_address & ~(PAGE - 1);
@@ -144,7 +147,7 @@ static bool view_translate(void *ctx, uint64_t linear, uint64_t *phys, bool *wri
     *phys = v->cached_phys | (linear & (PAGE - 1));
     *writable = v->cached_writable;
     *user = v->cached_user;
-    return true;
+    return 1;
 }
 
 static bool view_memory(void *ctx, uint64_t phys, void *bytes, unsigned len, bool write)
@@ -194,7 +197,7 @@ static unsigned fetch_instruction(struct guest_view *v, const struct hv_sregs *s
 
         if (chunk > INSN_MAX_LENGTH - n)
             chunk = INSN_MAX_LENGTH - n;
-        if (!view_translate(v, linear + n, &phys, &writable, &user) ||
+        if (view_translate(v, linear + n, &phys, &writable, &user) <= 0 ||
             !view_memory(v, phys, bytes + n, chunk, false))
             break;
         n += chunk;
@@ -202,39 +205,42 @@ static unsigned fetch_instruction(struct guest_view *v, const struct hv_sregs *s
     return n;
 }
 
-/* CPL: 3 in virtual-8086 mode, 0 in real mode, else CS's RPL (SS's DPL
- * would do as well: they agree outside a conforming CS). */
+/* CPL: 3 in virtual-8086 mode, 0 in real mode, else SS's DPL (as KVM
+ * reads it on both backends). */
 static uint8_t guest_cpl(const struct hv_sregs *s, uint64_t rflags)
 {
     if (!(s->cr0 & CR0_PE))
         return 0;
-    return rflags & RFLAGS_VM ? 3 : s->cs.selector & 3;
+    return rflags & RFLAGS_VM ? 3 : s->ss.dpl & 3;
 }
 
-/* A #PF for the guest, as the CPU raises it: CR2 (through SET_SREGS, with
- * the NMI blocking that call ends given back) and the exception with its
- * error code (SET_VCPU_EVENTS, as KVM's VMMs queue one). */
-static bool inject_page_fault(struct vmm_vcpu *vcpu, struct hv_sregs *sregs, uint64_t address,
-                              uint32_t error_code)
+/* The fault string I/O gives the guest, as the CPU raises it: for #PF,
+ * CR2 first (through SET_SREGS, with the NMI blocking that call ends
+ * given back), then the exception with its error code (SET_VCPU_EVENTS,
+ * as KVM's VMMs queue one). */
+static bool inject_fault(struct vmm_vcpu *vcpu, struct hv_sregs *sregs,
+                         const struct string_io_cpu *cpu)
 {
     struct hv_vcpu_events events;
     long err;
 
-    sregs->cr2 = address;
     err = hv_get_vcpu_events(vcpu->handle, &events);
-    err = err ?: hv_set_sregs(vcpu->handle, sregs);
+    if (!err && cpu->fault_vector == VECTOR_PF) {
+        sregs->cr2 = cpu->fault_address;
+        err = hv_set_sregs(vcpu->handle, sregs);
+    }
     if (!err) {
         events.flags = HV_VCPUEVENT_VALID_NMI | HV_VCPUEVENT_VALID_EXCEPTION;
         events.exception.injected = 1;
         events.exception.pending = 0;
-        events.exception.nr = VECTOR_PF;
+        events.exception.nr = cpu->fault_vector;
         events.exception.has_error_code = 1;
-        events.exception.error_code = error_code;
+        events.exception.error_code = cpu->fault_error;
         err = hv_set_vcpu_events(vcpu->handle, &events);
     }
     if (err)
-        ctl_printf("guest %s: #PF for string I/O at 0x%lx not injected: error %ld\n",
-                   vcpu->label, address, err);
+        ctl_printf("guest %s: exception %u for string I/O not injected: error %ld\n",
+                   vcpu->label, cpu->fault_vector, err);
     return !err;
 }
 
@@ -261,6 +267,7 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
         .cpl = guest_cpl(&sregs, regs.rflags),
         .write_protect = (sregs.cr0 & CR0_WP) != 0,
         .smap = (sregs.cr4 & CR4_SMAP) != 0,
+        .linear_bits = sregs.cr4 & CR4_LA57 ? 57 : 48,
     };
     n = fetch_instruction(&view, &sregs, regs.rip, cpu.mode, insn);
     view.now = pc_lock_devices(pc);
@@ -274,16 +281,16 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
     regs.rsi = cpu.rsi;
     regs.rdi = cpu.rdi;
     hv_set_regs(vcpu->handle, &regs);
-    if (status == STRING_IO_PAGE_FAULT) {
-        if (inject_page_fault(vcpu, &sregs, cpu.fault_address, cpu.fault_error))
+    if (status == STRING_IO_GUEST_FAULT) {
+        if (inject_fault(vcpu, &sregs, &cpu))
             return PC_CONTINUE;
         /* Re-entered, the instruction would fault again, for ever. */
-        pc_vm_stop(pc, PC_END_STOPPED, 0, "string I/O page fault not injected");
+        pc_vm_stop(pc, PC_END_STOPPED, 0, "string I/O fault not injected");
         return PC_STOP;
     }
     if (status == STRING_IO_FAULT) {
-        ctl_printf("guest %s: string I/O on port 0x%x reached memory outside its RAM at "
-                   "rip 0x%lx\n", vcpu->label, run->io.port, regs.rip);
+        ctl_printf("guest %s: string I/O on port 0x%x reached memory outside its RAM (or "
+                   "its translation failed) at rip 0x%lx\n", vcpu->label, run->io.port, regs.rip);
         pc_vm_stop(pc, PC_END_STOPPED, 0, "string I/O outside RAM");
         return PC_STOP;
     }

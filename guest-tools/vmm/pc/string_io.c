@@ -15,6 +15,9 @@
 #define PF_PRESENT (1u << 0)   /* #PF error code (SDM 3A 4.7) */
 #define PF_WRITE   (1u << 1)
 #define PF_USER    (1u << 2)
+#define VECTOR_SS  12
+#define VECTOR_GP  13
+#define VECTOR_PF  14
 
 /* Whether the page's rights allow the access (SDM 3A 4.6). */
 static bool permitted(const struct string_io_cpu *cpu, bool write, bool writable, bool user)
@@ -45,20 +48,36 @@ static uint64_t set_sized(uint64_t reg, uint64_t value, unsigned bytes)
  * element is done whole or not at all, and an INS that faults has not
  * read its port: the instruction restarts cleanly after the guest's
  * handler, as the CPU's (and QEMU's, which writes a dummy first). */
-static bool translate_element(const struct string_io_ops *ops, struct string_io_cpu *cpu,
-                              uint64_t linear, unsigned len, bool write, uint64_t phys[2])
+static enum string_io_status translate_element(const struct string_io_ops *ops,
+                                               struct string_io_cpu *cpu,
+                                               enum insn_segment segment, uint64_t linear,
+                                               unsigned len, bool write, uint64_t phys[2])
 {
     unsigned i = 0;
-    for (uint64_t at = linear; at < linear + len; at = (at | (PAGE - 1)) + 1, i++) {
-        bool writable, user, present = ops->translate(ops->ctx, at, &phys[i], &writable, &user);
+    uint64_t end = linear + len;
+    for (uint64_t at = linear; at < end; at = (at | (PAGE - 1)) + 1, i++) {
+        /* Outside 64-bit mode a linear address wraps at 4 GiB. */
+        uint64_t address = cpu->mode == INSN_MODE_64 ? at : at & 0xffffffffull;
+        unsigned shift = 64 - cpu->linear_bits;
+        if (cpu->mode == INSN_MODE_64 &&
+            (uint64_t)((int64_t)(address << shift) >> shift) != address) {
+            cpu->fault_vector = segment == INSN_SEG_SS ? VECTOR_SS : VECTOR_GP;
+            cpu->fault_error = 0;
+            return STRING_IO_GUEST_FAULT;
+        }
+        bool writable, user;
+        int present = ops->translate(ops->ctx, address, &phys[i], &writable, &user);
+        if (present < 0)
+            return STRING_IO_FAULT;
         if (!present || !permitted(cpu, write, writable, user)) {
-            cpu->fault_address = at;
+            cpu->fault_vector = VECTOR_PF;
+            cpu->fault_address = address;
             cpu->fault_error = (present ? PF_PRESENT : 0) | (write ? PF_WRITE : 0) |
                                (cpu->cpl == 3 ? PF_USER : 0);
-            return false;
+            return STRING_IO_GUEST_FAULT;
         }
     }
-    return true;
+    return STRING_IO_DONE;
 }
 
 /* Moves len bytes (one element) between `bytes` and the pages found by
@@ -96,12 +115,15 @@ static enum string_io_status move_element(const struct string_io_ops *ops,
                                           enum insn_segment segment, uint64_t index,
                                           uint16_t port, unsigned size)
 {
-    uint64_t linear = linear_address(cpu, is_out ? segment : INSN_SEG_ES, index), phys[2];
+    enum insn_segment used = is_out ? segment : INSN_SEG_ES;
+    uint64_t linear = linear_address(cpu, used, index), phys[2];
     uint8_t bytes[4] = { 0 };
     uint32_t value = 0;
+    enum string_io_status translated = translate_element(ops, cpu, used, linear, size, !is_out,
+                                                         phys);
 
-    if (!translate_element(ops, cpu, linear, size, !is_out, phys))
-        return STRING_IO_PAGE_FAULT;
+    if (translated != STRING_IO_DONE)
+        return translated;
     if (is_out) {
         if (!copy_element(ops, linear, phys, bytes, size, false))
             return STRING_IO_FAULT;

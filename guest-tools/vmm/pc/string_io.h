@@ -20,7 +20,8 @@
  * or whose access the page's rights refuse (SDM 3A 4.6: user access at
  * CPL 3, writes unless CR0.WP is clear at CPL < 3, SMAP), ends the
  * instruction in a page fault for the guest, as on the CPU, with the
- * elements before it done. Segment limits and the I/O permission bitmap
+ * elements before it done; a non-canonical address in 64-bit mode in a
+ * #GP(0), or #SS(0) through SS. Segment limits and the I/O permission bitmap
  * are not checked: a guest that the CPU would fault gets the access
  * instead.
  *
@@ -38,10 +39,11 @@
 #define STRING_IO_MAX_BYTES 4096
 
 struct string_io_ops {
-    /* false: no translation (not present). Else the guest-physical
-     * address, and whether every level allows writes and user access. */
-    bool (*translate)(void *ctx, uint64_t linear, uint64_t *guest_phys, bool *writable,
-                      bool *user);
+    /* 1: the guest-physical address, and whether every level allows
+     * writes and user access; 0: not present; -1: the translation itself
+     * failed (the VMM's trouble, not the guest's: the VM stops). */
+    int (*translate)(void *ctx, uint64_t linear, uint64_t *guest_phys, bool *writable,
+                     bool *user);
     /* len bytes within one page; false: not the VM's RAM. */
     bool (*memory)(void *ctx, uint64_t guest_phys, void *bytes, unsigned len, bool write);
     uint32_t (*port_in)(void *ctx, uint16_t port, unsigned size);
@@ -57,7 +59,10 @@ struct string_io_cpu {
     uint8_t cpl;
     bool write_protect;           /* CR0.WP */
     bool smap;                    /* CR4.SMAP */
-    /* out, on STRING_IO_PAGE_FAULT: the #PF's CR2 and error code */
+    uint8_t linear_bits;          /* 48, or 57 with CR4.LA57 */
+    /* out, on STRING_IO_GUEST_FAULT: the exception (#PF, #GP, #SS), its
+     * error code, and for #PF the CR2 */
+    uint8_t fault_vector;
     uint64_t fault_address;
     uint32_t fault_error;
 };
@@ -67,13 +72,13 @@ enum string_io_status {
     STRING_IO_MORE,               /* a batch done; RIP on the instruction */
     STRING_IO_NOT_STRING_IO,      /* the bytes are no INS/OUTS of this exit */
     STRING_IO_FAULT,              /* an element's memory is not the VM's RAM */
-    STRING_IO_PAGE_FAULT,         /* the guest takes #PF (fault_address,
-                                     fault_error); RIP on the instruction */
+    STRING_IO_GUEST_FAULT,        /* the guest takes fault_vector;
+                                     RIP on the instruction */
 };
 
 /* Executes the INS/OUTS whose bytes are insn[0..n) (at cpu->rip), which
  * exited for `port` in direction `is_out` with `size` bytes an element;
- * updates *cpu. On STRING_IO_FAULT and STRING_IO_PAGE_FAULT the elements
+ * updates *cpu. On STRING_IO_FAULT and STRING_IO_GUEST_FAULT the elements
  * before the faulting one are done and counted in the registers. */
 enum string_io_status string_io_execute(const uint8_t *insn, unsigned n, uint16_t port,
                                         bool is_out, unsigned size,
