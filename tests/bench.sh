@@ -14,12 +14,23 @@ source tests/system/machines.sh
 mkdir -p build/bench
 status=0
 
-# boot LOG STOP-TIMEOUT COMMAND...: true if the bench finished with 0
+# boot LOG STOP-TIMEOUT COMMAND...: true if the bench finished with 0.
+# A QEMU run that QEMU ended on a triple fault of the hypervisor, no PANIC
+# (QEMU 7.2's walk failure after a #VMEXIT with more than one CPU, README
+# known limits: the multi-threaded run ended so in 2 of 4 `make bench` of
+# session 11) boots again, twice at most, and says so.
 boot() {
-    local log=$1 timeout=$2
+    local log=$1 timeout=$2 tries
     shift 2
-    tests/system/emulate.sh "$log" "$timeout" 'tool bench finished with status|PANIC|hv: halted|stopped:' -- "$@" >/dev/null
-    grep -qa "tool bench finished with status 0" "$log"
+    for tries in 1 2 3; do
+        tests/system/emulate.sh "$log" "$timeout" 'tool bench finished with status|PANIC|hv: halted|stopped:' -- "$@" >/dev/null
+        grep -qa "tool bench finished with status 0" "$log" && return 0
+        grep -qa '^Triple fault' "$log.qemu" 2>/dev/null && ! grep -qa PANIC "$log" || return 1
+        echo "(QEMU ended the run on a triple fault of the hypervisor, README known limits;"
+        echo " its reset log kept as $log.qemu.$tries: booting again)"
+        cp "$log.qemu" "$log.qemu.$tries"
+    done
+    return 1
 }
 
 print_tables() { sed -n 's/\r//; s/^\[ctl\] bench: //p' "$1"; }
