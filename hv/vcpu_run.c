@@ -295,9 +295,10 @@ int vcpu_run_after_emulation(struct vcpu *vcpu)
 }
 
 /* What RUN does before entering when its quick test below finds
- * something: a step to report, an IN to complete, a shutdown, immediate_exit or a kick, a
- * deadline, a vcpu halted or waiting for SIPI. Returns the HV_EXIT_* that
- * ends the RUN without entering, or -1 to enter. */
+ * something: an IN to complete, a step's trap to deliver, a shutdown,
+ * immediate_exit or a kick, a deadline, a vcpu halted or waiting for
+ * SIPI. Returns the HV_EXIT_* that ends the RUN without entering, or -1
+ * to enter. */
 int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
 {
     if (vcpu->pending_in_size)

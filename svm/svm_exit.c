@@ -170,7 +170,8 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
             svm_cr8_write(vcpu);
         if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
-        /* DEBUG_GUEST's step over it, which the exit handler reports. */
+        /* A single step over it: the exit handler delivers or reports
+         * the trap (hv/single_step.h). */
         exit = (struct exit_record){ .kind = EXIT_NONE, .rip = vmcb->save.rip,
                                      .hardware_reason = code };
         return vcpu->exit_handler(vcpu, &exit);

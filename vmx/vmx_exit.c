@@ -156,7 +156,8 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu)) {
         if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
-        /* DEBUG_GUEST's step over it, which the exit handler reports. */
+        /* A single step over it: the exit handler delivers or reports
+         * the trap (hv/single_step.h). */
         exit = (struct exit_record){ .kind = EXIT_NONE, .rip = vmread(VMCS_GUEST_RIP),
                                      .hardware_reason = reason };
         return vcpu->exit_handler(vcpu, &exit);

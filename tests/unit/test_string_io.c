@@ -171,7 +171,8 @@ static void test_real_mode_wraps_16_bits(void **state)
 static void test_64bit_mode(void **state)
 {
     (void)state;
-    struct string_io_cpu cpu = { .mode = INSN_MODE_64, .rip = 0x1000, .rflags = 2 };
+    struct string_io_cpu cpu = { .mode = INSN_MODE_64, .rip = 0x1000, .rflags = 2,
+                                 .linear_bits = 48 };
     /* DS's base counts for nothing in 64-bit mode, GS's does. */
     cpu.segment_base[INSN_SEG_DS] = 0x4000;
     cpu.segment_base[INSN_SEG_GS] = 0x8000;
