@@ -93,13 +93,8 @@ test_smp_guest_vcpus_print_from_distinct_cpus() {
 }
 
 # run_hvtest NAME CPUS
-# With more than one CPU, QEMU 7.2's walk of the hypervisor's intact page
-# tables can fail right after a #VMEXIT and end the run on a triple fault
-# (README, known limits): seen once in this suite with 4 CPUs (session
-# 11's second `make test`, after region_churn_returns_tables_and_frames;
-# 0 of 12 reruns), so it boots again then, as the Linux and pc tests do.
 run_hvtest() {
-    boot_again_after_qemu_triple_fault "$1" 600 "$END_OF_TOOL" \
+    boot "$1" 600 "$END_OF_TOOL" \
         $(qemu_svm iso/out/hvtest.iso $SYSTEST_DIR/$1.log "$2")
     expect_line "hvtest: [0-9]+ passed, 0 failed"
     expect_line "tool hvtest finished with status 0"

@@ -57,7 +57,7 @@ test_harness_reports_how_an_emulator_ended() {
     [ "$(grep -c . <<<"$report")" -eq 1 ] || fail "a passing run reported: $report"
 }
 
-# boot_again_after_qemu_triple_fault: another boot after a triple fault
+# boot: another boot after a triple fault
 # of the hypervisor (QEMU's, README known limits), said in the output,
 # two at most: a third one fails the test; an early end without a triple
 # fault is not retried.
@@ -66,7 +66,7 @@ test_harness_boots_again_only_after_a_triple_fault() {
     { head -c 65520 /dev/zero; printf '\x2e\x0f\x01\x1e\xf8\xff\xcc'; head -c 9 /dev/zero; } > "$rom"
     report=$(
         TEST_FAILED=0
-        boot_again_after_qemu_triple_fault harness-again 30 "no such line in any log" \
+        boot harness-again 30 "no such line in any log" \
             "${QEMU_BASE[@]}" -machine q35 -bios "$rom" -serial "file:$log" $(qemu_reset_log "$log")
         echo "TEST_FAILED=$TEST_FAILED"
     )
@@ -77,7 +77,7 @@ test_harness_boots_again_only_after_a_triple_fault() {
     # An end that is not a triple fault fails at once.
     report=$(
         TEST_FAILED=0
-        boot_again_after_qemu_triple_fault harness-again-abort 30 "no such line in any log" \
+        boot harness-again-abort 30 "no such line in any log" \
             bash -c 'kill -ABRT $$' 2>/dev/null
         echo "TEST_FAILED=$TEST_FAILED"
     )

@@ -121,7 +121,7 @@ expect_linux_on_the_hypervisor() {
 LINUX_FAULT_BOOTS=5
 
 test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
-    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot_again_after_qemu_triple_fault linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
+    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot linux-1 300 "$LINUX_END" $(qemu_svm iso/out/linux-1.iso $SYSTEST_DIR/linux-1.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 1
 }
@@ -138,13 +138,13 @@ test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
 # hypervisor: a separate, open problem (README, known limits: QEMU's walk
 # of the host's intact page tables fails right after a #VMEXIT).
 test_linux_boots_to_init_on_the_hypervisor_svm_4_vcpus_on_2_cpus() {
-    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot_again_after_qemu_triple_fault linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
+    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 4
 }
 
 test_linux_boots_to_init_on_the_hypervisor_svm_2_vcpus() {
-    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot_again_after_qemu_triple_fault linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
+    QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot linux-2 300 "$LINUX_END" $(qemu_svm iso/out/linux-2.iso $SYSTEST_DIR/linux-2.log 2)
     expect_line "virt: using svm"
     expect_linux_on_the_hypervisor 2
 }
@@ -329,7 +329,7 @@ test_two_linux_guests_together_svm() {
 # that TSC. The time lines are checked for form only here; the tests
 # above judge them with CPUs to spare.
 test_two_linux_guests_beside_the_conformance_suite_svm() {
-    boot_again_after_qemu_triple_fault linux-beside 900 "$LINUX_END" $(qemu_svm iso/out/linux-beside.iso $SYSTEST_DIR/linux-beside.log 2)
+    boot linux-beside 900 "$LINUX_END" $(qemu_svm iso/out/linux-beside.iso $SYSTEST_DIR/linux-beside.log 2)
     expect_two_linux_guests 192 none
     expect_line "^\[ctl\] pc: running tool hvtest beside the guests"
     expect_line "hvtest: [0-9]+ passed, 0 failed"
