@@ -16,9 +16,10 @@ status=0
 
 # boot LOG STOP-TIMEOUT COMMAND...: true if the bench finished with 0.
 # A QEMU run that QEMU ended on a triple fault of the hypervisor, no PANIC
-# (QEMU 7.2's walk failure after a #VMEXIT with more than one CPU, README
-# known limits: the multi-threaded run ended so in 2 of 4 `make bench` of
-# session 11) boots again, twice at most, and says so.
+# (QEMU 7.2's multi-threaded TCG setting HF2_NPT on CPU 0 again from
+# another vCPU thread, README known limits: the multi-threaded run ended
+# so in 2 of 4 `make bench` of session 11) boots again, twice at most,
+# and says so.
 boot() {
     local log=$1 timeout=$2 tries
     shift 2

@@ -8,11 +8,13 @@ END_OF_BOOT='tool [a-z_]+ finished with status|hv: halted\.|CPU halted\.|PANIC|c
 
 # boot NAME TIMEOUT STOP_REGEX COMMAND...   (sets LOG and ELAPSED)
 # Boots again (twice at most) when QEMU ended the run by itself on a
-# triple fault of the hypervisor with no PANIC: QEMU 7.2's walk of the
-# host's intact page tables failing right after a #VMEXIT (README, known
-# limits; about 1 boot in 25 of the 4-vcpu Linux guest on 2 CPUs, more
-# with two guests at once, and seen in any QEMU run with more than one
-# CPU, once in CI at the 4-CPU smp_hello demo 2 s in). Said in the output,
+# triple fault of the hypervisor with no PANIC: under multi-threaded TCG,
+# QEMU 7.2's unlocked write of CPU 0's hflags2 from another vCPU thread
+# (cpu_clear_ignne) can set HF2_NPT again right after CPU 0's #VMEXIT, and
+# its walk of the host's intact tables then fails (README, known limits;
+# about 1 boot in 25 of the 4-vcpu Linux guest on 2 CPUs, more with two
+# guests at once, and seen in any QEMU run with more than one CPU, once in
+# CI at the 4-CPU smp_hello demo 2 s in). Said in the output,
 # the first such run's reset log kept; the last run is judged. A Bochs run
 # keeps no QEMU reset log, so it is never booted again.
 boot() {
