@@ -82,7 +82,7 @@ expect_smp_hello() {
 }
 
 test_smp_guest_vcpus_print_from_distinct_cpus() {
-    boot smp-hello 180 "$END_OF_TOOL" $(qemu_svm iso/out/hostile.iso $SYSTEST_DIR/smp-hello.log 4)
+    boot smp-hello 180 "$END_OF_TOOL" $(qemu_svm_one_thread iso/out/hostile.iso $SYSTEST_DIR/smp-hello.log 4)
     expect_smp_hello 4
     expect_line "tool demo finished with status 0"
     expect_clean_run

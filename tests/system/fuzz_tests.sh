@@ -23,7 +23,7 @@ expect_fuzz_pass() {
 }
 
 test_fuzz_tool_fixed_seed_svm() {
-    boot fuzz-svm 300 "$END_OF_TOOL" $(qemu_svm iso/out/fuzz.iso $SYSTEST_DIR/fuzz-svm.log 2)
+    boot fuzz-svm 300 "$END_OF_TOOL" $(qemu_svm_one_thread iso/out/fuzz.iso $SYSTEST_DIR/fuzz-svm.log 2)
     expect_fuzz_pass
 }
 
@@ -36,7 +36,7 @@ test_fuzz_tool_replays_its_seed_svm() {
     local run lines=()
     for run in 1 2; do
         boot fuzz-replay-$run 120 "$END_OF_TOOL" \
-            $(qemu_svm iso/out/fuzz-replay.iso $SYSTEST_DIR/fuzz-replay-$run.log 2)
+            $(qemu_svm_one_thread iso/out/fuzz-replay.iso $SYSTEST_DIR/fuzz-replay-$run.log 2)
         expect_fuzz_pass
         lines[run]=$(grep -aoE "fuzz: step [0-9]+(, sequence 0x[0-9a-f]{16}|: [^(]+)" "$LOG")
     done

@@ -11,7 +11,7 @@ source tests/system/machines.sh
 
 test_region_churn_million_cycles_svm() {
     boot region-churn 300 "$END_OF_TOOL" \
-        $(qemu_svm iso/out/region-churn.iso $SYSTEST_DIR/region-churn.log 2)
+        $(qemu_svm_one_thread iso/out/region-churn.iso $SYSTEST_DIR/region-churn.log 2)
     local before after
     before=$(grep -aoE 'region_churn: 1000000 cycles; before: [0-9]+ free frames, [0-9]+ nested' "$LOG" \
              | grep -oE '[0-9]+ free frames, [0-9]+')
