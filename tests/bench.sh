@@ -11,33 +11,32 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/system/machines.sh
+source tests/system/lib.sh
 mkdir -p build/bench
 status=0
 
-# boot LOG STOP-TIMEOUT COMMAND...: true if the bench finished with 0.
-# A QEMU run that QEMU ended on a triple fault of the hypervisor, no PANIC
-# (QEMU 7.2's multi-threaded TCG setting HF2_NPT on CPU 0 again from
+# bench_boot LOG STOP-TIMEOUT COMMAND...: true if the bench finished with
+# 0. A QEMU run that QEMU ended on a triple fault of the hypervisor, no
+# PANIC (QEMU 7.2's multi-threaded TCG setting HF2_NPT on CPU 0 again from
 # another vCPU thread, README known limits: the multi-threaded run ended
-# so in 2 of 4 `make bench` of session 11) boots again, twice at most,
-# and says so.
-boot() {
-    local log=$1 timeout=$2 tries
+# so in 2 of 4 `make bench` of session 11) boots again, twice at most, and
+# says so, as the system tests do (tests/system/lib.sh).
+bench_boot_once() {
+    LOG=$1
+    local timeout=$2
     shift 2
-    for tries in 1 2 3; do
-        tests/system/emulate.sh "$log" "$timeout" 'tool bench finished with status|PANIC|hv: halted|stopped:' -- "$@" >/dev/null
-        grep -qa "tool bench finished with status 0" "$log" && return 0
-        grep -qa '^Triple fault' "$log.qemu" 2>/dev/null && ! grep -qa PANIC "$log" || return 1
-        echo "(QEMU ended the run on a triple fault of the hypervisor, README known limits;"
-        echo " its reset log kept as $log.qemu.$tries: booting again)"
-        cp "$log.qemu" "$log.qemu.$tries"
-    done
-    return 1
+    tests/system/emulate.sh "$LOG" "$timeout" 'tool bench finished with status|PANIC|hv: halted|stopped:' -- "$@" >/dev/null
+}
+
+bench_boot() {
+    again_after_qemu_triple_fault bench_boot_once "$@"
+    grep -qa "tool bench finished with status 0" "$1"
 }
 
 print_tables() { sed -n 's/\r//; s/^\[ctl\] bench: //p' "$1"; }
 
 run() { # LOG STOP-TIMEOUT COMMAND...
-    boot "$@"
+    bench_boot "$@"
     local ok=$?
     print_tables "$1"
     if [ $ok -ne 0 ]; then
@@ -189,7 +188,7 @@ echo
 # SMP with -icount may hang in QEMU 7.2 (PLATFORM.md): try it with a short
 # limit, and fall back to multi-threaded TCG, where a tick is wall TSC.
 log=build/bench/bench-smp4.log
-if boot $log 300 $(qemu_svm iso/out/bench.iso $log 4) -icount shift=0; then
+if bench_boot $log 300 $(qemu_svm iso/out/bench.iso $log 4) -icount shift=0; then
     echo "== SVM: QEMU TCG -icount shift=0 -smp 4 (ticks = instructions; the CPUs take turns)"
     print_tables $log
 else
@@ -206,5 +205,5 @@ echo
 # anything.
 log=build/bench/bench-mttcg2.log
 echo "== SVM: QEMU multi-threaded TCG -smp 2, no -icount (ticks are wall-clock TSC; read the scaling lines)"
-run $log 600 $(qemu_svm iso/out/bench.iso $log 2) -accel tcg,thread=multi
+run $log 600 $(qemu_svm_tcg_threads multi iso/out/bench.iso $log 2)
 exit $status

@@ -94,8 +94,7 @@ test_smp_guest_vcpus_print_from_distinct_cpus() {
 
 # run_hvtest NAME CPUS
 run_hvtest() {
-    boot "$1" 600 "$END_OF_TOOL" \
-        $(qemu_svm iso/out/hvtest.iso $SYSTEST_DIR/$1.log "$2")
+    boot "$1" 600 "$END_OF_TOOL" $(qemu_svm iso/out/hvtest.iso $SYSTEST_DIR/$1.log "$2")
     expect_line "hvtest: [0-9]+ passed, 0 failed"
     expect_line "tool hvtest finished with status 0"
     expect_no_line "hvtest: info debug exit DR6"   # QEMU writes the #DB's cause

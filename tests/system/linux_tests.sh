@@ -135,8 +135,9 @@ test_linux_boots_to_init_on_the_hypervisor_svm_1_vcpu() {
 # Still seen, rarely (2 boots of 54 on 2026-12-01, none of them the
 # hang): the emulator ending by itself mid-boot with nothing on the
 # serial log, where QEMU's -d cpu_reset log shows a triple fault of the
-# hypervisor: a separate, open problem (README, known limits: QEMU's walk
-# of the host's intact page tables fails right after a #VMEXIT).
+# hypervisor: QEMU 7.2's multi-threaded TCG setting HF2_NPT on CPU 0 again
+# from another vCPU thread (README, known limits), which `boot` boots
+# again on.
 test_linux_boots_to_init_on_the_hypervisor_svm_4_vcpus_on_2_cpus() {
     QEMU_FAULT_BOOTS=$LINUX_FAULT_BOOTS boot linux-4 400 "$LINUX_END" $(qemu_svm iso/out/linux-4.iso $SYSTEST_DIR/linux-4.log 2)
     expect_line "virt: using svm"

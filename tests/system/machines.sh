@@ -27,15 +27,22 @@ qemu_svm() {
         -cdrom "$iso" -serial "file:$log" $(qemu_reset_log "$log") "$@"
 }
 
-# qemu_svm on one host thread (-accel tcg,thread=single), where QEMU 7.2's
-# unlocked write of CPU 0's hflags2 from other vCPU threads cannot happen
-# (README, known limits): for the runs with no guest timing windows and no
-# Linux (the fuzz tool, region churn, the smp_hello demo), which also run
-# faster so on this 2-core machine (fuzz tool 43 -> 33 s).
-qemu_svm_one_thread() {
-    local QEMU_BASE=("${QEMU_BASE[@]}")
-    QEMU_BASE[2]=tcg,thread=single
+# qemu_svm THREADS ISO LOG CPUS...: qemu_svm with TCG's threading set
+# (single or multi) whatever QEMU_ACCEL says.
+qemu_svm_tcg_threads() {
+    local threads=$1
+    shift
+    local QEMU_BASE=("${QEMU_BASE[@]/#tcg*/tcg,thread=$threads}")
     qemu_svm "$@"
+}
+
+# qemu_svm on one host thread, where QEMU 7.2's unlocked write of CPU 0's
+# hflags2 from other vCPU threads cannot happen (README, known limits):
+# for the runs with no guest timing windows and no Linux (the fuzz tool,
+# region churn, the smp_hello demo), which also run faster so on this
+# 2-core machine (fuzz tool 43 -> 32 s).
+qemu_svm_one_thread() {
+    qemu_svm_tcg_threads single "$@"
 }
 
 # The same under OVMF (UEFI firmware).

@@ -171,8 +171,7 @@ static void test_real_mode_wraps_16_bits(void **state)
 static void test_64bit_mode(void **state)
 {
     (void)state;
-    struct string_io_cpu cpu = { .mode = INSN_MODE_64, .rip = 0x1000, .rflags = 2,
-                                 .linear_bits = 48 };
+    struct string_io_cpu cpu = { .mode = INSN_MODE_64, .rip = 0x1000, .rflags = 2 };
     /* DS's base counts for nothing in 64-bit mode, GS's does. */
     cpu.segment_base[INSN_SEG_DS] = 0x4000;
     cpu.segment_base[INSN_SEG_GS] = 0x8000;
@@ -329,7 +328,7 @@ static void test_non_canonical_and_failed_translation(void **state)
     (void)state;
     const uint8_t outsb[] = { 0x6e }, ss_outsb[] = { 0x36, 0x6e };
     struct string_io_cpu cpu = { .mode = INSN_MODE_64, .rip = 0x1000, .rflags = 2,
-                                 .linear_bits = 48, .rsi = 0x0000800000000000ull };
+                                 .rsi = 0x0000800000000000ull };
     assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_vector, 13);
     assert_int_equal(cpu.fault_error, 0);
@@ -337,7 +336,10 @@ static void test_non_canonical_and_failed_translation(void **state)
                      STRING_IO_GUEST_FAULT);
     assert_int_equal(cpu.fault_vector, 12);
     assert_int_equal(port_writes, 0);
-    cpu.linear_bits = 57;                  /* with LA57 the same address is canonical */
+    cpu.la57 = true;             /* with LA57 the same address is canonical: walked, not present */
+    assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_GUEST_FAULT);
+    assert_int_equal(cpu.fault_vector, 14);
+    assert_int_equal(cpu.fault_address, 0x0000800000000000ull);
     cpu.rsi = 0x5000;
     assert_int_equal(string_io_execute(outsb, 1, 0x80, true, 1, &ops, &cpu), STRING_IO_DONE);
     translation_fails = true;

@@ -267,7 +267,7 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
         .cpl = guest_cpl(&sregs, regs.rflags),
         .write_protect = (sregs.cr0 & CR0_WP) != 0,
         .smap = (sregs.cr4 & CR4_SMAP) != 0,
-        .linear_bits = sregs.cr4 & CR4_LA57 ? 57 : 48,
+        .la57 = (sregs.cr4 & CR4_LA57) != 0,
     };
     n = fetch_instruction(&view, &sregs, regs.rip, cpu.mode, insn);
     view.now = pc_lock_devices(pc);

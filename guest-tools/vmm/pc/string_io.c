@@ -19,10 +19,11 @@
 #define VECTOR_GP  13
 #define VECTOR_PF  14
 
-/* Bits 63 down to linear_bits - 1 all equal (SDM 3A 3.3.7.1). */
-static bool canonical(uint64_t address, unsigned linear_bits)
+/* Bits 63 down to the top linear-address bit all equal (SDM 3A
+ * 3.3.7.1). */
+static bool canonical(uint64_t address, bool la57)
 {
-    unsigned shift = 64 - linear_bits;
+    unsigned shift = la57 ? 64 - 57 : 64 - 48;
     return (uint64_t)((int64_t)(address << shift) >> shift) == address;
 }
 
@@ -65,7 +66,7 @@ static enum string_io_status translate_element(const struct string_io_ops *ops,
     for (uint64_t at = linear; at < end; at = (at | (PAGE - 1)) + 1, i++) {
         /* Outside 64-bit mode a linear address wraps at 4 GiB. */
         uint64_t address = cpu->mode == INSN_MODE_64 ? at : at & 0xffffffffull;
-        if (cpu->mode == INSN_MODE_64 && !canonical(address, cpu->linear_bits)) {
+        if (cpu->mode == INSN_MODE_64 && !canonical(address, cpu->la57)) {
             cpu->fault_vector = segment == INSN_SEG_SS ? VECTOR_SS : VECTOR_GP;
             cpu->fault_error = 0;
             return STRING_IO_GUEST_FAULT;

@@ -59,7 +59,7 @@ struct string_io_cpu {
     uint8_t cpl;
     bool write_protect;           /* CR0.WP */
     bool smap;                    /* CR4.SMAP */
-    uint8_t linear_bits;          /* 48, or 57 with CR4.LA57 */
+    bool la57;                    /* CR4.LA57: 57-bit linear addresses, else 48 */
     /* out, on STRING_IO_GUEST_FAULT: the exception (#PF, #GP, #SS), its
      * error code, and for #PF the CR2 */
     uint8_t fault_vector;
