@@ -305,10 +305,13 @@ test_two_linux_guests_together_svm() {
         '^\[guest linux1\] init: type a line' 'printf "\001""1%s" "$LINUX_INPUT_TEXT"'
         '^\[guest linux2\] init: type a line' 'printf "\001""2%s" "$LINUX_INPUT_TEXT"'
     )
-    # QEMU's triple fault of the hypervisor (README, known limits): booted
-    # again, four times at most: it ended 6 of 16 boots of this pair on
-    # 2026-12-01, and 3 in a row once (the other SVM Linux tests: twice).
-    QEMU_FAULT_BOOTS=5 again_after_qemu_triple_fault two_linux_guests_run
+    # QEMU's triple fault of the hypervisor (README, known limits: QEMU
+    # 7.2's hflags2 race, 7 of 13 boots of this pair in session 12's
+    # measurement): booted again, seven times at most. It ended 6 of 16
+    # boots on 2026-12-01, and all 5 then allowed in one `make test` of
+    # 2026-12-02. This pair cannot go to one thread: it stopped early
+    # there (README).
+    QEMU_FAULT_BOOTS=8 again_after_qemu_triple_fault two_linux_guests_run
     [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
     expect_two_linux_guests 256
     expect_line "^\[ctl\] console: typed input goes to guest 1 only"
