@@ -309,8 +309,9 @@ test_two_linux_guests_together_svm() {
     # 7.2's hflags2 race, 7 of 13 boots of this pair in session 12's
     # measurement): booted again, seven times at most. It ended 6 of 16
     # boots on 2026-12-01, and all 5 then allowed in one `make test` of
-    # 2026-12-02. This pair cannot go to one thread: it stopped early
-    # there (README).
+    # 2026-12-02. This pair cannot go to one thread: there QEMU delivers
+    # the interrupts the hypervisor injects twice, and Linux deadlocks
+    # on an irq descriptor's lock early in boot (README, known limits).
     QEMU_FAULT_BOOTS=8 again_after_qemu_triple_fault two_linux_guests_run
     [ "$PC_STATUS" -ne 124 ] || fail "no end of run within 600 s (see $LOG)"
     expect_two_linux_guests 256

@@ -4,8 +4,9 @@
 # QEMU_ACCEL=tcg,thread=single runs the QEMU tests on one host thread,
 # where QEMU 7.2's unlocked write of CPU 0's hflags2 from other vCPU
 # threads (README, known limits) cannot happen; the tests' guest timing
-# windows and the Linux pair do not all survive its round-robin, so the
-# default stays multi-threaded TCG.
+# windows do not all survive its round-robin, and there QEMU delivers an
+# injected interrupt twice often enough to hang Linux guests (README,
+# known limits), so the default stays multi-threaded TCG.
 QEMU_BASE=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -display none -no-reboot
            -device isa-debug-exit,iobase=0xf4,iosize=4)
 
