@@ -41,7 +41,10 @@ qemu_svm_tcg_threads() {
 # hflags2 from other vCPU threads cannot happen (README, known limits):
 # for the runs with no guest timing windows and no Linux (the fuzz tool,
 # region churn, the smp_hello demo), which also run faster so on this
-# 2-core machine (fuzz tool 43 -> 32 s).
+# 2-core machine (fuzz tool 43 -> 32 s). There QEMU may deliver an
+# injected interrupt twice (README, known limits); none of these runs
+# checks what a guest does with its interrupts (the fuzz tool judges the
+# calls' results, and its sequence lines are its generator's state).
 qemu_svm_one_thread() {
     qemu_svm_tcg_threads single "$@"
 }
