@@ -27,7 +27,7 @@ static const uint8_t *code_without_paging(struct vcpu *vcpu, uint64_t linear)
     if (!page || offset > FRAME_SIZE - INSN_MAX_LENGTH)
         return NULL;
     vcpu->code_bytes = page;
-    vcpu->code_tag = linear - offset + 1;
+    vcpu->code_page = linear - offset;
     vcpu->code_generation = generation;
     return page + offset;
 }

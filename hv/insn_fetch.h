@@ -37,15 +37,19 @@ bool insn_site_mode64(const struct insn_site *site);
  * changed since, else NULL (then vcpu_insn_bytes finds them). Inline for
  * the backends' hot paths: a guest's loop exits from the same places again
  * and again. 15 bytes may be read: an instruction that could cross the
- * page's end takes the slow way. */
+ * page's end takes the slow way. The page is kept as its linear start,
+ * so that one subtraction is both the tag's compare and the offset
+ * (CODE_PAGE_NONE, far above any linear address of a guest without
+ * paging, matches none). */
 #define VCPU_CODE_PAGE 4096u
+#define CODE_PAGE_NONE (1ull << 63)
 static inline const uint8_t *vcpu_cached_code(const struct vcpu *vcpu, uint64_t linear)
 {
-    uint64_t offset = linear & (VCPU_CODE_PAGE - 1);
-    if (vcpu->code_tag != linear - offset + 1 || offset > VCPU_CODE_PAGE - 15 ||
+    uint64_t offset = linear - vcpu->code_page;
+    if (offset > VCPU_CODE_PAGE - 15 ||
         vcpu->code_generation != __atomic_load_n(&vcpu->vm->tlb_generation, __ATOMIC_ACQUIRE))
         return NULL;
-    /* A tag is only ever set together with its page (never NULL). */
+    /* A page start is only ever set together with its page (never NULL). */
     const uint8_t *page = vcpu->code_bytes;
     if (!page)
         __builtin_unreachable();

@@ -317,11 +317,11 @@ struct vcpu {
     struct vcpu_debugregs dr;
     /* The page of the last instruction decoded in a child without paging
      * (hv/insn_fetch.c): its linear -- there guest-physical -- address
-     * plus one (0: none yet), and the page in the hypervisor's view; valid
-     * while the VM's tlb_generation is code_generation. A page, not one
-     * instruction: a guest's APIC writes come from a few places in turn
-     * (the ICR write, the handler's EOI), mostly on one page of code. */
-    uint64_t code_tag;
+     * (CODE_PAGE_NONE: none yet), and the page in the hypervisor's view;
+     * valid while the VM's tlb_generation is code_generation. A page, not
+     * one instruction: a guest's APIC writes come from a few places in
+     * turn (the ICR write, the handler's EOI), mostly on one page of code. */
+    uint64_t code_page;
     const uint8_t *code_bytes;
     uint64_t code_generation;
 } __attribute__((aligned(64)));

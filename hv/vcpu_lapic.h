@@ -66,32 +66,43 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
  * EOI, and the taking of a vector the EOI unmasked. */
 int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open);
 int vcpu_lapic_take_now(struct vcpu *vcpu, int vector, bool open);
+/* Whether the guest can take an interrupt at this entry (IF set, nothing
+ * being injected; the backend drops the shadow), as a backend reads it
+ * from its VMCB or VMCS: asked only when a vector is to be taken, not on
+ * the path of an EOI that unmasks nothing. */
+typedef bool (*vcpu_open_reader)(const struct vcpu *vcpu);
 /* A child's WRMSR straight from a backend's exit function, the
  * instruction not yet skipped: IA32_TSC_DEADLINE with a deadline already
  * passed (and no host timer running for the vcpu), the x2APIC EOI (0x80B)
  * and SELF IPI (0x83F) registers, the ICR (0x830) for a fixed,
  * edge-triggered IPI of a legal vector (to itself or others). -1 leaves
- * the WRMSR to the general MSR path (not x2APIC mode, another register or
- * case, a value that is a #GP or an illegal vector, the EOI of a
- * level-triggered vector, which the VMM must see). Done, it returns the vector the guest takes now -- one the
- * write raised or, after an EOI, unmasked -- already acknowledged (IRR
- * to ISR), for the backend to inject at this entry: only when the guest
- * can take an interrupt (`open`: IF set, nothing being injected; the
- * backend drops the shadow) and nothing else waits for
- * vcpu_prepare_events, which would decide the order. Else 0, with such a
- * vector left in IRR and posted for vcpu_prepare_events. The EOI, the
- * hottest of these writes (one per interrupt), is tested first and
- * inline: with nothing pending after it, the exit function makes one
- * call, vlapic_eoi_edge's. */
-static inline int vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool open)
+ * the WRMSR to the general MSR path (a VM without local APICs, not x2APIC
+ * mode, another register or case, a value that is a #GP or an illegal
+ * vector, the EOI of a level-triggered vector, which the VMM must see).
+ * Done, it returns the vector the guest takes now -- one the write raised
+ * or, after an EOI, unmasked -- already acknowledged (IRR to ISR), for
+ * the backend to inject at this entry: only when the guest can take an
+ * interrupt (`open`) and nothing else waits for vcpu_prepare_events,
+ * which would decide the order. Else 0, with such a vector left in IRR
+ * and posted for vcpu_prepare_events. The EOI, the hottest of these
+ * writes (one per interrupt), is tested first and inline: with nothing
+ * pending after it, the exit function makes one call, vlapic_eoi_edge's.
+ * A VM without local APICs never has x2APIC mode (its APICs keep their
+ * RESET state: hv/vm.c, the APIC base writes need HV_VM_LAPIC), so the
+ * EOI's test stands for that check too. */
+static inline __attribute__((always_inline)) int
+vcpu_lapic_wrmsr_fast(struct vcpu *vcpu, uint32_t msr, uint64_t value, vcpu_open_reader open)
 {
     if (msr == X2APIC_MSR_FIRST + (LAPIC_EOI >> 4) && vlapic_x2apic(&vcpu->lapic)) {
         int vector = value ? VLAPIC_EOI_NOT_EDGE : vlapic_eoi_edge(&vcpu->lapic);
         if (vector == VLAPIC_EOI_NOT_EDGE)
             return -1;
-        return vector < 0 ? 0 : vcpu_lapic_take_now(vcpu, vector, open); /* what the lower PPR unmasked */
+        /* what the lower PPR unmasked */
+        return vector < 0 ? 0 : vcpu_lapic_take_now(vcpu, vector, open(vcpu));
     }
-    return vcpu_lapic_wrmsr_other(vcpu, msr, value, open);
+    if (!vcpu->vm->lapic)
+        return -1;
+    return vcpu_lapic_wrmsr_other(vcpu, msr, value, open(vcpu));
 }
 
 /* A child's 32-bit store to its xAPIC page, straight from a backend's

@@ -16,15 +16,25 @@
 
 
 /* The vector bitmaps (ISR, TMR, IRR): 256 bits in eight registers, one
- * every 16 bytes. */
+ * every 16 bytes. The word holding `vector` is at byte offset
+ * vector / 32 * 16 from the first: byte arithmetic, so that the EOI's two
+ * words (TMR's test, ISR's clear) share one offset with no scaling. */
+static inline const uint32_t *bitmap_word_const(const struct vlapic *l, uint32_t base,
+                                                uint8_t vector)
+{
+    return (const uint32_t *)((const uint8_t *)l->page + (uintptr_t)base +
+                              (uintptr_t)((vector & 0xe0u) >> 1));
+}
+
 static inline uint32_t *bitmap_word(struct vlapic *l, uint32_t base, uint8_t vector)
 {
-    return &l->page[(base + (vector / 32) * 16) / 4];
+    return (uint32_t *)((uint8_t *)l->page + (uintptr_t)base +
+                        (uintptr_t)((vector & 0xe0u) >> 1));
 }
 
 static bool bitmap_test(const struct vlapic *l, uint32_t base, uint8_t vector)
 {
-    return reg(l, base + (vector / 32) * 16) & (1u << (vector % 32));
+    return *bitmap_word_const(l, base, vector) & (1u << (vector % 32));
 }
 
 static void bitmap_clear(struct vlapic *l, uint32_t base, uint8_t vector)
@@ -304,10 +314,14 @@ bool vlapic_take_at_once(struct vlapic *l, uint8_t vector)
 
 uint8_t vlapic_last_eoi_vector(const struct vlapic *l) { return l->last_eoi; }
 
-/* Retires in-service vector `isr` (isr_top). */
-static inline __attribute__((always_inline)) void retire(struct vlapic *l, int isr)
+/* Retires in-service vector `isr` (isr_top): `bit` in ISR's word, which
+ * lies at the same offset from ISR's first as `tmr` from TMR's (the
+ * caller has looked at TMR's). */
+static inline __attribute__((always_inline)) void retire(struct vlapic *l, int isr,
+                                                         const uint32_t *tmr, uint32_t bit)
 {
-    bitmap_clear(l, LAPIC_ISR, (uint8_t)isr);
+    uint32_t *isr_word = (uint32_t *)tmr - (LAPIC_TMR - LAPIC_ISR) / 4;
+    __atomic_and_fetch(isr_word, ~bit, __ATOMIC_RELAXED);
     l->isr_top = --l->isr_count ? (int16_t)bitmap_highest(l, LAPIC_ISR) : -1;
     update_ppr(l);
     l->last_eoi = (uint8_t)isr;
@@ -318,17 +332,21 @@ enum vlapic_action vlapic_eoi(struct vlapic *l)
     int isr = l->isr_top;
     if (isr < 0)
         return VLAPIC_DONE;
-    retire(l, isr);
-    return bitmap_test(l, LAPIC_TMR, (uint8_t)isr) ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
+    const uint32_t *tmr = bitmap_word_const(l, LAPIC_TMR, (uint8_t)isr);
+    uint32_t bit = 1u << (isr % 32);
+    retire(l, isr, tmr, bit);
+    return *tmr & bit ? VLAPIC_EOI_LEVEL : VLAPIC_DONE;
 }
 
 int vlapic_eoi_edge(struct vlapic *l)
 {
     int isr = l->isr_top;
     if (isr >= 0) {
-        if (bitmap_test(l, LAPIC_TMR, (uint8_t)isr))
+        const uint32_t *tmr = bitmap_word_const(l, LAPIC_TMR, (uint8_t)isr);
+        uint32_t bit = 1u << (isr % 32);
+        if (*tmr & bit)
             return VLAPIC_EOI_NOT_EDGE;
-        retire(l, isr);
+        retire(l, isr, tmr, bit);
     }
     return pending(l);
 }

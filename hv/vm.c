@@ -6,6 +6,7 @@
 #include "hv/fault_inject.h"
 #include "hv/fpu.h"
 #include "hv/guest_access.h"
+#include "hv/insn_fetch.h"
 #include "hv/memory.h"
 #include "hv/nested_tables.h"
 #include "hv/vcpu.h"
@@ -328,6 +329,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
     if (!vm->is_control)
         vcpu->exit_handler = vcpu_child_exit;
     vcpu->entered_at = ~0ull; /* not in its guest: exit_count is 0 */
+    vcpu->code_page = CODE_PAGE_NONE;
     vcpu_lapic_reset(vcpu);
     debugregs_init(vcpu);
     int err = virt->vcpu_init(vcpu);

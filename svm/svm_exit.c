@@ -248,8 +248,15 @@ static inline int svm_child_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
  * as for CPUID, it counts in inplace_exits and the ASID needs no refresh.
  * The interrupt it made deliverable is injected here when nothing else
  * waits, without
- * vcpu_prepare_events' full round. 0 when done, else -1: the general
- * path. A WRMSR exit is no fault and carries no event to deliver again. */
+ * vcpu_prepare_events' full round. 0 when done, else GUEST_EXIT_ALL_GPRS:
+ * the general path. A WRMSR exit is no fault and carries no event to
+ * deliver again. */
+static bool svm_guest_open(const struct vcpu *vcpu)
+{
+    const struct vmcb *vmcb = vmcb_of_const(vcpu);
+    return (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
+}
+
 static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     uint64_t next_rip;
@@ -260,14 +267,13 @@ static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct v
         const uint8_t *p = vmcb->save.cr0 & CR0_PG ? NULL :
             vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
         if (!p || *(const unaligned_u16 *)p != 0x300f)
-            return -1;
+            return GUEST_EXIT_ALL_GPRS;
         next_rip = (uint32_t)(rip + 2); /* no paging, no 64-bit code: EIP wraps */
     }
     uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vmcb->save.rax;
-    bool open = (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID);
-    int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
+    int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, svm_guest_open);
     if (vector < 0)
-        return -1;
+        return GUEST_EXIT_ALL_GPRS;
     /* Read again rather than kept across the call: one register fewer to
      * save on the path of every x2APIC EOI. */
     vmcb = vmcb_of(vcpu);
@@ -461,8 +467,8 @@ static int svm_child_exit(struct vcpu *vcpu)
     } else if (code == VMEXIT_NPF) {
         return svm_child_nested_fault(vcpu, vmcb);
     } else if (code == VMEXIT_MSR) {
-        if (vmcb->control.exit_info1 && vcpu->vm->lapic && svm_child_wrmsr(vcpu, vmcb) == 0)
-            return 0;
+        if (vmcb->control.exit_info1)
+            return svm_child_wrmsr(vcpu, vmcb);
     } else if (code == VMEXIT_INTR) {
         return svm_child_interrupt(vcpu, vmcb);
     }

@@ -306,8 +306,14 @@ static inline void vmx_keep_regs_for_vmm(struct vcpu *vcpu, uint64_t rip, uint64
  * as for CPUID, it counts in inplace_exits and the VPID needs no refresh.
  * The interrupt it made deliverable is injected here when nothing else
  * waits, without
- * vcpu_prepare_events' full round. 0 when done, else -1: the general
- * path. */
+ * vcpu_prepare_events' full round. 0 when done, else GUEST_EXIT_ALL_GPRS:
+ * the general path. */
+static bool vmx_guest_open(const struct vcpu *vcpu)
+{
+    (void)vcpu;
+    return vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+}
+
 static __attribute__((noinline)) int vmx_child_wrmsr(struct vcpu *vcpu)
 {
     uint64_t value = vcpu->gprs.rdx << 32 | (uint32_t)vcpu->gprs.rax;
@@ -315,11 +321,10 @@ static __attribute__((noinline)) int vmx_child_wrmsr(struct vcpu *vcpu)
      * 27.2.5) and vmx_skip drops the shadow: IF alone says. */
     uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
     if (rflags & RFLAGS_TF)
-        return -1; /* its trap (hv/single_step.h) */
-    bool open = rflags & RFLAGS_IF;
-    int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, open);
+        return GUEST_EXIT_ALL_GPRS; /* its trap (hv/single_step.h) */
+    int vector = vcpu_lapic_wrmsr_fast(vcpu, (uint32_t)vcpu->gprs.rcx, value, vmx_guest_open);
     if (vector < 0)
-        return -1;
+        return GUEST_EXIT_ALL_GPRS;
     vcpu->inplace_exits++;
     vmx_skip(vmread(VMCS_GUEST_RIP));
     if (vector)
@@ -508,8 +513,7 @@ static int vmx_child_exit(struct vcpu *vcpu)
     } else if (reason == EXIT_REASON_EPT_VIOLATION) {
         return vmx_child_nested_fault(vcpu);
     } else if (reason == EXIT_REASON_WRMSR) {
-        if (vcpu->vm->lapic && vmx_child_wrmsr(vcpu) == 0)
-            return 0;
+        return vmx_child_wrmsr(vcpu);
     } else if (reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
         return vmx_child_interrupt(vcpu);
     }
