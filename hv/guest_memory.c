@@ -7,6 +7,7 @@
 #include "hv/vcpu.h"
 #include "hv/virt.h"
 #include "hv/vm.h"
+#include "mmu/code_walk.h"
 #include "mmu/guest_walk.h"
 #include "mmu/page_table.h"
 
@@ -54,6 +55,18 @@ static bool read_for_walk(uint64_t gpa, unsigned size, uint64_t *value, void *ct
 {
     *value = 0;
     return vm_read_guest(ctx, gpa, value, size);
+}
+
+static const uint8_t *page_for_walk(uint64_t gpa, void *ctx)
+{
+    return vm_guest_page(ctx, gpa);
+}
+
+const uint8_t *vm_code_walk(struct vm *vm, struct code_walk *kept,
+                            const struct guest_paging *paging, uint64_t linear,
+                            uint64_t generation)
+{
+    return code_walk_take(kept, paging, linear, generation, page_for_walk, vm);
 }
 
 static void paging_of(const struct hv_sregs *sregs, struct guest_paging *paging)

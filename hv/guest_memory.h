@@ -46,6 +46,16 @@ struct guest_paging;
 unsigned vm_fetch_linear(struct vm *vm, const struct guest_paging *paging,
                          uint64_t linear, uint8_t bytes[15]);
 
+/* The bytes at `linear` of a paging guest as vm_fetch_linear finds them,
+ * from the walk `kept` (mmu/code_walk.h) while it still holds, else by a
+ * walk it then keeps; NULL when the instruction may cross its page or a
+ * table or the page is not RAM (then vm_fetch_linear). `generation` is the
+ * VM's tlb_generation, read before. */
+struct code_walk;
+const uint8_t *vm_code_walk(struct vm *vm, struct code_walk *kept,
+                            const struct guest_paging *paging, uint64_t linear,
+                            uint64_t generation);
+
 /* The hypervisor's view of the guest page holding `gpa`, or NULL when the
  * page has no memory. Valid while the VM's tlb_generation stays the same
  * (any slot change moves it on). */

@@ -57,6 +57,17 @@ unsigned vcpu_insn_bytes(struct vcpu *vcpu, const struct insn_site *site,
             return INSN_MAX_LENGTH;
         }
         /* Across the end of a page (or none there): the slow way. */
+    } else if (!vm->is_control) {
+        uint64_t generation = __atomic_load_n(&vm->tlb_generation, __ATOMIC_ACQUIRE);
+        struct code_walk *kept = code_walk_slot(vcpu->code_walks, linear);
+        const uint8_t *code = code_walk_bytes(kept, &site->paging, linear, generation);
+        if (!code)
+            code = vm_code_walk(vm, kept, &site->paging, linear, generation);
+        if (code) {
+            nested_walk_end(vcpu);
+            *bytes = code;
+            return INSN_MAX_LENGTH;
+        }
     }
     *bytes = buffer;
     unsigned fetched = vm_fetch_linear(vm, &site->paging, linear, buffer);

@@ -7,7 +7,10 @@
  *  - a child with paging off: the linear address is the guest-physical
  *    one; where the last instruction decoded this way lies is kept in the
  *    vcpu while the VM's translations stay the same (its tlb_generation);
- *  - anything else: a walk of the guest's own page tables.
+ *  - a child with paging on: a walk of the guest's own page tables, kept
+ *    with the entries it read (mmu/code_walk.h), so that the next exit
+ *    from that page re-reads those entries instead of walking;
+ *  - an instruction that may cross a page: a walk for each page.
  * Called on the vcpu's CPU, with the vcpu claimed. */
 #ifndef HV_INSN_FETCH_H
 #define HV_INSN_FETCH_H

@@ -102,6 +102,7 @@
 #include "hv/exit.h"
 #include "hv/percpu.h"
 #include "hv/vlapic.h"
+#include "mmu/code_walk.h"
 
 struct vm;
 struct cpuid_table;
@@ -324,6 +325,10 @@ struct vcpu {
     uint64_t code_page;
     const uint8_t *code_bytes;
     uint64_t code_generation;
+    /* The same for a child with paging on: the walks to the pages of its
+     * last decoded instructions, with the entries they read
+     * (mmu/code_walk.h). */
+    struct code_walk code_walks[CODE_WALK_SLOTS];
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, entry_events) + 8 <= VCPU_GPRS,

@@ -330,6 +330,8 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned slot, struct hv_run *run,
         vcpu->exit_handler = vcpu_child_exit;
     vcpu->entered_at = ~0ull; /* not in its guest: exit_count is 0 */
     vcpu->code_page = CODE_PAGE_NONE;
+    for (unsigned i = 0; i < CODE_WALK_SLOTS; i++)
+        code_walk_forget(&vcpu->code_walks[i]);
     vcpu_lapic_reset(vcpu);
     debugregs_init(vcpu);
     int err = virt->vcpu_init(vcpu);

@@ -26,7 +26,8 @@
  * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found),
  * hvtest_emulator_guards.c (states that crashed QEMU, now guarded),
  * hvtest_ports.c (the hypervisor's own I/O ports), hvtest_high_gprs.c
- * (emulated instructions naming R12-R15).
+ * (emulated instructions naming R12-R15), hvtest_code_walk.c (the walk to
+ * a paging guest's code page, kept).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -94,6 +95,7 @@ extern const struct hvtest_case hvtest_fuzz_found_cases[];
 extern const struct hvtest_case hvtest_emulator_guards_cases[];
 extern const struct hvtest_case hvtest_ports_cases[];
 extern const struct hvtest_case hvtest_high_gprs_cases[];
+extern const struct hvtest_case hvtest_code_walk_cases[];
 extern const struct hvtest_case hvtest_watchdog_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */
