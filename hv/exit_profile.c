@@ -74,5 +74,7 @@ void exit_profile_clear(struct exit_profile *p)
     for (unsigned c = 0; c < EXIT_PROFILE_CLASSES; c++)
         for (unsigned b = 0; b < EXIT_PROFILE_BY_COUNT; b++)
             p->cells[c][b] = (struct exit_profile_cell){ 0, 0 };
+    p->xstate_runs = 0;
+    p->xstate_ticks = 0;
 }
 #endif

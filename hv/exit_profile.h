@@ -23,6 +23,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef HV_EXIT_PROFILE
+#include "hv/acpi.h"
+#include "hv/percpu.h"
+#include "hv/x86.h"
+#endif
+
 /* Kinds of exit, common to both backends (svm/svm_exit_profile.c and
  * vmx/vmx_exit_profile.c map theirs). */
 enum exit_profile_class {
@@ -66,6 +72,10 @@ struct exit_profile {
     bool child_in_exit;           /* a child exited and has not entered again */
     bool vmm_way_back;            /* the exit went to the VMM: the next child
                                      entry ends its way back in */
+    /* RUN's extended-state switch (hv/fpu.h), both ways, in the ticks
+     * from the TSC read before each half to the one after it. */
+    uint64_t xstate_runs;
+    uint64_t xstate_ticks;
 };
 
 /* The hooks' accounting: `now` the TSC, `idle` the CPU's idle_tsc. */
@@ -86,6 +96,27 @@ void exit_profile_on_exit(struct vcpu *vcpu, unsigned cls);
 void exit_profile_on_enter(struct vcpu *vcpu);
 /* Prints every CPU's counts and clears them (when a child VM dies). */
 void exit_profile_report(void);
+/* Every CPU's counts (exit_profile_hooks.c). */
+extern struct exit_profile exit_profiles[MAX_CPUS];
+/* Around each half of RUN's extended-state switch: the TSC before it,
+ * and the half's end (`run_done` after the leaving half, which counts
+ * the RUN). Inline, so that the RUN around them keeps its registers; the
+ * TSC reads add about 3 ticks a half. */
+static inline uint64_t exit_profile_mark(void) { return rdtsc(); }
+static inline void exit_profile_xstate(uint64_t from, bool run_done)
+{
+    uint64_t now = rdtsc();
+    struct exit_profile *p = &exit_profiles[this_cpu()->index];
+    p->xstate_ticks += now - from;
+    p->xstate_runs += run_done;
+}
+#else
+static inline uint64_t exit_profile_mark(void) { return 0; }
+static inline void exit_profile_xstate(uint64_t from, bool run_done)
+{
+    (void)from;
+    (void)run_done;
+}
 #endif
 
 #endif

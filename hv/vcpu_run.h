@@ -18,6 +18,7 @@
 #include "abi/hv_errno.h"
 #include "hv/apic.h"
 #include "hv/debugregs.h"
+#include "hv/exit_profile.h"
 #include "hv/fpu.h"
 #include "hv/host_timer.h"
 #include "hv/msr_switch.h"
@@ -115,7 +116,9 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         else
             host_timer_for_slice(cpu, now);
         vcpu_prepare_events(vcpu, run);
+        uint64_t switch_from = exit_profile_mark(); /* 0 but in a bench build */
         fpu_enter_child(control, vcpu);
+        exit_profile_xstate(switch_from, false);
         vcpu = enter(vcpu, cpu);
         run = vcpu->run;
         reason = vcpu->stop_reason;
@@ -124,7 +127,9 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         cpu = this_cpu();
         control = cpu->control_vcpu;
         cpu->slice_end = 0; /* out of the RUN for the watchdog */
+        switch_from = exit_profile_mark();
         fpu_leave_child(vcpu, control, backend & RUN_XSETBV_EXITS);
+        exit_profile_xstate(switch_from, true);
         msr_switch_to_control(vcpu, control, backend & RUN_KERNEL_GS_BASE, backend & RUN_CR2);
         /* The timer stays armed (hv/host_timer.h): the next RUN mostly
          * comes before it fires, and then needs no APIC write. */

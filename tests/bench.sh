@@ -159,6 +159,19 @@ linux_exit_profile() {
             }
             printf "    %-23s %8d %12d %9d\n", "all", all_exits, all_ticks, all_ticks / all_exits
         }'
+    # "exit profile xstate: cpuN: R RUNs, T ticks": RUN's extended-state
+    # switch, both ways (hv/fpu.h), inside the figures above.
+    if ! grep -qa "exit profile xstate: cpu" "$log"; then
+        echo "bench: FAILED (no extended-state switch figure in $log)"
+        status=1
+        return
+    fi
+    tr -d '\r' <"$log" | awk '
+        /exit profile xstate: cpu[0-9]+:/ { runs += $(NF-3); ticks += $(NF-1) }
+        END {
+            printf "    extended-state switch (hv/fpu.h), both ways: %d RUNs, %d instructions a RUN\n",
+                runs, ticks / runs
+        }'
 }
 
 echo "== SVM: QEMU TCG -icount shift=0 -smp 1 (make bench; about a minute)"
