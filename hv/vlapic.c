@@ -92,8 +92,46 @@ static void update_ppr(struct vlapic *l)
 
 uint32_t vlapic_ppr(const struct vlapic *l) { return reg(l, LAPIC_PPR); }
 
+/* Where a unit test holds a post between its TMR and IRR stores while
+ * another thread tries a rewrite of the page (tests/unit/
+ * test_vlapic_rewrite.c, which includes this file); nothing in the
+ * hypervisor. */
+#ifndef VLAPIC_BETWEEN_TMR_AND_IRR
+#define VLAPIC_BETWEEN_TMR_AND_IRR(l) ((void)(l))
+#endif
+
+/* A whole rewrite of the page (struct vlapic's `posting`): new posts
+ * wait until page_rewrite_end, and the ones under way finish first. */
+static void page_rewrite_begin(struct vlapic *l)
+{
+    __atomic_or_fetch(&l->posting, 1u, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&l->posting, __ATOMIC_SEQ_CST) != 1u)
+        __builtin_ia32_pause();
+}
+
+static void page_rewrite_end(struct vlapic *l)
+{
+    __atomic_and_fetch(&l->posting, ~1u, __ATOMIC_SEQ_CST);
+}
+
+/* A post's stores, apart from any rewrite: waits while one is under way. */
+static void post_begin(struct vlapic *l)
+{
+    while (__atomic_fetch_add(&l->posting, 2u, __ATOMIC_SEQ_CST) & 1u) {
+        __atomic_sub_fetch(&l->posting, 2u, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&l->posting, __ATOMIC_ACQUIRE) & 1u)
+            __builtin_ia32_pause();
+    }
+}
+
+static void post_end(struct vlapic *l)
+{
+    __atomic_sub_fetch(&l->posting, 2u, __ATOMIC_SEQ_CST);
+}
+
 void vlapic_reset_registers(struct vlapic *l)
 {
+    page_rewrite_begin(l);
     uint32_t id = reg(l, LAPIC_ID);
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
         l->page[i] = 0;
@@ -114,10 +152,12 @@ void vlapic_reset_registers(struct vlapic *l)
     l->isr_top = -1;
     l->isr_count = 0;
     __atomic_store_n(&l->irr_words, 0, __ATOMIC_RELEASE);
+    page_rewrite_end(l);
 }
 
 void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_khz)
 {
+    l->posting = 0; /* a new vcpu's: no other CPU can post to it yet */
     l->tsc_khz = tsc_khz ? tsc_khz : 1;
     l->tsc_offset = 0; /* a new vcpu's, as its backend starts it */
     l->apic_base = APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | (bsp ? APIC_BASE_MSR_BSP : 0);
@@ -240,21 +280,24 @@ uint64_t vlapic_get_tsc_deadline(const struct vlapic *l)
 
 bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level)
 {
-    if (!vlapic_enabled(l))
-        return false;
-    if (vector < 16) {
+    post_begin(l);
+    bool accepted = vlapic_enabled(l);
+    if (accepted && vector < 16) {
         /* Another CPU's post: ORed atomically, as the owner's own
          * errors and its ESR write (an exchange) touch the word too. */
         __atomic_or_fetch(&l->esr_pending, ESR_RECEIVE_ILLEGAL, __ATOMIC_RELAXED);
-        return false;
+        accepted = false;
+    } else if (accepted) {
+        if (level)
+            bitmap_set(l, LAPIC_TMR, vector);
+        else
+            bitmap_clear(l, LAPIC_TMR, vector);
+        VLAPIC_BETWEEN_TMR_AND_IRR(l);
+        bitmap_set(l, LAPIC_IRR, vector);
+        __atomic_or_fetch(&l->irr_words, irr_word_bit(vector), __ATOMIC_RELEASE);
     }
-    if (level)
-        bitmap_set(l, LAPIC_TMR, vector);
-    else
-        bitmap_clear(l, LAPIC_TMR, vector);
-    bitmap_set(l, LAPIC_IRR, vector);
-    __atomic_or_fetch(&l->irr_words, irr_word_bit(vector), __ATOMIC_RELEASE);
-    return true;
+    post_end(l);
+    return accepted;
 }
 
 /* What the guest should take now: IRR's highest vector above PPR, or -1.
@@ -513,7 +556,8 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
         page[i] = (uint32_t)in[i * 4] | (uint32_t)in[i * 4 + 1] << 8 |
                   (uint32_t)in[i * 4 + 2] << 16 | (uint32_t)in[i * 4 + 3] << 24;
     uint32_t current = page[LAPIC_TIMER_CURRENT / 4];
-    /* Atomic stores: other CPUs post to IRR meanwhile (vlapic_accept). */
+    /* Posts from other CPUs wait meanwhile (vlapic_accept). */
+    page_rewrite_begin(l);
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
         __atomic_store_n(&l->page[i], page[i], __ATOMIC_RELAXED);
     /* What the CPU computes is recomputed, whatever the image said. */
@@ -523,14 +567,9 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
         set_reg(l, LAPIC_LDR, vlapic_x2apic_ldr(reg(l, LAPIC_ID)));
-    /* A post from another CPU (vlapic_accept: the IRR bit, then the
-     * summary) may come between the summary's computation and its store,
-     * which would then drop its word, and pending() reads only the words
-     * the summary names: a second pass ORs in whatever IRR holds by then.
-     * So a post racing SET_LAPIC is either replaced by the image or kept
-     * whole, never left in IRR unseen. */
+    /* IRR's summary, of the image alone: posts wait for the end. */
     __atomic_store_n(&l->irr_words, irr_summary(l), __ATOMIC_SEQ_CST);
-    __atomic_or_fetch(&l->irr_words, irr_summary(l), __ATOMIC_SEQ_CST);
+    page_rewrite_end(l);
     l->isr_top = (int16_t)bitmap_highest(l, LAPIC_ISR);
     l->isr_count = 0;
     for (unsigned word = 0; word < 8; word++)

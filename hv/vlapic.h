@@ -112,6 +112,14 @@ struct vlapic {
      * kick), and an EOI with nothing pending reads one byte, not eight
      * words. */
     uint8_t irr_words;
+    /* Posts and whole rewrites of the page kept apart: bit 0 is set
+     * while the vcpu's CPU rewrites the page (SET_LAPIC's
+     * vlapic_set_page, INIT, RESET), and each post from any CPU counts 2
+     * while it stores TMR and IRR. A rewrite waits for the posts under
+     * way and holds off new ones, so that none is left half in the image
+     * (its IRR bit with the image's TMR bit, or pending in an APIC that
+     * INIT just reset). Posts do not wait for each other. */
+    uint32_t posting;
 };
 
 /* What a register write asks of the caller, beyond the page change. */
