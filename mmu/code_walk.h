@@ -9,9 +9,10 @@
  * exit's cost. The entries are compared with what the walk read, whole:
  * any change of the guest's tables on the way (a remap, an accessed bit the
  * CPU set) takes the walk again, so the bytes returned are those the walk
- * would find now. The key is the rest of the walk's input: the paging
- * registers, and the VM's tlb_generation, which any change of the nested
- * tables moves on (the host pointers below are valid while it stands).
+ * would find now. The key is the rest of the walk's input: CR3 and the
+ * paging mode's bits, and the VM's tlb_generation, which any change of
+ * the nested tables moves on (the host pointers below are valid while it
+ * stands).
  *
  * A vcpu's (CODE_WALK_SLOTS of them) are used on its own CPU with the
  * vcpu claimed: no lock.
@@ -65,10 +66,21 @@ static inline struct code_walk *code_walk_slot(struct code_walk kept[CODE_WALK_S
     return &kept[(linear >> 12) % CODE_WALK_SLOTS];
 }
 
+/* The bits of the paging registers that the walk's result depends on
+ * (guest_walk): PG; PSE, PAE, LA57; LMA. The others (WP, PGE, SMEP, NXE,
+ * ...) only decide permissions, which the CPU checked when it fetched the
+ * instruction, and change often: Linux flushes its global pages by
+ * toggling CR4.PGE, from the same page each time. */
+#define CODE_WALK_CR0_BITS  (1ull << 31)
+#define CODE_WALK_CR4_BITS  ((1ull << 4) | (1ull << 5) | (1ull << 12))
+#define CODE_WALK_EFER_BITS (1ull << 10)
+
 static inline bool code_walk_same_paging(const struct guest_paging *a,
                                          const struct guest_paging *b)
 {
-    return a->cr3 == b->cr3 && a->cr0 == b->cr0 && a->cr4 == b->cr4 && a->efer == b->efer;
+    return a->cr3 == b->cr3 && !((a->cr0 ^ b->cr0) & CODE_WALK_CR0_BITS) &&
+           !((a->cr4 ^ b->cr4) & CODE_WALK_CR4_BITS) &&
+           !((a->efer ^ b->efer) & CODE_WALK_EFER_BITS);
 }
 
 /* The bytes at `linear` from the page kept, if the walk would still find

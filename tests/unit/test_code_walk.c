@@ -134,7 +134,7 @@ static void test_a_remap_gives_the_new_page(void **state)
     assert_memory_equal(code, "\x0f\x30", 2);
 }
 
-static void test_paging_registers_and_generation_are_the_key(void **state)
+static void test_paging_mode_cr3_and_generation_are_the_key(void **state)
 {
     (void)state;
     build_4level();
@@ -143,14 +143,27 @@ static void test_paging_registers_and_generation_are_the_key(void **state)
     other.cr3 = 0x5000;
     assert_null(code_walk_bytes(&kept, &other, 0x401123, 3));
     other = long_mode;
-    other.cr4 |= 1ull << 7;                         /* PGE */
+    other.cr4 |= 1ull << 12;                        /* LA57: five levels */
     assert_null(code_walk_bytes(&kept, &other, 0x401123, 3));
     other = long_mode;
-    other.efer |= 1ull << 11;                       /* NXE */
+    other.cr4 &= ~CR4_PAE;
     assert_null(code_walk_bytes(&kept, &other, 0x401123, 3));
     other = long_mode;
-    other.cr0 |= 1ull << 16;                        /* WP */
+    other.cr4 |= 1ull << 4;                         /* PSE */
     assert_null(code_walk_bytes(&kept, &other, 0x401123, 3));
+    other = long_mode;
+    other.efer &= ~EFER_LMA;
+    assert_null(code_walk_bytes(&kept, &other, 0x401123, 3));
+    other = long_mode;
+    other.cr0 &= ~CR0_PG;
+    assert_null(code_walk_bytes(&kept, &other, 0x401123, 3));
+    /* Bits that decide only permissions do not change the walk's page:
+     * PGE (Linux toggles it to flush global pages), WP, SMEP, NXE. */
+    other = long_mode;
+    other.cr4 |= (1ull << 7) | (1ull << 20);
+    other.cr0 |= 1ull << 16;
+    other.efer |= 1ull << 11;
+    assert_ptr_equal(code_walk_bytes(&kept, &other, 0x401123, 3), mem.bytes + 0x10123);
     /* The nested tables changed (a slot): the host pointers are stale. */
     assert_null(code_walk_bytes(&kept, &long_mode, 0x401123, 4));
     assert_non_null(code_walk_bytes(&kept, &long_mode, 0x401123, 3));
@@ -232,7 +245,7 @@ int main(void)
         cmocka_unit_test_setup(test_kept_walk_serves_the_page_without_lookups, reset),
         cmocka_unit_test_setup(test_any_change_of_an_entry_read_is_a_miss, reset),
         cmocka_unit_test_setup(test_a_remap_gives_the_new_page, reset),
-        cmocka_unit_test_setup(test_paging_registers_and_generation_are_the_key, reset),
+        cmocka_unit_test_setup(test_paging_mode_cr3_and_generation_are_the_key, reset),
         cmocka_unit_test_setup(test_nothing_kept_when_not_all_is_ram, reset),
         cmocka_unit_test_setup(test_large_page, reset),
         cmocka_unit_test_setup(test_32bit_paging_entries, reset),
