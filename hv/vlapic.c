@@ -28,8 +28,7 @@ static inline const uint32_t *bitmap_word_const(const struct vlapic *l, uint32_t
 
 static inline uint32_t *bitmap_word(struct vlapic *l, uint32_t base, uint8_t vector)
 {
-    return (uint32_t *)((uint8_t *)l->page + (uintptr_t)base +
-                        (uintptr_t)((vector & 0xe0u) >> 1));
+    return (uint32_t *)bitmap_word_const(l, base, vector);
 }
 
 static bool bitmap_test(const struct vlapic *l, uint32_t base, uint8_t vector)

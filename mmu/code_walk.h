@@ -66,21 +66,15 @@ static inline struct code_walk *code_walk_slot(struct code_walk kept[CODE_WALK_S
     return &kept[(linear >> 12) % CODE_WALK_SLOTS];
 }
 
-/* The bits of the paging registers that the walk's result depends on
- * (guest_walk): PG; PSE, PAE, LA57; LMA. The others (WP, PGE, SMEP, NXE,
- * ...) only decide permissions, which the CPU checked when it fetched the
- * instruction, and change often: Linux flushes its global pages by
- * toggling CR4.PGE, from the same page each time. */
-#define CODE_WALK_CR0_BITS  (1ull << 31)
-#define CODE_WALK_CR4_BITS  ((1ull << 4) | (1ull << 5) | (1ull << 12))
-#define CODE_WALK_EFER_BITS (1ull << 10)
-
+/* The kept walk's paging: the same CR3 and mode (guest_walk.h). Not the
+ * whole registers: the permission bits change often, and Linux flushes
+ * its global pages by toggling CR4.PGE, from the same page each time. */
 static inline bool code_walk_same_paging(const struct guest_paging *a,
                                          const struct guest_paging *b)
 {
-    return a->cr3 == b->cr3 && !((a->cr0 ^ b->cr0) & CODE_WALK_CR0_BITS) &&
-           !((a->cr4 ^ b->cr4) & CODE_WALK_CR4_BITS) &&
-           !((a->efer ^ b->efer) & CODE_WALK_EFER_BITS);
+    return a->cr3 == b->cr3 && !((a->cr0 ^ b->cr0) & GUEST_WALK_CR0_MODE) &&
+           !((a->cr4 ^ b->cr4) & GUEST_WALK_CR4_MODE) &&
+           !((a->efer ^ b->efer) & GUEST_WALK_EFER_MODE);
 }
 
 /* The bytes at `linear` from the page kept, if the walk would still find

@@ -15,6 +15,10 @@
 #define PTE_NX    (1ull << 63)
 #define ADDR_MASK 0x000ffffffffff000ull
 
+_Static_assert(GUEST_WALK_CR0_MODE == CR0_PG && GUEST_WALK_EFER_MODE == EFER_LMA &&
+                   GUEST_WALK_CR4_MODE == (CR4_PSE | CR4_PAE | CR4_LA57),
+               "the mode bits the walk below reads");
+
 struct walk {
     guest_read_fn read;
     void *ctx;

@@ -19,6 +19,13 @@ struct guest_translation {
     bool executable;    /* no level sets NX (when EFER.NXE) */
 };
 
+/* The bits of CR0, CR4 and EFER that a walk's guest_phys depends on: PG;
+ * PSE, PAE, LA57; LMA. The others (WP, PGE, SMEP, NXE, ...) only decide
+ * the permission flags. */
+#define GUEST_WALK_CR0_MODE  (1ull << 31)
+#define GUEST_WALK_CR4_MODE  ((1ull << 4) | (1ull << 5) | (1ull << 12))
+#define GUEST_WALK_EFER_MODE (1ull << 10)
+
 /* Reads `size` (4 or 8) bytes of guest-physical memory; false if the address
  * has no memory. */
 typedef bool (*guest_read_fn)(uint64_t guest_phys, unsigned size,
