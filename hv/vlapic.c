@@ -539,13 +539,19 @@ enum vlapic_action vlapic_mmio_write(struct vlapic *l, uint32_t offset, uint32_t
     }
 }
 
-void vlapic_get_page(const struct vlapic *l, uint8_t *out, uint64_t now)
+/* Posts wait meanwhile, as for a rewrite: a copy read between a post's
+ * TMR and IRR stores would hold the vector with the other trigger mode,
+ * which a SET_LAPIC of it would make real. */
+void vlapic_get_page(struct vlapic *l, uint8_t *out, uint64_t now)
 {
+    page_rewrite_begin(l);
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++) {
-        uint32_t v = i * 4 == LAPIC_TIMER_CURRENT ? timer_current(l, now) : l->page[i];
+        uint32_t v = i * 4 == LAPIC_TIMER_CURRENT ? timer_current(l, now)
+                                                  : __atomic_load_n(&l->page[i], __ATOMIC_RELAXED);
         for (unsigned b = 0; b < 4; b++)
             out[i * 4 + b] = (uint8_t)(v >> (8 * b));
     }
+    page_rewrite_end(l);
 }
 
 bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)

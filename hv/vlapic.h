@@ -209,8 +209,10 @@ int vlapic_eoi_edge(struct vlapic *lapic);
  * 0xffffffff (x2APIC) broadcast. */
 bool vlapic_matches(const struct vlapic *lapic, uint32_t dest, bool logical);
 
-/* GET/SET_LAPIC: the page as the ABI gives it; set recomputes the timer. */
-void vlapic_get_page(const struct vlapic *lapic, uint8_t *out, uint64_t now);
+/* GET/SET_LAPIC: the page as the ABI gives it; set recomputes the timer.
+ * Both keep posts out while they copy (struct vlapic's `posting`), on the
+ * vcpu's claimed CPU. */
+void vlapic_get_page(struct vlapic *lapic, uint8_t *out, uint64_t now);
 bool vlapic_set_page(struct vlapic *lapic, const uint8_t *in, uint64_t now);
 
 #endif

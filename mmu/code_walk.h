@@ -39,6 +39,8 @@
 #define CODE_WALK_SLOTS 4
 /* No linear page: non-canonical, and above 4 GiB. */
 #define CODE_WALK_NONE (1ull << 63)
+/* No VM's tlb_generation, a count from 0 that never wraps. */
+#define CODE_WALK_NO_GENERATION (~0ull)
 
 struct code_walk {
     uint64_t linear_page;           /* CODE_WALK_NONE: nothing kept */
@@ -54,9 +56,13 @@ struct code_walk {
 /* A guest-physical page in the hypervisor's view, or NULL (no RAM). */
 typedef const uint8_t *(*guest_page_fn)(uint64_t guest_phys_page, void *ctx);
 
+/* Forgotten for every address, also one next to CODE_WALK_NONE (an exit
+ * at a non-canonical RIP, which a walk still kept would otherwise answer
+ * from its old page): the generation too, at no cost to the look-up. */
 static inline void code_walk_forget(struct code_walk *kept)
 {
     kept->linear_page = CODE_WALK_NONE;
+    kept->generation = CODE_WALK_NO_GENERATION;
 }
 
 /* Where among a vcpu's `kept` the walk to `linear` goes. */

@@ -121,6 +121,20 @@ static void test_any_change_of_an_entry_read_is_a_miss(void **state)
     }
 }
 
+/* A walk that fails forgets the one kept before it for every address,
+ * also for those next to CODE_WALK_NONE (a non-canonical RIP's), which
+ * the old walk's entries, still unchanged, would otherwise answer. */
+static void test_a_failed_walk_forgets_for_every_address(void **state)
+{
+    (void)state;
+    build_4level();
+    assert_non_null(take(&long_mode, 0x401123, 1));
+    assert_null(take(&long_mode, 0x405123, 1));         /* PT[5]: not present */
+    assert_null(code_walk_bytes(&kept, &long_mode, 0x401123, 1));
+    assert_null(code_walk_bytes(&kept, &long_mode, CODE_WALK_NONE, 1));
+    assert_null(code_walk_bytes(&kept, &long_mode, CODE_WALK_NONE + 0x123, 1));
+}
+
 static void test_a_remap_gives_the_new_page(void **state)
 {
     (void)state;
@@ -245,6 +259,7 @@ int main(void)
         cmocka_unit_test_setup(test_kept_walk_serves_the_page_without_lookups, reset),
         cmocka_unit_test_setup(test_any_change_of_an_entry_read_is_a_miss, reset),
         cmocka_unit_test_setup(test_a_remap_gives_the_new_page, reset),
+        cmocka_unit_test_setup(test_a_failed_walk_forgets_for_every_address, reset),
         cmocka_unit_test_setup(test_paging_mode_cr3_and_generation_are_the_key, reset),
         cmocka_unit_test_setup(test_nothing_kept_when_not_all_is_ram, reset),
         cmocka_unit_test_setup(test_large_page, reset),

@@ -1,13 +1,14 @@
 // sources: hv/vlapic_x2apic.c
 /* Unit tests for hv/vlapic.c's posts against a rewrite of the whole page
- * (SET_LAPIC, INIT). A post from another CPU stores TMR, then IRR; a
- * rewrite that fell between the two would leave the vector pending with
- * the image's trigger mode -- a level-triggered interrupt taken as edge,
- * its EOI never reported to the IOAPIC, the line dead -- or pending in an
- * APIC that INIT just reset. The window is a few instructions wide, so
- * this file includes hv/vlapic.c with a hook in it that holds the post
- * there for 50 ms while a second thread starts the rewrite: the rewrite
- * must wait for the post, and the page end as the rewrite left it. */
+ * (SET_LAPIC, INIT) and a copy of it (GET_LAPIC). A post from another CPU
+ * stores TMR, then IRR; a rewrite that fell between the two would leave
+ * the vector pending with the image's trigger mode -- a level-triggered
+ * interrupt taken as edge, its EOI never reported to the IOAPIC, the line
+ * dead -- or pending in an APIC that INIT just reset, and a copy would
+ * hold half the post. The window is a few instructions wide, so this file
+ * includes hv/vlapic.c with a hook in it that holds the post there for
+ * 50 ms while a second thread starts the rewrite or the copy: it must
+ * wait for the post, and the page end as the rewrite left it. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,10 +26,10 @@ static void between_tmr_and_irr(struct vlapic *l);
 
 #define VECTOR 0x45
 
-enum rewrite { REWRITE_SET_PAGE, REWRITE_INIT };
+enum rewrite { REWRITE_SET_PAGE, REWRITE_INIT, REWRITE_GET_PAGE };
 
 static struct vlapic apic;
-static uint8_t image[LAPIC_PAGE_BYTES];
+static uint8_t image[LAPIC_PAGE_BYTES], copy[LAPIC_PAGE_BYTES];
 static enum rewrite rewrite_kind;
 static bool hold_post;
 static unsigned hook_calls;
@@ -71,8 +72,10 @@ static void *rewriter(void *arg)
     rewrite_started = true;
     if (rewrite_kind == REWRITE_SET_PAGE)
         assert_true(vlapic_set_page(&apic, image, 0));
-    else
+    else if (rewrite_kind == REWRITE_INIT)
         vlapic_init_signal(&apic);
+    else
+        vlapic_get_page(&apic, copy, 0);
     rewrite_done = true;
     return NULL;
 }
@@ -161,6 +164,23 @@ static void test_init_waits_for_a_post(void **state)
     assert_int_equal(vlapic_pending(&apic), -1);
 }
 
+static bool in_copy(uint32_t base, uint8_t vector)
+{
+    return copy[base + (vector / 32) * 16 + (vector % 32) / 8] & (1u << (vector % 8));
+}
+
+/* GET_LAPIC's copy against a level-triggered post: the whole post, TMR
+ * and IRR, or none of it -- never the vector pending with the trigger
+ * mode it had before, which a SET_LAPIC of the copy would make real. */
+static void test_get_page_waits_for_a_post(void **state)
+{
+    (void)state;
+    assert_true(post_racing(REWRITE_GET_PAGE, true));
+    assert_true(in_copy(LAPIC_TMR, VECTOR));
+    assert_true(in_copy(LAPIC_IRR, VECTOR));
+    assert_int_equal(apic.posting, 0);
+}
+
 /* A post that finds a rewrite under way waits for its end, then posts
  * into what the rewrite left. */
 static void *late_poster(void *arg)
@@ -194,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup(test_set_page_waits_for_a_level_post, reset),
         cmocka_unit_test_setup(test_set_page_waits_for_an_edge_post, reset),
         cmocka_unit_test_setup(test_init_waits_for_a_post, reset),
+        cmocka_unit_test_setup(test_get_page_waits_for_a_post, reset),
         cmocka_unit_test_setup(test_a_post_waits_for_a_rewrite_under_way, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
