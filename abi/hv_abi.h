@@ -236,6 +236,7 @@ _Static_assert(offsetof(struct hv_msrs, entries) == 8, "hv_msrs.entries");
 #define HV_MSR_SPEC_CTRL        0x00000048u
 #define HV_MSR_PRED_CMD         0x00000049u /* write-only: IBPB */
 #define HV_MSR_ARCH_CAPABILITIES 0x0000010au /* read-only */
+#define HV_MSR_TSC_DEADLINE     0x000006e0u /* HV_VM_LAPIC VMs */
 
 /* ---- TRANSLATE ------------------------------------------------------- */
 /* The shape of KVM's kvm_translation. */

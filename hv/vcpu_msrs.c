@@ -5,7 +5,9 @@
 #include "hv/msr_switch.h"
 #include "hv/speculation.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/virt.h"
+#include "hv/vm.h"
 
 /* EFER bits a guest may set: SCE, LME, LMA (recomputed on write), NXE. */
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
@@ -89,6 +91,10 @@ bool vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
 {
     if (speculation_is_msr(index))
         return speculation_get_msr(vcpu, index, value);
+    if (index == MSR_TSC_DEADLINE && vcpu->vm->lapic) {
+        bool ok;
+        return vcpu_lapic_msr_read(vcpu, index, value, &ok) && ok;
+    }
     if (index == MSR_IA32_TSC_ADJUST) {
         *value = vcpu->tsc_adjust;
         return cpuid_offers_tsc_adjust();
@@ -109,6 +115,11 @@ bool vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
 {
     if (speculation_is_msr(index))
         return speculation_set_msr(vcpu, index, value);
+    if (index == MSR_TSC_DEADLINE && vcpu->vm->lapic) {
+        bool ok;
+        int stop;
+        return vcpu_lapic_msr_write(vcpu, index, value, &ok, &stop) && ok;
+    }
     if (index == MSR_IA32_TSC_ADJUST) {
         if (!cpuid_offers_tsc_adjust())
             return false;

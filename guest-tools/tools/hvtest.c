@@ -65,6 +65,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_ports_cases,
     hvtest_high_gprs_cases,
     hvtest_code_walk_cases,
+    hvtest_migrate_cases,
     hvtest_watchdog_cases,
 };
 

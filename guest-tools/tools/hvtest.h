@@ -27,7 +27,8 @@
  * hvtest_emulator_guards.c (states that crashed QEMU, now guarded),
  * hvtest_ports.c (the hypervisor's own I/O ports), hvtest_high_gprs.c
  * (emulated instructions naming R12-R15), hvtest_code_walk.c (the walk to
- * a paging guest's code page, kept).
+ * a paging guest's code page, kept), hvtest_migrate.c (a vcpu's whole
+ * state moved to another VM mid-run).
  *
  * Resources: the runner takes a page-allocator mark before each test and
  * releases it after, and closes every handle a test passed to hvt_keep, so
@@ -96,6 +97,7 @@ extern const struct hvtest_case hvtest_emulator_guards_cases[];
 extern const struct hvtest_case hvtest_ports_cases[];
 extern const struct hvtest_case hvtest_high_gprs_cases[];
 extern const struct hvtest_case hvtest_code_walk_cases[];
+extern const struct hvtest_case hvtest_migrate_cases[];
 extern const struct hvtest_case hvtest_watchdog_cases[];
 
 /* ---- the running test (hvtest.c) ------------------------------------ */

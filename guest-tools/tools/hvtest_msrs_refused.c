@@ -31,7 +31,8 @@ static long new_vcpu(void)
 static void msrs_stop_at_first_unvirtualised(void)
 {
     static const uint32_t unvirtualised[] = { NOT_AN_MSR, 0xc0010117 /* VM_HSAVE_PA */,
-                                              0x480 /* VMX_BASIC */, 0xffffffff };
+                                              0x480 /* VMX_BASIC */, 0xffffffff,
+                                              HV_MSR_TSC_DEADLINE /* no local APIC */ };
     struct hvt_msr_list *list;
     uint64_t value;
     char what[96];

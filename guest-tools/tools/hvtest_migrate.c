@@ -1,0 +1,409 @@
+/*
+ * A vcpu's whole state can leave its VM and go on in another, as a VMM
+ * that checkpoints or migrates a guest moves it (KVM's GET/SET calls,
+ * QEMU's order): every GET on the vcpu of VM A in the middle of its run,
+ * its RAM copied, a new VM B given all of it with the SETs, A closed, B
+ * run on the same CPU to the end. What the guest computes, in general,
+ * SSE and x87 registers, comes out as an uninterrupted run would give it;
+ * the MSRs it wrote and its DR0 read back as written; its TSC goes on
+ * from where A's was (set far beyond the host's at A's start); and
+ * its TSC-deadline timer, which its handler re-arms each time, keeps
+ * firing in B -- which needs the deadline armed at the checkpoint, an
+ * MSR (IA32_TSC_DEADLINE) that GET/SET_LAPIC do not carry.
+ */
+#include <stdbool.h>
+
+#include "guest-tools/libhv/libhv.h"
+#include "guest-tools/runtime/console.h"
+#include "guest-tools/runtime/page_alloc.h"
+#include "guest-tools/runtime/string.h"
+#include "guest-tools/tools/hvtest.h"
+
+#define APIC 0xfee00000u
+#define TIMER_VECTOR 0x40
+#define HANDLER_GPA 0x19000u
+#define COUNT_GPA   HVT_DATA_GPA            /* timer interrupts taken */
+#define SCRATCH_GPA (HVT_DATA_GPA + 0x4)
+#define ONES_GPA    (HVT_DATA_GPA + 0x10)   /* four dwords of 1, for PADDD */
+#define ITERATIONS  (24u * 0x4000u)
+#define MARK_EVERY  0x4000u                 /* iterations between marks */
+#define MARK_MOVE   8                       /* the mark at which it moves */
+#define PORT_MARK   0xe8
+#define PORT_RESULT 0xe9
+#define TSC_START   (1ull << 50)            /* A's TSC, far beyond the host's */
+#define WAIT_SPINS  200000000u              /* for one more timer interrupt */
+#define DONE        0xd0e
+
+#define SYSENTER_ESP_VALUE 0x13572468u
+#define KERNEL_GS_VALUE    0x2468ace0u
+#define TSC_AUX_VALUE      0x5au
+#define DR0_VALUE          0x12340000u
+
+enum result { R_EBX, R_XMM0, R_X87, R_SYSENTER_ESP, R_KERNEL_GS, R_TSC_AUX, R_DR0,
+              R_TSC_LOW, R_TSC_HIGH, R_COUNT_BEFORE_WAIT, R_COUNT, RESULTS };
+static const char *const result_names[RESULTS] = {
+    "EBX", "XMM0[31:0]", "x87 ST0", "SYSENTER_ESP", "KERNEL_GS_BASE", "TSC_AUX", "DR0",
+    "TSC[31:0]", "TSC[63:32]", "timer count before the wait", "timer count",
+};
+
+static void u32_at(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void emit(struct hvt_code *c, const uint8_t *bytes, unsigned n) { hvt_bytes(c, bytes, n); }
+
+/* mov ecx, msr; mov eax, low; xor edx, edx; wrmsr */
+static void wrmsr32(struct hvt_code *c, uint32_t msr, uint32_t low)
+{
+    uint8_t insn[14] = { 0xb9, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x31, 0xd2, 0x0f, 0x30 };
+    u32_at(insn + 1, msr);
+    u32_at(insn + 6, low);
+    emit(c, insn, sizeof(insn));
+}
+
+/* mov dword [address], value */
+static void store32(struct hvt_code *c, uint32_t address, uint32_t value)
+{
+    uint8_t insn[10] = { 0xc7, 0x05 };
+    u32_at(insn + 2, address);
+    u32_at(insn + 6, value);
+    emit(c, insn, sizeof(insn));
+}
+
+/* rdtsc; add eax, delta; adc edx, 0; mov ecx, IA32_TSC_DEADLINE; wrmsr */
+static void arm_deadline(struct hvt_code *c, uint32_t delta)
+{
+    uint8_t insn[] = { 0x0f, 0x31, 0x05, 0, 0, 0, 0, 0x83, 0xd2, 0x00,
+                       0xb9, 0xe0, 0x06, 0, 0, 0x0f, 0x30 };
+    u32_at(insn + 3, delta);
+    emit(c, insn, sizeof(insn));
+}
+
+static void out_result(struct hvt_code *c) { hvt_out_imm(c, PORT_RESULT, 4); }
+
+/* The handler: one more in COUNT, the next deadline, EOI, back. */
+static void write_handler(struct vm_instance *vm, uint32_t delta)
+{
+    static const uint8_t pusha = 0x60, popa = 0x61, iret = 0xcf;
+    uint8_t inc[6] = { 0xff, 0x05 };       /* inc dword [COUNT] */
+    struct hvt_code c;
+
+    u32_at(inc + 2, COUNT_GPA);
+    hvt_code_start(&c, vm, HANDLER_GPA);
+    emit(&c, &pusha, 1);
+    emit(&c, inc, sizeof(inc));
+    arm_deadline(&c, delta);
+    store32(&c, APIC + 0xb0, 0);
+    emit(&c, &popa, 1);
+    emit(&c, &iret, 1);
+    uint8_t gate[8] = { (uint8_t)HANDLER_GPA, (uint8_t)(HANDLER_GPA >> 8), HVT_SELECTOR_CODE, 0,
+                        0, 0x8e, (uint8_t)(HANDLER_GPA >> 16), (uint8_t)(HANDLER_GPA >> 24) };
+    memcpy(vm->ram + HVT_IDT_GPA + TIMER_VECTOR * 8, gate, sizeof(gate));
+}
+
+/* The program: its MSRs and DR0, the timer in TSC-deadline mode, then
+ * ITERATIONS of EBX = EBX * 5 + 1, XMM0 += 1 (each dword), ST0 += 1, with
+ * an OUT to PORT_MARK every MARK_EVERY; then the results, a wait for one
+ * more timer interrupt, and DONE to PORT_MARK. */
+static void write_program(struct vm_instance *vm, uint32_t delta)
+{
+    struct hvt_code c;
+    static const uint8_t setup[] = {
+        0x66, 0x0f, 0xef, 0xc0,                      /* pxor xmm0, xmm0 */
+        0xdb, 0xe3,                                  /* fninit */
+        0xd9, 0xee,                                  /* fldz */
+        0x31, 0xdb,                                  /* xor ebx, ebx */
+    };
+    static const uint8_t body[] = {
+        0x8d, 0x5c, 0x9b, 0x01,                      /* lea ebx, [ebx + ebx * 4 + 1] */
+        0x66, 0x0f, 0xfe, 0xc1,                      /* paddd xmm0, xmm1 */
+        0xd9, 0xe8, 0xde, 0xc1,                      /* fld1; faddp st1, st0 */
+        0xf7, 0xc1, 0, 0, 0, 0,                      /* test ecx, MARK_EVERY - 1 */
+    };
+    uint32_t *ones = (uint32_t *)(vm->ram + ONES_GPA);
+    for (unsigned i = 0; i < 4; i++)
+        ones[i] = 1;
+
+    hvt_code_start(&c, vm, HVT_CODE_GPA);
+    wrmsr32(&c, 0x175, SYSENTER_ESP_VALUE);
+    wrmsr32(&c, 0xc0000102, KERNEL_GS_VALUE);
+    wrmsr32(&c, 0xc0000103, TSC_AUX_VALUE);
+    uint8_t load_ones[8] = { 0xf3, 0x0f, 0x6f, 0x0d };  /* movdqu xmm1, [ONES] */
+    u32_at(load_ones + 4, ONES_GPA);
+    emit(&c, load_ones, sizeof(load_ones));
+    emit(&c, setup, sizeof(setup));
+    store32(&c, APIC + 0xf0, 0x1ff);                     /* SVR: enabled */
+    store32(&c, APIC + 0x320, TIMER_VECTOR | 2u << 17);  /* LVT timer: TSC deadline */
+    arm_deadline(&c, delta);
+    uint8_t set_count[5] = { 0xb9 };                     /* mov ecx, ITERATIONS */
+    u32_at(set_count + 1, ITERATIONS);
+    emit(&c, set_count, sizeof(set_count));
+    static const uint8_t sti = 0xfb;
+    emit(&c, &sti, 1);
+    uint32_t loop = c.at;
+    emit(&c, body, sizeof(body));
+    u32_at(c.ram + c.at - 4, MARK_EVERY - 1);            /* TEST's immediate */
+    static const uint8_t skip_mark[] = { 0x75, 0x04, 0x89, 0xc8, 0xe7, PORT_MARK }; /* jnz +4; mov eax, ecx; out */
+    emit(&c, skip_mark, sizeof(skip_mark));
+    static const uint8_t dec = 0x49;                     /* dec ecx */
+    emit(&c, &dec, 1);
+    uint8_t back[6] = { 0x0f, 0x85 };                    /* jnz loop */
+    u32_at(back + 2, loop - (c.at + 6));
+    emit(&c, back, sizeof(back));
+
+    static const uint8_t mov_eax_ebx[] = { 0x89, 0xd8 };
+    emit(&c, mov_eax_ebx, sizeof(mov_eax_ebx));
+    out_result(&c);                                      /* R_EBX */
+    static const uint8_t movd_eax_xmm0[] = { 0x66, 0x0f, 0x7e, 0xc0 };
+    emit(&c, movd_eax_xmm0, sizeof(movd_eax_xmm0));
+    out_result(&c);                                      /* R_XMM0 */
+    uint8_t fistp[6] = { 0xdb, 0x1d };                   /* fistp dword [SCRATCH] */
+    u32_at(fistp + 2, SCRATCH_GPA);
+    emit(&c, fistp, sizeof(fistp));
+    hvt_load_eax(&c, SCRATCH_GPA);
+    out_result(&c);                                      /* R_X87 */
+    static const uint32_t msrs[] = { 0x175, 0xc0000102, 0xc0000103 };
+    for (unsigned i = 0; i < 3; i++) {
+        uint8_t rdmsr[7] = { 0xb9, 0, 0, 0, 0, 0x0f, 0x32 };
+        u32_at(rdmsr + 1, msrs[i]);
+        emit(&c, rdmsr, sizeof(rdmsr));
+        out_result(&c);                                  /* R_SYSENTER_ESP .. R_TSC_AUX */
+    }
+    static const uint8_t mov_eax_dr0[] = { 0x0f, 0x21, 0xc0 };
+    emit(&c, mov_eax_dr0, sizeof(mov_eax_dr0));
+    out_result(&c);                                      /* R_DR0 */
+    static const uint8_t rdtsc_save_edx[] = { 0x0f, 0x31, 0x89, 0xd3 }; /* rdtsc; mov ebx, edx */
+    emit(&c, rdtsc_save_edx, sizeof(rdtsc_save_edx));
+    out_result(&c);                                      /* R_TSC_LOW */
+    emit(&c, mov_eax_ebx, sizeof(mov_eax_ebx));
+    out_result(&c);                                      /* R_TSC_HIGH */
+    hvt_load_eax(&c, COUNT_GPA);
+    out_result(&c);                                      /* R_COUNT_BEFORE_WAIT */
+    /* mov ecx, WAIT_SPINS; wait: cmp eax, [COUNT]; jne done; dec ecx; jnz wait */
+    uint8_t wait[5] = { 0xb9 };
+    u32_at(wait + 1, WAIT_SPINS);
+    emit(&c, wait, sizeof(wait));
+    uint8_t compare[6] = { 0x3b, 0x05 };
+    u32_at(compare + 2, COUNT_GPA);
+    emit(&c, compare, sizeof(compare));
+    static const uint8_t wait_tail[] = { 0x75, 0x03, 0x49, 0x75, 0xf5 };
+    emit(&c, wait_tail, sizeof(wait_tail));
+    hvt_load_eax(&c, COUNT_GPA);
+    out_result(&c);                                      /* R_COUNT */
+    /* The end: a HLT with IF set would only sleep until the next
+     * interrupt, in the hypervisor. */
+    hvt_mov_eax_imm(&c, DONE);
+    hvt_out_imm(&c, PORT_MARK, 4);
+    static const uint8_t cli = 0xfa;
+    emit(&c, &cli, 1);
+    hvt_jmp_self(&c);
+}
+
+/* A LAPIC VM whose vcpu 0 is flat 32-bit with the IDT's full limit and
+ * SSE on (CR4.OSFXSR, OSXMMEXCPT), its handles kept for the runner. */
+static int migrate_vm(struct vm_instance *vm, const char *name)
+{
+    struct hv_sregs sregs;
+    if (!hvt_ok(vmm_create_with(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB, 1, HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return -1;
+    hvt_keep(vm->vcpu);
+    hvt_keep(vm->vm);
+    if (hvt_guest_flat32(vm, HVT_CODE_GPA) || hvt_guest_catch_vector(vm, 13) ||
+        !hvt_ok(hv_get_sregs(vm->vcpu, &sregs), "GET_SREGS"))
+        return -1;
+    sregs.cr4 |= (1u << 9) | (1u << 10);
+    return hvt_ok(hv_set_sregs(vm->vcpu, &sregs), "SET_SREGS with SSE") ? 0 : -1;
+}
+
+/* The value of an OUT exit to `port`, else 0 with the test failed. */
+static int out_to(struct vm_instance *vm, uint16_t port, uint32_t *value, const char *what)
+{
+    const struct hv_run *run = vm->run;
+    if (!hvt_run_past_slices(vm) || !hvt_exit_is(vm, HV_EXIT_IO, what))
+        return 0;
+    if (run->io.direction != HV_IO_OUT || run->io.port != port || run->io.size != 4) {
+        hvt_fail("%s: an OUT of 4 bytes to 0x%x expected, got port 0x%x", what, port,
+                 run->io.port);
+        return 0;
+    }
+    memcpy(value, (const uint8_t *)run + run->io.data_offset, 4);
+    return 1;
+}
+
+/* Everything a VMM saves of a vcpu, in the calls' own structures. */
+struct vcpu_state {
+    struct hv_regs regs;
+    struct hv_sregs sregs;
+    struct hv_msrs *msrs;
+    void *xsave;
+    uint32_t xsave_size;
+    struct hv_xcrs xcrs;
+    struct hv_debugregs debugregs;
+    struct hv_cpuid *cpuid;
+    struct hv_lapic_state *lapic;
+    struct hv_vcpu_events events;
+    uint32_t mp_state;
+};
+
+static const uint32_t saved_msrs[] = {
+    HV_MSR_TSC, HV_MSR_SYSENTER_CS, HV_MSR_SYSENTER_ESP, HV_MSR_SYSENTER_EIP, HV_MSR_PAT,
+    HV_MSR_STAR, HV_MSR_LSTAR, HV_MSR_CSTAR, HV_MSR_SFMASK, HV_MSR_KERNEL_GS_BASE,
+    HV_MSR_TSC_AUX, HV_MSR_TSC_DEADLINE,
+};
+#define SAVED_MSRS (sizeof(saved_msrs) / sizeof(saved_msrs[0]))
+
+static int save_vcpu(long vcpu, struct vcpu_state *s)
+{
+    s->msrs = page_alloc(sizeof(*s->msrs) + SAVED_MSRS * sizeof(struct hv_msr_entry));
+    s->msrs->count = SAVED_MSRS;
+    for (unsigned i = 0; i < SAVED_MSRS; i++)
+        s->msrs->entries[i].index = saved_msrs[i];
+    s->xsave_size = (uint32_t)hv_check_extension(hvt_sys(), HV_CAP_XSAVE_SIZE);
+    s->xsave = page_alloc(s->xsave_size);
+    s->cpuid = hvt_cpuid_buffer();
+    s->cpuid->count = HV_MAX_CPUID_ENTRIES;
+    s->lapic = page_alloc(sizeof(*s->lapic));
+    return hvt_ok(hv_get_regs(vcpu, &s->regs), "GET_REGS") &&
+           hvt_ok(hv_get_sregs(vcpu, &s->sregs), "GET_SREGS") &&
+           hvt_eq((uint64_t)hv_get_msrs(vcpu, s->msrs), SAVED_MSRS, "GET_MSRS: all of them") &&
+           hvt_ok(hv_get_xsave(vcpu, s->xsave, s->xsave_size), "GET_XSAVE") &&
+           hvt_ok(hv_get_xcrs(vcpu, &s->xcrs), "GET_XCRS") &&
+           hvt_ok(hv_get_debugregs(vcpu, &s->debugregs), "GET_DEBUGREGS") &&
+           hvt_ok(hv_get_cpuid(vcpu, s->cpuid), "GET_CPUID") &&
+           hvt_ok(hv_get_lapic(vcpu, s->lapic), "GET_LAPIC") &&
+           hvt_ok(hv_get_vcpu_events(vcpu, &s->events), "GET_VCPU_EVENTS") &&
+           hvt_ok(hv_get_mp_state(vcpu, &s->mp_state), "GET_MP_STATE");
+}
+
+/* KVM's order (QEMU's kvm_arch_put_registers): CPUID first, the local
+ * APIC before the MSRs, since IA32_TSC_DEADLINE is armed only when the
+ * LVT timer is in TSC-deadline mode; events and the MP state last. */
+static int restore_vcpu(long vcpu, const struct vcpu_state *s)
+{
+    return hvt_ok(hv_set_cpuid(vcpu, s->cpuid), "SET_CPUID") &&
+           hvt_ok(hv_set_sregs(vcpu, &s->sregs), "SET_SREGS") &&
+           hvt_ok(hv_set_regs(vcpu, &s->regs), "SET_REGS") &&
+           hvt_ok(hv_set_xcrs(vcpu, &s->xcrs), "SET_XCRS") &&
+           hvt_ok(hv_set_xsave(vcpu, s->xsave, s->xsave_size), "SET_XSAVE") &&
+           hvt_ok(hv_set_lapic(vcpu, s->lapic), "SET_LAPIC") &&
+           hvt_eq((uint64_t)hv_set_msrs(vcpu, s->msrs), SAVED_MSRS, "SET_MSRS: all of them") &&
+           hvt_ok(hv_set_vcpu_events(vcpu, &s->events), "SET_VCPU_EVENTS") &&
+           hvt_ok(hv_set_mp_state(vcpu, s->mp_state), "SET_MP_STATE") &&
+           hvt_ok(hv_set_debugregs(vcpu, &s->debugregs), "SET_DEBUGREGS");
+}
+
+static uint64_t msr_in(const struct hv_msrs *msrs, uint32_t index)
+{
+    for (uint32_t i = 0; i < msrs->count; i++)
+        if (msrs->entries[i].index == index)
+            return msrs->entries[i].data;
+    return ~0ull;
+}
+
+static void vcpu_moved_to_another_vm_goes_on(void)
+{
+    struct vm_instance a, b;
+    struct vcpu_state state;
+    struct hv_debugregs dr;
+    uint32_t value, results[RESULTS];
+    uint32_t delta = (uint32_t)hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ); /* 1 ms */
+
+    if (migrate_vm(&a, "migrate-a") || migrate_vm(&b, "migrate-b"))
+        return;
+    write_handler(&a, delta);
+    write_program(&a, delta);
+    memset(&dr, 0, sizeof(dr));
+    dr.db[0] = DR0_VALUE;
+    dr.dr6 = 0xffff0ff0;
+    dr.dr7 = 0x400;
+    struct hv_msrs *tsc = page_alloc(sizeof(*tsc) + sizeof(struct hv_msr_entry));
+    tsc->count = 1;
+    tsc->entries[0].index = HV_MSR_TSC;
+    tsc->entries[0].data = TSC_START;
+    if (!hvt_ok(hv_set_debugregs(a.vcpu, &dr), "SET_DEBUGREGS on A") ||
+        !hvt_eq((uint64_t)hv_set_msrs(a.vcpu, tsc), 1, "SET_MSRS TSC on A"))
+        return;
+
+    /* Mark k (from 0) comes with ECX = ITERATIONS - k * MARK_EVERY. */
+    for (unsigned mark = 0; mark < MARK_MOVE; mark++)
+        if (!out_to(&a, PORT_MARK, &value, "A's marks") ||
+            !hvt_eq(value, ITERATIONS - mark * MARK_EVERY, "A's mark: ECX"))
+            return;
+    uint32_t count_at_move = *(volatile uint32_t *)(a.ram + COUNT_GPA);
+    if (!save_vcpu(a.vcpu, &state) ||
+        !hvt_true(msr_in(state.msrs, HV_MSR_TSC_DEADLINE) != 0,
+                  "GET_MSRS: A's TSC deadline armed at the checkpoint") ||
+        !hvt_true(msr_in(state.msrs, HV_MSR_TSC) - TSC_START < 10000ull * delta,
+                  "A's TSC counts from TSC_START"))
+        return;
+    memcpy(b.ram, a.ram, a.ram_size);
+    if (!restore_vcpu(b.vcpu, &state) || !hvt_ok(hv_close(a.vcpu), "CLOSE A's vcpu") ||
+        !hvt_ok(hv_close(a.vm), "CLOSE A"))
+        return;
+
+    for (unsigned mark = MARK_MOVE; mark < ITERATIONS / MARK_EVERY; mark++)
+        if (!out_to(&b, PORT_MARK, &value, "B's marks") ||
+            !hvt_eq(value, ITERATIONS - mark * MARK_EVERY, "B's mark: ECX"))
+            return;
+    for (unsigned i = 0; i < RESULTS; i++)
+        if (!out_to(&b, PORT_RESULT, &results[i], result_names[i]))
+            return;
+    if (!out_to(&b, PORT_MARK, &value, "B's end") || !hvt_eq(value, DONE, "B's end"))
+        return;
+    ctl_printf("hvtest: info migrate: timer interrupts %u in A, %u at B's end; guest TSC "
+               "0x%lx at the move, 0x%lx at B's end\n", count_at_move, results[R_COUNT],
+               msr_in(state.msrs, HV_MSR_TSC), (uint64_t)results[R_TSC_HIGH] << 32 |
+               results[R_TSC_LOW]);
+
+    uint32_t ebx = 0;
+    for (unsigned i = 0; i < ITERATIONS; i++)
+        ebx = ebx * 5 + 1;
+    uint64_t guest_tsc = (uint64_t)results[R_TSC_HIGH] << 32 | results[R_TSC_LOW];
+    uint64_t saved_tsc = msr_in(state.msrs, HV_MSR_TSC);
+    (void)(hvt_eq(results[R_EBX], ebx, "EBX after the loop, moved halfway") &&
+        hvt_eq(results[R_XMM0], ITERATIONS, "XMM0's low dword after the loop") &&
+        hvt_eq(results[R_X87], ITERATIONS, "x87 ST0 after the loop") &&
+        hvt_eq(results[R_SYSENTER_ESP], SYSENTER_ESP_VALUE, "SYSENTER_ESP in B") &&
+        hvt_eq(results[R_KERNEL_GS], KERNEL_GS_VALUE, "KERNEL_GS_BASE in B") &&
+        hvt_eq(results[R_TSC_AUX], TSC_AUX_VALUE, "TSC_AUX in B") &&
+        hvt_eq(results[R_DR0], DR0_VALUE, "DR0 in B") &&
+        hvt_true(guest_tsc > saved_tsc && guest_tsc - saved_tsc < 10000ull * delta,
+                 "B's TSC goes on from A's (not the host's)") &&
+        hvt_true(results[R_COUNT_BEFORE_WAIT] > count_at_move,
+                 "the timer fired in B: its deadline came with the vcpu") &&
+        hvt_true(results[R_COUNT] > results[R_COUNT_BEFORE_WAIT],
+                 "the timer still fires at the end"));
+}
+
+/* IA32_TSC_DEADLINE through GET/SET_MSRS is the guest's RDMSR/WRMSR of
+ * it (SDM 10.5.4.1): 0 and a write ignored unless the LVT timer is in
+ * TSC-deadline mode, as SET_LAPIC puts it; then the value armed. */
+static void tsc_deadline_msr_follows_the_timer_mode(void)
+{
+    struct vm_instance vm;
+    struct hv_lapic_state *lapic = page_alloc(sizeof(*lapic));
+    uint64_t value;
+
+    if (migrate_vm(&vm, "tsc-deadline"))
+        return;
+    struct hvt_msr_list *list = hvt_msr_list();
+    hvt_msr_add(list, HV_MSR_TSC_DEADLINE, 0x123456789ull);
+    if (!hvt_err(hv_set_msrs(vm.vcpu, &list->header), 1, "SET_MSRS TSC_DEADLINE, one-shot mode") ||
+        !hvt_get_msr(vm.vcpu, HV_MSR_TSC_DEADLINE, &value, "GET_MSRS TSC_DEADLINE") ||
+        !hvt_eq(value, 0, "TSC_DEADLINE outside TSC-deadline mode") ||
+        !hvt_ok(hv_get_lapic(vm.vcpu, lapic), "GET_LAPIC"))
+        return;
+    uint32_t lvt = TIMER_VECTOR | 2u << 17, svr = 0x1ff;
+    memcpy(lapic->regs + 0x320, &lvt, 4);
+    memcpy(lapic->regs + 0xf0, &svr, 4);
+    if (!hvt_ok(hv_set_lapic(vm.vcpu, lapic), "SET_LAPIC, LVT timer in TSC-deadline mode") ||
+        !hvt_err(hv_set_msrs(vm.vcpu, &list->header), 1, "SET_MSRS TSC_DEADLINE") ||
+        !hvt_get_msr(vm.vcpu, HV_MSR_TSC_DEADLINE, &value, "GET_MSRS TSC_DEADLINE"))
+        return;
+    hvt_eq(value, 0x123456789ull, "TSC_DEADLINE armed in TSC-deadline mode");
+}
+
+const struct hvtest_case hvtest_migrate_cases[] = {
+    { "vcpu_moved_to_another_vm_goes_on", vcpu_moved_to_another_vm_goes_on },
+    { "tsc_deadline_msr_follows_the_timer_mode", tsc_deadline_msr_follows_the_timer_mode },
+    { NULL, NULL },
+};
