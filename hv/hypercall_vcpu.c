@@ -81,11 +81,11 @@ long call_set_sregs(struct vm *cd, struct handle_slot *slot,
      * and without an APIC it is ignored. */
     bool new_base = vcpu->vm->lapic && sregs.apic_base &&
                     sregs.apic_base != vcpu->lapic.apic_base;
-    if (new_base) {
-        struct vlapic trial = vcpu->lapic;
-        if (!vlapic_set_base(&trial, sregs.apic_base))
-            err = -HV_EINVAL;
-    }
+    /* Checked in place, not by a change to a copy: a copy's `posting`
+     * count, taken while another CPU posted, would never fall, and the
+     * copy's disable (a reset) would wait for it forever. */
+    if (new_base && !vlapic_base_allowed(&vcpu->lapic, sregs.apic_base))
+        err = -HV_EINVAL;
     err = err ?: virt->set_sregs(vcpu, &sregs);
     if (!err && new_base)
         vlapic_set_base(&vcpu->lapic, sregs.apic_base);

@@ -160,6 +160,9 @@ void vlapic_x2apic_write_icr(struct vlapic *lapic, uint64_t value);
 /* IA32_APIC_BASE writes, with the mode transitions hardware allows
  * (SDM 10.12.5); false: #GP. */
 bool vlapic_set_base(struct vlapic *lapic, uint64_t value);
+/* Whether vlapic_set_base would take `value`, with nothing changed: a
+ * SET_SREGS checks its apic_base before any of its state is set. */
+bool vlapic_base_allowed(const struct vlapic *lapic, uint64_t value);
 /* TSC_DEADLINE MSR: armed in TSC-deadline mode only, reads 0 outside it.
  * The value is the guest's TSC, which fires when the host's reaches it
  * less the offset (SDM 10.5.4.1: the deadline is compared with the TSC

@@ -77,7 +77,7 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t n
     }
 }
 
-bool vlapic_set_base(struct vlapic *l, uint64_t value)
+bool vlapic_base_allowed(const struct vlapic *l, uint64_t value)
 {
     const uint64_t defined = 0x000ffffffffff000ull | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD |
                              APIC_BASE_MSR_BSP;
@@ -91,6 +91,15 @@ bool vlapic_set_base(struct vlapic *l, uint64_t value)
         return false;                          /* x2APIC to xAPIC directly */
     if (!was_en && en && extd)
         return false;                          /* disabled straight to x2APIC */
+    return true;
+}
+
+bool vlapic_set_base(struct vlapic *l, uint64_t value)
+{
+    if (!vlapic_base_allowed(l, value))
+        return false;
+    bool en = value & APIC_BASE_MSR_EN, extd = value & APIC_BASE_MSR_EXTD;
+    bool was_x2 = vlapic_x2apic(l);
     uint32_t id = vlapic_id(l);
     l->apic_base = value;
     if (!en) {
