@@ -195,7 +195,9 @@ long call_debug_guest(struct vm *cd, struct handle_slot *slot,
     long err = copy_from_control(cd, &debug, ARG1(call), sizeof(debug));
     if (err)
         return err;
-    if (debug.control & ~HV_GUESTDBG_VALID)
+    /* DR7's bits 63:32 are reserved (MOV to DR7 gives #GP for them), as
+     * SET_DEBUGREGS refuses them too; bits 11-15 it ignores. */
+    if ((debug.control & ~HV_GUESTDBG_VALID) || (debug.debugreg[7] >> 32))
         return -HV_EINVAL;
     err = vcpu_claim(vcpu);
     if (err)

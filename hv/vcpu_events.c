@@ -105,9 +105,9 @@ long vcpu_set_guest_debug(struct vcpu *vcpu, const struct hv_guest_debug *debug)
     uint32_t old = vcpu->debug.control;
     for (int i = 0; i < 4; i++)
         vcpu->debug.addr[i] = debug->debugreg[i];
-    /* Enables and conditions only: bit 10 is fixed to 1, bits 11-15
-     * (general detect among them) are not a breakpoint's, and bits 63:32
-     * must be 0 (VM entry checks it). */
+    /* Enables and conditions only: bit 10 is fixed to 1 and bits 11-15
+     * (general detect among them) are not a breakpoint's; the caller
+     * refused bits 63:32 (VM entry checks them). */
     vcpu->debug.dr7 = (debug->debugreg[7] & 0xffff03ffull) | DR7_RESET;
     vcpu->debug.control = control;
     virt->set_guest_debug(vcpu, old);

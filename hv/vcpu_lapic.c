@@ -122,7 +122,10 @@ long vcpu_lapic_signal_msi(struct vm *vm, uint64_t address, uint32_t data)
          * where its one use is INIT's level de-assert. */
         .assert_level = !(data & (1u << 15)) || (data & (1u << 14)),
     };
-    if (m.delivery == DELIVERY_SMI || m.delivery == 3 || m.delivery == DELIVERY_EXTINT ||
+    /* An MSI's delivery modes (SDM 10.11.2): 011 and 110 are reserved --
+     * a Start-Up is an IPI's alone -- and SMI and ExtINT not modelled. */
+    if (m.delivery == DELIVERY_SMI || m.delivery == 3 || m.delivery == DELIVERY_STARTUP ||
+        m.delivery == DELIVERY_EXTINT ||
         ((m.delivery == DELIVERY_FIXED || m.delivery == DELIVERY_LOWEST) && m.vector < 16))
         return -HV_EINVAL;
     return vcpu_lapic_deliver(vm, NULL, &m);

@@ -325,6 +325,12 @@ static void debug_guest_arguments_and_rights(void)
     debug->control = HV_GUESTDBG_ENABLE | 8;
     if (!hvt_err(hv_debug_guest(vm.vcpu, debug), -HV_EINVAL, "DEBUG_GUEST control bit 3"))
         return;
+    /* DR7's bits 63:32, which SET_DEBUGREGS refuses too. */
+    debug->control = HV_GUESTDBG_ENABLE | HV_GUESTDBG_USE_HW_BP;
+    debug->debugreg[7] = 0x401 | 1ull << 40;
+    if (!hvt_err(hv_debug_guest(vm.vcpu, debug), -HV_EINVAL, "DEBUG_GUEST with DR7 bit 40"))
+        return;
+    debug->debugreg[7] = 0;
     debug->control = 1u << 31;
     if (!hvt_err(hv_debug_guest(vm.vcpu, debug), -HV_EINVAL, "DEBUG_GUEST control bit 31") ||
         !hvt_err(hv_call(HV_CALL_DEBUG_GUEST, (uint64_t)vm.vcpu, hv_gpa(debug) + 4, 0, 0, 0, 0),

@@ -777,6 +777,10 @@ static void lapic_calls_refuse_bad_input(void)
     hvt_err(hv_signal_msi(vm.vcpu, 0xfed00000ull, 0x40), -HV_EINVAL, "SIGNAL_MSI outside 0xfee00000");
     hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x10040), -HV_EINVAL, "SIGNAL_MSI reserved data bits");
     hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x05), -HV_EINVAL, "SIGNAL_MSI of vector 5");
+    hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x0608), -HV_EINVAL,
+            "SIGNAL_MSI of delivery mode 110 (reserved for MSIs; Start-Up is an IPI's)");
+    hvt_err(hv_signal_msi(vm.vcpu, 0xfee00000ull, 0x0340), -HV_EINVAL,
+            "SIGNAL_MSI of delivery mode 011 (reserved)");
     /* An INIT level de-assert (trigger level, bit 14 clear) is accepted and
      * does nothing (SDM 10.6.1): it once reset the target like an INIT,
      * which the next RUN took. */
