@@ -554,7 +554,7 @@ void vlapic_get_page(struct vlapic *l, uint8_t *out, uint64_t now)
     page_rewrite_end(l);
 }
 
-bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
+void vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
 {
     uint32_t page[LAPIC_PAGE_BYTES / 4];
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++)
@@ -595,5 +595,4 @@ bool vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
         l->timer_fire = now + bus_to_tsc(l, (uint64_t)current * l->divide);
         l->timer_start = l->timer_fire - period_tsc(l);
     }
-    return true;
 }

@@ -216,6 +216,6 @@ bool vlapic_matches(const struct vlapic *lapic, uint32_t dest, bool logical);
  * Both keep posts out while they copy (struct vlapic's `posting`), on the
  * vcpu's claimed CPU. */
 void vlapic_get_page(struct vlapic *lapic, uint8_t *out, uint64_t now);
-bool vlapic_set_page(struct vlapic *lapic, const uint8_t *in, uint64_t now);
+void vlapic_set_page(struct vlapic *lapic, const uint8_t *in, uint64_t now);
 
 #endif
