@@ -9,7 +9,10 @@
  * from where A's was (set far beyond the host's at A's start); and
  * its TSC-deadline timer, which its handler re-arms each time, keeps
  * firing in B -- which needs the deadline armed at the checkpoint, an
- * MSR (IA32_TSC_DEADLINE) that GET/SET_LAPIC do not carry.
+ * MSR (IA32_TSC_DEADLINE) that GET/SET_LAPIC do not carry. Twice: a flat
+ * 32-bit guest with its APIC in xAPIC mode, and a 64-bit guest under
+ * paging that turned x2APIC on (its APIC base, LDR and the upper half of
+ * KERNEL_GS_BASE checked in B too).
  */
 #include <stdbool.h>
 
@@ -36,36 +39,92 @@
 
 #define SYSENTER_ESP_VALUE 0x13572468u
 #define KERNEL_GS_VALUE    0x2468ace0u
+#define KERNEL_GS_HIGH     0xffff8000u      /* the 64-bit guest's: canonical */
 #define TSC_AUX_VALUE      0x5au
 #define DR0_VALUE          0x12340000u
 
+/* What the program OUTs to PORT_RESULT at its end, in this order; the
+ * 64-bit one adds the last three. */
 enum result { R_EBX, R_XMM0, R_X87, R_SYSENTER_ESP, R_KERNEL_GS, R_TSC_AUX, R_DR0,
-              R_TSC_LOW, R_TSC_HIGH, R_COUNT_BEFORE_WAIT, R_COUNT, RESULTS };
-static const char *const result_names[RESULTS] = {
+              R_TSC_LOW, R_TSC_HIGH, R_COUNT_BEFORE_WAIT, R_COUNT, RESULTS_32,
+              R_KERNEL_GS_HIGH = RESULTS_32, R_APIC_BASE, R_LDR, RESULTS_64 };
+static const char *const result_names[RESULTS_64] = {
     "EBX", "XMM0[31:0]", "x87 ST0", "SYSENTER_ESP", "KERNEL_GS_BASE", "TSC_AUX", "DR0",
     "TSC[31:0]", "TSC[63:32]", "timer count before the wait", "timer count",
+    "KERNEL_GS_BASE[63:32]", "IA32_APIC_BASE", "x2APIC LDR",
 };
 
 static void u32_at(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
 static void emit(struct hvt_code *c, const uint8_t *bytes, unsigned n) { hvt_bytes(c, bytes, n); }
 
-/* mov ecx, msr; mov eax, low; xor edx, edx; wrmsr */
-static void wrmsr32(struct hvt_code *c, uint32_t msr, uint32_t low)
+/* The guest's kind: flat 32-bit code with its APIC in xAPIC mode, or
+ * 64-bit code under paging with its APIC in x2APIC mode. */
+struct guest_kind {
+    bool long64;
+    const char *name;
+    unsigned results;
+};
+static const struct guest_kind flat32_xapic = { false, "32-bit, xAPIC", RESULTS_32 };
+static const struct guest_kind long64_x2apic = { true, "64-bit, x2APIC", RESULTS_64 };
+
+/* An instruction whose ModRM names the absolute address `address`:
+ * opcode bytes, then ModRM (mod 00, `reg`) with disp32 in 32-bit code, or
+ * with a SIB of no base and no index in 64-bit code (whose disp32 alone
+ * would be RIP-relative). */
+static void emit_absolute(struct hvt_code *c, const struct guest_kind *k, const uint8_t *opcode,
+                          unsigned n, unsigned reg, uint32_t address)
 {
-    uint8_t insn[14] = { 0xb9, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x31, 0xd2, 0x0f, 0x30 };
+    uint8_t modrm_sib[2] = { (uint8_t)(reg << 3 | (k->long64 ? 4 : 5)), 0x25 };
+    emit(c, opcode, n);
+    emit(c, modrm_sib, k->long64 ? 2 : 1);
+    uint8_t disp[4];
+    u32_at(disp, address);
+    emit(c, disp, 4);
+}
+
+static void load_eax(struct hvt_code *c, const struct guest_kind *k, uint32_t address)
+{
+    static const uint8_t mov = 0x8b;               /* mov eax, [address] */
+    emit_absolute(c, k, &mov, 1, 0, address);
+}
+
+/* mov ecx, msr; mov eax, low; mov edx, high; wrmsr */
+static void wrmsr_value(struct hvt_code *c, uint32_t msr, uint32_t low, uint32_t high)
+{
+    uint8_t insn[17] = { 0xb9, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0xba, 0, 0, 0, 0, 0x0f, 0x30 };
     u32_at(insn + 1, msr);
     u32_at(insn + 6, low);
+    u32_at(insn + 11, high);
     emit(c, insn, sizeof(insn));
 }
 
-/* mov dword [address], value */
+/* mov ecx, msr; rdmsr */
+static void rdmsr_at(struct hvt_code *c, uint32_t msr)
+{
+    uint8_t insn[7] = { 0xb9, 0, 0, 0, 0, 0x0f, 0x32 };
+    u32_at(insn + 1, msr);
+    emit(c, insn, sizeof(insn));
+}
+
+/* mov dword [address], value (32-bit code) */
 static void store32(struct hvt_code *c, uint32_t address, uint32_t value)
 {
     uint8_t insn[10] = { 0xc7, 0x05 };
     u32_at(insn + 2, address);
     u32_at(insn + 6, value);
     emit(c, insn, sizeof(insn));
+}
+
+/* A local APIC register written, by its xAPIC offset: an MMIO store, or
+ * the x2APIC MSR 0x800 + offset / 16. */
+static void apic_write(struct hvt_code *c, const struct guest_kind *k, uint32_t offset,
+                       uint32_t value)
+{
+    if (k->long64)
+        wrmsr_value(c, 0x800 + offset / 16, value, 0);
+    else
+        store32(c, APIC + offset, value);
 }
 
 /* rdtsc; add eax, delta; adc edx, 0; mov ecx, IA32_TSC_DEADLINE; wrmsr */
@@ -77,33 +136,54 @@ static void arm_deadline(struct hvt_code *c, uint32_t delta)
     emit(c, insn, sizeof(insn));
 }
 
+static void dec_ecx(struct hvt_code *c, const struct guest_kind *k)
+{
+    static const uint8_t dec32 = 0x49, dec64[2] = { 0xff, 0xc9 };
+    if (k->long64)
+        emit(c, dec64, 2);
+    else
+        emit(c, &dec32, 1);
+}
+
 static void out_result(struct hvt_code *c) { hvt_out_imm(c, PORT_RESULT, 4); }
 
 /* The handler: one more in COUNT, the next deadline, EOI, back. */
-static void write_handler(struct vm_instance *vm, uint32_t delta)
+static void write_handler(struct vm_instance *vm, const struct guest_kind *k, uint32_t delta)
 {
     static const uint8_t pusha = 0x60, popa = 0x61, iret = 0xcf;
-    uint8_t inc[6] = { 0xff, 0x05 };       /* inc dword [COUNT] */
+    static const uint8_t push3[] = { 0x50, 0x51, 0x52 };             /* push rax, rcx, rdx */
+    static const uint8_t pop3_iretq[] = { 0x5a, 0x59, 0x58, 0x48, 0xcf };
+    static const uint8_t inc = 0xff;                                 /* inc dword [COUNT] */
     struct hvt_code c;
 
-    u32_at(inc + 2, COUNT_GPA);
     hvt_code_start(&c, vm, HANDLER_GPA);
-    emit(&c, &pusha, 1);
-    emit(&c, inc, sizeof(inc));
+    if (k->long64)
+        emit(&c, push3, sizeof(push3));
+    else
+        emit(&c, &pusha, 1);
+    emit_absolute(&c, k, &inc, 1, 0, COUNT_GPA);
     arm_deadline(&c, delta);
-    store32(&c, APIC + 0xb0, 0);
-    emit(&c, &popa, 1);
-    emit(&c, &iret, 1);
-    uint8_t gate[8] = { (uint8_t)HANDLER_GPA, (uint8_t)(HANDLER_GPA >> 8), HVT_SELECTOR_CODE, 0,
-                        0, 0x8e, (uint8_t)(HANDLER_GPA >> 16), (uint8_t)(HANDLER_GPA >> 24) };
-    memcpy(vm->ram + HVT_IDT_GPA + TIMER_VECTOR * 8, gate, sizeof(gate));
+    apic_write(&c, k, 0xb0, 0);                                      /* EOI */
+    if (k->long64) {
+        emit(&c, pop3_iretq, sizeof(pop3_iretq));
+    } else {
+        emit(&c, &popa, 1);
+        emit(&c, &iret, 1);
+    }
+    /* A 32-bit interrupt gate, or the first half of a 64-bit one (whose
+     * upper offset and reserved dword stay 0). */
+    uint8_t gate[16] = { (uint8_t)HANDLER_GPA, (uint8_t)(HANDLER_GPA >> 8), 0x08, 0,
+                         0, 0x8e, (uint8_t)(HANDLER_GPA >> 16), (uint8_t)(HANDLER_GPA >> 24) };
+    unsigned size = k->long64 ? 16 : 8;
+    memcpy(vm->ram + HVT_IDT_GPA + TIMER_VECTOR * size, gate, size);
 }
 
-/* The program: its MSRs and DR0, the timer in TSC-deadline mode, then
- * ITERATIONS of EBX = EBX * 5 + 1, XMM0 += 1 (each dword), ST0 += 1, with
- * an OUT to PORT_MARK every MARK_EVERY; then the results, a wait for one
- * more timer interrupt, and DONE to PORT_MARK. */
-static void write_program(struct vm_instance *vm, uint32_t delta)
+/* The program: its MSRs and DR0, the timer in TSC-deadline mode (x2APIC
+ * turned on first for the 64-bit kind), then ITERATIONS of EBX = EBX * 5 +
+ * 1, XMM0 += 1 (each dword), ST0 += 1, with an OUT to PORT_MARK every
+ * MARK_EVERY; then the results, a wait for one more timer interrupt, and
+ * DONE to PORT_MARK. */
+static void write_program(struct vm_instance *vm, const struct guest_kind *k, uint32_t delta)
 {
     struct hvt_code c;
     static const uint8_t setup[] = {
@@ -118,76 +198,90 @@ static void write_program(struct vm_instance *vm, uint32_t delta)
         0xd9, 0xe8, 0xde, 0xc1,                      /* fld1; faddp st1, st0 */
         0xf7, 0xc1, 0, 0, 0, 0,                      /* test ecx, MARK_EVERY - 1 */
     };
+    static const uint8_t x2apic_on[] = { 0x0d, 0x00, 0x0c, 0x00, 0x00 }; /* or eax, EN | EXTD */
+    static const uint8_t wrmsr[] = { 0x0f, 0x30 };
+    static const uint8_t movdqu_xmm1[] = { 0xf3, 0x0f, 0x6f };
+    static const uint8_t fistp = 0xdb, cmp_eax = 0x3b;
     uint32_t *ones = (uint32_t *)(vm->ram + ONES_GPA);
     for (unsigned i = 0; i < 4; i++)
         ones[i] = 1;
 
     hvt_code_start(&c, vm, HVT_CODE_GPA);
-    wrmsr32(&c, 0x175, SYSENTER_ESP_VALUE);
-    wrmsr32(&c, 0xc0000102, KERNEL_GS_VALUE);
-    wrmsr32(&c, 0xc0000103, TSC_AUX_VALUE);
-    uint8_t load_ones[8] = { 0xf3, 0x0f, 0x6f, 0x0d };  /* movdqu xmm1, [ONES] */
-    u32_at(load_ones + 4, ONES_GPA);
-    emit(&c, load_ones, sizeof(load_ones));
+    wrmsr_value(&c, 0x175, SYSENTER_ESP_VALUE, 0);
+    wrmsr_value(&c, 0xc0000102, KERNEL_GS_VALUE, k->long64 ? KERNEL_GS_HIGH : 0);
+    wrmsr_value(&c, 0xc0000103, TSC_AUX_VALUE, 0);
+    if (k->long64) {
+        rdmsr_at(&c, 0x1b);                                  /* IA32_APIC_BASE */
+        emit(&c, x2apic_on, sizeof(x2apic_on));
+        emit(&c, wrmsr, sizeof(wrmsr));
+    }
+    emit_absolute(&c, k, movdqu_xmm1, sizeof(movdqu_xmm1), 1, ONES_GPA);
     emit(&c, setup, sizeof(setup));
-    store32(&c, APIC + 0xf0, 0x1ff);                     /* SVR: enabled */
-    store32(&c, APIC + 0x320, TIMER_VECTOR | 2u << 17);  /* LVT timer: TSC deadline */
+    apic_write(&c, k, 0xf0, 0x1ff);                          /* SVR: enabled */
+    apic_write(&c, k, 0x320, TIMER_VECTOR | 2u << 17);       /* LVT timer: TSC deadline */
     arm_deadline(&c, delta);
-    uint8_t set_count[5] = { 0xb9 };                     /* mov ecx, ITERATIONS */
+    uint8_t set_count[5] = { 0xb9 };                         /* mov ecx, ITERATIONS */
     u32_at(set_count + 1, ITERATIONS);
     emit(&c, set_count, sizeof(set_count));
     static const uint8_t sti = 0xfb;
     emit(&c, &sti, 1);
     uint32_t loop = c.at;
     emit(&c, body, sizeof(body));
-    u32_at(c.ram + c.at - 4, MARK_EVERY - 1);            /* TEST's immediate */
+    u32_at(c.ram + c.at - 4, MARK_EVERY - 1);                /* TEST's immediate */
     static const uint8_t skip_mark[] = { 0x75, 0x04, 0x89, 0xc8, 0xe7, PORT_MARK }; /* jnz +4; mov eax, ecx; out */
     emit(&c, skip_mark, sizeof(skip_mark));
-    static const uint8_t dec = 0x49;                     /* dec ecx */
-    emit(&c, &dec, 1);
-    uint8_t back[6] = { 0x0f, 0x85 };                    /* jnz loop */
+    dec_ecx(&c, k);
+    uint8_t back[6] = { 0x0f, 0x85 };                        /* jnz loop */
     u32_at(back + 2, loop - (c.at + 6));
     emit(&c, back, sizeof(back));
 
-    static const uint8_t mov_eax_ebx[] = { 0x89, 0xd8 };
+    static const uint8_t mov_eax_ebx[] = { 0x89, 0xd8 }, mov_eax_edx[] = { 0x89, 0xd0 };
     emit(&c, mov_eax_ebx, sizeof(mov_eax_ebx));
-    out_result(&c);                                      /* R_EBX */
+    out_result(&c);                                          /* R_EBX */
     static const uint8_t movd_eax_xmm0[] = { 0x66, 0x0f, 0x7e, 0xc0 };
     emit(&c, movd_eax_xmm0, sizeof(movd_eax_xmm0));
-    out_result(&c);                                      /* R_XMM0 */
-    uint8_t fistp[6] = { 0xdb, 0x1d };                   /* fistp dword [SCRATCH] */
-    u32_at(fistp + 2, SCRATCH_GPA);
-    emit(&c, fistp, sizeof(fistp));
-    hvt_load_eax(&c, SCRATCH_GPA);
-    out_result(&c);                                      /* R_X87 */
+    out_result(&c);                                          /* R_XMM0 */
+    emit_absolute(&c, k, &fistp, 1, 3, SCRATCH_GPA);         /* fistp dword [SCRATCH] */
+    load_eax(&c, k, SCRATCH_GPA);
+    out_result(&c);                                          /* R_X87 */
     static const uint32_t msrs[] = { 0x175, 0xc0000102, 0xc0000103 };
     for (unsigned i = 0; i < 3; i++) {
-        uint8_t rdmsr[7] = { 0xb9, 0, 0, 0, 0, 0x0f, 0x32 };
-        u32_at(rdmsr + 1, msrs[i]);
-        emit(&c, rdmsr, sizeof(rdmsr));
-        out_result(&c);                                  /* R_SYSENTER_ESP .. R_TSC_AUX */
+        rdmsr_at(&c, msrs[i]);
+        out_result(&c);                                      /* R_SYSENTER_ESP .. R_TSC_AUX */
     }
     static const uint8_t mov_eax_dr0[] = { 0x0f, 0x21, 0xc0 };
     emit(&c, mov_eax_dr0, sizeof(mov_eax_dr0));
-    out_result(&c);                                      /* R_DR0 */
+    out_result(&c);                                          /* R_DR0 */
     static const uint8_t rdtsc_save_edx[] = { 0x0f, 0x31, 0x89, 0xd3 }; /* rdtsc; mov ebx, edx */
     emit(&c, rdtsc_save_edx, sizeof(rdtsc_save_edx));
-    out_result(&c);                                      /* R_TSC_LOW */
+    out_result(&c);                                          /* R_TSC_LOW */
     emit(&c, mov_eax_ebx, sizeof(mov_eax_ebx));
-    out_result(&c);                                      /* R_TSC_HIGH */
-    hvt_load_eax(&c, COUNT_GPA);
-    out_result(&c);                                      /* R_COUNT_BEFORE_WAIT */
-    /* mov ecx, WAIT_SPINS; wait: cmp eax, [COUNT]; jne done; dec ecx; jnz wait */
+    out_result(&c);                                          /* R_TSC_HIGH */
+    load_eax(&c, k, COUNT_GPA);
+    out_result(&c);                                          /* R_COUNT_BEFORE_WAIT */
+    /* mov ecx, WAIT_SPINS; wait: cmp eax, [COUNT]; jne done; dec ecx;
+     * jnz wait; done: */
     uint8_t wait[5] = { 0xb9 };
     u32_at(wait + 1, WAIT_SPINS);
     emit(&c, wait, sizeof(wait));
-    uint8_t compare[6] = { 0x3b, 0x05 };
-    u32_at(compare + 2, COUNT_GPA);
-    emit(&c, compare, sizeof(compare));
-    static const uint8_t wait_tail[] = { 0x75, 0x03, 0x49, 0x75, 0xf5 };
-    emit(&c, wait_tail, sizeof(wait_tail));
-    hvt_load_eax(&c, COUNT_GPA);
-    out_result(&c);                                      /* R_COUNT */
+    uint32_t wait_at = c.at;
+    emit_absolute(&c, k, &cmp_eax, 1, 0, COUNT_GPA);
+    uint8_t jne_done[2] = { 0x75, (uint8_t)(k->long64 ? 4 : 3) };
+    emit(&c, jne_done, sizeof(jne_done));
+    dec_ecx(&c, k);
+    uint8_t jnz_wait[2] = { 0x75, (uint8_t)(wait_at - (c.at + 2)) };
+    emit(&c, jnz_wait, sizeof(jnz_wait));
+    load_eax(&c, k, COUNT_GPA);
+    out_result(&c);                                          /* R_COUNT */
+    if (k->long64) {
+        rdmsr_at(&c, 0xc0000102);
+        emit(&c, mov_eax_edx, sizeof(mov_eax_edx));
+        out_result(&c);                                      /* R_KERNEL_GS_HIGH */
+        rdmsr_at(&c, 0x1b);
+        out_result(&c);                                      /* R_APIC_BASE */
+        rdmsr_at(&c, 0x80d);
+        out_result(&c);                                      /* R_LDR */
+    }
     /* The end: a HLT with IF set would only sleep until the next
      * interrupt, in the hypervisor. */
     hvt_mov_eax_imm(&c, DONE);
@@ -197,9 +291,10 @@ static void write_program(struct vm_instance *vm, uint32_t delta)
     hvt_jmp_self(&c);
 }
 
-/* A LAPIC VM whose vcpu 0 is flat 32-bit with the IDT's full limit and
- * SSE on (CR4.OSFXSR, OSXMMEXCPT), its handles kept for the runner. */
-static int migrate_vm(struct vm_instance *vm, const char *name)
+/* A LAPIC VM whose vcpu 0 is in `k`'s mode (flat 32-bit, #GP caught; or
+ * 64-bit with the first 2 MiB identity-mapped) with the IDT's full limit
+ * and SSE on (CR4.OSFXSR, OSXMMEXCPT), its handles kept for the runner. */
+static int migrate_vm(struct vm_instance *vm, const struct guest_kind *k, const char *name)
 {
     struct hv_sregs sregs;
     if (!hvt_ok(vmm_create_with(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB, 1, HV_VM_LAPIC),
@@ -207,10 +302,13 @@ static int migrate_vm(struct vm_instance *vm, const char *name)
         return -1;
     hvt_keep(vm->vcpu);
     hvt_keep(vm->vm);
-    if (hvt_guest_flat32(vm, HVT_CODE_GPA) || hvt_guest_catch_vector(vm, 13) ||
-        !hvt_ok(hv_get_sregs(vm->vcpu, &sregs), "GET_SREGS"))
+    if (k->long64 ? hvt_guest_long64(vm, HVT_CODE_GPA)
+                  : hvt_guest_flat32(vm, HVT_CODE_GPA) || hvt_guest_catch_vector(vm, 13))
+        return -1;
+    if (!hvt_ok(hv_get_sregs(vm->vcpu, &sregs), "GET_SREGS"))
         return -1;
     sregs.cr4 |= (1u << 9) | (1u << 10);
+    sregs.idt.limit = 0xfff;
     return hvt_ok(hv_set_sregs(vm->vcpu, &sregs), "SET_SREGS with SSE") ? 0 : -1;
 }
 
@@ -299,18 +397,18 @@ static uint64_t msr_in(const struct hv_msrs *msrs, uint32_t index)
     return ~0ull;
 }
 
-static void vcpu_moved_to_another_vm_goes_on(void)
+static void move_mid_run(const struct guest_kind *k)
 {
     struct vm_instance a, b;
     struct vcpu_state state;
     struct hv_debugregs dr;
-    uint32_t value, results[RESULTS];
+    uint32_t value, results[RESULTS_64];
     uint32_t delta = (uint32_t)hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ); /* 1 ms */
 
-    if (migrate_vm(&a, "migrate-a") || migrate_vm(&b, "migrate-b"))
+    if (migrate_vm(&a, k, "migrate-a") || migrate_vm(&b, k, "migrate-b"))
         return;
-    write_handler(&a, delta);
-    write_program(&a, delta);
+    write_handler(&a, k, delta);
+    write_program(&a, k, delta);
     memset(&dr, 0, sizeof(dr));
     dr.db[0] = DR0_VALUE;
     dr.dr6 = 0xffff0ff0;
@@ -344,13 +442,13 @@ static void vcpu_moved_to_another_vm_goes_on(void)
         if (!out_to(&b, PORT_MARK, &value, "B's marks") ||
             !hvt_eq(value, ITERATIONS - mark * MARK_EVERY, "B's mark: ECX"))
             return;
-    for (unsigned i = 0; i < RESULTS; i++)
+    for (unsigned i = 0; i < k->results; i++)
         if (!out_to(&b, PORT_RESULT, &results[i], result_names[i]))
             return;
     if (!out_to(&b, PORT_MARK, &value, "B's end") || !hvt_eq(value, DONE, "B's end"))
         return;
-    ctl_printf("hvtest: info migrate: timer interrupts %u in A, %u at B's end; guest TSC "
-               "0x%lx at the move, 0x%lx at B's end\n", count_at_move, results[R_COUNT],
+    ctl_printf("hvtest: info migrate (%s): timer interrupts %u in A, %u at B's end; guest "
+               "TSC 0x%lx at the move, 0x%lx at B's end\n", k->name, count_at_move, results[R_COUNT],
                msr_in(state.msrs, HV_MSR_TSC), (uint64_t)results[R_TSC_HIGH] << 32 |
                results[R_TSC_LOW]);
 
@@ -359,6 +457,12 @@ static void vcpu_moved_to_another_vm_goes_on(void)
         ebx = ebx * 5 + 1;
     uint64_t guest_tsc = (uint64_t)results[R_TSC_HIGH] << 32 | results[R_TSC_LOW];
     uint64_t saved_tsc = msr_in(state.msrs, HV_MSR_TSC);
+    if (k->long64 &&
+        (!hvt_eq(results[R_KERNEL_GS_HIGH], KERNEL_GS_HIGH, "KERNEL_GS_BASE[63:32] in B") ||
+         !hvt_eq(results[R_APIC_BASE] & 0xfffffc00u, 0xfee00c00u,
+                 "IA32_APIC_BASE in B: enabled, x2APIC, at 0xfee00000") ||
+         !hvt_eq(results[R_LDR], 1, "x2APIC LDR in B (cluster 0, ID 0)")))
+        return;
     (void)(hvt_eq(results[R_EBX], ebx, "EBX after the loop, moved halfway") &&
         hvt_eq(results[R_XMM0], ITERATIONS, "XMM0's low dword after the loop") &&
         hvt_eq(results[R_X87], ITERATIONS, "x87 ST0 after the loop") &&
@@ -383,7 +487,7 @@ static void tsc_deadline_msr_follows_the_timer_mode(void)
     struct hv_lapic_state *lapic = page_alloc(sizeof(*lapic));
     uint64_t value;
 
-    if (migrate_vm(&vm, "tsc-deadline"))
+    if (migrate_vm(&vm, &flat32_xapic, "tsc-deadline"))
         return;
     struct hvt_msr_list *list = hvt_msr_list();
     hvt_msr_add(list, HV_MSR_TSC_DEADLINE, 0x123456789ull);
@@ -402,8 +506,17 @@ static void tsc_deadline_msr_follows_the_timer_mode(void)
     hvt_eq(value, 0x123456789ull, "TSC_DEADLINE armed in TSC-deadline mode");
 }
 
+static void vcpu_moved_to_another_vm_goes_on(void) { move_mid_run(&flat32_xapic); }
+
+static void vcpu_moved_to_another_vm_goes_on_64_bit_x2apic(void)
+{
+    move_mid_run(&long64_x2apic);
+}
+
 const struct hvtest_case hvtest_migrate_cases[] = {
     { "vcpu_moved_to_another_vm_goes_on", vcpu_moved_to_another_vm_goes_on },
+    { "vcpu_moved_to_another_vm_goes_on_64_bit_x2apic",
+      vcpu_moved_to_another_vm_goes_on_64_bit_x2apic },
     { "tsc_deadline_msr_follows_the_timer_mode", tsc_deadline_msr_follows_the_timer_mode },
     { NULL, NULL },
 };
