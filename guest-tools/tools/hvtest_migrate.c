@@ -478,6 +478,70 @@ static void move_mid_run(const struct guest_kind *k)
                  "the timer still fires at the end"));
 }
 
+static uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* An idle guest moved: halted in HLT (in the hypervisor) with its
+ * TSC-deadline timer 500 ms away (room for a loaded host) when its RUN's
+ * deadline ends it; in B, set HALTED, the timer wakes it and its handler
+ * runs. */
+static void halted_vcpu_moved_wakes_on_its_timer(void)
+{
+    const struct guest_kind *k = &flat32_xapic;
+    struct vm_instance a, b;
+    struct vcpu_state state;
+    struct hvt_code c;
+    uint32_t value;
+    uint64_t ms = (uint64_t)hv_check_extension(hvt_sys(), HV_CAP_TSC_KHZ);
+
+    if (migrate_vm(&a, k, "idle-a") || migrate_vm(&b, k, "idle-b"))
+        return;
+    write_handler(&a, k, (uint32_t)(500 * ms));
+    hvt_code_start(&c, &a, HVT_CODE_GPA);
+    apic_write(&c, k, 0xf0, 0x1ff);
+    apic_write(&c, k, 0x320, TIMER_VECTOR | 2u << 17);
+    arm_deadline(&c, (uint32_t)(500 * ms));
+    static const uint8_t sti_hlt[] = { 0xfb, 0xf4 };
+    emit(&c, sti_hlt, sizeof(sti_hlt));
+    load_eax(&c, k, COUNT_GPA);
+    out_result(&c);
+    static const uint8_t cli = 0xfa;
+    emit(&c, &cli, 1);
+    hvt_jmp_self(&c);
+
+    /* RUN until A sleeps: its RUN's own deadline, 2 ms on, ends it there. */
+    uint32_t mp = 0;
+    for (unsigned i = 0; i < 50 && mp != HV_MP_STATE_HALTED; i++) {
+        a.run->deadline_tsc = rdtsc() + 2 * ms;
+        if (!hvt_ok(hv_run(a.vcpu), "RUN A") ||
+            !hvt_ok(hv_get_mp_state(a.vcpu, &mp), "GET_MP_STATE A"))
+            return;
+        if (a.run->exit_reason != HV_EXIT_DEADLINE && a.run->exit_reason != HV_EXIT_INTR) {
+            hvt_fail("A's RUN: %s, not the deadline", hvt_exit_name(a.run->exit_reason));
+            return;
+        }
+    }
+    a.run->deadline_tsc = 0;
+    if (!hvt_eq(mp, HV_MP_STATE_HALTED, "A halted in HLT") || !save_vcpu(a.vcpu, &state) ||
+        !hvt_eq(state.mp_state, HV_MP_STATE_HALTED, "GET_MP_STATE saved HALTED") ||
+        !hvt_true(msr_in(state.msrs, HV_MSR_TSC_DEADLINE) != 0, "A's deadline armed"))
+        return;
+    memcpy(b.ram, a.ram, a.ram_size);
+    if (!restore_vcpu(b.vcpu, &state) || !hvt_ok(hv_get_mp_state(b.vcpu, &mp), "GET_MP_STATE B") ||
+        !hvt_eq(mp, HV_MP_STATE_HALTED, "B halted after the SETs") ||
+        !hvt_ok(hv_close(a.vcpu), "CLOSE A's vcpu") || !hvt_ok(hv_close(a.vm), "CLOSE A"))
+        return;
+    b.run->deadline_tsc = rdtsc() + 5000 * ms;  /* a bound, should the timer be lost */
+    if (!out_to(&b, PORT_RESULT, &value, "B woken by its timer: the handler's count"))
+        return;
+    b.run->deadline_tsc = 0;
+    hvt_eq(value, 1, "timer interrupts taken, in B");
+}
+
 /* IA32_TSC_DEADLINE through GET/SET_MSRS is the guest's RDMSR/WRMSR of
  * it (SDM 10.5.4.1): 0 and a write ignored unless the LVT timer is in
  * TSC-deadline mode, as SET_LAPIC puts it; then the value armed. */
@@ -518,5 +582,6 @@ const struct hvtest_case hvtest_migrate_cases[] = {
     { "vcpu_moved_to_another_vm_goes_on_64_bit_x2apic",
       vcpu_moved_to_another_vm_goes_on_64_bit_x2apic },
     { "tsc_deadline_msr_follows_the_timer_mode", tsc_deadline_msr_follows_the_timer_mode },
+    { "halted_vcpu_moved_wakes_on_its_timer", halted_vcpu_moved_wakes_on_its_timer },
     { NULL, NULL },
 };
