@@ -301,6 +301,14 @@ struct vcpu {
         uint8_t masked, iret_seen, stepping;
         uint64_t iret_rip, dr6;
     } svm_nmi;
+    /* SVM: a #BP or #OF the hypervisor put in EVENTINJ (INTERRUPT's or
+     * SET_VCPU_EVENTS' exception) and the RIP it went in at, to tell one
+     * whose delivery an exit interrupted from the guest's own INT3 or
+     * INTO, which runs again instead (svm/svm_exit.c). vector 0: none. */
+    struct {
+        uint8_t vector;
+        uint64_t rip;
+    } svm_trap;
     /* SVM: the guest set EFER.LME with paging off; the VMCB holds its
      * EFER without it until a CR0 write sets PG (svm/svm_lme.c). */
     uint8_t svm_lme_shadowed;

@@ -82,6 +82,9 @@ void svm_set_nmi_window(struct vcpu *vcpu, bool on);
 void svm_nmi_iret(struct vcpu *vcpu);
 bool svm_nmi_step_done(struct vcpu *vcpu, bool debug_exit);
 void svm_nmi_forget(struct vcpu *vcpu);
+/* Notes a #BP or #OF the hypervisor puts in EVENTINJ, at the guest's RIP
+ * now (struct vcpu's svm_trap); any other vector clears the note. */
+void svm_note_trap(struct vcpu *vcpu, uint8_t vector);
 void svm_get_event_state(struct vcpu *vcpu, struct event_state *state);
 void svm_set_event_state(struct vcpu *vcpu, const struct event_state *state);
 void svm_reset_vcpu(struct vcpu *vcpu);

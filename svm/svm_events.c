@@ -106,6 +106,12 @@ bool svm_nmi_step_done(struct vcpu *vcpu, bool debug_exit)
     return false;
 }
 
+void svm_note_trap(struct vcpu *vcpu, uint8_t vector)
+{
+    vcpu->svm_trap.vector = vector == 3 || vector == 4 ? vector : 0;
+    vcpu->svm_trap.rip = vmcb_of(vcpu)->save.rip;
+}
+
 /* A new state (SET_SREGS, INIT) ends the guest's NMI handler. */
 void svm_nmi_forget(struct vcpu *vcpu)
 {
@@ -140,14 +146,16 @@ void svm_set_event_state(struct vcpu *vcpu, const struct event_state *state)
         [EVENT_EXTERNAL] = EVENT_TYPE_INTR, [EVENT_NMI] = EVENT_TYPE_NMI,
         [EVENT_EXCEPTION] = EVENT_TYPE_EXCEPTION,
     };
-    /* A software interrupt in EVENTINJ (an INT n whose delivery an exit
-     * interrupted) is never set here, and stays. */
+    /* A software interrupt is never in EVENTINJ: one whose delivery an
+     * exit interrupted runs again (svm/svm_exit.c). */
     if (state->type != EVENT_SOFT_INTERRUPT) {
         uint64_t inject = 0;
         if (state->type != EVENT_NONE)
             inject = EVENT_VALID | type_bits[state->type] | state->vector |
                      (state->has_error ? EVENT_ERROR_VALID | (uint64_t)state->error_code << 32 : 0);
         c->event_inject = inject;
+        if (state->type == EVENT_EXCEPTION)
+            svm_note_trap(vcpu, state->vector);
     }
     c->int_state = (c->int_state & ~INT_STATE_SHADOW) | (state->shadow ? INT_STATE_SHADOW : 0);
     set_nmi_masked(vcpu, state->nmi_masked || state->type == EVENT_NMI);

@@ -134,15 +134,30 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
 /* What EXITINTINFO leaves to inject again. An external interrupt can only
  * be INTERRUPT's (physical ones exit before they reach a guest): it goes
  * back to the vcpu's pending one, to be injected when the guest can take
- * it, and survives a RUN that returns and a state set in between. */
-static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info)
+ * it, and survives a RUN that returns and a state set in between.
+ *
+ * A software interrupt (INT n) or exception (the guest's INT3 or INTO;
+ * QEMU reports those as software interrupts too) is not injected again:
+ * RIP is still at the instruction, and EVENTINJ would deliver it with the
+ * return address a CPU takes from NextRIP (which the exit did not set) or,
+ * without next-RIP save, from RIP -- the handler returning to the
+ * instruction and running it twice. The instruction runs again instead,
+ * which delivers the same event (as KVM does for INT3 and INTO). A #BP or
+ * #OF the hypervisor injected itself (svm_trap) goes in again as it was. */
+static uint64_t reinjected_event(struct vcpu *vcpu, uint64_t info, uint64_t rip)
 {
     if (!(info & EVENT_VALID))
         return 0;
-    if ((info & EVENT_TYPE_MASK) != EVENT_TYPE_INTR)
+    uint64_t type = info & EVENT_TYPE_MASK;
+    uint8_t vector = (uint8_t)info;
+    if (type == EVENT_TYPE_SOFT_INTERRUPT)
+        return 0;
+    if (type == EVENT_TYPE_EXCEPTION && (vector == 3 || vector == 4))
+        return vcpu->svm_trap.vector == vector && vcpu->svm_trap.rip == rip ? info : 0;
+    if (type != EVENT_TYPE_INTR)
         return info;
     vcpu->irq_pending = 1;
-    vcpu->irq_vector = (uint8_t)info;
+    vcpu->irq_vector = vector;
     return 0;
 }
 
@@ -158,7 +173,8 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
      * exits that can happen during delivery carry one: faults, interrupts,
      * nested page faults. */
     if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
-        vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info);
+        vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info,
+                                                      vmcb->save.rip);
     /* The CR writes intercepted (CR0 only while EFER.LME is set aside,
      * CR8 only while a window is awaited), in one test for the others. */
     if (__builtin_expect(code - VMEXIT_CR0_WRITE <= VMEXIT_CR8_WRITE - VMEXIT_CR0_WRITE, 0)) {

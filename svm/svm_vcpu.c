@@ -203,4 +203,5 @@ void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
         has_error = false;
     vmcb->control.event_inject = EVENT_VALID | EVENT_TYPE_EXCEPTION | vector |
                                  (has_error ? EVENT_ERROR_VALID | (uint64_t)error_code << 32 : 0);
+    svm_note_trap(vcpu, vector);
 }

@@ -199,6 +199,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
  * (SDM 3C 27.2.3) */
 #define INTR_INFO_NMI_UNBLOCKED_BY_IRET (1u << 12)
 /* Guest interruptibility state (24.4.2): blocking by STI, by MOV SS */
+#define INTERRUPTIBILITY_STI          1u
 #define INTERRUPTIBILITY_STI_MOV_SS    3u
 #define INTERRUPTIBILITY_NMI           (1u << 3)
 

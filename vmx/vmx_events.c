@@ -204,10 +204,20 @@ void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
         return;
     bool acquired = vmcs_acquire(vcpu);
     uint64_t proc = vmread(VMCS_PROC_CONTROLS);
-    if (on)
-        proc |= PROC_NMI_WINDOW_EXITING;
-    else
+    if (!on) {
         proc &= ~(uint64_t)PROC_NMI_WINDOW_EXITING;
+    } else if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI) {
+        /* Under STI blocking some CPUs give the NMI-window exit at once,
+         * before any instruction (SDM 3C 25.2), where entry still refuses
+         * the NMI: that would repeat until the slice ends. The interrupt
+         * window (IF is set under STI blocking) opens after the shadow's
+         * instruction instead, and the next entry looks again (as KVM's
+         * vmx_enable_nmi_window). */
+        proc = (proc & ~(uint64_t)PROC_NMI_WINDOW_EXITING) | PROC_INTERRUPT_WINDOW_EXITING;
+        vcpu->irq_window = 1;
+    } else {
+        proc |= PROC_NMI_WINDOW_EXITING;
+    }
     vmwrite(VMCS_PROC_CONTROLS, proc);
     vmcs_release(vcpu, acquired);
 }

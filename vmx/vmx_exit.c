@@ -165,8 +165,11 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
     if (reason == EXIT_REASON_EXCEPTION_NMI)
         vmx_take_nmi();
     /* An event whose delivery the exit interrupted must be delivered again
-     * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. */
-    uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+     * on the next entry (SDM 3C 27.2.4), unless the vcpu shut down. A
+     * failed entry writes no IDT-vectoring information (SDM 3C 26.8): what
+     * the field holds is an older exit's. */
+    uint32_t vectoring = reason & EXIT_REASON_ENTRY_FAILED
+        ? 0 : (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
     if ((vectoring & INTR_INFO_VALID) && (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
         /* Only INTERRUPT's can be (physical ones exit before they reach a
          * guest): back to pending, injected when the guest can take it. */
@@ -174,8 +177,14 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
         vcpu->irq_vector = (uint8_t)vectoring;
     } else if ((vectoring & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
         vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, vectoring & ~0x1000u);
-        if ((vectoring & INTR_TYPE_MASK) == INTR_TYPE_NMI)
+        if ((vectoring & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+            /* The exit left blocking by NMI set, which an entry that
+             * injects an NMI refuses (SDM 3C 26.3.1.5): cleared, as KVM
+             * does; the delivery sets it again. */
+            vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                    vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_NMI);
             vcpu->nmi_blocking_ours = 1;
+        }
         if (vectoring & INTR_INFO_DELIVER_ERROR)
             vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
         vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));

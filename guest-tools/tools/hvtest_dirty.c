@@ -283,6 +283,117 @@ static void dirty_log_flag_rules(void)
     hvt_err(hv_set_memory_region(vm, r), 0, "SET_MEMORY_REGION with HV_MEM_LOG_DIRTY");
 }
 
+/* A software interrupt (INT n, INT3, INTO) whose delivery faults on a
+ * stack page the dirty log write-protects: the hypervisor takes the nested
+ * fault (the page logged, made writable) and the interrupt must then be
+ * delivered once, its handler returning after the instruction. On SVM
+ * such an event was put back in EVENTINJ as it came in EXITINTINFO, with
+ * RIP still at the instruction and no next RIP: QEMU pushed RIP, so the
+ * handler returned to the INT and ran twice (a CPU with next-RIP save
+ * would push the NextRIP the exit left, 0). Now the instruction runs
+ * again instead, as KVM does for INT3 and INTO. */
+static void soft_interrupt_faulting_on_a_logged_stack_runs_once(void)
+{
+    static const struct {
+        uint8_t vector;
+        uint8_t insn[4];
+        unsigned length;
+        const char *name;
+    } cases[] = {
+        { 0x41, { 0xcd, 0x41 }, 2, "INT 0x41" },
+        { 3, { 0xcc }, 1, "INT3" },
+        { 4, { 0xb0, 0x7f, 0x04, 0x01 }, 4, "INTO" },   /* mov al, 0x7f; add al, 1 (OF) */
+    };
+    static const uint8_t into = 0xce;
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t *backing, out[3];
+    volatile uint32_t *count;
+
+    if (!logged_guest(&vm, &backing) || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 ||
+        hvt_guest_catch_vector(&vm, 13) < 0)
+        return;
+    count = (volatile uint32_t *)(vm.ram + HVT_DATA_GPA);
+    for (unsigned i = 0; i < 3; i++) {
+        /* The handler: one more in its count, IRET. */
+        uint32_t handler = HVT_HANDLER_GPA + 0x800 + i * 16;
+        uint8_t inc_iret[7] = { 0xff, 0x05, 0, 0, 0, 0, 0xcf };   /* inc dword [count]; iret */
+        uint32_t at = HVT_DATA_GPA + i * 4;
+        memcpy(inc_iret + 2, &at, 4);
+        hvt_code_start(&code, &vm, handler);
+        hvt_bytes(&code, inc_iret, sizeof(inc_iret));
+        uint8_t gate[8] = { (uint8_t)handler, (uint8_t)(handler >> 8), HVT_SELECTOR_CODE, 0,
+                            0, 0xee, (uint8_t)(handler >> 16), (uint8_t)(handler >> 24) };
+        memcpy(vm.ram + HVT_IDT_GPA + cases[i].vector * 8, gate, sizeof(gate));
+        count[i] = 0;
+    }
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    for (unsigned i = 0; i < 3; i++) {
+        /* mov esp, the top of logged page i: the first push faults. */
+        uint8_t set_esp[5] = { 0xbc };
+        uint32_t top = LOG_GPA + (i + 1) * PAGE_SIZE;
+        memcpy(set_esp + 1, &top, 4);
+        hvt_bytes(&code, set_esp, sizeof(set_esp));
+        hvt_bytes(&code, cases[i].insn, cases[i].length);
+        if (cases[i].vector == 4)
+            hvt_bytes(&code, &into, 1);
+        hvt_load_eax(&code, HVT_DATA_GPA + i * 4);
+        out[i] = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    }
+    hvt_hlt(&code);
+    for (unsigned i = 0; i < 3; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s delivered once (its handler's count)", cases[i].name);
+        if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 1, out[i], what))
+            return;
+    }
+}
+
+/* An NMI whose delivery faults on a stack page the dirty log
+ * write-protects: delivered again once the fault is taken, its handler
+ * run once. On VMX the exit leaves blocking by NMI set, which an entry
+ * that injects an NMI refuses (SDM 3C 26.3.1.5): it is cleared for the
+ * re-injection, whose delivery sets it again (as KVM does). */
+static void nmi_faulting_on_a_logged_stack_runs_once(void)
+{
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint32_t *backing;
+    struct hv_vcpu_events *events = page_alloc(sizeof(*events));
+
+    if (!logged_guest(&vm, &backing) || hvt_guest_flat32(&vm, HVT_CODE_GPA) < 0 ||
+        hvt_guest_catch_vector(&vm, 13) < 0)
+        return;
+    uint32_t handler = HVT_HANDLER_GPA + 0x880;
+    uint8_t inc_iret[7] = { 0xff, 0x05, 0, 0, 0, 0, 0xcf };   /* inc dword [count]; iret */
+    uint32_t at = HVT_DATA_GPA;
+    memcpy(inc_iret + 2, &at, 4);
+    hvt_code_start(&code, &vm, handler);
+    hvt_bytes(&code, inc_iret, sizeof(inc_iret));
+    uint8_t gate[8] = { (uint8_t)handler, (uint8_t)(handler >> 8), HVT_SELECTOR_CODE, 0,
+                        0, 0x8e, (uint8_t)(handler >> 16), (uint8_t)(handler >> 24) };
+    memcpy(vm.ram + HVT_IDT_GPA + 2 * 8, gate, sizeof(gate));
+    *(volatile uint32_t *)(vm.ram + HVT_DATA_GPA) = 0;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    uint8_t set_esp[5] = { 0xbc };                       /* mov esp, the top of logged page 5 */
+    uint32_t top = LOG_GPA + 6 * PAGE_SIZE;
+    memcpy(set_esp + 1, &top, 4);
+    hvt_bytes(&code, set_esp, sizeof(set_esp));
+    uint32_t out = hvt_out_imm(&code, HVT_PORT_VALUE, 4);  /* the VMM sends the NMI here */
+    hvt_load_eax(&code, HVT_DATA_GPA);
+    uint32_t counted = hvt_out_imm(&code, HVT_PORT_VALUE, 4);
+    hvt_hlt(&code);
+    if (!hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_IO, "the OUT before the NMI") ||
+        !hvt_eq(vm.run->exit_rip, out, "the OUT's address"))
+        return;
+    memset(events, 0, sizeof(*events));
+    events->flags = HV_VCPUEVENT_VALID_NMI;
+    events->nmi.injected = 1;
+    if (!hvt_ok(hv_set_vcpu_events(vm.vcpu, events), "SET_VCPU_EVENTS of an NMI"))
+        return;
+    hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 1, counted, "NMI delivered once (its handler's count)");
+}
+
 const struct hvtest_case hvtest_dirty_cases[] = {
     { "dirty_log_reports_written_pages", dirty_log_reports_written_pages },
     { "dirty_log_large_slot_logs_single_pages", dirty_log_large_slot_logs_single_pages },
@@ -291,5 +402,8 @@ const struct hvtest_case hvtest_dirty_cases[] = {
     { "dirty_log_argument_errors", dirty_log_argument_errors },
     { "dirty_log_handle_type_and_rights", dirty_log_handle_type_and_rights },
     { "dirty_log_flag_rules", dirty_log_flag_rules },
+    { "soft_interrupt_faulting_on_a_logged_stack_runs_once",
+      soft_interrupt_faulting_on_a_logged_stack_runs_once },
+    { "nmi_faulting_on_a_logged_stack_runs_once", nmi_faulting_on_a_logged_stack_runs_once },
     { NULL, NULL },
 };
