@@ -11,6 +11,7 @@
 #include "hv/hypercall_calls.h"
 #include "hv/memory.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/vcpu_msrs.h"
 #include "hv/virt.h"
 #include "hv/vlapic.h"
@@ -61,8 +62,10 @@ long call_get_sregs(struct vm *cd, struct handle_slot *slot,
         return err;
     struct hv_sregs *out = control_pointer(cd, ARG1(call));
     virt->get_sregs(vcpu, out);
-    if (vcpu->vm->lapic)
+    if (vcpu->vm->lapic) {
         out->apic_base = vcpu->lapic.apic_base;
+        out->cr8 = vcpu_lapic_cr8(vcpu);
+    }
     vcpu_release(vcpu);
     return 0;
 }
@@ -89,6 +92,8 @@ long call_set_sregs(struct vm *cd, struct handle_slot *slot,
     err = err ?: virt->set_sregs(vcpu, &sregs);
     if (!err && new_base)
         vlapic_set_base(&vcpu->lapic, sregs.apic_base);
+    if (!err && vcpu->vm->lapic)
+        vcpu_lapic_set_cr8(vcpu, sregs.cr8);
     if (!err) {
         vcpu->state = VCPU_RUNNABLE; /* a new state lifts a shutdown */
         vcpu->pending_in_size = 0;   /* and abandons an unfinished IN, as SET_REGS */

@@ -10,6 +10,7 @@ const struct insn_opcode INSN_INVD = { 2, { 0x0f, 0x08 } };
 const struct insn_opcode INSN_XSETBV = { 3, { 0x0f, 0x01, 0xd1 } };
 
 #define MOV_TO_CR_OPCODE 0x22   /* after 0x0f */
+#define MOV_FROM_CR_OPCODE 0x20
 #define REX_R (1u << 2)
 #define REX_B (1u << 0)
 
@@ -53,13 +54,13 @@ unsigned insn_length(const uint8_t *bytes, unsigned available, bool mode64,
     return length;
 }
 
-unsigned insn_decode_mov_to_cr(const uint8_t *bytes, unsigned available, bool mode64,
-                               unsigned *cr, unsigned *gpr)
+static unsigned decode_mov_cr(const uint8_t *bytes, unsigned available, bool mode64,
+                              uint8_t opcode, unsigned *cr, unsigned *gpr)
 {
     unsigned start = insn_prefix_length(bytes, available, mode64);
     unsigned length = start + 3;
     if (length > available || length > INSN_MAX_LENGTH ||
-        bytes[start] != 0x0f || bytes[start + 1] != MOV_TO_CR_OPCODE)
+        bytes[start] != 0x0f || bytes[start + 1] != opcode)
         return 0;
     /* Only a REX right before the opcode counts. */
     uint8_t rex = start && is_rex(bytes[start - 1], mode64) ? bytes[start - 1] : 0;
@@ -68,4 +69,16 @@ unsigned insn_decode_mov_to_cr(const uint8_t *bytes, unsigned available, bool mo
     *cr = ((modrm >> 3) & 7) | (rex & REX_R ? 8 : 0);
     *gpr = (modrm & 7) | (rex & REX_B ? 8 : 0);
     return length;
+}
+
+unsigned insn_decode_mov_to_cr(const uint8_t *bytes, unsigned available, bool mode64,
+                               unsigned *cr, unsigned *gpr)
+{
+    return decode_mov_cr(bytes, available, mode64, MOV_TO_CR_OPCODE, cr, gpr);
+}
+
+unsigned insn_decode_mov_from_cr(const uint8_t *bytes, unsigned available, bool mode64,
+                                 unsigned *cr, unsigned *gpr)
+{
+    return decode_mov_cr(bytes, available, mode64, MOV_FROM_CR_OPCODE, cr, gpr);
 }

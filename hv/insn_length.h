@@ -49,5 +49,8 @@ unsigned insn_length(const uint8_t *bytes, unsigned available, bool mode64,
  * table 2-2); 0 if the bytes are not a MOV to a control register. */
 unsigned insn_decode_mov_to_cr(const uint8_t *bytes, unsigned available, bool mode64,
                                unsigned *cr, unsigned *gpr);
+/* MOV from CRn (0f 20 /r) alike, *gpr the destination. */
+unsigned insn_decode_mov_from_cr(const uint8_t *bytes, unsigned available, bool mode64,
+                                 unsigned *cr, unsigned *gpr);
 
 #endif

@@ -231,6 +231,17 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
     return true;
 }
 
+uint64_t vcpu_lapic_cr8(const struct vcpu *vcpu)
+{
+    return vlapic_tpr(&vcpu->lapic) >> 4;
+}
+
+void vcpu_lapic_set_cr8(struct vcpu *vcpu, uint64_t cr8)
+{
+    vlapic_set_tpr(&vcpu->lapic, (uint32_t)(cr8 & 0xf) << 4);
+    __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+}
+
 bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *ok)
 {
     struct vlapic *l = &vcpu->lapic;

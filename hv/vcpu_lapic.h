@@ -60,6 +60,11 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
  * Returns false if `msr` is not the APIC's; else *ok says whether the
  * access succeeded (false: #GP) and *stop as above. */
 bool vcpu_lapic_msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, bool *ok);
+/* CR8 in a VM with local APICs: the APIC's TPR[7:4], read and written
+ * by the guest's MOVs (the backends intercept them) and by GET/SET_SREGS.
+ * A lower priority may let a vector in: the next entry looks. */
+uint64_t vcpu_lapic_cr8(const struct vcpu *vcpu);
+void vcpu_lapic_set_cr8(struct vcpu *vcpu, uint64_t cr8);
 bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool *ok, int *stop);
 
 /* vcpu_lapic_wrmsr_fast's halves, out of line: every register but the

@@ -91,6 +91,14 @@ static void update_ppr(struct vlapic *l)
 
 uint32_t vlapic_ppr(const struct vlapic *l) { return reg(l, LAPIC_PPR); }
 
+uint32_t vlapic_tpr(const struct vlapic *l) { return reg(l, LAPIC_TPR); }
+
+void vlapic_set_tpr(struct vlapic *l, uint32_t tpr)
+{
+    set_reg(l, LAPIC_TPR, tpr & 0xff);
+    update_ppr(l);
+}
+
 /* Where a unit test holds a post between its TMR and IRR stores while
  * another thread tries a rewrite of the page (tests/unit/
  * test_vlapic_rewrite.c, which includes this file); nothing in the
@@ -437,8 +445,7 @@ enum vlapic_action vlapic_write_register(struct vlapic *l, uint32_t offset, uint
 {
     switch (offset) {
     case LAPIC_TPR:
-        set_reg(l, LAPIC_TPR, value & 0xff);
-        update_ppr(l);
+        vlapic_set_tpr(l, value);
         return VLAPIC_DONE;
     case LAPIC_EOI:
         return vlapic_eoi(l);

@@ -192,6 +192,10 @@ bool vlapic_take_at_once(struct vlapic *lapic, uint8_t vector);
 /* The CPU took `vector`: IRR to ISR, PPR up. */
 void vlapic_acknowledge(struct vlapic *lapic, uint8_t vector);
 uint32_t vlapic_ppr(const struct vlapic *lapic);
+/* The task priority as CR8 moves it (SDM 10.8.6.1: CR8 is TPR[7:4]),
+ * PPR following. */
+uint32_t vlapic_tpr(const struct vlapic *lapic);
+void vlapic_set_tpr(struct vlapic *lapic, uint32_t tpr);
 
 /* The LVT timer: TSC of the next expiry (0: none), and its expiry at
  * `now` (raises the vector, re-arms a periodic timer). */

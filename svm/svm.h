@@ -68,11 +68,16 @@ uint64_t svm_guest_cr4(struct vcpu *vcpu);
 /* An intercepted MOV to CR4, carried out or refused with #GP (svm_cr_access.c). */
 void svm_cr4_write(struct vcpu *vcpu);
 void svm_cr8_write(struct vcpu *vcpu);
+/* A VM with local APICs: the intercepted MOV from CR8 (svm_cr8.c). */
+void svm_cr8_read(struct vcpu *vcpu);
 /* The MOV to a control register at RIP (svm_cr_access.c): its length, or
  * 0 if RIP no longer holds one; `intercepted` is the CR whose intercept
  * brought it, taken when the decode assist names the register. */
 unsigned svm_mov_to_cr_source(struct vcpu *vcpu, unsigned intercepted, unsigned *cr,
                               unsigned *gpr, bool *locked);
+/* The MOV from a control register at RIP alike, *gpr its destination. */
+unsigned svm_mov_from_cr_destination(struct vcpu *vcpu, unsigned intercepted, unsigned *cr,
+                                     unsigned *gpr, bool *locked);
 /* Interrupt injection and guest debugging (svm_events.c). */
 bool svm_interrupt_allowed(struct vcpu *vcpu, bool *if_flag);
 void svm_inject_interrupt(struct vcpu *vcpu, uint8_t vector);

@@ -19,14 +19,14 @@
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
-/* The source register of the MOV to a control register at RIP, the CR it
- * writes and the instruction's length: from the decode assist and next-RIP
- * where the CPU gives both (the CR is then the intercept's, `intercepted`),
- * else decoded, *locked saying whether a LOCK prefix came first (AMD's
- * LOCK MOV CR0 writes CR8 outside 64-bit mode). 0: no MOV to a CR at RIP
- * any more. */
-unsigned svm_mov_to_cr_source(struct vcpu *vcpu, unsigned intercepted, unsigned *cr,
-                              unsigned *gpr, bool *locked)
+/* The register of the MOV to (`to_cr`) or from a control register at
+ * RIP, the CR and the instruction's length: from the decode assist and
+ * next-RIP where the CPU gives both (the CR is then the intercept's,
+ * `intercepted`), else decoded, *locked saying whether a LOCK prefix came
+ * first (AMD's LOCK MOV CR0 is CR8 outside 64-bit mode). 0: no such MOV
+ * at RIP any more. */
+static unsigned mov_cr_operand(struct vcpu *vcpu, bool to_cr, unsigned intercepted,
+                               unsigned *cr, unsigned *gpr, bool *locked)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     uint64_t info = vmcb->control.exit_info1;
@@ -41,10 +41,24 @@ unsigned svm_mov_to_cr_source(struct vcpu *vcpu, unsigned intercepted, unsigned 
     const uint8_t *bytes;
     svm_insn_site(vmcb, &site);
     unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
-    unsigned length = insn_decode_mov_to_cr(bytes, available, insn_site_mode64(&site), cr, gpr);
-    for (unsigned i = 0; i + 3 < length; i++) /* the prefixes before 0f 22 /r */
+    bool mode64 = insn_site_mode64(&site);
+    unsigned length = to_cr ? insn_decode_mov_to_cr(bytes, available, mode64, cr, gpr)
+                            : insn_decode_mov_from_cr(bytes, available, mode64, cr, gpr);
+    for (unsigned i = 0; i + 3 < length; i++) /* the prefixes before 0f 22 or 20 /r */
         *locked |= bytes[i] == PREFIX_LOCK;
     return length;
+}
+
+unsigned svm_mov_to_cr_source(struct vcpu *vcpu, unsigned intercepted, unsigned *cr,
+                              unsigned *gpr, bool *locked)
+{
+    return mov_cr_operand(vcpu, true, intercepted, cr, gpr, locked);
+}
+
+unsigned svm_mov_from_cr_destination(struct vcpu *vcpu, unsigned intercepted, unsigned *cr,
+                                     unsigned *gpr, bool *locked)
+{
+    return mov_cr_operand(vcpu, false, intercepted, cr, gpr, locked);
 }
 
 /* The register MOV to CR4 wrote and the instruction's length; 0: no MOV

@@ -6,6 +6,7 @@
 #include "hv/debugregs.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
+#include "hv/vm.h"
 #include "hv/virt.h"
 #include "svm/svm.h"
 #include "svm/vmcb_layout.h"
@@ -177,7 +178,8 @@ void svm_set_interrupt_window(struct vcpu *vcpu, bool on)
     } else {
         c->int_control &= ~virq;
         c->intercept_misc1 &= ~INTERCEPT_VINTR;
-        c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
+        if (!vcpu->vm->lapic) /* whose CR8 writes are always intercepted */
+            c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
     }
 }
 

@@ -175,15 +175,21 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
     if (code < VMEXIT_CPUID || code == VMEXIT_NPF)
         vmcb->control.event_inject = reinjected_event(vcpu, vmcb->control.exit_int_info,
                                                       vmcb->save.rip);
-    /* The CR writes intercepted (CR0 only while EFER.LME is set aside,
-     * CR8 only while a window is awaited), in one test for the others. */
-    if (__builtin_expect(code - VMEXIT_CR0_WRITE <= VMEXIT_CR8_WRITE - VMEXIT_CR0_WRITE, 0)) {
+    /* The CR accesses intercepted (CR0 writes only while EFER.LME is set
+     * aside, CR8 in a VM with local APICs or while a window is awaited),
+     * in one test for the others. */
+    if (__builtin_expect(code - VMEXIT_CR8_READ <= VMEXIT_CR8_WRITE - VMEXIT_CR8_READ, 0)) {
         if (code == VMEXIT_CR0_WRITE)
             svm_cr0_write(vcpu);
         else if (code == VMEXIT_CR4_WRITE)
             svm_cr4_write(vcpu);
-        else
+        else if (code == VMEXIT_CR8_WRITE)
             svm_cr8_write(vcpu);
+        else
+            svm_cr8_read(vcpu);
+        /* A lower priority may have let a vector in, at this entry. */
+        if (code == VMEXIT_CR8_WRITE && vcpu->vm->lapic)
+            vcpu_prepare_events(vcpu, vcpu->run);
         if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
         /* A single step over it: the exit handler delivers or reports

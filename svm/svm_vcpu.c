@@ -80,8 +80,10 @@ int svm_vcpu_init(struct vcpu *vcpu)
                          INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
                          INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_INVD;
     c->intercept_exceptions = INTERCEPT_EXCEPTION_MC;
-    /* CR4 bits are checked against what the hypervisor offers (svm_cr_access.c). */
-    c->intercept_cr = INTERCEPT_CR4_WRITE;
+    /* CR4 bits are checked against what the hypervisor offers (svm_cr_access.c).
+     * With local APICs, CR8 is the APIC's TPR[7:4] (svm_cr8.c). */
+    c->intercept_cr = INTERCEPT_CR4_WRITE |
+                      (vcpu->vm->lapic ? INTERCEPT_CR8_READ | INTERCEPT_CR8_WRITE : 0);
     c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
                          INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
                          INTERCEPT2_SKINIT | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT |

@@ -108,6 +108,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
 /* intercept_cr (vector 0): reads of CRn at bit n, writes at bit 16 + n */
 #define INTERCEPT_CR0_WRITE  (1u << 16)
+#define INTERCEPT_CR8_READ   (1u << 8)
 #define INTERCEPT_CR4_WRITE  (1u << 20)
 #define INTERCEPT_CR8_WRITE  (1u << 24)
 /* intercept_exceptions (vector 2): one bit per exception vector */
@@ -165,6 +166,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 /* Exit codes (appendix C) */
 #define VMEXIT_DR_READ_BASE  0x20 /* + n: MOV from DRn */
 #define VMEXIT_DR_WRITE_BASE 0x30 /* + n: MOV to DRn */
+#define VMEXIT_CR8_READ      0x08
 #define VMEXIT_CR0_WRITE     0x10
 #define VMEXIT_CR4_WRITE     0x14  /* EXITINFO1 bit 63: GPR in bits 3:0 valid */
 #define VMEXIT_CR8_WRITE     0x18

@@ -9,6 +9,7 @@
 #include "hv/msr.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
+#include "hv/vcpu_lapic.h"
 #include "hv/x86.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -336,8 +337,9 @@ static bool emulate_cr_write(struct vcpu *vcpu, unsigned cr, uint64_t value)
 }
 
 /* A control-register access that exited: MOV to CR0/CR4 (above), or MOV
- * to or from CR8, the task priority, kept per vcpu (there is no virtual
- * APIC yet). Returns false for any other access (an unknown exit). */
+ * to or from CR8, the task priority: the local APIC's TPR[7:4] in a VM
+ * with APICs (SDM 10.8.6.1), else kept per vcpu. Returns false for any
+ * other access (an unknown exit). */
 bool vmx_cr_access(struct vcpu *vcpu)
 {
     uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
@@ -347,10 +349,11 @@ bool vmx_cr_access(struct vcpu *vcpu)
     uint64_t *reg = vcpu_gpr(vcpu, gpr);
     bool done = true;
     if (type == 1) { /* MOV from CR8 */
+        uint64_t cr8 = vcpu->vm->lapic ? vcpu_lapic_cr8(vcpu) : vcpu->cr8;
         if (reg)
-            *reg = vcpu->cr8;
+            *reg = cr8;
         else
-            vmwrite(VMCS_GUEST_RSP, vcpu->cr8);
+            vmwrite(VMCS_GUEST_RSP, cr8);
     } else {
         uint64_t value = reg ? *reg : vmread(VMCS_GUEST_RSP);
         bool mode64 = (vmread(VMCS_GUEST_EFER) & EFER_LMA) &&
@@ -361,7 +364,9 @@ bool vmx_cr_access(struct vcpu *vcpu)
             done = emulate_cr_write(vcpu, cr, value);
         } else {
             done = value <= 15; /* bits 63:4 are reserved */
-            if (done)
+            if (done && vcpu->vm->lapic)
+                vcpu_lapic_set_cr8(vcpu, value);
+            else if (done)
                 vcpu->cr8 = value;
         }
     }

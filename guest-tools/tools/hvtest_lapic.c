@@ -756,6 +756,104 @@ static void apic_base_toggled_under_msis(void)
         hvt_true(done >= rounds && during >= msis, "rounds and MSIs before the time ran out");
 }
 
+/* mov ecx, msr; mov eax, low; xor edx, edx; wrmsr (64-bit code alike) */
+static void wrmsr64(struct hvt_code *c, uint32_t msr, uint32_t low)
+{
+    wrmsr(c, msr, low);
+}
+
+/* mov eax, [address] in 64-bit code (SIB, no base: absolute). */
+static void load_eax64(struct hvt_code *c, uint32_t address)
+{
+    uint8_t insn[7] = { 0x8b, 0x04, 0x25 };
+    emit_u32(insn + 3, address);
+    emit(c, insn, sizeof(insn));
+}
+
+/* CR8 in a VM with local APICs is the APIC's TPR[7:4] (SDM 10.8.6.1), on
+ * both backends: a 64-bit guest in x2APIC mode raises its priority with
+ * MOV to CR8 and a self-IPI below it waits; the TPR read through its MSR
+ * shows it; a TPR written through the MSR is what MOV from CR8 reads;
+ * MOV to CR8 of 0 lets the vector in at once. GET/SET_SREGS' cr8 is the
+ * TPR too. Before, CR8 was a register of its own and the IPI went in. */
+static void cr8_is_the_task_priority(void)
+{
+    struct vm_instance vm;
+    struct hvt_code c;
+    struct hv_sregs sregs;
+    struct hv_lapic_state *lapic = page_alloc(sizeof(*lapic));
+    const uint32_t count_at = HVT_DATA_GPA, handler = HVT_HANDLER_GPA + 0x900;
+    if (!hvt_ok(vmm_create_with(&vm, hvt_sys(), "lapic_cr8", HVT_GUEST_RAM_MIB, 1, HV_VM_LAPIC),
+                "vmm_create_with HV_VM_LAPIC"))
+        return;
+    hvt_keep(vm.vcpu);
+    hvt_keep(vm.vm);
+    if (hvt_guest_long64(&vm, HVT_CODE_GPA) || !hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS"))
+        return;
+    sregs.idt.limit = 0xfff;
+    if (!hvt_ok(hv_set_sregs(vm.vcpu, &sregs), "SET_SREGS (IDT limit)"))
+        return;
+    /* The handler: count, x2APIC EOI, IRETQ. */
+    hvt_code_start(&c, &vm, handler);
+    static const uint8_t push3[] = { 0x50, 0x51, 0x52 }, pop3_iretq[] = { 0x5a, 0x59, 0x58, 0x48, 0xcf };
+    emit(&c, push3, sizeof(push3));
+    uint8_t inc[7] = { 0xff, 0x04, 0x25 };
+    emit_u32(inc + 3, count_at);
+    emit(&c, inc, sizeof(inc));
+    wrmsr64(&c, 0x80b, 0);
+    emit(&c, pop3_iretq, sizeof(pop3_iretq));
+    uint8_t gate[16] = { (uint8_t)handler, (uint8_t)(handler >> 8), HVT64_SELECTOR_KERNEL_CODE, 0,
+                         0, GATE_INTERRUPT_32, (uint8_t)(handler >> 16), (uint8_t)(handler >> 24) };
+    memcpy(vm.ram + HVT_IDT_GPA + 0x50 * 16, gate, sizeof(gate));
+    *(volatile uint32_t *)(vm.ram + count_at) = 0;
+
+    static const uint8_t x2apic_on[] = { 0xb9, 0x1b, 0, 0, 0, 0x0f, 0x32,   /* rdmsr APIC_BASE */
+                                         0x0d, 0x00, 0x0c, 0, 0, 0x0f, 0x30 }; /* or EN|EXTD; wrmsr */
+    static const uint8_t cr8_15[] = { 0xb8, 0x0f, 0, 0, 0, 0x44, 0x0f, 0x22, 0xc0 }; /* mov cr8, 15 */
+    static const uint8_t cr8_0[] = { 0x31, 0xc0, 0x44, 0x0f, 0x22, 0xc0 };           /* mov cr8, 0 */
+    static const uint8_t read_cr8[] = { 0x44, 0x0f, 0x20, 0xc0 };                    /* mov rax, cr8 */
+    static const uint8_t read_tpr[] = { 0xb9, 0x08, 0x08, 0, 0, 0x0f, 0x32 };         /* rdmsr TPR */
+    static const uint8_t sti_nops[] = { 0xfb, 0x90, 0x90 };
+    uint32_t out[5];
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    emit(&c, x2apic_on, sizeof(x2apic_on));
+    wrmsr64(&c, 0x80f, 0x1ff);                           /* SVR: enabled */
+    emit(&c, cr8_15, sizeof(cr8_15));
+    emit(&c, read_tpr, sizeof(read_tpr));
+    out[0] = hvt_out_imm(&c, HVT_PORT_VALUE, 4);         /* TPR 0xf0 */
+    emit(&c, sti_nops, sizeof(sti_nops));
+    wrmsr64(&c, 0x83f, 0x50);                            /* SELF IPI 0x50, below the priority */
+    emit(&c, sti_nops + 1, 2);
+    load_eax64(&c, count_at);
+    out[1] = hvt_out_imm(&c, HVT_PORT_VALUE, 4);         /* not taken: 0 */
+    wrmsr64(&c, 0x808, 0x60);                            /* TPR 0x60 */
+    emit(&c, read_cr8, sizeof(read_cr8));
+    out[2] = hvt_out_imm(&c, HVT_PORT_VALUE, 4);         /* CR8 6 */
+    load_eax64(&c, count_at);
+    out[3] = hvt_out_imm(&c, HVT_PORT_VALUE, 4);         /* still 0 */
+    emit(&c, cr8_0, sizeof(cr8_0));
+    emit(&c, sti_nops + 1, 1);
+    load_eax64(&c, count_at);
+    out[4] = hvt_out_imm(&c, HVT_PORT_VALUE, 4);         /* taken: 1 */
+    hvt_jmp_self(&c);
+
+    if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 0xf0, out[0], "the TPR after MOV to CR8 of 15") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 0, out[1],
+                            "the self-IPI below CR8's priority not taken") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 6, out[2], "MOV from CR8 after a TPR of 0x60") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 0, out[3], "the self-IPI still not taken") ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, 1, out[4], "the self-IPI taken after CR8 of 0") ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS") || !hvt_eq(sregs.cr8, 0, "GET_SREGS cr8"))
+        return;
+    sregs.cr8 = 9;
+    if (!hvt_ok(hv_set_sregs(vm.vcpu, &sregs), "SET_SREGS cr8 9") ||
+        !hvt_ok(hv_get_lapic(vm.vcpu, lapic), "GET_LAPIC") ||
+        !hvt_eq(lapic->regs[0x80], 0x90, "the TPR after SET_SREGS cr8 9") ||
+        !hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS"))
+        return;
+    hvt_eq(sregs.cr8, 9, "GET_SREGS cr8 after SET_SREGS");
+}
+
 static void lapic_calls_refuse_bad_input(void)
 {
     struct vm_instance plain, vm;
@@ -830,5 +928,6 @@ const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_halt_woken_mid_run_still_ends_at_its_slice", halt_woken_mid_run_still_ends_at_its_slice },
     { "lapic_calls_refuse_bad_input", lapic_calls_refuse_bad_input },
     { "lapic_apic_base_toggled_under_msis", apic_base_toggled_under_msis },
+    { "lapic_cr8_is_the_task_priority", cr8_is_the_task_priority },
     { NULL, NULL },
 };

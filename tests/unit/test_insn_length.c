@@ -113,6 +113,28 @@ static void test_mov_to_cr(void **state)
     assert_int_equal(insn_decode_mov_to_cr(cr0_eax, 2, false, &cr, &gpr), 0);
 }
 
+static void test_mov_from_cr(void **state)
+{
+    (void)state;
+    unsigned cr = 99, gpr = 99;
+    static const uint8_t rax_cr8[] = { 0x44, 0x0f, 0x20, 0xc0 };
+    static const uint8_t r11_cr8[] = { 0x45, 0x0f, 0x20, 0xc3 };
+    static const uint8_t locked_eax_cr0[] = { 0xf0, 0x0f, 0x20, 0xc0 };  /* CR8, outside 64-bit */
+    static const uint8_t mov_to[] = { 0x44, 0x0f, 0x22, 0xc0 };
+    assert_int_equal(insn_decode_mov_from_cr(rax_cr8, 4, true, &cr, &gpr), 4);
+    assert_int_equal(cr, 8);
+    assert_int_equal(gpr, 0);
+    assert_int_equal(insn_decode_mov_from_cr(r11_cr8, 4, true, &cr, &gpr), 4);
+    assert_int_equal(cr, 8);
+    assert_int_equal(gpr, 11);
+    assert_int_equal(insn_decode_mov_from_cr(locked_eax_cr0, 4, false, &cr, &gpr), 4);
+    assert_int_equal(cr, 0);
+    assert_int_equal(gpr, 0);
+    /* REX is no prefix outside 64-bit mode: 44 is INC ESP there. */
+    assert_int_equal(insn_decode_mov_from_cr(rax_cr8, 4, false, &cr, &gpr), 0);
+    assert_int_equal(insn_decode_mov_from_cr(mov_to, 4, true, &cr, &gpr), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_other_bytes_refused),
         cmocka_unit_test(test_fifteen_bytes_at_most),
         cmocka_unit_test(test_mov_to_cr),
+        cmocka_unit_test(test_mov_from_cr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
