@@ -27,6 +27,10 @@ run() {
         failed=1
     fi
 }
-run "fuzz tool, QEMU/SVM" build/fuzz/tool-svm.log $(qemu_svm "$1" build/fuzz/tool-svm.log 2)
+# One TCG thread, as make test runs the tool: multi-threaded TCG corrupts
+# CPU 0's SVM state now and then (README, known limits), which ended a
+# 2,000,000-call run with a triple fault of QEMU's that its replay did not
+# repeat.
+run "fuzz tool, QEMU/SVM" build/fuzz/tool-svm.log $(qemu_svm_one_thread "$1" build/fuzz/tool-svm.log 2)
 run "fuzz tool, Bochs/VMX" build/fuzz/tool-vmx.log $(bochs_vmx "$PWD/$2" "$PWD/build/fuzz/tool-vmx.log" 2)
 exit $failed
