@@ -36,11 +36,14 @@ static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
 /* The source register and length of the MOV to CR8 at RIP; 0 if RIP no
  * longer holds one. */
-static unsigned mov_to_cr8_source(struct vcpu *vcpu, unsigned *gpr)
+/* The register and length of the MOV to (`write`) or from CR8 at RIP (or
+ * LOCK MOV CR0 outside 64-bit mode); 0 if RIP no longer holds one. */
+static unsigned cr8_operand(struct vcpu *vcpu, bool write, unsigned *gpr)
 {
     unsigned cr;
     bool locked;
-    unsigned length = svm_mov_to_cr_source(vcpu, 8, &cr, gpr, &locked);
+    unsigned length = write ? svm_mov_to_cr_source(vcpu, 8, &cr, gpr, &locked)
+                            : svm_mov_from_cr_destination(vcpu, 8, &cr, gpr, &locked);
     return length && (cr == 8 || (cr == 0 && locked)) ? length : 0;
 }
 
@@ -49,7 +52,7 @@ void svm_cr8_write(struct vcpu *vcpu)
     struct vmcb *vmcb = vmcb_of(vcpu);
     struct vmcb_save *s = &vmcb->save;
     unsigned gpr;
-    unsigned length = mov_to_cr8_source(vcpu, &gpr);
+    unsigned length = cr8_operand(vcpu, true, &gpr);
     if (!length)
         return; /* the guest runs whatever is at RIP now */
     bool mode64 = (s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L);
@@ -61,19 +64,12 @@ void svm_cr8_write(struct vcpu *vcpu)
         return;
     }
     vmcb->control.int_control = (vmcb->control.int_control & ~CR8_PRIORITY) | value;
-    if (vcpu->vm->lapic)
-        vcpu_lapic_set_cr8(vcpu, value);
     svm_complete_instruction(vcpu, length);
-}
-
-/* The destination register and length of the MOV from CR8 at RIP (or LOCK
- * MOV from CR0 outside 64-bit mode); 0 if RIP no longer holds one. */
-static unsigned mov_from_cr8_destination(struct vcpu *vcpu, unsigned *gpr)
-{
-    unsigned cr;
-    bool locked;
-    unsigned length = svm_mov_from_cr_destination(vcpu, 8, &cr, gpr, &locked);
-    return length && (cr == 8 || (cr == 0 && locked)) ? length : 0;
+    if (vcpu->vm->lapic) {
+        /* A lower priority may let a vector in, at this entry. */
+        vcpu_lapic_set_cr8(vcpu, value);
+        vcpu_prepare_events(vcpu, vcpu->run);
+    }
 }
 
 /* The intercepted read (VMEXIT_CR8_READ, a VM with local APICs): the
@@ -84,7 +80,7 @@ void svm_cr8_read(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     unsigned gpr;
-    unsigned length = mov_from_cr8_destination(vcpu, &gpr);
+    unsigned length = cr8_operand(vcpu, false, &gpr);
     if (!length)
         return; /* the guest runs whatever is at RIP now */
     uint64_t value = vcpu_lapic_cr8(vcpu);

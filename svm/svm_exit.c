@@ -187,9 +187,6 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
             svm_cr8_write(vcpu);
         else
             svm_cr8_read(vcpu);
-        /* A lower priority may have let a vector in, at this entry. */
-        if (code == VMEXIT_CR8_WRITE && vcpu->vm->lapic)
-            vcpu_prepare_events(vcpu, vcpu->run);
         if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
         /* A single step over it: the exit handler delivers or reports

@@ -154,11 +154,6 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
 {
     struct exit_record exit;
     if (reason == EXIT_REASON_CR_ACCESS && vmx_cr_access(vcpu)) {
-        /* A MOV to CR8, the APIC's priority, may have let a vector in, at
-         * this entry. */
-        uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
-        if (vcpu->vm->lapic && (q & 0xf) == 8 && !(q & 0x30))
-            vcpu_prepare_events(vcpu, vcpu->run);
         if (__builtin_expect(vcpu->state != VCPU_STEP_PENDING, 1))
             return 0;
         /* A single step over it: the exit handler delivers or reports

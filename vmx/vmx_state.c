@@ -346,7 +346,7 @@ bool vmx_cr_access(struct vcpu *vcpu)
     unsigned cr = q & 0xf, type = (q >> 4) & 3, gpr = (q >> 8) & 0xf;
     if (type > 1 || (cr != 0 && cr != 4 && cr != 8) || (type == 1 && cr != 8))
         return false;
-    uint64_t *reg = vcpu_gpr(vcpu, gpr);
+    uint64_t *reg = vcpu_gpr(vcpu, gpr), value = 0;
     bool done = true;
     if (type == 1) { /* MOV from CR8 */
         uint64_t cr8 = vcpu->vm->lapic ? vcpu_lapic_cr8(vcpu) : vcpu->cr8;
@@ -355,7 +355,7 @@ bool vmx_cr_access(struct vcpu *vcpu)
         else
             vmwrite(VMCS_GUEST_RSP, cr8);
     } else {
-        uint64_t value = reg ? *reg : vmread(VMCS_GUEST_RSP);
+        value = reg ? *reg : vmread(VMCS_GUEST_RSP);
         bool mode64 = (vmread(VMCS_GUEST_EFER) & EFER_LMA) &&
                       ((vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) >> 13) & 1);
         if (!mode64)
@@ -364,9 +364,7 @@ bool vmx_cr_access(struct vcpu *vcpu)
             done = emulate_cr_write(vcpu, cr, value);
         } else {
             done = value <= 15; /* bits 63:4 are reserved */
-            if (done && vcpu->vm->lapic)
-                vcpu_lapic_set_cr8(vcpu, value);
-            else if (done)
+            if (done && !vcpu->vm->lapic)
                 vcpu->cr8 = value;
         }
     }
@@ -377,6 +375,11 @@ bool vmx_cr_access(struct vcpu *vcpu)
     struct exit_record skip = { .instruction_length =
                                     (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_LENGTH) };
     vmx_skip_instruction(vcpu, &skip);
+    if (type == 0 && cr == 8 && vcpu->vm->lapic) {
+        /* A lower priority may let a vector in, at this entry. */
+        vcpu_lapic_set_cr8(vcpu, value);
+        vcpu_prepare_events(vcpu, vcpu->run);
+    }
     return true;
 }
 
