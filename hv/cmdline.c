@@ -106,6 +106,17 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
             return false;
         return eq < end;
     }
+    if (word_is(word, eq, "qemu_x87_guard")) {
+        if (word_is(value, end, "auto"))
+            out->qemu_x87_guard = GUARD_AUTO;
+        else if (word_is(value, end, "on"))
+            out->qemu_x87_guard = GUARD_ON;
+        else if (word_is(value, end, "off"))
+            out->qemu_x87_guard = GUARD_OFF;
+        else
+            return false;
+        return eq < end;
+    }
     if (word_is(word, eq, "fault_inject")) {
         if (eq != end)
             return false;
@@ -137,6 +148,7 @@ int cmdline_parse(const char *line, struct hv_options *out)
     out->fault_inject = false;
     out->lost_slice_interrupts = false;
     out->no_xsave = false;
+    out->qemu_x87_guard = GUARD_AUTO;
     out->unknown_count = 0;
 
     int result = 0;

@@ -16,6 +16,15 @@
  *   xsave=on|off                               off: switch guests' extended
  *                                              state with FXSAVE, as on a
  *                                              CPU without XSAVE
+ *   qemu_x87_guard=auto|on|off                 on: before each XRSTOR of a
+ *                                              vcpu's image, mark an x87
+ *                                              part in its initial state as
+ *                                              such in XSTATE_BV, so that
+ *                                              QEMU's TCG initialises x87
+ *                                              instead of loading it (its
+ *                                              load races with CPU 0's SVM
+ *                                              state; hv/fpu.c); auto (the
+ *                                              default): on under QEMU's TCG
  * Unknown words are reported, not fatal. Host-testable. */
 #ifndef HV_CMDLINE_H
 #define HV_CMDLINE_H
@@ -31,6 +40,8 @@ enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 #define CTL_MEM_DEFAULT (128ull << 20)
 #define CMDLINE_MAX_UNKNOWN 8
 
+enum guard_setting { GUARD_AUTO, GUARD_ON, GUARD_OFF };
+
 struct hv_options {
     enum log_level log_level;
     unsigned consoles;
@@ -40,6 +51,7 @@ struct hv_options {
     bool fault_inject;
     bool lost_slice_interrupts;
     bool no_xsave;
+    enum guard_setting qemu_x87_guard;
     unsigned unknown_count;           /* words not understood */
     const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */
 };

@@ -13,7 +13,20 @@
  *
  * XSAVEOPT is used where offered: the images are in the standard format,
  * which is what GET/SET_XSAVE exchange, so XSAVES and its compacted
- * format would buy nothing while guests get no supervisor components. */
+ * format would buy nothing while guests get no supervisor components.
+ *
+ * The `qemu_x87_guard` option (on by default under QEMU's TCG) exists for
+ * QEMU 7.2's multi-threaded TCG: its XRSTOR of an x87 part calls
+ * cpu_clear_ignne, which clears a bit in CPU 0's hflags2 with an unlocked
+ * read-modify-write from whichever thread runs it, and so can put back
+ * CPU 0's SVM state (GIF, nested paging) from before a VMRUN or #VMEXIT
+ * of CPU 0: the hypervisor then triple-faults there (README, known
+ * limits). Its XSAVE never marks a component unused, so every image holds
+ * x87 as in use; the guard clears that bit where the x87 part is in its
+ * initial state, which it nearly always is (neither Linux nor the tools
+ * use x87), and QEMU then initialises x87 without that call. Exact on any
+ * CPU; it costs a comparison of 152 bytes before each load, which is why
+ * hardware goes without it. */
 #include "hv/fpu.h"
 
 #include "abi/hv_errno.h"
@@ -48,9 +61,10 @@ static uint32_t image_size(uint64_t xcr0)
     return size;
 }
 
-void fpu_probe(bool allow_xsave)
+void fpu_probe(bool allow_xsave, bool mark_init_x87)
 {
     fpu_config.xsave = allow_xsave && (cpuid_ecx(1) & CPUID_1_ECX_XSAVE);
+    fpu_config.mark_init_x87 = fpu_config.xsave && mark_init_x87;
     if (fpu_config.xsave) {
         uint32_t a, b, c, d;
         cpuid_count(0xd, 0, &a, &b, &c, &d);
@@ -61,7 +75,7 @@ void fpu_probe(bool allow_xsave)
             fpu_config.xcr0 = XCR0_X87 | XCR0_SSE;
         cpuid_count(0xd, 1, &a, &b, &c, &d);
         fpu_config.xsaveopt = a & 1;
-        fpu_config.fast = fpu_config.xsaveopt;
+        fpu_config.fast = fpu_config.xsaveopt && !fpu_config.mark_init_x87;
         fpu_config.size = image_size(fpu_config.xcr0);
     } else {
         fpu_config.xcr0 = XCR0_X87;
@@ -97,9 +111,10 @@ uint64_t fpu_control_cr4(void)
 
 void fpu_describe(char *buf, size_t size)
 {
-    format(buf, size, "%s, XCR0 0x%llx, %u-byte images",
+    format(buf, size, "%s, XCR0 0x%llx, %u-byte images%s",
              fpu_config.xsaveopt ? "XSAVEOPT" : fpu_config.xsave ? "XSAVE" : "FXSAVE (no XSAVE)",
-             (unsigned long long)fpu_config.xcr0, fpu_config.size);
+             (unsigned long long)fpu_config.xcr0, fpu_config.size,
+             fpu_config.mark_init_x87 ? ", initial x87 marked (qemu_x87_guard)" : "");
 }
 
 int fpu_vcpu_init(struct vcpu *vcpu, bool control)
@@ -126,6 +141,13 @@ void fpu_vcpu_free(struct vcpu *vcpu)
     vcpu->fpu_area = NULL;
 }
 
+static void load_image(uint8_t *area, uint64_t mask)
+{
+    if (fpu_config.mark_init_x87)
+        xsave_mark_init_x87(area);
+    fpu_load_state(area, mask);
+}
+
 void fpu_enter_child_slow(struct vcpu *control, struct vcpu *child)
 {
     if (!fpu_config.xsave) {
@@ -137,7 +159,7 @@ void fpu_enter_child_slow(struct vcpu *control, struct vcpu *child)
     if (control->xcr0 != all)
         xsetbv(0, all);
     fpu_save_state(control->fpu_area, ~0ull);
-    fpu_load_state(child->fpu_area, ~0ull);
+    load_image(child->fpu_area, ~0ull);
     if (child->xcr0 != all)
         xsetbv(0, child->xcr0);
 }
@@ -156,7 +178,7 @@ void fpu_leave_child_slow(struct vcpu *child, struct vcpu *control)
     if (live != all)
         xsetbv(0, all);
     fpu_save_state(child->fpu_area, ~0ull);
-    fpu_load_state(control->fpu_area, ~0ull);
+    load_image(control->fpu_area, ~0ull);
     if (control->xcr0 != all)
         xsetbv(0, control->xcr0);
 }
@@ -164,7 +186,7 @@ void fpu_leave_child_slow(struct vcpu *child, struct vcpu *control)
 void fpu_load(struct vcpu *vcpu)
 {
     if (fpu_config.xsave) {
-        fpu_load_state(vcpu->fpu_area, fpu_config.xcr0);
+        load_image(vcpu->fpu_area, fpu_config.xcr0);
         if (vcpu->xcr0 != fpu_config.xcr0)
             xsetbv(0, vcpu->xcr0);
     } else {

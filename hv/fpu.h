@@ -20,8 +20,10 @@
 /* Reads CPUID 0xD and sets this CPU up (CR4.OSFXSR, OSXMMEXCPT, OSXSAVE;
  * XCR0). fpu_probe on the BSP first, then fpu_enable_cpu on every CPU.
  * allow_xsave false (the `xsave=off` option) uses FXSAVE as on a CPU
- * without XSAVE. */
-void fpu_probe(bool allow_xsave);
+ * without XSAVE. mark_init_x87 (the `qemu_x87_guard` option): every
+ * XRSTOR of a vcpu's image first marks an x87 part in its initial state
+ * as such (xsave_mark_init_x87; hv/fpu.c says why). */
+void fpu_probe(bool allow_xsave, bool mark_init_x87);
 void fpu_enable_cpu(void);
 /* One line for the boot log. */
 void fpu_describe(char *buf, size_t size);
@@ -47,6 +49,7 @@ struct fpu_config {
     /* XSAVE and XSAVEOPT both: the only case RUN's inline switch below
      * handles, with one test; the others go out of line. */
     bool fast;
+    bool mark_init_x87;     /* only with XSAVE; never `fast` */
     uint64_t xcr0;          /* every component switched (guests' maximum) */
     uint32_t size;          /* bytes of an image */
     uint32_t mxcsr_mask;

@@ -86,6 +86,18 @@ static __attribute__((noreturn)) void stop(const char *why)
     halt_forever();
 }
 
+/* QEMU's TCG names itself in the hypervisor leaf ("TCGTCGTCGTCG"); its
+ * emulated CPU is the only one known to need qemu_x87_guard. */
+static bool under_qemu_tcg(void)
+{
+    uint32_t a, b, c, d;
+    cpuid_count(1, 0, &a, &b, &c, &d);
+    if (!(c & (1u << 31))) /* CPUID.1:ECX.hypervisor */
+        return false;
+    cpuid_count(0x40000000, 0, &a, &b, &c, &d);
+    return b == 0x54474354 && c == 0x43544743 && d == 0x47435447;
+}
+
 static void parse_loader_info(uint32_t magic, uint64_t info)
 {
     int err;
@@ -228,7 +240,8 @@ void boot_main(uint32_t magic, uint64_t info)
             apic_is_x2apic() ? "x2APIC" : "xAPIC",
             (unsigned long long)(tsc_khz() / 1000), (unsigned long long)(tsc_khz() % 1000));
 
-    fpu_probe(!options.no_xsave);
+    fpu_probe(!options.no_xsave, options.qemu_x87_guard == GUARD_ON ||
+                                     (options.qemu_x87_guard == GUARD_AUTO && under_qemu_tcg()));
     fpu_enable_cpu();
     char fpu_line[96];
     fpu_describe(fpu_line, sizeof(fpu_line));

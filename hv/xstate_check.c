@@ -100,3 +100,27 @@ void xsave_image_reset(uint8_t *area, uint32_t size)
     area[FXSAVE_MXCSR] = (uint8_t)MXCSR_RESET;
     area[FXSAVE_MXCSR + 1] = (uint8_t)(MXCSR_RESET >> 8);
 }
+
+/* One load, not load64's eight: this runs before every XRSTOR under the
+ * guard. x86 is little-endian, as the image is. */
+static uint64_t load64_native(const uint8_t *p)
+{
+    uint64_t v;
+    __builtin_memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+void xsave_mark_init_x87(uint8_t *area)
+{
+    if (!(area[XSAVE_XSTATE_BV] & XCR0_X87))
+        return;
+    /* FCW, FSW, FTW, its reserved byte and FOP; FIP; FDP; the registers
+     * with their reserved bytes: everything below MXCSR and from ST0 to
+     * XMM0. */
+    uint64_t differs = load64_native(area + FXSAVE_FCW) ^ FCW_RESET;
+    differs |= load64_native(area + FXSAVE_FIP) | load64_native(area + FXSAVE_FDP);
+    for (unsigned offset = FXSAVE_ST0; offset < FXSAVE_XMM0; offset += 8)
+        differs |= load64_native(area + offset);
+    if (!differs)
+        area[XSAVE_XSTATE_BV] &= (uint8_t)~XCR0_X87;
+}

@@ -63,4 +63,12 @@ bool fpu_to_xsave(const struct hv_fpu *fpu, uint8_t *area, uint32_t mxcsr_mask);
 /* The reset image: FCW, MXCSR and an empty XSTATE_BV. */
 void xsave_image_reset(uint8_t *area, uint32_t size);
 
+/* Clears XSTATE_BV's x87 bit when the image's x87 part is that
+ * component's initial configuration (SDM vol. 1, 13.6: FCW 0x37f, every
+ * other field and ST0-ST7 zero; here the reserved bytes too, so some
+ * images in that state keep the bit). XRSTOR then initialises x87 to the
+ * same values instead of loading them, as it does after an XSAVE by a CPU
+ * that tracks which components are in use. */
+void xsave_mark_init_x87(uint8_t *area);
+
 #endif

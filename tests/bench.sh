@@ -208,7 +208,7 @@ else
     echo "== SVM: QEMU TCG -smp 4 without -icount (the -icount run did not finish: see $log.icount);"
     echo "   ticks are wall-clock TSC of the emulator, not instructions"
     mv $log $log.icount
-    run $log 600 $(qemu_svm iso/out/bench.iso $log 4)
+    run $log 600 $(qemu_svm iso/out/bench-mttcg.iso $log 4)
 fi
 echo
 # Issue 14: real parallelism. Multi-threaded TCG runs each emulated CPU on
@@ -218,5 +218,5 @@ echo
 # anything.
 log=build/bench/bench-mttcg2.log
 echo "== SVM: QEMU multi-threaded TCG -smp 2, no -icount (ticks are wall-clock TSC; read the scaling lines)"
-run $log 600 $(qemu_svm_tcg_threads multi iso/out/bench.iso $log 2)
+run $log 600 $(qemu_svm_tcg_threads multi iso/out/bench-mttcg.iso $log 2)
 exit $status

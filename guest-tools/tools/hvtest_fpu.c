@@ -271,6 +271,72 @@ static void two_vms_on_one_cpu_keep_their_own_extended_state(void)
     }
 }
 
+/* The x87 part of an image in its initial state (FCW 0x37f, the rest 0). */
+static void make_x87_initial(uint8_t *image)
+{
+    uint16_t fcw = 0x037f;
+    memset(image, 0, 24);
+    memcpy(image, &fcw, 2);
+    memset(image + 32, 0, 128);
+}
+
+/* An XSAVE whose CPU tracks use writes nothing of x87 in its initial
+ * state and clears XSTATE_BV bit 0: the dump then reads as that state. */
+static void read_unused_x87_as_initial(uint8_t *dump, const struct xstate_info *x)
+{
+    if (has_xsave(x) && !(dump[XSTATE_BV] & XCR0_X87))
+        make_x87_initial(dump);
+}
+
+/* Under QEMU's TCG the hypervisor marks an x87 part in its initial state
+ * as unused before XRSTOR (qemu_x87_guard, hv/fpu.c); x87 in use must
+ * never be taken for it. Guest A's x87 is initial, B's has only its
+ * registers' contents (tags all empty, control and status words as
+ * initialised), the control domain's alternates between the two kinds:
+ * each reads back exactly its own after every switch. */
+static void initial_x87_beside_x87_in_use(void)
+{
+    struct xstate_info x;
+    struct vm_instance a, b;
+    if (xstate_info(&x))
+        return;
+    uint64_t xcr0_b = x.xcr0 & (XCR0_X87 | XCR0_SSE);
+    if (pattern_vm(&a, "x87_initial", &x, x.xcr0, 1) ||
+        pattern_vm(&b, "x87_registers_only", &x, xcr0_b, 8))
+        return;
+    make_x87_initial(a.ram + IMAGE_GPA);
+    b.ram[IMAGE_GPA + 4] = 0;                   /* FTW: every register empty */
+    uint8_t *in_use = page_alloc(x.size), *initial = page_alloc(x.size);
+    uint8_t *dump = page_alloc(x.size);
+    build_image(in_use, &x, x.xcr0, 16);        /* FCW 0x37f, FSW 0 as well */
+    build_image(initial, &x, x.xcr0, 5);
+    make_x87_initial(initial);
+    char who[80];
+    for (unsigned i = 0; i < INTERLEAVINGS / 4; i++) {
+        const uint8_t *mine = i & 1 ? initial : in_use;
+        control_load(mine, &x);
+        const char *kind = i & 1 ? "initial" : "in use";
+        snprintf(who, sizeof(who), "initial x87 of VM A, control domain's %s, run %u", kind, i);
+        if (!run_to_io(&a, who))
+            return;
+        read_unused_x87_as_initial(a.ram + DUMP_GPA, &x);
+        if (!image_matches(a.ram + DUMP_GPA, a.ram + IMAGE_GPA, &x, x.xcr0, who))
+            return;
+        snprintf(who, sizeof(who), "x87 registers of VM B, control domain's %s, run %u", kind, i);
+        if (!run_to_io(&b, who))
+            return;
+        read_unused_x87_as_initial(b.ram + DUMP_GPA, &x);
+        if (!image_matches(b.ram + DUMP_GPA, b.ram + IMAGE_GPA, &x, xcr0_b, who))
+            return;
+        memset(dump, 0xee, x.size);
+        control_save(dump, &x);
+        read_unused_x87_as_initial(dump, &x);
+        snprintf(who, sizeof(who), "the control domain's %s x87 after run %u", kind, i);
+        if (!image_matches(dump, mine, &x, x.xcr0, who))
+            return;
+    }
+}
+
 /* A component a guest enables late holds its own (initial) state, not the
  * values another VM left in the registers. */
 static void newly_enabled_component_holds_own_state(void)
@@ -554,6 +620,7 @@ static void extended_state_calls_refuse_bad_input(void)
 const struct hvtest_case hvtest_fpu_cases[] = {
     { "xstate_two_vms_on_one_cpu_keep_their_own_extended_state",
       two_vms_on_one_cpu_keep_their_own_extended_state },
+    { "xstate_initial_x87_beside_x87_in_use", initial_x87_beside_x87_in_use },
     { "xstate_newly_enabled_component_holds_own_state", newly_enabled_component_holds_own_state },
     { "xstate_xsetbv_checks_give_exceptions", xsetbv_checks_give_exceptions },
     { "xstate_xcr0_is_per_vcpu", xcr0_is_per_vcpu },

@@ -27,6 +27,7 @@ static void assert_defaults(const struct hv_options *o)
     assert_int_equal(o->consoles, CONSOLE_COM1 | CONSOLE_VGA);
     assert_int_equal(o->ctl_mem, CTL_MEM_DEFAULT);
     assert_false(o->acpi_dump);
+    assert_int_equal(o->qemu_x87_guard, GUARD_AUTO);
     assert_int_equal(o->unknown_count, 0);
 }
 
@@ -104,6 +105,25 @@ static void test_lost_slice_interrupts(void **state)
     assert_false(o.lost_slice_interrupts); /* a test option: off unless asked for */
     assert_int_equal(cmdline_parse("lost_slice_interrupts=on", &o), -HV_EINVAL);
     assert_false(o.lost_slice_interrupts);
+}
+
+static void test_qemu_x87_guard(void **state)
+{
+    (void)state;
+    struct hv_options o = dirty_options();
+    assert_int_equal(cmdline_parse("console=com1", &o), 0);
+    assert_int_equal(o.qemu_x87_guard, GUARD_AUTO);
+    assert_int_equal(cmdline_parse("qemu_x87_guard=off", &o), 0);
+    assert_int_equal(o.qemu_x87_guard, GUARD_OFF);
+    assert_int_equal(cmdline_parse("qemu_x87_guard=on loglevel=debug", &o), 0);
+    assert_int_equal(o.qemu_x87_guard, GUARD_ON);
+    assert_int_equal(cmdline_parse("qemu_x87_guard=auto", &o), 0);
+    assert_int_equal(o.qemu_x87_guard, GUARD_AUTO);
+    /* Malformed: reported, and the default stays. */
+    assert_int_equal(cmdline_parse("qemu_x87_guard=yes", &o), -HV_EINVAL);
+    assert_int_equal(o.qemu_x87_guard, GUARD_AUTO);
+    assert_int_equal(cmdline_parse("qemu_x87_guard", &o), -HV_EINVAL);
+    assert_int_equal(o.qemu_x87_guard, GUARD_AUTO);
 }
 
 static void test_ctl_mem_and_acpi_dump(void **state)
@@ -271,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_fault_inject),
         cmocka_unit_test(test_lost_slice_interrupts),
+        cmocka_unit_test(test_qemu_x87_guard),
         cmocka_unit_test(test_loglevel),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_ctl_mem_and_acpi_dump),

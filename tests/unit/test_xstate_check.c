@@ -1,7 +1,8 @@
 // sources: hv/xstate_check.c
 /* Unit tests for hv/xstate_check.c: the XCR0 values XSETBV and SET_XCRS
- * accept, the XSAVE images SET_XSAVE lets reach XRSTOR, and the FXSAVE
- * legacy region as the ABI's struct hv_fpu. */
+ * accept, the XSAVE images SET_XSAVE lets reach XRSTOR, the FXSAVE
+ * legacy region as the ABI's struct hv_fpu, and the qemu_x87_guard's
+ * marking of an initial x87 part. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -119,6 +120,54 @@ static void test_fpu_with_bad_mxcsr_changes_nothing(void **state)
     assert_memory_equal(image, before, sizeof(image));
 }
 
+/* The guard's marking: the x87 bit goes only where the x87 part is the
+ * initial state, one byte anywhere else in it keeps the bit, and nothing
+ * else in the image changes. */
+static void test_mark_init_x87(void **state)
+{
+    (void)state;
+    uint8_t image[576], before[576];
+    xsave_image_reset(image, sizeof(image));
+    image[XSAVE_XSTATE_BV] = XCR0_X87 | XCR0_SSE | XCR0_AVX;
+    image[FXSAVE_MXCSR] = 0xa0;                          /* not x87's */
+    image[FXSAVE_XMM0] = 7;
+    memcpy(before, image, sizeof(image));
+    xsave_mark_init_x87(image);
+    assert_int_equal(image[XSAVE_XSTATE_BV], XCR0_SSE | XCR0_AVX);
+    before[XSAVE_XSTATE_BV] = XCR0_SSE | XCR0_AVX;
+    assert_memory_equal(image, before, sizeof(image));
+
+    /* Each byte of the x87 part (FXSAVE_FCW .. FDP, ST0-ST7 and their
+     * reserved bytes) that differs keeps the bit. */
+    for (unsigned offset = 0; offset < FXSAVE_XMM0; offset++) {
+        if (offset >= FXSAVE_MXCSR && offset < FXSAVE_ST0)
+            continue;
+        xsave_image_reset(image, sizeof(image));
+        image[XSAVE_XSTATE_BV] = XCR0_X87 | XCR0_SSE;
+        image[offset] ^= 0x40;
+        xsave_mark_init_x87(image);
+        assert_int_equal(image[XSAVE_XSTATE_BV], XCR0_X87 | XCR0_SSE);
+    }
+    /* MXCSR and its mask are SSE's: they do not keep it. */
+    xsave_image_reset(image, sizeof(image));
+    image[XSAVE_XSTATE_BV] = XCR0_X87;
+    image[FXSAVE_MXCSR_MASK] = 0xff;
+    xsave_mark_init_x87(image);
+    assert_int_equal(image[XSAVE_XSTATE_BV], 0);
+    /* An image already marked stays as it is. */
+    xsave_mark_init_x87(image);
+    assert_int_equal(image[XSAVE_XSTATE_BV], 0);
+
+    /* What GET_FPU reads from a marked image is what it read before. */
+    struct hv_fpu unmarked, marked;
+    xsave_image_reset(image, sizeof(image));
+    image[XSAVE_XSTATE_BV] = XCR0_X87 | XCR0_SSE;
+    xsave_to_fpu(image, &unmarked);
+    xsave_mark_init_x87(image);
+    xsave_to_fpu(image, &marked);
+    assert_memory_equal(&unmarked, &marked, sizeof(marked));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_reset_image_reads_as_initial_fpu),
         cmocka_unit_test(test_fpu_round_trip_and_init_components),
         cmocka_unit_test(test_fpu_with_bad_mxcsr_changes_nothing),
+        cmocka_unit_test(test_mark_init_x87),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
