@@ -6,6 +6,7 @@
 #include "hv/guest_memory.h"
 #include "hv/insn_fetch.h"
 #include "hv/mmio_decode.h"
+#include "hv/sregs_check.h"
 #include "hv/msr.h"
 #include "hv/percpu.h"
 #include "hv/time.h"
@@ -20,6 +21,7 @@
 void vcpu_lapic_reset(struct vcpu *vcpu)
 {
     vlapic_reset(&vcpu->lapic, vcpu->slot, vcpu->slot == 0, (uint32_t)tsc_khz());
+    vcpu->lapic.address_bits = (uint8_t)cpu_limits()->physical_bits;
     vcpu->lapic_events = 0;
     vcpu->mp_state = HV_MP_STATE_RUNNABLE;
 }

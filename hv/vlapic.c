@@ -167,6 +167,7 @@ void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp, uint32_t tsc_khz)
     l->posting = 0; /* a new vcpu's: no other CPU can post to it yet */
     l->tsc_khz = tsc_khz ? tsc_khz : 1;
     l->tsc_offset = 0; /* a new vcpu's, as its backend starts it */
+    l->address_bits = 52;
     l->apic_base = APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | (bsp ? APIC_BASE_MSR_BSP : 0);
     set_reg(l, LAPIC_ID, id << 24);
     vlapic_reset_registers(l);

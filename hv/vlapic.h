@@ -98,6 +98,10 @@ struct vlapic {
     uint32_t divide;            /* 1..128, from the divide register */
     uint32_t esr_pending;       /* errors since the last ESR write */
     uint8_t last_eoi;           /* vector the last EOI retired */
+    /* MAXPHYADDR: IA32_APIC_BASE's address bits from it up are reserved
+     * (a WRMSR setting one gives #GP). 52 after vlapic_reset; the vcpu
+     * sets the CPU's. */
+    uint8_t address_bits;
     /* The highest vector in ISR, or -1: ISR changes only on the vcpu's
      * own CPU (acknowledge, EOI, reset, SET_LAPIC), so PPR and EOI need
      * no scan of it but the one after an EOI. */

@@ -79,8 +79,8 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t value, uint64_t n
 
 bool vlapic_base_allowed(const struct vlapic *l, uint64_t value)
 {
-    const uint64_t defined = 0x000ffffffffff000ull | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD |
-                             APIC_BASE_MSR_BSP;
+    const uint64_t address = ((1ull << l->address_bits) - 1) & ~0xfffull;
+    const uint64_t defined = address | APIC_BASE_MSR_EN | APIC_BASE_MSR_EXTD | APIC_BASE_MSR_BSP;
     if (value & ~defined)
         return false;
     bool en = value & APIC_BASE_MSR_EN, extd = value & APIC_BASE_MSR_EXTD;

@@ -320,6 +320,42 @@ static void x2apic_icr_reserved_bits_give_gp(void)
         icr_write_gives_gp(0x20031, "ICR (fixed 0x31) with bit 17 set");
 }
 
+/* IA32_APIC_BASE's address reaches up to MAXPHYADDR - 1 (SDM 10.4.4):
+ * a WRMSR that sets the bit at MAXPHYADDR gives #GP, as on hardware and
+ * KVM, and SET_SREGS refuses it; the base stays as it was. */
+static void apic_base_above_maxphyaddr_gives_gp(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008), "c"(0));
+    unsigned bits = a & 0xff;
+    if (!hvt_true(bits >= 36 && bits <= 52, "MAXPHYADDR from CPUID 0x80000008"))
+        return;
+    ctl_printf("hvtest: info MAXPHYADDR %u\n", bits);
+    struct vm_instance vm;
+    struct hvt_code code;
+    if (lapic_vm(&vm, "lapic_base_width", 1))
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    uint8_t insn[17] = { 0xb9, 0x1b, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0xba, 0, 0, 0, 0, 0x0f, 0x30 };
+    emit_u32(insn + 6, 0xfee00900u);                  /* EN | BSP */
+    emit_u32(insn + 11, bits < 52 ? 1u << (bits - 32) : 0);
+    emit(&code, insn, sizeof(insn));
+    out_mark(&code, MARK_AFTER);
+    hvt_jmp_self(&code);
+    if (bits < 52 && !expect_out(&vm, 0, HVT_PORT_VECTOR, 13, "WRMSR APIC_BASE with bit MAXPHYADDR"))
+        return;
+    struct hv_sregs sregs;
+    if (!hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS"))
+        return;
+    hvt_eq(sregs.apic_base, 0xfee00900ull, "apic_base after the refused WRMSR");
+    if (bits < 52) {
+        sregs.apic_base |= 1ull << bits;
+        hvt_err(hv_set_sregs(vm.vcpu, &sregs), -HV_EINVAL, "SET_SREGS apic_base with bit MAXPHYADDR");
+        if (hvt_ok(hv_get_sregs(vm.vcpu, &sregs), "GET_SREGS"))
+            hvt_eq(sregs.apic_base, 0xfee00900ull, "apic_base after the refused SET_SREGS");
+    }
+}
+
 /* An xAPIC store of the table below: its bytes and the register whose
  * value it writes (0-7, or 8: the immediate in its last four bytes). */
 struct xapic_store {
@@ -916,6 +952,7 @@ const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_timer_oneshot_wakes_hlt_while_cpu_sleeps", timer_oneshot_wakes_hlt_while_cpu_sleeps },
     { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
     { "lapic_x2apic_icr_reserved_bits_give_gp", x2apic_icr_reserved_bits_give_gp },
+    { "lapic_apic_base_above_maxphyaddr_gives_gp", apic_base_above_maxphyaddr_gives_gp },
     { "lapic_tsc_deadline_after_the_tsc_moved_back", tsc_deadline_after_the_tsc_moved_back },
     { "lapic_tsc_deadline_after_the_tsc_moved_ahead", tsc_deadline_after_the_tsc_moved_ahead },
     { "lapic_xapic_stores_of_each_form_reach_the_register",

@@ -224,6 +224,14 @@ static void test_x2apic_transitions_and_msrs(void **state)
     assert_true(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN));
     assert_int_equal(vlapic_id(&l), 5);
     assert_false(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1));  /* reserved */
+    /* Address bits: up to MAXPHYADDR - 1, 51 after reset. */
+    assert_true(vlapic_base_allowed(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1ull << 51));
+    assert_false(vlapic_base_allowed(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1ull << 52));
+    l.address_bits = 40;
+    assert_true(vlapic_base_allowed(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1ull << 39));
+    assert_false(vlapic_base_allowed(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1ull << 40));
+    assert_false(vlapic_set_base(&l, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN | 1ull << 45));
+    assert_int_equal(l.apic_base, APIC_BASE_DEFAULT | APIC_BASE_MSR_EN);
 }
 
 static void test_destination_matching(void **state)
