@@ -448,6 +448,13 @@ enum hv_exit_reason {
  * error (bit i: bank i), data[2] MCi_STATUS and data[3] MCi_ADDR of the
  * lowest of them (0 when none). */
 #define HV_INTERNAL_ERROR_MACHINE_CHECK 1u
+/* The delivery of an event (an interrupt, NMI or exception) to the guest
+ * made an access that the hypervisor would give the VMM as HV_EXIT_MMIO
+ * or emulate as the local APIC: the guest's IDT or the stack it pushes
+ * on is there. data[0] the event's vector, data[1] the guest-physical
+ * address, data[2] 1 for a write. The event is still pending. KVM's
+ * KVM_INTERNAL_ERROR_DELIVERY_EV. */
+#define HV_INTERNAL_ERROR_DELIVERY_EVENT 2u
 
 #define HV_IO_IN  0
 #define HV_IO_OUT 1

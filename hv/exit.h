@@ -70,6 +70,10 @@ struct exit_record {
             bool write;
             bool fetch;
             uint8_t insn_length;   /* bytes the CPU supplied (decode assists) */
+            /* The access was the delivery of an event (its IDT entry, its
+             * stack frame), not the instruction at RIP's: its vector. */
+            bool delivering;
+            uint8_t delivered_vector;
             uint8_t insn_bytes[15];
         } fault;
         struct {

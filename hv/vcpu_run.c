@@ -190,6 +190,18 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
          * retried, the VMM never sees it. */
         if (vm_resolve_dirty_fault(vcpu->vm, exit->fault.guest_phys, exit->fault.write))
             return -1;
+        /* The event's delivery touched the xAPIC page or MMIO (the guest
+         * put its IDT or stack there): no instruction to emulate made the
+         * access, so the VMM is told, as KVM does (its DELIVERY_EV). The
+         * event stays pending for the entry after. */
+        if (exit->fault.delivering) {
+            run->internal.suberror = HV_INTERNAL_ERROR_DELIVERY_EVENT;
+            run->internal.data[0] = exit->fault.delivered_vector;
+            run->internal.data[1] = exit->fault.guest_phys;
+            run->internal.data[2] = exit->fault.write;
+            run->internal.data[3] = 0;
+            return HV_EXIT_INTERNAL_ERROR;
+        }
         int stop;
         if (vcpu->vm->lapic && vcpu_lapic_mmio(vcpu, exit, &stop))
             return stop;

@@ -106,6 +106,8 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->fault.guest_linear = ~0ull;
         exit->fault.write = exit->info1 & (1u << 1);
         exit->fault.fetch = exit->info1 & (1u << 4);
+        exit->fault.delivering = (vmcb->control.exit_int_info & EVENT_VALID) != 0;
+        exit->fault.delivered_vector = (uint8_t)vmcb->control.exit_int_info;
         /* With decode assists the CPU fetched the instruction for us
          * (APM 15.35.3); without, hv/ walks the guest's tables. */
         exit->fault.insn_length = 0;

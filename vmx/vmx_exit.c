@@ -107,6 +107,8 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
         exit->fault.write = qualification & (1u << 1);
         exit->fault.fetch = qualification & (1u << 2);
         exit->fault.insn_length = 0; /* VMX has no decode assist: hv/ fetches */
+        exit->fault.delivering = (vectoring & INTR_INFO_VALID) != 0;
+        exit->fault.delivered_vector = (uint8_t)vectoring;
         break;
     case EXIT_REASON_INVALID_GUEST:
     case EXIT_REASON_MSR_LOADING:

@@ -196,10 +196,76 @@ static void interrupt_argument_and_rights(void)
     hvt_err(hv_interrupt(vm.vcpu, 255), 0, "INTERRUPT vector 255 after the refusals");
 }
 
+#define MMIO_STACK 0xe0000100u /* no memory there: the VMM's MMIO */
+
+/* RUN ended with HV_EXIT_INTERNAL_ERROR for an event's delivery onto
+ * MMIO_STACK (HV_INTERNAL_ERROR_DELIVERY_EVENT). */
+static int delivery_error_is(struct vm_instance *vm, unsigned vector, const char *what)
+{
+    struct hv_run *run = vm->run;
+    if (!hvt_exit_is(vm, HV_EXIT_INTERNAL_ERROR, what) ||
+        !hvt_eq(run->internal.suberror, HV_INTERNAL_ERROR_DELIVERY_EVENT, what) ||
+        !hvt_eq(run->internal.data[0], vector, what) ||
+        !hvt_eq(run->internal.data[2], 1, what))
+        return 0;
+    return hvt_true(run->internal.data[1] >= MMIO_STACK - 16 && run->internal.data[1] < MMIO_STACK,
+                    what);
+}
+
+static int set_rsp(struct vm_instance *vm, uint64_t rsp, uint64_t *old)
+{
+    struct hv_regs regs;
+    if (!hvt_ok(hv_get_regs(vm->vcpu, &regs), "GET_REGS"))
+        return 0;
+    if (old)
+        *old = regs.rsp;
+    regs.rsp = rsp;
+    return hvt_ok(hv_set_regs(vm->vcpu, &regs), "SET_REGS (RSP)");
+}
+
+/* The delivery of an interrupt, or of an exception, pushes its frame onto
+ * a stack where there is no memory (MMIO): no instruction made that
+ * access, so RUN ends with HV_EXIT_INTERNAL_ERROR
+ * (HV_INTERNAL_ERROR_DELIVERY_EVENT: the vector, the address, a write),
+ * as KVM's DELIVERY_EV, rather than an MMIO exit for the instruction at
+ * RIP. The event stays pending: with the stack back in RAM, the next RUN
+ * delivers it. */
+static void delivery_onto_mmio_is_an_internal_error(void)
+{
+    struct vm_instance vm;
+    struct hvt_code code;
+    uint64_t stack;
+    uint32_t handler_out = guest_with_handler(&vm, 1);
+    if (handler_out == 0)
+        return;
+    hvt_code_start(&code, &vm, HVT_CODE_GPA);
+    hvt_jmp_self(&code);
+    if (!set_rsp(&vm, MMIO_STACK, &stack) ||
+        !hvt_err(hv_interrupt(vm.vcpu, VECTOR), 0, "INTERRUPT 0x30") || !hvt_run(&vm) ||
+        !delivery_error_is(&vm, VECTOR, "interrupt 0x30 pushed onto MMIO") ||
+        !set_rsp(&vm, stack, NULL) ||
+        !hvt_run_expect_out(&vm, HVT_PORT_VECTOR, 4, VECTOR, handler_out,
+                            "the interrupt, still pending, with the stack in RAM"))
+        return;
+
+    struct vm_instance ud;
+    if (hvt_guest_create(&ud, "hvtest_ud") < 0 || hvt_guest_flat32(&ud, HVT_CODE_GPA) < 0 ||
+        hvt_guest_catch_vector(&ud, 6) < 0)
+        return;
+    hvt_code_start(&code, &ud, HVT_CODE_GPA);
+    hvt_bytes(&code, (const uint8_t[]){ 0x0f, 0x0b }, 2);      /* ud2 */
+    if (!set_rsp(&ud, MMIO_STACK, &stack) || !hvt_run(&ud) ||
+        !delivery_error_is(&ud, 6, "#UD pushed onto MMIO") || !set_rsp(&ud, stack, NULL) ||
+        !hvt_run(&ud) || !hvt_exit_is(&ud, HV_EXIT_IO, "#UD with the stack in RAM"))
+        return;
+    hvt_eq(ud.run->io.port, HVT_PORT_VECTOR, "#UD's handler's OUT");
+}
+
 const struct hvtest_case hvtest_interrupt_cases[] = {
     { "interrupt_runs_handler_when_if_set", interrupt_runs_handler_when_if_set },
     { "interrupt_waits_for_sti", interrupt_waits_for_sti },
     { "request_interrupt_window_exits_after_sti", request_interrupt_window_exits_after_sti },
     { "interrupt_argument_and_rights", interrupt_argument_and_rights },
+    { "interrupt_delivery_onto_mmio_is_an_internal_error", delivery_onto_mmio_is_an_internal_error },
     { NULL, NULL },
 };

@@ -64,8 +64,13 @@ static void report_unhandled(const struct vmm_vcpu *vcpu, uint64_t rip)
                    rip);
         break;
     case HV_EXIT_INTERNAL_ERROR:
-        ctl_printf("guest %s: internal error in the hypervisor, suberror %u, "
-                   "at rip 0x%lx\n", vcpu->label, run->internal.suberror, rip);
+        if (run->internal.suberror == HV_INTERNAL_ERROR_DELIVERY_EVENT)
+            ctl_printf("guest %s: the delivery of vector 0x%lx %s guest-physical 0x%lx, "
+                       "which is MMIO, at rip 0x%lx\n", vcpu->label, run->internal.data[0],
+                       run->internal.data[2] ? "wrote" : "read", run->internal.data[1], rip);
+        else
+            ctl_printf("guest %s: internal error in the hypervisor, suberror %u, "
+                       "at rip 0x%lx\n", vcpu->label, run->internal.suberror, rip);
         break;
     default:
         ctl_printf("guest %s: unexpected exit reason %u at rip 0x%lx\n",
