@@ -71,8 +71,9 @@ void svm_nmi_iret(struct vcpu *vcpu)
     vcpu->svm_nmi.iret_rip = vmcb_of(vcpu)->save.rip;
 }
 
-/* The NMI window: while masked the IRET intercept is on already. Once the
- * IRET is seen but has not run, a single step over it brings an exit
+/* The NMI window. Under an interrupt shadow with IF set, the interrupt
+ * window's (below). While masked the IRET intercept is on already. Once
+ * the IRET is seen but has not run, a single step over it brings an exit
  * right after it (a #DB intercept, as KVM does): only where TF and #DB
  * are not someone else's (the guest's own TF, DEBUG_GUEST) and no event
  * is being injected, whose handler would push our TF. Otherwise the NMI
@@ -80,6 +81,16 @@ void svm_nmi_iret(struct vcpu *vcpu)
 void svm_set_nmi_window(struct vcpu *vcpu, bool on)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
+    if (on && !nmi_blocked(vcpu) && (vmcb->control.int_state & INT_STATE_SHADOW) &&
+        (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID)) {
+        /* Held back only by an STI or MOV SS shadow with IF set: the
+         * interrupt window (the VINTR intercept) opens right after the
+         * shadow's instruction, and that exit's next entry injects the
+         * NMI, as VMX does under STI blocking (and KVM on both). */
+        svm_set_interrupt_window(vcpu, true);
+        vcpu->irq_window = 1;
+        return;
+    }
     if (!on || !vcpu->svm_nmi.iret_seen || vcpu->svm_nmi.stepping || vcpu->debug.control ||
         (vmcb->save.rflags & RFLAGS_TF) || (vmcb->control.event_inject & EVENT_VALID))
         return;
