@@ -1,10 +1,11 @@
 #include "hv/xstate_check.h"
 
+/* One load: x86 is little-endian, as the image is, and the x87 guard's
+ * check runs before every XRSTOR (xsave_mark_init_x87). */
 static uint64_t load64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
+    uint64_t v;
+    __builtin_memcpy(&v, p, sizeof(v));
     return v;
 }
 
@@ -101,15 +102,6 @@ void xsave_image_reset(uint8_t *area, uint32_t size)
     area[FXSAVE_MXCSR + 1] = (uint8_t)(MXCSR_RESET >> 8);
 }
 
-/* One load, not load64's eight: this runs before every XRSTOR under the
- * guard. x86 is little-endian, as the image is. */
-static uint64_t load64_native(const uint8_t *p)
-{
-    uint64_t v;
-    __builtin_memcpy(&v, p, sizeof(v));
-    return v;
-}
-
 void xsave_mark_init_x87(uint8_t *area)
 {
     if (!(area[XSAVE_XSTATE_BV] & XCR0_X87))
@@ -117,10 +109,10 @@ void xsave_mark_init_x87(uint8_t *area)
     /* FCW, FSW, FTW, its reserved byte and FOP; FIP; FDP; the registers
      * with their reserved bytes: everything below MXCSR and from ST0 to
      * XMM0. */
-    uint64_t differs = load64_native(area + FXSAVE_FCW) ^ FCW_RESET;
-    differs |= load64_native(area + FXSAVE_FIP) | load64_native(area + FXSAVE_FDP);
+    uint64_t differs = load64(area + FXSAVE_FCW) ^ FCW_RESET;
+    differs |= load64(area + FXSAVE_FIP) | load64(area + FXSAVE_FDP);
     for (unsigned offset = FXSAVE_ST0; offset < FXSAVE_XMM0; offset += 8)
-        differs |= load64_native(area + offset);
+        differs |= load64(area + offset);
     if (!differs)
         area[XSAVE_XSTATE_BV] &= (uint8_t)~XCR0_X87;
 }

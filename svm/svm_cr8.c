@@ -34,8 +34,6 @@
 
 static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
-/* The source register and length of the MOV to CR8 at RIP; 0 if RIP no
- * longer holds one. */
 /* The register and length of the MOV to (`write`) or from CR8 at RIP (or
  * LOCK MOV CR0 outside 64-bit mode); 0 if RIP no longer holds one. */
 static unsigned cr8_operand(struct vcpu *vcpu, bool write, unsigned *gpr)

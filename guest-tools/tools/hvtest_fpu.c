@@ -213,12 +213,30 @@ static int run_to_io(struct vm_instance *vm, const char *what)
     return hvt_exit_is(vm, HV_EXIT_IO, what);
 }
 
+/* The x87 part of an image in its initial state (FCW 0x37f, the rest 0). */
+static void make_x87_initial(uint8_t *image)
+{
+    uint16_t fcw = 0x037f;
+    memset(image, 0, 24);
+    memcpy(image, &fcw, 2);
+    memset(image + 32, 0, 128);
+}
+
+/* An XSAVE whose CPU tracks use writes nothing of x87 in its initial
+ * state and clears XSTATE_BV bit 0: the dump then reads as that state. */
+static void read_unused_x87_as_initial(uint8_t *dump, const struct xstate_info *x)
+{
+    if (has_xsave(x) && !(dump[XSTATE_BV] & XCR0_X87))
+        make_x87_initial(dump);
+}
+
 /* Runs to the loop's OUT and checks the dump against the VM's image. */
 static int run_and_check(struct vm_instance *vm, const struct xstate_info *x, uint64_t xcr0,
                          const char *who)
 {
     if (!run_to_io(vm, who))
         return 0;
+    read_unused_x87_as_initial(vm->ram + DUMP_GPA, x);
     return image_matches(vm->ram + DUMP_GPA, vm->ram + IMAGE_GPA, x, xcr0, who);
 }
 
@@ -243,6 +261,16 @@ static void control_save(uint8_t *dump, const struct xstate_info *x)
         __asm__ volatile("fxsave64 (%0)" ::"r"(dump) : "memory");
 }
 
+/* The control domain's registers, saved into `dump`, are still `mine`. */
+static int control_matches(uint8_t *dump, const uint8_t *mine, const struct xstate_info *x,
+                           const char *who)
+{
+    memset(dump, 0xee, x->size);
+    control_save(dump, x);
+    read_unused_x87_as_initial(dump, x);
+    return image_matches(dump, mine, x, x->xcr0, who);
+}
+
 static void two_vms_on_one_cpu_keep_their_own_extended_state(void)
 {
     struct xstate_info x;
@@ -264,28 +292,10 @@ static void two_vms_on_one_cpu_keep_their_own_extended_state(void)
         snprintf(who, sizeof(who), "VM B's state after %u switches", i);
         if (!run_and_check(&b, &x, xcr0_b, who))
             return;
-        control_save(dump, &x);
         snprintf(who, sizeof(who), "the control domain's state after %u RUNs", 2 * i + 2);
-        if (!image_matches(dump, mine, &x, x.xcr0, who))
+        if (!control_matches(dump, mine, &x, who))
             return;
     }
-}
-
-/* The x87 part of an image in its initial state (FCW 0x37f, the rest 0). */
-static void make_x87_initial(uint8_t *image)
-{
-    uint16_t fcw = 0x037f;
-    memset(image, 0, 24);
-    memcpy(image, &fcw, 2);
-    memset(image + 32, 0, 128);
-}
-
-/* An XSAVE whose CPU tracks use writes nothing of x87 in its initial
- * state and clears XSTATE_BV bit 0: the dump then reads as that state. */
-static void read_unused_x87_as_initial(uint8_t *dump, const struct xstate_info *x)
-{
-    if (has_xsave(x) && !(dump[XSTATE_BV] & XCR0_X87))
-        make_x87_initial(dump);
 }
 
 /* Under QEMU's TCG the hypervisor marks an x87 part in its initial state
@@ -317,22 +327,13 @@ static void initial_x87_beside_x87_in_use(void)
         control_load(mine, &x);
         const char *kind = i & 1 ? "initial" : "in use";
         snprintf(who, sizeof(who), "initial x87 of VM A, control domain's %s, run %u", kind, i);
-        if (!run_to_io(&a, who))
-            return;
-        read_unused_x87_as_initial(a.ram + DUMP_GPA, &x);
-        if (!image_matches(a.ram + DUMP_GPA, a.ram + IMAGE_GPA, &x, x.xcr0, who))
+        if (!run_and_check(&a, &x, x.xcr0, who))
             return;
         snprintf(who, sizeof(who), "x87 registers of VM B, control domain's %s, run %u", kind, i);
-        if (!run_to_io(&b, who))
+        if (!run_and_check(&b, &x, xcr0_b, who))
             return;
-        read_unused_x87_as_initial(b.ram + DUMP_GPA, &x);
-        if (!image_matches(b.ram + DUMP_GPA, b.ram + IMAGE_GPA, &x, xcr0_b, who))
-            return;
-        memset(dump, 0xee, x.size);
-        control_save(dump, &x);
-        read_unused_x87_as_initial(dump, &x);
         snprintf(who, sizeof(who), "the control domain's %s x87 after run %u", kind, i);
-        if (!image_matches(dump, mine, &x, x.xcr0, who))
+        if (!control_matches(dump, mine, &x, who))
             return;
     }
 }
