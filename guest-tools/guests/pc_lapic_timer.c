@@ -51,6 +51,7 @@ static void wait_ms_with_interrupts(uint32_t ms)
 static void one_shot(const char *what_delay, const char *what_quiet, uint32_t divide)
 {
     uint64_t armed;
+    uint32_t current;
 
     ticks = 0;
     lapic_write(LAPIC_TIMER_DIVIDE, divide);
@@ -64,7 +65,9 @@ static void one_shot(const char *what_delay, const char *what_quiet, uint32_t di
     check_range(what_delay, ticks == 0 ? 0 : tsc_to_us(first_tick_tsc - armed),
                 ONE_SHOT_US * 95 / 100, ONE_SHOT_US + 25000);
     wait_ms_with_interrupts(50);
-    check(what_quiet, ticks == 1 && lapic_read(LAPIC_TIMER_CURRENT) == 0);
+    current = lapic_read(LAPIC_TIMER_CURRENT);
+    CHECK_VALUES(what_quiet, ticks == 1 && current == 0,
+                 {"interrupts", ticks}, {"current count", current});
 }
 
 static void periodic(void)
@@ -80,20 +83,23 @@ static void periodic(void)
     seen = ticks;
     current = lapic_read(LAPIC_TIMER_CURRENT);
     check_range("lapic timer periodic 10 ms: interrupts in 200 ms (12-21)", seen, 12, 21);
-    check("lapic timer periodic: current count reloads after each period",
-          current != 0 && current <= initial);
+    CHECK_VALUES("lapic timer periodic: current count reloads after each period",
+                 current != 0 && current <= initial,
+                 {"current count", current}, {"initial count", initial});
     lapic_write(LAPIC_TIMER_INITIAL, 0);
     wait_ms_with_interrupts(2);     /* one already in the IRR still comes */
     seen = ticks;
     wait_ms_with_interrupts(50);
-    check("lapic timer periodic: stops when the initial count is set to 0",
-          ticks == seen && lapic_read(LAPIC_TIMER_CURRENT) == 0);
+    current = lapic_read(LAPIC_TIMER_CURRENT);
+    CHECK_VALUES("lapic timer periodic: stops when the initial count is set to 0",
+                 ticks == seen && current == 0,
+                 {"interrupts after stopping", ticks - seen}, {"current count", current});
 }
 
 static void masked(void)
 {
     uint32_t initial = lapic_timer_count(MASKED_US, TIMER_DIVIDE_16);
-    uint32_t during;
+    uint32_t during, after;
 
     ticks = 0;
     lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_16);
@@ -102,9 +108,11 @@ static void masked(void)
     delay_us(MASKED_US / 10);
     during = lapic_read(LAPIC_TIMER_CURRENT);
     wait_ms_with_interrupts(MASKED_US / 1000 + 30);
-    check("lapic timer masked: counts down to 0 without interrupting",
-          ticks == 0 && during > 0 && during < initial &&
-          lapic_read(LAPIC_TIMER_CURRENT) == 0);
+    after = lapic_read(LAPIC_TIMER_CURRENT);
+    CHECK_VALUES("lapic timer masked: counts down to 0 without interrupting",
+                 ticks == 0 && during > 0 && during < initial && after == 0,
+                 {"interrupts", ticks}, {"count after 10 ms", during},
+                 {"initial count", initial}, {"count at the end", after});
 }
 
 int guest_main(uint32_t magic, uint32_t multiboot_info)

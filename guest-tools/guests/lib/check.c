@@ -56,6 +56,23 @@ int check_range(const char *what, uint32_t value, uint32_t low, uint32_t high)
     return 0;
 }
 
+int check_values(const char *what, int ok, const struct check_value *values, unsigned count)
+{
+    if (ok)
+        return check(what, 1);
+    serial_puts(what);
+    serial_puts(": FAIL (");
+    for (unsigned i = 0; i < count; i++) {
+        serial_puts(i ? ", " : "");
+        serial_puts(values[i].name);
+        serial_puts(" ");
+        serial_put_dec(values[i].value);
+    }
+    serial_puts(")\n");
+    atomic_fetch_inc(&failures);
+    return 0;
+}
+
 void report_value(const char *what, uint32_t value, const char *unit)
 {
     serial_puts(what);

@@ -27,6 +27,18 @@ int check(const char *what, int ok);
 /* As check(), for value in [low, high]; a failure prints the three. */
 int check_range(const char *what, uint32_t value, uint32_t low, uint32_t high);
 
+/* As check(), for a check over several measured values; a failure
+ * prints them by name: "<what>: FAIL (ticks 0, current 5)". */
+struct check_value {
+    const char *name;
+    uint32_t value;
+};
+int check_values(const char *what, int ok, const struct check_value *values, unsigned count);
+#define CHECK_VALUES(what, ok, ...)                                             \
+    check_values((what), (ok), (const struct check_value[]){__VA_ARGS__},      \
+                 sizeof((const struct check_value[]){__VA_ARGS__}) /           \
+                     sizeof(struct check_value))
+
 /* "<what>: <value>\n" for the few values that are platform facts set by
  * the test (CPU count, RAM size). */
 void report_value(const char *what, uint32_t value, const char *unit);
