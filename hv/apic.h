@@ -24,6 +24,7 @@ enum {
 #define ICR_NMI         0x00000400u
 #define ICR_ASSERT      0x00004000u
 #define ICR_PENDING     0x00001000u
+#define ICR_TO_SELF     0x00040000u   /* destination shorthand: this CPU */
 
 /* Remaps and masks the legacy 8259 PICs (once, on the BSP). */
 void legacy_pic_disable(void);

@@ -3,7 +3,9 @@
  * virtual interrupt (V_IRQ) whose delivery is intercepted (VINTR), guest
  * debugging through the #DB intercept, RFLAGS.TF and the VMCB's DR7, and
  * the MOV DR intercepts of the guest's own debug registers. */
+#include "hv/apic.h"
 #include "hv/debugregs.h"
+#include "hv/trap.h"
 #include "hv/rflags.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -89,6 +91,18 @@ void svm_set_nmi_window(struct vcpu *vcpu, bool on)
          * NMI, as VMX does under STI blocking (and KVM on both). */
         svm_set_interrupt_window(vcpu, true);
         vcpu->irq_window = 1;
+        return;
+    }
+    if (on && !nmi_blocked(vcpu)) {
+        /* Held back by the event this entry injects, or by a shadow with
+         * IF clear (MOV SS's), which no window of SVM's reports: an
+         * interrupt of this CPU's own, pending from before VMRUN (IF is
+         * clear until then), ends the guest's run as soon as it can be
+         * interrupted -- right after the event's delivery, or after the
+         * shadow's instruction -- and the next entry injects the NMI
+         * (KVM's immediate exit). The kick vector's: the interrupt exit
+         * finds no kick and goes on. */
+        apic_send_ipi(0, ICR_TO_SELF | VECTOR_KICK);
         return;
     }
     if (!on || !vcpu->svm_nmi.iret_seen || vcpu->svm_nmi.stepping || vcpu->debug.control ||

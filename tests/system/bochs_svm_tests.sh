@@ -12,12 +12,14 @@ test_vcpu_events_on_bochs_svm() {
     boot bochs-svm-events 600 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hvtest-events.iso" \
         "$PWD/$SYSTEST_DIR/bochs-svm-events.log" 2 ryzen)
     expect_line "virt: using svm"
-    expect_count "hvtest: PASS vcpu_events_" 8
-    expect_line "hvtest: 8 passed, 0 failed"
+    expect_count "hvtest: PASS vcpu_events_" 10
+    expect_line "hvtest: 10 passed, 0 failed"
     expect_line "hvtest: info shadow: .*\(shadow held\)"
     # Bochs keeps the VMCB's shadow, so the NMI must come after its
-    # instruction (QEMU, which ignores it, may take it before).
-    expect_line "hvtest: info nmi in shadow: after the shadow's instruction"
+    # instruction (QEMU, which ignores it, may take it before). Only
+    # STI's: under MOV SS's IF is clear, and Bochs then takes no
+    # interrupt in the guest (README, known limits).
+    expect_line "hvtest: info nmi in STI shadow: after the shadow's instruction"
     expect_line "tool hvtest finished with status 0"
     expect_clean_run
     grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
