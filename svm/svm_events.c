@@ -5,8 +5,8 @@
  * the MOV DR intercepts of the guest's own debug registers. */
 #include "hv/apic.h"
 #include "hv/debugregs.h"
-#include "hv/trap.h"
 #include "hv/rflags.h"
+#include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/virt.h"
@@ -74,12 +74,13 @@ void svm_nmi_iret(struct vcpu *vcpu)
 }
 
 /* The NMI window. Under an interrupt shadow with IF set, the interrupt
- * window's (below). While masked the IRET intercept is on already. Once
- * the IRET is seen but has not run, a single step over it brings an exit
- * right after it (a #DB intercept, as KVM does): only where TF and #DB
- * are not someone else's (the guest's own TF, DEBUG_GUEST) and no event
- * is being injected, whose handler would push our TF. Otherwise the NMI
- * waits for the guest's next exit. */
+ * window's (below); behind an event being injected or a shadow with IF
+ * clear, an interrupt of the CPU's own. While masked the IRET intercept
+ * is on already. Once the IRET is seen but has not run, a single step
+ * over it brings an exit right after it (a #DB intercept, as KVM does):
+ * only where TF and #DB are not someone else's (the guest's own TF,
+ * DEBUG_GUEST) and no event is being injected, whose handler would push
+ * our TF. Otherwise the NMI waits for the guest's next exit. */
 void svm_set_nmi_window(struct vcpu *vcpu, bool on)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
