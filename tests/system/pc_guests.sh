@@ -116,8 +116,11 @@ pc_compare() {
     diff "$2" "$3" > "$SYSTEST_DIR/$1.diff" && return
     fail "$1: lines differ from $2 (see $SYSTEST_DIR/$1.diff)"
     # CI keeps only this output, not build/: the lines themselves say
-    # which check failed and, for a failed check, its measured values.
+    # which check failed and, for a failed check, its measured values;
+    # the hypervisor's warnings (a run watchdog's NMI: a RUN that went on
+    # past its slice) say whether the guest lost time to the machine.
     sed -n '1,12s/^/      /p' "$SYSTEST_DIR/$1.diff"
+    grep -ah '^\[cpu[0-9]*\] warning:' "$LOG" "$LOG.emulator" 2>/dev/null | head -5 | sed 's/^/      /'
 }
 
 # pc_qemu_plain GUEST [extra QEMU arguments]: the command line that runs
