@@ -81,6 +81,6 @@ log: $log.bochs
 panic: action=fatal
 error: action=report
 RC
-    echo c > "$dir/bochs-continue.rc"
-    echo bochs -q -f "$log.bochsrc" -rc "$dir/bochs-continue.rc"
+    echo c > "$log.rc"   # one of its own: two runs may start together
+    echo bochs -q -f "$log.bochsrc" -rc "$log.rc"
 }
