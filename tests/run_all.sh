@@ -29,8 +29,8 @@ bochs_only() {
     [[ $body == *bochs_vmx* && $body != *qemu* && $body != *") &"* ]]
 }
 
-# report NAME FAILED SECONDS
-report() {
+# report_test NAME FAILED SECONDS
+report_test() {
     if [ "$2" -eq 0 ]; then
         echo "  PASS  ${1#test_} ($3s)"
         passed=$((passed + 1))
@@ -61,7 +61,7 @@ finish_beside() {
     unset "beside_pid_test[$pid]"
     cat "$SYSTEST_DIR/$t.out"
     read -r test_failed took < "$SYSTEST_DIR/$t.result" || { test_failed=1; took=0; }
-    report "$t" "$test_failed" "$took"
+    report_test "$t" "$test_failed" "$took"
 }
 
 echo "== system tests (emulators)"
@@ -76,7 +76,7 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     started=$(date +%s)
     echo "  run   ${t#test_} ..."
     "$t"
-    report "$t" "$TEST_FAILED" $(( $(date +%s) - started ))
+    report_test "$t" "$TEST_FAILED" $(( $(date +%s) - started ))
 done
 for t in "${bochs_tests[@]}"; do
     (( ${#beside_pid_test[@]} < 2 )) || finish_beside
