@@ -10,6 +10,7 @@ mkdir -p "$SYSTEST_DIR"
 
 source tests/unit_runner.sh
 source tests/system/lib.sh
+BESIDE_TESTS=()   # more tests that may share the host, each file adds its own
 for f in tests/system/*_tests.sh; do source "$f"; done
 
 echo "== unit tests (host)"
@@ -19,12 +20,14 @@ shopt -u nullglob
 passed=$UNIT_PASSED
 failed=$UNIT_FAILED
 
-# Bochs keeps its own clock (its bochsrc has no `clock:` line, so time is
-# its instruction count): a test that runs only Bochs, one machine at a
-# time, measures nothing of the host's time and can share the host's two
-# cores with another such test. The rest run alone, one after the other.
-bochs_only() {
+# Tests that keep to one core and check nothing of the host's time run
+# two at a time, after the others, which run alone one after the other:
+# those that run only Bochs, one machine at a time (Bochs keeps its own
+# clock: its bochsrc has no `clock:` line, so time is its instruction
+# count), and those in BESIDE_TESTS.
+runs_beside() {
     local body
+    [[ " ${BESIDE_TESTS[*]} " == *" $1 "* ]] && return 0
     body=$(declare -f "$1")
     [[ $body == *bochs_vmx* && $body != *qemu* && $body != *") &"* ]]
 }
@@ -44,7 +47,7 @@ report_test() {
 # and printed once it ended (finish_beside), so that two run at once.
 declare -A beside_pid_test=()
 start_beside() {
-    echo "  run   ${1#test_} ... (Bochs only, beside another)"
+    echo "  run   ${1#test_} ... (beside another)"
     (
         TEST_FAILED=0
         started=$(date +%s)
@@ -65,11 +68,16 @@ finish_beside() {
 }
 
 echo "== system tests (emulators)"
-bochs_tests=()
+beside_tests=()
 for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     [[ -n "${TESTS:-}" && ! "$t" =~ ${TESTS} ]] && continue
-    if bochs_only "$t"; then
-        bochs_tests+=("$t")
+    if runs_beside "$t"; then
+        # The long ones (BESIDE_TESTS') first, the short Bochs ones to fill.
+        if [[ " ${BESIDE_TESTS[*]} " == *" $t "* ]]; then
+            beside_tests=("$t" "${beside_tests[@]}")
+        else
+            beside_tests+=("$t")
+        fi
         continue
     fi
     TEST_FAILED=0
@@ -78,7 +86,7 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     "$t"
     report_test "$t" "$TEST_FAILED" $(( $(date +%s) - started ))
 done
-for t in "${bochs_tests[@]}"; do
+for t in "${beside_tests[@]}"; do
     (( ${#beside_pid_test[@]} < 2 )) || finish_beside
     rm -f "$SYSTEST_DIR/$t.result"
     start_beside "$t"
