@@ -25,9 +25,11 @@ failed=$UNIT_FAILED
 # those that run only Bochs, one machine at a time (Bochs keeps its own
 # clock: its bochsrc has no `clock:` line, so time is its instruction
 # count), and those in BESIDE_TESTS.
+listed_beside() { [[ " ${BESIDE_TESTS[*]} " == *" $1 "* ]]; }
+
 runs_beside() {
     local body
-    [[ " ${BESIDE_TESTS[*]} " == *" $1 "* ]] && return 0
+    listed_beside "$1" && return 0
     body=$(declare -f "$1")
     [[ $body == *bochs_vmx* && $body != *qemu* && $body != *") &"* ]]
 }
@@ -73,7 +75,7 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     [[ -n "${TESTS:-}" && ! "$t" =~ ${TESTS} ]] && continue
     if runs_beside "$t"; then
         # The long ones (BESIDE_TESTS') first, the short Bochs ones to fill.
-        if [[ " ${BESIDE_TESTS[*]} " == *" $t "* ]]; then
+        if listed_beside "$t"; then
             beside_tests=("$t" "${beside_tests[@]}")
         else
             beside_tests+=("$t")
