@@ -24,7 +24,7 @@ failed=$UNIT_FAILED
 # two at a time, after the others, which run alone one after the other:
 # those that run only Bochs, one machine at a time (Bochs keeps its own
 # clock: its bochsrc has no `clock:` line, so time is its instruction
-# count), and those in BESIDE_TESTS, the long ones, which start first.
+# count), and those in BESIDE_TESTS.
 listed_beside() { [[ " ${BESIDE_TESTS[*]} " == *" $1 "* ]]; }
 
 runs_beside() {
@@ -74,7 +74,7 @@ beside_tests=()
 for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     [[ -n "${TESTS:-}" && ! "$t" =~ ${TESTS} ]] && continue
     if runs_beside "$t"; then
-        # BESIDE_TESTS' first, the short Bochs ones to fill in after.
+        # The long ones (BESIDE_TESTS') first, the short Bochs ones to fill.
         if listed_beside "$t"; then
             beside_tests=("$t" "${beside_tests[@]}")
         else
