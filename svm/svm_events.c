@@ -73,40 +73,29 @@ void svm_nmi_iret(struct vcpu *vcpu)
     vcpu->svm_nmi.iret_rip = vmcb_of(vcpu)->save.rip;
 }
 
-/* The NMI window. Under an interrupt shadow with IF set, the interrupt
- * window's (below); behind an event being injected or a shadow with IF
- * clear, an interrupt of the CPU's own. While masked the IRET intercept
- * is on already. Once the IRET is seen but has not run, a single step
- * over it brings an exit right after it (a #DB intercept, as KVM does):
- * only where TF and #DB are not someone else's (the guest's own TF,
- * DEBUG_GUEST) and no event is being injected, whose handler would push
- * our TF. Otherwise the NMI waits for the guest's next exit. */
+/* The NMI window. Held back by an interrupt shadow or an event this
+ * entry injects, which no window of SVM's reports: an interrupt of this
+ * CPU's own, pending from before VMRUN (IF is clear until then), ends
+ * the guest's run as soon as the guest can be interrupted -- after the
+ * shadow's instruction, or right after the event's delivery -- and the
+ * next entry injects the NMI (KVM's immediate exit). The kick vector's:
+ * the interrupt exit finds no kick and goes on. Blocked by the guest's
+ * NMI handler: the IRET intercept is on already; once the IRET is seen
+ * but has not run, a single step over it brings an exit right after it
+ * (a #DB intercept, as KVM does): only where TF and #DB are not someone
+ * else's (the guest's own TF, DEBUG_GUEST) and no event is being
+ * injected, whose handler would push our TF. Otherwise the NMI waits for
+ * the guest's next exit. */
 void svm_set_nmi_window(struct vcpu *vcpu, bool on)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
-    if (on && !nmi_blocked(vcpu) && (vmcb->control.int_state & INT_STATE_SHADOW) &&
-        (vmcb->save.rflags & RFLAGS_IF) && !(vmcb->control.event_inject & EVENT_VALID)) {
-        /* Held back only by an STI or MOV SS shadow with IF set: the
-         * interrupt window (the VINTR intercept) opens right after the
-         * shadow's instruction, and that exit's next entry injects the
-         * NMI, as VMX does under STI blocking (and KVM on both). */
-        svm_set_interrupt_window(vcpu, true);
-        vcpu->irq_window = 1;
+    if (!on)
         return;
-    }
-    if (on && !nmi_blocked(vcpu)) {
-        /* Held back by the event this entry injects, or by a shadow with
-         * IF clear (MOV SS's), which no window of SVM's reports: an
-         * interrupt of this CPU's own, pending from before VMRUN (IF is
-         * clear until then), ends the guest's run as soon as it can be
-         * interrupted -- right after the event's delivery, or after the
-         * shadow's instruction -- and the next entry injects the NMI
-         * (KVM's immediate exit). The kick vector's: the interrupt exit
-         * finds no kick and goes on. */
+    if (!nmi_blocked(vcpu)) {
         apic_send_ipi(0, ICR_TO_SELF | VECTOR_KICK);
         return;
     }
-    if (!on || !vcpu->svm_nmi.iret_seen || vcpu->svm_nmi.stepping || vcpu->debug.control ||
+    if (!vcpu->svm_nmi.iret_seen || vcpu->svm_nmi.stepping || vcpu->debug.control ||
         (vmcb->save.rflags & RFLAGS_TF) || (vmcb->control.event_inject & EVENT_VALID))
         return;
     vcpu->svm_nmi.stepping = 1;

@@ -150,10 +150,10 @@ static void nmi_handler_outs_return_address(struct vm_instance *vm, struct hvt_c
 /* An NMI pending while the guest is in an interrupt shadow comes right
  * after the one instruction in the shadow (the guest's first NOP), not
  * at the guest's next exit (its OUT after the second NOP). With IF set
- * (an STI's shadow): the window exit of VMX, and on SVM, which has none
- * for NMIs, the interrupt window's. With IF clear (a MOV SS's): VMX's
- * window again, and on SVM an interrupt of the CPU's own, pending at
- * VMRUN. What came is said in an info line, which the system tests
+ * (an STI's shadow): VMX's interrupt window (its NMI window may come
+ * before the instruction); with IF clear (a MOV SS's): VMX's NMI window.
+ * On SVM, which has no NMI window, an interrupt of the CPU's own pending
+ * at VMRUN, either way. What came is said in an info line, which the system tests
  * check per emulator where one falls short of the hardware: QEMU ignores
  * a VMCB's shadow (vcpu_events_sti_shadow_...), so under it SVM's NMI
  * comes before the first NOP, as any event there does; Bochs takes no
