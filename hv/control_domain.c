@@ -242,14 +242,30 @@ static void control_port_io(struct vcpu *vcpu, const struct exit_record *exit)
     virt->skip_instruction(vcpu, exit);
 }
 
+/* The domain's CPL: SS's DPL on both backends, in every mode (real mode
+ * 0, virtual-8086 mode 3). */
+static unsigned control_domain_cpl(struct vcpu *vcpu)
+{
+    struct hv_sregs sregs;
+    virt->get_sregs(vcpu, &sregs);
+    return sregs.ss.dpl;
+}
+
 /* Handles one exit of a control-domain vcpu that the backend's fast path
- * (control_domain_hypercall) did not take: a hypercall with a prefix, a
- * CPUID, and the rare ones. Never stops the vcpu. */
+ * (control_domain_hypercall) did not take: a hypercall with a prefix or
+ * from CPL > 0, a CPUID, and the rare ones. Never stops the vcpu. A
+ * hypercall is the domain's kernel's, as KVM's and Xen's are: from its
+ * user mode it gets -HV_EPERM, before its number or handle is looked at
+ * (abi/README.md, section 2). */
 static int control_domain_exit(struct vcpu *vcpu, const struct exit_record *exit)
 {
     switch (exit->kind) {
     case EXIT_HYPERCALL:
         virt->skip_instruction(vcpu, exit);
+        if (control_domain_cpl(vcpu) != 0) {
+            vcpu->gprs.rax = (uint64_t)-HV_EPERM;
+            return 0;
+        }
         return control_domain_hypercall(vcpu, &vcpu->gprs.rax);
     case EXIT_CPUID:
         cpuid_emulate(vcpu);

@@ -212,14 +212,16 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
 
 
 /* A control-domain vcpu's exit. Its hypercall -- VMMCALL with no prefix,
- * the one libhv issues -- is dispatched at once; its first entry flushed
- * the TLB (svm_run_loop), so tlb_control goes back to none here. */
+ * from CPL 0, the one libhv issues -- is dispatched at once; one from
+ * CPL > 0 goes the general way, which refuses it (control_domain_exit).
+ * Its first entry flushed the TLB (svm_run_loop), so tlb_control goes
+ * back to none here. */
 static int svm_control_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     uint64_t code = vmcb->control.exit_code;
     vmcb->control.tlb_control = TLB_CONTROL_NONE;
-    if (code == VMEXIT_VMMCALL) {
+    if (code == VMEXIT_VMMCALL && vmcb->save.cpl == 0) {
         uint64_t rip = vmcb->save.rip;
         if (__builtin_expect(svm_is_control_vmmcall(vcpu->vm, rip), 1)) {
             vmcb->save.rip = rip + 3;

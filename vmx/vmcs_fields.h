@@ -183,6 +183,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 
 /* Access rights (24.4.1) */
 #define AR_UNUSABLE                    (1u << 16)
+#define AR_DPL_SHIFT                   5
 
 /* Event injection (24.8.3) */
 #define INTR_INFO_VALID                (1u << 31)

@@ -262,14 +262,17 @@ static inline uint64_t vmx_skip(uint64_t rip)
     return vmx_skip_by(rip, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
 }
 
-/* A control-domain vcpu's exit: its hypercall is dispatched at once. Its
- * guest ran a whole slice without an exit when the preemption timer
- * fires: this CPU looks at its VMCLEAR mailbox (vmx/vmx_vmcs.c), and the
- * guest goes on. */
+/* A control-domain vcpu's exit: its hypercall from CPL 0 is dispatched at
+ * once; one from CPL > 0 (SS.DPL, which VM entry keeps equal to the CPL
+ * in every mode) goes the general way, which refuses it
+ * (control_domain_exit). Its guest ran a whole slice without an exit when
+ * the preemption timer fires: this CPU looks at its VMCLEAR mailbox
+ * (vmx/vmx_vmcs.c), and the guest goes on. */
 static int vmx_control_exit(struct vcpu *vcpu)
 {
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-    if (reason == EXIT_REASON_VMCALL) {
+    if (reason == EXIT_REASON_VMCALL &&
+        !(vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_SS) & (3u << AR_DPL_SHIFT))) {
         vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
         return control_domain_hypercall(vcpu, &vcpu->gprs.rax);
     }

@@ -6,8 +6,6 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_instructions.h"
 
-#define AR_DPL_SHIFT 5
-
 /* VMX access rights: the descriptor's bits 40-47 and 52-55 at 0-7 and
  * 12-15, and "unusable" at bit 16. An unusable SS keeps its DPL, which is
  * the CPL whatever SS holds (SDM 3C 25.4.1): a 64-bit guest at CPL 3 may

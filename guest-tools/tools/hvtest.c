@@ -23,6 +23,7 @@
 
 static const struct hvtest_case *const areas[] = {
     hvtest_calls_cases,
+    hvtest_user_mode_cases,
     hvtest_state_cases,
     hvtest_sregs_cases,
     hvtest_sregs_sweep_cases,
