@@ -455,6 +455,14 @@ enum hv_exit_reason {
  * address, data[2] 1 for a write. The event is still pending. KVM's
  * KVM_INTERNAL_ERROR_DELIVERY_EV. */
 #define HV_INTERNAL_ERROR_DELIVERY_EVENT 2u
+/* The guest's own page walk (its page tables, not an instruction's
+ * operand) read or wrote a guest-physical address that the hypervisor
+ * would give the VMM as HV_EXIT_MMIO or emulate as the local APIC, or set
+ * an accessed or dirty bit in a read-only slot. data[0] the
+ * guest-physical address, data[1] 1 for a write, data[2] the linear
+ * address being translated (~0 when the CPU does not say). The guest has
+ * not advanced. KVM cannot emulate such an access either. */
+#define HV_INTERNAL_ERROR_PAGE_WALK 3u
 
 #define HV_IO_IN  0
 #define HV_IO_OUT 1

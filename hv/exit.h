@@ -74,6 +74,10 @@ struct exit_record {
              * stack frame), not the instruction at RIP's: its vector. */
             bool delivering;
             uint8_t delivered_vector;
+            /* The guest's page walk made the access (an entry of its page
+             * tables read, or its accessed or dirty bit set), not the
+             * instruction's operand. */
+            bool page_walk;
             uint8_t insn_bytes[15];
         } fault;
         struct {

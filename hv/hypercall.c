@@ -366,6 +366,19 @@ long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
  * the call, the control domain being the only domain with handles --
  * rather than kept in a register of its own across the handler: a push,
  * a move and a pop on every call on a VM or vcpu handle. */
+int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                                struct handle_slot *slot, call_handler handler)
+{
+    *rax = (uint64_t)handler(caller, slot, call);
+    return 0;
+}
+
+int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct guest_gprs *call)
+{
+    *rax = (uint64_t)hypercall_dispatch_checked(caller, *rax, call);
+    return 0;
+}
+
 int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state)

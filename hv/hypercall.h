@@ -60,6 +60,16 @@ int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state);
 
+/* A call on the system handle (no pin: `handler` runs), and one that
+ * hypercall_dispatch's test did not pass (hypercall_dispatch_checked),
+ * with the result stored at *rax; both return 0. Out of line like
+ * hypercall_dispatch_pinned, so that every way out of the backend's exit
+ * function that inlines hypercall_dispatch is a tail call, with no
+ * register saved there for the result's address. */
+int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                                struct handle_slot *slot, call_handler handler);
+int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct guest_gprs *call);
+
 /* Performs the call whose number is at *rax, with the handle and
  * arguments in the caller's saved registers (RDI; RSI RDX R10 R8 R9), and
  * leaves its result at *rax: the guest's RAX, wherever the backend keeps
@@ -79,12 +89,10 @@ static inline int hypercall_dispatch(struct vm *caller, uint64_t *rax,
         if (handle_state_allows(state, handle, spec->state_want, spec->state_mask)) {
             if (spec->pin)
                 return hypercall_dispatch_pinned(caller, rax, call, slot, state);
-            *rax = (uint64_t)spec->handler(caller, slot, call);
-            return 0;
+            return hypercall_dispatch_unpinned(caller, rax, call, slot, spec->handler);
         }
     }
-    *rax = (uint64_t)hypercall_dispatch_checked(caller, nr, call);
-    return 0;
+    return hypercall_dispatch_refused(caller, rax, call);
 }
 
 /* The object the control domain's system handle names. */

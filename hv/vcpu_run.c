@@ -202,6 +202,17 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
             run->internal.data[3] = 0;
             return HV_EXIT_INTERNAL_ERROR;
         }
+        /* The guest's page tables are on MMIO or its APIC page: the
+         * instruction's operand was not the access, so there is nothing
+         * to emulate or hand to the VMM as that instruction's. */
+        if (exit->fault.page_walk) {
+            run->internal.suberror = HV_INTERNAL_ERROR_PAGE_WALK;
+            run->internal.data[0] = exit->fault.guest_phys;
+            run->internal.data[1] = exit->fault.write;
+            run->internal.data[2] = exit->fault.guest_linear;
+            run->internal.data[3] = 0;
+            return HV_EXIT_INTERNAL_ERROR;
+        }
         int stop;
         if (vcpu->vm->lapic && vcpu_lapic_mmio(vcpu, exit, &stop))
             return stop;

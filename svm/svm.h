@@ -57,6 +57,12 @@ bool svm_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit);
 bool svm_complete_instruction(struct vcpu *vcpu, uint64_t length);
 void svm_inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error,
                           uint32_t error_code);
+/* The next VMRUN of the vcpu flushes the TLB as `tlb_control` says
+ * (TLB_CONTROL_*; a flush already asked for stays, but for
+ * TLB_CONTROL_FLUSH_ALL, which covers any); the exit after it puts
+ * TLB_CONTROL_NONE back (svm_exit.c), so that no exit path writes the
+ * field when nothing was asked. */
+void svm_flush_at_next_entry(struct vcpu *vcpu, uint8_t tlb_control);
 void svm_setup_control_vcpu(struct vcpu *vcpu, uint64_t entry, uint64_t cr3,
                             uint64_t rdi, uint64_t rsi);
 /* EFER as the guest sees it and writes it; LME with paging off is kept out

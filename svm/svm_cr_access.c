@@ -96,10 +96,9 @@ void svm_cr4_write(struct vcpu *vcpu)
     }
     /* The CPU flushes on such a change; written behind its back, the
      * guest's translations must go explicitly. */
-    if (cr_write_flushes_tlb(s->cr0, s->cr0, s->cr4, value) &&
-        vmcb->control.tlb_control == TLB_CONTROL_NONE)
-        vmcb->control.tlb_control = svm_features.flush_by_asid ? TLB_CONTROL_FLUSH_ASID
-                                                               : TLB_CONTROL_FLUSH_ALL;
+    if (cr_write_flushes_tlb(s->cr0, s->cr0, s->cr4, value))
+        svm_flush_at_next_entry(vcpu, svm_features.flush_by_asid ? TLB_CONTROL_FLUSH_ASID
+                                                                 : TLB_CONTROL_FLUSH_ALL);
     s->cr4 = value;
     svm_complete_instruction(vcpu, length);
 }

@@ -106,6 +106,9 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
         exit->fault.guest_linear = ~0ull;
         exit->fault.write = exit->info1 & (1u << 1);
         exit->fault.fetch = exit->info1 & (1u << 4);
+        /* EXITINFO1 bit 33: the fault was in the walk of the guest's own
+         * page tables (APM 15.25.6). */
+        exit->fault.page_walk = (exit->info1 & NPF_INFO_PAGE_WALK) != 0;
         exit->fault.delivering = (vmcb->control.exit_int_info & EVENT_VALID) != 0;
         exit->fault.delivered_vector = (uint8_t)vmcb->control.exit_int_info;
         /* With decode assists the CPU fetched the instruction for us
@@ -213,14 +216,11 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
 
 /* A control-domain vcpu's exit. Its hypercall -- VMMCALL with no prefix,
  * from CPL 0, the one libhv issues -- is dispatched at once; one from
- * CPL > 0 goes the general way, which refuses it (control_domain_exit).
- * Its first entry flushed the TLB (svm_run_loop), so tlb_control goes
- * back to none here. */
+ * CPL > 0 goes the general way, which refuses it (control_domain_exit). */
 static int svm_control_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     uint64_t code = vmcb->control.exit_code;
-    vmcb->control.tlb_control = TLB_CONTROL_NONE;
     if (code == VMEXIT_VMMCALL && vmcb->save.cpl == 0) {
         uint64_t rip = vmcb->save.rip;
         if (__builtin_expect(svm_is_control_vmmcall(vcpu->vm, rip), 1)) {
@@ -366,6 +366,8 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
     uint8_t buffer[INSN_MAX_LENGTH];
     const uint8_t *code;
     struct insn_site site;
+    if (vmcb->control.exit_info1 & NPF_INFO_PAGE_WALK)
+        return GUEST_EXIT_ALL_GPRS;
     svm_insn_site(vmcb, &site);
     unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &code);
     if (available < 3)
@@ -381,7 +383,10 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
  * VMCB, the cached code of a guest without paging, else fetched through
  * the guest's page tables -- when it is a plain MOV store in 32- or
  * 64-bit code. No event was being delivered and no NMI's IRET is being
- * stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
+ * stepped over. With paging the write may be the guest's page walk (its
+ * page tables on the APIC page; AMD's CPUs report a walk's access as a
+ * write): that is the general path's, which ends the RUN
+ * (HV_INTERNAL_ERROR_PAGE_WALK). A guest without paging has no walk. Else GUEST_EXIT_ALL_GPRS: the general path
  * (vcpu_lapic_mmio). */
 static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
 {
@@ -395,7 +400,9 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
     if (offset < 0)
         return GUEST_EXIT_ALL_GPRS;
     if (svm_features.decode_assists)
-        return svm_xapic_store(vcpu, vmcb, offset, vmcb->control.insn_bytes,
+        return vmcb->control.exit_info1 & NPF_INFO_PAGE_WALK
+                   ? GUEST_EXIT_ALL_GPRS
+                   : svm_xapic_store(vcpu, vmcb, offset, vmcb->control.insn_bytes,
                                vmcb->control.insn_length);
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + vmcb->save.rip) & 0xffffffffull);
@@ -476,7 +483,6 @@ static int svm_child_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     uint64_t code = vmcb->control.exit_code;
-    vmcb->control.tlb_control = TLB_CONTROL_NONE;
     /* A guest single-stepping takes the general path, whose skip
      * functions give the trap after the instruction (hv/single_step.h). */
     if (svm_guest_single_steps(vmcb))
@@ -544,6 +550,24 @@ int (*svm_exit_function(struct vcpu *vcpu))(struct vcpu *)
     if (svm_features.v_spec_ctrl)
         return control ? svm_control_exit_v_spec_ctrl : svm_child_exit_v_spec_ctrl;
     return control ? svm_control_exit_spec_ctrl : svm_child_exit_spec_ctrl;
+}
+
+/* The exit after a VMRUN that flushed: the request is spent, and the
+ * vcpu's own exit function takes this exit and the next ones. */
+static int svm_exit_after_flush(struct vcpu *vcpu)
+{
+    vmcb_of(vcpu)->control.tlb_control = TLB_CONTROL_NONE;
+    vcpu->guest_exit = svm_exit_function(vcpu);
+    return vcpu->guest_exit(vcpu);
+}
+
+void svm_flush_at_next_entry(struct vcpu *vcpu, uint8_t tlb_control)
+{
+    struct vmcb *vmcb = vmcb_of(vcpu);
+    /* A flush of every ASID covers any other asked for. */
+    if (vmcb->control.tlb_control == TLB_CONTROL_NONE || tlb_control == TLB_CONTROL_FLUSH_ALL)
+        vmcb->control.tlb_control = tlb_control;
+    vcpu->guest_exit = svm_exit_after_flush;
 }
 
 /* What svm_guest_loop.S calls when an exit function returned

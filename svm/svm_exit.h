@@ -30,7 +30,7 @@ static inline void svm_choose_asid_on(struct vcpu *vcpu, struct percpu *cpu,
         return;
     c->asid = vcpu->asid;
     if (change == TAG_NEW_AFTER_WRAP)
-        c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+        svm_flush_at_next_entry(vcpu, TLB_CONTROL_FLUSH_ALL);
 }
 
 static inline void svm_choose_asid(struct vcpu *vcpu, struct vmcb_control *c)

@@ -131,10 +131,9 @@ void svm_cr0_write(struct vcpu *vcpu)
         }
         return;
     }
-    if (cr_write_flushes_tlb(s->cr0, value, s->cr4, s->cr4) &&
-        vmcb->control.tlb_control == TLB_CONTROL_NONE)
-        vmcb->control.tlb_control = svm_features.flush_by_asid ? TLB_CONTROL_FLUSH_ASID
-                                                               : TLB_CONTROL_FLUSH_ALL;
+    if (cr_write_flushes_tlb(s->cr0, value, s->cr4, s->cr4))
+        svm_flush_at_next_entry(vcpu, svm_features.flush_by_asid ? TLB_CONTROL_FLUSH_ASID
+                                                                 : TLB_CONTROL_FLUSH_ALL);
     s->cr0 = value;
     if (value & CR0_PG) /* long mode activates: LME and LMA into the VMCB */
         svm_write_efer(vcpu, svm_guest_efer(vcpu));

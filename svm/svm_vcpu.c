@@ -137,7 +137,7 @@ run_loop(struct vcpu *vcpu, struct percpu *cpu, exit_handler on_exit, bool contr
     if (__builtin_expect(control, 0)) {
         /* Control-domain vcpus keep CONTROL_ASID on their own CPU. */
         vmcb->control.asid = CONTROL_ASID;
-        vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
+        svm_flush_at_next_entry(vcpu, TLB_CONTROL_FLUSH_ALL);
     } else {
         svm_choose_asid_on(vcpu, cpu, &vmcb->control);
     }

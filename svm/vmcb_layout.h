@@ -195,6 +195,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define VMEXIT_MWAIT         0x8b
 #define VMEXIT_XSETBV        0x8d
 #define VMEXIT_NPF           0x400
+/* EXITINFO1 of VMEXIT_NPF, bit 33: the fault was in the walk of the
+ * guest's own page tables (APM 15.25.6). */
+#define NPF_INFO_PAGE_WALK   (1ull << 33)
 #define VMEXIT_INVALID       0xffffffffu /* compare the low 32 bits */
 
 /* IOIO EXITINFO1 (15.10.2) */

@@ -181,6 +181,12 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_XSETBV             55
 #define EXIT_REASON_ENTRY_FAILED       (1u << 31)
 
+/* EPT violation qualification, bits 7 and 8 (SDM 3C table 28-7): bit 7
+ * with bit 8 clear is an access to a paging-structure entry during the
+ * translation of the guest linear address, the guest's page walk. */
+#define EPT_QUAL_LINEAR_KIND           (3u << 7)
+#define EPT_QUAL_PAGE_WALK             (1u << 7)
+
 /* Access rights (24.4.1) */
 #define AR_UNUSABLE                    (1u << 16)
 #define AR_DPL_SHIFT                   5

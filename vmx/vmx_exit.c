@@ -106,6 +106,7 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
                                        ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull;
         exit->fault.write = qualification & (1u << 1);
         exit->fault.fetch = qualification & (1u << 2);
+        exit->fault.page_walk = (qualification & EPT_QUAL_LINEAR_KIND) == EPT_QUAL_PAGE_WALK;
         exit->fault.insn_length = 0; /* VMX has no decode assist: hv/ fetches */
         exit->fault.delivering = (vectoring & INTR_INFO_VALID) != 0;
         exit->fault.delivered_vector = (uint8_t)vectoring;
@@ -271,8 +272,9 @@ static inline uint64_t vmx_skip(uint64_t rip)
 static int vmx_control_exit(struct vcpu *vcpu)
 {
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-    if (reason == EXIT_REASON_VMCALL &&
-        !(vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_SS) & (3u << AR_DPL_SHIFT))) {
+    if (__builtin_expect(reason == EXIT_REASON_VMCALL, 1)) {
+        if (__builtin_expect(vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_SS) & (3u << AR_DPL_SHIFT), 0))
+            return GUEST_EXIT_ALL_GPRS;
         vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
         return control_domain_hypercall(vcpu, &vcpu->gprs.rax);
     }
@@ -412,6 +414,10 @@ static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *v
     uint8_t buffer[INSN_MAX_LENGTH];
     const uint8_t *code;
     struct insn_site site;
+    /* The guest's walk (its page tables on the APIC page) is the general
+     * path's, which ends the RUN (HV_INTERNAL_ERROR_PAGE_WALK). */
+    if ((qualification & EPT_QUAL_LINEAR_KIND) == EPT_QUAL_PAGE_WALK)
+        return GUEST_EXIT_ALL_GPRS;
     vmx_insn_site(vcpu, &site);
     if (!insn_site_mode64(&site) && !((site.paging.cr0 & CR0_PE) && site.cs_db))
         return GUEST_EXIT_ALL_GPRS;

@@ -45,6 +45,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_kick_cases,
     hvtest_dirty_cases,
     hvtest_interrupt_cases,
+    hvtest_page_walk_cases,
     hvtest_debug_cases,
     hvtest_cpuid_cases,
     hvtest_cpuid_calls_cases,

@@ -8,6 +8,7 @@
  * Files: hvtest.c (runner and checks), hvtest_guest.c (small VMs, a byte
  * assembler for 32-bit guest code, run loops), then one file per area:
  * hvtest_calls.c, hvtest_user_mode.c (calls from the domain's CPL 3),
+ * hvtest_page_walk.c (a guest's page tables on MMIO),
  * hvtest_state.c, hvtest_run.c, hvtest_exits.c,
  * hvtest_guest_insn.c, hvtest_sregs.c and hvtest_sregs_sweep.c (SET_SREGS
  * and the hardware's guest-state rules), hvtest_handles.c, hvtest_args.c,
@@ -57,6 +58,7 @@ struct hvtest_case {
 /* Each area's tests, each table ending with a NULL name. */
 extern const struct hvtest_case hvtest_calls_cases[];
 extern const struct hvtest_case hvtest_user_mode_cases[];
+extern const struct hvtest_case hvtest_page_walk_cases[];
 extern const struct hvtest_case hvtest_state_cases[];
 extern const struct hvtest_case hvtest_sregs_cases[];
 extern const struct hvtest_case hvtest_sregs_sweep_cases[];

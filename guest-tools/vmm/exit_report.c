@@ -68,6 +68,11 @@ static void report_unhandled(const struct vmm_vcpu *vcpu, uint64_t rip)
             ctl_printf("guest %s: the delivery of vector 0x%lx %s guest-physical 0x%lx, "
                        "which is MMIO, at rip 0x%lx\n", vcpu->label, run->internal.data[0],
                        run->internal.data[2] ? "wrote" : "read", run->internal.data[1], rip);
+        else if (run->internal.suberror == HV_INTERNAL_ERROR_PAGE_WALK)
+            ctl_printf("guest %s: its page walk %s guest-physical 0x%lx, which is MMIO, "
+                       "translating 0x%lx at rip 0x%lx\n", vcpu->label,
+                       run->internal.data[1] ? "wrote" : "read", run->internal.data[0],
+                       run->internal.data[2], rip);
         else
             ctl_printf("guest %s: internal error in the hypervisor, suberror %u, "
                        "at rip 0x%lx\n", vcpu->label, run->internal.suberror, rip);
