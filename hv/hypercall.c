@@ -360,12 +360,6 @@ long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
     return result;
 }
 
-/* The unpin is handle_put's, except that the caller's table, needed only
- * when the handle was closed meanwhile and this was its last user, is
- * found again from this CPU's control-domain vcpu -- the one that made
- * the call, the control domain being the only domain with handles --
- * rather than kept in a register of its own across the handler: a push,
- * a move and a pop on every call on a VM or vcpu handle. */
 int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
                                 struct handle_slot *slot, call_handler handler)
 {
@@ -379,6 +373,12 @@ int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct gu
     return 0;
 }
 
+/* The unpin is handle_put's, except that the caller's table, needed only
+ * when the handle was closed meanwhile and this was its last user, is
+ * found again from this CPU's control-domain vcpu -- the one that made
+ * the call, the control domain being the only domain with handles --
+ * rather than kept in a register of its own across the handler: a push,
+ * a move and a pop on every call on a VM or vcpu handle. */
 int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state)

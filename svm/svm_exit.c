@@ -383,11 +383,11 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
  * VMCB, the cached code of a guest without paging, else fetched through
  * the guest's page tables -- when it is a plain MOV store in 32- or
  * 64-bit code. No event was being delivered and no NMI's IRET is being
- * stepped over. With paging the write may be the guest's page walk (its
- * page tables on the APIC page; AMD's CPUs report a walk's access as a
- * write): that is the general path's, which ends the RUN
- * (HV_INTERNAL_ERROR_PAGE_WALK). A guest without paging has no walk. Else GUEST_EXIT_ALL_GPRS: the general path
- * (vcpu_lapic_mmio). */
+ * stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
+ * (vcpu_lapic_mmio). With paging the write may be the guest's page walk
+ * (its page tables on the APIC page; AMD's CPUs report a walk's access
+ * as a write): that is the general path's too, which ends the RUN
+ * (HV_INTERNAL_ERROR_PAGE_WALK). A guest without paging has no walk. */
 static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     unsigned attrib = vmcb->save.cs.attrib;
@@ -399,11 +399,12 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
     int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
     if (offset < 0)
         return GUEST_EXIT_ALL_GPRS;
-    if (svm_features.decode_assists)
-        return vmcb->control.exit_info1 & NPF_INFO_PAGE_WALK
-                   ? GUEST_EXIT_ALL_GPRS
-                   : svm_xapic_store(vcpu, vmcb, offset, vmcb->control.insn_bytes,
+    if (svm_features.decode_assists) {
+        if (vmcb->control.exit_info1 & NPF_INFO_PAGE_WALK)
+            return GUEST_EXIT_ALL_GPRS;
+        return svm_xapic_store(vcpu, vmcb, offset, vmcb->control.insn_bytes,
                                vmcb->control.insn_length);
+    }
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + vmcb->save.rip) & 0xffffffffull);
     if (!code)
