@@ -91,6 +91,18 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
         (uint8_t)vcpu_fetch_instruction(vcpu, run->mmio.insn_bytes, &rip_linear);
 }
 
+/* HV_EXIT_INTERNAL_ERROR with its suberror (HV_INTERNAL_ERROR_*) and data. */
+static int internal_error(struct hv_run *run, uint32_t suberror, uint64_t d0, uint64_t d1,
+                          uint64_t d2, uint64_t d3)
+{
+    run->internal.suberror = suberror;
+    run->internal.data[0] = d0;
+    run->internal.data[1] = d1;
+    run->internal.data[2] = d2;
+    run->internal.data[3] = d3;
+    return HV_EXIT_INTERNAL_ERROR;
+}
+
 /* A machine check while the child ran is the host's (hv/machine_check.h):
  * reported, and the guest resumes unless the CPU says it cannot (RIPV
  * clear); then RUN ends with HV_EXIT_INTERNAL_ERROR for the VMM. */
@@ -107,12 +119,8 @@ static int child_machine_check(struct vcpu *vcpu, struct hv_run *run,
     }
     console_emergency("mce: not recoverable (RIPV clear): RUN ends with "
                       "HV_EXIT_INTERNAL_ERROR");
-    run->internal.suberror = HV_INTERNAL_ERROR_MACHINE_CHECK;
-    run->internal.data[0] = info.mcg_status;
-    run->internal.data[1] = info.banks_valid;
-    run->internal.data[2] = info.first_status;
-    run->internal.data[3] = info.first_addr;
-    return HV_EXIT_INTERNAL_ERROR;
+    return internal_error(run, HV_INTERNAL_ERROR_MACHINE_CHECK, info.mcg_status,
+                          info.banks_valid, info.first_status, info.first_addr);
 }
 
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
@@ -194,25 +202,16 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
          * put its IDT or stack there): no instruction to emulate made the
          * access, so the VMM is told, as KVM does (its DELIVERY_EV). The
          * event stays pending for the entry after. */
-        if (exit->fault.delivering) {
-            run->internal.suberror = HV_INTERNAL_ERROR_DELIVERY_EVENT;
-            run->internal.data[0] = exit->fault.delivered_vector;
-            run->internal.data[1] = exit->fault.guest_phys;
-            run->internal.data[2] = exit->fault.write;
-            run->internal.data[3] = 0;
-            return HV_EXIT_INTERNAL_ERROR;
-        }
+        if (exit->fault.delivering)
+            return internal_error(run, HV_INTERNAL_ERROR_DELIVERY_EVENT,
+                                  exit->fault.delivered_vector, exit->fault.guest_phys,
+                                  exit->fault.write, 0);
         /* The guest's page tables are on MMIO or its APIC page: the
          * instruction's operand was not the access, so there is nothing
          * to emulate or hand to the VMM as that instruction's. */
-        if (exit->fault.page_walk) {
-            run->internal.suberror = HV_INTERNAL_ERROR_PAGE_WALK;
-            run->internal.data[0] = exit->fault.guest_phys;
-            run->internal.data[1] = exit->fault.write;
-            run->internal.data[2] = exit->fault.guest_linear;
-            run->internal.data[3] = 0;
-            return HV_EXIT_INTERNAL_ERROR;
-        }
+        if (exit->fault.page_walk)
+            return internal_error(run, HV_INTERNAL_ERROR_PAGE_WALK, exit->fault.guest_phys,
+                                  exit->fault.write, exit->fault.guest_linear, 0);
         int stop;
         if (vcpu->vm->lapic && vcpu_lapic_mmio(vcpu, exit, &stop))
             return stop;
