@@ -43,10 +43,44 @@ expect_pc_tool_done() {
     expect_clean_run
 }
 
+# The CPU time this machine's host took from it (/proc/stat's steal), in
+# milliseconds at USER_HZ 100.
+host_steal_ms() {
+    awk '/^cpu / { print $9 * 10 }' /proc/stat
+}
+
+# pc_only_time_windows_failed LOG: the tool finished, some guest check
+# failed, and every failed check is a measured value outside its window
+# ("FAIL (N not in A..B)"): in these guests, a time (a timer's delay, a
+# count of periodic interrupts, a clock's rate).
+pc_only_time_windows_failed() {
+    grep -qa "tool pc finished" "$1" || return 1
+    local failed
+    failed=$(tr -d '\r' < "$1" | grep -aE '^\[guest [a-z0-9_]+\] .*: FAIL' | grep -avE ': FAIL, [0-9]+ checks failed$')
+    [ -n "$failed" ] && ! grep -qvE ': FAIL \(-?[0-9]+ not in -?[0-9]+\.\.-?[0-9]+\)$' <<< "$failed"
+}
+
 # All of them with 4 vcpus each time-sharing the 2 CPUs of the machine
-# (more vcpus than control-domain CPUs).
+# (more vcpus than control-domain CPUs). Two vcpus on a CPU of
+# multi-threaded TCG on a 2-core machine are at the mercy of the host's
+# scheduling: a 20 ms one-shot seen at 71 and 81 ms, 10 periodic 10 ms
+# interrupts in 200 ms (2026-12-02: 1 boot in 18 on this idle machine,
+# where /proc/stat's steal showed the machine's own host take 20-30 ms
+# from it in most runs of this test and 590 ms in one; 2 of about 8
+# fresh-clone CI runs). Only such a failure -- nothing but time windows
+# missed -- boots again, twice at most, with the checks it missed and
+# the time stolen printed; any other difference fails at once.
 test_pc_guests_under_hypervisor_svm_4_vcpus_on_2_cpus() {
-    pc_emulate "$SYSTEST_DIR/hv-pc-guests.log" 900 $(pc_hv_qemu iso/out/pc-guests.iso 2)
+    local boot steal
+    for boot in 1 2 3; do
+        steal=$(host_steal_ms)
+        pc_emulate "$SYSTEST_DIR/hv-pc-guests.log" 900 $(pc_hv_qemu iso/out/pc-guests.iso 2)
+        steal=$(($(host_steal_ms) - steal))
+        [ $boot -lt 3 ] && pc_only_time_windows_failed "$LOG" || break
+        echo "    boot $boot: only time windows missed ($steal ms stolen from this machine by its host meanwhile); booting again:"
+        tr -d '\r' < "$LOG" | grep -aE '^\[guest [a-z0-9_]+\] .*: FAIL \(' | head -6 | sed 's/^/      /'
+        cp "$LOG" "$LOG.boot$boot"
+    done
     expect_pc_guests_relayed hv-pc-guests pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic \
         pc_hlt pc_smp pc_pic pc_ioapic pc_pmtimer pc_firmware pc_string_io
     expect_pc_tool_done
