@@ -27,6 +27,9 @@
 #define PTE_LARGE   (1ull << 7)
 #define CR4_SMEP    (1ull << 20)
 #define CR4_SMAP    (1ull << 21)
+/* The selectors and the vector as the assembly below spells them. */
+#define TEXT(x) #x
+#define ASM(x) TEXT(x)
 #define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
@@ -73,10 +76,10 @@ __asm__(
     "hvt_user_call:\n"
     "    push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
     "    mov %rsp, hvt_user_saved_rsp(%rip)\n"
-    "    pushq $0x1b\n"              /* SS: USER_DATA */
+    "    pushq $" ASM(USER_DATA) "\n"        /* SS */
     "    push %rsi\n"                /* RSP */
     "    pushq $0x2\n"               /* RFLAGS: IF clear, as the domain runs */
-    "    pushq $0x23\n"              /* CS: USER_CODE */
+    "    pushq $" ASM(USER_CODE) "\n"        /* CS */
     "    push %rdi\n"                /* RIP */
     "    mov %rdx, %rax\n"
     "    mov %rcx, %rdi\n"
@@ -89,7 +92,7 @@ __asm__(
     ".globl hvt_user_fault\n"
     "hvt_user_fault:\n"
     "    movq $1, hvt_user_faulted(%rip)\n"
-    "2:  mov $0x10, %eax\n"
+    "2:  mov $" ASM(KERNEL_DATA) ", %eax\n"
     "    mov %eax, %ss\n mov %eax, %ds\n mov %eax, %es\n"
     "    mov hvt_user_saved_rsp(%rip), %rsp\n"
     "    pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
@@ -98,11 +101,11 @@ __asm__(
     ".globl hvt_user_vmmcall\n"
     "hvt_user_vmmcall:\n"
     "    vmmcall\n"
-    "    int $0x80\n"
+    "    int $" ASM(CALL_BACK_VECTOR) "\n"
     ".globl hvt_user_vmcall\n"
     "hvt_user_vmcall:\n"
     "    vmcall\n"
-    "    int $0x80\n");
+    "    int $" ASM(CALL_BACK_VECTOR) "\n");
 
 static uint64_t read_cr3(void)
 {

@@ -43,10 +43,10 @@ expect_pc_tool_done() {
     expect_clean_run
 }
 
-# The CPU time this machine's host took from it (/proc/stat's steal), in
-# milliseconds at USER_HZ 100.
+# The CPU time this machine's host took from it (/proc/stat's steal, in
+# clock ticks), in milliseconds.
 host_steal_ms() {
-    awk '/^cpu / { print $9 * 10 }' /proc/stat
+    awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print int($9 * 1000 / hz) }' /proc/stat
 }
 
 # pc_only_time_windows_failed LOG: the tool finished, some guest check
