@@ -16,6 +16,8 @@ AR      := $(CROSS_COMPILE)ar
 HOSTCC  ?= gcc
 
 BUILD   := build
+# Parallel jobs of the builds `make test` runs (one per CPU).
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 ISO_DIR := iso/out
 ISO_NAME ?= hv
 ISO     := $(ISO_DIR)/$(ISO_NAME).iso
@@ -154,8 +156,8 @@ $(ISO): $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) iso/grub.cfg $(ISO_STAMP) \
 	  *) modules="$$modules    module2 /boot/guests/$$g.elf $$g$(if $(GUEST_ARGS), $(GUEST_ARGS))\n" ;; esac; done; \
 	sed -e 's|@HV_CMDLINE@|$(HV_CMDLINE)|' -e 's|@CTL_CMDLINE@|$(CTL_CMDLINE)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_ROOT)/boot/grub/grub.cfg
-	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$(BUILD)/grub-mkrescue.log || \
-	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@grub-mkrescue -o $@ $(ISO_ROOT) 2>$@.log || \
+	  { cat $@.log; exit 1; }
 	@echo "  ISO     $@ (control domain: $(CTL_CMDLINE); guests: $(GUESTS)$(if $(GUEST_ARGS),; args: $(GUEST_ARGS)))"
 
 run: deps-run
@@ -205,63 +207,107 @@ FUZZ_TEST_VMX_CALLS := 150000
 # The replay test's two runs of one seed: three sequence lines each, and
 # 40 steps traced from step 196600 (about call 179,000).
 FUZZ_REPLAY_CALLS := 200000
+# The ISOs the system tests boot, each from a make of its own so that they
+# are made side by side (`make -j`): what they share is built first.
+TEST_ISOS := test-iso-hostile test-iso-pc-hello test-iso-pc-hello-profile test-iso-hvtest \
+	test-iso-hvtest-fxsave test-iso-hvtest-watchdog test-iso-hvtest-fault test-iso-fuzz \
+	test-iso-fuzz-vmx test-iso-fuzz-replay test-iso-region-churn test-iso-mce \
+	test-iso-crash test-iso-readline test-iso-readline-hold test-iso-hvtest-msr \
+	test-iso-hvtest-events test-iso-hvtest-debug test-iso-hvtest-cpuid test-iso-pc-guests \
+	test-iso-pc-smp test-iso-pc-uart-rx test-iso-pc-uart-rx-two test-iso-pc-uart-rx-input \
+	test-iso-pc-rtc test-iso-pc-power $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso \
+	test-iso-linux-1 test-iso-linux-2 test-iso-linux-4 test-iso-linux-vmx-1 \
+	test-iso-linux-vmx $(ISO_DIR)/linux-bad.iso $(ISO_DIR)/linux-two.iso $(ISO_DIR)/linux-beside.iso \
+	test-iso-pc-timeout
+.PHONY: $(filter test-iso-%,$(TEST_ISOS))
 test-isos:
+	@$(MAKE) --no-print-directory all linux
+	@$(MAKE) --no-print-directory -j$(JOBS) $(TEST_ISOS)
+test-iso-hostile:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hostile CTL_CMDLINE=demo GUESTS="$(HOSTILE_GUESTS)"
+test-iso-pc-hello:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello CTL_CMDLINE=pc GUESTS=hello \
 	    GUEST_ARGS="mem=32 cpus=3"
+test-iso-pc-hello-profile:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-hello-profile CTL_CMDLINE=pc GUESTS=hello \
 	    GUEST_ARGS="mem=32 cpus=1 profile" HV_EXIT_PROFILE=1
+test-iso-hvtest:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest CTL_CMDLINE=hvtest GUESTS="$(HOSTILE_GUESTS)"
+test-iso-hvtest-fxsave:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
+test-iso-hvtest-watchdog:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-watchdog CTL_CMDLINE="hvtest run_watchdog" \
 	    HV_CMDLINE="loglevel=info console=com1 lost_slice_interrupts" GUESTS=hello
+test-iso-hvtest-fault:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fault CTL_CMDLINE="hvtest fault_walk" \
 	    HV_CMDLINE="loglevel=info console=com1 fault_inject" GUESTS=hello
+test-iso-fuzz:
 	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_CALLS)" \
 	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
+test-iso-fuzz-vmx:
 	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-vmx CTL_CMDLINE="fuzz 13 $(FUZZ_TEST_VMX_CALLS)" \
 	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
+test-iso-fuzz-replay:
 	@$(MAKE) --no-print-directory iso ISO_NAME=fuzz-replay CTL_CMDLINE="fuzz 13 $(FUZZ_REPLAY_CALLS) 196600 40" \
 	    HV_CMDLINE="loglevel=info console=com1" GUESTS=
+test-iso-region-churn:
 	@$(MAKE) --no-print-directory iso ISO_NAME=region-churn CTL_CMDLINE="region_churn 1000000" GUESTS=
+test-iso-mce:
 	@$(MAKE) --no-print-directory iso ISO_NAME=mce CTL_CMDLINE=mcwait GUESTS=hello
+test-iso-crash:
 	@$(MAKE) --no-print-directory iso ISO_NAME=crash CTL_CMDLINE=crash GUESTS=
+test-iso-readline:
 	@$(MAKE) --no-print-directory iso ISO_NAME=readline CTL_CMDLINE="readline 2" GUESTS=
+test-iso-readline-hold:
 	@$(MAKE) --no-print-directory iso ISO_NAME=readline-hold CTL_CMDLINE="readline hold" GUESTS=
+test-iso-hvtest-msr:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-msr CTL_CMDLINE="hvtest vcpu_msr_" GUESTS=hello
+test-iso-hvtest-events:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-events CTL_CMDLINE="hvtest vcpu_events" GUESTS=hello
+test-iso-hvtest-debug:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-debug CTL_CMDLINE="hvtest debug_" GUESTS=hello
+test-iso-hvtest-cpuid:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-cpuid CTL_CMDLINE="hvtest cpuid" GUESTS=hello
+test-iso-pc-guests:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+test-iso-pc-smp:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+test-iso-pc-uart-rx:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx CTL_CMDLINE=pc GUESTS=pc_uart_rx \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+test-iso-pc-uart-rx-two:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-two CTL_CMDLINE=pc \
 	    GUESTS="pc_uart_rx pc_uart_rx" GUEST_ARGS="$(PC_GUEST_ARGS)"
+test-iso-pc-uart-rx-input:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-uart-rx-input CTL_CMDLINE=pc GUESTS=pc_uart_rx \
 	    GUEST_ARGS="$(PC_GUEST_ARGS) input=$(PC_UART_RX_INPUT)"
+test-iso-pc-rtc:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-rtc CTL_CMDLINE=pc GUESTS=pc_rtc \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+test-iso-pc-power:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-power CTL_CMDLINE=pc GUESTS="pc_poweroff pc_reset" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
-	@$(MAKE) --no-print-directory $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso
+test-iso-linux-1:
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-1 GUESTS=linux \
 	    GUEST_ARGS="mem=256 cpus=1 $(LINUX_TEST_INPUT)"
+test-iso-linux-2:
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-2 GUESTS=linux \
 	    GUEST_ARGS="mem=256 cpus=2 $(LINUX_TEST_INPUT)"
+test-iso-linux-4:
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-4 GUESTS=linux \
 	    GUEST_ARGS="mem=256 cpus=4 $(LINUX_TEST_INPUT)"
+test-iso-linux-vmx-1:
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-vmx-1 GUESTS=linux \
 	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
 	    GUEST_ARGS="mem=128 cpus=1 $(LINUX_TEST_INPUT)"
+test-iso-linux-vmx:
 	@$(MAKE) --no-print-directory iso ISO_NAME=linux-vmx GUESTS=linux \
 	    HV_CMDLINE="loglevel=info console=com1 ctl_mem=320M" \
 	    GUEST_ARGS="mem=128 cpus=2 $(LINUX_TEST_INPUT)"
-	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-bad.iso
-	@$(MAKE) --no-print-directory $(ISO_DIR)/linux-two.iso $(ISO_DIR)/linux-beside.iso
+test-iso-pc-timeout:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-timeout CTL_CMDLINE=pc GUESTS=spin \
 	    GUEST_ARGS="mem=16 cpus=2 timeout=2"
 
@@ -294,8 +340,8 @@ $(ISO_DIR)/linux-bad.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LIN
 	modules="$$modules$$m/hello.elf hello mem=32\n"; \
 	sed -e 's|@HV_CMDLINE@|loglevel=info console=com1 ctl_mem=512M|' -e 's|@CTL_CMDLINE@|pc|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_DIR)/linux-bad.root/boot/grub/grub.cfg
-	@grub-mkrescue -o $@ $(ISO_DIR)/linux-bad.root 2>$(BUILD)/grub-mkrescue.log || \
-	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@grub-mkrescue -o $@ $(ISO_DIR)/linux-bad.root 2>$@.log || \
+	  { cat $@.log; exit 1; }
 	@echo "  ISO     $@ (Linux images to refuse, then hello)"
 
 # Two Linux guests at once (`together`), 2 vcpus each, sharing the 2
@@ -319,8 +365,8 @@ define linux_together_iso
 	for g in $(5); do modules="$$modules$$m/$$g.elf $$g\n"; done; \
 	sed -e 's|@HV_CMDLINE@|loglevel=info console=com1 ctl_mem=640M|' -e 's|@CTL_CMDLINE@|$(2)|' \
 	    -e "s|@GUEST_MODULES@|$$modules|" iso/grub.cfg > $(ISO_DIR)/$(1).root/boot/grub/grub.cfg
-	@grub-mkrescue -o $@ $(ISO_DIR)/$(1).root 2>$(BUILD)/grub-mkrescue.log || \
-	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@grub-mkrescue -o $@ $(ISO_DIR)/$(1).root 2>$@.log || \
+	  { cat $@.log; exit 1; }
 	@echo "  ISO     $@ (two Linux guests together; control domain: $(2))"
 endef
 $(ISO_DIR)/linux-two.iso: $(HV_ELF) $(GUEST_TOOLS_OUTPUTS) $(LINUX_KERNEL) $(LINUX_INITRD) iso/grub.cfg Makefile
@@ -334,8 +380,8 @@ $(ISO_DIR)/plain-%.iso: $(BUILD)/guest-tools/guests/%.elf iso/plain_guest.cfg
 	@rm -rf $(ISO_DIR)/plain-$*.root && mkdir -p $(ISO_DIR)/plain-$*.root/boot/grub
 	@cp $< $(ISO_DIR)/plain-$*.root/boot/
 	@sed -e 's|@GUEST@|$*|g' iso/plain_guest.cfg > $(ISO_DIR)/plain-$*.root/boot/grub/grub.cfg
-	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$(BUILD)/grub-mkrescue.log || \
-	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@grub-mkrescue -o $@ $(ISO_DIR)/plain-$*.root 2>$@.log || \
+	  { cat $@.log; exit 1; }
 	@echo "  ISO     $@ (guest $* on the bare machine)"
 
 # Host fuzzing (tests/fuzz/): each harness links the sources named in its
@@ -368,7 +414,7 @@ fuzz: deps-test
 	@tests/fuzz/run_tool.sh iso/out/fuzz-long.iso iso/out/fuzz-long-vmx.iso
 
 test: deps-test
-	@$(MAKE) --no-print-directory all linux $(UNIT_TESTS) $(FUZZ_HARNESSES)
+	@$(MAKE) --no-print-directory -j$(JOBS) all linux $(UNIT_TESTS) $(FUZZ_HARNESSES)
 	@$(MAKE) --no-print-directory test-isos
 	@tests/run_all.sh
 

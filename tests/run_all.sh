@@ -10,7 +10,11 @@ mkdir -p "$SYSTEST_DIR"
 
 source tests/unit_runner.sh
 source tests/system/lib.sh
-BESIDE_TESTS=()   # more tests that may share the host, each file adds its own
+# beside_test SECONDS TEST: TEST may share the host with another test
+# (below); SECONDS, about how long it takes alone, orders those that do,
+# the longest first, so that the two at a time end close together.
+declare -A BESIDE_SECONDS=()
+beside_test() { BESIDE_SECONDS[$2]=$1; }
 for f in tests/system/*_tests.sh; do source "$f"; done
 
 echo "== unit tests (host)"
@@ -24,8 +28,8 @@ failed=$UNIT_FAILED
 # two at a time, after the others, which run alone one after the other:
 # those that run only Bochs, one machine at a time (Bochs keeps its own
 # clock: its bochsrc has no `clock:` line, so time is its instruction
-# count), and those in BESIDE_TESTS.
-listed_beside() { [[ " ${BESIDE_TESTS[*]} " == *" $1 "* ]]; }
+# count), and those named by beside_test.
+listed_beside() { [[ -n "${BESIDE_SECONDS[$1]:-}" ]]; }
 
 runs_beside() {
     local body
@@ -74,12 +78,7 @@ beside_tests=()
 for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     [[ -n "${TESTS:-}" && ! "$t" =~ ${TESTS} ]] && continue
     if runs_beside "$t"; then
-        # The long ones (BESIDE_TESTS') first, the short Bochs ones to fill.
-        if listed_beside "$t"; then
-            beside_tests=("$t" "${beside_tests[@]}")
-        else
-            beside_tests+=("$t")
-        fi
+        beside_tests+=("${BESIDE_SECONDS[$t]:-0} $t")
         continue
     fi
     TEST_FAILED=0
@@ -88,6 +87,8 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
     "$t"
     report_test "$t" "$TEST_FAILED" $(( $(date +%s) - started ))
 done
+(( ${#beside_tests[@]} == 0 )) ||
+    mapfile -t beside_tests < <(printf '%s\n' "${beside_tests[@]}" | sort -s -k1,1nr | cut -d' ' -f2)
 for t in "${beside_tests[@]}"; do
     (( ${#beside_pid_test[@]} < 2 )) || finish_beside
     rm -f "$SYSTEST_DIR/$t.result"

@@ -22,6 +22,9 @@ expect_fuzz_pass() {
         grep -aoE 'fuzz: step [0-9]+, sequence 0x[0-9a-f]+' "$LOG" | tail -n 1 | sed 's/^/    last /'
 }
 
+# QEMU on one thread, and the model accepts a RUN's exit whenever it
+# comes: the fuzz runs may share the host with another test.
+beside_test 50 test_fuzz_tool_fixed_seed_svm
 test_fuzz_tool_fixed_seed_svm() {
     boot fuzz-svm 300 "$END_OF_TOOL" $(qemu_svm_one_thread iso/out/fuzz.iso $SYSTEST_DIR/fuzz-svm.log 2)
     expect_fuzz_pass
@@ -32,6 +35,7 @@ test_fuzz_tool_fixed_seed_svm() {
 # every 65536 steps) and name the same 40 traced steps (their call numbers
 # may differ: a RUN may end sooner), so a run that ended early can be
 # replayed to its end.
+beside_test 40 test_fuzz_tool_replays_its_seed_svm
 test_fuzz_tool_replays_its_seed_svm() {
     local run lines=()
     for run in 1 2; do
@@ -47,6 +51,7 @@ test_fuzz_tool_replays_its_seed_svm() {
         fail "the runs' steps differ: $(diff <(echo "${lines[1]}") <(echo "${lines[2]}") | grep -m1 '^[<>]')"
 }
 
+beside_test 50 test_fuzz_tool_fixed_seed_vmx
 test_fuzz_tool_fixed_seed_vmx() {
     boot fuzz-vmx 600 "$END_OF_TOOL" \
         $(bochs_vmx "$PWD/iso/out/fuzz-vmx.iso" "$PWD/$SYSTEST_DIR/fuzz-vmx.log" 2)
@@ -64,4 +69,4 @@ test_host_fuzz_harnesses_short() {
     sed 's/^/  /' "$out"
 }
 # One thread, and no clock it checks: it may share the host with another.
-BESIDE_TESTS+=(test_host_fuzz_harnesses_short)
+beside_test 60 test_host_fuzz_harnesses_short
