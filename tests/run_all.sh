@@ -11,8 +11,9 @@ mkdir -p "$SYSTEST_DIR"
 source tests/unit_runner.sh
 source tests/system/lib.sh
 # beside_test SECONDS TEST: TEST may share the host with another test
-# (below); SECONDS, about how long it takes alone, orders those that do,
-# the longest first, so that the two at a time end close together.
+# (below); SECONDS, how long it took in a fresh-clone `make test`, orders
+# those that do, the longest first, so that the two at a time end close
+# together (the short Bochs-only tests, unnamed, fill in last).
 declare -A BESIDE_SECONDS=()
 beside_test() { BESIDE_SECONDS[$2]=$1; }
 for f in tests/system/*_tests.sh; do source "$f"; done

@@ -51,7 +51,7 @@ test_fuzz_tool_replays_its_seed_svm() {
         fail "the runs' steps differ: $(diff <(echo "${lines[1]}") <(echo "${lines[2]}") | grep -m1 '^[<>]')"
 }
 
-beside_test 50 test_fuzz_tool_fixed_seed_vmx
+beside_test 60 test_fuzz_tool_fixed_seed_vmx
 test_fuzz_tool_fixed_seed_vmx() {
     boot fuzz-vmx 600 "$END_OF_TOOL" \
         $(bochs_vmx "$PWD/iso/out/fuzz-vmx.iso" "$PWD/$SYSTEST_DIR/fuzz-vmx.log" 2)

@@ -245,7 +245,7 @@ expect_linux_svm_clocks() {
 # first): VMX on Skylake-X, SVM on Ryzen (where Bochs' TSC counts
 # instructions, unlike QEMU's TCG, so the guest's TSC calibration sees a
 # PC's costs).
-beside_test 150 test_linux_bochs_boots_to_init_1_vcpu_vmx
+beside_test 195 test_linux_bochs_boots_to_init_1_vcpu_vmx
 test_linux_bochs_boots_to_init_1_vcpu_vmx() {
     boot vmx-linux-1 1500 "$LINUX_END" $(bochs_vmx "$PWD/iso/out/linux-vmx-1.iso" \
         "$PWD/$SYSTEST_DIR/vmx-linux-1.log" 2 corei7_skylake_x $LINUX_VMX_IPS)
@@ -254,7 +254,7 @@ test_linux_bochs_boots_to_init_1_vcpu_vmx() {
     expect_linux_vmx_clocks
 }
 
-beside_test 225 test_linux_bochs_boots_to_init_1_vcpu_svm
+beside_test 190 test_linux_bochs_boots_to_init_1_vcpu_svm
 test_linux_bochs_boots_to_init_1_vcpu_svm() {
     boot svm-linux-1 1500 "$LINUX_END" $(bochs_vmx "$PWD/iso/out/linux-vmx-1.iso" \
         "$PWD/$SYSTEST_DIR/svm-linux-1.log" 2 ryzen $LINUX_VMX_IPS)

@@ -169,7 +169,7 @@ test_pc_guests_power_off_and_reset_under_hypervisor_svm() {
 # typed input here. The hypervisor's LAPIC follows the SDM where Bochs' own
 # does not (pc_guests.sh, PC_BOCHS_QUIRKS): the expected lines are the
 # plain ones, not Bochs' bare-machine ones. Bochs only, so it shares the
-# host (tests/run_all.sh); 50 s alone.
+# host (tests/run_all.sh).
 beside_test 50 test_pc_guests_under_hypervisor_vmx_bochs
 test_pc_guests_under_hypervisor_vmx_bochs() {
     boot vmx-pc-guests 900 "$PC_END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/pc-guests.iso" \

@@ -11,7 +11,7 @@ source tests/system/machines.sh
 
 # QEMU on one thread, and a count of frames, not of time: it may share
 # the host with another such test (tests/run_all.sh).
-beside_test 70 test_region_churn_million_cycles_svm
+beside_test 80 test_region_churn_million_cycles_svm
 test_region_churn_million_cycles_svm() {
     boot region-churn 300 "$END_OF_TOOL" \
         $(qemu_svm_one_thread iso/out/region-churn.iso $SYSTEST_DIR/region-churn.log 2)
