@@ -141,7 +141,7 @@ static long events_merge(struct vcpu *vcpu, const struct hv_vcpu_events *e, stru
                       ((s->shadow & EVENT_SHADOW_STI) && !(regs.rflags & RFLAGS_IF))))
         return -HV_EINVAL;
     /* An NMI is injected only where NMIs are not blocked (VM entry checks
-     * it with virtual NMIs). */
+     * it: VMX's virtual NMIs). */
     if (s->type == EVENT_NMI && s->nmi_masked)
         return -HV_EINVAL;
     return 0;

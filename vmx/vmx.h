@@ -13,10 +13,6 @@ struct vmx_features {
     bool unrestricted_guest;
     bool true_controls;
     uint8_t preemption_timer_shift; /* the timer ticks every 2^shift TSC ticks */
-    /* Virtual NMIs: the guest's NMI blocking is its own (it ends at its
-     * IRET), and NMI-window exiting says when it ends. */
-    bool virtual_nmis;
-    bool nmi_window;
 };
 
 extern struct vmx_features vmx_features;

@@ -47,10 +47,14 @@ static int compute_controls(char *why, size_t size)
     struct vmx_controls *c = &vmx_controls;
     uint32_t missing[5];
     /* The preemption timer bounds a child's time slice on its own, whatever
-     * the guest does with interrupts (SDM 3C 25.5.1). */
+     * the guest does with interrupts (SDM 3C 25.5.1). Virtual NMIs are
+     * required: without them the guest's NMI handler runs under the CPU's
+     * own NMI blocking, which only a guess can end (KVM's old "soft vNMI");
+     * every CPU with EPT has them. */
     c->pin = vmx_control_value(rdmsr(t ? MSR_VMX_TRUE_PINBASED_CTLS : MSR_VMX_PINBASED_CTLS),
-                               PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
-                               PIN_PREEMPTION_TIMER | PIN_VIRTUAL_NMIS, &missing[0]);
+                               PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
+                                   PIN_VIRTUAL_NMIS,
+                               PIN_PREEMPTION_TIMER, &missing[0]);
     uint64_t proc_cap = rdmsr(t ? MSR_VMX_TRUE_PROCBASED_CTLS : MSR_VMX_PROCBASED_CTLS);
     c->proc = vmx_control_value(proc_cap,
                                 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
@@ -91,10 +95,14 @@ static int compute_controls(char *why, size_t size)
             return -HV_ENOTSUP;
         }
     }
-    /* Interrupt-window exiting is switched on per vcpu while INTERRUPT
-     * waits for the guest (vmx_events.c), never on in vmx_controls. */
+    /* The interrupt and NMI windows are switched on per vcpu while an
+     * event waits for the guest (vmx_events.c), never on in vmx_controls. */
     if (!(proc_cap >> 32 & PROC_INTERRUPT_WINDOW_EXITING)) {
         format(why, size, "the CPU lacks VMX interrupt-window exiting");
+        return -HV_ENOTSUP;
+    }
+    if (!(proc_cap >> 32 & PROC_NMI_WINDOW_EXITING)) {
+        format(why, size, "the CPU lacks VMX NMI-window exiting");
         return -HV_ENOTSUP;
     }
     /* CR3 accesses must not exit: the guest owns CR3 under EPT. */
@@ -104,9 +112,6 @@ static int compute_controls(char *why, size_t size)
         return -HV_ENOTSUP;
     }
     vmx_features.preemption_timer_shift = (uint8_t)(rdmsr(MSR_VMX_MISC) & 0x1f);
-    vmx_features.virtual_nmis = c->pin & PIN_VIRTUAL_NMIS;
-    vmx_features.nmi_window = vmx_features.virtual_nmis &&
-                              (proc_cap >> 32 & PROC_NMI_WINDOW_EXITING);
     vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
     vmx_features.vpid_count = vmx_features.vpid ? 0x10000 : 2;
     vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;

@@ -196,12 +196,8 @@ void vmx_decode_debug(struct exit_record *exit)
         vmwrite(VMCS_GUEST_PENDING_DEBUG, DR6_BS);
 }
 
-/* Needs virtual NMIs: without them the CPU's own NMI blocking is what the
- * guest's handler runs under, and an NMI waits for the next exit. */
 void vmx_set_nmi_window(struct vcpu *vcpu, bool on)
 {
-    if (!vmx_features.nmi_window)
-        return;
     bool acquired = vmcs_acquire(vcpu);
     uint64_t proc = vmread(VMCS_PROC_CONTROLS);
     if (!on) {

@@ -31,8 +31,7 @@
  * the exit's interruption information or qualification (bit 12 in both). */
 static void vmx_nmi_blocking_after_iret(struct vcpu *vcpu, uint64_t flag, uint32_t vectoring)
 {
-    if ((flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET) && vmx_features.virtual_nmis &&
-        !(vectoring & INTR_INFO_VALID)) {
+    if ((flag & INTR_INFO_NMI_UNBLOCKED_BY_IRET) && !(vectoring & INTR_INFO_VALID)) {
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
                 vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
         vcpu->nmi_blocking_ours = 1;
@@ -132,20 +131,14 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
 
 /* An NMI exit consumed the NMI and left NMIs blocked: the NMI is the
  * host's, handed to its handler at once (hv/nmi.h), interrupts still off.
- * With virtual NMIs the saved "blocking by NMI" is the guest's own (in
- * its handler of an NMI we injected) and stays. Without them it is the
- * CPU's, and a host NMI must not leave it set: Bochs saves it set after
- * an NMI exit, and it would then hold every later NMI back while the
- * guest runs. */
+ * With virtual NMIs (required, vmx_cpu.c) the saved "blocking by NMI" is
+ * the guest's own (in its handler of an NMI we injected) and stays. */
 static void vmx_take_nmi(void)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
     if ((info & (INTR_INFO_VALID | INTR_TYPE_MASK)) != (INTR_INFO_VALID | INTR_TYPE_NMI))
         return;
     nmi_from_vm_exit();
-    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-    if (!vmx_features.virtual_nmis && (blocking & INTERRUPTIBILITY_NMI))
-        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking & ~(uint64_t)INTERRUPTIBILITY_NMI);
 }
 
 

@@ -65,6 +65,17 @@ test_svm_without_npt_gives_clear_message() {
     expect_line "hv: halted\."
 }
 
+# A VMX CPU without EPT (Bochs' Core 2 Penryn): the hypervisor says what
+# it needs and halts, as for SVM without NPT.
+test_vmx_without_ept_gives_clear_message() {
+    boot boot-noept 120 "$END_OF_BOOT" $(bochs_vmx "$PWD/$ISO" "$PWD/$SYSTEST_DIR/boot-noept.log" 1 \
+        core2_penryn_t9600)
+    expect_line "virt: vmx: VMX without EPT is not supported: use a CPU with EPT"
+    expect_line "hv: no usable hardware virtualization"
+    expect_line "hv: halted\\."
+    expect_no_line "virt: using"
+}
+
 test_exception_report_shows_registers_and_backtrace() {
     # fault_test makes the hypervisor execute UD2 after boot.
     boot boot-fault 60 "$END_OF_BOOT" "${QEMU_BASE[@]}" -cpu EPYC,+svm,+npt -smp 2 -m 512M \
