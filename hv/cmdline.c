@@ -106,6 +106,15 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
             return false;
         return eq < end;
     }
+    if (word_is(word, eq, "apicv")) {
+        if (word_is(value, end, "on"))
+            out->no_apicv = false;
+        else if (word_is(value, end, "off"))
+            out->no_apicv = true;
+        else
+            return false;
+        return eq < end;
+    }
     if (word_is(word, eq, "qemu_x87_guard")) {
         if (word_is(value, end, "auto"))
             out->qemu_x87_guard = GUARD_AUTO;
@@ -148,6 +157,7 @@ int cmdline_parse(const char *line, struct hv_options *out)
     out->fault_inject = false;
     out->lost_slice_interrupts = false;
     out->no_xsave = false;
+    out->no_apicv = false;
     out->qemu_x87_guard = GUARD_AUTO;
     out->unknown_count = 0;
 

@@ -25,6 +25,10 @@
  *                                              load races with CPU 0's SVM
  *                                              state; hv/fpu.c); auto (the
  *                                              default): on under QEMU's TCG
+ *   apicv=on|off                               off: no APIC virtualization of
+ *                                              the CPU's (VMX's APIC-register
+ *                                              virtualization); on: where the
+ *                                              CPU has it (the default)
  * Unknown words are reported, not fatal. Host-testable. */
 #ifndef HV_CMDLINE_H
 #define HV_CMDLINE_H
@@ -51,6 +55,7 @@ struct hv_options {
     bool fault_inject;
     bool lost_slice_interrupts;
     bool no_xsave;
+    bool no_apicv;
     enum guard_setting qemu_x87_guard;
     unsigned unknown_count;           /* words not understood */
     const char *unknown[CMDLINE_MAX_UNKNOWN]; /* pointers into the line */

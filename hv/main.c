@@ -247,6 +247,7 @@ void boot_main(uint32_t magic, uint64_t info)
     fpu_describe(fpu_line, sizeof(fpu_line));
     pr_info("fpu: guests' extended state switched with %s", fpu_line);
 
+    virt_apic_virtualization_allowed = !options.no_apicv;
     if (virt_select())
         stop("no usable hardware virtualization; see the message above");
     hypercall_bind_backend();

@@ -5,6 +5,7 @@
 #include "hv/x86.h"
 
 const struct virt_backend *virt;
+bool virt_apic_virtualization_allowed = true;
 
 static void cpu_vendor(char out[13])
 {

@@ -168,6 +168,10 @@ extern const struct virt_backend *virt;
 /* Picks the backend for this machine from CPUID. Returns 0, or a negative
  * error after printing why the machine cannot run the hypervisor. */
 int virt_select(void);
+/* The command line's apicv=off: a backend uses no APIC virtualization of
+ * the CPU's (for comparison and as a way around a CPU's erratum); read by
+ * the backend's probe. */
+extern bool virt_apic_virtualization_allowed;
 /* Enables the chosen backend on the calling CPU, logging the result. */
 int virt_enable_this_cpu(void);
 

@@ -20,6 +20,8 @@
 #define VMCS_IO_BITMAP_B               0x2002
 #define VMCS_MSR_BITMAP                0x2004
 #define VMCS_TSC_OFFSET                0x2010
+#define VMCS_VIRTUAL_APIC_ADDRESS      0x2012
+#define VMCS_APIC_ACCESS_ADDRESS       0x2014
 #define VMCS_EPT_POINTER               0x201a
 #define VMCS_GUEST_PHYSICAL_ADDRESS    0x2400
 #define VMCS_LINK_POINTER              0x2800
@@ -43,6 +45,7 @@
 #define VMCS_ENTRY_INTERRUPTION_INFO   0x4016
 #define VMCS_ENTRY_EXCEPTION_ERROR     0x4018
 #define VMCS_ENTRY_INSTRUCTION_LENGTH  0x401a
+#define VMCS_TPR_THRESHOLD             0x401c
 #define VMCS_PROC_CONTROLS2            0x401e
 #define VMCS_INSTRUCTION_ERROR         0x4400
 #define VMCS_EXIT_REASON               0x4402
@@ -112,6 +115,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC_CR3_STORE_EXITING         (1u << 16)
 #define PROC_CR8_LOAD_EXITING          (1u << 19)
 #define PROC_CR8_STORE_EXITING         (1u << 20)
+#define PROC_USE_TPR_SHADOW            (1u << 21)
 #define PROC_NMI_WINDOW_EXITING        (1u << 22)
 #define PROC_MOV_DR_EXITING            (1u << 23)
 #define PROC_USE_IO_BITMAPS            (1u << 25)
@@ -119,10 +123,12 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define PROC_MONITOR_EXITING           (1u << 29)
 #define PROC_SECONDARY_CONTROLS        (1u << 31)
 /* Secondary processor-based controls */
+#define PROC2_VIRTUALIZE_APIC_ACCESSES (1u << 0)
 #define PROC2_ENABLE_EPT               (1u << 1)
 #define PROC2_ENABLE_RDTSCP            (1u << 3)
 #define PROC2_ENABLE_VPID              (1u << 5)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
+#define PROC2_APIC_REGISTER_VIRTUALIZATION (1u << 8)
 #define PROC2_ENABLE_INVPCID           (1u << 12)
 /* VM-exit controls (24.7.1) */
 #define EXIT_SAVE_DEBUG_CONTROLS       (1u << 2)
@@ -173,12 +179,15 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_MWAIT              36
 #define EXIT_REASON_MONITOR            39
 #define EXIT_REASON_MACHINE_CHECK      41 /* during VM entry */
+#define EXIT_REASON_TPR_BELOW_THRESHOLD 43
+#define EXIT_REASON_APIC_ACCESS        44
 #define EXIT_REASON_EPT_VIOLATION      48
 #define EXIT_REASON_EPT_MISCONFIG      49
 #define EXIT_REASON_INVEPT             50
 #define EXIT_REASON_PREEMPTION_TIMER   52
 #define EXIT_REASON_INVVPID            53
 #define EXIT_REASON_XSETBV             55
+#define EXIT_REASON_APIC_WRITE         56
 #define EXIT_REASON_ENTRY_FAILED       (1u << 31)
 
 /* EPT violation qualification, bits 7 and 8 (SDM 3C table 28-7): bit 7

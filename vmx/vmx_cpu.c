@@ -115,6 +115,17 @@ static int compute_controls(char *why, size_t size)
     vmx_features.vpid = c->proc2 & PROC2_ENABLE_VPID;
     vmx_features.vpid_count = vmx_features.vpid ? 0x10000 : 2;
     vmx_features.unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
+    /* APIC-register virtualization (SDM 3C 29.4): the guest's xAPIC reads
+     * come from its vlapic page without an exit, and its writes exit
+     * after the fact with the register's offset (APIC-write), so an EOI
+     * or ICR write needs no decoding. Switched on per vcpu of a VM with
+     * local APICs (vmx_vcpu.c), never in vmx_controls. */
+    uint32_t apicv_proc2 = PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION;
+    vmx_features.apic_register_virtualization =
+        (proc_cap >> 32 & PROC_USE_TPR_SHADOW) &&
+        ((rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32) & apicv_proc2) == apicv_proc2 &&
+        !(vmx_controls.proc & PROC_USE_TPR_SHADOW) && !(vmx_controls.proc2 & apicv_proc2) &&
+        virt_apic_virtualization_allowed;
     return 0;
 }
 
@@ -190,10 +201,12 @@ static int vmx_enable_cpu(struct percpu *cpu, char *why, size_t size)
 static void vmx_describe(char *buf, size_t size)
 {
     format(buf, size, "VMCS revision 0x%x, EPT, VPID %s, unrestricted guest "
-                      "%s, true controls %s",
+                      "%s, true controls %s, APIC-register virtualization %s",
            vmx_features.vmcs_revision, vmx_features.vpid ? "yes" : "no",
            vmx_features.unrestricted_guest ? "yes" : "no",
-           vmx_features.true_controls ? "yes" : "no");
+           vmx_features.true_controls ? "yes" : "no",
+           vmx_features.apic_register_virtualization ? "yes"
+               : virt_apic_virtualization_allowed ? "no" : "off (apicv=off)");
 }
 
 /* INVPCID runs in the guest when enabled and INVLPG does not exit (with

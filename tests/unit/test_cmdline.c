@@ -28,6 +28,7 @@ static void assert_defaults(const struct hv_options *o)
     assert_int_equal(o->ctl_mem, CTL_MEM_DEFAULT);
     assert_false(o->acpi_dump);
     assert_int_equal(o->qemu_x87_guard, GUARD_AUTO);
+    assert_false(o->no_apicv);
     assert_int_equal(o->unknown_count, 0);
 }
 
@@ -124,6 +125,19 @@ static void test_qemu_x87_guard(void **state)
     assert_int_equal(o.qemu_x87_guard, GUARD_AUTO);
     assert_int_equal(cmdline_parse("qemu_x87_guard", &o), -HV_EINVAL);
     assert_int_equal(o.qemu_x87_guard, GUARD_AUTO);
+}
+
+static void test_apicv(void **state)
+{
+    (void)state;
+    struct hv_options o = dirty_options();
+    assert_int_equal(cmdline_parse("apicv=off", &o), 0);
+    assert_true(o.no_apicv);
+    assert_int_equal(cmdline_parse("apicv=on", &o), 0);
+    assert_false(o.no_apicv);
+    assert_int_equal(cmdline_parse("apicv=no", &o), -HV_EINVAL);
+    assert_false(o.no_apicv);
+    assert_int_equal(cmdline_parse("apicv", &o), -HV_EINVAL);
 }
 
 static void test_ctl_mem_and_acpi_dump(void **state)
@@ -292,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_fault_inject),
         cmocka_unit_test(test_lost_slice_interrupts),
         cmocka_unit_test(test_qemu_x87_guard),
+        cmocka_unit_test(test_apicv),
         cmocka_unit_test(test_loglevel),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_ctl_mem_and_acpi_dump),
