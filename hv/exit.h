@@ -47,6 +47,9 @@ enum exit_kind {
     EXIT_REEXECUTE,       /* the exiting instruction is no longer at RIP
                              (code or mapping changed since): resume
                              without emulating it */
+    EXIT_APIC_WRITE,      /* a write the CPU made to the vcpu's APIC page
+                             (VMX's APIC-register virtualization), its
+                             side effects not yet done; info1 = offset */
     EXIT_UNKNOWN,
 };
 

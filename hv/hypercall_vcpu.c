@@ -90,8 +90,10 @@ long call_set_sregs(struct vm *cd, struct handle_slot *slot,
     if (new_base && !vlapic_base_allowed(&vcpu->lapic, sregs.apic_base))
         err = -HV_EINVAL;
     err = err ?: virt->set_sregs(vcpu, &sregs);
-    if (!err && new_base)
+    if (!err && new_base) {
         vlapic_set_base(&vcpu->lapic, sregs.apic_base);
+        vcpu_lapic_base_changed(vcpu);
+    }
     if (!err && vcpu->vm->lapic)
         vcpu_lapic_set_cr8(vcpu, sregs.cr8);
     if (!err) {

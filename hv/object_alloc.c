@@ -22,24 +22,48 @@ static void zero(void *p, size_t n)
         b[i] = 0;
 }
 
+static int cache_init(struct object_cache *cache, const char *name, size_t object_size,
+                      size_t first_offset, const struct page_supplier *pages)
+{
+    zero(cache, sizeof(*cache));
+    cache->name = name;
+    cache->pages = pages;
+    cache->object_size = object_size;
+    cache->first_offset = first_offset;
+    /* Smallest power-of-two slab that holds at least 8 objects, so that the
+     * header line wastes at most an eighth. */
+    size_t slab_pages = 1;
+    while ((slab_pages * PAGE_SIZE - first_offset) / object_size < 8 && slab_pages < 64)
+        slab_pages *= 2;
+    cache->slab_pages = slab_pages;
+    cache->objects_per_slab = (slab_pages * PAGE_SIZE - first_offset) / object_size;
+    return 0;
+}
+
 int object_cache_init(struct object_cache *cache, const char *name,
                       size_t object_size, const struct page_supplier *pages)
 {
     if (object_size == 0 || object_size > 64 * 1024 || !pages)
         return -HV_EINVAL;
-    zero(cache, sizeof(*cache));
-    cache->name = name;
-    cache->pages = pages;
-    cache->object_size = (object_size + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1);
-    /* Smallest power-of-two slab that holds at least 8 objects, so that the
-     * header line wastes at most an eighth. */
-    size_t slab_pages = 1;
-    while ((slab_pages * PAGE_SIZE - CACHE_LINE) / cache->object_size < 8 &&
-           slab_pages < 64)
-        slab_pages *= 2;
-    cache->slab_pages = slab_pages;
-    cache->objects_per_slab = (slab_pages * PAGE_SIZE - CACHE_LINE) / cache->object_size;
-    return 0;
+    return cache_init(cache, name, (object_size + CACHE_LINE - 1) & ~(size_t)(CACHE_LINE - 1),
+                      CACHE_LINE, pages);
+}
+
+/* Objects a whole number of pages apart, the first where its byte at
+ * page_offset starts the slab's second page, or its first when that
+ * leaves the header's line free. */
+int object_cache_init_placed(struct object_cache *cache, const char *name,
+                             size_t object_size, size_t page_offset,
+                             const struct page_supplier *pages)
+{
+    if (object_size == 0 || object_size > 64 * 1024 || page_offset >= object_size ||
+        (page_offset & (CACHE_LINE - 1)) || !pages)
+        return -HV_EINVAL;
+    size_t first = (PAGE_SIZE - page_offset % PAGE_SIZE) % PAGE_SIZE;
+    if (first < CACHE_LINE)
+        first += PAGE_SIZE;
+    return cache_init(cache, name, (object_size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1),
+                      first, pages);
 }
 
 static void partial_push(struct object_cache *cache, struct slab *slab)
@@ -68,7 +92,7 @@ static struct slab *slab_create(struct object_cache *cache)
     if (!slab)
         return NULL;
     zero(slab, sizeof(*slab));
-    uint8_t *first = (uint8_t *)slab + CACHE_LINE;
+    uint8_t *first = (uint8_t *)slab + cache->first_offset;
     for (size_t i = cache->objects_per_slab; i-- > 0;) {
         void **obj = (void **)(first + i * cache->object_size);
         *obj = slab->free_list;

@@ -32,6 +32,7 @@ struct object_cache {
     size_t object_size;     /* rounded up to CACHE_LINE */
     size_t slab_pages;      /* power of two */
     size_t objects_per_slab;
+    size_t first_offset;    /* of the slab's first object */
     const struct page_supplier *pages;
     struct slab *partial;   /* slabs with at least one free object */
     size_t objects_in_use;
@@ -41,6 +42,13 @@ struct object_cache {
 /* Returns 0, or -HV_EINVAL for a zero size or one above 64 KiB. */
 int object_cache_init(struct object_cache *cache, const char *name,
                       size_t object_size, const struct page_supplier *pages);
+
+/* The same for objects of which the byte at `page_offset` starts a page:
+ * a vcpu whose local APIC page the CPU uses as its virtual-APIC page
+ * (4 KiB-aligned, SDM 3C 24.6.8). Objects then take whole pages each. */
+int object_cache_init_placed(struct object_cache *cache, const char *name,
+                             size_t object_size, size_t page_offset,
+                             const struct page_supplier *pages);
 
 /* Returns a zeroed, cache-line-aligned object or NULL. */
 void *object_alloc(struct object_cache *cache);

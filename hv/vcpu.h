@@ -321,6 +321,7 @@ struct vcpu {
     const struct cpuid_table *cpuid;
     /* The local APIC (hv/vcpu_lapic.h), used when the VM has HV_VM_LAPIC. */
     uint8_t sipi_vector;         /* with LAPIC_EVENT_SIPI */
+    uint8_t tpr_threshold;       /* VMX's, as last written (vmx_apicv.c) */
     uint64_t timer_armed;        /* the LAPIC timer value the host timer has */
     struct vlapic lapic;
     struct vcpu_debugregs dr;

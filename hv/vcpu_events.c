@@ -50,6 +50,8 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
         vlapic_acknowledge(&vcpu->lapic, (uint8_t)vector);
         vector = -1;
     }
+    if (vcpu->vm->apic_access_page)
+        virt->set_tpr_threshold(vcpu, lapic && vector < 0 ? vlapic_tpr_threshold(&vcpu->lapic) : 0);
     vcpu->lapic_window = vector >= 0;
     vcpu->irq_window = vcpu->irq_pending || requested || vcpu->lapic_window;
     virt->set_interrupt_window(vcpu, vcpu->irq_window);

@@ -233,6 +233,22 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
     return true;
 }
 
+int vcpu_lapic_apic_write(struct vcpu *vcpu, uint32_t offset)
+{
+    struct vlapic *l = &vcpu->lapic;
+    offset &= 0xff0;
+    if (offset >= LAPIC_PAGE_BYTES)
+        return -1;
+    uint32_t value = __atomic_load_n(&l->page[offset / 4], __ATOMIC_RELAXED);
+    int stop = after_write(vcpu, vlapic_mmio_write(l, offset, value, rdtsc()));
+    /* The EOI register reads 0, as on hardware (vlapic_mmio_read); the
+     * CPU reads it from the page. */
+    if (offset == LAPIC_EOI)
+        __atomic_store_n(&l->page[LAPIC_EOI / 4], 0, __ATOMIC_RELAXED);
+    __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+    return stop;
+}
+
 uint64_t vcpu_lapic_cr8(const struct vcpu *vcpu)
 {
     return vlapic_tpr(&vcpu->lapic) >> 4;
@@ -279,6 +295,7 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
     *stop = -1;
     if (msr == MSR_IA32_APIC_BASE) {
         *ok = vlapic_set_base(l, value);
+        vcpu_lapic_base_changed(vcpu);
         return true;
     }
     if (msr == MSR_TSC_DEADLINE) {

@@ -17,6 +17,7 @@
 #include "hv/exit.h"
 #include "hv/mmio_decode.h"
 #include "hv/vcpu.h"
+#include "hv/virt.h"
 #include "hv/vlapic.h"
 #include "hv/vm.h"
 #include "hv/x86.h"
@@ -55,6 +56,17 @@ long vcpu_lapic_signal_msi(struct vm *vm, uint64_t address, uint32_t data);
  * true if it was the APIC's; *stop gets an HV_EXIT_* the RUN must return
  * (the EOI of a level-triggered vector) or -1. */
 bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *stop);
+/* The CPU wrote `offset` of the vcpu's APIC page itself (EXIT_APIC_WRITE,
+ * after the guest's instruction): the write's effects, as vcpu_lapic_mmio
+ * would have done them. Returns the exit the RUN must make, or -1. */
+int vcpu_lapic_apic_write(struct vcpu *vcpu, uint32_t offset);
+/* IA32_APIC_BASE changed (WRMSR, SET_SREGS, RESET): told to the backend
+ * in a VM whose xAPIC accesses the CPU virtualizes. */
+static inline void vcpu_lapic_base_changed(struct vcpu *vcpu)
+{
+    if (vcpu->vm->apic_access_page)
+        virt->lapic_base_changed(vcpu);
+}
 
 /* RDMSR/WRMSR of IA32_APIC_BASE, the x2APIC range and TSC_DEADLINE.
  * Returns false if `msr` is not the APIC's; else *ok says whether the

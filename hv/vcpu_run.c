@@ -156,6 +156,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         return -1;
     case EXIT_REEXECUTE:
         return -1;
+    case EXIT_APIC_WRITE:
+        return vcpu_lapic_apic_write(vcpu, (uint32_t)exit->info1);
     case EXIT_MACHINE_CHECK:
         return child_machine_check(vcpu, run, exit);
     case EXIT_IO:

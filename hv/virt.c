@@ -6,6 +6,7 @@
 
 const struct virt_backend *virt;
 bool virt_apic_virtualization_allowed = true;
+bool virt_apic_access_page;
 
 static void cpu_vendor(char out[13])
 {

@@ -122,6 +122,13 @@ struct virt_backend {
     void (*reset_vcpu)(struct vcpu *vcpu);
     /* Exit (EXIT_INTERRUPT_WINDOW) as soon as the guest can take one. */
     void (*set_interrupt_window)(struct vcpu *vcpu, bool on);
+    /* Only in VMs with an APIC-access page (virt_apic_access_page; NULL
+     * in a backend that never makes one). The vcpu's IA32_APIC_BASE
+     * changed: the CPU virtualizes its xAPIC accesses only while it is
+     * in xAPIC mode at the default base. And the TPR threshold: a guest
+     * TPR write below the class exits (vlapic_tpr_threshold). */
+    void (*lapic_base_changed)(struct vcpu *vcpu);
+    void (*set_tpr_threshold)(struct vcpu *vcpu, int priority_class);
     /* Applies DEBUG_GUEST's RFLAGS.TF for a single step (the guest's own
      * TF kept in vcpu->debug.guest_tf) after the control changed from
      * old_control. */
@@ -172,6 +179,9 @@ int virt_select(void);
  * the CPU's (for comparison and as a way around a CPU's erratum); read by
  * the backend's probe. */
 extern bool virt_apic_virtualization_allowed;
+/* Set by the backend's probe: VMs with local APICs get an APIC-access
+ * page in their nested tables (VMX's APIC-register virtualization). */
+extern bool virt_apic_access_page;
 /* Enables the chosen backend on the calling CPU, logging the result. */
 int virt_enable_this_cpu(void);
 

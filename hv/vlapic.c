@@ -80,16 +80,25 @@ uint32_t vlapic_id(const struct vlapic *l)
     return vlapic_x2apic(l) ? reg(l, LAPIC_ID) : reg(l, LAPIC_ID) >> 24;
 }
 
-/* PPR from TPR and the highest in-service vector (SDM 10.8.3.1). */
-static void update_ppr(struct vlapic *l)
+/* PPR from TPR and the highest in-service vector (SDM 10.8.3.1).
+ * Computed wherever it is used, not kept: under VMX's APIC-register
+ * virtualization the guest's TPR writes reach the page without an exit
+ * (SDM 3C 29.1.2), so a PPR kept in the page could be stale. */
+static inline uint32_t ppr_now(const struct vlapic *l)
 {
     uint32_t tpr = reg(l, LAPIC_TPR) & 0xff;
     int isr = l->isr_top;
     uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
-    set_reg(l, LAPIC_PPR, (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : isrv & 0xf0);
+    return (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : isrv & 0xf0;
 }
 
-uint32_t vlapic_ppr(const struct vlapic *l) { return reg(l, LAPIC_PPR); }
+/* The page's copy, for GET_LAPIC's image (vlapic_get_page reads it anew). */
+static void update_ppr(struct vlapic *l)
+{
+    set_reg(l, LAPIC_PPR, ppr_now(l));
+}
+
+uint32_t vlapic_ppr(const struct vlapic *l) { return ppr_now(l); }
 
 uint32_t vlapic_tpr(const struct vlapic *l) { return reg(l, LAPIC_TPR); }
 
@@ -325,7 +334,7 @@ static inline __attribute__((always_inline)) int pending(const struct vlapic *l)
         uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
         if (bits) {
             int irr = word * 32 + 31 - __builtin_clz(bits);
-            return ((uint32_t)irr & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0) ? -1 : irr;
+            return ((uint32_t)irr & 0xf0) <= (ppr_now(l) & 0xf0) ? -1 : irr;
         }
         summary &= ~(1u << word);
     } while (summary);
@@ -333,6 +342,22 @@ static inline __attribute__((always_inline)) int pending(const struct vlapic *l)
 }
 
 int vlapic_pending(const struct vlapic *l) { return pending(l); }
+
+int vlapic_tpr_threshold(const struct vlapic *l)
+{
+    unsigned summary = __atomic_load_n(&l->irr_words, __ATOMIC_ACQUIRE);
+    const uint32_t *words = &l->page[LAPIC_IRR / 4];
+    while (summary) {
+        int word = 31 - __builtin_clz(summary);
+        uint32_t bits = __atomic_load_n(&words[word * 4], __ATOMIC_RELAXED);
+        if (bits) {
+            uint32_t irr_class = (uint32_t)(word * 32 + 31 - __builtin_clz(bits)) >> 4;
+            return irr_class <= (reg(l, LAPIC_TPR) & 0xff) >> 4 ? (int)irr_class : 0;
+        }
+        summary &= ~(1u << word);
+    }
+    return 0;
+}
 
 void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 {
@@ -356,7 +381,7 @@ void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
 
 bool vlapic_take_at_once(struct vlapic *l, uint8_t vector)
 {
-    if (!vlapic_enabled(l) || vector < 16 || (vector & 0xf0) <= (reg(l, LAPIC_PPR) & 0xf0))
+    if (!vlapic_enabled(l) || vector < 16 || (vector & 0xf0) <= (ppr_now(l) & 0xf0))
         return false;
     bitmap_clear(l, LAPIC_TMR, vector);
     vlapic_acknowledge(l, vector);
@@ -505,6 +530,8 @@ uint32_t vlapic_read_register(struct vlapic *l, uint32_t offset, uint64_t now)
 {
     if (offset == LAPIC_TIMER_CURRENT)
         return timer_current(l, now);
+    if (offset == LAPIC_PPR)
+        return ppr_now(l);
     if (offset >= LAPIC_PAGE_BYTES)
         return 0;
     return __atomic_load_n(&l->page[offset / 4], __ATOMIC_ACQUIRE);
@@ -555,7 +582,8 @@ void vlapic_get_page(struct vlapic *l, uint8_t *out, uint64_t now)
     page_rewrite_begin(l);
     for (unsigned i = 0; i < LAPIC_PAGE_BYTES / 4; i++) {
         uint32_t v = i * 4 == LAPIC_TIMER_CURRENT ? timer_current(l, now)
-                                                  : __atomic_load_n(&l->page[i], __ATOMIC_RELAXED);
+                     : i * 4 == LAPIC_PPR             ? ppr_now(l)
+                                                      : __atomic_load_n(&l->page[i], __ATOMIC_RELAXED);
         for (unsigned b = 0; b < 4; b++)
             out[i * 4 + b] = (uint8_t)(v >> (8 * b));
     }

@@ -187,6 +187,10 @@ uint64_t vlapic_deadline_tsc(const struct vlapic *lapic, uint64_t deadline);
 bool vlapic_accept(struct vlapic *lapic, uint8_t vector, bool level);
 /* The highest vector the guest should take now (IRR above PPR), or -1. */
 int vlapic_pending(const struct vlapic *lapic);
+/* For a CPU that takes the guest's TPR writes itself (VMX's TPR shadow):
+ * the priority class of IRR's highest vector when TPR alone holds it
+ * back, so that a TPR write below it exits (SDM 3C 29.1.2), else 0. */
+int vlapic_tpr_threshold(const struct vlapic *lapic);
 /* An edge-triggered `vector` the CPU takes the moment it is sent, when
  * nothing above PPR waits in IRR (the caller knows) and the CPU can take
  * an interrupt: straight into ISR, PPR up, true. false, nothing done: it

@@ -21,11 +21,47 @@ static uint32_t next_vm_id;
 static uint32_t live_child_vms;
 static uint32_t live_child_vcpus;
 
+_Static_assert(offsetof(struct vcpu, lapic.page) % 64 == 0,
+              "a placed cache's objects start on cache lines");
+
 int vm_subsystem_init(void)
 {
     int err = object_cache_init(&vm_cache, "vm", sizeof(struct vm), &hv_pages);
-    return err ?: object_cache_init(&vcpu_cache, "vcpu", sizeof(struct vcpu),
-                                    &hv_pages);
+    /* The local APIC's page starts a page: VMX's virtual-APIC page. */
+    return err ?: object_cache_init_placed(&vcpu_cache, "vcpu", sizeof(struct vcpu),
+                                           offsetof(struct vcpu, lapic.page), &hv_pages);
+}
+
+/* The APIC-access page lies at the APIC's default base, where guests
+ * find their local APIC (a relocated APIC is left to the nested faults,
+ * as without it). A slot that covers it wins: RAM there hides the APIC,
+ * as the hypervisor's emulation alone would have it. Mapping it again
+ * after such a slot may fail for want of a table page: the vcpus' APIC
+ * accesses then take nested faults, as without the page -- slower, not
+ * wrong -- so the slot's change does not fail for it. */
+static int apic_access_page_map(struct vm *vm)
+{
+    return vm_map_host(vm, APIC_BASE_DEFAULT, vm->apic_access_page, FRAME_SIZE, true);
+}
+
+static bool covers_apic_access_page(const struct vm *vm, uint64_t guest_phys, uint64_t size)
+{
+    return vm->apic_access_page && guest_phys <= APIC_BASE_DEFAULT &&
+           APIC_BASE_DEFAULT - guest_phys < size;
+}
+
+static int apic_access_page_create(struct vm *vm)
+{
+    uint64_t phys = fault_inject_fails() ? FRAME_NONE : pages_alloc_zeroed(1, 0);
+    if (phys == FRAME_NONE)
+        return -HV_ENOMEM;
+    vm->apic_access_page = phys;
+    if (apic_access_page_map(vm)) {
+        pages_free(phys, 1);
+        vm->apic_access_page = 0;
+        return -HV_ENOMEM;
+    }
+    return 0;
 }
 
 struct vm *vm_create(bool is_control, uint32_t flags, long *error)
@@ -43,6 +79,10 @@ struct vm *vm_create(bool is_control, uint32_t flags, long *error)
         vm->user_msr = flags & HV_VM_USER_MSR;
         nested_tables_setup(vm, virt->nested_table_flags);
         if (page_table_init(&vm->npt)) {
+            object_free(&vm_cache, vm);
+            vm = NULL;
+        } else if (vm->lapic && virt_apic_access_page && apic_access_page_create(vm)) {
+            nested_tables_destroy(vm);
             object_free(&vm_cache, vm);
             vm = NULL;
         }
@@ -101,6 +141,8 @@ static void vm_destroy(struct vm *vm)
     for (unsigned i = 0; i < HV_MAX_MEMORY_SLOTS; i++)
         slot_free_bitmap(&vm->slots[i]);
     nested_tables_destroy(vm);
+    if (vm->apic_access_page)
+        pages_free(vm->apic_access_page, 1);
     if (!vm->is_control)
         __atomic_sub_fetch(&live_child_vms, 1, __ATOMIC_RELAXED);
 #ifdef HV_EXIT_PROFILE
@@ -180,10 +222,15 @@ static long slot_create(struct vm *vm, struct memory_slot *slot,
             return -HV_ENOMEM;
         bitmap = phys_to_virt(phys);
     }
+    bool over_apic = covers_apic_access_page(vm, r->guest_phys, r->size);
+    if (over_apic)
+        page_table_unmap(&vm->npt, APIC_BASE_DEFAULT, FRAME_SIZE, &vm->retired_tables);
     int err = slot_map(vm, r, host);
     if (err) {
         /* Leave no half-made slot behind, nor the tables made for it. */
         page_table_unmap(&vm->npt, r->guest_phys, r->size, &vm->retired_tables);
+        if (over_apic)
+            apic_access_page_map(vm);
         if (bitmap)
             pages_free(virt_to_phys(bitmap), dirty_bitmap_frames(r->size));
         return err;
@@ -205,6 +252,8 @@ long vm_set_memory_region(struct vm *vm, struct vm *owner,
     if (region->size == 0) {
         err = page_table_unmap(&vm->npt, slot->guest_phys, slot->size,
                                &vm->retired_tables);
+        if (!err && covers_apic_access_page(vm, slot->guest_phys, slot->size))
+            apic_access_page_map(vm);
         slot_free_bitmap(slot);
         *slot = (struct memory_slot){ 0 };
     } else {

@@ -74,6 +74,10 @@ struct vm {
     /* Table pages emptied by slot deletions, waiting for the flush that
      * lets them be freed (hv/nested_tables.h). */
     struct table_list retired_tables;
+    /* Under `lock` too. VMX's APIC-access page (virt_apic_access_page), host-physical, or
+     * 0: mapped at the APIC's default base while no slot covers it, so
+     * that the CPU virtualizes the vcpus' xAPIC accesses (hv/vm.c). */
+    uint64_t apic_access_page;
     struct memory_slot slots[HV_MAX_MEMORY_SLOTS];
     struct vcpu *vcpus[HV_MAX_VCPUS];
     /* control domain only; its read line first (hv/handle.h) */

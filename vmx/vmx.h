@@ -97,6 +97,11 @@ void vmx_inject_interrupt(struct vcpu *vcpu, uint8_t vector);
 bool vmx_nmi_allowed(struct vcpu *vcpu);
 void vmx_inject_nmi(struct vcpu *vcpu);
 void vmx_set_nmi_window(struct vcpu *vcpu, bool on);
+/* vmx_apicv.c: the APIC-virtualization controls and addresses of a new
+ * VMCS (added to *proc and *proc2), and the backend's ops. */
+void vmx_apicv_write_controls(struct vcpu *vcpu, uint32_t *proc, uint32_t *proc2);
+void vmx_lapic_base_changed(struct vcpu *vcpu);
+void vmx_set_tpr_threshold(struct vcpu *vcpu, int priority_class);
 void vmx_get_event_state(struct vcpu *vcpu, struct event_state *state);
 void vmx_set_event_state(struct vcpu *vcpu, const struct event_state *state);
 void vmx_reset_vcpu(struct vcpu *vcpu);

@@ -126,6 +126,7 @@ static int compute_controls(char *why, size_t size)
         ((rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32) & apicv_proc2) == apicv_proc2 &&
         !(vmx_controls.proc & PROC_USE_TPR_SHADOW) && !(vmx_controls.proc2 & apicv_proc2) &&
         virt_apic_virtualization_allowed;
+    virt_apic_access_page = vmx_features.apic_register_virtualization;
     return 0;
 }
 
@@ -254,6 +255,8 @@ const struct virt_backend vmx_backend = {
     .set_event_state = vmx_set_event_state,
     .reset_vcpu = vmx_reset_vcpu,
     .set_interrupt_window = vmx_set_interrupt_window,
+    .lapic_base_changed = vmx_lapic_base_changed,
+    .set_tpr_threshold = vmx_set_tpr_threshold,
     .set_guest_debug = vmx_set_guest_debug,
     .set_debugreg_exits = vmx_set_debugreg_exits,
     .get_entry_dr67 = vmx_get_entry_dr67,

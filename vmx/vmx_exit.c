@@ -38,6 +38,30 @@ static void vmx_nmi_blocking_after_iret(struct vcpu *vcpu, uint64_t flag, uint32
     }
 }
 
+/* An APIC access the CPU did not virtualize (vmx_apicv.c): a read of PPR
+ * or the timer's count, an access of another size or offset, a fetch,
+ * the guest's page walk or an event's delivery touching the page (SDM 3C
+ * table 28-6: the offset in bits 11:0, the kind of access in 15:12).
+ * Given to the general path as the nested fault it would have been
+ * without the APIC-access page: vcpu_lapic_mmio emulates it. */
+static void decode_apic_access(struct vcpu *vcpu, uint64_t qualification, uint32_t vectoring,
+                               struct exit_record *exit)
+{
+    enum { LINEAR_READ = 0, LINEAR_WRITE = 1, LINEAR_FETCH = 2, LINEAR_DELIVERY = 3,
+           PHYSICAL_DELIVERY = 10, PHYSICAL_EXECUTION = 15 };
+    unsigned kind = (qualification >> 12) & 0xf;
+    exit->kind = EXIT_NESTED_FAULT;
+    exit->fault.guest_phys = (vcpu->lapic.apic_base & ~0xfffull) | (qualification & 0xfff);
+    exit->fault.guest_linear = ~0ull;
+    exit->fault.write = kind == LINEAR_WRITE;
+    exit->fault.fetch = kind == LINEAR_FETCH;
+    exit->fault.page_walk = kind == PHYSICAL_EXECUTION;
+    exit->fault.insn_length = 0;
+    exit->fault.delivering = (vectoring & INTR_INFO_VALID) != 0 ||
+                             kind == LINEAR_DELIVERY || kind == PHYSICAL_DELIVERY;
+    exit->fault.delivered_vector = (uint8_t)vectoring;
+}
+
 static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
                    struct exit_record *exit)
 {
@@ -109,6 +133,19 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
         exit->fault.insn_length = 0; /* VMX has no decode assist: hv/ fetches */
         exit->fault.delivering = (vectoring & INTR_INFO_VALID) != 0;
         exit->fault.delivered_vector = (uint8_t)vectoring;
+        break;
+    case EXIT_REASON_APIC_ACCESS:
+        decode_apic_access(vcpu, qualification, vectoring, exit);
+        break;
+    case EXIT_REASON_APIC_WRITE:
+        exit->kind = EXIT_APIC_WRITE;
+        exit->info1 = qualification & 0xfff;
+        break;
+    case EXIT_REASON_TPR_BELOW_THRESHOLD:
+        /* The guest's TPR fell below a vector waiting in IRR: the entry
+         * looks at the APIC again. */
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+        exit->kind = EXIT_NONE;
         break;
     case EXIT_REASON_INVALID_GUEST:
     case EXIT_REASON_MSR_LOADING:

@@ -57,8 +57,10 @@ static void write_controls(struct vcpu *vcpu)
      * stay in the CPU. A child's are kept until it touches them
      * (hv/debugregs.h), and its #DBs exit meanwhile (they would write the
      * CPU's DR6, the control domain's). */
-    vmwrite(VMCS_PROC_CONTROLS, control ? c->proc & ~PROC_MOV_DR_EXITING : c->proc);
-    vmwrite(VMCS_PROC_CONTROLS2, c->proc2);
+    uint32_t proc = control ? c->proc & ~PROC_MOV_DR_EXITING : c->proc, proc2 = c->proc2;
+    vmx_apicv_write_controls(vcpu, &proc, &proc2);
+    vmwrite(VMCS_PROC_CONTROLS, proc);
+    vmwrite(VMCS_PROC_CONTROLS2, proc2);
     vmwrite(VMCS_EXIT_CONTROLS, control ? c->exit & ~EXIT_SAVE_PREEMPTION_TIMER : c->exit);
     vmwrite(VMCS_ENTRY_CONTROLS, c->entry);
     /* A machine check is the host's, never the guest's (hv/machine_check.h);

@@ -283,6 +283,38 @@ static void test_supplier_failure(void **state)
     assert_int_equal(live_pages, 0);
 }
 
+/* Placed objects (vcpus): the byte at the offset asked for starts a page
+ * in every object, objects never overlap and go back with their slabs;
+ * bad offsets are refused. */
+static void test_placed_objects(void **state)
+{
+    (void)state;
+    struct object_cache c;
+    assert_int_equal(object_cache_init_placed(&c, "p", 100, 100, &supplier), -HV_EINVAL);
+    assert_int_equal(object_cache_init_placed(&c, "p", 100, 40, &supplier), -HV_EINVAL);
+    assert_int_equal(object_cache_init_placed(&c, "p", 0, 0, &supplier), -HV_EINVAL);
+    static const size_t offsets[] = { 0, 64, 576, 4032, 4096, 4160 };
+    for (unsigned k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++) {
+        size_t size = offsets[k] + 1500;
+        assert_int_equal(object_cache_init_placed(&c, "p", size, offsets[k], &supplier), 0);
+        enum { N = 40 };
+        uint8_t *objs[N];
+        for (int i = 0; i < N; i++) {
+            objs[i] = object_alloc(&c);
+            assert_non_null(objs[i]);
+            assert_int_equal((uintptr_t)(objs[i] + offsets[k]) % PAGE, 0);
+            assert_int_equal((uintptr_t)objs[i] % 64, 0);
+            memset(objs[i], 0x5a, size);
+        }
+        for (int i = 0; i < N; i++)
+            for (int j = i + 1; j < N; j++)
+                assert_true(objs[i] + size <= objs[j] || objs[j] + size <= objs[i]);
+        for (int i = 0; i < N; i++)
+            object_free(&c, objs[i]);
+        assert_int_equal(live_pages, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup(test_mixed_alloc_free_reuses_slabs, setup),
         cmocka_unit_test_setup(test_large_objects, setup),
         cmocka_unit_test_setup(test_supplier_failure, setup),
+        cmocka_unit_test_setup(test_placed_objects, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
