@@ -120,6 +120,8 @@ enum hv_extension {
     HV_CAP_TSC_KHZ = 12,         /* returns the TSC frequency guests see, kHz */
     HV_CAP_VCPU_EVENTS = 13,     /* 1: GET/SET_VCPU_EVENTS */
     HV_CAP_USER_MSR = 14,        /* 1: CREATE_VM takes HV_VM_USER_MSR */
+    HV_CAP_APIC_VIRTUALIZATION = 15, /* 1: the CPU virtualizes HV_VM_LAPIC
+                                        VMs' xAPIC accesses */
 };
 
 #define HV_MAX_VCPUS        64

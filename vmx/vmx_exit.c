@@ -485,6 +485,45 @@ static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, ui
     return vmx_xapic_store(vcpu, qualification, offset, code, INSN_MAX_LENGTH);
 }
 
+/* The CPU's write to the vcpu's APIC page (APIC-register virtualization,
+ * vmx/vmx_apicv.c): trap-like, the guest already past its instruction,
+ * so there is nothing to fetch, decode or skip. The EOI and the other
+ * registers as vmx_xapic_store does them, from the value the CPU left in
+ * the page; the rest (a level-triggered EOI, an ICR of another delivery
+ * mode, an event being delivered, a single step) the general path's
+ * (EXIT_APIC_WRITE). Whether an interrupt can go in at this entry is IF
+ * and the STI/MOV SS shadow as the instruction left them. */
+static __attribute__((noinline)) int vmx_child_apic_write(struct vcpu *vcpu)
+{
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    if ((rflags & RFLAGS_TF) || (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        return GUEST_EXIT_ALL_GPRS;
+    uint32_t offset = (uint32_t)vmread(VMCS_EXIT_QUALIFICATION) & 0xff0;
+    bool open = (rflags & RFLAGS_IF) &&
+                !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
+    uint32_t *page = vcpu->lapic.page;
+    int vector;
+    if (offset == LAPIC_EOI) {
+        vector = vcpu_xapic_eoi(vcpu, open);
+        if (vector < 0)
+            return GUEST_EXIT_ALL_GPRS;
+        page[LAPIC_EOI / 4] = 0; /* reads 0, as vlapic_mmio_read has it */
+    } else {
+        if (offset >= LAPIC_PAGE_BYTES)
+            return GUEST_EXIT_ALL_GPRS;
+        vector = vcpu_xapic_write_other(vcpu, offset, page[offset / 4], open);
+        if (vector < 0)
+            return GUEST_EXIT_ALL_GPRS;
+    }
+    vcpu->inplace_exits++;
+    if (vector)
+        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+    vcpu_prepare_events(vcpu, vcpu->run);
+    if (offset != LAPIC_EOI)
+        vcpu_lapic_follow_timer(vcpu);
+    return 0;
+}
+
 /* A child's EPT violation that goes to its VMM as HV_EXIT_MMIO with the
  * bytes of the last instruction decoded (hv/run_page.h says when):
  * completed here, as vmx_exit_decoded and vcpu_child_exit would. No event
@@ -566,6 +605,8 @@ static int vmx_child_exit(struct vcpu *vcpu)
         return vmx_child_wrmsr(vcpu);
     } else if (reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
         return vmx_child_interrupt(vcpu);
+    } else if (reason == EXIT_REASON_APIC_WRITE) {
+        return vmx_child_apic_write(vcpu);
     }
     return GUEST_EXIT_ALL_GPRS;
 }

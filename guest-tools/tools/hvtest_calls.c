@@ -74,6 +74,11 @@ static void check_extension_values(void)
         !hvt_eq((uint64_t)hv_check_extension(sys, HV_CAP_USER_MSR), 1,
                 "CHECK_EXTENSION(HV_CAP_USER_MSR)"))
         return;
+    /* Only VMX has it (neither emulator's SVM offers AVIC). */
+    long apicv = hv_check_extension(sys, HV_CAP_APIC_VIRTUALIZATION);
+    if (!hvt_true(apicv == 0 || (apicv == 1 && hv_backend() == HV_BACKEND_VMX),
+                  "CHECK_EXTENSION(HV_CAP_APIC_VIRTUALIZATION): 0, or 1 on VMX"))
+        return;
     hvt_true(hv_check_extension(sys, HV_CAP_MAX_VMS) > 0,
              "CHECK_EXTENSION(HV_CAP_MAX_VMS): expected a positive count");
 }

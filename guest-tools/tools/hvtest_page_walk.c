@@ -74,7 +74,25 @@ static void page_tables_on_mmio_or_the_apic_page_are_an_internal_error(void)
     if (!hvt_run_expect_out(&vm, HVT_PORT_VALUE, 4, LOAD_VALUE, out,
                             "the load with its PD back in RAM"))
         return;
-    /* The xAPIC page as a PD: the store's walk reads it, not the store. */
+    /* The xAPIC page as a PD: the store's walk reads it, not the store.
+     * Where the CPU virtualizes the APIC (HV_CAP_APIC_VIRTUALIZATION), a
+     * walk through its APIC-access page either exits or reads that page
+     * as memory, as the CPU chooses (SDM 3C 29.4.6.1): then the guest
+     * goes on through whatever it read, as under KVM's APICv, and that is
+     * all the hypervisor answers for. */
+    if (hv_check_extension(hvt_sys(), HV_CAP_APIC_VIRTUALIZATION) == 1) {
+        if (!hvt_run(&vm))
+            return;
+        if (vm.run->exit_reason != HV_EXIT_INTERNAL_ERROR) {
+            hvt_true(vm.run->exit_reason == HV_EXIT_IO,
+                     "the walk through the APIC-access page: an internal error or "
+                     "the guest going on to its OUT");
+            return;
+        }
+        hvt_eq(vm.run->internal.suberror, HV_INTERNAL_ERROR_PAGE_WALK,
+               "a store through a PD on the APIC page");
+        return;
+    }
     if (!walk_error_is(&vm, APIC_PAGE, apic_store + 5, "a store through a PD on the APIC page"))
         return;
     set_pdpte(&vm, 2, RAM_PD_GPA);
