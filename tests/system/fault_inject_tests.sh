@@ -34,10 +34,14 @@ test_fault_inject_walks_vmx() {
         $(bochs_vmx "$PWD/iso/out/hvtest-fault.iso" "$PWD/$SYSTEST_DIR/vmx-hvtest-fault.log" 2)
     expect_line "virt: using vmx"
     expect_fault_walks
+    # The same counts as SVM's run of this ISO, but for a VM with local
+    # APICs: VMX's APIC virtualization gives it an APIC-access page and
+    # the EPT tables down to it (each failure walked here all the same).
     local svm=$SYSTEST_DIR/hvtest-fault.log
-    if [ -f "$svm" ]; then
-        diff <(grep -aoE 'fault walk [^:]+: [0-9]+ allocations' "$svm") \
-             <(grep -aoE 'fault walk [^:]+: [0-9]+ allocations' "$LOG") >$SYSTEST_DIR/vmx-svm-fault.diff \
+    if [ "$svm" -nt iso/out/hvtest-fault.iso ]; then
+        diff <(grep -aoE 'fault walk [^:]+: [0-9]+ allocations' "$svm" | grep -v HV_VM_LAPIC) \
+             <(grep -aoE 'fault walk [^:]+: [0-9]+ allocations' "$LOG" | grep -v HV_VM_LAPIC) \
+            >$SYSTEST_DIR/vmx-svm-fault.diff \
             || fail "allocation counts differ between SVM and VMX (see $SYSTEST_DIR/vmx-svm-fault.diff)"
     fi
 }

@@ -21,7 +21,9 @@ test_vmx_demo_runs_guest() {
 
 test_vmx_conformance_suite_bochs_smp2() {
     boot vmx-hvtest 900 "$END_OF_TOOL" $(bochs_vmx "$PWD/iso/out/hvtest.iso" "$PWD/$SYSTEST_DIR/vmx-hvtest.log" 2)
-    expect_line "virt: using vmx"
+    # Bochs' Skylake-X has APIC-register virtualization: the suite's xAPIC
+    # cases run through it (vmx/vmx_apicv.c), SVM's without.
+    expect_line "virt: using vmx .*APIC-register virtualization yes"
     # Bochs is not QEMU's TCG: no x87 guard (qemu_x87_guard=auto).
     expect_line "fpu: guests' extended state switched with XSAVEOPT, XCR0 0x[0-9a-f]+, [0-9]+-byte images.?$"
     expect_line "hvtest: [0-9]+ passed, 0 failed"

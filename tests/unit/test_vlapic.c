@@ -533,6 +533,36 @@ static void test_set_page_racing_a_post_keeps_its_vector_pending(void **state)
     assert_int_equal(lost, 0);
 }
 
+/* A TPR the CPU wrote into the page itself (VMX's TPR shadow, no exit):
+ * PPR, what is pending and the threshold follow it at once. */
+static void test_tpr_written_by_the_cpu(void **state)
+{
+    (void)state;
+    struct vlapic l = fresh(0);
+    software_enable(&l);
+    assert_true(vlapic_accept(&l, 0x51, false));
+    assert_int_equal(vlapic_pending(&l), 0x51);
+    assert_int_equal(vlapic_tpr_threshold(&l), 0);
+    l.page[LAPIC_TPR / 4] = 0x60;           /* raised behind the vlapic's back */
+    assert_int_equal(vlapic_pending(&l), -1);
+    assert_int_equal(vlapic_ppr(&l), 0x60);
+    assert_int_equal(vlapic_mmio_read(&l, LAPIC_PPR, 0), 0x60);
+    assert_int_equal(vlapic_tpr_threshold(&l), 5); /* a write below class 5 exits */
+    assert_false(vlapic_take_at_once(&l, 0x52));
+    l.page[LAPIC_TPR / 4] = 0x40;
+    assert_int_equal(vlapic_pending(&l), 0x51);
+    assert_int_equal(vlapic_tpr_threshold(&l), 0);
+    /* Held back by ISR, not by TPR: the EOI's exit brings it, no threshold. */
+    vlapic_acknowledge(&l, 0x51);
+    assert_true(vlapic_accept(&l, 0x55, false));
+    assert_int_equal(vlapic_pending(&l), -1);
+    assert_int_equal(vlapic_tpr_threshold(&l), 0);
+    uint8_t image[LAPIC_PAGE_BYTES];
+    l.page[LAPIC_TPR / 4] = 0x70;
+    vlapic_get_page(&l, image, 0);
+    assert_int_equal(image[LAPIC_PPR], 0x70);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_page_round_trip_keeps_timer),
         cmocka_unit_test(test_garbage_writes_keep_invariants),
         cmocka_unit_test(test_set_page_racing_a_post_keeps_its_vector_pending),
+        cmocka_unit_test(test_tpr_written_by_the_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
