@@ -45,13 +45,15 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
     /* The local APIC's highest vector above its PPR, once the guest can
      * take it: acknowledged as the CPU's INTA cycle would (IRR to ISR). */
     int vector = lapic && vcpu->mp_state == HV_MP_STATE_RUNNABLE ? vlapic_pending(&vcpu->lapic) : -1;
+    /* Where the CPU takes TPR writes itself: one that unmasks a vector
+     * IRR holds must exit (none pending above PPR: maybe one below). */
+    if (vcpu->vm->apic_access_page)
+        virt->set_tpr_threshold(vcpu, lapic && vector < 0 ? vlapic_tpr_threshold(&vcpu->lapic) : 0);
     if (vector >= 0 && allowed) {
         virt->inject_interrupt(vcpu, (uint8_t)vector);
         vlapic_acknowledge(&vcpu->lapic, (uint8_t)vector);
         vector = -1;
     }
-    if (vcpu->vm->apic_access_page)
-        virt->set_tpr_threshold(vcpu, lapic && vector < 0 ? vlapic_tpr_threshold(&vcpu->lapic) : 0);
     vcpu->lapic_window = vector >= 0;
     vcpu->irq_window = vcpu->irq_pending || requested || vcpu->lapic_window;
     virt->set_interrupt_window(vcpu, vcpu->irq_window);

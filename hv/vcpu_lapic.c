@@ -419,9 +419,28 @@ int vcpu_lapic_wrmsr_other(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool
     return -1;
 }
 
+/* An initial count whose first expiry has passed by the time it is
+ * written (a count of 1 is a nanosecond): the interrupt is taken at this
+ * entry, as a TSC deadline already passed is (vcpu_lapic_wrmsr_other),
+ * not through vcpu_prepare_events' long way. A later expiry is left to
+ * the host timer, which the backend's vcpu_lapic_follow_timer arms. */
+static int write_timer_initial(struct vcpu *vcpu, uint32_t value, bool open)
+{
+    struct vlapic *l = &vcpu->lapic;
+    vlapic_mmio_write(l, LAPIC_TIMER_INITIAL, value, rdtsc());
+    uint64_t fire = vlapic_timer_next(l);
+    if (!fire || LAPIC_TIMER_MODE(l->page[LAPIC_LVT_TIMER / 4]) == LAPIC_TIMER_DEADLINE ||
+        rdtsc() < fire)
+        return 0;
+    vlapic_timer_expire(l, fire);
+    return take_now(vcpu, vlapic_pending(l), open);
+}
+
 int vcpu_xapic_write_other(struct vcpu *vcpu, uint32_t offset, uint32_t value, bool open)
 {
     struct vlapic *l = &vcpu->lapic;
+    if (offset == LAPIC_TIMER_INITIAL)
+        return write_timer_initial(vcpu, value, open);
     if (offset == LAPIC_ICR_LOW && LAPIC_ICR_DELIVERY(value) != DELIVERY_FIXED)
         return -1;
     /* No register but the EOI asks for an exit (VLAPIC_EOI_LEVEL). */
