@@ -406,6 +406,23 @@ static uint64_t vmx_guest_rsp(const struct vcpu *vcpu)
     return vmread(VMCS_GUEST_RSP);
 }
 
+/* The end of both xAPIC write paths, the write done (vcpu_xapic_store's
+ * return in `vector`), the guest past its instruction: counted as an
+ * exit done in place, the vector it made deliverable injected, the
+ * events prepared and, after a register other than the EOI, the host
+ * timer following the guest's. */
+static inline __attribute__((always_inline)) int vmx_xapic_written(struct vcpu *vcpu, int offset,
+                                                                   int vector)
+{
+    vcpu->inplace_exits++;
+    if (vector)
+        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
+    vcpu_prepare_events(vcpu, vcpu->run);
+    if (offset != LAPIC_EOI)
+        vcpu_lapic_follow_timer(vcpu);
+    return 0;
+}
+
 static inline __attribute__((always_inline)) int
 vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uint8_t *code,
                 unsigned available)
@@ -423,14 +440,8 @@ vmx_xapic_store(struct vcpu *vcpu, uint64_t qualification, int offset, const uin
     if (vector < 0)
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
-    vcpu->inplace_exits++;
     vmx_skip_by(vmread(VMCS_GUEST_RIP), length);
-    if (vector)
-        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
-    vcpu_prepare_events(vcpu, vcpu->run);
-    if (offset != LAPIC_EOI)
-        vcpu_lapic_follow_timer(vcpu);
-    return 0;
+    return vmx_xapic_written(vcpu, offset, vector);
 }
 
 /* A paging guest's store (Linux keeps the xAPIC: x2APIC without interrupt
@@ -515,13 +526,13 @@ static __attribute__((noinline)) int vmx_child_apic_write(struct vcpu *vcpu)
         if (vector < 0)
             return GUEST_EXIT_ALL_GPRS;
     }
-    vcpu->inplace_exits++;
-    if (vector)
-        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | (uint32_t)vector);
-    vcpu_prepare_events(vcpu, vcpu->run);
-    if (offset != LAPIC_EOI)
-        vcpu_lapic_follow_timer(vcpu);
-    return 0;
+    /* A vector left in IRR (one the TPR holds back: a self-IPI, a timer
+     * expired, one an EOI left below the TPR) needs the TPR threshold,
+     * which vcpu_prepare_events' long way sets: the CPU takes the TPR
+     * write that would release it without an exit otherwise. */
+    if (!vector && __atomic_load_n(&vcpu->lapic.irr_words, __ATOMIC_RELAXED))
+        __atomic_or_fetch(&vcpu->lapic_events, LAPIC_EVENT_IRR, __ATOMIC_RELAXED);
+    return vmx_xapic_written(vcpu, (int)offset, vector);
 }
 
 /* A child's EPT violation that goes to its VMM as HV_EXIT_MMIO with the
