@@ -210,7 +210,7 @@ FUZZ_REPLAY_CALLS := 200000
 # The ISOs the system tests boot, each from a make of its own so that they
 # are made side by side (`make -j`): what they share is built first.
 TEST_ISOS := test-iso-hostile test-iso-pc-hello test-iso-pc-hello-profile test-iso-hvtest \
-	test-iso-hvtest-fxsave test-iso-hvtest-watchdog test-iso-hvtest-fault test-iso-fuzz \
+	test-iso-hvtest-fxsave test-iso-hvtest-noapicv test-iso-hvtest-watchdog test-iso-hvtest-fault test-iso-fuzz \
 	test-iso-fuzz-vmx test-iso-fuzz-replay test-iso-region-churn test-iso-mce \
 	test-iso-crash test-iso-readline test-iso-readline-hold test-iso-hvtest-msr \
 	test-iso-hvtest-events test-iso-hvtest-debug test-iso-hvtest-cpuid test-iso-pc-guests \
@@ -236,6 +236,9 @@ test-iso-hvtest:
 test-iso-hvtest-fxsave:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-fxsave CTL_CMDLINE="hvtest xstate_" \
 	    HV_CMDLINE="loglevel=info console=com1 xsave=off" GUESTS=hello
+test-iso-hvtest-noapicv:
+	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-noapicv CTL_CMDLINE="hvtest lapic_" \
+	    HV_CMDLINE="loglevel=info console=com1 apicv=off" GUESTS=hello
 test-iso-hvtest-watchdog:
 	@$(MAKE) --no-print-directory iso ISO_NAME=hvtest-watchdog CTL_CMDLINE="hvtest run_watchdog" \
 	    HV_CMDLINE="loglevel=info console=com1 lost_slice_interrupts" GUESTS=hello

@@ -948,6 +948,49 @@ static void lapic_calls_refuse_bad_input(void)
     }
 }
 
+/* A vcpu in x2APIC mode finds no APIC at 0xfee00000. Without APIC
+ * virtualization its store there is the VMM's MMIO, as any address
+ * outside the slots; with it (HV_CAP_APIC_VIRTUALIZATION, VMX) it lands
+ * in its VM's APIC-access page, which reads back as memory, as under
+ * KVM's APICv -- that VM's own: a second VM, run next on the same CPU,
+ * reads 0 at the same address (abi/README.md section 12). */
+#define APIC_ACCESS_PROBE 0xfee00800u
+
+static int x2apic_store_then_load(struct vm_instance *vm, const char *name, bool store)
+{
+    struct hvt_code c;
+    if (lapic_vm(vm, name, 1))
+        return -1;
+    hvt_code_start(&c, vm, HVT_CODE_GPA);
+    wrmsr(&c, 0x1b, 0xfee00c00);          /* APIC_BASE: EN | EXTD */
+    if (store)
+        mmio_write(&c, APIC_ACCESS_PROBE, 0x5a5a1234);
+    uint8_t load[5] = { 0xa1 };           /* mov eax, [moffs32] */
+    emit_u32(load + 1, APIC_ACCESS_PROBE);
+    emit(&c, load, sizeof(load));
+    hvt_out_imm(&c, HVT_PORT_VALUE, 4);
+    hvt_jmp_self(&c);
+    return 0;
+}
+
+static void x2apic_vcpu_sees_its_own_vms_page_at_the_apic_base(void)
+{
+    struct vm_instance a, b;
+    if (x2apic_store_then_load(&a, "lapic_x2apic_page_a", true))
+        return;
+    if (hv_check_extension(hvt_sys(), HV_CAP_APIC_VIRTUALIZATION) != 1) {
+        if (!run_past_slices(&a, 0) || !hvt_exit_is(&a, HV_EXIT_MMIO, "the store at 0xfee00800"))
+            return;
+        hvt_eq(a.run->mmio.phys_addr, APIC_ACCESS_PROBE, "the MMIO exit's address");
+        hvt_eq(a.run->mmio.is_write, 1, "the MMIO exit is the store");
+        return;
+    }
+    if (!expect_out(&a, 0, HVT_PORT_VALUE, 0x5a5a1234, "what the x2APIC vcpu stored at 0xfee00800") ||
+        x2apic_store_then_load(&b, "lapic_x2apic_page_b", false))
+        return;
+    expect_out(&b, 0, HVT_PORT_VALUE, 0, "another VM's load at 0xfee00800: not the first VM's store");
+}
+
 const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_timer_oneshot_wakes_hlt_while_cpu_sleeps", timer_oneshot_wakes_hlt_while_cpu_sleeps },
     { "lapic_x2apic_self_ipi_waits_for_tpr", x2apic_self_ipi_waits_for_tpr },
@@ -966,5 +1009,7 @@ const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_calls_refuse_bad_input", lapic_calls_refuse_bad_input },
     { "lapic_apic_base_toggled_under_msis", apic_base_toggled_under_msis },
     { "lapic_cr8_is_the_task_priority", cr8_is_the_task_priority },
+    { "lapic_x2apic_vcpu_sees_its_own_vms_page_at_the_apic_base",
+      x2apic_vcpu_sees_its_own_vms_page_at_the_apic_base },
     { NULL, NULL },
 };

@@ -51,6 +51,20 @@ test_vmx_conformance_suite_bochs_smp2() {
     fi
 }
 
+# The suite's local-APIC cases on VMX without the CPU's APIC
+# virtualization (apicv=off): the decoding path that a relocated APIC
+# base or a CPU without it takes, as SVM's.
+test_vmx_lapic_cases_with_apicv_off_bochs() {
+    boot vmx-hvtest-noapicv 300 "$END_OF_TOOL" \
+        $(bochs_vmx "$PWD/iso/out/hvtest-noapicv.iso" "$PWD/$SYSTEST_DIR/vmx-hvtest-noapicv.log" 1)
+    expect_line "virt: using vmx .*APIC-register virtualization off \\(apicv=off\\)"
+    expect_line "hvtest: [0-9]+ passed, 0 failed"
+    expect_line "tool hvtest finished with status 0"
+    expect_clean_run
+    grep -a "hvtest: FAIL" "$LOG" | head -20 | sed 's/^/    /'
+    echo "    $(grep -aoE 'hvtest: [0-9]+ passed, [0-9]+ failed' "$LOG") (Bochs, apicv=off, ${ELAPSED}s)"
+}
+
 # The per-vcpu MSR tests (hvtest's vcpu_msr_*) on a CPU model that has
 # SPEC_CTRL, PRED_CMD (IBPB) and ARCH_CAPABILITIES: Bochs 2.7 gives them
 # to corei7_icelake_u and tigerlake only, and QEMU's TCG to no model (it
