@@ -72,6 +72,18 @@ static bool parse_consoles(const char *s, const char *end, unsigned *out)
     return true;
 }
 
+/* on|off into a flag that says off; anything else leaves it. */
+static bool parse_off(const char *value, const char *end, bool *off)
+{
+    if (word_is(value, end, "on"))
+        *off = false;
+    else if (word_is(value, end, "off"))
+        *off = true;
+    else
+        return false;
+    return true;
+}
+
 static bool apply_word(const char *word, const char *end, struct hv_options *out)
 {
     const char *eq = word;
@@ -97,24 +109,10 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
         out->acpi_dump = true;
         return true;
     }
-    if (word_is(word, eq, "xsave")) {
-        if (word_is(value, end, "on"))
-            out->no_xsave = false;
-        else if (word_is(value, end, "off"))
-            out->no_xsave = true;
-        else
-            return false;
-        return eq < end;
-    }
-    if (word_is(word, eq, "apicv")) {
-        if (word_is(value, end, "on"))
-            out->no_apicv = false;
-        else if (word_is(value, end, "off"))
-            out->no_apicv = true;
-        else
-            return false;
-        return eq < end;
-    }
+    if (word_is(word, eq, "xsave"))
+        return eq < end && parse_off(value, end, &out->no_xsave);
+    if (word_is(word, eq, "apicv"))
+        return eq < end && parse_off(value, end, &out->no_apicv);
     if (word_is(word, eq, "qemu_x87_guard")) {
         if (word_is(value, end, "auto"))
             out->qemu_x87_guard = GUARD_AUTO;
