@@ -6,15 +6,14 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_instructions.h"
 
-#define EXIT_REASON_APIC_ACCESS 44
-
 static unsigned profile_class(uint32_t reason)
 {
     switch (reason & 0xffff) {
     case EXIT_REASON_IO: return EXIT_PROFILE_IO;
     case EXIT_REASON_EPT_VIOLATION:
     case EXIT_REASON_EPT_MISCONFIG:
-    case EXIT_REASON_APIC_ACCESS: return EXIT_PROFILE_MMIO;
+    case EXIT_REASON_APIC_ACCESS:
+    case EXIT_REASON_APIC_WRITE: return EXIT_PROFILE_MMIO; /* the xAPIC's, virtualized */
     case EXIT_REASON_CPUID: return EXIT_PROFILE_CPUID;
     case EXIT_REASON_RDMSR: return EXIT_PROFILE_RDMSR;
     case EXIT_REASON_WRMSR: return EXIT_PROFILE_WRMSR;
