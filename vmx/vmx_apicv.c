@@ -58,6 +58,11 @@ void vmx_lapic_base_changed(struct vcpu *vcpu)
     }
     vmwrite(VMCS_PROC_CONTROLS2, proc2);
     vmcs_release(vcpu, acquired);
+    /* The TLB may hold translations made under the other setting: the
+     * next entry takes a fresh VPID, which has none (tlb_tag_refresh sees
+     * a generation that is not the VM's; it runs before the vcpu enters
+     * again, so a region flush meanwhile has nothing to wait for). */
+    vcpu->tlb_generation = ~0ull;
 }
 
 void vmx_set_tpr_threshold(struct vcpu *vcpu, int priority_class)
