@@ -47,7 +47,7 @@ void vcpu_prepare_events_slow(struct vcpu *vcpu)
     int vector = lapic && vcpu->mp_state == HV_MP_STATE_RUNNABLE ? vlapic_pending(&vcpu->lapic) : -1;
     /* Where the CPU takes TPR writes itself: one that unmasks a vector
      * IRR holds must exit (none pending above PPR: maybe one below). */
-    if (vcpu->vm->apic_access_page)
+    if (vcpu->vm->apic_virtualized)
         virt->set_tpr_threshold(vcpu, lapic && vector < 0 ? vlapic_tpr_threshold(&vcpu->lapic) : 0);
     if (vector >= 0 && allowed) {
         virt->inject_interrupt(vcpu, (uint8_t)vector);

@@ -295,7 +295,8 @@ bool vcpu_lapic_msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, bool 
     *stop = -1;
     if (msr == MSR_IA32_APIC_BASE) {
         *ok = vlapic_set_base(l, value);
-        vcpu_lapic_base_changed(vcpu);
+        if (*ok)
+            vcpu_lapic_base_changed(vcpu);
         return true;
     }
     if (msr == MSR_TSC_DEADLINE) {

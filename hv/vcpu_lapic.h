@@ -64,7 +64,7 @@ int vcpu_lapic_apic_write(struct vcpu *vcpu, uint32_t offset);
  * in a VM whose xAPIC accesses the CPU virtualizes. */
 static inline void vcpu_lapic_base_changed(struct vcpu *vcpu)
 {
-    if (vcpu->vm->apic_access_page)
+    if (vcpu->vm->apic_virtualized)
         virt->lapic_base_changed(vcpu);
 }
 

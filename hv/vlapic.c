@@ -81,21 +81,16 @@ uint32_t vlapic_id(const struct vlapic *l)
 }
 
 /* PPR from TPR and the highest in-service vector (SDM 10.8.3.1).
- * Computed wherever it is used, not kept: under VMX's APIC-register
+ * Computed wherever it is used (a read of the register, GET_LAPIC's
+ * image), never kept in the page: under VMX's APIC-register
  * virtualization the guest's TPR writes reach the page without an exit
- * (SDM 3C 29.1.2), so a PPR kept in the page could be stale. */
+ * (SDM 3C 29.1.2), so a kept PPR could be stale. */
 static inline uint32_t ppr_now(const struct vlapic *l)
 {
     uint32_t tpr = reg(l, LAPIC_TPR) & 0xff;
     int isr = l->isr_top;
     uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
     return (tpr & 0xf0) >= (isrv & 0xf0) ? tpr : isrv & 0xf0;
-}
-
-/* The page's copy, for GET_LAPIC's image (vlapic_get_page reads it anew). */
-static void update_ppr(struct vlapic *l)
-{
-    set_reg(l, LAPIC_PPR, ppr_now(l));
 }
 
 uint32_t vlapic_ppr(const struct vlapic *l) { return ppr_now(l); }
@@ -105,7 +100,6 @@ uint32_t vlapic_tpr(const struct vlapic *l) { return reg(l, LAPIC_TPR); }
 void vlapic_set_tpr(struct vlapic *l, uint32_t tpr)
 {
     set_reg(l, LAPIC_TPR, tpr & 0xff);
-    update_ppr(l);
 }
 
 /* Where a unit test holds a post between its TMR and IRR stores while
@@ -376,7 +370,6 @@ void vlapic_acknowledge(struct vlapic *l, uint8_t vector)
     bitmap_set(l, LAPIC_ISR, vector);
     if (vector > l->isr_top)
         l->isr_top = vector;
-    update_ppr(l);
 }
 
 bool vlapic_take_at_once(struct vlapic *l, uint8_t vector)
@@ -399,7 +392,6 @@ static inline __attribute__((always_inline)) void retire(struct vlapic *l, int i
     uint32_t *isr_word = (uint32_t *)tmr - (LAPIC_TMR - LAPIC_ISR) / 4;
     __atomic_and_fetch(isr_word, ~bit, __ATOMIC_RELAXED);
     l->isr_top = --l->isr_count ? (int16_t)bitmap_highest(l, LAPIC_ISR) : -1;
-    update_ppr(l);
     l->last_eoi = (uint8_t)isr;
 }
 
@@ -604,6 +596,7 @@ void vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     /* What the CPU computes is recomputed, whatever the image said. */
     set_reg(l, LAPIC_VERSION, LAPIC_VERSION_VALUE);
     set_reg(l, LAPIC_TIMER_CURRENT, 0);
+    set_reg(l, LAPIC_PPR, 0); /* computed where it is read (ppr_now) */
     set_reg(l, LAPIC_TIMER_DIVIDE, reg(l, LAPIC_TIMER_DIVIDE) & 0xb);
     l->divide = divide_of(reg(l, LAPIC_TIMER_DIVIDE));
     if (vlapic_x2apic(l))
@@ -616,7 +609,6 @@ void vlapic_set_page(struct vlapic *l, const uint8_t *in, uint64_t now)
     for (unsigned word = 0; word < 8; word++)
         for (uint32_t bits = reg(l, LAPIC_ISR + word * 16); bits; bits &= bits - 1)
             l->isr_count++;
-    update_ppr(l);
     l->timer_fire = 0;
     /* IA32_TSC_DEADLINE is no register of the page (KVM keeps it an MSR
      * too): an armed deadline goes on in TSC-deadline mode, and reads 0

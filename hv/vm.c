@@ -61,6 +61,7 @@ static int apic_access_page_create(struct vm *vm)
         vm->apic_access_page = 0;
         return -HV_ENOMEM;
     }
+    vm->apic_virtualized = true;
     return 0;
 }
 

@@ -53,6 +53,9 @@ struct vm {
     bool is_control;
     bool lapic;             /* HV_VM_LAPIC: a local APIC per vcpu here */
     bool user_msr;          /* HV_VM_USER_MSR: unknown MSRs exit to the VMM */
+    /* The CPU virtualizes the vcpus' xAPIC accesses (apic_access_page was
+     * made): read on exits, so here rather than beside the page. */
+    bool apic_virtualized;
     /* control domain only */
     uint64_t memory_base;   /* host-physical address of its RAM */
     uint64_t memory_size;
@@ -74,9 +77,9 @@ struct vm {
     /* Table pages emptied by slot deletions, waiting for the flush that
      * lets them be freed (hv/nested_tables.h). */
     struct table_list retired_tables;
-    /* Under `lock` too. VMX's APIC-access page (virt_apic_access_page), host-physical, or
-     * 0: mapped at the APIC's default base while no slot covers it, so
-     * that the CPU virtualizes the vcpus' xAPIC accesses (hv/vm.c). */
+    /* Under `lock` too: VMX's APIC-access page (virt_apic_access_page),
+     * host-physical, or 0; mapped at the APIC's default base while no
+     * slot covers it (hv/vm.c). */
     uint64_t apic_access_page;
     struct memory_slot slots[HV_MAX_MEMORY_SLOTS];
     struct vcpu *vcpus[HV_MAX_VCPUS];

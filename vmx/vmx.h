@@ -13,7 +13,6 @@ struct vmx_features {
     bool unrestricted_guest;
     bool true_controls;
     uint8_t preemption_timer_shift; /* the timer ticks every 2^shift TSC ticks */
-    bool apic_register_virtualization; /* with TPR shadow and APIC-access page */
 };
 
 extern struct vmx_features vmx_features;

@@ -32,7 +32,7 @@ static bool virtualized_mode(const struct vcpu *vcpu)
 
 void vmx_apicv_write_controls(struct vcpu *vcpu, uint32_t *proc, uint32_t *proc2)
 {
-    if (!vcpu->vm->apic_access_page)
+    if (!vcpu->vm->apic_virtualized)
         return;
     *proc |= PROC_USE_TPR_SHADOW;
     *proc2 |= PROC2_APIC_REGISTER_VIRTUALIZATION |

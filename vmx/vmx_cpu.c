@@ -121,12 +121,11 @@ static int compute_controls(char *why, size_t size)
      * or ICR write needs no decoding. Switched on per vcpu of a VM with
      * local APICs (vmx_vcpu.c), never in vmx_controls. */
     uint32_t apicv_proc2 = PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION;
-    vmx_features.apic_register_virtualization =
+    virt_apic_access_page =
         (proc_cap >> 32 & PROC_USE_TPR_SHADOW) &&
         ((rdmsr(MSR_VMX_PROCBASED_CTLS2) >> 32) & apicv_proc2) == apicv_proc2 &&
         !(vmx_controls.proc & PROC_USE_TPR_SHADOW) && !(vmx_controls.proc2 & apicv_proc2) &&
         virt_apic_virtualization_allowed;
-    virt_apic_access_page = vmx_features.apic_register_virtualization;
     return 0;
 }
 
@@ -206,7 +205,7 @@ static void vmx_describe(char *buf, size_t size)
            vmx_features.vmcs_revision, vmx_features.vpid ? "yes" : "no",
            vmx_features.unrestricted_guest ? "yes" : "no",
            vmx_features.true_controls ? "yes" : "no",
-           vmx_features.apic_register_virtualization ? "yes"
+           virt_apic_access_page ? "yes"
                : virt_apic_virtualization_allowed ? "no" : "off (apicv=off)");
 }
 
