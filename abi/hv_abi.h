@@ -442,6 +442,27 @@ enum hv_exit_reason {
     HV_EXIT_X86_RDMSR = 29,       /* an MSR the hypervisor does not know */
     HV_EXIT_X86_WRMSR = 30,
     HV_EXIT_DEADLINE = 32,        /* the run page's deadline passed */
+    HV_EXIT_TASK_SWITCH = 64,     /* ours (KVM emulates it in the kernel):
+                                     VMX only, for the VMM to perform */
+};
+
+/* HV_EXIT_TASK_SWITCH: what started the switch (the SDM's exit
+ * qualification, bits 31:30), and for HV_TASK_SWITCH_GATE the event
+ * whose delivery met a task gate in the IDT (the SDM's interruption
+ * types). */
+enum hv_task_switch_source {
+    HV_TASK_SWITCH_CALL = 0,
+    HV_TASK_SWITCH_IRET = 1,
+    HV_TASK_SWITCH_JMP = 2,
+    HV_TASK_SWITCH_GATE = 3,
+};
+enum hv_task_switch_event {
+    HV_TASK_SWITCH_EVENT_EXTERNAL = 0,
+    HV_TASK_SWITCH_EVENT_NMI = 2,
+    HV_TASK_SWITCH_EVENT_EXCEPTION = 3,
+    HV_TASK_SWITCH_EVENT_SOFT_INTERRUPT = 4,   /* INT n */
+    HV_TASK_SWITCH_EVENT_PRIV_SOFT_EXCEPTION = 5, /* INT1 */
+    HV_TASK_SWITCH_EVENT_SOFT_EXCEPTION = 6,   /* INT3, INTO */
 };
 
 /* HV_EXIT_INTERNAL_ERROR suberrors. */
@@ -555,6 +576,20 @@ struct hv_run {
         } debug;
         /* HV_EXIT_SHUTDOWN: triple fault or shutdown; the vcpu cannot
          * resume until its state is set again. */
+        /* HV_EXIT_TASK_SWITCH: a task switch the CPU began and left to
+         * the VMM (abi/README.md section 8): nothing of it is done. */
+        struct {
+            uint16_t selector;        /* the new task's TSS */
+            uint8_t source;           /* HV_TASK_SWITCH_* */
+            uint8_t event;            /* GATE: HV_TASK_SWITCH_EVENT_* */
+            uint8_t vector;           /* GATE: the event's vector */
+            uint8_t has_error_code;   /* GATE: an exception's error code */
+            uint8_t insn_length;      /* the instruction at RIP, when it
+                                         made the switch; else 0 */
+            uint8_t padding;
+            uint32_t error_code;
+            uint32_t padding2;
+        } task_switch;
         /* HV_EXIT_INTERNAL_ERROR: the hypervisor could not go on with
          * the guest; suberror says why (HV_INTERNAL_ERROR_*). */
         struct {

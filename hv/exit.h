@@ -50,6 +50,8 @@ enum exit_kind {
     EXIT_APIC_WRITE,      /* a write the CPU made to the vcpu's APIC page
                              (VMX's APIC-register virtualization), its
                              side effects not yet done; info1 = offset */
+    EXIT_TASK_SWITCH,     /* VMX: a task switch, for the VMM to perform
+                             (`task_switch`) */
     EXIT_UNKNOWN,
 };
 
@@ -83,6 +85,15 @@ struct exit_record {
             bool page_walk;
             uint8_t insn_bytes[15];
         } fault;
+        struct {
+            uint16_t selector;     /* the new TSS */
+            uint8_t source;        /* HV_TASK_SWITCH_* */
+            bool has_event;        /* GATE: the event below */
+            uint8_t event;         /* HV_TASK_SWITCH_EVENT_* */
+            uint8_t vector;
+            bool has_error_code;
+            uint32_t error_code;
+        } task_switch;
         struct {
             uint8_t number;        /* DR0-DR7 as the instruction names it */
             bool write;            /* MOV to DRn */

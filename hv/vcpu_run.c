@@ -123,6 +123,28 @@ static int child_machine_check(struct vcpu *vcpu, struct hv_run *run,
                           info.banks_valid, info.first_status, info.first_addr);
 }
 
+/* A task switch the CPU left to the VMM (VMX: SDM 3C 25.4.2). The
+ * instruction's length is given only when the instruction made the
+ * switch (CALL, JMP, IRET, or INT n, INT3, INTO, INT1 through a task
+ * gate): RIP is at it and the old task resumes after it. For an event
+ * that met a task gate otherwise RIP is already where the old task
+ * resumes. */
+static void fill_task_switch(struct hv_run *run, const struct exit_record *exit)
+{
+    bool by_instruction = exit->task_switch.source != HV_TASK_SWITCH_GATE ||
+                          exit->task_switch.event >= HV_TASK_SWITCH_EVENT_SOFT_INTERRUPT;
+    run->task_switch.selector = exit->task_switch.selector;
+    run->task_switch.source = exit->task_switch.source;
+    run->task_switch.event = exit->task_switch.has_event ? exit->task_switch.event : 0;
+    run->task_switch.vector = exit->task_switch.has_event ? exit->task_switch.vector : 0;
+    run->task_switch.has_error_code = exit->task_switch.has_error_code;
+    run->task_switch.insn_length = by_instruction ? (uint8_t)exit->instruction_length : 0;
+    run->task_switch.padding = 0;
+    run->task_switch.error_code = exit->task_switch.has_error_code
+                                      ? exit->task_switch.error_code : 0;
+    run->task_switch.padding2 = 0;
+}
+
 /* Decides what a child's exit means. Returns the HV_EXIT_* reason to report
  * to the VMM, or -1 to resume the guest. A child's CPUID and its IN and
  * OUT come here only with RFLAGS.TF set: the backends complete the others
@@ -237,6 +259,9 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         run->debug.dr6 = exit->info1;
         run->debug.dr7 = exit->info2;
         return HV_EXIT_DEBUG;
+    case EXIT_TASK_SWITCH:
+        fill_task_switch(run, exit);
+        return HV_EXIT_TASK_SWITCH;
     case EXIT_FAIL_ENTRY:
         run->fail_entry.hardware_entry_failure_reason = exit->hardware_reason;
         run->fail_entry.cpu = this_cpu_index();

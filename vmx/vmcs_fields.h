@@ -163,6 +163,7 @@ enum vmx_segment { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG
 #define EXIT_REASON_TRIPLE_FAULT       2
 #define EXIT_REASON_INTERRUPT_WINDOW   7
 #define EXIT_REASON_NMI_WINDOW         8
+#define EXIT_REASON_TASK_SWITCH        9
 #define EXIT_REASON_CPUID              10
 #define EXIT_REASON_HLT                12
 #define EXIT_REASON_INVD               13

@@ -100,6 +100,18 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
         exit->kind = EXIT_SLICE_OVER;
         break;
     case EXIT_REASON_CPUID: exit->kind = EXIT_CPUID; break;
+    case EXIT_REASON_TASK_SWITCH: /* qualification: SDM 3C table 28-2 */
+        exit->kind = EXIT_TASK_SWITCH;
+        exit->task_switch.selector = (uint16_t)qualification;
+        exit->task_switch.source = (uint8_t)(qualification >> 30);
+        exit->task_switch.has_event = (vectoring & INTR_INFO_VALID) != 0;
+        exit->task_switch.event = (uint8_t)((vectoring & INTR_TYPE_MASK) >> 8);
+        exit->task_switch.vector = (uint8_t)vectoring;
+        exit->task_switch.has_error_code = exit->task_switch.has_event &&
+                                           (vectoring & INTR_INFO_DELIVER_ERROR);
+        exit->task_switch.error_code = exit->task_switch.has_error_code
+                                           ? (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR) : 0;
+        break;
     case EXIT_REASON_HLT: exit->kind = EXIT_HLT; break;
     case EXIT_REASON_XSETBV: exit->kind = EXIT_XSETBV; break;
     case EXIT_REASON_DR_ACCESS: /* qualification: SDM 3C table 28-4 */
@@ -203,7 +215,11 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
      * the field holds is an older exit's. */
     uint32_t vectoring = reason & EXIT_REASON_ENTRY_FAILED
         ? 0 : (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-    if ((vectoring & INTR_INFO_VALID) && (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
+    if (reason == EXIT_REASON_TASK_SWITCH) {
+        /* The event met a task gate: the VMM's task switch delivers it
+         * (HV_EXIT_TASK_SWITCH), nothing is delivered again. */
+    } else if ((vectoring & INTR_INFO_VALID) &&
+               (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
         /* Only INTERRUPT's can be (physical ones exit before they reach a
          * guest): back to pending, injected when the guest can take it. */
         vcpu->irq_pending = 1;

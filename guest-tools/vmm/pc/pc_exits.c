@@ -10,6 +10,7 @@
 #include "guest-tools/vmm/pc/mmio_decode.h"
 #include "guest-tools/vmm/pc/pc_internal.h"
 #include "guest-tools/vmm/pc/string_io.h"
+#include "guest-tools/vmm/pc/task_switch.h"
 
 #define PAGE 4096ull
 #define CR0_PE (1ull << 0)
@@ -214,33 +215,33 @@ static uint8_t guest_cpl(const struct hv_sregs *s, uint64_t rflags)
     return rflags & RFLAGS_VM ? 3 : s->ss.dpl & 3;
 }
 
-/* The fault string I/O gives the guest, as the CPU raises it: for #PF,
- * CR2 first (through SET_SREGS, with the NMI blocking that call ends
- * given back), then the exception with its error code (SET_VCPU_EVENTS,
- * as KVM's VMMs queue one). */
-static bool inject_fault(struct vmm_vcpu *vcpu, struct hv_sregs *sregs,
-                         const struct string_io_cpu *cpu)
+/* An exception for the guest as the CPU raises it in an instruction the
+ * VMM emulated (string I/O, a task switch): for #PF, CR2 first (through
+ * SET_SREGS), then the exception with its error code (SET_VCPU_EVENTS,
+ * as KVM's VMMs queue one), with the NMI blocking `events` holds (from
+ * before any SET_SREGS, which ends it). */
+static bool inject_exception(struct vmm_vcpu *vcpu, struct hv_sregs *sregs,
+                             struct hv_vcpu_events *events, uint8_t vector,
+                             bool has_error_code, uint32_t error_code, uint64_t cr2)
 {
-    struct hv_vcpu_events events;
-    long err;
+    long err = 0;
 
-    err = hv_get_vcpu_events(vcpu->handle, &events);
-    if (!err && cpu->fault_vector == VECTOR_PF) {
-        sregs->cr2 = cpu->fault_address;
+    if (vector == VECTOR_PF) {
+        sregs->cr2 = cr2;
         err = hv_set_sregs(vcpu->handle, sregs);
     }
     if (!err) {
-        events.flags = HV_VCPUEVENT_VALID_NMI | HV_VCPUEVENT_VALID_EXCEPTION;
-        events.exception.injected = 1;
-        events.exception.pending = 0;
-        events.exception.nr = cpu->fault_vector;
-        events.exception.has_error_code = 1;
-        events.exception.error_code = cpu->fault_error;
-        err = hv_set_vcpu_events(vcpu->handle, &events);
+        events->flags = HV_VCPUEVENT_VALID_NMI | HV_VCPUEVENT_VALID_EXCEPTION;
+        events->exception.injected = 1;
+        events->exception.pending = 0;
+        events->exception.nr = vector;
+        events->exception.has_error_code = has_error_code;
+        events->exception.error_code = error_code;
+        err = hv_set_vcpu_events(vcpu->handle, events);
     }
     if (err)
-        ctl_printf("guest %s: exception %u for string I/O not injected: error %ld\n",
-                   vcpu->label, cpu->fault_vector, err);
+        ctl_printf("guest %s: exception %u for an emulated instruction not injected: "
+                   "error %ld\n", vcpu->label, vector, err);
     return !err;
 }
 
@@ -282,7 +283,10 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
     regs.rdi = cpu.rdi;
     hv_set_regs(vcpu->handle, &regs);
     if (status == STRING_IO_GUEST_FAULT) {
-        if (inject_fault(vcpu, &sregs, &cpu))
+        struct hv_vcpu_events events;
+        if (hv_get_vcpu_events(vcpu->handle, &events) == 0 &&
+            inject_exception(vcpu, &sregs, &events, cpu.fault_vector, true, cpu.fault_error,
+                             cpu.fault_address))
             return PC_CONTINUE;
         /* Re-entered, the instruction would fault again, for ever. */
         pc_vm_stop(pc, PC_END_STOPPED, 0, "string I/O fault not injected");
@@ -295,6 +299,123 @@ static enum pc_exit_action string_io(struct pc_vm *pc, struct vmm_vcpu *vcpu)
         return PC_STOP;
     }
     return PC_CONTINUE;
+}
+
+/* ---- task switches (VMX) ----------------------------------------------------- */
+
+struct task_view {
+    struct guest_view view;
+    struct hv_sregs *sregs;
+};
+
+/* The task switch's implicit supervisor accesses: a write to a page its
+ * tables make read-only faults only with CR0.WP set (SDM 3A 4.6.1). */
+static int task_memory(void *ctx, uint64_t linear, void *bytes, unsigned len, bool write,
+                       uint32_t *pf_error)
+{
+    struct task_view *t = ctx;
+    uint8_t *p = bytes;
+
+    while (len) {
+        uint64_t phys;
+        bool writable, user;
+        unsigned chunk = (unsigned)(PAGE - (linear & (PAGE - 1)));
+        int present = view_translate(&t->view, linear, &phys, &writable, &user);
+
+        if (chunk > len)
+            chunk = len;
+        if (present < 0)
+            return -1;
+        if (!present || (write && !writable && (t->sregs->cr0 & CR0_WP))) {
+            *pf_error = (present ? 1u : 0u) | (write ? 2u : 0u);
+            return 0;
+        }
+        if (!view_memory(&t->view, phys, p, chunk, write))
+            return -1;
+        linear = (linear + chunk) & 0xffffffffull;
+        p += chunk;
+        len -= chunk;
+    }
+    return 1;
+}
+
+/* The new task's paging for the accesses after the commit point:
+ * TRANSLATE walks the vcpu's current tables. */
+static bool task_load_paging(void *ctx, const struct hv_sregs *sregs)
+{
+    struct task_view *t = ctx;
+
+    t->view.cached = false;
+    t->view.paging = (sregs->cr0 & CR0_PG) != 0;
+    return hv_set_sregs(t->view.vcpu->handle, sregs) == 0;
+}
+
+/* NMI blocking as the switch leaves it (SET_SREGS ended it): an NMI
+ * delivered through a task gate blocks NMIs until the handler's IRET, an
+ * IRET ends the blocking (SDM 3A 6.7.1), here where it switches tasks
+ * too, and any other switch keeps what was. */
+static void task_switch_nmi_blocking(struct hv_vcpu_events *events, const struct hv_run *run)
+{
+    if (run->task_switch.source == HV_TASK_SWITCH_GATE &&
+        run->task_switch.event == HV_TASK_SWITCH_EVENT_NMI)
+        events->nmi.masked = 1;
+    else if (run->task_switch.source == HV_TASK_SWITCH_IRET)
+        events->nmi.masked = 0;
+}
+
+static enum pc_exit_action task_switch_exit(struct pc_vm *pc, struct vmm_vcpu *vcpu)
+{
+    struct hv_run *run = vcpu->run;
+    struct hv_regs regs;
+    struct hv_sregs sregs;
+    struct task_view t = { .view = { .pc = pc, .vcpu = vcpu }, .sregs = &sregs };
+    struct task_switch_ops ops = { task_memory, task_load_paging, &t };
+    struct task_switch_fault fault;
+    const char *why = NULL;
+
+    if (hv_get_regs(vcpu->handle, &regs) < 0 || hv_get_sregs(vcpu->handle, &sregs) < 0)
+        return PC_CONTINUE;
+    t.view.paging = (sregs.cr0 & CR0_PG) != 0;
+    uint64_t exit_rip = regs.rip;
+    regs.rip = (regs.rip + run->task_switch.insn_length) & 0xffffffffull;
+    struct task_switch_request request = {
+        .selector = run->task_switch.selector,
+        .source = run->task_switch.source,
+        .has_error_code = run->task_switch.has_error_code != 0,
+        .error_code = run->task_switch.error_code,
+    };
+    struct hv_vcpu_events events;
+    if (hv_get_vcpu_events(vcpu->handle, &events) < 0)
+        return PC_CONTINUE;
+    task_switch_nmi_blocking(&events, run);
+    switch (task_switch(&regs, &sregs, &request, &ops, &fault)) {
+    case TASK_SWITCH_DONE:
+        events.flags = HV_VCPUEVENT_VALID_NMI;
+        if (hv_set_regs(vcpu->handle, &regs) < 0 || hv_set_sregs(vcpu->handle, &sregs) < 0 ||
+            hv_set_vcpu_events(vcpu->handle, &events) < 0)
+            why = "task switch: the new task's state refused";
+        break;
+    case TASK_SWITCH_GUEST_FAULT:
+        if (!fault.in_new_task)
+            regs.rip = exit_rip;
+        if (hv_set_regs(vcpu->handle, &regs) < 0 || hv_set_sregs(vcpu->handle, &sregs) < 0 ||
+            !inject_exception(vcpu, &sregs, &events, fault.vector, fault.has_error_code,
+                              fault.error_code, fault.cr2))
+            why = "task switch: its fault not injected";
+        break;
+    case TASK_SWITCH_FAULT:
+        why = "task switch: a TSS or descriptor outside RAM";
+        break;
+    case TASK_SWITCH_UNSUPPORTED:
+        why = "task switch: a 16-bit TSS";
+        break;
+    }
+    if (!why)
+        return PC_CONTINUE;
+    ctl_printf("guest %s: %s (selector 0x%x, source %u, rip 0x%lx)\n", vcpu->label, why,
+               run->task_switch.selector, run->task_switch.source, exit_rip);
+    pc_vm_stop(pc, PC_END_STOPPED, 0, why);
+    return PC_STOP;
 }
 
 /* ---- MMIO --------------------------------------------------------------------- */
@@ -394,6 +515,9 @@ enum pc_exit_action pc_handle_exit(struct pc_vm *pc, const struct pc_runner *run
         break;
     case HV_EXIT_MMIO:
         action = mmio(pc, vcpu);
+        break;
+    case HV_EXIT_TASK_SWITCH:
+        action = task_switch_exit(pc, vcpu);
         break;
     case HV_EXIT_IOAPIC_EOI:
         /* The EOI is done in the guest's APIC; the remote IRR is ours. */
