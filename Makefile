@@ -196,7 +196,7 @@ HOSTILE_GUESTS := hello triple_fault vmmcall outside_memory spin smp_hello
 # (tests/system/pc_guests.sh runs them under plain QEMU alike); those
 # that read typed input, and those that end the machine, apart.
 PC_GUESTS := pc_lapic pc_lapic_garbage pc_lapic_timer pc_tsc_deadline pc_x2apic pc_hlt pc_smp pc_pic \
-	pc_ioapic pc_pmtimer pc_firmware pc_string_io
+	pc_ioapic pc_pmtimer pc_firmware pc_string_io pc_task_switch
 PC_GUEST_ARGS := mem=64 cpus=4
 # The line pc_uart_rx expects, typed by the `pc` tool (input=, %XX escapes)
 # in ISO pc-uart-rx-input; in pc-uart-rx the test types it live at COM1.
@@ -218,7 +218,7 @@ TEST_ISOS := test-iso-hostile test-iso-pc-hello test-iso-pc-hello-profile test-i
 	test-iso-pc-rtc test-iso-pc-power $(ISO_DIR)/plain-pc_x2apic.iso $(ISO_DIR)/plain-pc_tsc_deadline.iso \
 	test-iso-linux-1 test-iso-linux-2 test-iso-linux-4 test-iso-linux-vmx-1 \
 	test-iso-linux-vmx $(ISO_DIR)/linux-bad.iso $(ISO_DIR)/linux-two.iso $(ISO_DIR)/linux-beside.iso \
-	test-iso-pc-timeout
+	test-iso-pc-timeout test-iso-pc-task-switch
 .PHONY: $(filter test-iso-%,$(TEST_ISOS))
 test-isos:
 	@$(MAKE) --no-print-directory all linux
@@ -275,6 +275,11 @@ test-iso-hvtest-cpuid:
 test-iso-pc-guests:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-guests CTL_CMDLINE=pc GUESTS="$(PC_GUESTS)" \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"
+# Task switches on Bochs' SVM, which takes the task-switch intercept as an
+# AMD CPU does (QEMU's TCG switches tasks itself): one vcpu is enough.
+test-iso-pc-task-switch:
+	@$(MAKE) --no-print-directory iso ISO_NAME=pc-task-switch CTL_CMDLINE=pc GUESTS=pc_task_switch \
+	    GUEST_ARGS="mem=32 cpus=1"
 test-iso-pc-smp:
 	@$(MAKE) --no-print-directory iso ISO_NAME=pc-smp CTL_CMDLINE=pc GUESTS=pc_smp \
 	    GUEST_ARGS="$(PC_GUEST_ARGS)"

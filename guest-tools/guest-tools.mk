@@ -39,7 +39,7 @@ $(GT_CTL_ELF): $(GT_CTL_OBJECTS) $(GT_CTL_LDS)
 # Guests that check the virtual PC (LAPIC, SMP start, PIC, IOAPIC, UART,
 # timers, firmware tables, power-off and reset); each also runs under
 # plain QEMU q35 with the same output (tests/system/pc_guest_tests.sh).
-GT_PC_GUEST_NAMES := pc_lapic pc_lapic_garbage pc_lapic_timer pc_hlt pc_tsc_deadline pc_x2apic pc_smp pc_pic pc_ioapic pc_uart_rx pc_rtc pc_pmtimer pc_firmware pc_string_io pc_poweroff pc_reset
+GT_PC_GUEST_NAMES := pc_lapic pc_lapic_garbage pc_lapic_timer pc_hlt pc_tsc_deadline pc_x2apic pc_smp pc_pic pc_ioapic pc_uart_rx pc_rtc pc_pmtimer pc_firmware pc_string_io pc_task_switch pc_poweroff pc_reset
 GT_GUEST_NAMES := hello triple_fault vmmcall outside_memory spin bench_guest bench_lapic bench_ipi \
 	smp_hello $(GT_PC_GUEST_NAMES)
 GT_GUEST_LDS := $(GT_DIR)/guests/lib/guest.ld

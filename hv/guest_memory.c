@@ -86,6 +86,29 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
     return err;
 }
 
+bool vcpu_read_linear(struct vcpu *vcpu, uint64_t linear, void *buffer, unsigned size)
+{
+    struct hv_sregs sregs;
+    struct guest_paging paging;
+    uint8_t *out = buffer;
+    bool read = true;
+    virt->get_sregs(vcpu, &sregs);
+    paging_of(&sregs, &paging);
+    nested_walk_begin(vcpu);
+    while (read && size) {
+        struct guest_translation t;
+        uint64_t in_page = FRAME_SIZE - (linear & (FRAME_SIZE - 1));
+        unsigned want = size < in_page ? size : (unsigned)in_page;
+        read = !guest_walk(&paging, linear, read_for_walk, vcpu->vm, &t) &&
+               vm_read_guest(vcpu->vm, t.guest_phys, out, want);
+        linear += want;
+        out += want;
+        size -= want;
+    }
+    nested_walk_end(vcpu);
+    return read;
+}
+
 unsigned vm_fetch_linear(struct vm *vm, const struct guest_paging *paging,
                          uint64_t linear, uint8_t bytes[15])
 {

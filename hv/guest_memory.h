@@ -25,6 +25,11 @@ bool vm_read_guest(struct vm *vm, uint64_t gpa, void *buffer, uint64_t size);
  * -HV_EINVAL when there is no translation. */
 int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation *out);
 
+/* Copies `size` bytes at a guest-linear address through the vcpu's
+ * current paging (a supervisor read, page rights not checked); false if
+ * some byte has no translation or no memory. */
+bool vcpu_read_linear(struct vcpu *vcpu, uint64_t linear, void *buffer, unsigned size);
+
 /* Fetches up to 15 instruction bytes at the vcpu's CS:RIP through its own
  * paging. Returns how many could be read (0 if none). */
 unsigned vcpu_fetch_instruction(struct vcpu *vcpu, uint8_t bytes[15],

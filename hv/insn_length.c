@@ -82,3 +82,71 @@ unsigned insn_decode_mov_from_cr(const uint8_t *bytes, unsigned available, bool 
 {
     return decode_mov_cr(bytes, available, mode64, MOV_FROM_CR_OPCODE, cr, gpr);
 }
+
+/* The ModRM byte at bytes[0] with what follows it (SIB, displacement), for
+ * a memory operand (mod != 3) with 16- or 32-bit addressing (SDM 2A
+ * tables 2-1 and 2-2); 0 if more bytes than `available` are needed. */
+static unsigned modrm_length(const uint8_t *bytes, unsigned available, bool address32)
+{
+    if (!available)
+        return 0;
+    unsigned mod = bytes[0] >> 6, rm = bytes[0] & 7, length = 1;
+    if (!address32) {
+        length += mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 6) ? 2 : 0;
+    } else {
+        if (rm == 4) {
+            if (available < 2)
+                return 0;
+            length++;
+            if (mod == 0 && (bytes[1] & 7) == 5)
+                length += 4;
+        }
+        length += mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 5) ? 4 : 0;
+    }
+    return length <= available ? length : 0;
+}
+
+unsigned insn_task_switch_length(const uint8_t *bytes, unsigned available, bool default32)
+{
+    unsigned start = insn_prefix_length(bytes, available, false), length;
+    bool operand32 = default32, address32 = default32;
+    for (unsigned i = 0; i < start; i++) {
+        if (bytes[i] == 0x66)
+            operand32 = !default32;
+        else if (bytes[i] == 0x67)
+            address32 = !default32;
+    }
+    if (start >= available)
+        return 0;
+    switch (bytes[start]) {
+    case 0x9a: /* CALL ptr16:16/32 */
+    case 0xea: /* JMP ptr16:16/32 */
+        length = start + 1 + (operand32 ? 6 : 4);
+        break;
+    case 0xff: { /* CALL m16:16/32 (/3), JMP m16:16/32 (/5) */
+        if (start + 1 >= available)
+            return 0;
+        uint8_t modrm = bytes[start + 1];
+        unsigned reg = (modrm >> 3) & 7;
+        if ((reg != 3 && reg != 5) || (modrm >> 6) == 3)
+            return 0;
+        unsigned operand = modrm_length(bytes + start + 1, available - start - 1, address32);
+        if (!operand)
+            return 0;
+        length = start + 1 + operand;
+        break;
+    }
+    case 0xcd: /* INT n */
+        length = start + 2;
+        break;
+    case 0xcf: /* IRET */
+    case 0xcc: /* INT3 */
+    case 0xce: /* INTO */
+    case 0xf1: /* INT1 */
+        length = start + 1;
+        break;
+    default:
+        return 0;
+    }
+    return length <= available && length <= INSN_MAX_LENGTH ? length : 0;
+}

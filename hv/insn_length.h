@@ -53,4 +53,12 @@ unsigned insn_decode_mov_to_cr(const uint8_t *bytes, unsigned available, bool mo
 unsigned insn_decode_mov_from_cr(const uint8_t *bytes, unsigned available, bool mode64,
                                  unsigned *cr, unsigned *gpr);
 
+/* An instruction that can switch tasks outside 64-bit mode -- far CALL
+ * or JMP (direct, or through memory with any addressing form), IRET,
+ * INT n, INT3, INTO, INT1 -- for SVM's task-switch intercept, which says
+ * neither which nor how long. `default32`: CS.D (32-bit operands and
+ * addresses unless a 66 or 67 prefix says otherwise). 0 if the bytes are
+ * none of these or too few. */
+unsigned insn_task_switch_length(const uint8_t *bytes, unsigned available, bool default32);
+
 #endif

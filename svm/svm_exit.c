@@ -7,6 +7,7 @@
  * their guest loop starts, so that no exit tests which it is. */
 #include "hv/control_domain.h"
 #include "hv/cpuid.h"
+#include "hv/guest_memory.h"
 #include "hv/mmio_decode.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
@@ -57,6 +58,78 @@ static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
     exit->kind = exit->instruction_length ? kind : EXIT_REEXECUTE;
 }
 
+/* The instruction at RIP if it can switch tasks (SDM 2A: far CALL and
+ * JMP, IRET, INT n, INT3, INTO, INT1): its length, else 0. */
+static unsigned svm_task_switch_insn_length(struct vcpu *vcpu, const struct vmcb *vmcb)
+{
+    struct insn_site site;
+    uint8_t buffer[INSN_MAX_LENGTH];
+    const uint8_t *bytes;
+    svm_insn_site(vmcb, &site);
+    unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
+    return insn_task_switch_length(bytes, available, site.cs_db);
+}
+
+/* A task switch, for the VMM to perform as on VMX (HV_EXIT_TASK_SWITCH):
+ * intercepted, so that no TF of the hypervisor's (stepping over an NMI
+ * handler's IRET, svm_set_nmi_window) is saved in a TSS the guest reads.
+ * EXITINFO1 the new TSS's selector; EXITINFO2 bit 36 an IRET, 38 a far
+ * JMP, 44 an error code in bits 31:0 (APM 15.14.1); a CALL or a task gate
+ * in the IDT otherwise, told apart by EXITINTINFO. Neither says how long
+ * the instruction is: decoded here, and an instruction no longer at RIP
+ * runs again. */
+static void decode_task_switch(struct vcpu *vcpu, struct vmcb *vmcb, struct exit_record *exit)
+{
+    uint64_t info2 = vmcb->control.exit_info2, event = vmcb->control.exit_int_info;
+    bool has_event = (event & EVENT_VALID) != 0;
+    uint8_t vector = (uint8_t)event, type = (uint8_t)((event & EVENT_TYPE_MASK) >> 8);
+
+    exit->kind = EXIT_TASK_SWITCH;
+    exit->task_switch.selector = (uint16_t)exit->info1;
+    exit->task_switch.source = info2 & (1ull << 36) ? HV_TASK_SWITCH_IRET
+                             : info2 & (1ull << 38) ? HV_TASK_SWITCH_JMP
+                             : has_event ? HV_TASK_SWITCH_GATE : HV_TASK_SWITCH_CALL;
+    exit->task_switch.has_event = has_event;
+    /* INT3 and INTO are exceptions 3 and 4 to AMD's CPUs (software
+     * interrupts to QEMU): made by their instructions either way. */
+    exit->task_switch.event = type == 3 && (vector == 3 || vector == 4)
+                                  ? HV_TASK_SWITCH_EVENT_SOFT_EXCEPTION : type;
+    exit->task_switch.vector = vector;
+    exit->task_switch.has_error_code = (info2 & (1ull << 44)) != 0;
+    exit->task_switch.error_code = (uint32_t)info2;
+    if (exit->task_switch.source == HV_TASK_SWITCH_GATE &&
+        exit->task_switch.event < HV_TASK_SWITCH_EVENT_SOFT_INTERRUPT)
+        return;
+    exit->instruction_length = svm_task_switch_insn_length(vcpu, vmcb);
+    if (!exit->instruction_length)
+        exit->kind = EXIT_REEXECUTE;
+}
+
+/* An IRET intercepted in an NMI handler (the end of the guest's NMI
+ * blocking) that returns from a task -- EFLAGS.NT in protected mode
+ * outside IA-32e mode -- goes to the VMM as the task switch it is,
+ * before it runs: stepped over with the hypervisor's TF
+ * (svm_set_nmi_window), it would save that TF in the handler's TSS,
+ * where the guest finds it. CPUs that honour the task-switch intercept
+ * would exit so once it ran; QEMU's does not. The new task is the back
+ * link of the current TSS. */
+static bool svm_iret_switches_task(struct vcpu *vcpu, struct vmcb *vmcb,
+                                   struct exit_record *exit)
+{
+    uint16_t link;
+    if (!(vmcb->save.cr0 & CR0_PE) || (vmcb->save.efer & EFER_LMA) ||
+        (vmcb->save.rflags & (RFLAGS_VM | RFLAGS_NT)) != RFLAGS_NT ||
+        !vcpu_read_linear(vcpu, vmcb->save.tr.base, &link, sizeof(link)))
+        return false;
+    exit->instruction_length = svm_task_switch_insn_length(vcpu, vmcb);
+    if (!exit->instruction_length)
+        return false;
+    exit->kind = EXIT_TASK_SWITCH;
+    exit->task_switch = (typeof(exit->task_switch)){ .selector = link,
+                                                     .source = HV_TASK_SWITCH_IRET };
+    return true;
+}
+
 static void decode(struct vcpu *vcpu, struct exit_record *exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
@@ -73,7 +146,8 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
     case VMEXIT_VINTR: exit->kind = EXIT_INTERRUPT_WINDOW; break;
     case VMEXIT_IRET:
         svm_nmi_iret(vcpu);
-        exit->kind = EXIT_NMI_WINDOW;
+        if (!svm_iret_switches_task(vcpu, vmcb, exit))
+            exit->kind = EXIT_NMI_WINDOW;
         break;
     case VMEXIT_EXCEPTION_DB: svm_decode_debug(vcpu, exit); break;
     case VMEXIT_EXCEPTION_MC: exit->kind = EXIT_MACHINE_CHECK; break;
@@ -92,6 +166,7 @@ static void decode(struct vcpu *vcpu, struct exit_record *exit)
             decode_instruction(vcpu, exit, EXIT_MSR_READ, &INSN_RDMSR);
         break;
     case VMEXIT_SHUTDOWN: exit->kind = EXIT_SHUTDOWN; break;
+    case VMEXIT_TASK_SWITCH: decode_task_switch(vcpu, vmcb, exit); break;
     case VMEXIT_DR_READ_BASE ... VMEXIT_DR_READ_BASE + 7:
     case VMEXIT_DR_WRITE_BASE ... VMEXIT_DR_WRITE_BASE + 7:
         exit->kind = EXIT_DEBUGREG_ACCESS;

@@ -78,7 +78,8 @@ int svm_vcpu_init(struct vcpu *vcpu)
      * WBINVD. */
     c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID |
                          INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_INVD;
+                         INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN | INTERCEPT_INVD |
+                         INTERCEPT_TASK_SWITCH;
     c->intercept_exceptions = INTERCEPT_EXCEPTION_MC;
     /* CR4 bits are checked against what the hypervisor offers (svm_cr_access.c).
      * With local APICs, CR8 is the APIC's TPR[7:4] (svm_cr8.c). */

@@ -124,6 +124,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT_INVLPGA    (1u << 26)
 #define INTERCEPT_IOIO_PROT  (1u << 27)
 #define INTERCEPT_MSR_PROT   (1u << 28)
+#define INTERCEPT_TASK_SWITCH (1u << 29)
 #define INTERCEPT_SHUTDOWN   (1u << 31)
 /* intercept_misc2 (vector 4) */
 #define INTERCEPT2_VMRUN     (1u << 0)
@@ -183,6 +184,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define VMEXIT_INVLPGA       0x7a
 #define VMEXIT_IOIO          0x7b
 #define VMEXIT_MSR           0x7c
+#define VMEXIT_TASK_SWITCH   0x7d
 #define VMEXIT_SHUTDOWN      0x7f
 #define VMEXIT_VMRUN         0x80
 #define VMEXIT_VMMCALL       0x81

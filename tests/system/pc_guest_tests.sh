@@ -57,6 +57,10 @@ test_pc_string_io_into_refused_pages_faults_plain_qemu() {
     run_pc_guest_plain pc_string_io $PC_EXPECTED/pc_string_io.txt 65 -no-reboot
 }
 
+test_pc_task_switches_by_every_way_in_plain_qemu() {
+    run_pc_guest_plain pc_task_switch $PC_EXPECTED/pc_task_switch.txt 65 -no-reboot
+}
+
 # Without -no-reboot: a reset instead of the power-off would boot the
 # guest again (its banner twice) rather than end QEMU with status 0.
 test_pc_guest_powers_off_through_acpi_s5_plain_qemu() {

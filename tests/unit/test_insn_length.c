@@ -135,6 +135,52 @@ static void test_mov_from_cr(void **state)
     assert_int_equal(insn_decode_mov_from_cr(mov_to, 4, true, &cr, &gpr), 0);
 }
 
+/* The instructions that switch tasks, in the encodings SDM 2A gives
+ * them, with the addressing forms of their memory operands (tables 2-1
+ * and 2-2), for SVM's task-switch intercept. */
+static void test_task_switch_instructions(void **state)
+{
+    (void)state;
+    static const uint8_t jmp_ptr32[] = { 0xea, 0, 0, 0, 0, 0x30, 0 };
+    static const uint8_t call_ptr16[] = { 0x9a, 0, 0, 0x38, 0 };
+    static const uint8_t call_ptr_66[] = { 0x66, 0x9a, 0, 0, 0x38, 0 };     /* 16-bit in 32 */
+    static const uint8_t jmp_m_disp32[] = { 0xff, 0x2d, 1, 2, 3, 4 };       /* [disp32] */
+    static const uint8_t call_m_sib[] = { 0xff, 0x1c, 0x24 };               /* [esp] */
+    static const uint8_t call_m_sib_disp32[] = { 0xff, 0x1c, 0x25, 1, 2, 3, 4 }; /* no base */
+    static const uint8_t jmp_m_ebx_disp8[] = { 0x3e, 0xff, 0x6b, 0x10 };
+    static const uint8_t call_m16_disp16[] = { 0xff, 0x1e, 0x34, 0x12 };    /* [disp16] */
+    static const uint8_t call_m16_bx_si[] = { 0x67, 0xff, 0x18 };           /* 16-bit address */
+    static const uint8_t iret[] = { 0xcf }, iretd16[] = { 0x66, 0xcf };
+    static const uint8_t int_n[] = { 0xcd, 0x41 }, int3[] = { 0xcc }, into[] = { 0xce };
+    static const uint8_t int1[] = { 0xf1 };
+    static const uint8_t call_near[] = { 0xff, 0xd0 };                      /* CALL EAX */
+    static const uint8_t inc_m[] = { 0xff, 0x00 };
+    static const uint8_t cut_ptr[] = { 0xea, 0, 0, 0, 0, 0x30 };
+    static const uint8_t cut_sib[] = { 0xff, 0x1c };
+
+    assert_int_equal(insn_task_switch_length(jmp_ptr32, sizeof(jmp_ptr32), true), 7);
+    assert_int_equal(insn_task_switch_length(call_ptr16, sizeof(call_ptr16), false), 5);
+    assert_int_equal(insn_task_switch_length(call_ptr_66, sizeof(call_ptr_66), true), 6);
+    assert_int_equal(insn_task_switch_length(jmp_m_disp32, sizeof(jmp_m_disp32), true), 6);
+    assert_int_equal(insn_task_switch_length(call_m_sib, sizeof(call_m_sib), true), 3);
+    assert_int_equal(insn_task_switch_length(call_m_sib_disp32, sizeof(call_m_sib_disp32), true),
+                     7);
+    assert_int_equal(insn_task_switch_length(jmp_m_ebx_disp8, sizeof(jmp_m_ebx_disp8), true), 4);
+    assert_int_equal(insn_task_switch_length(call_m16_disp16, sizeof(call_m16_disp16), false), 4);
+    assert_int_equal(insn_task_switch_length(call_m16_bx_si, sizeof(call_m16_bx_si), true), 3);
+    assert_int_equal(insn_task_switch_length(iret, 1, true), 1);
+    assert_int_equal(insn_task_switch_length(iretd16, 2, true), 2);
+    assert_int_equal(insn_task_switch_length(int_n, 2, true), 2);
+    assert_int_equal(insn_task_switch_length(int3, 1, false), 1);
+    assert_int_equal(insn_task_switch_length(into, 1, true), 1);
+    assert_int_equal(insn_task_switch_length(int1, 1, true), 1);
+    assert_int_equal(insn_task_switch_length(call_near, sizeof(call_near), true), 0);
+    assert_int_equal(insn_task_switch_length(inc_m, sizeof(inc_m), true), 0);
+    assert_int_equal(insn_task_switch_length(cut_ptr, sizeof(cut_ptr), true), 0);
+    assert_int_equal(insn_task_switch_length(cut_sib, sizeof(cut_sib), true), 0);
+    assert_int_equal(insn_task_switch_length(int_n, 1, true), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_fifteen_bytes_at_most),
         cmocka_unit_test(test_mov_to_cr),
         cmocka_unit_test(test_mov_from_cr),
+        cmocka_unit_test(test_task_switch_instructions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

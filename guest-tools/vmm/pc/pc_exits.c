@@ -373,6 +373,9 @@ static enum pc_exit_action task_switch_exit(struct pc_vm *pc, struct vmm_vcpu *v
     struct task_switch_fault fault;
     const char *why = NULL;
 
+    if (!__atomic_exchange_n(&pc->task_switch_noted, true, __ATOMIC_RELAXED))
+        ctl_printf("guest %s: its task switches done by the VMM (HV_EXIT_TASK_SWITCH)\n",
+                   pc->vm.name);
     if (hv_get_regs(vcpu->handle, &regs) < 0 || hv_get_sregs(vcpu->handle, &sregs) < 0)
         return PC_CONTINUE;
     t.view.paging = (sregs.cr0 & CR0_PG) != 0;

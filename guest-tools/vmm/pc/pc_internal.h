@@ -58,6 +58,8 @@ struct pc_vm {
     struct console_switch *console;  /* typed input's routing; NULL: none */
     unsigned console_number;     /* this guest's number for the switch */
     bool console_dropped_noted;  /* said once that input is not ours */
+    bool task_switch_noted;      /* said once that the VMM switches its tasks
+                                    (atomic: any runner) */
 
     int bsp_attention;           /* the 8259 raised INTR: the BSP must look */
     int stopping;                /* set once: the end is decided */

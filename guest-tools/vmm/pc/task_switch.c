@@ -33,6 +33,7 @@
 #define VECTOR_TS 10
 #define VECTOR_NP 11
 #define VECTOR_SS 12
+#define VECTOR_GP 13
 #define VECTOR_PF 14
 
 struct switch_state {
@@ -350,8 +351,16 @@ enum task_switch_status task_switch(struct hv_regs *regs, struct hv_sregs *sregs
     struct hv_segment new_tr = segment_of(request->selector, d);
     if (!new_tr.s && (new_tr.type & ~DESC_TYPE_BUSY) == SYSTEM_TYPE_TSS16)
         return TASK_SWITCH_UNSUPPORTED;
-    if (new_tr.s || (new_tr.type & ~DESC_TYPE_BUSY) != SYSTEM_TYPE_TSS32) {
-        fail(&s, VECTOR_TS, request->selector & 0xfffcu);
+    /* SDM 3A 7.3 steps 3 and 4: a TSS, busy for IRET and free otherwise,
+     * present, at least 104 bytes. */
+    bool busy_wanted = request->source == HV_TASK_SWITCH_IRET;
+    if (new_tr.s || (new_tr.type & ~DESC_TYPE_BUSY) != SYSTEM_TYPE_TSS32 ||
+        ((new_tr.type & DESC_TYPE_BUSY) != 0) != busy_wanted) {
+        fail(&s, busy_wanted ? VECTOR_TS : VECTOR_GP, request->selector & 0xfffcu);
+        return s.status;
+    }
+    if (!new_tr.present || new_tr.limit < TSS_SIZE - 1) {
+        fail(&s, new_tr.present ? VECTOR_TS : VECTOR_NP, request->selector & 0xfffcu);
         return s.status;
     }
     if (!access(&s, new_tr.base, tss, sizeof(tss), false))
