@@ -59,15 +59,38 @@ static void decode_instruction(struct vcpu *vcpu, struct exit_record *exit,
 }
 
 /* The instruction at RIP if it can switch tasks (SDM 2A: far CALL and
- * JMP, IRET, INT n, INT3, INTO, INT1): its length, else 0. */
-static unsigned svm_task_switch_insn_length(struct vcpu *vcpu, const struct vmcb *vmcb)
+ * JMP, IRET, INT n, INT3, INTO, INT1): its length, else 0; and, for the
+ * software interrupts, their event type and vector (*soft_type 0 for the
+ * others). */
+static unsigned svm_task_switch_insn(struct vcpu *vcpu, const struct vmcb *vmcb,
+                                     uint8_t *soft_type, uint8_t *soft_vector)
 {
     struct insn_site site;
     uint8_t buffer[INSN_MAX_LENGTH];
     const uint8_t *bytes;
     svm_insn_site(vmcb, &site);
     unsigned available = vcpu_insn_bytes(vcpu, &site, buffer, &bytes);
-    return insn_task_switch_length(bytes, available, site.cs_db);
+    unsigned length = insn_task_switch_length(bytes, available, site.cs_db);
+    uint8_t opcode = length ? bytes[insn_prefix_length(bytes, available, false)] : 0;
+    *soft_type = opcode == 0xcd ? HV_TASK_SWITCH_EVENT_SOFT_INTERRUPT
+               : opcode == 0xcc || opcode == 0xce ? HV_TASK_SWITCH_EVENT_SOFT_EXCEPTION
+               : opcode == 0xf1 ? HV_TASK_SWITCH_EVENT_PRIV_SOFT_EXCEPTION : 0;
+    *soft_vector = opcode == 0xcd ? bytes[length - 1] : opcode == 0xcc ? 3
+                 : opcode == 0xce ? 4 : 1;
+    return length;
+}
+
+/* Whether the guest's IDT entry `vector` is a present task gate to the
+ * TSS `selector` (outside IA-32e mode, where task switches are: 8-byte
+ * gates, SDM 3A 6.11). */
+static bool svm_idt_task_gate_to(struct vcpu *vcpu, const struct vmcb *vmcb, uint8_t vector,
+                                 uint16_t selector)
+{
+    uint64_t gate;
+    if ((uint32_t)vector * 8 + 7 > vmcb->save.idtr.limit ||
+        !vcpu_read_linear(vcpu, vmcb->save.idtr.base + (uint32_t)vector * 8, &gate, 8))
+        return false;
+    return ((gate >> 40) & 0x9f) == 0x85 && (uint16_t)(gate >> 16) == selector;
 }
 
 /* A task switch, for the VMM to perform as on VMX (HV_EXIT_TASK_SWITCH):
@@ -97,10 +120,28 @@ static void decode_task_switch(struct vcpu *vcpu, struct vmcb *vmcb, struct exit
     exit->task_switch.vector = vector;
     exit->task_switch.has_error_code = (info2 & (1ull << 44)) != 0;
     exit->task_switch.error_code = (uint32_t)info2;
+    uint8_t soft_type, soft_vector;
+    if (exit->task_switch.source == HV_TASK_SWITCH_GATE &&
+        !svm_idt_task_gate_to(vcpu, vmcb, vector, exit->task_switch.selector)) {
+        /* EXITINTINFO names no gate to the new TSS: Bochs 2.7 leaves it
+         * stale for INT n (it records only the events it injects and the
+         * exceptions it raises). The event is then the instruction at
+         * RIP if that is a software interrupt through such a gate; if
+         * not (the IDT changed meanwhile), EXITINTINFO stands. */
+        unsigned length = svm_task_switch_insn(vcpu, vmcb, &soft_type, &soft_vector);
+        if (soft_type && svm_idt_task_gate_to(vcpu, vmcb, soft_vector,
+                                              exit->task_switch.selector)) {
+            exit->instruction_length = length;
+            exit->task_switch.event = soft_type;
+            exit->task_switch.vector = soft_vector;
+            exit->task_switch.has_error_code = false;
+            return;
+        }
+    }
     if (exit->task_switch.source == HV_TASK_SWITCH_GATE &&
         exit->task_switch.event < HV_TASK_SWITCH_EVENT_SOFT_INTERRUPT)
         return;
-    exit->instruction_length = svm_task_switch_insn_length(vcpu, vmcb);
+    exit->instruction_length = svm_task_switch_insn(vcpu, vmcb, &soft_type, &soft_vector);
     if (!exit->instruction_length)
         exit->kind = EXIT_REEXECUTE;
 }
@@ -121,7 +162,8 @@ static bool svm_iret_switches_task(struct vcpu *vcpu, struct vmcb *vmcb,
         (vmcb->save.rflags & (RFLAGS_VM | RFLAGS_NT)) != RFLAGS_NT ||
         !vcpu_read_linear(vcpu, vmcb->save.tr.base, &link, sizeof(link)))
         return false;
-    exit->instruction_length = svm_task_switch_insn_length(vcpu, vmcb);
+    uint8_t soft_type, soft_vector;
+    exit->instruction_length = svm_task_switch_insn(vcpu, vmcb, &soft_type, &soft_vector);
     if (!exit->instruction_length)
         return false;
     exit->kind = EXIT_TASK_SWITCH;
