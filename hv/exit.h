@@ -50,8 +50,9 @@ enum exit_kind {
     EXIT_APIC_WRITE,      /* a write the CPU made to the vcpu's APIC page
                              (VMX's APIC-register virtualization), its
                              side effects not yet done; info1 = offset */
-    EXIT_TASK_SWITCH,     /* VMX: a task switch, for the VMM to perform
-                             (`task_switch`) */
+    EXIT_TASK_SWITCH,     /* a task switch, for the VMM to perform
+                             (`task_switch`; instruction_length when an
+                             instruction made it) */
     EXIT_UNKNOWN,
 };
 
