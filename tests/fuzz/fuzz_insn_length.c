@@ -1,7 +1,8 @@
 // sources: hv/insn_length.c
 /* The lengths the hypervisor decodes from guest bytes to complete an
- * instruction (SVM without next-RIP save), and MOV to CR: never past the
- * bytes it was given, never longer than an instruction can be. */
+ * instruction (SVM without next-RIP save), MOV to CR and the instructions
+ * that switch tasks: never past the bytes it was given, never longer than
+ * an instruction can be. */
 #include "tests/fuzz/fuzz_input.h"
 
 #include "hv/insn_length.h"
@@ -26,7 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned len = insn_length(bytes, n, mode64, opcodes[i]);
         fuzz_check(len <= n && len <= INSN_MAX_LENGTH);
     }
-    unsigned len = insn_decode_mov_to_cr(bytes, n, mode64, &cr, &gpr);
+    unsigned len = insn_task_switch_length(bytes, n, mode64);
+    fuzz_check(len <= n && len <= INSN_MAX_LENGTH);
+    len = insn_decode_mov_to_cr(bytes, n, mode64, &cr, &gpr);
     fuzz_check(len <= n && len <= INSN_MAX_LENGTH);
     if (len)
         fuzz_check(cr < 16 && gpr < 16);

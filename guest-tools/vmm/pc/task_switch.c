@@ -219,10 +219,10 @@ static bool leave_old_task(struct switch_state *s, const struct task_switch_requ
 {
     struct hv_regs *regs = s->regs;
     struct hv_sregs *sregs = s->sregs;
-    uint16_t old_selector = sregs->tr.selector;
+    uint16_t old_selector = sregs->tr.selector;   /* in the GDT, as LTR has it */
     uint64_t old_descriptor, old_descriptor_at;
     if ((request->source == HV_TASK_SWITCH_JMP || request->source == HV_TASK_SWITCH_IRET) &&
-        (!read_descriptor(s, old_selector, &old_descriptor, &old_descriptor_at) ||
+        (!read_descriptor(s, old_selector & ~4u, &old_descriptor, &old_descriptor_at) ||
          !update_type(s, old_descriptor_at, DESC_TYPE_BUSY, false)))
         return false;
 
