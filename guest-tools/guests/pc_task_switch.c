@@ -4,7 +4,8 @@
  * and back, a CALL through a task gate in the GDT returned from with
  * IRET, INT n through a task gate in the IDT, an exception (#GP) whose
  * error code lands on the new task's stack, a device interrupt (a
- * self-IPI) and an NMI, each through a task gate. Every switch is checked
+ * self-IPI) and an NMI, each through a task gate, and a JMP to a 16-bit
+ * TSS and back. Every switch is checked
  * as the SDM has it: the new task's registers from its TSS, the old
  * task's saved into its own with EIP where it resumes, the busy bits, the
  * back link and NT, CR0.TS; an NMI task keeps NMIs blocked until its
@@ -28,7 +29,11 @@
 #define SEL_TSS_GP   0x50
 #define SEL_TSS_IRQ  0x58
 #define SEL_TSS_NMI  0x60
-#define GDT_ENTRIES  13
+#define SEL_TSS16    0x68   /* a 16-bit TSS */
+#define SEL_CODE_LOW 0x70   /* 32-bit code based at the image: 16-bit IPs */
+#define SEL_STACK16  0x78   /* 16-bit data: the 16-bit task's SS:SP */
+#define GDT_ENTRIES  16
+#define IMAGE_BASE   0x100000u
 
 #define VECTOR_INT   0x41
 #define VECTOR_IRQ   0x42
@@ -49,18 +54,32 @@ _Static_assert(sizeof(struct tss32) == 104, "32-bit TSS");
 
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
 static struct tss32 tss_main, tss_a, tss_b, tss_int, tss_gp, tss_irq, tss_nmi;
-static uint8_t stacks[6][STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t stacks[7][STACK_SIZE] __attribute__((aligned(16)));
+
+/* SDM 3A figure 7-11: link, SP0-SS2, IP, FLAGS, AX CX DX BX SP BP SI DI,
+ * ES CS SS DS, LDT. */
+struct tss16 {
+    uint16_t link, sp0, ss0, sp1, ss1, sp2, ss2, ip, flags;
+    uint16_t ax, cx, dx, bx, sp, bp, si, di, es, cs, ss, ds, ldt;
+};
+_Static_assert(sizeof(struct tss16) == 44, "16-bit TSS");
+static struct tss16 tss_16;
 
 /* What a task saw at its entry (the stubs below), and its doings. */
 volatile uint32_t entry_eax, entry_eflags, entry_cr0, entry_esp;
 static volatile uint32_t busy_seen, link_seen, saved_eip_seen, saved_eflags_seen, error_code_seen;
 static volatile uint32_t nmi_entries, nmis_while_blocked;
 
+static uint64_t segment_descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
+           (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)flags << 52 |
+           (uint64_t)(base >> 24) << 56;
+}
+
 static uint64_t tss_descriptor(const struct tss32 *tss)
 {
-    uint32_t base = (uint32_t)(uintptr_t)tss, limit = sizeof(*tss) - 1;
-    return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | 0x89ull << 40 |
-           (uint64_t)(limit >> 16) << 48 | (uint64_t)(base >> 24) << 56;
+    return segment_descriptor((uint32_t)(uintptr_t)tss, sizeof(*tss) - 1, 0x89, 0);
 }
 
 static uint64_t task_gate(uint16_t tss_selector)
@@ -323,6 +342,50 @@ static void check_interrupts(void)
     __asm__ volatile("clts");
 }
 
+/* ---- a 16-bit TSS ----------------------------------------------------------- */
+
+/* The 16-bit task runs 32-bit code (the TSS's format is not the code's)
+ * based at the image, so that its IP fits 16 bits, on a 16-bit stack:
+ * loaded from a 16-bit TSS the registers' upper halves are not the
+ * task's (the SDM leaves them undefined), SP alone is. Assembly only, as
+ * its SS is not its DS. */
+volatile uint16_t entry16_ax, entry16_fs, entry16_sp;
+extern const char task16_entry[], task16_resume[];
+__asm__(".text\n"
+        "task16_entry:\n\t"
+        "movw %ax, entry16_ax\n\t"
+        "movw %fs, entry16_fs\n\t"
+        "movw %sp, entry16_sp\n\t"
+        "movw $0x5a77, %ax\n\t"
+        "ljmp $0x28, $0\n"
+        "task16_resume:\n\t"
+        "jmp task16_resume\n");
+_Static_assert(SEL_TSS_MAIN == 0x28, "task16_entry's JMP");
+
+static void check_tss16(void)
+{
+    uint32_t resume, ip = (uint32_t)(uintptr_t)task16_entry - IMAGE_BASE;
+
+    tss_16 = (struct tss16){
+        .link = LINK_UNSET, .ip = (uint16_t)ip, .flags = 0x2, .ax = 0x5a10, .bx = 0x5a11,
+        .sp = STACK_SIZE, .es = GDT_DATA32, .cs = SEL_CODE_LOW, .ss = SEL_STACK16,
+        .ds = GDT_DATA32,
+    };
+    gdt[SEL_STACK16 >> 3] = segment_descriptor((uint32_t)(uintptr_t)stacks[6], 0xffff, 0x93, 0);
+    entry16_ax = entry16_fs = entry16_sp = 0xdead;
+    __asm__ volatile("movl $1f, %0\n\t"
+                     "ljmp %1, $0\n"
+                     "1:"
+                     : "=&r"(resume) : "i"(SEL_TSS16) : "memory");
+    check("16-bit TSS: the task starts at its IP with AX and SP from it, FS null",
+          ip <= 0xffff && entry16_ax == 0x5a10 && entry16_sp == STACK_SIZE && entry16_fs == 0);
+    check("16-bit TSS: back, its IP and AX saved in 16 bits, the old task resumed",
+          tss_16.ip == (uint16_t)((uint32_t)(uintptr_t)task16_resume - IMAGE_BASE) &&
+              tss_16.ax == 0x5a77 && tss_16.bx == 0x5a11 && tss_main.eip == resume);
+    check("16-bit TSS: free again, the old task busy", !busy(SEL_TSS16) && busy(SEL_TSS_MAIN));
+    __asm__ volatile("clts");
+}
+
 int guest_main(uint32_t magic, uint32_t multiboot_info)
 {
     struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr;
@@ -330,7 +393,7 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     (void)magic;
     (void)multiboot_info;
     pc_start("pc_task_switch: task switches by JMP, CALL, IRET, INT n, an exception, "
-             "an interrupt and an NMI");
+             "an interrupt and an NMI, and to a 16-bit TSS");
     __asm__ volatile("sgdt %0" : "=m"(gdtr));
     for (unsigned i = 0; i < 5; i++)
         gdt[i] = ((const uint64_t *)(uintptr_t)gdtr.base)[i];
@@ -342,6 +405,9 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     gdt[SEL_TSS_GP >> 3] = tss_descriptor(&tss_gp);
     gdt[SEL_TSS_IRQ >> 3] = tss_descriptor(&tss_irq);
     gdt[SEL_TSS_NMI >> 3] = tss_descriptor(&tss_nmi);
+    gdt[SEL_TSS16 >> 3] = segment_descriptor((uint32_t)(uintptr_t)&tss_16, sizeof(tss_16) - 1,
+                                             0x81, 0);
+    gdt[SEL_CODE_LOW >> 3] = segment_descriptor(IMAGE_BASE, 0xffff, 0x9a, 0x4);
     gdtr.limit = sizeof(gdt) - 1;
     gdtr.base = (uint32_t)(uintptr_t)gdt;
     tss_main.iomap = sizeof(struct tss32);
@@ -353,5 +419,6 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     check_int();
     check_exception();
     check_interrupts();
+    check_tss16();
     pc_finish();
 }

@@ -1,9 +1,9 @@
 // sources: guest-tools/vmm/pc/task_switch.c
 /* Unit tests for the VMM's task switch (guest-tools/vmm/pc/task_switch.c)
  * against SDM vol. 3A 7.3: what each source (CALL, IRET, JMP, a task
- * gate with an error code) saves, loads and marks busy, the new task's
- * descriptors read through its own CR3, its segments checked, and the
- * faults before and after the commit point. */
+ * gate with an error code) saves, loads and marks busy, in either TSS
+ * format, the new task's descriptors read through its own CR3, its
+ * segments checked, and the faults before and after the commit point. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,6 +28,7 @@
 #define SEL_NEW   0x20
 #define SEL_TSS16 0x28
 #define SEL_DATA2 0x30         /* a data segment with base 0x120000 */
+#define SEL_DATA16 0x38        /* a 16-bit data segment: a stack of SP */
 
 static uint8_t memory[MEMORY];
 static uint64_t current_cr3;
@@ -129,6 +130,7 @@ static int setup(void **state)
     put_descriptor(GDT, SEL_NEW, descriptor(NEW_TSS, 103, 0x89, 0));
     put_descriptor(GDT, SEL_TSS16, descriptor(NEW_TSS, 43, 0x81, 0));
     put_descriptor(GDT, SEL_DATA2, descriptor(0x120000, 0xfff, 0x93, 0x4));
+    put_descriptor(GDT, SEL_DATA16, descriptor(0, 0xffff, 0x93, 0));
     put_tss_word(NEW_TSS, 0, 0xbeef);                 /* link */
     put_tss_word(NEW_TSS, 28, NEW_CR3);
     put_tss_word(NEW_TSS, 32, 0x3000);                /* EIP */
@@ -152,7 +154,7 @@ static int setup(void **state)
         .tr = { .base = OLD_TSS, .limit = 103, .selector = SEL_OLD, .type = 0xb,
                 .present = 1 },
         .ldt = { .unusable = 1 },
-        .gdt = { .base = GDT, .limit = 0x37 },
+        .gdt = { .base = GDT, .limit = 0x3f },
         .cr0 = 0x11,
     };
     return 0;
@@ -310,14 +312,80 @@ static void test_faults(void **state)
     assert_int_equal(fault.error_code, SEL_DATA2);
 }
 
-static void test_sixteen_bit_tss_and_v86(void **state)
+/* A 16-bit TSS (SDM 3A 7.6): the low halves from it, EIP's upper half
+ * clear and the registers' set, FS and GS null, no CR3; the old task
+ * saved into one likewise, and an exception's error code pushed as 2
+ * bytes. */
+static void test_sixteen_bit_tss(void **state)
 {
     (void)state;
     struct task_switch_fault fault;
-    assert_int_equal(run(SEL_TSS16, HV_TASK_SWITCH_JMP, false, 0, &fault),
-                     TASK_SWITCH_UNSUPPORTED);
-    assert_int_equal(tss_word(OLD_TSS, 32), 0);
+    const uint32_t tss16 = 0x2200;
+    uint16_t words[22] = { 0 };
+    words[7] = 0x3456;                       /* IP */
+    words[8] = 0x0046;                       /* FLAGS */
+    for (unsigned i = 0; i < 8; i++)
+        words[9 + i] = (uint16_t)(0x101 * (i + 1));
+    words[13] = 0x3800;                      /* SP */
+    words[17] = SEL_DATA;                    /* ES */
+    words[18] = SEL_CODE;
+    words[19] = SEL_DATA;
+    words[20] = SEL_DATA;
+    memcpy(memory + tss16, words, sizeof(words));
+    put_descriptor(GDT, SEL_TSS16, descriptor(tss16, 43, 0x81, 0));
+    sregs.fs = flat(SEL_DATA, 3);
+    regs.rax = 0x12345678;
+    regs.rflags = 0x202;
+    assert_int_equal(run(SEL_TSS16, HV_TASK_SWITCH_CALL, false, 0, &fault), TASK_SWITCH_DONE);
+    assert_int_equal(regs.rip, 0x3456);
+    assert_int_equal(regs.rflags, 0x46 | (1u << 14));
+    assert_int_equal(regs.rax, 0xffff0101);
+    assert_int_equal(regs.rsp, 0xffff3800);
+    assert_true(sregs.fs.unusable && sregs.gs.unusable);
+    assert_int_equal(sregs.tr.type, 0x3);
+    assert_int_equal(sregs.cr3, 0);
+    assert_true(busy(SEL_TSS16));
 
+    /* and from it, back to a 32-bit one with an error code: 2 bytes
+     * saved per field into the 16-bit TSS, 4 pushed for the 32-bit task */
+    regs.rax = 0xabcd1234;
+    regs.rip = 0x3460;
+    assert_int_equal(run(SEL_NEW, HV_TASK_SWITCH_GATE, true, 0x1c, &fault), TASK_SWITCH_DONE);
+    memcpy(words, memory + tss16, sizeof(words));
+    assert_int_equal(words[7], 0x3460);
+    assert_int_equal(words[9], 0x1234);
+    assert_int_equal(words[18], SEL_CODE);
+    assert_int_equal(tss_word(NEW_TSS, 0) & 0xffff, SEL_TSS16);
+    assert_int_equal(regs.rsp, STACK_TOP - 4);
+    assert_int_equal(tss_word(0, STACK_TOP - 4), 0x1c);
+}
+
+/* A 16-bit TSS's task takes an exception's error code as 2 bytes, on
+ * its 16-bit stack (SP below the upper half the load set). */
+static void test_sixteen_bit_error_code(void **state)
+{
+    (void)state;
+    struct task_switch_fault fault;
+    const uint32_t tss16 = 0x2200;
+    uint16_t words[22] = { 0 };
+    words[13] = 0x3800;
+    words[17] = words[20] = SEL_DATA;
+    words[18] = SEL_CODE;
+    words[19] = SEL_DATA16;
+    memcpy(memory + tss16, words, sizeof(words));
+    put_descriptor(GDT, SEL_TSS16, descriptor(tss16, 43, 0x81, 0));
+    memset(memory + 0x37fc, 0xee, 4);
+    assert_int_equal(run(SEL_TSS16, HV_TASK_SWITCH_GATE, true, 0x5a5a, &fault),
+                     TASK_SWITCH_DONE);
+    assert_int_equal(regs.rsp, 0xffff37fe);
+    assert_int_equal(memory[0x37fe] | memory[0x37ff] << 8, 0x5a5a);
+    assert_int_equal(memory[0x37fd], 0xee);          /* nothing below the 2 bytes */
+}
+
+static void test_v86_task(void **state)
+{
+    (void)state;
+    struct task_switch_fault fault;
     put_tss_word(NEW_TSS, 36, 0x2 | (1u << 17));      /* VM */
     put_tss_word(NEW_TSS, 84, 0x1234);
     assert_int_equal(run(SEL_NEW, HV_TASK_SWITCH_JMP, false, 0, &fault), TASK_SWITCH_DONE);
@@ -335,7 +403,9 @@ int main(void)
         cmocka_unit_test_setup(test_gate_pushes_error_code, setup),
         cmocka_unit_test_setup(test_new_cr3_for_descriptors, setup),
         cmocka_unit_test_setup(test_faults, setup),
-        cmocka_unit_test_setup(test_sixteen_bit_tss_and_v86, setup),
+        cmocka_unit_test_setup(test_sixteen_bit_tss, setup),
+        cmocka_unit_test_setup(test_sixteen_bit_error_code, setup),
+        cmocka_unit_test_setup(test_v86_task, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

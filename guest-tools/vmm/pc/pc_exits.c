@@ -409,9 +409,6 @@ static enum pc_exit_action task_switch_exit(struct pc_vm *pc, struct vmm_vcpu *v
     case TASK_SWITCH_FAULT:
         why = "task switch: a TSS or descriptor outside RAM";
         break;
-    case TASK_SWITCH_UNSUPPORTED:
-        why = "task switch: a 16-bit TSS";
-        break;
     }
     if (!why)
         return PC_CONTINUE;

@@ -5,15 +5,20 @@
  */
 #include "guest-tools/vmm/pc/task_switch.h"
 
-/* 32-bit TSS offsets (SDM 3A figure 7-2). */
 #define TSS_LINK    0
-#define TSS_CR3     28
-#define TSS_EIP     32
-#define TSS_EFLAGS  36
-#define TSS_EAX     40
-#define TSS_ES      72
-#define TSS_LDT     96
-#define TSS_SIZE    104
+#define TSS_CR3     28   /* 32-bit TSSs only */
+#define TSS_MAX     104
+
+/* Where a TSS keeps a task's dynamic fields: EIP, EFLAGS and the general
+ * registers, each `width` bytes (EFLAGS right after EIP, the registers in
+ * the order EAX ECX EDX EBX ESP EBP ESI EDI), the segment selectors
+ * (ES CS SS DS, then FS GS in a 32-bit TSS) in `width`-byte slots, the
+ * LDT selector; and its smallest limit. SDM 3A figures 7-2 and 7-11. */
+struct tss_format {
+    unsigned width, eip, gprs, segments, segment_count, ldt, limit;
+};
+static const struct tss_format TSS32 = { 4, 32, 40, 72, 6, 96, 103 };
+static const struct tss_format TSS16 = { 2, 14, 18, 34, 4, 42, 43 };
 
 #define RFLAGS_FIXED 0x2u
 #define RFLAGS_NT    (1u << 14)
@@ -185,16 +190,24 @@ static struct hv_segment v86_segment(uint16_t selector)
                                 .present = 1 };
 }
 
-static uint32_t word_at(const uint8_t *tss, unsigned offset)
+/* `width` (2 or 4) little-endian bytes. */
+static uint32_t field_at(const uint8_t *tss, unsigned offset, unsigned width)
 {
-    return (uint32_t)tss[offset] | (uint32_t)tss[offset + 1] << 8 |
-           (uint32_t)tss[offset + 2] << 16 | (uint32_t)tss[offset + 3] << 24;
+    uint32_t value = 0;
+    for (unsigned i = 0; i < width; i++)
+        value |= (uint32_t)tss[offset + i] << (8 * i);
+    return value;
 }
 
-static void put_word(uint8_t *bytes, uint32_t value)
+static void put_field(uint8_t *bytes, uint32_t value, unsigned width)
 {
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < width; i++)
         bytes[i] = (uint8_t)(value >> (8 * i));
+}
+
+static const struct tss_format *format_of(uint8_t tss_type)
+{
+    return (tss_type & ~DESC_TYPE_BUSY) == SYSTEM_TYPE_TSS16 ? &TSS16 : &TSS32;
 }
 
 /* The registers in the TSS's order from EAX on (SDM 3A figure 7-2). */
@@ -226,20 +239,23 @@ static bool leave_old_task(struct switch_state *s, const struct task_switch_requ
          !update_type(s, old_descriptor_at, DESC_TYPE_BUSY, false)))
         return false;
 
-    uint8_t dynamic[TSS_ES - TSS_EIP];
+    /* Into the old TSS in its own format: a 16-bit one keeps the low
+     * halves. */
+    const struct tss_format *f = format_of(sregs->tr.type);
+    uint8_t dynamic[10 * 4];
     uint32_t eflags = (uint32_t)regs->rflags;
     if (request->source == HV_TASK_SWITCH_IRET)
         eflags &= ~RFLAGS_NT;
-    put_word(dynamic, (uint32_t)regs->rip);
-    put_word(dynamic + 4, eflags);
+    put_field(dynamic, (uint32_t)regs->rip, f->width);
+    put_field(dynamic + f->width, eflags, f->width);
     for (unsigned i = 0; i < 8; i++)
-        put_word(dynamic + 8 + 4 * i, (uint32_t)*gpr_in_tss_order(regs, i));
-    if (!access(s, sregs->tr.base + TSS_EIP, dynamic, sizeof(dynamic), true))
+        put_field(dynamic + (2 + i) * f->width, (uint32_t)*gpr_in_tss_order(regs, i), f->width);
+    if (!access(s, sregs->tr.base + f->eip, dynamic, 10 * f->width, true))
         return false;
-    for (unsigned i = 0; i < 6; i++) {
-        uint16_t selector = segment_in_tss_order(sregs, i)->selector;
-        uint8_t bytes[2] = { (uint8_t)selector, (uint8_t)(selector >> 8) };
-        if (!access(s, sregs->tr.base + TSS_ES + 4 * i, bytes, 2, true))
+    for (unsigned i = 0; i < f->segment_count; i++) {
+        uint8_t bytes[2];
+        put_field(bytes, segment_in_tss_order(sregs, i)->selector, 2);
+        if (!access(s, sregs->tr.base + f->segments + f->width * i, bytes, 2, true))
             return false;
     }
 
@@ -263,25 +279,30 @@ static bool enter_new_task(struct switch_state *s, const struct task_switch_requ
     new_tr.type |= DESC_TYPE_BUSY;
     sregs->tr = new_tr;
     sregs->cr0 |= CR0_TS;
-    if (sregs->cr0 & CR0_PG)
-        sregs->cr3 = word_at(tss, TSS_CR3);
+    if ((sregs->cr0 & CR0_PG) && format_of(new_tr.type) == &TSS32)
+        sregs->cr3 = field_at(tss, TSS_CR3, 4);
     if (!s->ops->load_paging(s->ops->ctx, sregs)) {
         s->status = TASK_SWITCH_FAULT;
         return false;
     }
 
-    uint32_t eflags = word_at(tss, TSS_EFLAGS) | RFLAGS_FIXED;
+    /* A 16-bit TSS fills the low halves: EIP's and EFLAGS' upper ones
+     * cleared, the general registers' set (as Bochs does; the SDM leaves
+     * them undefined), FS and GS null. */
+    const struct tss_format *f = format_of(new_tr.type);
+    uint32_t upper = f == &TSS16 ? 0xffff0000u : 0;
+    uint32_t eflags = field_at(tss, f->eip + f->width, f->width) | RFLAGS_FIXED;
     if (request->source == HV_TASK_SWITCH_CALL || request->source == HV_TASK_SWITCH_GATE)
         eflags |= RFLAGS_NT;
     regs->rflags = eflags;
-    regs->rip = word_at(tss, TSS_EIP);
+    regs->rip = field_at(tss, f->eip, f->width);
     for (unsigned i = 0; i < 8; i++)
-        *gpr_in_tss_order(regs, i) = word_at(tss, TSS_EAX + 4 * i);
+        *gpr_in_tss_order(regs, i) = upper | field_at(tss, f->gprs + f->width * i, f->width);
 
-    uint16_t selectors[6];
-    for (unsigned i = 0; i < 6; i++)
-        selectors[i] = (uint16_t)word_at(tss, TSS_ES + 4 * i);
-    uint16_t ldt = (uint16_t)word_at(tss, TSS_LDT);
+    uint16_t selectors[6] = { 0 };
+    for (unsigned i = 0; i < f->segment_count; i++)
+        selectors[i] = (uint16_t)field_at(tss, f->segments + f->width * i, 2);
+    uint16_t ldt = (uint16_t)field_at(tss, f->ldt, 2);
     if (!(ldt & 0xfffcu)) {
         sregs->ldt = null_segment(ldt);
     } else {
@@ -312,16 +333,17 @@ static bool enter_new_task(struct switch_state *s, const struct task_switch_requ
     }
 
     if (request->has_error_code) {
-        /* Pushed as a 32-bit TSS's task pushes it: 4 bytes, on a stack
-         * whose pointer is ESP or SP as the new SS says. */
-        uint32_t esp = (uint32_t)regs->rsp, pushed = esp - 4, offset = pushed;
+        /* Pushed as the new TSS's task pushes it (4 bytes from a 32-bit
+         * TSS, 2 from a 16-bit one), on a stack whose pointer is ESP or
+         * SP as the new SS says. */
+        uint32_t esp = (uint32_t)regs->rsp, pushed = esp - f->width, offset = pushed;
         if (!sregs->ss.db) {
             offset = pushed & 0xffffu;
             pushed = (esp & 0xffff0000u) | offset;
         }
         uint8_t bytes[4];
-        put_word(bytes, request->error_code);
-        if (!access(s, sregs->ss.base + offset, bytes, 4, true))
+        put_field(bytes, request->error_code, f->width);
+        if (!access(s, sregs->ss.base + offset, bytes, f->width, true))
             return false;
         regs->rsp = pushed;
     }
@@ -336,10 +358,8 @@ enum task_switch_status task_switch(struct hv_regs *regs, struct hv_sregs *sregs
     struct switch_state s = { .regs = regs, .sregs = sregs, .ops = ops, .fault = fault };
     *fault = (struct task_switch_fault){ 0 };
     uint64_t d, descriptor_at;
-    uint8_t tss[TSS_SIZE];
+    uint8_t tss[TSS_MAX];
 
-    if ((sregs->tr.type & ~DESC_TYPE_BUSY) == SYSTEM_TYPE_TSS16)
-        return TASK_SWITCH_UNSUPPORTED;
     /* The CPU checked the descriptor (in the GDT, a TSS): checked again,
      * as another vcpu may have changed it since. */
     if (request->selector & 4) {
@@ -349,21 +369,21 @@ enum task_switch_status task_switch(struct hv_regs *regs, struct hv_sregs *sregs
     if (!read_descriptor(&s, request->selector, &d, &descriptor_at))
         return s.status;
     struct hv_segment new_tr = segment_of(request->selector, d);
-    if (!new_tr.s && (new_tr.type & ~DESC_TYPE_BUSY) == SYSTEM_TYPE_TSS16)
-        return TASK_SWITCH_UNSUPPORTED;
     /* SDM 3A 7.3 steps 3 and 4: a TSS, busy for IRET and free otherwise,
-     * present, at least 104 bytes. */
+     * present, no smaller than its format. */
     bool busy_wanted = request->source == HV_TASK_SWITCH_IRET;
-    if (new_tr.s || (new_tr.type & ~DESC_TYPE_BUSY) != SYSTEM_TYPE_TSS32 ||
+    uint8_t available = new_tr.type & ~DESC_TYPE_BUSY;
+    if (new_tr.s || (available != SYSTEM_TYPE_TSS32 && available != SYSTEM_TYPE_TSS16) ||
         ((new_tr.type & DESC_TYPE_BUSY) != 0) != busy_wanted) {
         fail(&s, busy_wanted ? VECTOR_TS : VECTOR_GP, request->selector & 0xfffcu);
         return s.status;
     }
-    if (!new_tr.present || new_tr.limit < TSS_SIZE - 1) {
+    const struct tss_format *f = format_of(new_tr.type);
+    if (!new_tr.present || new_tr.limit < f->limit) {
         fail(&s, new_tr.present ? VECTOR_TS : VECTOR_NP, request->selector & 0xfffcu);
         return s.status;
     }
-    if (!access(&s, new_tr.base, tss, sizeof(tss), false))
+    if (!access(&s, new_tr.base, tss, f->limit + 1, false))
         return s.status;
     if (!leave_old_task(&s, request, descriptor_at, new_tr.base))
         return s.status;

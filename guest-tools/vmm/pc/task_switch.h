@@ -17,9 +17,9 @@
  * unreadable) is the old task's; after it, the new task's, with the
  * registers loaded so far.
  *
- * 32-bit TSSs only: a 16-bit TSS (types 1 and 3) ends in
- * TASK_SWITCH_UNSUPPORTED. The new TSS's debug trap bit (T) is not acted
- * on.
+ * Both TSS formats: a 16-bit TSS (types 1 and 3) saves and loads the low
+ * halves, leaves CR3 and gives FS and GS null selectors. The new TSS's
+ * debug trap bit (T) is not acted on.
  *
  * Guest memory through callbacks: `memory` reads or writes linear bytes
  * as the CPU's implicit supervisor accesses would, through the vcpu's
@@ -59,7 +59,6 @@ enum task_switch_status {
     TASK_SWITCH_GUEST_FAULT,      /* the guest takes `fault` (registers as
                                      far as the switch got) */
     TASK_SWITCH_FAULT,            /* memory that is not RAM: stop the VM */
-    TASK_SWITCH_UNSUPPORTED,      /* a 16-bit TSS */
 };
 
 struct task_switch_fault {
