@@ -92,6 +92,10 @@ void svm_inject_nmi(struct vcpu *vcpu);
 void svm_set_nmi_window(struct vcpu *vcpu, bool on);
 void svm_nmi_iret(struct vcpu *vcpu);
 bool svm_nmi_step_done(struct vcpu *vcpu, bool debug_exit);
+/* The faults an IRET can raise (SDM 2A, IRET: #NP, #SS, #GP, #PF, #AC),
+ * intercepted while the hypervisor steps over one, each with an error
+ * code. */
+#define SVM_IRET_FAULTS (1u << 11 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 17)
 void svm_nmi_forget(struct vcpu *vcpu);
 /* Notes a #BP or #OF the hypervisor puts in EVENTINJ, at the guest's RIP
  * now (struct vcpu's svm_trap); any other vector clears the note. */

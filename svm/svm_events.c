@@ -101,18 +101,21 @@ void svm_set_nmi_window(struct vcpu *vcpu, bool on)
     vcpu->svm_nmi.stepping = 1;
     vcpu->svm_nmi.dr6 = vmcb->save.dr6;
     vmcb->save.rflags |= RFLAGS_TF;
-    vmcb->control.intercept_exceptions |= 1u << VECTOR_DEBUG;
+    vmcb->control.intercept_exceptions |= 1u << VECTOR_DEBUG | SVM_IRET_FAULTS;
 }
 
 /* The step ends at the first exit after it started: a #DB after the IRET
  * ran (true: the window), or another exit before it did, where the TF is
- * still ours (RIP at the IRET) and comes off. The #DB intercept was off
+ * still ours (RIP at the IRET) and comes off -- among them a fault of the
+ * IRET itself, intercepted while the step lasts (SVM_IRET_FAULTS) so
+ * that the frame the guest's handler gets holds no TF of ours: the
+ * backend gives the guest that fault (svm_exit.c). The #DB intercept was off
  * (no DEBUG_GUEST), and the guest's DR6 is as before. */
 bool svm_nmi_step_done(struct vcpu *vcpu, bool debug_exit)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);
     vcpu->svm_nmi.stepping = 0;
-    vmcb->control.intercept_exceptions &= ~(1u << VECTOR_DEBUG);
+    vmcb->control.intercept_exceptions &= ~(1u << VECTOR_DEBUG | SVM_IRET_FAULTS);
     if (debug_exit) {
         vmcb->save.dr6 = vcpu->svm_nmi.dr6;
         return true;

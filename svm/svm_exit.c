@@ -12,6 +12,7 @@
 #include "hv/rflags.h"
 #include "hv/run_page.h"
 #include "hv/speculation.h"
+#include "hv/trap.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_lapic.h"
 #include "hv/vm.h"
@@ -317,12 +318,23 @@ static __attribute__((noinline)) int svm_exit_decoded(struct vcpu *vcpu, struct 
                                      .hardware_reason = code };
         return vcpu->exit_handler(vcpu, &exit);
     }
-    if (vcpu->svm_nmi.stepping && svm_nmi_step_done(vcpu, code == VMEXIT_EXCEPTION_DB)) {
-        exit = (struct exit_record){ .kind = EXIT_NMI_WINDOW, .rip = vmcb->save.rip,
-                                     .hardware_reason = code };
-        int stop = vcpu->exit_handler(vcpu, &exit);
-        vmcb->save.rax = vcpu->gprs.rax;
-        return stop;
+    if (vcpu->svm_nmi.stepping) {
+        if (svm_nmi_step_done(vcpu, code == VMEXIT_EXCEPTION_DB)) {
+            exit = (struct exit_record){ .kind = EXIT_NMI_WINDOW, .rip = vmcb->save.rip,
+                                         .hardware_reason = code };
+            int stop = vcpu->exit_handler(vcpu, &exit);
+            vmcb->save.rax = vcpu->gprs.rax;
+            return stop;
+        }
+        /* The stepped IRET faulted, our TF off it now: the guest takes
+         * the fault as the CPU would have given it (CR2 for #PF). */
+        unsigned vector = (unsigned)(code - VMEXIT_EXCEPTION_BASE);
+        if (vector < 32 && (SVM_IRET_FAULTS & (1u << vector))) {
+            if (vector == VECTOR_PAGE_FAULT)
+                vmcb->save.cr2 = vmcb->control.exit_info2;
+            svm_inject_exception(vcpu, (uint8_t)vector, true, (uint32_t)vmcb->control.exit_info1);
+            return 0;
+        }
     }
     decode(vcpu, &exit);
     int stop = vcpu->exit_handler(vcpu, &exit);

@@ -17,6 +17,7 @@
 #define SETTLE_US 5000          /* ample time for a pending interrupt to arrive */
 #define MAX_ORDER 8
 #define NMI_WAIT_MS 100
+#define EFLAGS_TF   (1u << 8)
 
 static volatile uint32_t order[MAX_ORDER];
 static volatile uint32_t order_count;
@@ -204,6 +205,51 @@ static void check_nmi(void)
     check("lapic: NMI IPI to its own APIC ID taken with interrupts off", nmi_count == 1);
 }
 
+/* An NMI handler whose IRET faults while a second NMI waits for it: the
+ * fault's handler gets the frame the CPU makes, with no trap flag in it
+ * (on SVM the hypervisor single-steps over that IRET to see NMIs
+ * unblocked), repairs the IRET's frame, and both NMIs are taken. When the
+ * second one comes (inside the #GP handler or after the repaired IRET)
+ * is the CPU's affair: not checked. */
+static volatile uint32_t faulting_nmis, iret_faults, iret_fault_eflags;
+
+static void nmi_with_faulting_iret(struct interrupt_frame *frame)
+{
+    if (faulting_nmis++ == 0) {
+        lapic_send_ipi(lapic_id(), ICR_NMI);   /* held: NMIs are blocked */
+        frame->cs = 0;                         /* the stub's IRET: #GP(0) */
+    }
+}
+
+static void iret_fault(struct interrupt_frame *frame)
+{
+    /* The faulting IRET's EIP, CS and EFLAGS lie right above this
+     * frame: a fault at the same privilege pushes no stack pointer. */
+    uint32_t *iret_frame = &frame->eflags + 1;
+
+    iret_faults++;
+    iret_fault_eflags = frame->eflags;
+    iret_frame[1] = GDT_CODE32;
+}
+
+static void check_nmi_iret_fault(void)
+{
+    uint64_t end;
+
+    interrupt_set_handler(VECTOR_NMI, nmi_with_faulting_iret);
+    interrupt_set_handler(VECTOR_GP, iret_fault);
+    lapic_send_ipi(lapic_id(), ICR_NMI);
+    end = rdtsc() + ms_to_tsc(NMI_WAIT_MS);
+    while (faulting_nmis < 2 && rdtsc() < end)
+        cpu_relax();
+    delay_us(SETTLE_US);
+    interrupt_set_handler(VECTOR_GP, 0);
+    CHECK_VALUES("lapic: an NMI handler's faulting IRET: #GP without a trap flag, both NMIs",
+                 iret_faults == 1 && !(iret_fault_eflags & EFLAGS_TF) && faulting_nmis == 2,
+                 { "faults", iret_faults }, { "eflags", iret_fault_eflags },
+                 { "nmis", faulting_nmis });
+}
+
 int guest_main(uint32_t magic, uint32_t multiboot_info)
 {
     static const uint8_t plain_vectors[] = { 0x40, 0x50, 0x60, 0x70, 0x85, 0x90, 0xa0 };
@@ -220,5 +266,6 @@ int guest_main(uint32_t magic, uint32_t multiboot_info)
     check_nesting();
     check_task_priority();
     check_nmi();
+    check_nmi_iret_fault();
     pc_finish();
 }
