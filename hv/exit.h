@@ -89,9 +89,8 @@ struct exit_record {
         struct {
             uint16_t selector;     /* the new TSS */
             uint8_t source;        /* HV_TASK_SWITCH_* */
-            bool has_event;        /* GATE: the event below */
-            uint8_t event;         /* HV_TASK_SWITCH_EVENT_* */
-            uint8_t vector;
+            uint8_t event;         /* GATE: HV_TASK_SWITCH_EVENT_*, else 0 */
+            uint8_t vector;        /* GATE: the event's, else 0 */
             bool has_error_code;
             uint32_t error_code;
         } task_switch;

@@ -86,45 +86,42 @@ int vcpu_translate(struct vcpu *vcpu, uint64_t linear, struct guest_translation 
     return err;
 }
 
+/* Up to `size` bytes at `linear`, page by page through the walk (they
+ * may cross a page): how many could be read, stopping at the first byte
+ * without a translation or memory. */
+static unsigned read_linear(struct vm *vm, const struct guest_paging *paging, uint64_t linear,
+                            uint8_t *bytes, unsigned size)
+{
+    unsigned read = 0;
+    while (read < size) {
+        struct guest_translation t;
+        if (guest_walk(paging, linear + read, read_for_walk, vm, &t))
+            break;
+        uint64_t in_page = FRAME_SIZE - (t.guest_phys & (FRAME_SIZE - 1));
+        unsigned want = size - read < in_page ? size - read : (unsigned)in_page;
+        if (!vm_read_guest(vm, t.guest_phys, bytes + read, want))
+            break;
+        read += want;
+    }
+    return read;
+}
+
 bool vcpu_read_linear(struct vcpu *vcpu, uint64_t linear, void *buffer, unsigned size)
 {
     struct hv_sregs sregs;
     struct guest_paging paging;
-    uint8_t *out = buffer;
-    bool read = true;
     virt->get_sregs(vcpu, &sregs);
     paging_of(&sregs, &paging);
     nested_walk_begin(vcpu);
-    while (read && size) {
-        struct guest_translation t;
-        uint64_t in_page = FRAME_SIZE - (linear & (FRAME_SIZE - 1));
-        unsigned want = size < in_page ? size : (unsigned)in_page;
-        read = !guest_walk(&paging, linear, read_for_walk, vcpu->vm, &t) &&
-               vm_read_guest(vcpu->vm, t.guest_phys, out, want);
-        linear += want;
-        out += want;
-        size -= want;
-    }
+    unsigned read = read_linear(vcpu->vm, &paging, linear, buffer, size);
     nested_walk_end(vcpu);
-    return read;
+    return read == size;
 }
 
 unsigned vm_fetch_linear(struct vm *vm, const struct guest_paging *paging,
                          uint64_t linear, uint8_t bytes[15])
 {
-    unsigned fetched = 0;
-    /* Page by page through the walk: the instruction may cross a page. */
-    while (fetched < 15) {
-        struct guest_translation t;
-        if (guest_walk(paging, linear + fetched, read_for_walk, vm, &t))
-            break;
-        uint64_t in_page = FRAME_SIZE - (t.guest_phys & (FRAME_SIZE - 1));
-        uint64_t want = 15 - fetched < in_page ? 15 - fetched : in_page;
-        if (!vm_read_guest(vm, t.guest_phys, bytes + fetched, want))
-            break;
-        fetched += (unsigned)want;
-    }
-    return fetched;
+    return read_linear(vm, paging, linear, bytes, 15);
 }
 
 /* The instruction's place from the backend's fields alone (no whole

@@ -135,13 +135,12 @@ static void fill_task_switch(struct hv_run *run, const struct exit_record *exit)
                           exit->task_switch.event >= HV_TASK_SWITCH_EVENT_SOFT_INTERRUPT;
     run->task_switch.selector = exit->task_switch.selector;
     run->task_switch.source = exit->task_switch.source;
-    run->task_switch.event = exit->task_switch.has_event ? exit->task_switch.event : 0;
-    run->task_switch.vector = exit->task_switch.has_event ? exit->task_switch.vector : 0;
+    run->task_switch.event = exit->task_switch.event;
+    run->task_switch.vector = exit->task_switch.vector;
     run->task_switch.has_error_code = exit->task_switch.has_error_code;
     run->task_switch.insn_length = by_instruction ? (uint8_t)exit->instruction_length : 0;
     run->task_switch.padding = 0;
-    run->task_switch.error_code = exit->task_switch.has_error_code
-                                      ? exit->task_switch.error_code : 0;
+    run->task_switch.error_code = exit->task_switch.error_code;
     run->task_switch.padding2 = 0;
 }
 

@@ -113,14 +113,15 @@ static void decode_task_switch(struct vcpu *vcpu, struct vmcb *vmcb, struct exit
     exit->task_switch.source = info2 & (1ull << 36) ? HV_TASK_SWITCH_IRET
                              : info2 & (1ull << 38) ? HV_TASK_SWITCH_JMP
                              : has_event ? HV_TASK_SWITCH_GATE : HV_TASK_SWITCH_CALL;
-    exit->task_switch.has_event = has_event;
+    if (!has_event)
+        vector = type = 0;
     /* INT3 and INTO are exceptions 3 and 4 to AMD's CPUs (software
      * interrupts to QEMU): made by their instructions either way. */
     exit->task_switch.event = type == 3 && (vector == 3 || vector == 4)
                                   ? HV_TASK_SWITCH_EVENT_SOFT_EXCEPTION : type;
     exit->task_switch.vector = vector;
     exit->task_switch.has_error_code = (info2 & (1ull << 44)) != 0;
-    exit->task_switch.error_code = (uint32_t)info2;
+    exit->task_switch.error_code = exit->task_switch.has_error_code ? (uint32_t)info2 : 0;
     uint8_t soft_type, soft_vector;
     if (exit->task_switch.source == HV_TASK_SWITCH_GATE &&
         !svm_idt_task_gate_to(vcpu, vmcb, vector, exit->task_switch.selector)) {
@@ -136,6 +137,7 @@ static void decode_task_switch(struct vcpu *vcpu, struct vmcb *vmcb, struct exit
             exit->task_switch.event = soft_type;
             exit->task_switch.vector = soft_vector;
             exit->task_switch.has_error_code = false;
+            exit->task_switch.error_code = 0;
             return;
         }
     }

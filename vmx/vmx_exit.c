@@ -104,11 +104,11 @@ static void decode(struct vcpu *vcpu, uint32_t reason, uint32_t vectoring,
         exit->kind = EXIT_TASK_SWITCH;
         exit->task_switch.selector = (uint16_t)qualification;
         exit->task_switch.source = (uint8_t)(qualification >> 30);
-        exit->task_switch.has_event = (vectoring & INTR_INFO_VALID) != 0;
+        if (!(vectoring & INTR_INFO_VALID))
+            vectoring = 0;    /* no gate: no event */
         exit->task_switch.event = (uint8_t)((vectoring & INTR_TYPE_MASK) >> 8);
         exit->task_switch.vector = (uint8_t)vectoring;
-        exit->task_switch.has_error_code = exit->task_switch.has_event &&
-                                           (vectoring & INTR_INFO_DELIVER_ERROR);
+        exit->task_switch.has_error_code = (vectoring & INTR_INFO_DELIVER_ERROR) != 0;
         exit->task_switch.error_code = exit->task_switch.has_error_code
                                            ? (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR) : 0;
         break;
@@ -215,18 +215,17 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
      * the field holds is an older exit's. */
     uint32_t vectoring = reason & EXIT_REASON_ENTRY_FAILED
         ? 0 : (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-    if (reason == EXIT_REASON_TASK_SWITCH) {
-        /* The event met a task gate: the VMM's task switch delivers it
-         * (HV_EXIT_TASK_SWITCH), nothing is delivered again. */
-    } else if ((vectoring & INTR_INFO_VALID) &&
-               (vectoring & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
+    /* An event that met a task gate is delivered by the VMM's task
+     * switch (HV_EXIT_TASK_SWITCH), not again here. */
+    uint32_t again = reason == EXIT_REASON_TASK_SWITCH ? 0 : vectoring;
+    if ((again & INTR_INFO_VALID) && (again & INTR_TYPE_MASK) == INTR_TYPE_EXTERNAL) {
         /* Only INTERRUPT's can be (physical ones exit before they reach a
          * guest): back to pending, injected when the guest can take it. */
         vcpu->irq_pending = 1;
-        vcpu->irq_vector = (uint8_t)vectoring;
-    } else if ((vectoring & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
-        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, vectoring & ~0x1000u);
-        if ((vectoring & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+        vcpu->irq_vector = (uint8_t)again;
+    } else if ((again & INTR_INFO_VALID) && reason != EXIT_REASON_TRIPLE_FAULT) {
+        vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, again & ~0x1000u);
+        if ((again & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
             /* The exit left blocking by NMI set, which an entry that
              * injects an NMI refuses (SDM 3C 26.3.1.5): cleared, as KVM
              * does; the delivery sets it again. */
@@ -234,7 +233,7 @@ static __attribute__((noinline)) int vmx_exit_decoded(struct vcpu *vcpu, uint32_
                     vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_NMI);
             vcpu->nmi_blocking_ours = 1;
         }
-        if (vectoring & INTR_INFO_DELIVER_ERROR)
+        if (again & INTR_INFO_DELIVER_ERROR)
             vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, vmread(VMCS_IDT_VECTORING_ERROR));
         vmwrite(VMCS_ENTRY_INSTRUCTION_LENGTH, vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
     }

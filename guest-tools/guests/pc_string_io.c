@@ -32,15 +32,6 @@ static uint8_t pages[3][PAGE] __attribute__((aligned(PAGE)));
 
 static volatile uint32_t resume_at, faults, fault_error, fault_cr2;
 
-static uint32_t read_cr0(void)
-{
-    uint32_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-
-static void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
-
 /* The #PF is expected: it is noted, and the code goes on after the
  * instruction (each test sets resume_at). */
 static void page_fault(struct interrupt_frame *frame)

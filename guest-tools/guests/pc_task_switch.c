@@ -99,20 +99,6 @@ static uint64_t *idt_entry(uint8_t vector)
     return (uint64_t *)(uintptr_t)idtr.base + vector;
 }
 
-static uint32_t read_cr0(void)
-{
-    uint32_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-
-static uint32_t read_eflags(void)
-{
-    uint32_t v;
-    __asm__ volatile("pushfl; popl %0" : "=r"(v));
-    return v;
-}
-
 /* A task's entry: its EAX, EFLAGS, CR0 and ESP noted, then its body. A
  * body ends with the switch back and is resumed after it, if ever, where
  * the stub loops. */

@@ -55,6 +55,27 @@ static inline void wrmsr(uint32_t msr, uint64_t value)
                      : "memory");
 }
 
+static inline uint32_t read_cr0(void)
+{
+    uint32_t value;
+
+    __asm__ volatile("mov %%cr0, %0" : "=r"(value));
+    return value;
+}
+
+static inline void write_cr0(uint32_t value)
+{
+    __asm__ volatile("mov %0, %%cr0" : : "r"(value) : "memory");
+}
+
+static inline uint32_t read_eflags(void)
+{
+    uint32_t value;
+
+    __asm__ volatile("pushfl; popl %0" : "=r"(value));
+    return value;
+}
+
 static inline void irq_enable(void)  { __asm__ volatile("sti" : : : "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" : : : "memory"); }
 static inline void cpu_relax(void)   { __asm__ volatile("pause" : : : "memory"); }

@@ -58,8 +58,8 @@ static bool fail(struct switch_state *s, uint8_t vector, uint32_t error_code)
     return false;
 }
 
-static bool access(struct switch_state *s, uint64_t linear, void *bytes, unsigned len,
-                   bool write)
+static bool linear_access(struct switch_state *s, uint64_t linear, void *bytes, unsigned len,
+                          bool write)
 {
     uint32_t pf_error = 0;
     int done = s->ops->memory(s->ops->ctx, linear & 0xffffffffull, bytes, len, write,
@@ -95,7 +95,7 @@ static bool read_descriptor(struct switch_state *s, uint16_t selector, uint64_t 
     if ((uint64_t)(selector | 7u) > limit)
         return fail(s, VECTOR_TS, selector & 0xfffcu);
     *where = base + (selector & ~7u);
-    return access(s, *where, descriptor, 8, false);
+    return linear_access(s, *where, descriptor, 8, false);
 }
 
 static struct hv_segment segment_of(uint16_t selector, uint64_t d)
@@ -122,10 +122,10 @@ static struct hv_segment segment_of(uint16_t selector, uint64_t d)
 static bool update_type(struct switch_state *s, uint64_t where, uint8_t bit, bool set)
 {
     uint8_t access_byte;
-    if (!access(s, where + 5, &access_byte, 1, false))
+    if (!linear_access(s, where + 5, &access_byte, 1, false))
         return false;
     access_byte = set ? access_byte | bit : access_byte & (uint8_t)~bit;
-    return access(s, where + 5, &access_byte, 1, true);
+    return linear_access(s, where + 5, &access_byte, 1, true);
 }
 
 static struct hv_segment null_segment(uint16_t selector)
@@ -250,18 +250,19 @@ static bool leave_old_task(struct switch_state *s, const struct task_switch_requ
     put_field(dynamic + f->width, eflags, f->width);
     for (unsigned i = 0; i < 8; i++)
         put_field(dynamic + (2 + i) * f->width, (uint32_t)*gpr_in_tss_order(regs, i), f->width);
-    if (!access(s, sregs->tr.base + f->eip, dynamic, 10 * f->width, true))
+    if (!linear_access(s, sregs->tr.base + f->eip, dynamic, 10 * f->width, true))
         return false;
     for (unsigned i = 0; i < f->segment_count; i++) {
         uint8_t bytes[2];
         put_field(bytes, segment_in_tss_order(sregs, i)->selector, 2);
-        if (!access(s, sregs->tr.base + f->segments + f->width * i, bytes, 2, true))
+        if (!linear_access(s, sregs->tr.base + f->segments + f->width * i, bytes, 2, true))
             return false;
     }
 
     if (request->source == HV_TASK_SWITCH_CALL || request->source == HV_TASK_SWITCH_GATE) {
-        uint8_t link[2] = { (uint8_t)old_selector, (uint8_t)(old_selector >> 8) };
-        if (!access(s, new_base + TSS_LINK, link, 2, true))
+        uint8_t link[2];
+        put_field(link, old_selector, 2);
+        if (!linear_access(s, new_base + TSS_LINK, link, 2, true))
             return false;
     }
     if (request->source != HV_TASK_SWITCH_IRET &&
@@ -343,7 +344,7 @@ static bool enter_new_task(struct switch_state *s, const struct task_switch_requ
         }
         uint8_t bytes[4];
         put_field(bytes, request->error_code, f->width);
-        if (!access(s, sregs->ss.base + offset, bytes, f->width, true))
+        if (!linear_access(s, sregs->ss.base + offset, bytes, f->width, true))
             return false;
         regs->rsp = pushed;
     }
@@ -383,7 +384,7 @@ enum task_switch_status task_switch(struct hv_regs *regs, struct hv_sregs *sregs
         fail(&s, new_tr.present ? VECTOR_TS : VECTOR_NP, request->selector & 0xfffcu);
         return s.status;
     }
-    if (!access(&s, new_tr.base, tss, f->limit + 1, false))
+    if (!linear_access(&s, new_tr.base, tss, f->limit + 1, false))
         return s.status;
     if (!leave_old_task(&s, request, descriptor_at, new_tr.base))
         return s.status;

@@ -1,11 +1,11 @@
 /*
  * The task switch of a legacy protected-mode guest (SDM vol. 3A, 7.3), for
  * HV_EXIT_TASK_SWITCH: VMX CPUs leave every task switch to their
- * hypervisor, which leaves it to the VMM, as the instructions it decodes
- * (SVM CPUs switch tasks themselves). When the exit comes the CPU has
- * made the checks that precede it (SDM 3C 25.4.2: the task gate's
- * privilege and present bit, the new TSS descriptor's type, present bit
- * and limit), and nothing of the switch is done.
+ * hypervisor, and the hypervisor intercepts them on SVM, so that the
+ * VMM performs them, as it does the instructions it decodes. When the
+ * exit comes the CPU has made the checks that precede it (SDM 3C 25.4.2:
+ * the task gate's privilege and present bit, the new TSS descriptor's
+ * type, present bit and limit), and nothing of the switch is done.
  *
  * task_switch() does the rest on the vcpu's registers: the old task's
  * dynamic fields saved into its TSS, the busy bits and NT as the source
