@@ -122,6 +122,7 @@ enum hv_extension {
     HV_CAP_USER_MSR = 14,        /* 1: CREATE_VM takes HV_VM_USER_MSR */
     HV_CAP_APIC_VIRTUALIZATION = 15, /* 1: the CPU virtualizes HV_VM_LAPIC
                                         VMs' xAPIC accesses */
+    HV_CAP_DECODED_MMIO = 16,    /* 1: CREATE_VM takes HV_VM_DECODED_MMIO */
 };
 
 #define HV_MAX_VCPUS        64
@@ -138,7 +139,11 @@ enum hv_extension {
  * does not handle ends RUN with HV_EXIT_X86_RDMSR/WRMSR (KVM's user-space
  * MSR exits) instead of giving the guest #GP. */
 #define HV_VM_USER_MSR (1u << 1)
-#define HV_VM_FLAGS_VALID 0x3u
+/* With HV_VM_DECODED_MMIO an HV_EXIT_MMIO made by a MOV, MOVZX or MOVSX
+ * comes decoded (mmio.decoded 1: len and data), and the next RUN completes
+ * the instruction with the VMM's data, as KVM_EXIT_MMIO. */
+#define HV_VM_DECODED_MMIO (1u << 2)
+#define HV_VM_FLAGS_VALID 0x7u
 
 /* ---- SET_MEMORY_REGION ----------------------------------------------- */
 #define HV_MEM_READONLY  (1u << 0)
@@ -534,9 +539,11 @@ struct hv_run {
             uint8_t padding[7];
         } io;
         /* HV_EXIT_MMIO: an access to a guest-physical address without
-         * memory (or a write to read-only memory). The instruction is not
-         * completed: the VMM emulates it from insn_bytes and advances RIP
-         * with SET_REGS. */
+         * memory (or a write to read-only memory). RIP is at the
+         * instruction. decoded 0: the VMM emulates it from insn_bytes and
+         * advances RIP with SET_REGS. decoded 1 (HV_VM_DECODED_MMIO): `len`
+         * bytes at phys_addr, `data` the value written; for a read the VMM
+         * puts the value in `data`, and the next RUN completes either. */
         struct {
             uint64_t phys_addr;
             uint64_t linear_addr;     /* ~0 when unknown */

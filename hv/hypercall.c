@@ -74,6 +74,7 @@ static long call_check_extension(struct vm *cd, struct handle_slot *slot,
     case HV_CAP_LAPIC: return 1;
     case HV_CAP_VCPU_EVENTS: return 1;
     case HV_CAP_USER_MSR: return 1;
+    case HV_CAP_DECODED_MMIO: return 1;
     case HV_CAP_APIC_VIRTUALIZATION: return virt_apic_access_page;
     case HV_CAP_TSC_KHZ: return (long)tsc_khz();
     default: return 0;

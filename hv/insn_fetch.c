@@ -12,6 +12,13 @@ bool insn_site_mode64(const struct insn_site *site)
     return (site->paging.efer & EFER_LMA) && site->cs_l;
 }
 
+enum mmio_mode insn_site_mmio_mode(const struct insn_site *site)
+{
+    if (insn_site_mode64(site))
+        return MMIO_MODE_64;
+    return (site->paging.cr0 & 1) && site->cs_db ? MMIO_MODE_32 : MMIO_MODE_16;
+}
+
 /* A child without paging: the bytes straight from the guest page, when
  * 15 of them lie in it, remembered for the next exit at the same place. */
 static const uint8_t *code_without_paging(struct vcpu *vcpu, uint64_t linear)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/mmio_decode.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "mmu/guest_walk.h"
@@ -34,6 +35,10 @@ struct insn_site {
 /* 64-bit mode: IA-32e mode with a 64-bit code segment (REX prefixes exist,
  * CS.base is 0 and RIP is the whole linear address). */
 bool insn_site_mode64(const struct insn_site *site);
+
+/* The code's mode as hv/mmio_decode.h takes it: 64-bit, or 32- or 16-bit
+ * by CS.D in protected mode, 16-bit in real mode. */
+enum mmio_mode insn_site_mmio_mode(const struct insn_site *site);
 
 /* The bytes at `linear` in a child without paging if they lie on the page
  * of the last instruction decoded there and the VM's translations have not

@@ -64,13 +64,15 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
  *    to a logged page, resolved without the VMM (vm_resolve_dirty_fault);
  *  - in the vcpu's APIC page, when the VM has local APICs: the
  *    hypervisor emulates it (vcpu_lapic_mmio), and those exits should
- *    pay for no more than this test. */
+ *    pay for no more than this test;
+ *  - in a VM with HV_VM_DECODED_MMIO, whose accesses the general path
+ *    decodes for the VMM. */
 static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
     const struct vm *vm = vcpu->vm;
     if (vm->lapic && !((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull))
         return false;
-    return __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE) == 0;
+    return __atomic_load_n(&vm->faults_need_general_path, __ATOMIC_ACQUIRE) == 0;
 }
 
 /* Then the instruction's 15 bytes, in guest memory, if the guest does not

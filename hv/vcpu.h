@@ -100,6 +100,7 @@
 
 #include "abi/hv_abi.h"
 #include "hv/exit.h"
+#include "hv/mmio_decode.h"
 #include "hv/percpu.h"
 #include "hv/vlapic.h"
 #include "mmu/code_walk.h"
@@ -120,13 +121,15 @@ _Static_assert(offsetof(struct guest_gprs, rbp) == GPRS_RBP, "gprs layout");
 _Static_assert(offsetof(struct guest_gprs, r8) == GPRS_R8, "gprs layout");
 _Static_assert(offsetof(struct guest_gprs, r15) == GPRS_R8 + 56, "gprs layout");
 
-/* After a user-space MSR exit (HV_VM_USER_MSR) the instruction waits for
- * the VMM's answer in the run page, which the next RUN applies. */
+/* After a user-space MSR exit (HV_VM_USER_MSR) or a decoded MMIO exit
+ * (HV_VM_DECODED_MMIO) the instruction waits for the VMM's answer in the
+ * run page, which the next RUN applies. */
 enum vcpu_state {
     VCPU_RUNNABLE = 0, VCPU_SHUTDOWN = 1, VCPU_MSR_READ_EXIT = 2, VCPU_MSR_WRITE_EXIT = 3,
     /* a single step over an instruction the hypervisor completed, its
      * trap not delivered or reported yet (hv/single_step.h) */
-    VCPU_STEP_PENDING = 4
+    VCPU_STEP_PENDING = 4,
+    VCPU_MMIO_EXIT = 5          /* the access is vcpu->mmio_pending */
 };
 
 /* MSRs that VM entry and exit do not switch on one backend or both: VMX
@@ -338,6 +341,7 @@ struct vcpu {
      * last decoded instructions, with the entries they read
      * (mmu/code_walk.h). */
     struct code_walk code_walks[CODE_WALK_SLOTS];
+    struct mmio_access mmio_pending; /* a decoded MMIO exit's (VCPU_MMIO_EXIT) */
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct vcpu, gprs) == VCPU_GPRS, "vcpu layout");
 _Static_assert(offsetof(struct vcpu, entry_events) + 8 <= VCPU_GPRS,
@@ -397,6 +401,13 @@ static inline uint64_t *vcpu_gpr(struct vcpu *vcpu, unsigned n)
                                           7, 8, 9, 10, 11, 12, 13, 14 };
     n &= 15;
     return n == 4 ? NULL : &(&vcpu->gprs.rax)[index_of[n]];
+}
+
+/* The saved register a decoded access (hv/mmio_decode.h) names: AH, CH,
+ * DH and BH are bits 15:8 of RAX, RCX, RDX and RBX; NULL for RSP. */
+static inline uint64_t *vcpu_access_register(struct vcpu *vcpu, const struct mmio_access *access)
+{
+    return vcpu_gpr(vcpu, access->high_byte ? access->reg - 4u : access->reg);
 }
 
 /* RFLAGS a set may give: bit 1 always set; VM (17) and the reserved bits

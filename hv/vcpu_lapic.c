@@ -167,24 +167,6 @@ static int after_write(struct vcpu *vcpu, enum vlapic_action action)
     }
 }
 
-/* The decoder's mode from what the backend's fields say (no GET_SREGS:
- * the APIC's MMIO is the hottest exit of a guest with interrupts). */
-static enum mmio_mode code_mode(const struct insn_site *site)
-{
-    if (insn_site_mode64(site))
-        return MMIO_MODE_64;
-    return (site->paging.cr0 & 1) && site->cs_db ? MMIO_MODE_32 : MMIO_MODE_16;
-}
-
-static uint64_t *gpr(struct vcpu *vcpu, unsigned reg)
-{
-    uint64_t *regs = &vcpu->gprs.rax;
-    /* struct guest_gprs runs RAX RBX RCX RDX RSI RDI RBP R8..R15; the
-     * encoding's order is RAX RCX RDX RBX RSP RBP RSI RDI R8..R15. */
-    static const int8_t slot[16] = { 0, 2, 3, 1, -1, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
-    return slot[reg] < 0 ? NULL : &regs[slot[reg]];
-}
-
 bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *stop)
 {
     struct vlapic *l = &vcpu->lapic;
@@ -204,18 +186,18 @@ bool vcpu_lapic_mmio(struct vcpu *vcpu, const struct exit_record *exit, int *sto
         n = vcpu_fetch_instruction_at(vcpu, &site, bytes);
     struct mmio_access access;
     uint32_t offset = (uint32_t)(exit->fault.guest_phys & 0xfff);
-    if (!mmio_decode(bytes, n, code_mode(&site), &access) || (offset & 3) ||
+    if (!mmio_decode(bytes, n, insn_site_mmio_mode(&site), &access) || (offset & 3) ||
         access.size > 4 || (access.size < 4 && offset & 0xf)) {
         /* Not an access the APIC answers: the guest gets #GP rather than
          * a VMM that knows nothing of the APIC. */
         virt->inject_exception(vcpu, VECTOR_GP, true, 0);
         return true;
     }
-    uint64_t *reg = gpr(vcpu, access.reg);
+    uint64_t *reg = vcpu_access_register(vcpu, &access);
     uint64_t now = rdtsc();
     if (access.write) {
         uint64_t source = reg ? *reg : 0;
-        if (!access.from_immediate && access.reg == 4) {
+        if (!reg && !access.from_immediate) {
             struct hv_regs regs;
             virt->get_regs(vcpu, &regs);
             source = regs.rsp;

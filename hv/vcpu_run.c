@@ -13,6 +13,7 @@
 #include "hv/fpu.h"
 #include "hv/guest_memory.h"
 #include "hv/machine_check.h"
+#include "hv/mmio_exit.h"
 #include "hv/time.h"
 #include "hv/vcpu_lapic.h"
 #include "hv/msr_emulate.h"
@@ -239,6 +240,8 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         if (vcpu->vm->lapic && vcpu_lapic_mmio(vcpu, exit, &stop))
             return stop;
         fill_fault(vcpu, run, exit);
+        if (vcpu->vm->decoded_mmio)
+            vcpu_mmio_decode_for_vmm(vcpu, run, exit);
         return HV_EXIT_MMIO;
     }
     case EXIT_SHUTDOWN:
@@ -343,7 +346,7 @@ int vcpu_run_after_emulation(struct vcpu *vcpu)
 }
 
 /* What RUN does before entering when its quick test below finds
- * something: an IN to complete, a step's trap to deliver, a shutdown,
+ * something: an IN, an MSR or a decoded MMIO access to complete, a step's trap to deliver, a shutdown,
  * immediate_exit or a kick, a deadline, a vcpu halted or waiting for
  * SIPI. Returns the HV_EXIT_* that ends the RUN without entering, or -1
  * to enter. */
@@ -353,6 +356,8 @@ int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
         complete_in(vcpu, run);
     if (vcpu->state == VCPU_MSR_READ_EXIT || vcpu->state == VCPU_MSR_WRITE_EXIT)
         msr_complete_user_exit(vcpu, run);
+    else if (vcpu->state == VCPU_MMIO_EXIT)
+        vcpu_mmio_complete(vcpu, run);
     /* The step over an instruction completed for the VMM (an I/O exit, a
      * hypercall, the MSR access just above): delivered, or reported,
      * before the guest runs another. */

@@ -78,6 +78,7 @@ struct vm *vm_create(bool is_control, uint32_t flags, long *error)
         vm->is_control = is_control; /* before the root: it is counted by it */
         vm->lapic = flags & HV_VM_LAPIC;
         vm->user_msr = flags & HV_VM_USER_MSR;
+        vm->decoded_mmio = (flags & HV_VM_DECODED_MMIO) != 0;
         nested_tables_setup(vm, virt->nested_table_flags);
         if (page_table_init(&vm->npt)) {
             object_free(&vm_cache, vm);

@@ -63,9 +63,20 @@ struct vm {
 
     /* Written by region changes (under `lock`), read on exits. */
     uint64_t tlb_generation __attribute__((aligned(64)));
-    uint32_t dirty_logged;  /* bit i: slot i was made with HV_MEM_LOG_DIRTY
-                               (set then, never cleared: a hint for
-                               vm_resolve_dirty_fault) */
+    /* What sends every nested page fault of the VM's vcpus the general
+     * way (hv/run_page.h's vcpu_mmio_for_vmm), in one word that the fast
+     * path tests with one load. */
+    union {
+        struct {
+            uint32_t dirty_logged;  /* bit i: slot i was made with
+                                       HV_MEM_LOG_DIRTY (set then, never
+                                       cleared: a hint for
+                                       vm_resolve_dirty_fault) */
+            uint32_t decoded_mmio;  /* HV_VM_DECODED_MMIO, set at creation:
+                                       the general path decodes for the VMM */
+        };
+        uint64_t faults_need_general_path;
+    };
     /* One past the highest vcpu slot ever made: raised under `lock`
      * after vcpus[] holds the vcpu, never lowered. Bounds the walks of
      * vcpus[] an interrupt's delivery makes (hv/vcpu_lapic.c), so that an

@@ -686,7 +686,7 @@ static void step_system_args(struct fuzz *f)
             expect(f, rc, HV_MAX_MEMORY_SLOTS, f->what);
         else if (arg == HV_CAP_MAX_VMS)
             expect(f, rc, f->max_vms, f->what);
-        else if (arg == 0 || arg > HV_CAP_APIC_VIRTUALIZATION) /* the last capability */
+        else if (arg == 0 || arg > HV_CAP_DECODED_MMIO) /* the last capability */
             expect(f, rc, 0, f->what);
         else
             expect(f, rc >= 0, 1, f->what);

@@ -61,6 +61,7 @@ static const struct hvtest_case *const areas[] = {
     hvtest_events_cases,
     hvtest_events_guest_cases,
     hvtest_msr_exits_cases,
+    hvtest_mmio_exits_cases,
     hvtest_fault_cases,
     hvtest_fuzz_found_cases,
     hvtest_emulator_guards_cases,

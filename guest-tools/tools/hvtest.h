@@ -24,7 +24,8 @@
  * several CPUs), hvtest_fpu.c (extended state), hvtest_lapic.c (local
  * APICs of HV_VM_LAPIC VMs), hvtest_events.c and hvtest_events_guest.c
  * (GET/SET_VCPU_EVENTS, the NMI window), hvtest_msr_exits.c
- * (user-space MSR exits), hvtest_fault.c (allocation failures made by
+ * (user-space MSR exits), hvtest_mmio_exits.c (decoded MMIO exits),
+ * hvtest_fault.c (allocation failures made by
  * FAULT_INJECT), hvtest_fuzz_found.c (what the fuzz tool found),
  * hvtest_emulator_guards.c (states that crashed QEMU, now guarded),
  * hvtest_ports.c (the hypervisor's own I/O ports), hvtest_high_gprs.c
@@ -95,6 +96,7 @@ extern const struct hvtest_case hvtest_lapic_cases[];
 extern const struct hvtest_case hvtest_events_cases[];
 extern const struct hvtest_case hvtest_events_guest_cases[];
 extern const struct hvtest_case hvtest_msr_exits_cases[];
+extern const struct hvtest_case hvtest_mmio_exits_cases[];
 extern const struct hvtest_case hvtest_fault_cases[];
 extern const struct hvtest_case hvtest_fuzz_found_cases[];
 extern const struct hvtest_case hvtest_emulator_guards_cases[];

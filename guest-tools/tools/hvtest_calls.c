@@ -72,7 +72,9 @@ static void check_extension_values(void)
     if (!hvt_eq((uint64_t)hv_check_extension(sys, HV_CAP_VCPU_EVENTS), 1,
                 "CHECK_EXTENSION(HV_CAP_VCPU_EVENTS)") ||
         !hvt_eq((uint64_t)hv_check_extension(sys, HV_CAP_USER_MSR), 1,
-                "CHECK_EXTENSION(HV_CAP_USER_MSR)"))
+                "CHECK_EXTENSION(HV_CAP_USER_MSR)") ||
+        !hvt_eq((uint64_t)hv_check_extension(sys, HV_CAP_DECODED_MMIO), 1,
+                "CHECK_EXTENSION(HV_CAP_DECODED_MMIO)"))
         return;
     /* Only VMX has it (neither emulator's SVM offers AVIC). */
     long apicv = hv_check_extension(sys, HV_CAP_APIC_VIRTUALIZATION);

@@ -164,7 +164,7 @@ static void user_msr_only_for_unknown_msrs(void)
 
 static void user_msr_create_vm_flags(void)
 {
-    hvt_err(hv_create_vm_flags(hvt_sys(), 4), -HV_EINVAL, "CREATE_VM with flag bit 2");
+    hvt_err(hv_create_vm_flags(hvt_sys(), 8), -HV_EINVAL, "CREATE_VM with flag bit 3");
     hvt_err(hv_call(HV_CALL_CREATE_VM, (uint64_t)hvt_sys(), 1ull << 33 | HV_VM_USER_MSR, 0, 0, 0, 0),
             -HV_EINVAL, "CREATE_VM with bit 33 and HV_VM_USER_MSR");
     long vm = hvt_keep(hv_create_vm_flags(hvt_sys(), HV_VM_USER_MSR | HV_VM_LAPIC));

@@ -107,7 +107,7 @@ struct vm_instance {
     int aps_wait_for_sipi;             /* loaders start vcpu 0 only, the others
                                         * stay in their reset state for the
                                         * guest's INIT-SIPI-SIPI (HV_VM_LAPIC) */
-    uint32_t flags;                    /* CREATE_VM's: HV_VM_LAPIC */
+    uint32_t flags;                    /* CREATE_VM's: HV_VM_LAPIC, ... */
     uint64_t *ports_reported;          /* bitmap of 65536 ports noted once */
     struct page_mark mark;             /* allocator state before creation */
 };

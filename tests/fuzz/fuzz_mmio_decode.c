@@ -1,7 +1,7 @@
 // sources: hv/mmio_decode.c
-/* The hypervisor's MMIO instruction decoder (xAPIC page accesses): any
- * bytes in any mode. A decoded access must fit the bytes it came from and
- * move 1, 2, 4 or 8 bytes. */
+/* The hypervisor's MMIO instruction decoder (xAPIC page accesses, and
+ * decoded HV_EXIT_MMIO for the VMM): any bytes in any mode. A decoded
+ * access must fit the bytes it came from and move 1, 2, 4 or 8 bytes. */
 #include "tests/fuzz/fuzz_input.h"
 
 #include "hv/mmio_decode.h"

@@ -1,9 +1,9 @@
 /*
  * The prefixes of an x86 instruction (Intel SDM vol. 2A, 2.1.1 and 2.2.1),
- * for the VMM's two small decoders: MMIO moves (mmio_decode.h) and string
- * I/O (string_io.h). Both need the same facts: operand and address size
- * overrides, a segment override, REP, and in 64-bit mode a REX prefix,
- * which counts only when it comes last, right before the opcode.
+ * for the VMM's decoder of string I/O (string_io.h; MMIO comes decoded by
+ * the hypervisor): operand and address size overrides, a segment
+ * override, REP, and in 64-bit mode a REX prefix, which counts only when
+ * it comes last, right before the opcode.
  *
  * Pure; no state.
  */

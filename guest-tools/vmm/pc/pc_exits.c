@@ -7,7 +7,6 @@
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/console.h"
 #include "guest-tools/runtime/string.h"
-#include "guest-tools/vmm/pc/mmio_decode.h"
 #include "guest-tools/vmm/pc/pc_internal.h"
 #include "guest-tools/vmm/pc/string_io.h"
 #include "guest-tools/vmm/pc/task_switch.h"
@@ -440,50 +439,36 @@ static void note_mmio(struct pc_vm *pc, uint64_t address, bool is_write)
                    is_write ? "ignored" : "reads all-ones");
 }
 
-/* The struct hv_regs field of register `reg` in the encoding's order
- * (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15). */
-static uint64_t *gpr(struct hv_regs *regs, unsigned reg)
-{
-    static const uint8_t field[16] = { 0, 2, 3, 1, 6, 7, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15 };
-    return &regs->rax + field[reg & 15];
-}
-
+/* The hypervisor decodes the access (HV_VM_DECODED_MMIO: the forms
+ * drivers use on device registers) and completes the instruction at the
+ * next RUN, with a read's value from the run page: no GET_REGS, SET_REGS
+ * or decoder here. What it leaves undecoded (a string move or a
+ * read-modify-write on MMIO, a MOV of RSP) no device of this PC needs:
+ * the VM stops with the instruction's bytes in the report. */
 static enum pc_exit_action mmio(struct pc_vm *pc, struct vmm_vcpu *vcpu)
 {
-    const struct hv_run *run = vcpu->run;
-    struct mmio_insn insn;
-    struct hv_regs regs;
-    struct hv_sregs sregs;
-    uint64_t value = 0, *reg, now;
-    enum insn_mode mode;
+    struct hv_run *run = vcpu->run;
+    uint64_t value = 0, now;
     bool claimed;
 
-    if (hv_get_sregs(vcpu->handle, &sregs) < 0 || hv_get_regs(vcpu->handle, &regs) < 0)
-        return PC_CONTINUE;
-    mode = code_mode(&sregs);
-    if (!mmio_decode(run->mmio.insn_bytes, run->mmio.insn_length, mode, &insn) ||
-        insn.is_write != (run->mmio.is_write != 0)) {
+    if (!run->mmio.decoded) {
         struct vmm_result result = { .stop = VMM_STOP_MMIO, .rip = run->exit_rip };
         vmm_report_stop(vcpu, &result);
         pc_vm_stop(pc, PC_END_STOPPED, 0, "MMIO instruction not emulated");
         return PC_STOP;
     }
-    reg = gpr(&regs, insn.reg);
     now = pc_lock_devices(pc);
-    if (insn.is_write)
-        claimed = pc_machine_mmio_write(pc->machine, run->mmio.phys_addr, insn.size,
-                                        mmio_store_value(&insn, *reg), now);
+    if (run->mmio.is_write)
+        claimed = pc_machine_mmio_write(pc->machine, run->mmio.phys_addr, run->mmio.len,
+                                        run->mmio.data, now);
     else
-        claimed = pc_machine_mmio_read(pc->machine, run->mmio.phys_addr, insn.size, now, &value);
+        claimed = pc_machine_mmio_read(pc->machine, run->mmio.phys_addr, run->mmio.len, now,
+                                       &value);
     pc_unlock_devices(pc);
-    if (!insn.is_write)
-        *reg = mmio_load_result(&insn, *reg, value);
-    regs.rip += insn.length;
-    if (mode != INSN_MODE_64)
-        regs.rip &= mode == INSN_MODE_16 ? 0xffffull : 0xffffffffull;
-    hv_set_regs(vcpu->handle, &regs);
+    if (!run->mmio.is_write)
+        run->mmio.data = value;
     if (!claimed)
-        note_mmio(pc, run->mmio.phys_addr, insn.is_write);
+        note_mmio(pc, run->mmio.phys_addr, run->mmio.is_write);
     return PC_CONTINUE;
 }
 

@@ -139,7 +139,7 @@ int pc_vm_create(struct pc_vm **out, hv_handle_t sys, const struct pc_options *o
     pc->mark = mark;
     pc->options = *options;
     rc = vmm_create_with(&pc->vm, sys, options->name, options->ram_mib, options->cpus,
-                         HV_VM_LAPIC);
+                         HV_VM_LAPIC | HV_VM_DECODED_MMIO);
     if (rc < 0) {
         page_alloc_release(mark);
         return rc;
