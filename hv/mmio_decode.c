@@ -51,14 +51,25 @@ static bool skip_memory_operand(struct cursor *c, uint8_t modrm, unsigned addres
 }
 
 /* The forms a compiler emits for a 32-bit device register (the local
- * APIC's EOI, ICR, timer): MOV r/m32 with 89, 8B or C7 /0, no prefix, in
- * 32- or 64-bit code, where both address with ModRM alike
- * (mmio_modrm_length). The result is exactly mmio_decode's; false: let
- * mmio_decode look. */
+ * APIC's EOI, ICR, timer): MOV r/m32 with 89, 8B or C7 /0, or MOV EAX to
+ * or from an absolute address (A1, A3: 32-bit code's store to a fixed
+ * address), no prefix, in 32- or 64-bit code, where both address with
+ * ModRM alike (mmio_modrm_length). The result is exactly mmio_decode's;
+ * false: let mmio_decode look. */
 static bool decode_plain_mov32(const uint8_t *b, unsigned n, enum mmio_mode mode,
                                struct mmio_access *out)
 {
-    if (mode == MMIO_MODE_16 || n < 2 || (b[0] != 0x89 && b[0] != 0x8b && b[0] != 0xc7))
+    if (mode == MMIO_MODE_16 || n < 2)
+        return false;
+    if (b[0] == 0xa1 || b[0] == 0xa3) {
+        unsigned length = mode == MMIO_MODE_64 ? 9 : 5; /* the offset is address-sized */
+        if (length > n)
+            return false;
+        *out = (struct mmio_access){ .size = 4, .write = b[0] == 0xa3, .reg_size = 4,
+                                     .length = (uint8_t)length };
+        return true;
+    }
+    if (b[0] != 0x89 && b[0] != 0x8b && b[0] != 0xc7)
         return false;
     uint8_t modrm = b[1];
     unsigned mod = modrm >> 6, rm = modrm & 7, reg = (modrm >> 3) & 7;

@@ -1,17 +1,13 @@
 #include "hv/mmio_exit.h"
 
-#include "hv/insn_fetch.h"
 #include "hv/virt.h"
 
 void vcpu_mmio_decode_for_vmm(struct vcpu *vcpu, struct hv_run *run,
-                              const struct exit_record *exit)
+                              const struct exit_record *exit, enum mmio_mode mode)
 {
-    struct insn_site site;
     struct mmio_access access;
     uint64_t gpa = exit->fault.guest_phys;
-    virt->insn_site(vcpu, &site);
-    if (!mmio_decode(run->mmio.insn_bytes, run->mmio.insn_length, insn_site_mmio_mode(&site),
-                     &access) ||
+    if (!mmio_decode(run->mmio.insn_bytes, run->mmio.insn_length, mode, &access) ||
         access.write != exit->fault.write)
         return;
     /* The fault names the byte it hit: an access that would run on past

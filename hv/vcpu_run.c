@@ -73,11 +73,13 @@ static void complete_in(struct vcpu *vcpu, const struct hv_run *run)
 }
 
 /* An MMIO exit carries the faulting instruction's bytes, fetched through
- * the guest's paging, so that the VMM can emulate it without more calls. */
+ * the guest's paging, so that the VMM can emulate it without more calls;
+ * in an HV_VM_DECODED_MMIO VM, the access decoded from them too. */
 static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
                        const struct exit_record *exit)
 {
-    uint64_t rip_linear;
+    bool decode = vcpu->vm->decoded_mmio;
+    struct insn_site site;
     run->mmio.phys_addr = exit->fault.guest_phys;
     run->mmio.linear_addr = exit->fault.guest_linear;
     run->mmio.is_write = exit->fault.write;
@@ -86,10 +88,15 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
         run->mmio.insn_length = exit->fault.insn_length;
         for (unsigned i = 0; i < exit->fault.insn_length; i++)
             run->mmio.insn_bytes[i] = exit->fault.insn_bytes[i];
-        return;
+        if (!decode)
+            return;
+        virt->insn_site(vcpu, &site);
+    } else {
+        virt->insn_site(vcpu, &site);
+        run->mmio.insn_length = (uint8_t)vcpu_fetch_instruction_at(vcpu, &site, run->mmio.insn_bytes);
     }
-    run->mmio.insn_length =
-        (uint8_t)vcpu_fetch_instruction(vcpu, run->mmio.insn_bytes, &rip_linear);
+    if (decode)
+        vcpu_mmio_decode_for_vmm(vcpu, run, exit, insn_site_mmio_mode(&site));
 }
 
 /* HV_EXIT_INTERNAL_ERROR with its suberror (HV_INTERNAL_ERROR_*) and data. */
@@ -240,8 +247,6 @@ static int handle_exit(struct vcpu *vcpu, struct hv_run *run,
         if (vcpu->vm->lapic && vcpu_lapic_mmio(vcpu, exit, &stop))
             return stop;
         fill_fault(vcpu, run, exit);
-        if (vcpu->vm->decoded_mmio)
-            vcpu_mmio_decode_for_vmm(vcpu, run, exit);
         return HV_EXIT_MMIO;
     }
     case EXIT_SHUTDOWN:

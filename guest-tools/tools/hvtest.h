@@ -162,6 +162,8 @@ const char *hvt_result_name(long rc, char *buf, unsigned size);
 /* A VM of HVT_GUEST_RAM_MIB at guest-physical 0 with vcpu 0 (vmm_create),
  * both handles kept for closing. 0 or the failed call's code. */
 int hvt_guest_create(struct vm_instance *vm, const char *name);
+/* The same with CREATE_VM flags (HV_VM_USER_MSR, HV_VM_DECODED_MMIO, ...). */
+int hvt_guest_create_flags(struct vm_instance *vm, const char *name, uint32_t flags);
 
 /* Puts the vcpu in flat 32-bit protected mode (paging off, the suite's
  * GDT written into guest RAM, IDT limit 0) at entry with ESP at

@@ -38,7 +38,12 @@ static const uint64_t gdt_entries[3] = {
 
 int hvt_guest_create(struct vm_instance *vm, const char *name)
 {
-    int rc = vmm_create(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB);
+    return hvt_guest_create_flags(vm, name, 0);
+}
+
+int hvt_guest_create_flags(struct vm_instance *vm, const char *name, uint32_t flags)
+{
+    int rc = vmm_create_with(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB, 1, flags);
 
     if (!hvt_ok(rc, "vmm_create of a 2 MiB VM with vcpu 0"))
         return rc;

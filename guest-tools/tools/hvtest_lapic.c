@@ -893,7 +893,8 @@ static void cr8_is_the_task_priority(void)
 static void lapic_calls_refuse_bad_input(void)
 {
     struct vm_instance plain, vm;
-    hvt_err(hv_create_vm_flags(hvt_sys(), 4), -HV_EINVAL, "CREATE_VM with an unknown flag");
+    hvt_err(hv_create_vm_flags(hvt_sys(), HV_VM_FLAGS_VALID + 1), -HV_EINVAL,
+            "CREATE_VM with an unknown flag");
     if (hvt_guest_create(&plain, "no_lapic") || lapic_vm(&vm, "lapic_args", 1))
         return;
     struct hv_lapic_state *state = page_alloc(sizeof(*state));

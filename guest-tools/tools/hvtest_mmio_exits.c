@@ -20,12 +20,7 @@
 /* A flat 32-bit VM with vcpu 0 at HVT_CODE_GPA. */
 static int mmio_vm(struct vm_instance *vm, const char *name, uint32_t flags)
 {
-    if (!hvt_ok(vmm_create_with(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB, 1, flags),
-                "vmm_create_with"))
-        return -1;
-    hvt_keep(vm->vcpu);
-    hvt_keep(vm->vm);
-    return hvt_guest_flat32(vm, HVT_CODE_GPA) ? -1 : 0;
+    return hvt_guest_create_flags(vm, name, flags) || hvt_guest_flat32(vm, HVT_CODE_GPA) ? -1 : 0;
 }
 
 /* An instruction with a 32-bit absolute address (ModRM mod 0, r/m 5):

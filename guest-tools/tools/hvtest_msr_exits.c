@@ -20,12 +20,10 @@
 /* A flat 32-bit VM with vcpu 0 at HVT_CODE_GPA and #GP caught. */
 static int msr_vm(struct vm_instance *vm, const char *name, uint32_t flags)
 {
-    if (!hvt_ok(vmm_create_with(vm, hvt_sys(), name, HVT_GUEST_RAM_MIB, 1, flags),
-                "vmm_create_with"))
-        return -1;
-    hvt_keep(vm->vcpu);
-    hvt_keep(vm->vm);
-    return hvt_guest_flat32(vm, HVT_CODE_GPA) || hvt_guest_catch_vector(vm, VECTOR_GP) ? -1 : 0;
+    return hvt_guest_create_flags(vm, name, flags) || hvt_guest_flat32(vm, HVT_CODE_GPA) ||
+                   hvt_guest_catch_vector(vm, VECTOR_GP)
+               ? -1
+               : 0;
 }
 
 /* mov ecx, msr; rdmsr; out eax; mov eax, edx; out eax; hlt. Returns the
@@ -164,7 +162,8 @@ static void user_msr_only_for_unknown_msrs(void)
 
 static void user_msr_create_vm_flags(void)
 {
-    hvt_err(hv_create_vm_flags(hvt_sys(), 8), -HV_EINVAL, "CREATE_VM with flag bit 3");
+    hvt_err(hv_create_vm_flags(hvt_sys(), HV_VM_FLAGS_VALID + 1), -HV_EINVAL,
+            "CREATE_VM with the next flag bit");
     hvt_err(hv_call(HV_CALL_CREATE_VM, (uint64_t)hvt_sys(), 1ull << 33 | HV_VM_USER_MSR, 0, 0, 0, 0),
             -HV_EINVAL, "CREATE_VM with bit 33 and HV_VM_USER_MSR");
     long vm = hvt_keep(hv_create_vm_flags(hvt_sys(), HV_VM_USER_MSR | HV_VM_LAPIC));

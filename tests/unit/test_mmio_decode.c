@@ -176,14 +176,14 @@ static void test_random_bytes_never_overrun(void **state)
     }
 }
 
-/* The plain 32-bit MOV forms (89, 8B, C7 /0, no prefix) take a shortcut
+/* The plain 32-bit MOV forms (89, 8B, C7 /0, A1, A3, no prefix) take a shortcut
  * in the decoder; a DS override in front, which changes nothing, sends
  * the same instruction the general way: both must agree on every field,
  * and on refusing. */
 static void test_plain_mov_matches_general_decoder(void **state)
 {
     (void)state;
-    static const uint8_t opcodes[] = { 0x89, 0x8b, 0xc7 };
+    static const uint8_t opcodes[] = { 0x89, 0x8b, 0xc7, 0xa1, 0xa3 };
     uint64_t seed = 42;
     unsigned decoded = 0;
     for (unsigned i = 0; i < 300000; i++) {
@@ -192,9 +192,9 @@ static void test_plain_mov_matches_general_decoder(void **state)
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
             plain[b] = (uint8_t)(seed >> 56);
         }
-        plain[0] = opcodes[i % 3];
+        plain[0] = opcodes[i % 5];
         unsigned n = 1 + (unsigned)(seed >> 20) % 15;
-        enum mmio_mode mode = (enum mmio_mode)(2u << ((i / 3) % 3));
+        enum mmio_mode mode = (enum mmio_mode)(2u << ((i / 5) % 3));
         prefixed[0] = 0x3e;
         memcpy(prefixed + 1, plain, 15);
         struct mmio_access a, b;
