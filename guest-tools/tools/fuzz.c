@@ -375,7 +375,8 @@ static int new_vm_record(struct fuzz *f)
 static void step_create_vm(struct fuzz *f)
 {
     struct fuzz_handle *sys = pick_live(f, HV_HANDLE_SYSTEM);
-    uint64_t flags = chance(f, 90) ? below(f, 2) : edge_value(f);
+    /* Every valid combination, or anything. */
+    uint64_t flags = chance(f, 90) ? below(f, HV_VM_FLAGS_VALID + 1) : edge_value(f);
     int v = new_vm_record(f);
     long want = 0;
 
