@@ -14,11 +14,11 @@
 #include "hv/vcpu.h"
 
 /* For an HV_EXIT_MMIO whose run page holds the instruction's bytes, in
- * code of `mode`: the access decoded into it (mmio.decoded 1, len, data) and kept for the
- * next RUN (VCPU_MMIO_EXIT), when the instruction is one the decoder
- * knows, makes the access the fault reports without running past its
- * page, and names a register the hypervisor keeps (not RSP); else the run
- * page stays undecoded. */
+ * code of `mode`: the access decoded into it (mmio.decoded 1, len, data)
+ * and kept for the next RUN (VCPU_MMIO_EXIT), when the instruction is one
+ * the decoder knows, makes the access the fault reports without running
+ * past its page, and names a register the hypervisor keeps (not RSP);
+ * else the run page stays undecoded. */
 void vcpu_mmio_decode_for_vmm(struct vcpu *vcpu, struct hv_run *run,
                               const struct exit_record *exit, enum mmio_mode mode);
 

@@ -93,7 +93,8 @@ static void fill_fault(struct vcpu *vcpu, struct hv_run *run,
         virt->insn_site(vcpu, &site);
     } else {
         virt->insn_site(vcpu, &site);
-        run->mmio.insn_length = (uint8_t)vcpu_fetch_instruction_at(vcpu, &site, run->mmio.insn_bytes);
+        run->mmio.insn_length =
+            (uint8_t)vcpu_fetch_instruction_at(vcpu, &site, run->mmio.insn_bytes);
     }
     if (decode)
         vcpu_mmio_decode_for_vmm(vcpu, run, exit, insn_site_mmio_mode(&site));
@@ -351,10 +352,10 @@ int vcpu_run_after_emulation(struct vcpu *vcpu)
 }
 
 /* What RUN does before entering when its quick test below finds
- * something: an IN, an MSR or a decoded MMIO access to complete, a step's trap to deliver, a shutdown,
- * immediate_exit or a kick, a deadline, a vcpu halted or waiting for
- * SIPI. Returns the HV_EXIT_* that ends the RUN without entering, or -1
- * to enter. */
+ * something: an IN, an MSR or a decoded MMIO access to complete, a step's
+ * trap to deliver, a shutdown, immediate_exit or a kick, a deadline, a
+ * vcpu halted or waiting for SIPI. Returns the HV_EXIT_* that ends the
+ * RUN without entering, or -1 to enter. */
 int vcpu_run_checks(struct vcpu *vcpu, struct hv_run *run)
 {
     if (vcpu->pending_in_size)
