@@ -445,6 +445,29 @@ static void xapic_stores_of_each_form_reach_the_register(void)
     xapic_stores_run(&vm, stores, sizeof(stores) / sizeof(stores[0]), load, "32-bit");
 }
 
+/* A byte store from AH and a byte load into AH: the high-byte registers
+ * are bits 15:8 of RAX (not RSP and RBP, whose numbers they share), as the
+ * general path takes them. The store once wrote RSP's byte and the load
+ * was dropped. */
+static void xapic_high_byte_store_and_load(void)
+{
+    static const uint8_t program[] = {
+        0xb8, 0x00, 0x5a, 0x00, 0x00,             /* mov eax, 0x5a00 */
+        0x88, 0x25, 0x80, 0x00, 0xe0, 0xfe,       /* mov [TPR], ah */
+        0xb8, 0x44, 0x33, 0x22, 0x11,             /* mov eax, 0x11223344 */
+        0x8a, 0x25, 0x80, 0x00, 0xe0, 0xfe,       /* mov ah, [TPR] */
+    };
+    struct vm_instance vm;
+    struct hvt_code c;
+    if (lapic_vm(&vm, "lapic_xapic_high_byte", 1))
+        return;
+    hvt_code_start(&c, &vm, HVT_CODE_GPA);
+    emit(&c, program, sizeof(program));
+    hvt_out_imm(&c, HVT_PORT_VALUE, 4);
+    hvt_jmp_self(&c);
+    expect_out(&vm, 0, HVT_PORT_VALUE, 0x11225a44u, "EAX after TPR = AH, then AH = TPR");
+}
+
 /* The same stores from a 64-bit guest with paging, whose code the exit
  * function fetches through the guest's page tables (the APIC's 2 MiB
  * mapped 1:1 beside the helper's first 2 MiB). Absolute disp32 forms
@@ -1001,6 +1024,7 @@ const struct hvtest_case hvtest_lapic_cases[] = {
     { "lapic_tsc_deadline_after_the_tsc_moved_ahead", tsc_deadline_after_the_tsc_moved_ahead },
     { "lapic_xapic_stores_of_each_form_reach_the_register",
       xapic_stores_of_each_form_reach_the_register },
+    { "lapic_xapic_high_byte_store_and_load", xapic_high_byte_store_and_load },
     { "lapic_xapic_stores_from_a_paging_64_bit_guest", xapic_stores_from_a_paging_64_bit_guest },
     { "lapic_init_sipi_start_an_ap_in_real_mode", init_sipi_start_an_ap_in_real_mode },
     { "lapic_init_stops_a_running_ap", init_stops_a_running_ap },
