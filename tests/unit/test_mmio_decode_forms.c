@@ -4,7 +4,8 @@
  * until then, and these were its cases): the MOV forms drivers use on
  * device registers, as GCC emits them for 32- and 64-bit kernels (bytes
  * taken from objdump of readl/writel-style code), every addressing form's
- * length, the register merge rules, and refusals. */
+ * length, the register merge rules, refusals, and the saved register each
+ * access names when the hypervisor completes it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hv/mmio_decode.h"
+#include "hv/vcpu.h"
 
 static struct mmio_access decode_ok(enum mmio_mode mode, const uint8_t *bytes, unsigned n)
 {
@@ -172,6 +174,37 @@ static void test_refusals(void **state)
     assert_false(mmio_decode(prefixes, 0, MMIO_MODE_32, &i));
 }
 
+/* The register a decoded access names, where the hypervisor completes it
+ * (vcpu_access_register): the encoding's numbers in struct guest_gprs'
+ * order, AH-BH as bits 15:8 of RAX-RBX, R8-R15 with REX, none for RSP
+ * (the VMCB's or VMCS's). */
+static void test_access_registers(void **state)
+{
+    static struct vcpu vcpu;
+    struct mmio_access i;
+    (void)state;
+    i = decode_ok(MMIO_MODE_32, (const uint8_t[]){ 0x88, 0x23 }, 2);      /* mov %ah,(%ebx) */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.rax);
+    i = decode_ok(MMIO_MODE_32, (const uint8_t[]){ 0x8a, 0x3b }, 2);      /* mov (%ebx),%bh */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.rbx);
+    vcpu.gprs.rbx = 0x1122334455667788ull;
+    assert_int_equal(mmio_register_after_read(&i, vcpu.gprs.rbx, 0xab), 0x112233445566ab88ull);
+    i = decode_ok(MMIO_MODE_32, (const uint8_t[]){ 0x88, 0x2b }, 2);      /* mov %ch,(%ebx) */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.rcx);
+    i = decode_ok(MMIO_MODE_32, (const uint8_t[]){ 0x89, 0x13 }, 2);      /* mov %edx,(%ebx) */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.rdx);
+    i = decode_ok(MMIO_MODE_32, (const uint8_t[]){ 0x89, 0x23 }, 2);      /* mov %esp,(%ebx) */
+    assert_null(vcpu_access_register(&vcpu, &i));
+    i = decode_ok(MMIO_MODE_64, (const uint8_t[]){ 0x40, 0x8a, 0x23 }, 3); /* mov (%rbx),%spl */
+    assert_null(vcpu_access_register(&vcpu, &i));
+    i = decode_ok(MMIO_MODE_64, (const uint8_t[]){ 0x44, 0x89, 0x0b }, 3); /* mov %r9d,(%rbx) */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.r9);
+    i = decode_ok(MMIO_MODE_64, (const uint8_t[]){ 0x4c, 0x8b, 0x3b }, 3); /* mov (%rbx),%r15 */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.r15);
+    i = decode_ok(MMIO_MODE_32, (const uint8_t[]){ 0x89, 0x33 }, 2);      /* mov %esi,(%ebx) */
+    assert_ptr_equal(vcpu_access_register(&vcpu, &i), &vcpu.gprs.rsi);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_addressing_lengths),
         cmocka_unit_test(test_register_results),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_access_registers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
