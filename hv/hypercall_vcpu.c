@@ -29,23 +29,30 @@ long call_set_regs(struct vm *cd, struct handle_slot *slot,
                    const struct guest_gprs *call)
 {
     struct vcpu *vcpu = slot->object;
-    struct hv_regs regs;
-    long err = copy_from_control(cd, &regs, ARG1(call), sizeof(regs));
+    long err = control_range_check(cd, ARG1(call), sizeof(struct hv_regs), 8);
     err = err ?: vcpu_claim(vcpu);
     if (err)
         return err;
+    /* Read straight from the caller's memory, as GET_REGS writes there:
+     * the backends' set_regs read each field once and check nothing a
+     * second read could undo (RFLAGS is masked after its one read). */
+    const struct hv_regs *regs = control_pointer(cd, ARG1(call));
     /* A single step over the instruction that exited (hv/single_step.h)
      * stays pending while RIP stays: the VMM answering a hypercall or an
-     * I/O exit writes the registers back as they are. */
+     * I/O exit writes the registers back as they are. Compared on a copy,
+     * so that the RIP compared is the RIP set. */
+    struct hv_regs copy;
     bool step_kept = false;
     if (vcpu->state == VCPU_STEP_PENDING) {
         struct hv_regs now;
+        memory_copy(&copy, regs, sizeof(copy));
+        regs = &copy;
         virt->get_regs(vcpu, &now);
-        step_kept = now.rip == regs.rip;
+        step_kept = now.rip == copy.rip;
     }
-    virt->set_regs(vcpu, &regs);
-    /* A new RIP abandons an RDMSR/WRMSR waiting for the VMM's answer, as
-     * it abandons an unfinished IN. */
+    virt->set_regs(vcpu, regs);
+    /* A new RIP abandons an RDMSR/WRMSR or a decoded MMIO access waiting
+     * for the VMM's answer, as it abandons an unfinished IN. */
     if (vcpu->state != VCPU_SHUTDOWN && !step_kept)
         vcpu->state = VCPU_RUNNABLE;
     vcpu_release(vcpu);

@@ -382,14 +382,28 @@ static inline void vcpu_gprs_to_regs(const struct guest_gprs *g, struct hv_regs 
     r->r15 = g->r15;
 }
 
+/* The same grouping the other way (SET_REGS reads `r` straight from the
+ * caller's memory, each field once): a compound literal made SET_REGS
+ * load all fifteen first and push and spill for them. */
 static inline void vcpu_regs_to_gprs(const struct hv_regs *r, struct guest_gprs *g)
 {
-    *g = (struct guest_gprs){
-        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx,
-        .rsi = r->rsi, .rdi = r->rdi, .rbp = r->rbp,
-        .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
-        .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
-    };
+    g->rax = r->rax;
+    g->rbx = r->rbx;
+    g->rcx = r->rcx;
+    g->rdx = r->rdx;
+    g->rsi = r->rsi;
+    __asm__("" ::: "memory");
+    g->rdi = r->rdi;
+    g->rbp = r->rbp;
+    g->r8 = r->r8;
+    g->r9 = r->r9;
+    g->r10 = r->r10;
+    __asm__("" ::: "memory");
+    g->r11 = r->r11;
+    g->r12 = r->r12;
+    g->r13 = r->r13;
+    g->r14 = r->r14;
+    g->r15 = r->r15;
 }
 
 /* The saved general register numbered `n` as instructions encode it (SDM
