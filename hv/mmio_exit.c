@@ -1,5 +1,7 @@
 #include "hv/mmio_exit.h"
 
+#include "hv/insn_length.h"
+#include "hv/run_page.h"
 #include "hv/virt.h"
 
 void vcpu_mmio_decode_for_vmm(struct vcpu *vcpu, struct hv_run *run,
@@ -26,6 +28,29 @@ void vcpu_mmio_decode_for_vmm(struct vcpu *vcpu, struct hv_run *run,
     run->mmio.decoded = 1;
     vcpu->mmio_pending = access;
     vcpu->state = VCPU_MMIO_EXIT;
+}
+
+bool vcpu_mmio_decoded_fast(struct vcpu *vcpu, uint64_t guest_phys, bool write,
+                            const uint8_t *code, enum mmio_mode mode, uint64_t rax)
+{
+    struct mmio_access access;
+    if (!mmio_decode(code, INSN_MAX_LENGTH, mode, &access) || access.write != write ||
+        (guest_phys & 0xfff) + access.size > 0x1000)
+        return false;
+    unsigned reg = access.high_byte ? access.reg - 4u : access.reg;
+    if (reg == 4 && !access.from_immediate)
+        return false;      /* RSP, as above */
+    uint64_t value = 0;
+    if (write && !access.from_immediate)
+        value = reg == 0 ? rax : *vcpu_gpr(vcpu, reg);
+    vcpu_mmio_exit(vcpu, guest_phys, ~0ull, write, code);
+    struct hv_run *run = vcpu->run;
+    run->mmio.len = access.size;
+    run->mmio.data = write ? mmio_write_value(&access, value) : 0;
+    run->mmio.decoded = 1;
+    vcpu->mmio_pending = access;
+    vcpu->state = VCPU_MMIO_EXIT;
+    return true;
 }
 
 void vcpu_mmio_complete(struct vcpu *vcpu, const struct hv_run *run)

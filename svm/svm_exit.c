@@ -9,6 +9,7 @@
 #include "hv/cpuid.h"
 #include "hv/guest_memory.h"
 #include "hv/mmio_decode.h"
+#include "hv/mmio_exit.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
 #include "hv/speculation.h"
@@ -506,6 +507,36 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
     return svm_xapic_store(vcpu, vmcb, offset, code, available);
 }
 
+/* A child's nested page fault in a VM with HV_VM_DECODED_MMIO, which
+ * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
+ * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
+ * the last instruction decoded in a guest without paging, no event being
+ * delivered, no decode assists, no NMI's IRET being stepped over -- and
+ * ended as it ends its exits. Reached from svm_child_xapic_write's ways
+ * to the general path, so that neither the undecoded fault nor the xAPIC
+ * store pays for it. */
+static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
+    if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
+        (vmcb->control.exit_int_info & EVENT_VALID) || svm_features.decode_assists ||
+        vcpu->svm_nmi.stepping)
+        return GUEST_EXIT_ALL_GPRS;
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
+                                              (vmcb->save.cs.base + rip) & 0xffffffffull);
+    enum mmio_mode mode = (vmcb->save.cr0 & CR0_PE) && (vmcb->save.cs.attrib & SEG_ATTR_DB)
+                              ? MMIO_MODE_32
+                              : MMIO_MODE_16;
+    if (!code || !vcpu_mmio_decoded_fast(vcpu, guest_phys, vmcb->control.exit_info1 & (1u << 1),
+                                         code, mode, vmcb->save.rax))
+        return GUEST_EXIT_ALL_GPRS;
+    vcpu->exit_count++;
+    vmcb->control.event_inject = 0;
+    bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag && !(vmcb->control.int_state & INT_STATE_SHADOW);
+    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+}
+
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
  * vcpu_xapic_store in hv/vcpu_lapic.h): the EOI, one per interrupt, the
  * ICR, the timer's registers. Done here as svm_child_wrmsr does the
@@ -514,7 +545,8 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
  * VMCB, the cached code of a guest without paging, else fetched through
  * the guest's page tables -- when it is a plain MOV store in 32- or
  * 64-bit code. No event was being delivered and no NMI's IRET is being
- * stepped over. Else GUEST_EXIT_ALL_GPRS: the general path
+ * stepped over. A fault that is no such store: a decoded VM's MMIO
+ * (svm_child_mmio_decoded), else GUEST_EXIT_ALL_GPRS, the general path
  * (vcpu_lapic_mmio). With paging the write may be the guest's page walk
  * (its page tables on the APIC page; AMD's CPUs report a walk's access
  * as a write): that is the general path's too, which ends the RUN
@@ -526,10 +558,10 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
     if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
         (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
         !(code64 || ((vmcb->save.cr0 & CR0_PE) && (attrib & SEG_ATTR_DB))))
-        return GUEST_EXIT_ALL_GPRS;
+        return svm_child_mmio_decoded(vcpu, vmcb);
     int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
     if (offset < 0)
-        return GUEST_EXIT_ALL_GPRS;
+        return svm_child_mmio_decoded(vcpu, vmcb);
     if (svm_features.decode_assists) {
         if (vmcb->control.exit_info1 & NPF_INFO_PAGE_WALK)
             return GUEST_EXIT_ALL_GPRS;

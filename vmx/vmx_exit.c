@@ -10,6 +10,7 @@
 #include "hv/cpuid.h"
 #include "hv/insn_fetch.h"
 #include "hv/mmio_decode.h"
+#include "hv/mmio_exit.h"
 #include "hv/nmi.h"
 #include "hv/rflags.h"
 #include "hv/run_page.h"
@@ -483,6 +484,39 @@ static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *v
     return vmx_xapic_store(vcpu, qualification, offset, code, available);
 }
 
+/* A child's EPT violation in a VM with HV_VM_DECODED_MMIO, which
+ * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
+ * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
+ * the last instruction decoded in a guest without paging, no event being
+ * delivered -- and ended as vmx_child_nested_fault ends its exits.
+ * Reached from vmx_child_xapic_write's ways to the general path, so that
+ * neither the undecoded fault nor the xAPIC store pays for it. */
+static __attribute__((noinline)) int vmx_child_mmio_decoded(struct vcpu *vcpu,
+                                                            uint64_t guest_phys)
+{
+    if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
+        (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        return GUEST_EXIT_ALL_GPRS;
+    uint64_t rip = vmread(VMCS_GUEST_RIP), cr0 = vmx_guest_cr0();
+    uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, cr0 & CR0_PG, linear);
+    enum mmio_mode mode = (cr0 & CR0_PE) && (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14))
+                              ? MMIO_MODE_32
+                              : MMIO_MODE_16;
+    uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
+    if (!code || !vcpu_mmio_decoded_fast(vcpu, guest_phys, qualification & (1u << 1), code,
+                                         mode, vcpu->gprs.rax))
+        return GUEST_EXIT_ALL_GPRS;
+    vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
+    vcpu->exit_count++;
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    vmx_keep_regs_for_vmm(vcpu, rip, rflags);
+    bool if_flag = (rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag &&
+                   !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
+    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+}
+
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
  * vcpu_xapic_store in hv/vcpu_lapic.h): the EOI, one per interrupt, the
  * ICR, the timer's registers. Done here as vmx_child_wrmsr does the
@@ -490,17 +524,18 @@ static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *v
  * register, from the instruction's bytes (an EPT violation reports no
  * length: the cached code of a guest without paging, else fetched
  * through the guest's page tables) when it is a plain MOV store in 32- or
- * 64-bit code. No event was being delivered. Else GUEST_EXIT_ALL_GPRS:
- * the general path (vcpu_lapic_mmio). */
+ * 64-bit code. No event was being delivered. A fault that is no such
+ * store: a decoded VM's MMIO (vmx_child_mmio_decoded), else
+ * GUEST_EXIT_ALL_GPRS, the general path (vcpu_lapic_mmio). */
 static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, uint64_t guest_phys)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     if (!vcpu->vm->lapic || !(qualification & (1u << 1)) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
-        return GUEST_EXIT_ALL_GPRS;
+        return vmx_child_mmio_decoded(vcpu, guest_phys);
     int offset = vcpu_xapic_offset(vcpu, guest_phys);
     if (offset < 0)
-        return GUEST_EXIT_ALL_GPRS;
+        return vmx_child_mmio_decoded(vcpu, guest_phys);
     const uint8_t *code = NULL;
     if ((vmx_guest_cr0() & (CR0_PG | CR0_PE)) == CR0_PE &&
         (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))

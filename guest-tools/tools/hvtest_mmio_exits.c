@@ -6,7 +6,10 @@
  * it, loading a read's register from the VMM's data as the instruction
  * would. SET_REGS before that RUN abandons the access; other instructions,
  * a MOV of ESP and an access the fault's page does not hold whole stay
- * undecoded, as in a VM without the flag.
+ * undecoded, as in a VM without the flag. These guests do not page: the
+ * first access from a code page is decoded by the general path, the
+ * next ones by the backends' fast path (svm_child_mmio_decoded,
+ * vmx_child_mmio_decoded): both are exercised.
  */
 #include "guest-tools/libhv/libhv.h"
 #include "guest-tools/runtime/format.h"
