@@ -507,6 +507,17 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
     return svm_xapic_store(vcpu, vmcb, offset, code, available);
 }
 
+/* How the fast paths below end an MMIO exit for the VMM: the RUN
+ * stopped, with whether an interrupt could go in (IF and the shadow). */
+static inline __attribute__((always_inline)) int svm_mmio_stop(struct vcpu *vcpu,
+                                                               const struct vmcb *vmcb,
+                                                               uint64_t rip)
+{
+    bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag && !(vmcb->control.int_state & INT_STATE_SHADOW);
+    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+}
+
 /* A child's nested page fault in a VM with HV_VM_DECODED_MMIO, which
  * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
  * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
@@ -532,9 +543,7 @@ static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, s
         return GUEST_EXIT_ALL_GPRS;
     vcpu->exit_count++;
     vmcb->control.event_inject = 0;
-    bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
-    bool allowed = if_flag && !(vmcb->control.int_state & INT_STATE_SHADOW);
-    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+    return svm_mmio_stop(vcpu, vmcb, rip);
 }
 
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
@@ -600,9 +609,7 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
     vcpu->exit_count++;
     vmcb->control.event_inject = 0;
     vcpu_mmio_exit(vcpu, guest_phys, ~0ull, vmcb->control.exit_info1 & (1u << 1), code);
-    bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
-    bool allowed = if_flag && !(vmcb->control.int_state & INT_STATE_SHADOW);
-    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+    return svm_mmio_stop(vcpu, vmcb, rip);
 }
 
 /* A physical interrupt that ended a child's run (the slice's timer, a

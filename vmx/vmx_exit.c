@@ -484,6 +484,20 @@ static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *v
     return vmx_xapic_store(vcpu, qualification, offset, code, available);
 }
 
+/* How the fast paths below end an MMIO exit for the VMM: RSP, RIP and
+ * RFLAGS kept for its GET_REGS, and the RUN stopped, with whether an
+ * interrupt could go in: IF and the STI/MOV SS shadow (the exit cleared
+ * the entry's interruption information, SDM 3C 27.2.5). */
+static inline __attribute__((always_inline)) int vmx_mmio_stop(struct vcpu *vcpu, uint64_t rip)
+{
+    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
+    vmx_keep_regs_for_vmm(vcpu, rip, rflags);
+    bool if_flag = (rflags & RFLAGS_IF) != 0;
+    bool allowed = if_flag &&
+                   !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
+    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+}
+
 /* A child's EPT violation in a VM with HV_VM_DECODED_MMIO, which
  * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
  * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
@@ -509,12 +523,7 @@ static __attribute__((noinline)) int vmx_child_mmio_decoded(struct vcpu *vcpu,
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
     vcpu->exit_count++;
-    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
-    vmx_keep_regs_for_vmm(vcpu, rip, rflags);
-    bool if_flag = (rflags & RFLAGS_IF) != 0;
-    bool allowed = if_flag &&
-                   !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
-    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+    return vmx_mmio_stop(vcpu, rip);
 }
 
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
@@ -614,12 +623,7 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     vcpu_mmio_exit(vcpu, guest_phys,
                    qualification & (1u << 7) ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull,
                    qualification & (1u << 1), code);
-    uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
-    vmx_keep_regs_for_vmm(vcpu, rip, rflags);
-    bool if_flag = (rflags & RFLAGS_IF) != 0;
-    bool allowed = if_flag &&
-                   !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
-    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+    return vmx_mmio_stop(vcpu, rip);
 }
 
 /* A physical interrupt that ended a child's run (a kick, another vcpu's
