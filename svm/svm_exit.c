@@ -526,7 +526,8 @@ static inline __attribute__((always_inline)) int svm_mmio_stop(struct vcpu *vcpu
  * ended as it ends its exits. Reached from svm_child_xapic_write's ways
  * to the general path, so that neither the undecoded fault nor the xAPIC
  * store pays for it. */
-static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, struct vmcb *vmcb)
+static __attribute__((noinline)) int svm_child_mmio_decoded_fast(struct vcpu *vcpu,
+                                                                 struct vmcb *vmcb)
 {
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
     if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
@@ -544,6 +545,15 @@ static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, s
     vcpu->exit_count++;
     vmcb->control.event_inject = 0;
     return svm_mmio_stop(vcpu, vmcb, rip);
+}
+
+/* Its first test, apart and without a frame: a paging guest (Linux) or a
+ * VM without the flag goes on to the general path at once. */
+static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+    if (!vcpu->vm->decoded_mmio || (vmcb->save.cr0 & CR0_PG))
+        return GUEST_EXIT_ALL_GPRS;
+    return svm_child_mmio_decoded_fast(vcpu, vmcb);
 }
 
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and

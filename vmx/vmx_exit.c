@@ -505,8 +505,8 @@ static inline __attribute__((always_inline)) int vmx_mmio_stop(struct vcpu *vcpu
  * delivered -- and ended as vmx_child_nested_fault ends its exits.
  * Reached from vmx_child_xapic_write's ways to the general path, so that
  * neither the undecoded fault nor the xAPIC store pays for it. */
-static __attribute__((noinline)) int vmx_child_mmio_decoded(struct vcpu *vcpu,
-                                                            uint64_t guest_phys)
+static __attribute__((noinline)) int vmx_child_mmio_decoded_fast(struct vcpu *vcpu,
+                                                                 uint64_t guest_phys)
 {
     if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
@@ -524,6 +524,16 @@ static __attribute__((noinline)) int vmx_child_mmio_decoded(struct vcpu *vcpu,
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
     vcpu->exit_count++;
     return vmx_mmio_stop(vcpu, rip);
+}
+
+/* Its first test, apart and without a frame: a paging guest (Linux) or a
+ * VM without the flag goes on to the general path at once. */
+static __attribute__((noinline)) int vmx_child_mmio_decoded(struct vcpu *vcpu,
+                                                            uint64_t guest_phys)
+{
+    if (!vcpu->vm->decoded_mmio || (vmread(VMCS_GUEST_CR0) & CR0_PG))
+        return GUEST_EXIT_ALL_GPRS;
+    return vmx_child_mmio_decoded_fast(vcpu, guest_phys);
 }
 
 /* A child's 32-bit store to its xAPIC page (vcpu_xapic_offset and
