@@ -7,7 +7,8 @@
  * R12-R15 (set by SET_REGS) than the ones its code moves there, so that a
  * stale copy shows. xAPIC MMIO is emulated on both backends; MOV to CR4 on
  * SVM (always intercepted) and on VMX when it changes a bit the
- * hypervisor owns; MOV to and from CR8 on VMX.
+ * hypervisor owns; MOV to and from CR8 on VMX; a decoded MMIO access,
+ * completed by the next RUN.
  */
 #include <stdbool.h>
 
@@ -132,9 +133,52 @@ static void cr8_through_r15_r12(void)
     expect_out_and_gprs(&vm, 7, CODE_GPA + 17, high, false, "OUT of CR8 written from R15, read into R12");
 }
 
+/* Decoded MMIO (HV_VM_DECODED_MMIO) in a 64-bit paging guest, the
+ * general path's: an 8-byte store from R13 and an 8-byte load into R14,
+ * at an address without memory that the guest maps at 4 GiB - 19 MiB. */
+static void decoded_mmio_through_r13_r14(void)
+{
+    static const uint8_t code[] = {
+        0xbb, 0x00, 0x00, 0xd0, 0xfe,             /* mov ebx, 0xfed00000 */
+        0x49, 0xbd, 0x88, 0x77, 0x66, 0x55,
+        0x44, 0x33, 0x22, 0x11,                   /* mov r13, 0x1122334455667788 */
+        0x4c, 0x89, 0x2b,                         /* mov [rbx], r13 */
+        0x4c, 0x8b, 0x73, 0x08,                   /* mov r14, [rbx + 8] */
+        0x44, 0x89, 0xf0,                         /* mov eax, r14d */
+        0xe7, HVT_PORT_VALUE,                     /* out HVT_PORT_VALUE, eax */
+        0xf4,                                     /* hlt */
+    };
+    const uint64_t mmio = 0xfed00000u, loaded = 0xaabbccdd99887766ull;
+    const uint64_t high[4] = { STALE_R12, 0x1122334455667788ull, loaded, STALE_R15 };
+    uint64_t pdpte = HIGH_PD_GPA | PTE_PRESENT_WRITE;
+    uint64_t pde = (mmio & ~0x1fffffull) | PDE_LARGE | PTE_PRESENT_WRITE;
+    struct vm_instance vm;
+
+    if (!high_gprs_guest(&vm, "mmio-r13-r14", HV_VM_DECODED_MMIO, code, sizeof(code)))
+        return;
+    memset(vm.ram + HIGH_PD_GPA, 0, 4096);
+    memcpy(vm.ram + PDPT_GPA + 3 * 8, &pdpte, 8);
+    memcpy(vm.ram + HIGH_PD_GPA + ((mmio >> 21) & 511) * 8, &pde, 8);
+    const struct hv_run *run = vm.run;
+    if (!hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_MMIO, "the store from R13") ||
+        !hvt_eq(run->mmio.phys_addr, mmio, "the store's address") ||
+        !hvt_eq(run->mmio.decoded, 1, "the store decoded") ||
+        !hvt_eq(run->mmio.len, 8, "the store's length") ||
+        !hvt_eq(run->mmio.data, 0x1122334455667788ull, "R13's value in the store") ||
+        !hvt_run_past_slices(&vm) || !hvt_exit_is(&vm, HV_EXIT_MMIO, "the load into R14") ||
+        !hvt_eq(run->mmio.phys_addr, mmio + 8, "the load's address") ||
+        !hvt_eq(run->mmio.decoded, 1, "the load decoded") ||
+        !hvt_eq(run->mmio.len, 8, "the load's length"))
+        return;
+    vm.run->mmio.data = loaded;
+    expect_out_and_gprs(&vm, (uint32_t)loaded, CODE_GPA + 25, high, false,
+                        "OUT of the value loaded into R14");
+}
+
 const struct hvtest_case hvtest_high_gprs_cases[] = {
     { "xapic_access_through_r13_r14", xapic_access_through_r13_r14 },
     { "mov_to_cr4_from_r12", mov_to_cr4_from_r12 },
     { "cr8_through_r15_r12", cr8_through_r15_r12 },
+    { "decoded_mmio_through_r13_r14", decoded_mmio_through_r13_r14 },
     { NULL, NULL },
 };
