@@ -16,7 +16,8 @@ END_OF_BOOT='tool [a-z_]+ finished with status|hv: halted\.|CPU halted\.|PANIC|c
 # guests at once, and seen in any QEMU run with more than one CPU, once in
 # CI at the 4-CPU smp_hello demo 2 s in). Said in the output,
 # the first such run's reset log kept; the last run is judged. A Bochs run
-# keeps no QEMU reset log, so it is never booted again.
+# boots again only when it died at start-up for want of a display port
+# (bochs_rfb_port_race).
 boot() {
     again_after_qemu_triple_fault boot_start "$@"
     boot_judge $? "$2"
@@ -41,6 +42,9 @@ again_after_qemu_triple_fault() {
             echo "    a guest triple-faulted on its IDT's gate 8, QEMU's page walk" \
                 "failing in a guest (README, known limits; log kept as $LOG.first): booting again"
             [ $tries -gt 1 ] || cp "$LOG" "$LOG.first"
+        elif bochs_rfb_port_race; then
+            echo "    Bochs found no RFB port, another Bochs starting at the same" \
+                "instant (README, known limits): booting again"
         elif qemu_walk_failed_in_the_control_domain; then
             echo "    the control domain triple-faulted on a page its tables map, QEMU's page" \
                 "walk failing in it (README, known limits; log kept as $LOG.first): booting again"
@@ -81,6 +85,15 @@ qemu_walk_failed_in_the_control_domain() {
     idt=$(sed -nE 's/.* idt 0x([0-9a-f]+)$/\1/p' <<<"$line")
     [ -n "$walk" ] && [ -n "$cr2" ] && [ -n "$idt" ] && [ -n "$rip" ] &&
         { [ $((16#$cr2)) -eq $((16#$idt + 0x80)) ] || [ $((16#$cr2)) -eq $((16#$rip)) ]; }
+}
+
+# bochs_rfb_port_race: Bochs behind LOG ended at start-up because its
+# RFB display found no port. Two Bochs runs that start at the same instant
+# can both bind port 5900 (SO_REUSEADDR) before either listens; the one
+# whose listen then fails tries each later port with its socket already
+# bound, which fails every time (Bochs 2.7's gui/rfb.cc), and panics.
+bochs_rfb_port_race() {
+    grep -qa 'RFB could not bind any port' "$LOG.emulator" 2>/dev/null
 }
 
 # qemu_triple_faulted STATUS: the run behind LOG ended early (STATUS from
