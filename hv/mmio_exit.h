@@ -11,6 +11,7 @@
 #include "abi/hv_abi.h"
 #include "hv/exit.h"
 #include "hv/mmio_decode.h"
+#include "hv/run_page.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 
@@ -41,9 +42,8 @@ bool vcpu_mmio_decoded_fast(struct vcpu *vcpu, uint64_t guest_phys, bool write,
 static inline bool vcpu_mmio_decoded_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
     const struct vm *vm = vcpu->vm;
-    if (!vm->decoded_mmio || __atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE))
-        return false;
-    return !vm->lapic || ((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull);
+    return vm->decoded_mmio && !__atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE) &&
+           !vcpu_fault_on_apic_page(vcpu, guest_phys);
 }
 
 /* The next RUN's half: a read's data from the run page into its

@@ -53,6 +53,13 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
         *(uint32_t *)((uint8_t *)run + HV_RUN_IO_DATA_OFFSET) = (uint32_t)rax;
 }
 
+/* A nested page fault in the vcpu's own APIC page, in a VM with local
+ * APICs: the hypervisor's to emulate, never the VMM's. */
+static inline bool vcpu_fault_on_apic_page(const struct vcpu *vcpu, uint64_t guest_phys)
+{
+    return vcpu->vm->lapic && !((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull);
+}
+
 /* The backends' fast path for a child's nested page fault (the MMIO
  * write or read the VMM emulates, the second hottest exit a VMM sees)
  * takes the cases where the fault certainly ends RUN with HV_EXIT_MMIO
@@ -69,10 +76,8 @@ static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
  *    decodes for the VMM. */
 static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
-    const struct vm *vm = vcpu->vm;
-    if (vm->lapic && !((guest_phys ^ vcpu->lapic.apic_base) & ~0xfffull))
-        return false;
-    return __atomic_load_n(&vm->faults_need_general_path, __ATOMIC_ACQUIRE) == 0;
+    return !vcpu_fault_on_apic_page(vcpu, guest_phys) &&
+           __atomic_load_n(&vcpu->vm->faults_need_general_path, __ATOMIC_ACQUIRE) == 0;
 }
 
 /* Then the instruction's 15 bytes, in guest memory, if the guest does not

@@ -316,6 +316,8 @@ int bench_main(const struct hv_boot_info *info, int argc, char **argv)
     uint64_t out_trip_xstate = time_out_round_trip(&vm, BENCH_PORT_XSTATE);
     uint64_t mmio_trip = time_mmio_round_trip(&vm, MMIO_RUN_ONLY);
     uint64_t mmio_whole = time_mmio_round_trip(&vm, MMIO_WHOLE_UNDECODED);
+    vmm_destroy(&vm);
+    uint64_t mmio_decoded = decoded_mmio_figure(info->system_handle, guest);
     /* Targets: issue 14. */
     struct figure figures[] = {
         { "null hypercall (GET_API_VERSION)", null_call, 100, 2765 },
@@ -326,10 +328,8 @@ int bench_main(const struct hv_boot_info *info, int argc, char **argv)
         { "RUN round trip, guest with SSE/AVX state", out_trip_xstate, 300, 3327 },
         { "RUN round trip, guest MMIO write", mmio_trip, 350, 0 },
         { "MMIO write + GET_REGS + SET_REGS", mmio_whole, 0, 0 },
-        { "MMIO write, decoded (RUN only)", 0, 0, 0 },
+        { "MMIO write, decoded (RUN only)", mmio_decoded, 0, 0 },
     };
-    vmm_destroy(&vm);
-    figures[8].measured = decoded_mmio_figure(info->system_handle, guest);
     ctl_printf("bench: backend %s; each figure includes its RDTSC pair (%lu)\n",
                hv_backend_name(hv_backend()), overhead);
     ctl_printf("bench: floor: a hypercall with an unknown number costs %lu\n",
