@@ -76,8 +76,10 @@ static inline bool vcpu_fault_on_apic_page(const struct vcpu *vcpu, uint64_t gue
  *    decodes for the VMM. */
 static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
-    return !vcpu_fault_on_apic_page(vcpu, guest_phys) &&
-           __atomic_load_n(&vcpu->vm->faults_need_general_path, __ATOMIC_ACQUIRE) == 0;
+    const struct vm *vm = vcpu->vm;
+    if (vcpu_fault_on_apic_page(vcpu, guest_phys))
+        return false;
+    return __atomic_load_n(&vm->faults_need_general_path, __ATOMIC_ACQUIRE) == 0;
 }
 
 /* Then the instruction's 15 bytes, in guest memory, if the guest does not
