@@ -34,8 +34,9 @@ static struct { int unused; } system_object;
  * the slot pinned while its handler runs, so that a concurrent CLOSE
  * cannot free the object under it. */
 #define CALL(handler, type, rights)                                            \
-    { handler, HANDLE_STATE_WANT(type, rights), HANDLE_STATE_MASK(type, rights), \
-      type, (type) != HV_HANDLE_SYSTEM, rights }
+    { handler,                                                                   \
+      (type) != HV_HANDLE_SYSTEM ? hypercall_dispatch_pinned : hypercall_dispatch_unpinned, \
+      HANDLE_STATE_WANT(type, rights), HANDLE_STATE_MASK(type, rights) }
 
 void *hypercall_system_object(void) { return &system_object; }
 
@@ -292,7 +293,7 @@ static long call_before_backend(struct vm *cd, struct handle_slot *slot,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 struct call_spec hypercall_table[HYPERCALL_COUNT] = {
-    [0 ... HYPERCALL_COUNT - 1] = { call_unknown, 0, 0, HV_HANDLE_NONE, 0, 0 },
+    [0 ... HYPERCALL_COUNT - 1] = { call_unknown, hypercall_dispatch_unpinned, 0, 0 },
     [HV_CALL_GET_API_VERSION] = CALL(call_get_api_version, HV_HANDLE_SYSTEM, 0),
     [HV_CALL_CHECK_EXTENSION] = CALL(call_check_extension, HV_HANDLE_SYSTEM, 0),
     [HV_CALL_CREATE_VM] = CALL(call_create_vm, HV_HANDLE_SYSTEM, HV_RIGHT_CREATE),
@@ -342,7 +343,9 @@ struct call_spec hypercall_table[HYPERCALL_COUNT] = {
 void hypercall_bind_backend(void)
 {
     hypercall_table[HV_CALL_RUN].handler = virt->call_run;
+    hypercall_table[HV_CALL_RUN].entry = virt->pinned_run;
     hypercall_table[HV_CALL_GET_REGS].handler = virt->call_get_regs;
+    hypercall_table[HV_CALL_GET_REGS].entry = virt->pinned_get_regs;
 }
 
 long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
@@ -354,7 +357,7 @@ long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
     const struct call_spec *spec = &hypercall_table[nr];
     long err = 0;
     struct handle_slot *slot = handle_get(&caller->handles, (hv_handle_t)call->rdi,
-                                          spec->handle_type, spec->rights, &err);
+                                          call_spec_type(spec), call_spec_rights(spec), &err);
     if (!slot)
         return err;
     long result = spec->handler(caller, slot, call);
@@ -363,9 +366,10 @@ long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
 }
 
 int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                                struct handle_slot *slot, call_handler handler)
+                                struct handle_slot *slot, uint64_t state)
 {
-    *rax = (uint64_t)handler(caller, slot, call);
+    (void)state;
+    *rax = (uint64_t)hypercall_table[*rax].handler(caller, slot, call);
     return 0;
 }
 
@@ -375,24 +379,9 @@ int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct gu
     return 0;
 }
 
-/* The unpin is handle_put's, except that the caller's table, needed only
- * when the handle was closed meanwhile and this was its last user, is
- * found again from this CPU's control-domain vcpu -- the one that made
- * the call, the control domain being the only domain with handles --
- * rather than kept in a register of its own across the handler: a push,
- * a move and a pop on every call on a VM or vcpu handle. */
 int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state)
 {
-    uint64_t nr = *rax;
-    if (!__atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
-                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        *rax = (uint64_t)hypercall_dispatch_checked(caller, nr, call);
-        return 0;
-    }
-    *rax = (uint64_t)hypercall_table[nr].handler(caller, slot, call);
-    if (__builtin_expect(handle_unpin_was_last(slot), 0))
-        handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
-    return 0;
+    return hypercall_pinned_with(caller, rax, call, slot, state, hypercall_table[*rax].handler);
 }

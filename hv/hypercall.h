@@ -23,17 +23,41 @@
 typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
                              const struct guest_gprs *call);
 
+/* A call's entry from the exit path: the calling domain, where the
+ * caller's RAX is kept (the call number; it receives the result), the
+ * caller's registers, and the slot whose state word held `state`, which
+ * allowed the call. It runs the call -- one on a VM or vcpu handle with
+ * the slot pinned with that value (hypercall_pinned_with below) -- and
+ * stores the result; returns 0, for the exit handler to end with it (a
+ * tail call). */
+typedef int (*call_entry)(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                          struct handle_slot *slot, uint64_t state);
+
 /* One entry of the dispatch table, indexed by call number. The handle
- * checks are precomputed against a slot's state word (hv/handle.h); 32
- * bytes so that an entry's address is one shift of the call number. */
+ * checks are precomputed against a slot's state word (hv/handle.h), which
+ * also holds the type and rights the long way checks (call_spec_type,
+ * call_spec_rights); 32 bytes so that an entry's address is one shift of
+ * the call number. `entry` is hypercall_dispatch_unpinned for the system
+ * handle's calls, which pin nothing, and hypercall_dispatch_pinned for
+ * the others, but for the calls a VMM makes most (RUN and GET_REGS): the
+ * backend's own entry with the handler inlined, so that the exit path
+ * reaches the handler's body with one jump and no frame between. */
 struct call_spec {
-    call_handler handler;
+    call_handler handler;   /* the call, with its handle checked (and pinned) */
+    call_entry entry;
     uint64_t state_want;    /* HANDLE_STATE_WANT(type, rights) */
     uint64_t state_mask;    /* HANDLE_STATE_MASK(type, rights) */
-    uint8_t handle_type;    /* HV_HANDLE_NONE: any type */
-    uint8_t pin;            /* the handler uses the handle's object */
-    uint16_t rights;
 } __attribute__((aligned(32)));
+
+static inline enum hv_handle_type call_spec_type(const struct call_spec *spec)
+{
+    return (enum hv_handle_type)(uint8_t)(spec->state_want >> HANDLE_STATE_TYPE_SHIFT);
+}
+
+static inline uint16_t call_spec_rights(const struct call_spec *spec)
+{
+    return (uint8_t)(spec->state_want >> HANDLE_STATE_RIGHTS_SHIFT);
+}
 
 /* Every number up to the highest call has an entry (unknown ones a handler
  * that returns -HV_ENOSYS and checks no handle). */
@@ -41,9 +65,11 @@ struct call_spec {
 /* Written once more at boot (hypercall_bind_backend), read-only after. */
 extern struct call_spec hypercall_table[HYPERCALL_COUNT];
 /* Points RUN and GET_REGS straight at the chosen backend's handlers
- * (struct virt_backend's call_run and call_get_regs): the calls a VMM
- * makes most then reach the backend's code with no jump through its ops.
- * Called once, after virt_select and before the control domain runs. */
+ * (struct virt_backend's call_run and call_get_regs, for the long way)
+ * and entries (pinned_run and pinned_get_regs, for the exit path): the
+ * calls a VMM makes most then reach the backend's code with no jump
+ * through its ops. Called once, after virt_select and before the control
+ * domain runs. */
 void hypercall_bind_backend(void);
 
 /* The call the fast path below did not take, checked the long way, which
@@ -51,23 +77,44 @@ void hypercall_bind_backend(void);
  * the handle's: section 3), or retries a pin that lost a race. */
 long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
                                 const struct guest_gprs *call);
-/* A call on a VM or vcpu handle whose slot held `state`, which allowed it:
- * pins the slot with that value for the handler's run and stores the
- * result at *rax. Out of line, so that calls on the system handle go
- * through hypercall_dispatch with no register to save for it; returns 0
- * so that an exit handler can end with it (a tail call). */
+/* The entry of every call on a VM or vcpu handle but the backend's own
+ * (struct call_spec): hypercall_pinned_with with the call's handler from
+ * the table. */
 int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state);
 
-/* A call on the system handle (no pin: `handler` runs), and one that
- * hypercall_dispatch's test did not pass (hypercall_dispatch_checked),
- * with the result stored at *rax; both return 0. Out of line like
- * hypercall_dispatch_pinned, so that every way out of the backend's exit
- * function that inlines hypercall_dispatch is a tail call, with no
- * register saved there for the result's address. */
+/* The body of a pinned entry, for `handler` (inlined where it is a
+ * constant): pins the slot with `state` -- a race lost to a CLOSE or a
+ * DUP goes the long way, hypercall_dispatch_checked -- runs the handler
+ * with the result at *rax, and unpins. The caller's table, needed only
+ * when the handle was closed meanwhile and this was its last user, is
+ * found again from this CPU's control-domain vcpu -- the one that made
+ * the call, the control domain being the only domain with handles --
+ * rather than kept in a register across the handler. */
+static inline __attribute__((always_inline)) int
+hypercall_pinned_with(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                      struct handle_slot *slot, uint64_t state, call_handler handler)
+{
+    if (!__atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        *rax = (uint64_t)hypercall_dispatch_checked(caller, *rax, call);
+        return 0;
+    }
+    *rax = (uint64_t)handler(caller, slot, call);
+    if (__builtin_expect(handle_unpin_was_last(slot), 0))
+        handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
+    return 0;
+}
+
+/* The entry of every call on the system handle (no pin), and what the
+ * exit path does with a call hypercall_dispatch's test did not pass
+ * (hypercall_dispatch_checked), with the result stored at *rax; both
+ * return 0. Out of line like hypercall_dispatch_pinned, so that every way
+ * out of the backend's exit function that inlines hypercall_dispatch is a
+ * tail call, with no register saved there for the result's address. */
 int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                                struct handle_slot *slot, call_handler handler);
+                                struct handle_slot *slot, uint64_t state);
 int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct guest_gprs *call);
 
 /* Performs the call whose number is at *rax, with the handle and
@@ -76,8 +123,8 @@ int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct gu
  * it. Returns 0, for the exit handler to return (resume the guest).
  *
  * The handle's generation, open bit, type and rights are one compare with
- * its slot's state word, and the pin swaps that same value: whatever does
- * not pass goes to hypercall_dispatch_checked. */
+ * its slot's state word, and the pin (the call's pinned entry) swaps that
+ * same value: whatever does not pass goes to hypercall_dispatch_checked. */
 static inline int hypercall_dispatch(struct vm *caller, uint64_t *rax,
                                      const struct guest_gprs *call)
 {
@@ -87,9 +134,7 @@ static inline int hypercall_dispatch(struct vm *caller, uint64_t *rax,
         struct handle_slot *slot = handle_slot_of(&caller->handles, handle);
         uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
         if (handle_state_allows(state, handle, spec->state_want, spec->state_mask)) {
-            if (spec->pin)
-                return hypercall_dispatch_pinned(caller, rax, call, slot, state);
-            return hypercall_dispatch_unpinned(caller, rax, call, slot, spec->handler);
+            return spec->entry(caller, rax, call, slot, state);
         }
     }
     return hypercall_dispatch_refused(caller, rax, call);

@@ -88,6 +88,13 @@ struct virt_backend {
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
     long (*call_get_regs)(struct vm *cd, struct handle_slot *slot,
                           const struct guest_gprs *call);
+    /* The same two as the exit path enters them (hv/hypercall.h's
+     * pinned_entry): the pin, the handler inlined, the result's store
+     * and the unpin in one function. */
+    int (*pinned_run)(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                      struct handle_slot *slot, uint64_t state);
+    int (*pinned_get_regs)(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                           struct handle_slot *slot, uint64_t state);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);
     int (*set_sregs)(struct vcpu *vcpu, const struct hv_sregs *sregs);

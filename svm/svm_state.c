@@ -2,6 +2,7 @@
  * checks SET_SREGS makes before the CPU sees a state, and the control
  * domain's boot state. */
 #include "abi/hv_errno.h"
+#include "hv/hypercall.h"
 #include "hv/cr_write.h"
 #include "hv/fpu.h"
 #include "hv/get_regs_call.h"
@@ -32,9 +33,21 @@ void svm_get_regs(struct vcpu *vcpu, struct hv_regs *r)
     get_regs(vcpu, r);
 }
 
-long svm_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+static inline __attribute__((always_inline)) long
+call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
     return vcpu_get_regs_call_with(cd, slot->object, call->rsi, get_regs);
+}
+
+long svm_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+{
+    return call_get_regs(cd, slot, call);
+}
+
+int svm_pinned_get_regs(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                        struct handle_slot *slot, uint64_t state)
+{
+    return hypercall_pinned_with(caller, rax, call, slot, state, call_get_regs);
 }
 
 /* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS), as

@@ -1,6 +1,7 @@
 /* SVM vcpus: VMCB set-up, the run loop (ASID choice, world switch) and
  * instruction completion; the exit path is svm/svm_exit.c. */
 #include "abi/hv_errno.h"
+#include "hv/hypercall.h"
 #include "hv/debugregs.h"
 #include "hv/memory.h"
 #include "hv/msr_switch.h"
@@ -169,7 +170,8 @@ static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcp
     return run_loop(vcpu, cpu, NULL, false, &result);
 }
 
-long svm_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+static inline __attribute__((always_inline)) long
+call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
     (void)cd, (void)call;
     struct vcpu *vcpu = slot->object;
@@ -178,6 +180,17 @@ long svm_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gp
     _Static_assert(!(SVM_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE)),
                    "RUN's traits follow the backend's switched MSRs");
     return vcpu_run_with(vcpu, enter_child, 0);
+}
+
+long svm_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+{
+    return call_run(cd, slot, call);
+}
+
+int svm_pinned_run(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                   struct handle_slot *slot, uint64_t state)
+{
+    return hypercall_pinned_with(caller, rax, call, slot, state, call_run);
 }
 
 bool svm_complete_instruction(struct vcpu *vcpu, uint64_t length)

@@ -3,6 +3,7 @@
  * control domain's vcpu keeps its VMCS current on its own CPU, and every
  * use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
+#include "hv/hypercall.h"
 #include "hv/debugregs.h"
 #include "hv/get_regs_call.h"
 #include "hv/memory.h"
@@ -180,7 +181,8 @@ static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcp
     return run_loop(vcpu, cpu, NULL, false, &result);
 }
 
-long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+static inline __attribute__((always_inline)) long
+call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
     (void)cd, (void)call;
     struct vcpu *vcpu = slot->object;
@@ -189,6 +191,17 @@ long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gp
     _Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
                    "RUN's traits follow the backend's switched MSRs");
     return vcpu_run_with(vcpu, enter_child, RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE | RUN_CR2);
+}
+
+long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+{
+    return call_run(cd, slot, call);
+}
+
+int vmx_pinned_run(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                   struct handle_slot *slot, uint64_t state)
+{
+    return hypercall_pinned_with(caller, rax, call, slot, state, call_run);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
@@ -217,9 +230,21 @@ void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *__restrict r)
     get_regs(vcpu, r);
 }
 
-long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+static inline __attribute__((always_inline)) long
+call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
     return vcpu_get_regs_call_with(cd, slot->object, call->rsi, get_regs);
+}
+
+long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+{
+    return call_get_regs(cd, slot, call);
+}
+
+int vmx_pinned_get_regs(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                        struct handle_slot *slot, uint64_t state)
+{
+    return hypercall_pinned_with(caller, rax, call, slot, state, call_get_regs);
 }
 
 bool vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)
