@@ -98,7 +98,7 @@ static bool apply_word(const char *word, const char *end, struct hv_options *out
     if (word_is(word, eq, "ctl_mem")) {
         /* Parse aside: a rejected size must not replace the default. */
         uint64_t size;
-        if (eq == end || !parse_size(value, end, &size) || size < (4ull << 20))
+        if (eq == end || !parse_size(value, end, &size) || size < CTL_MEM_MIN)
             return false;
         out->ctl_mem = size;
         return true;

@@ -42,6 +42,7 @@ enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 #define CONSOLE_VGA  (1u << 1)
 
 #define CTL_MEM_DEFAULT (128ull << 20)
+#define CTL_MEM_MIN     (4ull << 20)    /* a smaller ctl_mem= is refused */
 #define CMDLINE_MAX_UNKNOWN 8
 
 enum guard_setting { GUARD_AUTO, GUARD_ON, GUARD_OFF };

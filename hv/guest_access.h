@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "hv/cmdline.h"
 #include "hv/memory.h"
 #include "hv/vm.h"
 
@@ -17,6 +18,11 @@ static inline long control_range_check(const struct vm *cd, uint64_t gpa,
 {
     if (gpa & (align - 1))
         return -HV_EINVAL;
+    /* A fixed size up to CTL_MEM_MIN (a structure's) cannot exceed the
+     * control domain's memory, so `memory_size - size` does not wrap: one
+     * compare. */
+    if (__builtin_constant_p(size) && size <= CTL_MEM_MIN)
+        return gpa > cd->memory_size - size ? -HV_EFAULT : 0;
     if (gpa >= cd->memory_size || size > cd->memory_size - gpa)
         return -HV_EFAULT;
     return 0;

@@ -66,7 +66,10 @@ _Static_assert(MAX_CPUS + 1 < HANDLE_STATE_USERS, "users never overflow their 16
      (uint64_t)(rights) << HANDLE_STATE_RIGHTS_SHIFT)
 
 struct handle_slot {
-    uint64_t state;
+    union {
+        uint64_t state;
+        uint16_t users;      /* state's low 16 bits (little-endian), for the unpin */
+    };
     void *object;
     uint32_t next_free;      /* free list link */
 } __attribute__((aligned(64)));
@@ -150,11 +153,16 @@ static inline bool handle_state_allows(uint64_t state, uint64_t handle, uint64_t
 /* Unpins a slot returned by handle_get() or pinned by a caller of
  * handle_state_allows; handle_unpin_was_last is its first half, for a
  * caller that finds the table only when it needs it. The open handle
- * counts one user, so users reaches 0 only once it is closed: the old
- * count is then exactly 1, one compare instead of masking the new value. */
+ * counts one user, so users reaches 0 only once it is closed. A pinned
+ * slot's users are at least 1, so a locked decrement of the word's low 16
+ * bits alone is the word's own decrement (no borrow), and its zero flag
+ * is the answer: a LOCK SUB and a jump, where a 64-bit decrement would
+ * need its old value back and a compare. x86 keeps locked operations of
+ * different sizes on one location atomic with one another (the pin's
+ * 64-bit compare-and-swap), as Linux's queued spinlocks rely on too. */
 static inline bool handle_unpin_was_last(struct handle_slot *slot)
 {
-    return (uint16_t)__atomic_fetch_sub(&slot->state, 1, __ATOMIC_ACQ_REL) == 1;
+    return __atomic_sub_fetch(&slot->users, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
 static inline void handle_put(struct handle_table *table, struct handle_slot *slot)

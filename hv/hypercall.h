@@ -84,29 +84,6 @@ int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
                               const struct guest_gprs *call,
                               struct handle_slot *slot, uint64_t state);
 
-/* The body of a pinned entry, for `handler` (inlined where it is a
- * constant): pins the slot with `state` -- a race lost to a CLOSE or a
- * DUP goes the long way, hypercall_dispatch_checked -- runs the handler
- * with the result at *rax, and unpins. The caller's table, needed only
- * when the handle was closed meanwhile and this was its last user, is
- * found again from this CPU's control-domain vcpu -- the one that made
- * the call, the control domain being the only domain with handles --
- * rather than kept in a register across the handler. */
-static inline __attribute__((always_inline)) int
-hypercall_pinned_with(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                      struct handle_slot *slot, uint64_t state, call_handler handler)
-{
-    if (!__atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
-                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        *rax = (uint64_t)hypercall_dispatch_checked(caller, *rax, call);
-        return 0;
-    }
-    *rax = (uint64_t)handler(caller, slot, call);
-    if (__builtin_expect(handle_unpin_was_last(slot), 0))
-        handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
-    return 0;
-}
-
 /* The entry of every call on the system handle (no pin), and what the
  * exit path does with a call hypercall_dispatch's test did not pass
  * (hypercall_dispatch_checked), with the result stored at *rax; both
@@ -116,6 +93,39 @@ hypercall_pinned_with(struct vm *caller, uint64_t *rax, const struct guest_gprs 
 int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
                                 struct handle_slot *slot, uint64_t state);
 int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct guest_gprs *call);
+
+/* The body of a pinned entry, for `handler` (inlined where it is a
+ * constant): pins the slot with `state` -- a race lost to a CLOSE or a
+ * DUP goes the long way (hypercall_dispatch_refused: a tail call, so that
+ * no register is kept for *rax across a call) -- runs the handler with
+ * the result at *rax, and unpins. The caller's table, needed only
+ * when the handle was closed meanwhile and this was its last user, is
+ * found again from this CPU's control-domain vcpu -- the one that made
+ * the call, the control domain being the only domain with handles --
+ * rather than kept in a register across the handler. hypercall_pin and
+ * hypercall_unpin are its two halves, for an entry of another shape. */
+static inline bool hypercall_pin(struct handle_slot *slot, uint64_t state)
+{
+    return __atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static inline void hypercall_unpin(struct handle_slot *slot)
+{
+    if (__builtin_expect(handle_unpin_was_last(slot), 0))
+        handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
+}
+
+static inline __attribute__((always_inline)) int
+hypercall_pinned_with(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+                      struct handle_slot *slot, uint64_t state, call_handler handler)
+{
+    if (!hypercall_pin(slot, state))
+        return hypercall_dispatch_refused(caller, rax, call);
+    *rax = (uint64_t)handler(caller, slot, call);
+    hypercall_unpin(slot);
+    return 0;
+}
 
 /* Performs the call whose number is at *rax, with the handle and
  * arguments in the caller's saved registers (RDI; RSI RDX R10 R8 R9), and
@@ -133,9 +143,8 @@ static inline int hypercall_dispatch(struct vm *caller, uint64_t *rax,
         const struct call_spec *spec = &hypercall_table[nr];
         struct handle_slot *slot = handle_slot_of(&caller->handles, handle);
         uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
-        if (handle_state_allows(state, handle, spec->state_want, spec->state_mask)) {
+        if (handle_state_allows(state, handle, spec->state_want, spec->state_mask))
             return spec->entry(caller, rax, call, slot, state);
-        }
     }
     return hypercall_dispatch_refused(caller, rax, call);
 }

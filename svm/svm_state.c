@@ -20,8 +20,11 @@ static struct vmcb *vmcb_of(struct vcpu *vcpu) { return vcpu->arch; }
 
 static inline struct vcpu *get_regs(struct vcpu *vcpu, struct hv_regs *r)
 {
-    const struct vmcb_save *s = &vmcb_of(vcpu)->save;
     vcpu_gprs_to_regs(&vcpu->gprs, r);
+    /* The VMCB's address is loaded after the copy, not kept through it:
+     * a register fewer for GET_REGS, which then saves none. */
+    __asm__("" ::: "memory");
+    const struct vmcb_save *s = &vmcb_of(vcpu)->save;
     r->rsp = s->rsp;
     r->rip = s->rip;
     r->rflags = vcpu_rflags_to_abi(vcpu, s->rflags);

@@ -3,6 +3,7 @@
  * control domain's vcpu keeps its VMCS current on its own CPU, and every
  * use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
+#include "hv/guest_access.h"
 #include "hv/hypercall.h"
 #include "hv/debugregs.h"
 #include "hv/get_regs_call.h"
@@ -219,6 +220,7 @@ static inline struct vcpu *get_regs(struct vcpu *vcpu, struct hv_regs *r)
     if (!vcpu->saved_regs_valid)
         return get_regs_from_vmcs(vcpu, r);
     vcpu_gprs_to_regs(&vcpu->gprs, r);
+    __asm__("" ::: "memory"); /* as svm_state.c's: no register kept through the copy */
     r->rsp = vcpu->saved_regs.rsp;
     r->rip = vcpu->saved_regs.rip;
     r->rflags = vcpu_rflags_to_abi(vcpu, vcpu->saved_regs.rflags);
@@ -230,21 +232,47 @@ void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *__restrict r)
     get_regs(vcpu, r);
 }
 
-static inline __attribute__((always_inline)) long
-call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
     return vcpu_get_regs_call_with(cd, slot->object, call->rsi, get_regs);
 }
 
-long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+/* The entry's way when the VMCS has RSP, RIP and RFLAGS (get_regs):
+ * taken as a tail call, with the slot still pinned, so that the entry
+ * keeps nothing across a call of its own -- its result's address and the
+ * slot would otherwise be saved and restored on every GET_REGS. */
+static __attribute__((noinline)) int pinned_get_regs_from_vmcs(struct vm *cd, uint64_t *rax,
+                                                               const struct guest_gprs *call,
+                                                               struct handle_slot *slot)
 {
-    return call_get_regs(cd, slot, call);
+    *rax = (uint64_t)vmx_call_get_regs(cd, slot, call);
+    hypercall_unpin(slot);
+    return 0;
 }
 
-int vmx_pinned_get_regs(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
+/* GET_REGS' entry (hv/hypercall.h): hypercall_pinned_with around
+ * vcpu_get_regs_call_with, with the copy from the registers the last
+ * guest loop left inlined and the VMCS's way out of line (above). */
+int vmx_pinned_get_regs(struct vm *cd, uint64_t *rax, const struct guest_gprs *call,
                         struct handle_slot *slot, uint64_t state)
 {
-    return hypercall_pinned_with(caller, rax, call, slot, state, call_get_regs);
+    if (!hypercall_pin(slot, state))
+        return hypercall_dispatch_refused(cd, rax, call);
+    struct vcpu *vcpu = slot->object;
+    uint64_t gpa = call->rsi;
+    long err = control_range_check(cd, gpa, sizeof(struct hv_regs), 8);
+    err = err ?: vcpu_claim(vcpu);
+    if (!err) {
+        if (__builtin_expect(!vcpu->saved_regs_valid, 0)) {
+            vcpu_release(vcpu);
+            return pinned_get_regs_from_vmcs(cd, rax, call, slot);
+        }
+        get_regs(vcpu, control_pointer(cd, gpa));
+        vcpu_release(vcpu);
+    }
+    *rax = (uint64_t)err;
+    hypercall_unpin(slot);
+    return 0;
 }
 
 bool vmx_skip_instruction(struct vcpu *vcpu, const struct exit_record *exit)

@@ -6,6 +6,10 @@
 #include "guest-tools/libhv/libhv.h"
 
 uint32_t hv_backend_in_use;    /* HV_BACKEND_*, 0 until hv_init succeeds */
+
+/* Where HV_CALL_INSN put each call site's address (guest-tools/runtime/ctl.ld). */
+extern uint8_t *const hv_call_sites_start[], *const hv_call_sites_end[];
+#define VMMCALL_THIRD_BYTE 0xd9     /* VMCALL is 0f 01 c1, VMMCALL 0f 01 d9 */
 static uint32_t api_version;
 
 static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
@@ -32,6 +36,9 @@ int hv_init(void)
         return -HV_ENOTSUP;
     api_version = a;
     hv_backend_in_use = b;
+    if (b == HV_BACKEND_SVM)
+        for (uint8_t *const *site = hv_call_sites_start; site < hv_call_sites_end; site++)
+            (*site)[2] = VMMCALL_THIRD_BYTE;
     return 0;
 }
 

@@ -2,10 +2,10 @@
  * libhv: the hypercall ABI (abi/hv_abi.h) as C functions, for code running
  * in the control domain, as libkvm wraps KVM's ioctls.
  *
- * hv_init() must succeed first: it finds the hypervisor by CPUID and picks
- * the instruction of its backend (VMMCALL on SVM, VMCALL on VMX). Every call
- * then returns the hypervisor's raw result: >= 0 on success, a negated HV_E*
- * code on failure. Pointers are passed as they are: the control domain is
+ * hv_init() must succeed first: it finds the hypervisor by CPUID and makes
+ * every call site the instruction of its backend (VMMCALL on SVM, VMCALL on
+ * VMX; see HV_CALL_INSN). Every call then returns the hypervisor's raw
+ * result: >= 0 on success, a negated HV_E* code on failure. Pointers are passed as they are: the control domain is
  * identity mapped, so a pointer value is its guest-physical address.
  *
  * Calls are reentrant; any vcpu may make them once hv_init has returned.
@@ -26,12 +26,26 @@ uint32_t hv_backend(void);            /* HV_BACKEND_SVM or HV_BACKEND_VMX */
 uint32_t hv_cpuid_api_version(void);
 const char *hv_backend_name(uint32_t backend);
 
-/* The backend hv_init found; the calls below pick their instruction by it. */
+/* The backend hv_init found. */
 extern uint32_t hv_backend_in_use;
 
+/* The instruction of every call below: VMCALL (0f 01 c1) as built, each
+ * site's address kept in the section hv_call_sites, where hv_init finds
+ * them and, on an SVM hypervisor, makes each a VMMCALL (0f 01 d9) by its
+ * third byte -- as Linux patches its KVM hypercalls -- so that a call
+ * costs no test of the backend (a VMX CPU raises #UD on VMMCALL and an
+ * SVM CPU on VMCALL). No call runs before hv_init: the other CPUs wait in
+ * HLT until CPU 0 has set up (guest-tools/runtime/smp.c), and each comes
+ * to the sites through a VM exit and entry, which serialize. */
+#define HV_CALL_INSN                        \
+    "1: vmcall\n\t"                          \
+    ".pushsection hv_call_sites, \"a\"\n\t" \
+    ".balign 8\n\t"                          \
+    ".quad 1b\n\t"                           \
+    ".popsection"
+
 /* A raw hypercall: RAX = nr, RDI = handle, RSI RDX R10 R8 R9 = a1..a5.
- * For tests that pass values the typed wrappers would not. Returns
- * -HV_ENODEV if hv_init has not succeeded. */
+ * For tests that pass values the typed wrappers would not. */
 static inline long hv_call(uint64_t nr, uint64_t handle, uint64_t a1, uint64_t a2,
                            uint64_t a3, uint64_t a4, uint64_t a5)
 {
@@ -41,22 +55,12 @@ static inline long hv_call(uint64_t nr, uint64_t handle, uint64_t a1, uint64_t a
     register uint64_t r8 __asm__("r8") = a4;
     register uint64_t r9 __asm__("r9") = a5;
     uint64_t rax = nr;
-    /* The two instructions differ only in their encoding; a VMX CPU raises
-     * #UD on VMMCALL and an SVM CPU on VMCALL, hence the choice. The
-     * hypervisor preserves every register but RAX; "memory" because it
-     * reads and writes the structures the arguments point at. */
-    if (hv_backend_in_use == HV_BACKEND_SVM)
-        __asm__ volatile("vmmcall"
-                         : "+a"(rax)
-                         : "D"(handle), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-                         : "memory");
-    else if (hv_backend_in_use == HV_BACKEND_VMX)
-        __asm__ volatile("vmcall"
-                         : "+a"(rax)
-                         : "D"(handle), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-                         : "memory");
-    else
-        return -HV_ENODEV;
+    /* The hypervisor preserves every register but RAX; "memory" because
+     * it reads and writes the structures the arguments point at. */
+    __asm__ volatile(HV_CALL_INSN
+                     : "+a"(rax)
+                     : "D"(handle), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                     : "memory");
     return (long)rax;
 }
 
@@ -68,36 +72,21 @@ static inline long hv_call(uint64_t nr, uint64_t handle, uint64_t a1, uint64_t a
 static inline long hv_call0(uint64_t nr, uint64_t handle)
 {
     uint64_t rax = nr;
-    if (hv_backend_in_use == HV_BACKEND_SVM)
-        __asm__ volatile("vmmcall" : "+a"(rax) : "D"(handle) : "memory");
-    else if (hv_backend_in_use == HV_BACKEND_VMX)
-        __asm__ volatile("vmcall" : "+a"(rax) : "D"(handle) : "memory");
-    else
-        return -HV_ENODEV;
+    __asm__ volatile(HV_CALL_INSN : "+a"(rax) : "D"(handle) : "memory");
     return (long)rax;
 }
 
 static inline long hv_call1(uint64_t nr, uint64_t handle, uint64_t a1)
 {
     uint64_t rax = nr;
-    if (hv_backend_in_use == HV_BACKEND_SVM)
-        __asm__ volatile("vmmcall" : "+a"(rax) : "D"(handle), "S"(a1) : "memory");
-    else if (hv_backend_in_use == HV_BACKEND_VMX)
-        __asm__ volatile("vmcall" : "+a"(rax) : "D"(handle), "S"(a1) : "memory");
-    else
-        return -HV_ENODEV;
+    __asm__ volatile(HV_CALL_INSN : "+a"(rax) : "D"(handle), "S"(a1) : "memory");
     return (long)rax;
 }
 
 static inline long hv_call2(uint64_t nr, uint64_t handle, uint64_t a1, uint64_t a2)
 {
     uint64_t rax = nr;
-    if (hv_backend_in_use == HV_BACKEND_SVM)
-        __asm__ volatile("vmmcall" : "+a"(rax) : "D"(handle), "S"(a1), "d"(a2) : "memory");
-    else if (hv_backend_in_use == HV_BACKEND_VMX)
-        __asm__ volatile("vmcall" : "+a"(rax) : "D"(handle), "S"(a1), "d"(a2) : "memory");
-    else
-        return -HV_ENODEV;
+    __asm__ volatile(HV_CALL_INSN : "+a"(rax) : "D"(handle), "S"(a1), "d"(a2) : "memory");
     return (long)rax;
 }
 
