@@ -33,7 +33,7 @@ struct vcpu;
  * decoded and reach control_domain_exit. */
 static inline int control_domain_hypercall(struct vcpu *vcpu, uint64_t *rax)
 {
-    return hypercall_dispatch(vcpu->vm, rax, &vcpu->gprs);
+    return hypercall_dispatch(vcpu, rax);
 }
 
 #endif

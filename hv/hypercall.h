@@ -23,15 +23,17 @@
 typedef long (*call_handler)(struct vm *cd, struct handle_slot *slot,
                              const struct guest_gprs *call);
 
-/* A call's entry from the exit path: the calling domain, where the
- * caller's RAX is kept (the call number; it receives the result), the
- * caller's registers, and the slot whose state word held `state`, which
- * allowed the call. It runs the call -- one on a VM or vcpu handle with
- * the slot pinned with that value (hypercall_pinned_with below) -- and
- * stores the result; returns 0, for the exit handler to end with it (a
- * tail call). */
-typedef int (*call_entry)(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                          struct handle_slot *slot, uint64_t state);
+/* A call's entry from the exit path: the calling control-domain vcpu
+ * (its VM the calling domain, its saved registers the call's), where its
+ * RAX is kept (the call number; it receives the result), and the slot
+ * whose state word held `state`, which allowed the call. It runs the call
+ * -- one on a VM or vcpu handle with the slot pinned with that value
+ * (hypercall_pinned_with below) -- and stores the result; returns 0, for
+ * the exit handler to end with it (a tail call). The vcpu rather than the
+ * domain and the registers: the exit handler has it in the first
+ * argument's register already, and RUN needs neither. */
+typedef int (*call_entry)(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                          uint64_t state);
 
 /* One entry of the dispatch table, indexed by call number. The handle
  * checks are precomputed against a slot's state word (hv/handle.h), which
@@ -80,9 +82,8 @@ long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,
 /* The entry of every call on a VM or vcpu handle but the backend's own
  * (struct call_spec): hypercall_pinned_with with the call's handler from
  * the table. */
-int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
-                              const struct guest_gprs *call,
-                              struct handle_slot *slot, uint64_t state);
+int hypercall_dispatch_pinned(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                              uint64_t state);
 
 /* The entry of every call on the system handle (no pin), and what the
  * exit path does with a call hypercall_dispatch's test did not pass
@@ -90,9 +91,9 @@ int hypercall_dispatch_pinned(struct vm *caller, uint64_t *rax,
  * return 0. Out of line like hypercall_dispatch_pinned, so that every way
  * out of the backend's exit function that inlines hypercall_dispatch is a
  * tail call, with no register saved there for the result's address. */
-int hypercall_dispatch_unpinned(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                                struct handle_slot *slot, uint64_t state);
-int hypercall_dispatch_refused(struct vm *caller, uint64_t *rax, const struct guest_gprs *call);
+int hypercall_dispatch_unpinned(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                                uint64_t state);
+int hypercall_dispatch_refused(struct vcpu *control, uint64_t *rax);
 
 /* The body of a pinned entry, for `handler` (inlined where it is a
  * constant): pins the slot with `state` -- a race lost to a CLOSE or a
@@ -117,36 +118,35 @@ static inline void hypercall_unpin(struct handle_slot *slot)
 }
 
 static inline __attribute__((always_inline)) int
-hypercall_pinned_with(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                      struct handle_slot *slot, uint64_t state, call_handler handler)
+hypercall_pinned_with(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                      uint64_t state, call_handler handler)
 {
     if (!hypercall_pin(slot, state))
-        return hypercall_dispatch_refused(caller, rax, call);
-    *rax = (uint64_t)handler(caller, slot, call);
+        return hypercall_dispatch_refused(control, rax);
+    *rax = (uint64_t)handler(control->vm, slot, &control->gprs);
     hypercall_unpin(slot);
     return 0;
 }
 
 /* Performs the call whose number is at *rax, with the handle and
- * arguments in the caller's saved registers (RDI; RSI RDX R10 R8 R9), and
+ * arguments in the control vcpu's saved registers (RDI; RSI RDX R10 R8 R9), and
  * leaves its result at *rax: the guest's RAX, wherever the backend keeps
  * it. Returns 0, for the exit handler to return (resume the guest).
  *
  * The handle's generation, open bit, type and rights are one compare with
  * its slot's state word, and the pin (the call's pinned entry) swaps that
  * same value: whatever does not pass goes to hypercall_dispatch_checked. */
-static inline int hypercall_dispatch(struct vm *caller, uint64_t *rax,
-                                     const struct guest_gprs *call)
+static inline int hypercall_dispatch(struct vcpu *control, uint64_t *rax)
 {
-    uint64_t nr = *rax, handle = call->rdi;
+    uint64_t nr = *rax, handle = control->gprs.rdi;
     if (nr < HYPERCALL_COUNT && !(handle & HANDLE_INVALID_BITS)) {
         const struct call_spec *spec = &hypercall_table[nr];
-        struct handle_slot *slot = handle_slot_of(&caller->handles, handle);
+        struct handle_slot *slot = handle_slot_of(&control->vm->handles, handle);
         uint64_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
         if (handle_state_allows(state, handle, spec->state_want, spec->state_mask))
-            return spec->entry(caller, rax, call, slot, state);
+            return spec->entry(control, rax, slot, state);
     }
-    return hypercall_dispatch_refused(caller, rax, call);
+    return hypercall_dispatch_refused(control, rax);
 }
 
 /* The object the control domain's system handle names. */

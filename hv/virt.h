@@ -91,10 +91,10 @@ struct virt_backend {
     /* The same two as the exit path enters them (hv/hypercall.h's
      * pinned_entry): the pin, the handler inlined, the result's store
      * and the unpin in one function. */
-    int (*pinned_run)(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                      struct handle_slot *slot, uint64_t state);
-    int (*pinned_get_regs)(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                           struct handle_slot *slot, uint64_t state);
+    int (*pinned_run)(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                      uint64_t state);
+    int (*pinned_get_regs)(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                           uint64_t state);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);
     int (*set_sregs)(struct vcpu *vcpu, const struct hv_sregs *sregs);

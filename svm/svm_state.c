@@ -47,10 +47,10 @@ long svm_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct gue
     return call_get_regs(cd, slot, call);
 }
 
-int svm_pinned_get_regs(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                        struct handle_slot *slot, uint64_t state)
+int svm_pinned_get_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                        uint64_t state)
 {
-    return hypercall_pinned_with(caller, rax, call, slot, state, call_get_regs);
+    return hypercall_pinned_with(control, rax, slot, state, call_get_regs);
 }
 
 /* What a state set abandons (abi/README.md, SET_REGS and SET_SREGS), as

@@ -187,10 +187,10 @@ long svm_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gp
     return call_run(cd, slot, call);
 }
 
-int svm_pinned_run(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                   struct handle_slot *slot, uint64_t state)
+int svm_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                   uint64_t state)
 {
-    return hypercall_pinned_with(caller, rax, call, slot, state, call_run);
+    return hypercall_pinned_with(control, rax, slot, state, call_run);
 }
 
 bool svm_complete_instruction(struct vcpu *vcpu, uint64_t length)

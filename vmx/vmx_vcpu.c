@@ -199,10 +199,10 @@ long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gp
     return call_run(cd, slot, call);
 }
 
-int vmx_pinned_run(struct vm *caller, uint64_t *rax, const struct guest_gprs *call,
-                   struct handle_slot *slot, uint64_t state)
+int vmx_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                   uint64_t state)
 {
-    return hypercall_pinned_with(caller, rax, call, slot, state, call_run);
+    return hypercall_pinned_with(control, rax, slot, state, call_run);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
@@ -241,11 +241,11 @@ long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct gue
  * taken as a tail call, with the slot still pinned, so that the entry
  * keeps nothing across a call of its own -- its result's address and the
  * slot would otherwise be saved and restored on every GET_REGS. */
-static __attribute__((noinline)) int pinned_get_regs_from_vmcs(struct vm *cd, uint64_t *rax,
-                                                               const struct guest_gprs *call,
+static __attribute__((noinline)) int pinned_get_regs_from_vmcs(struct vcpu *control,
+                                                               uint64_t *rax,
                                                                struct handle_slot *slot)
 {
-    *rax = (uint64_t)vmx_call_get_regs(cd, slot, call);
+    *rax = (uint64_t)vmx_call_get_regs(control->vm, slot, &control->gprs);
     hypercall_unpin(slot);
     return 0;
 }
@@ -253,19 +253,20 @@ static __attribute__((noinline)) int pinned_get_regs_from_vmcs(struct vm *cd, ui
 /* GET_REGS' entry (hv/hypercall.h): hypercall_pinned_with around
  * vcpu_get_regs_call_with, with the copy from the registers the last
  * guest loop left inlined and the VMCS's way out of line (above). */
-int vmx_pinned_get_regs(struct vm *cd, uint64_t *rax, const struct guest_gprs *call,
-                        struct handle_slot *slot, uint64_t state)
+int vmx_pinned_get_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                        uint64_t state)
 {
     if (!hypercall_pin(slot, state))
-        return hypercall_dispatch_refused(cd, rax, call);
+        return hypercall_dispatch_refused(control, rax);
+    struct vm *cd = control->vm;
     struct vcpu *vcpu = slot->object;
-    uint64_t gpa = call->rsi;
+    uint64_t gpa = control->gprs.rsi;
     long err = control_range_check(cd, gpa, sizeof(struct hv_regs), 8);
     err = err ?: vcpu_claim(vcpu);
     if (!err) {
         if (__builtin_expect(!vcpu->saved_regs_valid, 0)) {
             vcpu_release(vcpu);
-            return pinned_get_regs_from_vmcs(cd, rax, call, slot);
+            return pinned_get_regs_from_vmcs(control, rax, slot);
         }
         get_regs(vcpu, control_pointer(cd, gpa));
         vcpu_release(vcpu);
