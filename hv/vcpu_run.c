@@ -351,6 +351,21 @@ int vcpu_run_after_emulation(struct vcpu *vcpu)
     }
 }
 
+void vcpu_answer_kicks(struct vcpu *vcpu)
+{
+    if (!(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
+        __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
+}
+
+int vcpu_run_stopped_late(struct vcpu *vcpu, int reason)
+{
+    if (reason == RUN_STOP_EMULATE_DEBUGREG)
+        reason = vcpu_run_after_emulation(vcpu);
+    if (reason == HV_EXIT_INTR)
+        vcpu_answer_kicks(vcpu);
+    return reason;
+}
+
 /* What RUN does before entering when its quick test below finds
  * something: an IN, an MSR or a decoded MMIO access to complete, a step's
  * trap to deliver, a shutdown, immediate_exit or a kick, a deadline, a

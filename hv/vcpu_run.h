@@ -41,6 +41,14 @@ void vcpu_report_position(struct vcpu *vcpu);
 /* The guest loop stopped with RUN_STOP_EMULATE_DEBUGREG: emulates and
  * goes on (virt->run_loop); returns the RUN's exit reason. */
 int vcpu_run_after_emulation(struct vcpu *vcpu);
+/* Whatever ended a RUN with HV_EXIT_INTR (slice, kick, immediate_exit)
+ * answers every kick made so far, but an INIT's while the INIT waits:
+ * the next RUN then looks (vcpu_run_checks). */
+void vcpu_answer_kicks(struct vcpu *vcpu);
+/* A guest loop's stop at HV_EXIT_INTR or above (RUN_STOP_EMULATE_DEBUGREG
+ * is): emulates for the latter, answers kicks for HV_EXIT_INTR, and
+ * returns the RUN's exit reason. */
+int vcpu_run_stopped_late(struct vcpu *vcpu, int reason);
 
 /* Enters the child on this CPU with vcpu_child_exit as its exit handler
  * and returns when it stops for the VMM (vcpu->stop_reason). It returns
@@ -122,8 +130,13 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
         vcpu = enter(vcpu, cpu);
         run = vcpu->run;
         reason = vcpu->stop_reason;
-        if (__builtin_expect(reason == RUN_STOP_EMULATE_DEBUGREG, 0))
-            reason = vcpu_run_after_emulation(vcpu);
+        /* HV_EXIT_INTR and the reasons above it, RUN_STOP_EMULATE_DEBUGREG
+         * among them, in one test: I/O, MMIO and HLT are below. */
+        _Static_assert(RUN_STOP_EMULATE_DEBUGREG > HV_EXIT_INTR && HV_EXIT_IO < HV_EXIT_INTR &&
+                       HV_EXIT_MMIO < HV_EXIT_INTR && HV_EXIT_HLT < HV_EXIT_INTR,
+                       "the rare stops are the reasons from HV_EXIT_INTR up");
+        if (__builtin_expect(reason >= HV_EXIT_INTR, 0))
+            reason = vcpu_run_stopped_late(vcpu, reason);
         cpu = this_cpu();
         control = cpu->control_vcpu;
         cpu->slice_end = 0; /* out of the RUN for the watchdog */
@@ -135,13 +148,9 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
          * comes before it fires, and then needs no APIC write. */
     } else {
         vcpu_report_position(vcpu); /* vcpu_child_exit reports where a guest stopped */
+        if (reason == HV_EXIT_INTR)
+            vcpu_answer_kicks(vcpu);
     }
-    /* Whatever ended it (slice, kick, immediate_exit), an HV_EXIT_INTR
-     * answers every kick made so far, but an INIT's while the INIT waits:
-     * the next RUN then looks (vcpu_run_checks). */
-    if (reason == HV_EXIT_INTR &&
-        !(__atomic_load_n(&vcpu->lapic_events, __ATOMIC_ACQUIRE) & LAPIC_EVENT_INIT))
-        __atomic_store_n(&vcpu->kick, 0, __ATOMIC_RELEASE);
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count + vcpu->inplace_exits;
     vcpu_release(vcpu);

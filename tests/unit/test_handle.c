@@ -139,6 +139,35 @@ static void test_close_during_call_defers_release(void **state)
     assert_int_equal(released[HV_HANDLE_VCPU], 1);
 }
 
+/* The unpin decrements the users count alone (a 16-bit locked subtract
+ * on the state word's low half): generation, open bit, type and rights
+ * come back as they were after any number of calls. */
+static void test_unpin_touches_only_the_users_count(void **state)
+{
+    (void)state;
+    hv_handle_t h = handle_open(&table, HV_HANDLE_VCPU, HV_RIGHT_READ | HV_RIGHT_RUN, &object_a);
+    long err = 0;
+    struct handle_slot *slot = handle_slot_of(&table, (uint64_t)h);
+    uint64_t idle = slot->state;
+    assert_int_equal(handle_slot_users(slot), 1);
+    struct handle_slot *pins[3];
+    for (unsigned i = 0; i < 3; i++)
+        assert_non_null(pins[i] = handle_get(&table, h, HV_HANDLE_VCPU, HV_RIGHT_RUN, &err));
+    assert_int_equal(slot->state, idle + 3);
+    for (unsigned i = 0; i < 3; i++)
+        assert_false(handle_unpin_was_last(pins[i]));
+    assert_int_equal(slot->state, idle);
+    for (unsigned i = 0; i < 70000; i++) { /* past 16 bits of calls, one at a time */
+        struct handle_slot *s = handle_get(&table, h, HV_HANDLE_VCPU, HV_RIGHT_READ, &err);
+        assert_non_null(s);
+        handle_put(&table, s);
+    }
+    assert_int_equal(slot->state, idle);
+    assert_int_equal(released[HV_HANDLE_VCPU], 0);
+    close_handle(h);
+    assert_int_equal(released[HV_HANDLE_VCPU], 1);
+}
+
 static void test_double_close(void **state)
 {
     (void)state;
@@ -304,6 +333,7 @@ int main(void)
         cmocka_unit_test_setup(test_wrong_type_and_rights, setup),
         cmocka_unit_test_setup(test_closed_then_stale, setup),
         cmocka_unit_test_setup(test_close_during_call_defers_release, setup),
+        cmocka_unit_test_setup(test_unpin_touches_only_the_users_count, setup),
         cmocka_unit_test_setup(test_double_close, setup),
         cmocka_unit_test_setup(test_table_full, setup),
         cmocka_unit_test_setup(test_slot_retires_at_the_last_generation, setup),
