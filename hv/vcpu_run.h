@@ -21,6 +21,7 @@
 #include "hv/exit_profile.h"
 #include "hv/fpu.h"
 #include "hv/host_timer.h"
+#include "hv/hypercall.h"
 #include "hv/msr_switch.h"
 #include "hv/speculation.h"
 #include "hv/vcpu.h"
@@ -91,14 +92,12 @@ typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu, struct percpu *cpu);
 #define RUN_KERNEL_GS_BASE (1u << 1)
 #define RUN_CR2            (1u << 2)
 
-/* RUN: claims the child vcpu, runs it until an exit its VMM must see,
- * fills its run page and releases it. 0, or -HV_EBUSY when another CPU
- * has it. `backend`: RUN_* above. */
-static inline __attribute__((always_inline)) long
-vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
+/* RUN of the child vcpu this CPU has claimed: runs it until an exit its
+ * VMM must see, fills its run page and releases it. `backend`: RUN_*
+ * above. */
+static inline __attribute__((always_inline)) void
+vcpu_run_claimed(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
 {
-    if (vcpu_claim(vcpu))
-        return -HV_EBUSY;
     struct hv_run *run = vcpu->run;
     /* One word says whether anything keeps the vcpu from entering (see
      * struct vcpu), read after the claim's locked compare-and-swap as
@@ -154,6 +153,38 @@ vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count + vcpu->inplace_exits;
     vcpu_release(vcpu);
+}
+
+/* RUN: claims the child vcpu and runs it (above). 0, or -HV_EBUSY when
+ * another CPU has it. */
+static inline __attribute__((always_inline)) long
+vcpu_run_with(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
+{
+    if (vcpu_claim(vcpu))
+        return -HV_EBUSY;
+    vcpu_run_claimed(vcpu, enter, backend);
+    return 0;
+}
+
+/* RUN's entry from the exit path (hv/hypercall.h's call_entry): its
+ * result is known once the claim is made -- -HV_EBUSY, or else 0 whatever
+ * the guest does -- so it is stored then, and the result's address is
+ * not kept across the guest's run (a spill and a reload on every RUN);
+ * the slot is, for the unpin. */
+static inline __attribute__((always_inline)) int
+vcpu_run_entry_with(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                    uint64_t state, vcpu_enter_child enter, unsigned backend)
+{
+    if (!hypercall_pin(slot, state))
+        return hypercall_dispatch_refused(control, rax);
+    struct vcpu *vcpu = slot->object;
+    if (vcpu_claim(vcpu)) {
+        *rax = (uint64_t)-HV_EBUSY;
+    } else {
+        *rax = 0;
+        vcpu_run_claimed(vcpu, enter, backend);
+    }
+    hypercall_unpin(slot);
     return 0;
 }
 

@@ -672,10 +672,12 @@ static int svm_child_exit(struct vcpu *vcpu)
         uint64_t info = vmcb->control.exit_info1;
         if (__builtin_expect(!(info & IOIO_STRING), 1))
             return svm_child_port_io(vcpu, vmcb, info);
+    } else if (code == VMEXIT_NPF) {
+        /* Before CPUID: a guest's MMIO and its xAPIC's accesses come far
+         * more often than its CPUIDs once it runs. */
+        return svm_child_nested_fault(vcpu, vmcb);
     } else if (code == VMEXIT_CPUID) {
         return svm_child_cpuid(vcpu, vmcb);
-    } else if (code == VMEXIT_NPF) {
-        return svm_child_nested_fault(vcpu, vmcb);
     } else if (code == VMEXIT_MSR) {
         if (vmcb->control.exit_info1)
             return svm_child_wrmsr(vcpu, vmcb);

@@ -170,27 +170,23 @@ static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcp
     return run_loop(vcpu, cpu, NULL, false, &result);
 }
 
-static inline __attribute__((always_inline)) long
-call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
-{
-    (void)cd, (void)call;
-    struct vcpu *vcpu = slot->object;
-    /* The XSETBV intercept may be ignored (QEMU's TCG): XCR0 is read back.
-     * VMLOAD and VMSAVE switch KERNEL_GS_BASE (SVM_SOFTWARE_SWITCHED_MSRS). */
-    _Static_assert(!(SVM_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE)),
-                   "RUN's traits follow the backend's switched MSRs");
-    return vcpu_run_with(vcpu, enter_child, 0);
-}
+/* RUN's traits here (hv/vcpu_run.h): none. The XSETBV intercept may be
+ * ignored (QEMU's TCG): XCR0 is read back. VMLOAD and VMSAVE switch
+ * KERNEL_GS_BASE (SVM_SOFTWARE_SWITCHED_MSRS). */
+#define SVM_RUN_TRAITS 0u
+_Static_assert(!(SVM_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE)),
+               "RUN's traits follow the backend's switched MSRs");
 
 long svm_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
-    return call_run(cd, slot, call);
+    (void)cd, (void)call;
+    return vcpu_run_with(slot->object, enter_child, SVM_RUN_TRAITS);
 }
 
 int svm_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                    uint64_t state)
 {
-    return hypercall_pinned_with(control, rax, slot, state, call_run);
+    return vcpu_run_entry_with(control, rax, slot, state, enter_child, SVM_RUN_TRAITS);
 }
 
 bool svm_complete_instruction(struct vcpu *vcpu, uint64_t length)

@@ -672,13 +672,15 @@ static int vmx_child_exit(struct vcpu *vcpu)
         uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
         if (__builtin_expect(!(qualification & (1u << 4)), 1)) /* not a string */
             return vmx_child_port_io(vcpu, qualification);
+    } else if (reason == EXIT_REASON_EPT_VIOLATION) {
+        /* Before CPUID: a guest's MMIO comes far more often than its
+         * CPUIDs once it runs (svm_child_exit's order too). */
+        return vmx_child_nested_fault(vcpu);
     } else if (reason == EXIT_REASON_CPUID) {
         return vmx_child_cpuid(vcpu);
-    } else if (reason == EXIT_REASON_EPT_VIOLATION) {
-        return vmx_child_nested_fault(vcpu);
     }
     /* Opaque to the compiler, so that it keeps the tests a chain in this
-     * order rather than a tree with more tests on the way to CPUID. */
+     * order rather than a tree with more tests on the way to the above. */
     __asm__("" : "+r"(reason));
     if (reason == EXIT_REASON_APIC_WRITE)
         return vmx_child_apic_write(vcpu); /* an xAPIC guest's EOI */

@@ -182,27 +182,23 @@ static inline __attribute__((always_inline)) struct vcpu *enter_child(struct vcp
     return run_loop(vcpu, cpu, NULL, false, &result);
 }
 
-static inline __attribute__((always_inline)) long
-call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
-{
-    (void)cd, (void)call;
-    struct vcpu *vcpu = slot->object;
-    /* XSETBV always exits in VMX non-root operation (SDM 3C 25.1.2);
-     * KERNEL_GS_BASE is switched by software (VMX_SOFTWARE_SWITCHED_MSRS). */
-    _Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
-                   "RUN's traits follow the backend's switched MSRs");
-    return vcpu_run_with(vcpu, enter_child, RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE | RUN_CR2);
-}
+/* RUN's traits here (hv/vcpu_run.h): XSETBV always exits in VMX
+ * non-root operation (SDM 3C 25.1.2); KERNEL_GS_BASE is switched by
+ * software (VMX_SOFTWARE_SWITCHED_MSRS); entry and exit leave CR2 alone. */
+#define VMX_RUN_TRAITS (RUN_XSETBV_EXITS | RUN_KERNEL_GS_BASE | RUN_CR2)
+_Static_assert(VMX_SOFTWARE_SWITCHED_MSRS & KEPT_BIT(KEPT_KERNEL_GS_BASE),
+               "RUN's traits follow the backend's switched MSRs");
 
 long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
 {
-    return call_run(cd, slot, call);
+    (void)cd, (void)call;
+    return vcpu_run_with(slot->object, enter_child, VMX_RUN_TRAITS);
 }
 
 int vmx_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                    uint64_t state)
 {
-    return hypercall_pinned_with(control, rax, slot, state, call_run);
+    return vcpu_run_entry_with(control, rax, slot, state, enter_child, VMX_RUN_TRAITS);
 }
 
 /* GET_REGS (the backend op): RSP, RIP and RFLAGS as the last guest loop
