@@ -95,16 +95,13 @@ int hypercall_dispatch_unpinned(struct vcpu *control, uint64_t *rax, struct hand
                                 uint64_t state);
 int hypercall_dispatch_refused(struct vcpu *control, uint64_t *rax);
 
-/* The body of a pinned entry, for `handler` (inlined where it is a
- * constant): pins the slot with `state` -- a race lost to a CLOSE or a
- * DUP goes the long way (hypercall_dispatch_refused: a tail call, so that
- * no register is kept for *rax across a call) -- runs the handler with
- * the result at *rax, and unpins. The caller's table, needed only
- * when the handle was closed meanwhile and this was its last user, is
- * found again from this CPU's control-domain vcpu -- the one that made
- * the call, the control domain being the only domain with handles --
- * rather than kept in a register across the handler. hypercall_pin and
- * hypercall_unpin are its two halves, for an entry of another shape. */
+/* A pinned entry's two halves: the pin with the state word the exit
+ * path checked (a CLOSE or a DUP in between makes it fail), and the
+ * unpin. The caller's table, needed only when the handle was closed
+ * meanwhile and this was its last user, is found again from this CPU's
+ * control-domain vcpu -- the one that made the call, the control domain
+ * being the only domain with handles -- rather than kept in a register
+ * across the call. */
 static inline bool hypercall_pin(struct handle_slot *slot, uint64_t state)
 {
     return __atomic_compare_exchange_n(&slot->state, &state, state + 1, false,
@@ -117,6 +114,11 @@ static inline void hypercall_unpin(struct handle_slot *slot)
         handle_release(&this_cpu()->control_vcpu->vm->handles, slot);
 }
 
+/* The body of a pinned entry, for `handler` (inlined where it is a
+ * constant): the pin -- a race lost goes the long way through
+ * hypercall_dispatch_refused, a tail call, so that no register is kept
+ * for *rax across a call -- the handler with its result at *rax, and the
+ * unpin. */
 static inline __attribute__((always_inline)) int
 hypercall_pinned_with(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                       uint64_t state, call_handler handler)
@@ -129,9 +131,9 @@ hypercall_pinned_with(struct vcpu *control, uint64_t *rax, struct handle_slot *s
 }
 
 /* Performs the call whose number is at *rax, with the handle and
- * arguments in the control vcpu's saved registers (RDI; RSI RDX R10 R8 R9), and
- * leaves its result at *rax: the guest's RAX, wherever the backend keeps
- * it. Returns 0, for the exit handler to return (resume the guest).
+ * arguments in the control vcpu's saved registers (RDI; RSI RDX R10 R8
+ * R9), and leaves its result at *rax: the guest's RAX, wherever the
+ * backend keeps it. Returns 0, for the exit handler to return (resume the guest).
  *
  * The handle's generation, open bit, type and rights are one compare with
  * its slot's state word, and the pin (the call's pinned entry) swaps that
