@@ -498,6 +498,17 @@ static inline __attribute__((always_inline)) int vmx_mmio_stop(struct vcpu *vcpu
     return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
 }
 
+/* The CR0 the CPU runs the guest with, for the fast paths that want a
+ * guest without paging, in one VMREAD where vmx_guest_cr0 needs three:
+ * when its PG reads clear, the CPU has unrestricted guests (without them
+ * vmx_cr0_forced forces PE and PG), so PE and PG are the guest's own;
+ * when set, the guest may still not page, and the general path takes
+ * the exit, as it must. */
+static inline uint64_t vmx_cpu_cr0(void)
+{
+    return vmread(VMCS_GUEST_CR0);
+}
+
 /* A child's EPT violation in a VM with HV_VM_DECODED_MMIO, which
  * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
  * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
@@ -511,7 +522,7 @@ static __attribute__((noinline)) int vmx_child_mmio_decoded_fast(struct vcpu *vc
     if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
         return GUEST_EXIT_ALL_GPRS;
-    uint64_t rip = vmread(VMCS_GUEST_RIP), cr0 = vmx_guest_cr0();
+    uint64_t rip = vmread(VMCS_GUEST_RIP), cr0 = vmx_cpu_cr0();
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, cr0 & CR0_PG, linear);
     enum mmio_mode mode = (cr0 & CR0_PE) && (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14))
@@ -531,7 +542,7 @@ static __attribute__((noinline)) int vmx_child_mmio_decoded_fast(struct vcpu *vc
 static __attribute__((noinline)) int vmx_child_mmio_decoded(struct vcpu *vcpu,
                                                             uint64_t guest_phys)
 {
-    if (!vcpu->vm->decoded_mmio || (vmread(VMCS_GUEST_CR0) & CR0_PG))
+    if (!vcpu->vm->decoded_mmio || (vmx_cpu_cr0() & CR0_PG))
         return GUEST_EXIT_ALL_GPRS;
     return vmx_child_mmio_decoded_fast(vcpu, guest_phys);
 }
@@ -556,7 +567,7 @@ static __attribute__((noinline)) int vmx_child_xapic_write(struct vcpu *vcpu, ui
     if (offset < 0)
         return vmx_child_mmio_decoded(vcpu, guest_phys);
     const uint8_t *code = NULL;
-    if ((vmx_guest_cr0() & (CR0_PG | CR0_PE)) == CR0_PE &&
+    if ((vmx_cpu_cr0() & (CR0_PG | CR0_PE)) == CR0_PE &&
         (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14)))
         code = vcpu_cached_code(vcpu, (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) +
                                        vmread(VMCS_GUEST_RIP)) & 0xffffffffull);
@@ -624,7 +635,7 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
         return vmx_child_xapic_write(vcpu, guest_phys);
     uint64_t rip = vmread(VMCS_GUEST_RIP);
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
-    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_guest_cr0() & CR0_PG, linear);
+    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmx_cpu_cr0() & CR0_PG, linear);
     if (!code)
         return GUEST_EXIT_ALL_GPRS;
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
