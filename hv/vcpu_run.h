@@ -175,9 +175,13 @@ static inline __attribute__((always_inline)) int
 vcpu_run_entry_with(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                     uint64_t state, vcpu_enter_child enter, unsigned backend)
 {
+    /* Read before the pin, so that the slot need not be reloaded after
+     * it: the pin succeeds only while the state word is the one the exit
+     * path checked, and a slot gets another object only after a CLOSE and
+     * under a new generation, so what was read is the handle's. */
+    struct vcpu *vcpu = slot->object;
     if (!hypercall_pin(slot, state))
         return hypercall_dispatch_refused(control, rax);
-    struct vcpu *vcpu = slot->object;
     if (vcpu_claim(vcpu)) {
         *rax = (uint64_t)-HV_EBUSY;
     } else {
