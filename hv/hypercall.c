@@ -346,6 +346,7 @@ void hypercall_bind_backend(void)
     hypercall_table[HV_CALL_RUN].entry = virt->pinned_run;
     hypercall_table[HV_CALL_GET_REGS].handler = virt->call_get_regs;
     hypercall_table[HV_CALL_GET_REGS].entry = virt->pinned_get_regs;
+    hypercall_table[HV_CALL_SET_REGS].entry = virt->pinned_set_regs;
 }
 
 long hypercall_dispatch_checked(struct vm *caller, uint64_t nr,

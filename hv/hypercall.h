@@ -41,9 +41,10 @@ typedef int (*call_entry)(struct vcpu *control, uint64_t *rax, struct handle_slo
  * call_spec_rights); 32 bytes so that an entry's address is one shift of
  * the call number. `entry` is hypercall_dispatch_unpinned for the system
  * handle's calls, which pin nothing, and hypercall_dispatch_pinned for
- * the others, but for the calls a VMM makes most (RUN and GET_REGS): the
- * backend's own entry with the handler inlined, so that the exit path
- * reaches the handler's body with one jump and no frame between. */
+ * the others, but for the calls a VMM makes most (RUN, GET_REGS and
+ * SET_REGS): the backend's own entry with the handler inlined, so that
+ * the exit path reaches the handler's body with one jump and no frame
+ * between. */
 struct call_spec {
     call_handler handler;   /* the call, with its handle checked (and pinned) */
     call_entry entry;
@@ -67,10 +68,11 @@ static inline uint16_t call_spec_rights(const struct call_spec *spec)
 /* Written once more at boot (hypercall_bind_backend), read-only after. */
 extern struct call_spec hypercall_table[HYPERCALL_COUNT];
 /* Points RUN and GET_REGS straight at the chosen backend's handlers
- * (struct virt_backend's call_run and call_get_regs, for the long way)
- * and entries (pinned_run and pinned_get_regs, for the exit path): the
- * calls a VMM makes most then reach the backend's code with no jump
- * through its ops. Called once, after virt_select and before the control
+ * (struct virt_backend's call_run and call_get_regs, for the long way),
+ * and RUN, GET_REGS and SET_REGS at its entries (pinned_run,
+ * pinned_get_regs, pinned_set_regs, for the exit path): the calls a VMM
+ * makes most then reach the backend's code with no jump through its
+ * ops. Called once, after virt_select and before the control
  * domain runs. */
 void hypercall_bind_backend(void);
 

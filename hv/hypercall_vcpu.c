@@ -4,12 +4,13 @@
  * and releases it. hypercall_dispatch has checked the handle's type and
  * rights and keeps it pinned. */
 #include "abi/hv_errno.h"
-#include "hv/debugregs.h"
 #include "hv/cpuid.h"
+#include "hv/debugregs.h"
 #include "hv/guest_access.h"
 #include "hv/guest_memory.h"
 #include "hv/hypercall_calls.h"
 #include "hv/memory.h"
+#include "hv/set_regs_call.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_lapic.h"
 #include "hv/vcpu_msrs.h"
@@ -28,35 +29,7 @@
 long call_set_regs(struct vm *cd, struct handle_slot *slot,
                    const struct guest_gprs *call)
 {
-    struct vcpu *vcpu = slot->object;
-    long err = control_range_check(cd, ARG1(call), sizeof(struct hv_regs), 8);
-    err = err ?: vcpu_claim(vcpu);
-    if (err)
-        return err;
-    /* Read straight from the caller's memory, as GET_REGS writes there:
-     * the backends' set_regs read each field once and check nothing a
-     * second read could undo (RFLAGS is masked after its one read). */
-    const struct hv_regs *regs = control_pointer(cd, ARG1(call));
-    /* A single step over the instruction that exited (hv/single_step.h)
-     * stays pending while RIP stays: the VMM answering a hypercall or an
-     * I/O exit writes the registers back as they are. Compared on a copy,
-     * so that the RIP compared is the RIP set. */
-    struct hv_regs copy;
-    bool step_kept = false;
-    if (vcpu->state == VCPU_STEP_PENDING) {
-        struct hv_regs now;
-        memory_copy(&copy, regs, sizeof(copy));
-        regs = &copy;
-        virt->get_regs(vcpu, &now);
-        step_kept = now.rip == copy.rip;
-    }
-    virt->set_regs(vcpu, regs);
-    /* A new RIP abandons an RDMSR/WRMSR or a decoded MMIO access waiting
-     * for the VMM's answer, as it abandons an unfinished IN. */
-    if (vcpu->state != VCPU_SHUTDOWN && !step_kept)
-        vcpu->state = VCPU_RUNNABLE;
-    vcpu_release(vcpu);
-    return 0;
+    return vcpu_set_regs_call_with(cd, slot->object, ARG1(call), virt->set_regs);
 }
 
 long call_get_sregs(struct vm *cd, struct handle_slot *slot,

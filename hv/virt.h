@@ -88,12 +88,14 @@ struct virt_backend {
     void (*get_regs)(struct vcpu *vcpu, struct hv_regs *regs);
     long (*call_get_regs)(struct vm *cd, struct handle_slot *slot,
                           const struct guest_gprs *call);
-    /* The same two as the exit path enters them (hv/hypercall.h's
-     * pinned_entry): the pin, the handler inlined, the result's store
-     * and the unpin in one function. */
+    /* The same two and SET_REGS as the exit path enters them
+     * (hv/hypercall.h's call_entry): the pin, the handler inlined, the
+     * result's store and the unpin in one function. */
     int (*pinned_run)(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                       uint64_t state);
     int (*pinned_get_regs)(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                           uint64_t state);
+    int (*pinned_set_regs)(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                            uint64_t state);
     void (*set_regs)(struct vcpu *vcpu, const struct hv_regs *regs);
     void (*get_sregs)(struct vcpu *vcpu, struct hv_sregs *sregs);

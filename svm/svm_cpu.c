@@ -116,6 +116,7 @@ const struct virt_backend svm_backend = {
     .call_get_regs = svm_call_get_regs,
     .pinned_run = svm_pinned_run,
     .pinned_get_regs = svm_pinned_get_regs,
+    .pinned_set_regs = svm_pinned_set_regs,
     .set_regs = svm_set_regs,
     .get_sregs = svm_get_sregs,
     .set_sregs = svm_set_sregs,

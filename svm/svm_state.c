@@ -2,12 +2,13 @@
  * checks SET_SREGS makes before the CPU sees a state, and the control
  * domain's boot state. */
 #include "abi/hv_errno.h"
-#include "hv/hypercall.h"
 #include "hv/cr_write.h"
 #include "hv/fpu.h"
 #include "hv/get_regs_call.h"
 #include "hv/guest_memory.h"
+#include "hv/hypercall.h"
 #include "hv/msr.h"
+#include "hv/set_regs_call.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
 #include "hv/x86.h"
@@ -65,7 +66,8 @@ static void abandon_pending_events(struct vmcb *vmcb)
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
 }
 
-void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
+static inline __attribute__((always_inline)) void set_regs(struct vcpu *vcpu,
+                                                            const struct hv_regs *r)
 {
     struct vmcb_save *s = &vmcb_of(vcpu)->save;
     vcpu_regs_to_gprs(r, &vcpu->gprs);
@@ -74,6 +76,23 @@ void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     s->rflags = vcpu_rflags_from_abi(vcpu, (r->rflags & RFLAGS_SETTABLE) | 0x2);
     vcpu->pending_in_size = 0; /* a new RIP abandons an unfinished IN */
     abandon_pending_events(vmcb_of(vcpu));
+}
+
+void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
+{
+    set_regs(vcpu, r);
+}
+
+static inline __attribute__((always_inline)) long
+call_set_regs_inlined(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+{
+    return vcpu_set_regs_call_with(cd, slot->object, call->rsi, set_regs);
+}
+
+int svm_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                        uint64_t state)
+{
+    return hypercall_pinned_with(control, rax, slot, state, call_set_regs_inlined);
 }
 
 /* A code or data segment in use reads as accessed: the CPU sets the bit

@@ -1,11 +1,11 @@
 /* SVM vcpus: VMCB set-up, the run loop (ASID choice, world switch) and
  * instruction completion; the exit path is svm/svm_exit.c. */
 #include "abi/hv_errno.h"
-#include "hv/hypercall.h"
 #include "hv/debugregs.h"
+#include "hv/hypercall.h"
 #include "hv/memory.h"
-#include "hv/msr_switch.h"
 #include "hv/msr.h"
+#include "hv/msr_switch.h"
 #include "hv/percpu.h"
 #include "hv/rflags.h"
 #include "hv/single_step.h"
@@ -15,9 +15,9 @@
 #include "hv/vcpu_run.h"
 #include "hv/vm.h"
 #include "svm/svm.h"
-#include "svm/svm_tr.h"
 #include "svm/svm_exit.h"
 #include "svm/svm_insn.h"
+#include "svm/svm_tr.h"
 #include "svm/vmcb_layout.h"
 
 #define DEFAULT_PAT 0x0007040600070406ull

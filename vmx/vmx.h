@@ -80,11 +80,13 @@ long vmx_call_run(struct vm *cd, struct handle_slot *slot, const struct guest_gp
 void vmx_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
 void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *regs);
 long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
-/* RUN and GET_REGS as the exit path enters them (hv/hypercall.h). */
+/* RUN, GET_REGS and SET_REGS as the exit path enters them (hv/hypercall.h). */
 int vmx_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                  uint64_t state);
 int vmx_pinned_get_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                       uint64_t state);
+int vmx_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                        uint64_t state);
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *sregs);
 int vmx_set_sregs(struct vcpu *vcpu, const struct hv_sregs *sregs);

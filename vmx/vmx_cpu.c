@@ -242,6 +242,7 @@ const struct virt_backend vmx_backend = {
     .call_get_regs = vmx_call_get_regs,
     .pinned_run = vmx_pinned_run,
     .pinned_get_regs = vmx_pinned_get_regs,
+    .pinned_set_regs = vmx_pinned_set_regs,
     .set_regs = vmx_set_regs,
     .get_sregs = vmx_get_sregs,
     .set_sregs = vmx_set_sregs,

@@ -5,8 +5,10 @@
 #include "hv/cr_write.h"
 #include "hv/fpu.h"
 #include "hv/guest_memory.h"
+#include "hv/hypercall.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
+#include "hv/set_regs_call.h"
 #include "hv/sregs_check.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_lapic.h"
@@ -194,7 +196,8 @@ static void abandon_pending_events(bool whole_state)
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & kept);
 }
 
-void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
+static inline __attribute__((always_inline)) void set_regs(struct vcpu *vcpu,
+                                                            const struct hv_regs *r)
 {
     bool acquired = vmcs_acquire(vcpu);
     vcpu_regs_to_gprs(r, &vcpu->gprs);
@@ -204,6 +207,23 @@ void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     vcpu->pending_in_size = 0;
     abandon_pending_events(false);
     vmcs_release(vcpu, acquired);
+}
+
+void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
+{
+    set_regs(vcpu, r);
+}
+
+static inline __attribute__((always_inline)) long
+call_set_regs_inlined(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
+{
+    return vcpu_set_regs_call_with(cd, slot->object, call->rsi, set_regs);
+}
+
+int vmx_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
+                        uint64_t state)
+{
+    return hypercall_pinned_with(control, rax, slot, state, call_set_regs_inlined);
 }
 
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)

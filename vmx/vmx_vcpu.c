@@ -3,10 +3,10 @@
  * control domain's vcpu keeps its VMCS current on its own CPU, and every
  * use of another VMCS hands the CPU back to it. */
 #include "abi/hv_errno.h"
-#include "hv/guest_access.h"
-#include "hv/hypercall.h"
 #include "hv/debugregs.h"
 #include "hv/get_regs_call.h"
+#include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/memory.h"
 #include "hv/msr.h"
 #include "hv/msr_switch.h"
