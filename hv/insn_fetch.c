@@ -14,9 +14,7 @@ bool insn_site_mode64(const struct insn_site *site)
 
 enum mmio_mode insn_site_mmio_mode(const struct insn_site *site)
 {
-    if (insn_site_mode64(site))
-        return MMIO_MODE_64;
-    return (site->paging.cr0 & 1) && site->cs_db ? MMIO_MODE_32 : MMIO_MODE_16;
+    return mmio_mode_of(insn_site_mode64(site), site->paging.cr0 & 1, site->cs_db);
 }
 
 /* A child without paging: the bytes straight from the guest page, when

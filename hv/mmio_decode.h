@@ -12,6 +12,16 @@
 
 enum mmio_mode { MMIO_MODE_16 = 2, MMIO_MODE_32 = 4, MMIO_MODE_64 = 8 };
 
+/* The code's mode from what the CPU holds: 64-bit code, else 32-bit when
+ * protected mode (CR0.PE) runs a code segment with D set, else 16-bit
+ * (real mode included). */
+static inline enum mmio_mode mmio_mode_of(bool code64, bool protected_mode, bool cs_db)
+{
+    if (code64)
+        return MMIO_MODE_64;
+    return protected_mode && cs_db ? MMIO_MODE_32 : MMIO_MODE_16;
+}
+
 struct mmio_access {
     uint8_t length;       /* bytes of the instruction */
     uint8_t size;         /* bytes moved to or from memory: 1, 2, 4 or 8 */

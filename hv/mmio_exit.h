@@ -28,7 +28,7 @@ void vcpu_mmio_decode_for_vmm(struct vcpu *vcpu, struct hv_run *run,
  * vmx_child_mmio_decoded): a fault in a decoded VM that is the VMM's
  * (not the APIC page's, no dirty-logged slot), no event being delivered,
  * in a guest without paging whose code is the last decoded there
- * (vcpu_mmio_fast_code): `code` its 15 bytes in code of `mode` (16- or
+ * (vcpu_cached_code): `code` its 15 bytes in code of `mode` (16- or
  * 32-bit: without paging there is no REX, so only registers 0-7), `rax`
  * the guest's RAX wherever the backend keeps it. Fills the run page as
  * vcpu_mmio_exit and the above do and returns true; false, with nothing
@@ -37,12 +37,11 @@ bool vcpu_mmio_decoded_fast(struct vcpu *vcpu, uint64_t guest_phys, bool write,
                             const uint8_t *code, enum mmio_mode mode, uint64_t rax);
 
 /* Whether a nested page fault at guest_phys in a VM with
- * HV_VM_DECODED_MMIO is one for that fast path to look at (hv/run_page.h's
- * vcpu_mmio_for_vmm, but for the decoded VM). */
+ * HV_VM_DECODED_MMIO (the caller's first test) is one for that fast path
+ * to look at (hv/run_page.h's vcpu_mmio_for_vmm, but for the decoded VM). */
 static inline bool vcpu_mmio_decoded_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
-    const struct vm *vm = vcpu->vm;
-    return vm->decoded_mmio && !__atomic_load_n(&vm->dirty_logged, __ATOMIC_ACQUIRE) &&
+    return !__atomic_load_n(&vcpu->vm->dirty_logged, __ATOMIC_ACQUIRE) &&
            !vcpu_fault_on_apic_page(vcpu, guest_phys);
 }
 

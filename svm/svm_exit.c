@@ -534,11 +534,10 @@ static __attribute__((noinline)) int svm_child_mmio_decoded_fast(struct vcpu *vc
         (vmcb->control.exit_int_info & EVENT_VALID) || svm_features.decode_assists ||
         vcpu->svm_nmi.stepping)
         return GUEST_EXIT_ALL_GPRS;
-    const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
-                                              (vmcb->save.cs.base + rip) & 0xffffffffull);
-    enum mmio_mode mode = (vmcb->save.cr0 & CR0_PE) && (vmcb->save.cs.attrib & SEG_ATTR_DB)
-                              ? MMIO_MODE_32
-                              : MMIO_MODE_16;
+    /* No paging (svm_child_mmio_decoded saw to it), so no 64-bit code. */
+    const uint8_t *code = vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
+    enum mmio_mode mode = mmio_mode_of(false, vmcb->save.cr0 & CR0_PE,
+                                       vmcb->save.cs.attrib & SEG_ATTR_DB);
     if (!code || !vcpu_mmio_decoded_fast(vcpu, guest_phys, vmcb->control.exit_info1 & (1u << 1),
                                          code, mode, vmcb->save.rax))
         return GUEST_EXIT_ALL_GPRS;

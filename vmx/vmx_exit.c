@@ -522,12 +522,13 @@ static __attribute__((noinline)) int vmx_child_mmio_decoded_fast(struct vcpu *vc
     if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
         (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
         return GUEST_EXIT_ALL_GPRS;
-    uint64_t rip = vmread(VMCS_GUEST_RIP), cr0 = vmx_cpu_cr0();
+    /* No paging (vmx_child_mmio_decoded saw to it: with unrestricted
+     * guests, so PE is the guest's own), so no 64-bit code. */
+    uint64_t rip = vmread(VMCS_GUEST_RIP);
     uint64_t linear = (vmread(VMCS_GUEST_ES_BASE + 2 * SEG_CS) + rip) & 0xffffffffull;
-    const uint8_t *code = vcpu_mmio_fast_code(vcpu, cr0 & CR0_PG, linear);
-    enum mmio_mode mode = (cr0 & CR0_PE) && (vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14))
-                              ? MMIO_MODE_32
-                              : MMIO_MODE_16;
+    const uint8_t *code = vcpu_cached_code(vcpu, linear);
+    enum mmio_mode mode = mmio_mode_of(false, vmx_cpu_cr0() & CR0_PE,
+                                       vmread(VMCS_GUEST_ES_ACCESS + 2 * SEG_CS) & (1u << 14));
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     if (!code || !vcpu_mmio_decoded_fast(vcpu, guest_phys, qualification & (1u << 1), code,
                                          mode, vcpu->gprs.rax))
