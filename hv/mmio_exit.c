@@ -61,7 +61,7 @@ bool vcpu_mmio_decoded_fast(struct vcpu *vcpu, uint64_t guest_phys, bool write,
     if (!decode_access(vcpu, code, INSN_MAX_LENGTH, mode, guest_phys, write, rax, &access,
                        &value))
         return false;
-    vcpu_mmio_exit(vcpu, guest_phys, ~0ull, write, code);
+    vcpu_mmio_exit(vcpu->run, guest_phys, ~0ull, write, code);
     hand_to_vmm(vcpu, vcpu->run, &access, value);
     return true;
 }

@@ -41,7 +41,8 @@ bool vcpu_mmio_decoded_fast(struct vcpu *vcpu, uint64_t guest_phys, bool write,
  * to look at (hv/run_page.h's vcpu_mmio_for_vmm, but for the decoded VM). */
 static inline bool vcpu_mmio_decoded_for_vmm(const struct vcpu *vcpu, uint64_t guest_phys)
 {
-    return !__atomic_load_n(&vcpu->vm->dirty_logged, __ATOMIC_ACQUIRE) &&
+    /* Relaxed, as in vcpu_mmio_for_vmm (which says why). */
+    return !__atomic_load_n(&vcpu->vm->dirty_logged, __ATOMIC_RELAXED) &&
            !vcpu_fault_on_apic_page(vcpu, guest_phys);
 }
 

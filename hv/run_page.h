@@ -19,12 +19,13 @@
 /* The guest loop ends for the VMM with `reason` (HV_EXIT_*): the fields
  * every exit reports. if_flag is the guest's RFLAGS.IF, `allowed` whether
  * an interrupt injected now would be taken (virt->interrupt_allowed).
- * exit_reason and exit_count are written when RUN returns. Returns 1, the
- * guest loop's "stop". */
-static inline int vcpu_stop(struct vcpu *vcpu, int reason, uint64_t rip,
+ * exit_reason and exit_count are written when RUN returns. `run` is the
+ * vcpu's run page, which a caller that wrote to it has at hand (its byte
+ * copies may alias vcpu->run, which would then be read again). Returns 1,
+ * the guest loop's "stop". */
+static inline int vcpu_stop(struct vcpu *vcpu, struct hv_run *run, int reason, uint64_t rip,
                             bool if_flag, bool allowed)
 {
-    struct hv_run *run = vcpu->run;
     vcpu->stop_reason = reason;
     run->ready_for_interrupt_injection = allowed && !vcpu->irq_pending;
     run->if_flag = if_flag;
@@ -37,10 +38,9 @@ static inline int vcpu_stop(struct vcpu *vcpu, int reason, uint64_t rip,
  * bytes of the guest's EAX, little endian, and the VMM reads only those;
  * an IN waits for the VMM's data, which the next RUN loads. The caller
  * moves RIP past the instruction. */
-static inline void vcpu_port_io(struct vcpu *vcpu, uint16_t port, uint8_t size,
-                                bool in, uint64_t rax)
+static inline void vcpu_port_io(struct vcpu *vcpu, struct hv_run *run, uint16_t port,
+                                uint8_t size, bool in, uint64_t rax)
 {
-    struct hv_run *run = vcpu->run;
     run->io.direction = in ? HV_IO_IN : HV_IO_OUT;
     run->io.size = size;
     run->io.port = port;
@@ -79,7 +79,13 @@ static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phy
     const struct vm *vm = vcpu->vm;
     if (vcpu_fault_on_apic_page(vcpu, guest_phys))
         return false;
-    return __atomic_load_n(&vm->faults_need_general_path, __ATOMIC_ACQUIRE) == 0;
+    /* Relaxed: nothing the fast path reads after it was published with
+     * the flag (the code cache is the vcpu's own, checked against the
+     * VM's tlb_generation by an acquire load of its own), and a fault
+     * racing a slot's creation may be either side of it, as KVM's
+     * racing a memslot update. An acquire here made the compiler load
+     * vcpu->vm again after it. */
+    return __atomic_load_n(&vm->faults_need_general_path, __ATOMIC_RELAXED) == 0;
 }
 
 /* Then the instruction's 15 bytes, in guest memory, if the guest does not
@@ -99,10 +105,9 @@ static inline const uint8_t *vcpu_mmio_fast_code(const struct vcpu *vcpu, bool p
  * (0-7, 7-14), as vcpu_fetch_instruction_at does. Nothing is decoded:
  * `decoded` is written 0, its byte of the union holding what an earlier
  * exit left there (a hypercall's R10, say). */
-static inline void vcpu_mmio_exit(struct vcpu *vcpu, uint64_t guest_phys, uint64_t linear_addr,
+static inline void vcpu_mmio_exit(struct hv_run *run, uint64_t guest_phys, uint64_t linear_addr,
                                   bool write, const uint8_t *code)
 {
-    struct hv_run *run = vcpu->run;
     uint64_t head, tail;
     __builtin_memcpy(&head, code, 8);
     __builtin_memcpy(&tail, code + 7, 8);

@@ -43,7 +43,7 @@ static void fill_io(struct vcpu *vcpu, struct hv_run *run,
                     const struct exit_record *exit)
 {
     if (!exit->io.string) {
-        vcpu_port_io(vcpu, exit->io.port, exit->io.size, exit->io.in, vcpu->gprs.rax);
+        vcpu_port_io(vcpu, vcpu->run, exit->io.port, exit->io.size, exit->io.in, vcpu->gprs.rax);
         virt->skip_instruction(vcpu, exit);
         return;
     }
@@ -304,7 +304,7 @@ int vcpu_child_exit(struct vcpu *vcpu, const struct exit_record *exit)
     bool allowed = virt->interrupt_allowed(vcpu, &if_flag); /* VMCS still current */
     /* A debug exit is at its pc: past the instruction after a step. */
     uint64_t rip = reason == HV_EXIT_DEBUG ? vcpu->run->debug.pc : exit->rip;
-    return vcpu_stop(vcpu, reason, rip, if_flag, allowed);
+    return vcpu_stop(vcpu, vcpu->run, reason, rip, if_flag, allowed);
 }
 
 /* The flag is set before the owner is read, and RUN claims the vcpu (a

@@ -452,14 +452,15 @@ static __attribute__((noinline)) int svm_child_wrmsr(struct vcpu *vcpu, struct v
 static inline int svm_child_port_io(struct vcpu *vcpu, struct vmcb *vmcb, uint64_t info)
 {
     uint64_t rip = vmcb->save.rip;
+    struct hv_run *run = vcpu->run;
     vcpu->exit_count++;
-    vcpu_port_io(vcpu, (uint16_t)(info >> 16), (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7),
+    vcpu_port_io(vcpu, run, (uint16_t)(info >> 16), (uint8_t)((info >> IOIO_SIZE_SHIFT) & 7),
                  info & IOIO_IN, vmcb->save.rax);
     vmcb->save.rip = svm_wrap_rip(vmcb, vmcb->control.exit_info2);
     vmcb->control.int_state &= ~INT_STATE_SHADOW;
     bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
     bool allowed = if_flag && !(vmcb->control.event_inject & EVENT_VALID);
-    return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, allowed);
+    return vcpu_stop(vcpu, run, HV_EXIT_IO, rip, if_flag, allowed);
 }
 
 static uint64_t svm_guest_rax(const struct vcpu *vcpu) { return vmcb_of_const(vcpu)->save.rax; }
@@ -510,20 +511,20 @@ static __attribute__((noinline)) int svm_child_xapic_write_walked(struct vcpu *v
 /* How the fast paths below end an MMIO exit for the VMM: the RUN
  * stopped, with whether an interrupt could go in (IF and the shadow). */
 static inline __attribute__((always_inline)) int svm_mmio_stop(struct vcpu *vcpu,
+                                                               struct hv_run *run,
                                                                const struct vmcb *vmcb,
                                                                uint64_t rip)
 {
     bool if_flag = (vmcb->save.rflags & RFLAGS_IF) != 0;
     bool allowed = if_flag && !(vmcb->control.int_state & INT_STATE_SHADOW);
-    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+    return vcpu_stop(vcpu, run, HV_EXIT_MMIO, rip, if_flag, allowed);
 }
 
 /* A child's nested page fault in a VM with HV_VM_DECODED_MMIO, which
  * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
  * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
  * the last instruction decoded in a guest without paging, no event being
- * delivered, no decode assists, no NMI's IRET being stepped over -- and
- * ended as it ends its exits. Reached from svm_child_xapic_write's ways
+ * delivered -- and ended as it ends its exits. Reached from svm_child_xapic_write's ways
  * to the general path, so that neither the undecoded fault nor the xAPIC
  * store pays for it. */
 static __attribute__((noinline)) int svm_child_mmio_decoded_fast(struct vcpu *vcpu,
@@ -531,8 +532,7 @@ static __attribute__((noinline)) int svm_child_mmio_decoded_fast(struct vcpu *vc
 {
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
     if (!vcpu_mmio_decoded_for_vmm(vcpu, guest_phys) ||
-        (vmcb->control.exit_int_info & EVENT_VALID) || svm_features.decode_assists ||
-        vcpu->svm_nmi.stepping)
+        (vmcb->control.exit_int_info & EVENT_VALID))
         return GUEST_EXIT_ALL_GPRS;
     /* No paging (svm_child_mmio_decoded saw to it), so no 64-bit code. */
     const uint8_t *code = vcpu_cached_code(vcpu, (vmcb->save.cs.base + rip) & 0xffffffffull);
@@ -543,7 +543,7 @@ static __attribute__((noinline)) int svm_child_mmio_decoded_fast(struct vcpu *vc
         return GUEST_EXIT_ALL_GPRS;
     vcpu->exit_count++;
     vmcb->control.event_inject = 0;
-    return svm_mmio_stop(vcpu, vmcb, rip);
+    return svm_mmio_stop(vcpu, vcpu->run, vmcb, rip);
 }
 
 /* Its first test, apart and without a frame: a paging guest (Linux) or a
@@ -562,8 +562,7 @@ static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, s
  * register, from the instruction's bytes -- the decode assists' in the
  * VMCB, the cached code of a guest without paging, else fetched through
  * the guest's page tables -- when it is a plain MOV store in 32- or
- * 64-bit code. No event was being delivered and no NMI's IRET is being
- * stepped over. A fault that is no such store: a decoded VM's MMIO
+ * 64-bit code. No event was being delivered. A fault that is no such store: a decoded VM's MMIO
  * (svm_child_mmio_decoded), else GUEST_EXIT_ALL_GPRS, the general path
  * (vcpu_lapic_mmio). With paging the write may be the guest's page walk
  * (its page tables on the APIC page; AMD's CPUs report a walk's access
@@ -574,7 +573,7 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
     unsigned attrib = vmcb->save.cs.attrib;
     bool code64 = svm_code64(vmcb);
     if (!vcpu->vm->lapic || !(vmcb->control.exit_info1 & (1u << 1)) ||
-        (vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping ||
+        (vmcb->control.exit_int_info & EVENT_VALID) ||
         !(code64 || ((vmcb->save.cr0 & CR0_PE) && (attrib & SEG_ATTR_DB))))
         return svm_child_mmio_decoded(vcpu, vmcb);
     int offset = vcpu_xapic_offset(vcpu, vmcb->control.exit_info2);
@@ -598,9 +597,10 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
  * completed here, as svm_exit_decoded and vcpu_child_exit would -- no
  * event to deliver again (none was being delivered: EXITINTINFO is not
  * valid), the fault's address in EXITINFO2 and write bit in EXITINFO1
- * (APM 15.25.6), no linear address. Not with decode assists, whose bytes
- * the general path copies, nor while an NMI's IRET is being stepped
- * over. The guest has not advanced: RIP is the instruction's. Every
+ * (APM 15.25.6), no linear address. With decode assists too: the VMCB's
+ * bytes (which the general path copies) are the same guest memory the
+ * cached code points at, so the VMM sees the same instruction either
+ * way, 15 bytes of it here. The guest has not advanced: RIP is the instruction's. Every
  * other nested page fault goes the general way. Out of line, so that the
  * port I/O and CPUID paths of svm_child_exit stay without a register to
  * save. */
@@ -608,8 +608,7 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
                                                             struct vmcb *vmcb)
 {
     uint64_t guest_phys = vmcb->control.exit_info2, rip = vmcb->save.rip;
-    if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID) ||
-        svm_features.decode_assists || vcpu->svm_nmi.stepping)
+    if (!vcpu_mmio_for_vmm(vcpu, guest_phys) || (vmcb->control.exit_int_info & EVENT_VALID))
         return svm_child_xapic_write(vcpu, vmcb);
     const uint8_t *code = vcpu_mmio_fast_code(vcpu, vmcb->save.cr0 & CR0_PG,
                                               (vmcb->save.cs.base + rip) & 0xffffffffull);
@@ -617,8 +616,9 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
         return GUEST_EXIT_ALL_GPRS;
     vcpu->exit_count++;
     vmcb->control.event_inject = 0;
-    vcpu_mmio_exit(vcpu, guest_phys, ~0ull, vmcb->control.exit_info1 & (1u << 1), code);
-    return svm_mmio_stop(vcpu, vmcb, rip);
+    struct hv_run *run = vcpu->run;
+    vcpu_mmio_exit(run, guest_phys, ~0ull, vmcb->control.exit_info1 & (1u << 1), code);
+    return svm_mmio_stop(vcpu, run, vmcb, rip);
 }
 
 /* A physical interrupt that ended a child's run (the slice's timer, a
@@ -626,13 +626,12 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
  * svm_exit_decoded would, without the decode and the saving of every
  * register around it -- the handler takes the interrupt and decides
  * whether the RUN goes on. Not when the exit interrupted an event's
- * delivery (EXITINTINFO: the general path delivers it again) or while
- * an NMI's IRET is stepped over. An INIT posted ends the RUN in the
+ * delivery (EXITINTINFO: the general path delivers it again). An INIT posted ends the RUN in the
  * handler (vcpu_child_exit), never taken here. A child that goes on gets
  * the ASID check of svm_exit_all_gprs. */
 static __attribute__((noinline)) int svm_child_interrupt(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-    if ((vmcb->control.exit_int_info & EVENT_VALID) || vcpu->svm_nmi.stepping)
+    if (vmcb->control.exit_int_info & EVENT_VALID)
         return GUEST_EXIT_ALL_GPRS;
     struct exit_record exit = { .kind = EXIT_INTERRUPT, .hardware_reason = VMEXIT_INTR,
                                 .rip = vmcb->save.rip };
@@ -658,7 +657,12 @@ stepping:
 
 /* A child's exit: port I/O and MMIO for the VMM completed here, CPUID
  * and the rest by tail calls, so that the port I/O path saves no
- * register. */
+ * register. The TF test first also keeps every fast path away from a
+ * step over an NMI handler's IRET (svm_set_nmi_window), which none of
+ * them tests again: the step sets our TF, and it ends at the first exit
+ * after the entry -- the #DB after the IRET (no fast path's exit code),
+ * or any exit before the IRET completed, when that TF is still in the
+ * VMCB -- which svm_exit_all_gprs handles (svm_nmi_step_done). */
 static int svm_child_exit(struct vcpu *vcpu)
 {
     struct vmcb *vmcb = vmcb_of(vcpu);

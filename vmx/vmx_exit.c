@@ -406,13 +406,14 @@ static inline int vmx_child_port_io(struct vcpu *vcpu, uint64_t qualification)
     uint64_t rip = vmread(VMCS_GUEST_RIP), rflags = vmread(VMCS_GUEST_RFLAGS);
     if (__builtin_expect(rflags & RFLAGS_TF, 0))
         return GUEST_EXIT_ALL_GPRS; /* its trap (hv/single_step.h) */
+    struct hv_run *run = vcpu->run;
     vcpu->exit_count++;
-    vcpu_port_io(vcpu, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
+    vcpu_port_io(vcpu, run, (uint16_t)(qualification >> 16), (uint8_t)((qualification & 7) + 1),
                  qualification & (1u << 3), vcpu->gprs.rax);
     uint64_t next = vmx_skip(rip);
     vmx_keep_regs_for_vmm(vcpu, next, rflags);
     bool if_flag = (rflags & RFLAGS_IF) != 0;
-    return vcpu_stop(vcpu, HV_EXIT_IO, rip, if_flag, if_flag);
+    return vcpu_stop(vcpu, run, HV_EXIT_IO, rip, if_flag, if_flag);
 }
 
 static uint64_t vmx_guest_rax(const struct vcpu *vcpu) { return vcpu->gprs.rax; }
@@ -488,14 +489,15 @@ static __attribute__((noinline)) int vmx_child_xapic_write_walked(struct vcpu *v
  * RFLAGS kept for its GET_REGS, and the RUN stopped, with whether an
  * interrupt could go in: IF and the STI/MOV SS shadow (the exit cleared
  * the entry's interruption information, SDM 3C 27.2.5). */
-static inline __attribute__((always_inline)) int vmx_mmio_stop(struct vcpu *vcpu, uint64_t rip)
+static inline __attribute__((always_inline)) int vmx_mmio_stop(struct vcpu *vcpu,
+                                                               struct hv_run *run, uint64_t rip)
 {
     uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
     vmx_keep_regs_for_vmm(vcpu, rip, rflags);
     bool if_flag = (rflags & RFLAGS_IF) != 0;
     bool allowed = if_flag &&
                    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_STI_MOV_SS);
-    return vcpu_stop(vcpu, HV_EXIT_MMIO, rip, if_flag, allowed);
+    return vcpu_stop(vcpu, run, HV_EXIT_MMIO, rip, if_flag, allowed);
 }
 
 /* The CR0 the CPU runs the guest with, for the fast paths that want a
@@ -535,7 +537,7 @@ static __attribute__((noinline)) int vmx_child_mmio_decoded_fast(struct vcpu *vc
         return GUEST_EXIT_ALL_GPRS;
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
     vcpu->exit_count++;
-    return vmx_mmio_stop(vcpu, rip);
+    return vmx_mmio_stop(vcpu, vcpu->run, rip);
 }
 
 /* Its first test, apart and without a frame: a paging guest (Linux) or a
@@ -642,10 +644,11 @@ static __attribute__((noinline)) int vmx_child_nested_fault(struct vcpu *vcpu)
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     vmx_nmi_blocking_after_iret(vcpu, qualification, 0);
     vcpu->exit_count++;
-    vcpu_mmio_exit(vcpu, guest_phys,
+    struct hv_run *run = vcpu->run;
+    vcpu_mmio_exit(run, guest_phys,
                    qualification & (1u << 7) ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : ~0ull,
                    qualification & (1u << 1), code);
-    return vmx_mmio_stop(vcpu, rip);
+    return vmx_mmio_stop(vcpu, run, rip);
 }
 
 /* A physical interrupt that ended a child's run (a kick, another vcpu's
