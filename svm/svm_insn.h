@@ -65,12 +65,13 @@ typedef uint32_t unaligned_u32 __attribute__((aligned(1), may_alias));
 
 /* The hottest two, their common case inline: bytes at RIP that are
  * exactly the instruction give its length with or without next-RIP save.
- * A control domain's VMMCALL, 0f 01 d9, is read where its identity map
- * puts RIP (hv/insn_fetch.h). */
+ * A control domain's VMMCALL exit (the exit code says it was 0f 01 d9,
+ * after prefixes if any) is three bytes long when the byte at RIP + 2
+ * is d9: with a prefix that byte is 0f, 01 or another prefix, never d9.
+ * Read where the identity map puts RIP (hv/insn_fetch.h). */
 static inline bool svm_is_control_vmmcall(const struct vm *cd, uint64_t rip)
 {
-    return rip + 4 <= cd->memory_size &&
-           (*(const unaligned_u32 *)control_pointer(cd, rip) & 0xffffff) == 0xd9010f;
+    return rip + 3 <= cd->memory_size && ((const uint8_t *)control_pointer(cd, rip))[2] == 0xd9;
 }
 
 /* CPUID, 0f a2, and the RIP after it (*next): in a guest without paging,

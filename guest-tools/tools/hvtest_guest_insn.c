@@ -172,7 +172,8 @@ static void control_domain_prefixed_cpuid(void)
 }
 
 /* And its hypercall: 2e 48 VMMCALL/VMCALL. Skipping three bytes would
- * land on 01 d9 / 01 c1, an ADD into ECX: harmless, and seen. */
+ * land on 01 d9 / 01 c1, an ADD into ECX: harmless, and seen. (SVM's
+ * fast path takes a VMMCALL whose byte at RIP + 2 is d9, here 0f.) */
 static void control_domain_prefixed_hypercall(void)
 {
     uint64_t rax = HV_CALL_GET_API_VERSION, rcx = 0;
