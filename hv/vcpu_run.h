@@ -92,15 +92,16 @@ typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu, struct percpu *cpu);
 #define RUN_KERNEL_GS_BASE (1u << 1)
 #define RUN_CR2            (1u << 2)
 
-/* Whether RUN has nothing to do before it enters but enter, given the
- * vcpu's run_blockers (read once by the caller): no blocker, no event for
- * the entry to look at (entry_events), no interrupt window asked for, no
- * immediate_exit and no deadline. Read after the claim's locked
- * compare-and-swap, as vcpu_kick needs (and a LAPIC event's poster, which
- * kicks a claimed vcpu, for entry_events). The blockers are tested first
- * and apart: a RUN they stop (an IN or a decoded MMIO access to
- * complete, a halted vcpu) pays for that one test before the other
- * variant's own. */
+/* Whether RUN has nothing to do before it enters but enter, or see to
+ * the VMM's deadline, given the vcpu's run_blockers (read once by the
+ * caller): no blocker, no event for the entry to look at (entry_events),
+ * no interrupt window asked for and no immediate_exit. Read after the
+ * claim's locked compare-and-swap, as vcpu_kick needs (and a LAPIC
+ * event's poster, which kicks a claimed vcpu, for entry_events). The
+ * blockers are tested first and apart: a RUN they stop (an IN or a
+ * decoded MMIO access to complete, a halted vcpu) pays for that one test
+ * before the other variant's own. A deadline does not make a RUN the
+ * other kind: a VMM with device timers sets one on most RUNs. */
 static inline __attribute__((always_inline)) bool
 vcpu_run_quiet(const struct vcpu *vcpu, const struct hv_run *run, uint32_t blockers)
 {
@@ -111,15 +112,14 @@ vcpu_run_quiet(const struct vcpu *vcpu, const struct hv_run *run, uint32_t block
         return false;
     uint16_t requests; /* the VMM's, written between its RUNs */
     __builtin_memcpy(&requests, &run->request_interrupt_window, sizeof(requests));
-    return (__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) | run->deadline_tsc |
-            requests) == 0;
+    return (__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) | requests) == 0;
 }
 
 /* RUN of the child vcpu this CPU has claimed, in two variants that
  * vcpu_run_claimed below chooses between: `quiet` (vcpu_run_quiet held:
  * the common case) leaves out what none of those words asks for -- RUN's
- * checks, the deadline's part of the timer, vcpu_prepare_events -- and
- * the other is the whole of it (a RUN with an event to inject pays for
+ * checks but for a deadline, vcpu_prepare_events -- and the other is the
+ * whole of it (a RUN with an event to inject pays for
  * both tests). Runs the vcpu until an exit its VMM must see, fills its
  * run page and releases it. `backend`: RUN_* above; `blockers`: the
  * vcpu's run_blockers as vcpu_run_claimed read them. */
@@ -132,8 +132,9 @@ vcpu_run_claimed_as(struct vcpu *vcpu, struct hv_run *run, vcpu_enter_child ente
      * enters at once, and under the slice's timer unless the guest has
      * its own APIC timer. */
     int reason = -1;
-    if (!quiet && (blockers != 0 || __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) != 0 ||
-                   run->deadline_tsc != 0))
+    if (quiet ? run->deadline_tsc != 0
+              : (blockers != 0 || __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) != 0 ||
+                 run->deadline_tsc != 0))
         reason = vcpu_run_checks(vcpu, run);
     if (__builtin_expect(reason < 0, 1)) {
         struct percpu *cpu = this_cpu();
@@ -144,7 +145,7 @@ vcpu_run_claimed_as(struct vcpu *vcpu, struct hv_run *run, vcpu_enter_child ente
         msr_switch_to_child(control, vcpu, backend & RUN_KERNEL_GS_BASE, backend & RUN_CR2);
         /* Without either the slice's end comes first, whose count each
          * CPU computed once; a timer that fires sooner stays armed. */
-        if (__builtin_expect((!quiet && run->deadline_tsc) || vcpu->vm->lapic, 0))
+        if (__builtin_expect(run->deadline_tsc || vcpu->vm->lapic, 0))
             vcpu_arm_host_timer(vcpu, now);
         else
             host_timer_for_slice(cpu, now);
