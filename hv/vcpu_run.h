@@ -92,49 +92,22 @@ typedef struct vcpu *(*vcpu_enter_child)(struct vcpu *vcpu, struct percpu *cpu);
 #define RUN_KERNEL_GS_BASE (1u << 1)
 #define RUN_CR2            (1u << 2)
 
-/* Whether RUN has nothing to do before it enters but enter, or see to
- * the VMM's deadline, given the vcpu's run_blockers (read once by the
- * caller): no blocker, no event for the entry to look at (entry_events),
- * no interrupt window asked for and no immediate_exit. Read after the
- * claim's locked compare-and-swap, as vcpu_kick needs (and a LAPIC
- * event's poster, which kicks a claimed vcpu, for entry_events). The
- * blockers are tested first and apart: a RUN they stop (an IN or a
- * decoded MMIO access to complete, a halted vcpu) pays for that one test
- * before the other variant's own. A deadline does not make a RUN the
- * other kind: a VMM with device timers sets one on most RUNs. */
-static inline __attribute__((always_inline)) bool
-vcpu_run_quiet(const struct vcpu *vcpu, const struct hv_run *run, uint32_t blockers)
-{
-    _Static_assert(offsetof(struct hv_run, immediate_exit) ==
-                       offsetof(struct hv_run, request_interrupt_window) + 1,
-                   "the VMM's two requests are one 16-bit word");
-    if (blockers != 0)
-        return false;
-    uint16_t requests; /* the VMM's, written between its RUNs */
-    __builtin_memcpy(&requests, &run->request_interrupt_window, sizeof(requests));
-    return (__atomic_load_n(&vcpu->entry_events, __ATOMIC_RELAXED) | requests) == 0;
-}
-
-/* RUN of the child vcpu this CPU has claimed, in two variants that
- * vcpu_run_claimed below chooses between: `quiet` (vcpu_run_quiet held:
- * the common case) leaves out what none of those words asks for -- RUN's
- * checks but for a deadline, vcpu_prepare_events -- and the other is the
- * whole of it (a RUN with an event to inject pays for
- * both tests). Runs the vcpu until an exit its VMM must see, fills its
- * run page and releases it. `backend`: RUN_* above; `blockers`: the
- * vcpu's run_blockers as vcpu_run_claimed read them. */
+/* RUN of the child vcpu this CPU has claimed: runs it until an exit its
+ * VMM must see, fills its run page and releases it. `backend`: RUN_*
+ * above. */
 static inline __attribute__((always_inline)) void
-vcpu_run_claimed_as(struct vcpu *vcpu, struct hv_run *run, vcpu_enter_child enter,
-                    unsigned backend, bool quiet, uint32_t blockers)
+vcpu_run_claimed(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
 {
+    struct hv_run *run = vcpu->run;
     /* One word says whether anything keeps the vcpu from entering (see
-     * struct vcpu); with no immediate_exit and no deadline either, RUN
+     * struct vcpu), read after the claim's locked compare-and-swap as
+     * vcpu_kick needs; with no immediate_exit and no deadline either, RUN
      * enters at once, and under the slice's timer unless the guest has
      * its own APIC timer. */
     int reason = -1;
-    if (quiet ? run->deadline_tsc != 0
-              : (blockers != 0 || __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) != 0 ||
-                 run->deadline_tsc != 0))
+    if (__builtin_expect(__atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST) != 0 ||
+                         __atomic_load_n(&run->immediate_exit, __ATOMIC_RELAXED) != 0 ||
+                         run->deadline_tsc != 0, 0))
         reason = vcpu_run_checks(vcpu, run);
     if (__builtin_expect(reason < 0, 1)) {
         struct percpu *cpu = this_cpu();
@@ -149,8 +122,7 @@ vcpu_run_claimed_as(struct vcpu *vcpu, struct hv_run *run, vcpu_enter_child ente
             vcpu_arm_host_timer(vcpu, now);
         else
             host_timer_for_slice(cpu, now);
-        if (!quiet)
-            vcpu_prepare_events(vcpu, run);
+        vcpu_prepare_events(vcpu, run);
         uint64_t switch_from = exit_profile_mark(); /* 0 but in a bench build */
         fpu_enter_child(control, vcpu);
         exit_profile_xstate(switch_from, false);
@@ -181,17 +153,6 @@ vcpu_run_claimed_as(struct vcpu *vcpu, struct hv_run *run, vcpu_enter_child ente
     run->exit_reason = (uint32_t)reason;
     run->exit_count = vcpu->exit_count + vcpu->inplace_exits;
     vcpu_release(vcpu);
-}
-
-static inline __attribute__((always_inline)) void
-vcpu_run_claimed(struct vcpu *vcpu, vcpu_enter_child enter, unsigned backend)
-{
-    struct hv_run *run = vcpu->run;
-    uint32_t blockers = __atomic_load_n(&vcpu->run_blockers, __ATOMIC_SEQ_CST);
-    if (__builtin_expect(vcpu_run_quiet(vcpu, run, blockers), 1))
-        vcpu_run_claimed_as(vcpu, run, enter, backend, true, 0);
-    else
-        vcpu_run_claimed_as(vcpu, run, enter, backend, false, blockers);
 }
 
 /* RUN: claims the child vcpu and runs it (above). 0, or -HV_EBUSY when
