@@ -81,10 +81,10 @@ static inline bool vcpu_mmio_for_vmm(const struct vcpu *vcpu, uint64_t guest_phy
         return false;
     /* Relaxed: nothing the fast path reads after it was published with
      * the flag (the code cache is the vcpu's own, checked against the
-     * VM's tlb_generation by an acquire load of its own), and a fault
-     * racing a slot's creation may be either side of it, as KVM's
-     * racing a memslot update. An acquire here made the compiler load
-     * vcpu->vm again after it. */
+     * VM's tlb_generation by an acquire load of its own). A fault that
+     * races a slot's creation may fall either side of it, as one racing
+     * a memslot update does in KVM. An acquire here made the compiler
+     * load vcpu->vm again after it. */
     return __atomic_load_n(&vm->faults_need_general_path, __ATOMIC_RELAXED) == 0;
 }
 

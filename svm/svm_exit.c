@@ -524,9 +524,9 @@ static inline __attribute__((always_inline)) int svm_mmio_stop(struct vcpu *vcpu
  * vcpu_mmio_for_vmm sends past the undecoded fast path: decoded here
  * (vcpu_mmio_decoded_fast) under that path's conditions -- the bytes of
  * the last instruction decoded in a guest without paging, no event being
- * delivered -- and ended as it ends its exits. Reached from svm_child_xapic_write's ways
- * to the general path, so that neither the undecoded fault nor the xAPIC
- * store pays for it. */
+ * delivered -- and ended as it ends its exits. Reached from
+ * svm_child_xapic_write's ways to the general path, so that neither the
+ * undecoded fault nor the xAPIC store pays for it. */
 static __attribute__((noinline)) int svm_child_mmio_decoded_fast(struct vcpu *vcpu,
                                                                  struct vmcb *vmcb)
 {
@@ -562,8 +562,9 @@ static __attribute__((noinline)) int svm_child_mmio_decoded(struct vcpu *vcpu, s
  * register, from the instruction's bytes -- the decode assists' in the
  * VMCB, the cached code of a guest without paging, else fetched through
  * the guest's page tables -- when it is a plain MOV store in 32- or
- * 64-bit code. No event was being delivered. A fault that is no such store: a decoded VM's MMIO
- * (svm_child_mmio_decoded), else GUEST_EXIT_ALL_GPRS, the general path
+ * 64-bit code. No event was being delivered. A fault that is no such
+ * store: a decoded VM's MMIO (svm_child_mmio_decoded), else
+ * GUEST_EXIT_ALL_GPRS, the general path
  * (vcpu_lapic_mmio). With paging the write may be the guest's page walk
  * (its page tables on the APIC page; AMD's CPUs report a walk's access
  * as a write): that is the general path's too, which ends the RUN
@@ -600,10 +601,10 @@ static __attribute__((noinline)) int svm_child_xapic_write(struct vcpu *vcpu, st
  * (APM 15.25.6), no linear address. With decode assists too: the VMCB's
  * bytes (which the general path copies) are the same guest memory the
  * cached code points at, so the VMM sees the same instruction either
- * way, 15 bytes of it here. The guest has not advanced: RIP is the instruction's. Every
- * other nested page fault goes the general way. Out of line, so that the
- * port I/O and CPUID paths of svm_child_exit stay without a register to
- * save. */
+ * way, 15 bytes of it here. The guest has not advanced: RIP is the
+ * instruction's. Every other nested page fault goes the general way.
+ * Out of line, so that the port I/O and CPUID paths of svm_child_exit
+ * stay without a register to save. */
 static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
                                                             struct vmcb *vmcb)
 {
@@ -626,8 +627,9 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
  * svm_exit_decoded would, without the decode and the saving of every
  * register around it -- the handler takes the interrupt and decides
  * whether the RUN goes on. Not when the exit interrupted an event's
- * delivery (EXITINTINFO: the general path delivers it again). An INIT posted ends the RUN in the
- * handler (vcpu_child_exit), never taken here. A child that goes on gets
+ * delivery (EXITINTINFO: the general path delivers it again). An INIT
+ * posted ends the RUN in the handler (vcpu_child_exit), never taken
+ * here. A child that goes on gets
  * the ASID check of svm_exit_all_gprs. */
 static __attribute__((noinline)) int svm_child_interrupt(struct vcpu *vcpu, struct vmcb *vmcb)
 {

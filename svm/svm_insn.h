@@ -59,9 +59,8 @@ static inline uint64_t svm_insn_length(struct vcpu *vcpu, const struct vmcb *vmc
     return svm_insn_length_decoded(vcpu, opcode);
 }
 
-/* Unaligned loads of two and four bytes. */
+/* Unaligned loads of two bytes. */
 typedef uint16_t unaligned_u16 __attribute__((aligned(1), may_alias));
-typedef uint32_t unaligned_u32 __attribute__((aligned(1), may_alias));
 
 /* The hottest two, their common case inline: bytes at RIP that are
  * exactly the instruction give its length with or without next-RIP save.
