@@ -11,6 +11,7 @@
 
 #include "abi/hv_abi.h"
 #include "hv/guest_access.h"
+#include "hv/hypercall.h"
 #include "hv/memory.h"
 #include "hv/vcpu.h"
 #include "hv/virt.h"
@@ -52,5 +53,21 @@ vcpu_set_regs_call_with(struct vm *cd, struct vcpu *vcpu, uint64_t gpa,
     vcpu_release(vcpu);
     return 0;
 }
+
+/* Defines `name`, a backend's SET_REGS entry from the exit path (struct
+ * virt_backend's pinned_set_regs): hypercall_pinned_with around the
+ * template above with the backend's `set` (its set_regs, a static inline
+ * function) inlined. */
+#define PINNED_SET_REGS(name, set)                                                     \
+    static inline __attribute__((always_inline)) long name##_call(                     \
+        struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)        \
+    {                                                                                  \
+        return vcpu_set_regs_call_with(cd, slot->object, call->rsi, set);              \
+    }                                                                                  \
+    int name(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,            \
+             uint64_t state)                                                           \
+    {                                                                                  \
+        return hypercall_pinned_with(control, rax, slot, state, name##_call);          \
+    }
 
 #endif

@@ -50,9 +50,9 @@ void svm_get_regs(struct vcpu *vcpu, struct hv_regs *regs);
 long svm_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 /* RUN, GET_REGS and SET_REGS as the exit path enters them (hv/hypercall.h). */
 int svm_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
-                 uint64_t state);
+                   uint64_t state);
 int svm_pinned_get_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
-                      uint64_t state);
+                        uint64_t state);
 int svm_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                         uint64_t state);
 void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);

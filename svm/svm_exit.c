@@ -629,8 +629,7 @@ static __attribute__((noinline)) int svm_child_nested_fault(struct vcpu *vcpu,
  * whether the RUN goes on. Not when the exit interrupted an event's
  * delivery (EXITINTINFO: the general path delivers it again). An INIT
  * posted ends the RUN in the handler (vcpu_child_exit), never taken
- * here. A child that goes on gets
- * the ASID check of svm_exit_all_gprs. */
+ * here. A child that goes on gets the ASID check of svm_exit_all_gprs. */
 static __attribute__((noinline)) int svm_child_interrupt(struct vcpu *vcpu, struct vmcb *vmcb)
 {
     if (vmcb->control.exit_int_info & EVENT_VALID)

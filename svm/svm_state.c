@@ -83,17 +83,7 @@ void svm_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     set_regs(vcpu, r);
 }
 
-static inline __attribute__((always_inline)) long
-call_set_regs_inlined(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
-{
-    return vcpu_set_regs_call_with(cd, slot->object, call->rsi, set_regs);
-}
-
-int svm_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
-                        uint64_t state)
-{
-    return hypercall_pinned_with(control, rax, slot, state, call_set_regs_inlined);
-}
+PINNED_SET_REGS(svm_pinned_set_regs, set_regs)
 
 /* A code or data segment in use reads as accessed: the CPU sets the bit
  * when it loads one, and the descriptor cache keeps it set (as KVM's

@@ -82,9 +82,9 @@ void vmx_get_regs_op(struct vcpu *vcpu, struct hv_regs *regs);
 long vmx_call_get_regs(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call);
 /* RUN, GET_REGS and SET_REGS as the exit path enters them (hv/hypercall.h). */
 int vmx_pinned_run(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
-                 uint64_t state);
+                   uint64_t state);
 int vmx_pinned_get_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
-                      uint64_t state);
+                        uint64_t state);
 int vmx_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
                         uint64_t state);
 void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *regs);

@@ -214,17 +214,7 @@ void vmx_set_regs(struct vcpu *vcpu, const struct hv_regs *r)
     set_regs(vcpu, r);
 }
 
-static inline __attribute__((always_inline)) long
-call_set_regs_inlined(struct vm *cd, struct handle_slot *slot, const struct guest_gprs *call)
-{
-    return vcpu_set_regs_call_with(cd, slot->object, call->rsi, set_regs);
-}
-
-int vmx_pinned_set_regs(struct vcpu *control, uint64_t *rax, struct handle_slot *slot,
-                        uint64_t state)
-{
-    return hypercall_pinned_with(control, rax, slot, state, call_set_regs_inlined);
-}
+PINNED_SET_REGS(vmx_pinned_set_regs, set_regs)
 
 void vmx_get_sregs(struct vcpu *vcpu, struct hv_sregs *r)
 {
